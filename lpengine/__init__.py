@@ -1,0 +1,45 @@
+"""lpengine: exact linear-programming analysis of ReLU networks.
+
+Regions (exact enumeration of activation regions), bounds on their number,
+and the Deep ReLU Simplex for layer-wise L1 loss landscapes, all backed by
+HiGHS LPs through :mod:`lpengine.lp`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from .exceptions import (
+    BackendNotAvailable,
+    InaccurateSolutionWarning,
+    InvalidDomainError,
+    InvalidNetworkError,
+    InvalidOptionError,
+    InvalidProblemError,
+    IterationLimitWarning,
+    LPEngineError,
+    SolverError,
+)
+from .network import LocalAffineMap, ReLUNetwork
+from .tolerances import DEFAULT_TOLERANCES, Tolerances
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__",
+    "ReLUNetwork",
+    "LocalAffineMap",
+    "Tolerances",
+    "DEFAULT_TOLERANCES",
+    "LPEngineError",
+    "InvalidNetworkError",
+    "InvalidDomainError",
+    "InvalidProblemError",
+    "InvalidOptionError",
+    "BackendNotAvailable",
+    "SolverError",
+    "InaccurateSolutionWarning",
+    "IterationLimitWarning",
+]
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

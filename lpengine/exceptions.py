@@ -1,0 +1,65 @@
+"""Exception and warning hierarchy of lpengine.
+
+Every exception also subclasses the matching builtin, so ``except ValueError``
+keeps working for callers that do not know lpengine's types.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "LPEngineError",
+    "InvalidNetworkError",
+    "InvalidDomainError",
+    "InvalidProblemError",
+    "InvalidOptionError",
+    "BackendNotAvailable",
+    "SolverError",
+    "LPEngineWarning",
+    "InaccurateSolutionWarning",
+    "IterationLimitWarning",
+    "AmbiguousPatternWarning",
+]
+
+
+class LPEngineError(Exception):
+    """Base class of every error raised by lpengine."""
+
+
+class InvalidNetworkError(LPEngineError, ValueError):
+    """A network's weights or biases are malformed (shape, dtype, NaN/inf, empty layer)."""
+
+
+class InvalidDomainError(LPEngineError, ValueError):
+    """An input domain (box or polytope) is malformed or empty."""
+
+
+class InvalidProblemError(LPEngineError, ValueError):
+    """A problem file or problem specification is malformed; the message names the field."""
+
+
+class InvalidOptionError(LPEngineError, ValueError):
+    """An option was rejected by a solver backend or by lpengine itself."""
+
+
+class BackendNotAvailable(LPEngineError, ImportError):
+    """The requested LP backend cannot be imported on this machine."""
+
+
+class SolverError(LPEngineError, RuntimeError):
+    """The LP backend crashed or returned something that cannot be interpreted."""
+
+
+class LPEngineWarning(UserWarning):
+    """Base class of lpengine's warnings."""
+
+
+class InaccurateSolutionWarning(LPEngineWarning):
+    """An LP reported optimal, but its recomputed residual exceeds the tolerance."""
+
+
+class IterationLimitWarning(LPEngineWarning):
+    """An iterative method stopped at its iteration, region or time budget."""
+
+
+class AmbiguousPatternWarning(LPEngineWarning):
+    """A pre-activation lies within the activation tolerance of zero."""

@@ -1,0 +1,166 @@
+"""Backend protocols: a backend solves one LP, or opens a warm solver for many."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..problem import LinearProgram
+from ..result import LPBasis, LPCounters, LPResult
+
+__all__ = ["LPBackend", "WarmSolver"]
+
+
+@runtime_checkable
+class WarmSolver(Protocol):
+    """One persistent solver instance whose model is edited in place between solves.
+
+    Edits keep the current basis wherever the backend allows, so a re-solve
+    after a bound or cost change is a hot start.  Use as a context manager.
+    """
+
+    counters: LPCounters
+
+    @property
+    def n_rows(self) -> int: ...
+
+    @property
+    def n_cols(self) -> int: ...
+
+    def solve(
+        self,
+        *,
+        objective_bound: float | None = None,
+        time_limit: float | None = None,
+        iteration_limit: int | None = None,
+    ) -> LPResult: ...
+
+    def set_row_bounds(self, idx: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None: ...
+
+    def set_col_bounds(self, idx: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None: ...
+
+    def set_cost(self, c: ArrayLike, offset: float | None = None) -> None: ...
+
+    def set_coefficient(self, row: int, col: int, value: float) -> None: ...
+
+    def add_rows(self, A: Any, lower: ArrayLike, upper: ArrayLike) -> None: ...
+
+    def delete_rows(self, idx: ArrayLike) -> None: ...
+
+    def get_basis(self) -> LPBasis | None: ...
+
+    def set_basis(self, basis: LPBasis | None) -> None: ...
+
+    def close(self) -> None: ...
+
+    def __enter__(self) -> "WarmSolver": ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+
+@runtime_checkable
+class LPBackend(Protocol):
+    """A way of solving :class:`LinearProgram` instances."""
+
+    name: str
+
+    def is_available(self) -> bool: ...
+
+    def solve(self, lp: LinearProgram, *, options: dict[str, Any] | None = None) -> LPResult: ...
+
+    def open(self, lp: LinearProgram, *, options: dict[str, Any] | None = None) -> WarmSolver: ...
+
+
+def as_index(idx: ArrayLike) -> NDArray[np.int32]:
+    """Indices as a 1-D int32 array (HiGHS's ``HighsInt``)."""
+    return np.atleast_1d(np.asarray(idx, dtype=np.int32))
+
+
+def as_values(values: ArrayLike, n: int, name: str) -> NDArray[np.float64]:
+    """Broadcast ``values`` to a float64 vector of length ``n``; NaN rejected."""
+    arr = np.broadcast_to(np.asarray(values, dtype=np.float64), (n,)).copy()
+    if np.any(np.isnan(arr)):
+        raise ValueError(f"{name} contains NaN.")
+    return arr
+
+
+class ModelMirror:
+    """lpengine's own copy of a warm solver's model.
+
+    Backends apply every edit here as well as to their native model, so the
+    primal residual of each answer can be recomputed independently of the
+    solver, and a backend without native editing can rebuild the LP from it.
+    """
+
+    def __init__(self, lp: LinearProgram):
+        import scipy.sparse as sp
+
+        self.c = np.array(lp.c)
+        self.offset = lp.offset
+        self.A = sp.csr_array(lp.A)
+        self.rl, self.ru = np.array(lp.row_lower), np.array(lp.row_upper)
+        self.cl, self.cu = np.array(lp.col_lower), np.array(lp.col_upper)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.A.shape[0]), int(self.A.shape[1]))
+
+    def set_row_bounds(self, i: NDArray[np.int32], lo: NDArray[np.float64], hi: NDArray[np.float64]) -> None:
+        self.rl[i], self.ru[i] = lo, hi
+
+    def set_col_bounds(self, i: NDArray[np.int32], lo: NDArray[np.float64], hi: NDArray[np.float64]) -> None:
+        self.cl[i], self.cu[i] = lo, hi
+
+    def set_cost(self, c: ArrayLike, offset: float | None) -> NDArray[np.float64]:
+        cc = np.asarray(c, dtype=np.float64)
+        if cc.shape != (self.shape[1],) or not np.all(np.isfinite(cc)):
+            raise ValueError(f"cost must be a finite vector of length {self.shape[1]}; got shape {cc.shape}.")
+        self.c = cc.copy()
+        if offset is not None:
+            self.offset = float(offset)
+        return self.c
+
+    def set_coefficient(self, row: int, col: int, value: float) -> None:
+        import scipy.sparse as sp
+
+        A = sp.lil_array(self.A)
+        A[row, col] = value
+        self.A = sp.csr_array(A)
+
+    def add_rows(self, A: Any, lower: ArrayLike, upper: ArrayLike) -> tuple[Any, NDArray[np.float64], NDArray[np.float64]]:
+        import scipy.sparse as sp
+
+        rows = sp.csr_array(A if sp.issparse(A) else np.atleast_2d(np.asarray(A, dtype=np.float64)))
+        if rows.shape[1] != self.shape[1]:
+            raise ValueError(f"new rows have {rows.shape[1]} columns; expected {self.shape[1]}.")
+        if rows.nnz and not np.all(np.isfinite(rows.data)):
+            raise ValueError("new rows contain NaN or inf.")
+        k = rows.shape[0]
+        lo = as_values(lower, k, "row lower bounds")
+        hi = as_values(upper, k, "row upper bounds")
+        self.A = sp.vstack([self.A, rows], format="csr") if self.shape[0] else rows
+        self.rl = np.concatenate([self.rl, lo])
+        self.ru = np.concatenate([self.ru, hi])
+        return rows, lo, hi
+
+    def delete_rows(self, i: NDArray[np.int32]) -> None:
+        keep = np.ones(self.shape[0], dtype=bool)
+        keep[i] = False
+        self.A = self.A[keep]
+        self.rl, self.ru = self.rl[keep], self.ru[keep]
+
+    def residual(self, x: NDArray[np.float64]) -> float:
+        """Largest bound or row violation at ``x``."""
+        viol = 0.0
+        if x.size:
+            viol = max(float(np.max(self.cl - x)), float(np.max(x - self.cu)), 0.0)
+        if self.shape[0]:
+            ax = self.A @ x
+            viol = max(viol, float(np.max(self.rl - ax)), float(np.max(ax - self.ru)))
+        return viol
+
+    def to_lp(self) -> LinearProgram:
+        return LinearProgram(c=self.c, A=self.A, row_lower=self.rl, row_upper=self.ru,
+                             col_lower=self.cl, col_upper=self.cu, offset=self.offset)

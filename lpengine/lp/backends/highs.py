@@ -1,0 +1,351 @@
+"""The HiGHS backend: the only module of lpengine that imports ``highspy``.
+
+Design (see ``region_counting.md`` §4 of the reference notes):
+
+* One ``Highs`` instance per :class:`HighsWarmSolver`, reused for every solve;
+  edits (bounds, costs, rows) keep HiGHS's basis and factorisation, so the
+  next ``run()`` is a hot start that skips presolve.
+* Options are fixed per instance and each is checked: a rejected option raises
+  :class:`~lpengine.exceptions.InvalidOptionError` naming it.
+* Statuses are mapped explicitly (:data:`STATUS_MAP`); an unknown HiGHS status
+  becomes ``LPStatus.ERROR`` with the native name kept in the message.
+* After every OPTIMAL solve the primal residual is recomputed from lpengine's
+  own copy of the model; if it exceeds ``Tolerances.feasibility`` the result
+  is downgraded to ``INACCURATE`` and an :class:`InaccurateSolutionWarning` is
+  emitted.  A wrong answer is never returned as optimal.
+
+The low-level ``highspy._core._Highs`` class is used when present: the public
+``highspy.Highs`` wrapper enables Python callbacks in its constructor, which
+prints the HiGHS banner to stdout before ``output_flag`` can be switched off
+(and would pollute ``lpengine ... --json`` output).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike
+
+from ...exceptions import (
+    BackendNotAvailable,
+    InaccurateSolutionWarning,
+    InvalidOptionError,
+    SolverError,
+)
+from ...tolerances import Tolerances, resolve_tolerances
+from ..problem import LinearProgram
+from ..result import BasisStatus, LPBasis, LPCounters, LPResult, LPStatus
+from .base import ModelMirror, as_index, as_values
+
+__all__ = ["HighsBackend", "HighsWarmSolver", "STATUS_MAP"]
+
+#: HiGHS model status name -> LPStatus.  Anything else maps to ERROR.
+STATUS_MAP: dict[str, LPStatus] = {
+    "kOptimal": LPStatus.OPTIMAL,
+    "kModelEmpty": LPStatus.OPTIMAL,
+    "kInfeasible": LPStatus.INFEASIBLE,
+    "kUnbounded": LPStatus.UNBOUNDED,
+    "kUnboundedOrInfeasible": LPStatus.INFEASIBLE_OR_UNBOUNDED,
+    "kObjectiveBound": LPStatus.OBJECTIVE_BOUND,
+    "kIterationLimit": LPStatus.ITERATION_LIMIT,
+    "kTimeLimit": LPStatus.TIME_LIMIT,
+}
+
+#: Options every lpengine HiGHS instance starts from (documented defaults).
+#: Simplex with presolve off: the LPs are tiny and re-solved hot many times,
+#: where presolve costs more than it saves and would discard the basis.
+BASE_OPTIONS: dict[str, Any] = {
+    "output_flag": False,
+    "presolve": "off",
+    "solver": "simplex",
+    "threads": 1,
+}
+
+_BASIS_TO_LPE = {"kLower": BasisStatus.LOWER, "kBasic": BasisStatus.BASIC, "kUpper": BasisStatus.UPPER,
+                 "kZero": BasisStatus.ZERO, "kNonbasic": BasisStatus.NONBASIC}
+
+
+def _import_highspy() -> Any:
+    try:
+        import highspy
+    except ImportError as exc:  # pragma: no cover - highspy is a hard dependency
+        from . import available_backends
+
+        raise BackendNotAvailable(
+            f"the 'highs' LP backend needs highspy (pip install highspy); available backends: {available_backends()}"
+        ) from exc
+    return highspy
+
+
+def _new_highs(highspy: Any) -> Any:
+    try:
+        from highspy._core import _Highs as core_cls
+    except ImportError:  # pragma: no cover - older highspy layouts
+        core_cls = highspy.Highs
+    h = core_cls()
+    _set_option(h, highspy, "output_flag", False)
+    return h
+
+
+def _set_option(h: Any, highspy: Any, name: str, value: Any) -> None:
+    if isinstance(value, bool):
+        pass
+    elif isinstance(value, (np.integer,)):
+        value = int(value)
+    elif isinstance(value, np.floating):
+        value = float(value)
+    try:
+        status = h.setOptionValue(name, value)
+    except (TypeError, RuntimeError) as exc:
+        raise InvalidOptionError(f"HiGHS rejected option {name}={value!r}: {exc}") from exc
+    if status == highspy.HighsStatus.kError:
+        raise InvalidOptionError(f"HiGHS rejected option {name}={value!r} (unknown option or invalid value).")
+
+
+class HighsWarmSolver:
+    """A persistent HiGHS instance holding one LP that is edited in place.
+
+    Obtain one from :meth:`HighsBackend.open`.  Every solve is recorded in
+    :attr:`counters` (solves, simplex iterations, seconds).
+    """
+
+    def __init__(self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None):
+        self._hs = _import_highspy()
+        self._tol = resolve_tolerances(tol)
+        self._inf = float(self._hs.kHighsInf)
+        self._h = _new_highs(self._hs)
+        opts = dict(BASE_OPTIONS)
+        opts["primal_feasibility_tolerance"] = self._tol.lp_primal
+        opts["dual_feasibility_tolerance"] = self._tol.lp_dual
+        opts.update(options or {})
+        for k, v in opts.items():
+            _set_option(self._h, self._hs, k, v)
+        self._limits = {"time_limit": None, "simplex_iteration_limit": None, "objective_bound": None}
+        self.counters = LPCounters()
+        # lpengine's own copy of the model, for the residual check.
+        self._m = ModelMirror(lp)
+        self._pass_model()
+        self._closed = False
+
+    # ----------------------------------------------------------- model upkeep
+    def _clip(self, a: np.ndarray) -> np.ndarray:
+        return np.clip(a, -self._inf, self._inf)
+
+    def _pass_model(self) -> None:
+        hs = self._hs
+        mm = self._m
+        m, n = mm.shape
+        hlp = hs.HighsLp()
+        hlp.num_col_ = n
+        hlp.num_row_ = m
+        hlp.col_cost_ = mm.c
+        hlp.col_lower_ = self._clip(mm.cl)
+        hlp.col_upper_ = self._clip(mm.cu)
+        hlp.row_lower_ = self._clip(mm.rl)
+        hlp.row_upper_ = self._clip(mm.ru)
+        hlp.offset_ = mm.offset
+        csc = sp.csc_array(mm.A)
+        hlp.a_matrix_.format_ = hs.MatrixFormat.kColwise
+        hlp.a_matrix_.start_ = csc.indptr.astype(np.int32)
+        hlp.a_matrix_.index_ = csc.indices.astype(np.int32)
+        hlp.a_matrix_.value_ = csc.data.astype(np.float64)
+        hlp.a_matrix_.num_col_ = n
+        hlp.a_matrix_.num_row_ = m
+        self._check(self._h.passModel(hlp), "passModel")
+
+    def _check(self, status: Any, what: str) -> None:
+        if status == self._hs.HighsStatus.kError:
+            raise SolverError(f"HiGHS {what} returned kError")
+
+    @property
+    def n_rows(self) -> int:
+        """Current number of rows."""
+        return self._m.shape[0]
+
+    @property
+    def n_cols(self) -> int:
+        """Number of columns."""
+        return self._m.shape[1]
+
+    def set_row_bounds(self, idx: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
+        """Change the bounds of rows ``idx`` (keeps the basis: a hot start)."""
+        i = as_index(idx)
+        lo = as_values(lower, i.size, "row lower bounds")
+        hi = as_values(upper, i.size, "row upper bounds")
+        self._m.set_row_bounds(i, lo, hi)
+        self._check(self._h.changeRowsBounds(int(i.size), i, self._clip(lo), self._clip(hi)), "changeRowsBounds")
+
+    def set_col_bounds(self, idx: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
+        """Change the bounds of columns ``idx``."""
+        i = as_index(idx)
+        lo = as_values(lower, i.size, "column lower bounds")
+        hi = as_values(upper, i.size, "column upper bounds")
+        self._m.set_col_bounds(i, lo, hi)
+        self._check(self._h.changeColsBounds(int(i.size), i, self._clip(lo), self._clip(hi)), "changeColsBounds")
+
+    def set_cost(self, c: ArrayLike, offset: float | None = None) -> None:
+        """Replace the whole cost vector (and optionally the objective offset)."""
+        cc = self._m.set_cost(c, offset)
+        idx = np.arange(self.n_cols, dtype=np.int32)
+        self._check(self._h.changeColsCost(self.n_cols, idx, cc), "changeColsCost")
+        if offset is not None:
+            self._check(self._h.changeObjectiveOffset(self._m.offset), "changeObjectiveOffset")
+
+    def set_coefficient(self, row: int, col: int, value: float) -> None:
+        """Change one matrix entry."""
+        self._m.set_coefficient(row, col, value)
+        self._check(self._h.changeCoeff(int(row), int(col), float(value)), "changeCoeff")
+
+    def add_rows(self, A: Any, lower: ArrayLike, upper: ArrayLike) -> None:
+        """Append rows ``lower <= A x <= upper`` (the basis is extended, not discarded)."""
+        rows, lo, hi = self._m.add_rows(A, lower, upper)
+        k = rows.shape[0]
+        self._check(
+            self._h.addRows(k, self._clip(lo), self._clip(hi), int(rows.nnz), rows.indptr[:-1].astype(np.int32),
+                            rows.indices.astype(np.int32), rows.data.astype(np.float64)),
+            "addRows",
+        )
+
+    def delete_rows(self, idx: ArrayLike) -> None:
+        """Delete rows ``idx``; the remaining rows keep their order."""
+        i = np.unique(as_index(idx))
+        self._m.delete_rows(i)
+        self._check(self._h.deleteRows(int(i.size), i), "deleteRows")
+
+    def get_basis(self) -> LPBasis | None:
+        """The current basis, or ``None`` if HiGHS has no valid one."""
+        b = self._h.getBasis()
+        if not b.valid:
+            return None
+        conv = lambda seq: np.array([_BASIS_TO_LPE[s.name] for s in seq], dtype=np.int8)  # noqa: E731
+        return LPBasis(conv(b.col_status), conv(b.row_status))
+
+    def set_basis(self, basis: LPBasis | None) -> None:
+        """Install a basis (``None``: the slack basis, i.e. a cold start)."""
+        if basis is None:
+            self._check(self._h.setBasis(), "setBasis")
+            return
+        hs = self._hs
+        inv = {int(v): getattr(hs.HighsBasisStatus, k) for k, v in _BASIS_TO_LPE.items()}
+        hb = hs.HighsBasis()
+        hb.col_status = [inv[int(s)] for s in basis.col_status]
+        hb.row_status = [inv[int(s)] for s in basis.row_status]
+        hb.valid = True
+        self._check(self._h.setBasis(hb), "setBasis")
+
+    # ------------------------------------------------------------------ solve
+    def _set_limit(self, name: str, value: Any, default: Any) -> None:
+        if self._limits[name] != value:
+            _set_option(self._h, self._hs, name, default if value is None else value)
+            self._limits[name] = value
+
+    def solve(
+        self,
+        *,
+        objective_bound: float | None = None,
+        time_limit: float | None = None,
+        iteration_limit: int | None = None,
+    ) -> LPResult:
+        """Solve the current model (hot-started from the last basis).
+
+        Parameters
+        ----------
+        objective_bound : float, optional
+            HiGHS stops (status ``OBJECTIVE_BOUND``) once the dual simplex proves
+            the optimum is no better than this; used to decide thresholds cheaply.
+        time_limit : float, optional
+            Seconds for this solve.
+        iteration_limit : int, optional
+            Simplex iterations for this solve.
+        """
+        self._set_limit("objective_bound", objective_bound, self._inf)
+        self._set_limit("time_limit", time_limit, self._inf)
+        self._set_limit("simplex_iteration_limit", iteration_limit, 2**31 - 1)
+        h = self._h
+        t0 = time.perf_counter()
+        try:
+            run_status = h.run()
+        except Exception as exc:  # noqa: BLE001 - backend exceptions never leak
+            raise SolverError(f"HiGHS run() raised {type(exc).__name__}: {exc}") from exc
+        seconds = time.perf_counter() - t0
+        ms = h.getModelStatus()
+        native = ms.name
+        status = STATUS_MAP.get(native, LPStatus.ERROR)
+        if run_status == self._hs.HighsStatus.kError and status is LPStatus.OPTIMAL:
+            status = LPStatus.ERROR
+        nit = int(h.getInfoValue("simplex_iteration_count")[1])
+        x = row_act = row_duals = col_duals = farkas = None
+        fun = float("nan")
+        residual = float("nan")
+        message = f"{status.value} (HiGHS {native})"
+        if status in (LPStatus.OPTIMAL, LPStatus.OBJECTIVE_BOUND, LPStatus.ITERATION_LIMIT, LPStatus.TIME_LIMIT):
+            sol = h.getSolution()
+            if sol.value_valid:
+                x = np.array(sol.col_value, dtype=np.float64)
+                row_act = np.array(sol.row_value, dtype=np.float64)
+                fun = float(self._m.c @ x + self._m.offset)
+                residual = self._m.residual(x)
+            if sol.dual_valid:
+                row_duals = np.array(sol.row_dual, dtype=np.float64)
+                col_duals = np.array(sol.col_dual, dtype=np.float64)
+            if status is LPStatus.OPTIMAL:
+                if x is None:
+                    status = LPStatus.ERROR
+                    message = f"error (HiGHS {native} without a primal solution)"
+                elif residual > self._tol.feasibility * max(1.0, float(np.max(np.abs(x), initial=0.0))):
+                    status = LPStatus.INACCURATE
+                    message = f"inaccurate (HiGHS {native}, recomputed residual {residual:.3g})"
+                    warnings.warn(
+                        f"HiGHS reported an optimal solution whose residual is {residual:.3g} "
+                        f"(> feasibility tolerance {self._tol.feasibility:g}); marked INACCURATE.",
+                        InaccurateSolutionWarning,
+                        stacklevel=2,
+                    )
+        elif status is LPStatus.INFEASIBLE:
+            ok, has_ray, ray = h.getDualRay()
+            if has_ray:
+                farkas = np.array(ray, dtype=np.float64)
+        self.counters.record(status, nit, seconds)
+        return LPResult(x=x, fun=fun, status=status, message=message, nit=nit, row_activity=row_act,
+                        row_duals=row_duals, col_duals=col_duals, farkas=farkas, residual=residual)
+
+    def close(self) -> None:
+        """Release the HiGHS instance."""
+        if not self._closed:
+            self._h.clear()
+            self._closed = True
+
+    def __enter__(self) -> "HighsWarmSolver":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class HighsBackend:
+    """Solve LPs with HiGHS (dual simplex, presolve off, one thread by default)."""
+
+    name = "highs"
+
+    def is_available(self) -> bool:
+        """Whether highspy imports."""
+        try:
+            import highspy  # noqa: F401
+        except ImportError:  # pragma: no cover
+            return False
+        return True
+
+    def open(self, lp: LinearProgram, *, options: dict[str, Any] | None = None,
+             tol: Tolerances | None = None) -> HighsWarmSolver:
+        """A persistent solver holding ``lp``, for hot re-solves after edits."""
+        return HighsWarmSolver(lp, options=options, tol=tol)
+
+    def solve(self, lp: LinearProgram, *, options: dict[str, Any] | None = None,
+              tol: Tolerances | None = None) -> LPResult:
+        """Solve ``lp`` once."""
+        with self.open(lp, options=options, tol=tol) as s:
+            return s.solve()

@@ -1,0 +1,440 @@
+"""Feed-forward ReLU networks as exact piecewise-affine maps.
+
+A :class:`ReLUNetwork` with hidden widths ``n_1..n_L`` computes
+
+    h^0 = x,   z^l = W^l h^{l-1} + b^l,   h^l = relu(z^l)   (l = 1..L),
+    out = W^{L+1} h^L + b^{L+1}                               (optional output layer).
+
+Fixing the *activation pattern* (which hidden units are active) makes every
+pre-activation an affine function of ``x``; :meth:`ReLUNetwork.local_affine_map`
+returns these functions by masked composition.  Indices in lpengine count
+weight matrices from 0: ``weights[0]`` maps the input to the first hidden layer.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._validation import check_array, check_int, check_scalar
+from .exceptions import InvalidNetworkError
+from .tolerances import Tolerances, resolve_tolerances
+
+__all__ = ["ReLUNetwork", "LocalAffineMap", "NPZ_FORMAT_VERSION"]
+
+#: Version of the ``.npz`` layout written by :meth:`ReLUNetwork.save`.
+NPZ_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LocalAffineMap:
+    """The affine functions a network computes on one activation region.
+
+    Attributes
+    ----------
+    A : ndarray, shape (n_hidden, n_in)
+        Row ``k`` is the gradient ``alpha_k`` of hidden unit ``k``'s
+        pre-activation (units ordered layer by layer).
+    c : ndarray, shape (n_hidden,)
+        Offsets ``beta_k``: ``z_k(x) = A[k] @ x + c[k]`` on the region.
+    out_A : ndarray, shape (n_out, n_in) or None
+        The network output ``out(x) = out_A @ x + out_c`` on the region, when
+        the network has an output layer.
+    out_c : ndarray, shape (n_out,) or None
+    """
+
+    A: NDArray[np.float64]
+    c: NDArray[np.float64]
+    out_A: NDArray[np.float64] | None
+    out_c: NDArray[np.float64] | None
+
+    @property
+    def rank(self) -> int | None:
+        """Rank of the output map (``None`` without an output layer)."""
+        if self.out_A is None:
+            return None
+        return int(np.linalg.matrix_rank(self.out_A)) if self.out_A.size else 0
+
+
+def _freeze(arr: NDArray[np.float64]) -> NDArray[np.float64]:
+    arr = np.array(arr, dtype=np.float64, copy=True)
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class ReLUNetwork:
+    """A feed-forward ReLU network with float64 parameters.
+
+    Parameters
+    ----------
+    weights : sequence of ndarray
+        ``weights[l]`` has shape ``(n_{l+1}, n_l)`` (out, in).
+    biases : sequence of ndarray
+        ``biases[l]`` has shape ``(n_{l+1},)``.
+    has_output_layer : bool, default True
+        If True the last ``(weights, biases)`` pair is an affine output layer
+        without ReLU; every other pair is a hidden ReLU layer.  If False every
+        layer is a hidden ReLU layer and the "output" is the last hidden layer.
+
+    Raises
+    ------
+    InvalidNetworkError
+        (a ``ValueError``) if shapes do not chain, a layer is empty, an entry
+        is NaN/inf, the dtype is not real numeric, or there is no hidden layer.
+
+    Examples
+    --------
+    >>> net = ReLUNetwork.random(2, [3, 3], n_out=1, seed=0)
+    >>> net.hidden_widths, net.n_hidden, net.has_output_layer
+    ((3, 3), 6, True)
+    """
+
+    weights: tuple[NDArray[np.float64], ...]
+    biases: tuple[NDArray[np.float64], ...]
+    has_output_layer: bool = True
+    _offsets: tuple[int, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.has_output_layer, (bool, np.bool_)):
+            raise InvalidNetworkError(
+                f"has_output_layer must be a bool. Got {self.has_output_layer!r}."
+            )
+        ws, bs = list(self.weights), list(self.biases)
+        if len(ws) != len(bs):
+            raise InvalidNetworkError(
+                f"got {len(ws)} weight matrices but {len(bs)} bias vectors; expected one bias per layer."
+            )
+        n_hidden_layers = len(ws) - (1 if self.has_output_layer else 0)
+        if n_hidden_layers < 1:
+            raise InvalidNetworkError(
+                f"the network has no hidden ReLU layer ({len(ws)} layer(s), "
+                f"has_output_layer={bool(self.has_output_layer)}); expected at least one."
+            )
+        fw, fb = [], []
+        prev = None
+        for l, (w, b) in enumerate(zip(ws, bs)):
+            w = check_array(w, f"weights[{l}]", ndim=2, error=InvalidNetworkError)
+            if prev is not None and w.shape[1] != prev:
+                raise InvalidNetworkError(
+                    f"weights[{l}] has shape {w.shape}; expected ({w.shape[0]}, {prev}) "
+                    f"because layer {l - 1} has {prev} outputs (shapes do not chain)."
+                )
+            b = check_array(b, f"biases[{l}]", ndim=1, error=InvalidNetworkError)
+            if b.shape[0] != w.shape[0]:
+                raise InvalidNetworkError(
+                    f"biases[{l}] has shape {b.shape}; expected ({w.shape[0]},) to match weights[{l}]."
+                )
+            prev = w.shape[0]
+            fw.append(_freeze(w))
+            fb.append(_freeze(b))
+        object.__setattr__(self, "weights", tuple(fw))
+        object.__setattr__(self, "biases", tuple(fb))
+        object.__setattr__(self, "has_output_layer", bool(self.has_output_layer))
+        widths = [w.shape[0] for w in fw[:n_hidden_layers]]
+        object.__setattr__(self, "_offsets", tuple(int(v) for v in np.concatenate([[0], np.cumsum(widths)])))
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n_in(self) -> int:
+        """Input dimension ``n_0``."""
+        return int(self.weights[0].shape[1])
+
+    @property
+    def hidden_widths(self) -> tuple[int, ...]:
+        """Widths ``(n_1, ..., n_L)`` of the hidden ReLU layers."""
+        return tuple(int(w.shape[0]) for w in self.weights[: self.n_hidden_layers])
+
+    @property
+    def n_hidden_layers(self) -> int:
+        """Number ``L`` of hidden ReLU layers."""
+        return len(self.weights) - (1 if self.has_output_layer else 0)
+
+    @property
+    def n_hidden(self) -> int:
+        """Total number ``N`` of hidden units."""
+        return self._offsets[-1]
+
+    @property
+    def n_out(self) -> int:
+        """Output dimension (the last hidden width without an output layer)."""
+        return int(self.weights[-1].shape[0])
+
+    @property
+    def layer_offsets(self) -> tuple[int, ...]:
+        """Unit ``j`` of hidden layer ``l`` has flat index ``layer_offsets[l] + j``."""
+        return self._offsets
+
+    def unit_layer(self, k: int) -> int:
+        """Hidden layer (0-based) of flat unit index ``k``."""
+        return int(np.searchsorted(self._offsets, k, side="right") - 1)
+
+    def __repr__(self) -> str:
+        return (
+            f"ReLUNetwork(n_in={self.n_in}, hidden_widths={list(self.hidden_widths)}, "
+            f"n_out={self.n_out if self.has_output_layer else None})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ReLUNetwork):
+            return NotImplemented
+        return (
+            self.has_output_layer == other.has_output_layer
+            and len(self.weights) == len(other.weights)
+            and all(np.array_equal(a, b) for a, b in zip(self.weights, other.weights))
+            and all(np.array_equal(a, b) for a, b in zip(self.biases, other.biases))
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    # ----------------------------------------------------------- construction
+    @classmethod
+    def random(
+        cls,
+        n_in: int,
+        hidden_widths: Sequence[int],
+        *,
+        n_out: int | None = 1,
+        seed: int | np.random.Generator | None = None,
+        weight_scale: float = 1.0,
+        bias_std: float = 1.0,
+    ) -> "ReLUNetwork":
+        """A random network with He-normal weights and Gaussian biases.
+
+        ``W^l`` has i.i.d. entries ``N(0, weight_scale**2 * 2 / fan_in)`` (He et al.
+        2015) and ``b^l`` i.i.d. ``N(0, bias_std**2)``.  Non-zero biases keep the
+        hyperplanes from all passing through the origin, so random networks are
+        in general position with probability one.
+
+        Parameters
+        ----------
+        n_in : int
+            Input dimension (>= 1).
+        hidden_widths : sequence of int
+            Widths of the hidden ReLU layers (each >= 1, at least one layer).
+        n_out : int or None, default 1
+            Width of the affine output layer; ``None`` for no output layer.
+        seed : int, Generator or None
+            Passed to ``numpy.random.default_rng``.
+        """
+        n_in = check_int(n_in, "n_in", low=1, error=InvalidNetworkError)
+        widths = [check_int(w, f"hidden_widths[{i}]", low=1, error=InvalidNetworkError) for i, w in enumerate(hidden_widths)]
+        if not widths:
+            raise InvalidNetworkError("hidden_widths is empty; expected at least one hidden layer.")
+        if n_out is not None:
+            n_out = check_int(n_out, "n_out", low=1, error=InvalidNetworkError)
+        weight_scale = check_scalar(weight_scale, "weight_scale", low=0.0, error=InvalidNetworkError)
+        bias_std = check_scalar(bias_std, "bias_std", low=0.0, low_inclusive=True, error=InvalidNetworkError)
+        rng = np.random.default_rng(seed)
+        dims = [n_in, *widths] + ([n_out] if n_out is not None else [])
+        ws, bs = [], []
+        for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+            ws.append(rng.normal(0.0, weight_scale * np.sqrt(2.0 / fan_in), size=(fan_out, fan_in)))
+            bs.append(rng.normal(0.0, bias_std, size=fan_out) if bias_std > 0 else np.zeros(fan_out))
+        return cls(tuple(ws), tuple(bs), has_output_layer=n_out is not None)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the network to ``.npz``.
+
+        Layout: arrays ``W0, b0, W1, b1, ...`` in layer order, plus the 0-d
+        arrays ``has_output_layer`` (bool: whether the last pair is the affine
+        output layer) and ``format_version`` (int, currently 1).
+        """
+        arrays: dict[str, Any] = {}
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            arrays[f"W{l}"] = w
+            arrays[f"b{l}"] = b
+        arrays["has_output_layer"] = np.array(self.has_output_layer)
+        arrays["format_version"] = np.array(NPZ_FORMAT_VERSION)
+        np.savez(path, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> "ReLUNetwork":
+        """Read a network written by :meth:`save` (see there for the layout).
+
+        A file without the ``has_output_layer`` marker is rejected: whether the
+        last layer has a ReLU changes every result, so it is never guessed.
+        """
+        try:
+            data = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise InvalidNetworkError(f"cannot read network file {os.fspath(path)!r}: {exc}") from exc
+        with data:
+            keys = set(data.files)
+            if "has_output_layer" not in keys:
+                raise InvalidNetworkError(
+                    f"network file {os.fspath(path)!r} has no 'has_output_layer' array; expected a 0-d bool "
+                    "saying whether the last (W, b) pair is an affine output layer."
+                )
+            marker = data["has_output_layer"]
+            if marker.shape != () or marker.dtype.kind not in "bi":
+                raise InvalidNetworkError(
+                    f"'has_output_layer' in {os.fspath(path)!r} must be a 0-d bool; got shape {marker.shape}, dtype {marker.dtype}."
+                )
+            n = 0
+            while f"W{n}" in keys:
+                n += 1
+            if n == 0:
+                raise InvalidNetworkError(f"network file {os.fspath(path)!r} has no array 'W0'.")
+            expected = {f"W{l}" for l in range(n)} | {f"b{l}" for l in range(n)}
+            missing = sorted(expected - keys)
+            if missing:
+                raise InvalidNetworkError(f"network file {os.fspath(path)!r} lacks arrays {missing}.")
+            extra = sorted(keys - expected - {"has_output_layer", "format_version"})
+            if extra:
+                raise InvalidNetworkError(
+                    f"network file {os.fspath(path)!r} has unexpected arrays {extra} "
+                    f"(layers must be numbered W0..W{n - 1} without gaps)."
+                )
+            ws = tuple(data[f"W{l}"] for l in range(n))
+            bs = tuple(data[f"b{l}"] for l in range(n))
+            return cls(ws, bs, has_output_layer=bool(marker))
+
+    @classmethod
+    def from_torch(cls, module: Any) -> "ReLUNetwork":
+        """Convert a PyTorch ``nn.Sequential`` of ``Linear``/``ReLU`` modules.
+
+        Every ``Linear`` followed by a ``ReLU`` is a hidden layer; a final
+        ``Linear`` without ``ReLU`` is the output layer.  Requires the optional
+        ``torch`` extra.  ``Flatten``/``Identity``/``Dropout`` (eval-time identity) are skipped.
+        """
+        try:
+            import torch
+            from torch import nn
+        except ImportError as exc:  # pragma: no cover - depends on the environment
+            raise ImportError(
+                "ReLUNetwork.from_torch needs PyTorch: pip install 'lpengine[torch]' (or torch==2.13.0)."
+            ) from exc
+        if not isinstance(module, nn.Sequential):
+            raise InvalidNetworkError(f"from_torch expects an nn.Sequential; got {type(module).__name__}.")
+        layers = [m for m in module if not isinstance(m, (nn.Flatten, nn.Identity, nn.Dropout))]
+        ws, bs, relu_after = [], [], []
+        for i, m in enumerate(layers):
+            if isinstance(m, nn.Linear):
+                with torch.no_grad():
+                    ws.append(m.weight.detach().cpu().double().numpy())
+                    b = m.bias
+                    bs.append(np.zeros(m.out_features) if b is None else b.detach().cpu().double().numpy())
+                relu_after.append(False)
+            elif isinstance(m, nn.ReLU):
+                if not relu_after or relu_after[-1]:
+                    raise InvalidNetworkError(f"module {i} is a ReLU not directly after a Linear layer.")
+                relu_after[-1] = True
+            else:
+                raise InvalidNetworkError(
+                    f"module {i} is {type(m).__name__}; only Linear and ReLU (and Flatten/Identity/Dropout) are supported."
+                )
+        if not ws:
+            raise InvalidNetworkError("the nn.Sequential has no Linear layer.")
+        if not all(relu_after[:-1]):
+            bad = relu_after.index(False)
+            raise InvalidNetworkError(f"Linear layer {bad} is not followed by a ReLU but is not the last layer.")
+        return cls(tuple(ws), tuple(bs), has_output_layer=not relu_after[-1])
+
+    def to_torch(self) -> Any:
+        """The equivalent PyTorch ``nn.Sequential`` (float64); needs the ``torch`` extra."""
+        import torch
+        from torch import nn
+
+        mods: list[Any] = []
+        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+            lin = nn.Linear(w.shape[1], w.shape[0]).double()
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(np.array(w)))
+                lin.bias.copy_(torch.from_numpy(np.array(b)))
+            mods.append(lin)
+            if l < self.n_hidden_layers:
+                mods.append(nn.ReLU())
+        return nn.Sequential(*mods)
+
+    # -------------------------------------------------------------- evaluation
+    def _check_X(self, X: Any) -> tuple[NDArray[np.float64], bool]:
+        arr = np.asarray(X)
+        single = arr.ndim == 1
+        arr = check_array(arr.reshape(1, -1) if single else arr, "X", ndim=2)
+        if arr.shape[1] != self.n_in:
+            raise ValueError(f"X has {arr.shape[1]} features; expected n_in = {self.n_in}.")
+        return arr, single
+
+    def preactivations(self, X: Any) -> NDArray[np.float64]:
+        """Hidden pre-activations ``z``, shape ``(n_samples, n_hidden)`` (or ``(n_hidden,)`` for one point)."""
+        arr, single = self._check_X(X)
+        zs = []
+        h = arr
+        for l in range(self.n_hidden_layers):
+            z = h @ self.weights[l].T + self.biases[l]
+            zs.append(z)
+            h = np.maximum(z, 0.0)
+        out = np.concatenate(zs, axis=1)
+        return out[0] if single else out
+
+    def forward(self, X: Any) -> NDArray[np.float64]:
+        """Network output, shape ``(n_samples, n_out)`` (or ``(n_out,)`` for one point)."""
+        arr, single = self._check_X(X)
+        h = arr
+        for l in range(self.n_hidden_layers):
+            h = np.maximum(h @ self.weights[l].T + self.biases[l], 0.0)
+        if self.has_output_layer:
+            h = h @ self.weights[-1].T + self.biases[-1]
+        return h[0] if single else h
+
+    __call__ = forward
+
+    def activation_pattern(self, X: Any, *, tol: Tolerances | None = None) -> NDArray[np.int8]:
+        """Signs of the hidden pre-activations: +1 active, -1 inactive, 0 ambiguous.
+
+        A unit is ambiguous when ``|z| <= tol.activation``: the point lies on its
+        hyperplane (numerically) and lpengine does not pick a side silently.
+        Shape ``(n_samples, n_hidden)``, or ``(n_hidden,)`` for one point.
+        """
+        t = resolve_tolerances(tol)
+        z = self.preactivations(X)
+        s = np.sign(z).astype(np.int8)
+        s[np.abs(z) <= t.activation] = 0
+        return s
+
+    def local_affine_map(self, active: Any) -> LocalAffineMap:
+        """Affine pre-activations (and output) on the region with the given pattern.
+
+        Parameters
+        ----------
+        active : array_like of bool or of +1/-1, shape (n_hidden,)
+            Which hidden units are active (True / +1).
+
+        Notes
+        -----
+        Masked composition: ``(A^1, c^1) = (W^1, b^1)`` and
+        ``(A^{l+1}, c^{l+1}) = (W^{l+1} diag(m^l) A^l, W^{l+1} diag(m^l) c^l + b^{l+1})``
+        with ``m^l`` the 0/1 activity of layer ``l``.  Cost ``O(sum_l n_l n_{l-1} n_0)``.
+        """
+        m = np.asarray(active)
+        if m.shape != (self.n_hidden,):
+            raise ValueError(f"active has shape {m.shape}; expected ({self.n_hidden},).")
+        mask = m > 0 if m.dtype != np.bool_ else m
+        return self._local_affine_map(mask)
+
+    def _local_affine_map(self, mask: NDArray[np.bool_]) -> LocalAffineMap:
+        # Trusted fast path for the enumerators: mask is a bool array of length n_hidden.
+        offs = self._offsets
+        L = self.n_hidden_layers
+        A_blocks, c_blocks = [], []
+        A = self.weights[0]
+        c = self.biases[0]
+        for l in range(L):
+            A_blocks.append(A)
+            c_blocks.append(c)
+            ml = mask[offs[l] : offs[l + 1]]
+            Am = A * ml[:, None]
+            cm = c * ml
+            if l + 1 < len(self.weights):
+                W = self.weights[l + 1]
+                A = W @ Am
+                c = W @ cm + self.biases[l + 1]
+        out_A = out_c = None
+        if self.has_output_layer:
+            out_A, out_c = A, c
+        return LocalAffineMap(np.concatenate(A_blocks, axis=0), np.concatenate(c_blocks), out_A, out_c)

@@ -1,0 +1,91 @@
+"""The single home of every numerical tolerance in lpengine.
+
+No other module contains a bare tolerance literal: functions take a
+``tol: Tolerances | None`` argument and fall back to :data:`DEFAULT_TOLERANCES`.
+
+Scale.  All tolerances are absolute and refer to quantities in the units of
+the problem (input coordinates, pre-activations, loss values).  Networks whose
+weights or inputs are far from unit scale should be rescaled, or given a
+``Tolerances`` with matching values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+__all__ = ["Tolerances", "DEFAULT_TOLERANCES", "resolve_tolerances"]
+
+
+@dataclass(frozen=True)
+class Tolerances:
+    """Numerical tolerances, with the reason for each default.
+
+    Attributes
+    ----------
+    feasibility : float
+        Largest primal residual (row or bound violation) accepted from an LP
+        reported optimal; beyond it the result is marked ``INACCURATE``.
+        HiGHS works to 1e-7 internally; 1e-6 leaves room for scaling.
+    lp_primal, lp_dual : float
+        Passed to HiGHS as ``primal_feasibility_tolerance`` and
+        ``dual_feasibility_tolerance`` (the HiGHS defaults).
+    activation : float
+        A pre-activation ``|z| <= activation`` is *ambiguous*: the point lies
+        on (or numerically on) a neuron's hyperplane, and no sign is assigned
+        silently.
+    margin : float
+        A region counts as full-dimensional only if it contains a ball of
+        radius ``> margin`` (Chebyshev radius, in input units).  Regions
+        thinner than this are reported as degenerate, never counted.
+    zero_row : float
+        A unit whose local gradient ``alpha`` has Euclidean norm below this is
+        *dead* (constant) in the region: its sign is fixed by its bias.
+    coincident : float
+        Two normalised halfspaces closer than this (in the max-norm of
+        ``(alpha, beta) / |alpha|``) are treated as the same hyperplane.
+    objective : float
+        Relative tolerance when two objective values are compared (LP optima,
+        loss values).
+    pivot : float
+        Smallest pivot element / slope magnitude treated as non-zero in the
+        Deep ReLU Simplex (descending-edge tests, ratio tests).
+    """
+
+    feasibility: float = 1e-6
+    lp_primal: float = 1e-7
+    lp_dual: float = 1e-7
+    activation: float = 1e-9
+    margin: float = 1e-7
+    zero_row: float = 1e-12
+    coincident: float = 1e-10
+    objective: float = 1e-9
+    pivot: float = 1e-10
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if not isinstance(value, (int, float)) or not (0.0 < float(value) < 1.0):
+                raise ValueError(
+                    f"Tolerances.{field.name} must be a float in the range (0, 1). "
+                    f"Got {value!r} instead."
+                )
+
+    def replace(self, **changes: float) -> "Tolerances":
+        """Return a copy with some fields changed (``dataclasses.replace``)."""
+        return dataclasses.replace(self, **changes)
+
+
+DEFAULT_TOLERANCES = Tolerances()
+
+
+def resolve_tolerances(tol: "Tolerances | None") -> Tolerances:
+    """Return ``tol`` or the defaults; reject anything that is not a ``Tolerances``."""
+    if tol is None:
+        return DEFAULT_TOLERANCES
+    if not isinstance(tol, Tolerances):
+        raise TypeError(
+            f"The 'tol' parameter must be a lpengine.Tolerances instance or None. "
+            f"Got {type(tol).__name__} instead."
+        )
+    return tol
