@@ -186,8 +186,8 @@ def brute_force_regions(
         If the domain is malformed, not exactly one domain is given, or the
         domain has no interior point (Chebyshev radius ``<= tol.margin``).
     SolverError
-        If an LP ends with a status other than optimal or infeasible: an
-        oracle never guesses.
+        If an LP ends with a status other than optimal or infeasible, also
+        after one retry from the slack basis: an oracle never guesses.
 
     Notes
     -----
@@ -264,6 +264,12 @@ def brute_force_regions(
 
         def chebyshev() -> tuple[bool, float, NDArray[np.float64] | None]:
             res = solver.solve()
+            if res.status not in (LPStatus.OPTIMAL, LPStatus.INFEASIBLE):
+                # HiGHS occasionally stops a hot start with kUnknown after rows were deleted
+                # (ERGO-Code/HiGHS#1528, #2267); the same LP from the slack basis solves.
+                logger.debug("Chebyshev LP hot start ended with %s; retrying from the slack basis", res.message)
+                solver.set_basis(None)
+                res = solver.solve()
             if res.status is LPStatus.INFEASIBLE:
                 return False, 0.0, None
             if res.status is not LPStatus.OPTIMAL or res.x is None:
