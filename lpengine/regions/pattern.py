@@ -1,0 +1,148 @@
+"""Activation patterns: canonical, hashable, with a string round trip.
+
+A pattern assigns +1 (active) or -1 (inactive) to every hidden unit, layer by
+layer.  Its string form writes ``+``/``-`` per unit with ``|`` between layers,
+e.g. ``"+-+|--"``; :meth:`ActivationPattern.from_string` inverts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..exceptions import AmbiguousPatternWarning  # noqa: F401  (documented in pattern_at)
+from ..network import ReLUNetwork
+from ..tolerances import Tolerances, resolve_tolerances
+
+__all__ = ["ActivationPattern", "pattern_at", "AmbiguousPointError"]
+
+
+class AmbiguousPointError(ValueError):
+    """A point lies (within tolerance) on the hyperplane of a live unit."""
+
+
+@dataclass(frozen=True, eq=False)
+class ActivationPattern:
+    """Signs (+1/-1) of all hidden units, with the layer split.
+
+    Parameters
+    ----------
+    signs : array_like of int, shape (n_hidden,)
+        +1 for active, -1 for inactive.
+    widths : tuple of int
+        Hidden layer widths (to print the ``|`` separators).
+    """
+
+    signs: NDArray[np.int8]
+    widths: tuple[int, ...]
+
+    def __post_init__(self) -> None:
+        s = np.asarray(self.signs)
+        if s.ndim != 1 or s.shape[0] != sum(self.widths) or not np.all(np.abs(s) == 1):
+            raise ValueError(
+                f"signs must be a vector of +1/-1 of length {sum(self.widths)}; got shape {s.shape}."
+            )
+        s = s.astype(np.int8, copy=True)
+        s.flags.writeable = False
+        object.__setattr__(self, "signs", s)
+        object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
+        object.__setattr__(self, "_key", s.tobytes())
+
+    @classmethod
+    def from_string(cls, text: str) -> "ActivationPattern":
+        """Parse ``"+-+|--"``."""
+        layers = text.strip().split("|")
+        signs: list[int] = []
+        for layer in layers:
+            for ch in layer:
+                if ch not in "+-":
+                    raise ValueError(f"invalid character {ch!r} in pattern {text!r}; expected '+', '-' or '|'.")
+                signs.append(1 if ch == "+" else -1)
+        return cls(np.array(signs, dtype=np.int8), tuple(len(l) for l in layers))
+
+    @property
+    def active(self) -> NDArray[np.bool_]:
+        """Boolean mask of the active units."""
+        return self.signs > 0
+
+    @property
+    def key(self) -> bytes:
+        """Compact hashable key (the raw sign bytes)."""
+        return self._key  # type: ignore[attr-defined,no-any-return]
+
+    def layer(self, l: int) -> NDArray[np.int8]:
+        """Signs of hidden layer ``l`` (0-based)."""
+        off = int(np.sum(self.widths[:l]))
+        return self.signs[off : off + self.widths[l]]
+
+    def prefix(self, n_layers: int) -> "ActivationPattern":
+        """The pattern of the first ``n_layers`` hidden layers."""
+        w = self.widths[:n_layers]
+        return ActivationPattern(self.signs[: sum(w)], w)
+
+    def flip(self, units: Sequence[int]) -> "ActivationPattern":
+        """The pattern with the given units' signs flipped."""
+        s = np.array(self.signs)
+        s[list(units)] *= -1
+        return ActivationPattern(s, self.widths)
+
+    def __str__(self) -> str:
+        out, off = [], 0
+        chars = np.where(self.signs > 0, "+", "-")
+        for w in self.widths:
+            out.append("".join(chars[off : off + w]))
+            off += w
+        return "|".join(out)
+
+    def __repr__(self) -> str:
+        return f"ActivationPattern('{self}')"
+
+    def __hash__(self) -> int:
+        return hash(self._key)  # type: ignore[attr-defined]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ActivationPattern):
+            return NotImplemented
+        return self._key == other._key and self.widths == other.widths  # type: ignore[attr-defined]
+
+    def __len__(self) -> int:
+        return int(self.signs.shape[0])
+
+
+def pattern_at(net: ReLUNetwork, x: NDArray[np.float64], *, tol: Tolerances | None = None) -> ActivationPattern:
+    """The activation pattern of the region whose interior contains ``x``.
+
+    Dead-unit policy: a unit whose local gradient vanishes
+    (``|alpha| <= tol.zero_row``) is constant on the region; its sign is the
+    sign of its value, and a value within ``tol.activation`` of zero counts as
+    inactive (ReLU outputs 0 either way, so nothing downstream depends on it).
+
+    Raises
+    ------
+    AmbiguousPointError
+        If ``x`` lies within ``tol.activation`` of the hyperplane of a live unit.
+    """
+    t = resolve_tolerances(tol)
+    x = np.asarray(x, dtype=np.float64)
+    h = x
+    A = np.eye(net.n_in)  # gradient of h w.r.t. x
+    c = np.zeros(net.n_in)
+    signs = []
+    for l in range(net.n_hidden_layers):
+        W, b = net.weights[l], net.biases[l]
+        z = W @ h + b
+        Al, cl = W @ A, W @ c + b
+        dead = np.linalg.norm(Al, axis=1) <= t.zero_row
+        amb = (np.abs(z) <= t.activation) & ~dead
+        if np.any(amb):
+            k = int(net.layer_offsets[l] + np.flatnonzero(amb)[0])
+            raise AmbiguousPointError(f"point lies on the hyperplane of hidden unit {k} (|z| = {abs(z[amb][0]):.3g}).")
+        s = np.where(z > t.activation, 1, -1).astype(np.int8)
+        signs.append(s)
+        m = s > 0
+        h = np.where(m, z, 0.0)
+        A, c = Al * m[:, None], cl * m
+    return ActivationPattern(np.concatenate(signs), net.hidden_widths)

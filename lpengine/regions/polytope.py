@@ -1,0 +1,355 @@
+"""H-representations of activation regions and the geometry on them.
+
+For a pattern ``S`` the region is ``P_S = {x in Dom : sigma_k (alpha_k x + beta_k) >= 0}``.
+Here every constraint is stored as a normalised halfspace ``g @ x <= h`` with
+``|g| = 1``, so ``h - g @ x`` is the Euclidean distance of ``x`` to the
+hyperplane, and margins are in input units.
+
+Primitives:
+
+* :func:`region_halfspaces` - the rows of ``P_S`` (hidden units, then domain),
+  with the dead-unit policy applied (see :func:`lpengine.regions.pattern.pattern_at`).
+* :func:`chebyshev_center` - the LP ``max r s.t. g_i x + r <= h_i, r <= r_max``:
+  the largest inscribed ball, the region's existence certificate.
+* :func:`facets_by_vertices` - exact facets of a bounded region from its
+  vertices (Qhull halfspace intersection, no LP), each facet checked to span a
+  (d-1)-dimensional set of vertices.
+* :func:`facets_by_lp` - facets by one LP per candidate row (rows first proved
+  facets by ray shooting skip their LP); works on unbounded regions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validation import check_array, check_scalar
+from ..exceptions import InvalidDomainError
+from ..lp import LinearProgram, LPStatus, open_solver
+from ..network import ReLUNetwork
+from ..tolerances import Tolerances
+
+__all__ = ["Domain", "make_domain", "RegionRows", "region_halfspaces", "chebyshev_center",
+           "facets_by_vertices", "facets_by_lp", "FacetInfo"]
+
+
+@dataclass(frozen=True, eq=False)
+class Domain:
+    """An input domain: a box, a polytope ``{x : A x <= c}`` or all of R^d.
+
+    ``G, h`` are its normalised halfspaces (empty for R^d); ``bounded`` says
+    whether it is a polytope; ``center``/``radius`` its Chebyshev ball
+    (``radius = inf`` for R^d).
+    """
+
+    kind: str
+    G: NDArray[np.float64]
+    h: NDArray[np.float64]
+    bounded: bool
+    center: NDArray[np.float64]
+    radius: float
+    lo: NDArray[np.float64] | None = None
+    hi: NDArray[np.float64] | None = None
+
+    @property
+    def dim(self) -> int:
+        return int(self.center.shape[0])
+
+    def describe(self) -> str:
+        if self.kind == "box":
+            assert self.lo is not None and self.hi is not None
+            if np.all(self.lo == self.lo[0]) and np.all(self.hi == self.hi[0]):
+                return f"box [{self.lo[0]:g}, {self.hi[0]:g}]^{self.dim}"
+            return f"box {list(map(float, self.lo))} x {list(map(float, self.hi))}"
+        if self.kind == "polytope":
+            return f"polytope with {self.G.shape[0]} halfspaces in R^{self.dim}"
+        return f"R^{self.dim}"
+
+
+def make_domain(
+    n_in: int,
+    *,
+    box: Any = None,
+    polytope: Any = None,
+    whole_space: bool = False,
+    tol: Tolerances,
+) -> Domain:
+    """Validate a domain specification (exactly one of the three forms)."""
+    given = [box is not None, polytope is not None, bool(whole_space)]
+    if sum(given) > 1:
+        raise InvalidDomainError("give at most one of box=, polytope= and whole_space=True.")
+    if whole_space:
+        return Domain("whole", np.zeros((0, n_in)), np.zeros(0), False, np.zeros(n_in), float("inf"))
+    if polytope is None:
+        if box is None:
+            box = (-1.0, 1.0)
+        try:
+            lo_raw, hi_raw = box
+        except (TypeError, ValueError):
+            raise InvalidDomainError(f"box must be a pair (lo, hi); got {box!r}.") from None
+        lo = np.broadcast_to(check_array(np.atleast_1d(lo_raw), "box lo", ndim=1, error=InvalidDomainError), (n_in,)).copy() \
+            if np.ndim(lo_raw) == 0 or np.size(lo_raw) in (1, n_in) else None
+        hi = np.broadcast_to(check_array(np.atleast_1d(hi_raw), "box hi", ndim=1, error=InvalidDomainError), (n_in,)).copy() \
+            if np.ndim(hi_raw) == 0 or np.size(hi_raw) in (1, n_in) else None
+        if lo is None or hi is None:
+            raise InvalidDomainError(f"box bounds must be scalars or vectors of length n_in = {n_in}.")
+        if np.any(hi - lo <= 2 * tol.margin):
+            i = int(np.flatnonzero(hi - lo <= 2 * tol.margin)[0])
+            raise InvalidDomainError(
+                f"box is empty or thinner than the margin tolerance in coordinate {i}: lo = {lo[i]}, hi = {hi[i]}."
+            )
+        eye = np.eye(n_in)
+        G = np.vstack([eye, -eye])
+        h = np.concatenate([hi, -lo])
+        return Domain("box", G, h, True, (lo + hi) / 2, float(np.min(hi - lo) / 2), lo, hi)
+    try:
+        A_raw, c_raw = polytope
+    except (TypeError, ValueError):
+        raise InvalidDomainError("polytope must be a pair (A, c) describing {x : A x <= c}.") from None
+    A = check_array(A_raw, "polytope A", ndim=2, error=InvalidDomainError)
+    c = check_array(c_raw, "polytope c", ndim=1, error=InvalidDomainError)
+    if A.shape[1] != n_in or c.shape[0] != A.shape[0]:
+        raise InvalidDomainError(f"polytope A has shape {A.shape} and c {c.shape}; expected (m, {n_in}) and (m,).")
+    norms = np.linalg.norm(A, axis=1)
+    if np.any(norms <= tol.zero_row):
+        i = int(np.flatnonzero(norms <= tol.zero_row)[0])
+        raise InvalidDomainError(f"polytope row {i} is zero; remove it (0 <= c[{i}] is not a halfspace).")
+    G, h = A / norms[:, None], c / norms
+    center, radius, status = chebyshev_center(G, h, r_max=np.inf, tol=tol)
+    if status is LPStatus.UNBOUNDED or status is LPStatus.INFEASIBLE_OR_UNBOUNDED and center is None:
+        # An infinite inscribed radius: unbounded in every direction of a cone.
+        center, radius, status = chebyshev_center(G, h, r_max=1.0, tol=tol)
+        radius = float("inf")
+    if center is None or radius <= tol.margin:
+        raise InvalidDomainError(
+            f"polytope has an empty interior (largest inscribed ball radius {0.0 if center is None else radius:.3g} "
+            f"<= margin tolerance {tol.margin:g})."
+        )
+    bounded = _is_bounded(G, tol)
+    return Domain("polytope", G, h, bounded, center, radius)
+
+
+def _is_bounded(G: NDArray[np.float64], tol: Tolerances) -> bool:
+    """``{x : G x <= h}`` (non-empty) is bounded iff its recession cone ``{G y <= 0}`` is {0}.
+
+    The cone is {0} iff the rows of ``G`` positively span R^d, i.e. ``rank G = d``
+    and some ``lambda >= 1`` has ``G^T lambda = 0`` (one LP).
+    """
+    m, d = G.shape
+    if m == 0 or np.linalg.matrix_rank(G) < d:
+        return False
+    lp = LinearProgram(c=np.zeros(m), A=G.T, row_lower=np.zeros(d), row_upper=np.zeros(d), col_lower=np.ones(m))
+    with open_solver(lp, tol=tol) as s:
+        return s.solve().status is LPStatus.OPTIMAL
+
+
+@dataclass(frozen=True)
+class RegionRows:
+    """The normalised rows ``G x <= h`` of one region (hidden units first, then domain).
+
+    ``unit[i]`` is the hidden unit of row ``i`` (-1 for a domain row); ``signs``
+    is the pattern after the dead-unit policy; ``dead`` marks units that are
+    constant on the region (they contribute no row); ``consistent`` is False if
+    a dead unit's sign in the requested pattern contradicts its constant value
+    (the pattern then has no region).
+    """
+
+    G: NDArray[np.float64]
+    h: NDArray[np.float64]
+    unit: NDArray[np.intp]
+    signs: NDArray[np.int8]
+    dead: NDArray[np.bool_]
+    consistent: bool
+    A: NDArray[np.float64]
+    c: NDArray[np.float64]
+    out_A: NDArray[np.float64] | None
+    out_c: NDArray[np.float64] | None
+
+
+def region_halfspaces(net: ReLUNetwork, signs: NDArray[np.int8], domain: Domain, tol: Tolerances) -> RegionRows:
+    """Rows of the region of ``signs``; dead units follow the documented policy."""
+    aff = net._local_affine_map(signs > 0)
+    A, c = aff.A, aff.c
+    norms = np.sqrt(np.einsum("ij,ij->i", A, A))
+    dead = norms <= tol.zero_row
+    canon = np.array(signs, dtype=np.int8)
+    consistent = True
+    if np.any(dead):
+        want = np.where(c[dead] > tol.activation, 1, -1).astype(np.int8)
+        consistent = bool(np.all(want == canon[dead]))
+    live = np.flatnonzero(~dead)
+    s = canon[live].astype(np.float64)
+    inv = 1.0 / norms[live]
+    G_units = -(s * inv)[:, None] * A[live]
+    h_units = s * c[live] * inv
+    G = np.vstack([G_units, domain.G]) if domain.G.shape[0] else G_units
+    h = np.concatenate([h_units, domain.h]) if domain.h.shape[0] else h_units
+    unit = np.concatenate([live, np.full(domain.G.shape[0], -1, dtype=np.intp)])
+    return RegionRows(G, h, unit, canon, dead, consistent, A, c, aff.out_A, aff.out_c)
+
+
+def chebyshev_center(
+    G: NDArray[np.float64], h: NDArray[np.float64], *, r_max: float, tol: Tolerances, solver: Any = None,
+) -> tuple[NDArray[np.float64] | None, float, LPStatus]:
+    """Largest ball ``{|x - x*| <= r*}`` inside ``{G x <= h}`` (rows normalised), capped at ``r_max``.
+
+    LP: ``max r  s.t.  G x + r 1 <= h,  0 <= r <= r_max``.  Returns ``(x*, r*, status)``;
+    ``x*`` is ``None`` when the LP has no optimum (an empty region gives INFEASIBLE).
+    """
+    m, d = G.shape
+    A = np.hstack([G, np.ones((m, 1))])
+    lp = LinearProgram(
+        c=np.concatenate([np.zeros(d), [-1.0]]), A=A, row_upper=h,
+        col_lower=np.concatenate([np.full(d, -np.inf), [0.0]]),
+        col_upper=np.concatenate([np.full(d, np.inf), [r_max]]),
+    )
+    with open_solver(lp, tol=tol) as s:
+        res = s.solve()
+        if solver is not None:
+            solver.merge(s.counters)
+    if res.status is not LPStatus.OPTIMAL or res.x is None:
+        return None, 0.0, res.status
+    return res.x[:d], float(res.x[d]), res.status
+
+
+@dataclass(frozen=True)
+class FacetInfo:
+    """Facets of one region.
+
+    ``rows`` - indices (into the region's rows) of one representative row per
+    facet; ``groups`` - for each facet, all rows whose hyperplane coincides with
+    it; ``points`` - a point in the relative interior of each facet (or ``nan``
+    rows when unknown); ``vertices`` - the region's vertices when computed.
+    """
+
+    rows: NDArray[np.intp]
+    groups: tuple[NDArray[np.intp], ...]
+    points: NDArray[np.float64]
+    vertices: NDArray[np.float64] | None
+
+
+def coincident_rows(G: NDArray[np.float64], h: NDArray[np.float64], i: int, tol: Tolerances) -> NDArray[np.intp]:
+    """Rows whose normalised halfspace equals row ``i``'s (within ``tol.coincident``)."""
+    diff = np.maximum(np.max(np.abs(G - G[i]), axis=1), np.abs(h - h[i]))
+    return np.flatnonzero(diff <= tol.coincident)
+
+
+def facets_by_vertices(
+    G: NDArray[np.float64], h: NDArray[np.float64], interior: NDArray[np.float64], tol: Tolerances,
+) -> FacetInfo | None:
+    """Facets of the bounded polytope ``{G x <= h}`` via its vertices (d >= 2, no LP).
+
+    Qhull's halfspace intersection gives the vertices and the rows tight at
+    each.  A row is accepted as a facet only if the vertices on its hyperplane
+    span an affine set of dimension d - 1 (checked by SVD), which rejects rows
+    that merely touch a vertex.  Returns ``None`` if Qhull fails (the caller
+    falls back to :func:`facets_by_lp`).
+    """
+    from scipy.spatial import HalfspaceIntersection
+    from scipy.spatial import QhullError
+
+    m, d = G.shape
+    try:
+        hsi = HalfspaceIntersection(np.hstack([G, -h[:, None]]), interior)
+    except (QhullError, ValueError):
+        return None
+    V = hsi.intersections
+    if V.shape[0] < d + 1 or not np.all(np.isfinite(V)):
+        return None
+    cand = np.unique(np.concatenate([np.asarray(f, dtype=np.intp) for f in hsi.dual_facets]))
+    slack = h[cand][:, None] - G[cand] @ V.T  # (k, n_vertices)
+    on = np.abs(slack) <= tol.activation * max(1.0, float(np.max(np.abs(V))))
+    rows, groups, points = [], [], []
+    taken = np.zeros(m, dtype=bool)
+    for j, i in enumerate(cand):
+        if taken[i]:
+            continue
+        Vf = V[on[j]]
+        if Vf.shape[0] < d:
+            continue
+        if d > 1:
+            sv = np.linalg.svd(Vf - Vf.mean(axis=0), compute_uv=False)
+            if sv.shape[0] < d - 1 or sv[d - 2] <= tol.activation * max(1.0, float(sv[0])):
+                continue
+        grp = coincident_rows(G, h, int(i), tol)
+        taken[grp] = True
+        rows.append(int(i))
+        groups.append(grp)
+        points.append(Vf.mean(axis=0))
+    if not rows:
+        return None
+    return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points), V)
+
+
+def facets_by_lp(
+    G: NDArray[np.float64], h: NDArray[np.float64], center: NDArray[np.float64], tol: Tolerances, counters: Any = None,
+) -> FacetInfo:
+    """Facets of ``{G x <= h}`` (bounded or not) by LP, from an interior ``center``.
+
+    Ray shooting first: from ``center`` along each row normal the first
+    hyperplane hit, if hit alone, is a facet (no LP).  Every other row ``k`` gets
+    one LP, ``max g_k x - h_k  s.t.  other rows,  g_k x - h_k <= 1``; the row is a
+    facet iff the optimum exceeds ``tol.activation`` (the cap keeps it bounded
+    on unbounded regions).  Coincident rows are grouped into one facet.
+    """
+    m, d = G.shape
+    slack = h - G @ center
+    is_facet = np.zeros(m, dtype=bool)
+    decided = np.zeros(m, dtype=bool)
+    # Ray shooting along every normal at once: t_jk = slack_j / (g_j . g_k) for g_j . g_k > 0.
+    dots = G @ G.T
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(dots > tol.pivot, slack[:, None] / dots, np.inf)
+    first = np.argmin(ratio, axis=0)
+    tmin = ratio[first, np.arange(m)]
+    srt = np.sort(ratio, axis=0)
+    unique_hit = np.isfinite(tmin) & ((srt[1] if m > 1 else np.full(m, np.inf)) - tmin > tol.activation)
+    is_facet[first[unique_hit]] = True
+    decided[first[unique_hit]] = True
+    # Coincident duplicates of a facet are the same facet.
+    lp = LinearProgram(c=np.zeros(d), A=G, row_upper=h)
+    with open_solver(lp, tol=tol) as s:
+        for k in np.flatnonzero(~decided):
+            if decided[k]:
+                continue
+            s.set_row_bounds([k], [-np.inf], [h[k] + 1.0])
+            s.set_cost(-G[k])
+            res = s.solve()
+            s.set_row_bounds([k], [-np.inf], [h[k]])
+            if res.status is LPStatus.OPTIMAL and res.x is not None:
+                viol = float(G[k] @ res.x - h[k])
+                is_facet[k] = viol > tol.activation
+            decided[k] = True
+        if counters is not None:
+            counters.merge(s.counters)
+    rows, groups, points = [], [], []
+    taken = np.zeros(m, dtype=bool)
+    for i in np.flatnonzero(is_facet):
+        if taken[i]:
+            continue
+        grp = coincident_rows(G, h, int(i), tol)
+        # A duplicate hyperplane hides its twin from the "other rows" LP; group them.
+        taken[grp] = True
+        rows.append(int(i))
+        groups.append(grp)
+        points.append(np.full(d, np.nan))
+    # Rows that are redundant only because a coincident twin is present are facets too.
+    for i in np.flatnonzero(~is_facet & ~taken):
+        grp = coincident_rows(G, h, int(i), tol)
+        if grp.size > 1:
+            others = np.setdiff1d(np.arange(m), grp)
+            lp2 = LinearProgram(c=-G[i], A=np.vstack([G[others], G[i][None]]),
+                                row_upper=np.concatenate([h[others], [h[i] + 1.0]]))
+            with open_solver(lp2, tol=tol) as s2:
+                res = s2.solve()
+                if counters is not None:
+                    counters.merge(s2.counters)
+            taken[grp] = True
+            if res.status is LPStatus.OPTIMAL and res.x is not None and float(G[i] @ res.x - h[i]) > tol.activation:
+                rows.append(int(i))
+                groups.append(grp)
+                points.append(np.full(d, np.nan))
+    return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points).reshape(-1, d), None)
