@@ -1,0 +1,177 @@
+"""Plots of trajectory analyses (matplotlib, imported lazily).
+
+Every function takes ``ax=``: an existing ``matplotlib.axes.Axes`` to draw
+into, or ``None`` to draw into a new figure that is created without pyplot
+(``matplotlib.figure.Figure``), so no global plotting state and no display are
+touched.  Every function returns the ``Axes``; ``ax.figure.savefig(path)``
+writes it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from .decay import DecayFit, DecayProfile
+from .density import RadiusCounts
+from .estimators import EstimatorTrace
+
+__all__ = [
+    "new_axes",
+    "plot_losses",
+    "plot_decay_profile",
+    "plot_estimates",
+    "plot_estimator_errors",
+    "plot_step_lengths",
+    "plot_radius_counts",
+]
+
+
+def new_axes(ax: Any = None) -> Any:
+    """Return ``ax`` or the axes of a new pyplot-free figure."""
+    if ax is not None:
+        return ax
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
+    return fig.add_subplot()
+
+
+def plot_losses(
+    losses: ArrayLike,
+    *,
+    ax: Any = None,
+    fits: Sequence[DecayFit] = (),
+    reference: float | None = None,
+    log_gap: bool = False,
+) -> Any:
+    """Loss against vertex index, with fitted decay curves.
+
+    Parameters
+    ----------
+    losses : array_like, shape (n_vertices,)
+    ax : matplotlib Axes, optional
+    fits : sequence of DecayFit
+        Drawn over their windows (dashed).
+    reference : float, optional
+        A limit drawn as a horizontal line; with ``log_gap=True`` the plot shows
+        ``L_k - reference`` on a log scale (an exponential decay is a straight line).
+    log_gap : bool
+    """
+    ax = new_axes(ax)
+    y = np.asarray(losses, dtype=np.float64)
+    k = np.arange(y.shape[0])
+    if log_gap:
+        if reference is None:
+            raise ValueError("plot_losses(log_gap=True) needs a reference limit.")
+        gap = y - reference
+        keep = gap > 0
+        ax.semilogy(k[keep], gap[keep], lw=1.0, label="L_k - L*")
+        ax.set_ylabel("loss gap to reference")
+    else:
+        ax.plot(k, y, lw=1.0, label="loss")
+        ax.set_ylabel("loss")
+        if reference is not None:
+            ax.axhline(reference, color="k", ls=":", lw=0.8, label="reference")
+    for f in fits:
+        kk = np.arange(f.start, f.stop)
+        model = f.predict(kk)
+        if log_gap:
+            gap = model - float(reference)  # type: ignore[arg-type]
+            keep = gap > 0
+            ax.semilogy(kk[keep], gap[keep], ls="--", lw=1.0)
+        else:
+            ax.plot(kk, model, ls="--", lw=1.0)
+    ax.set_xlabel("vertex index k")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_decay_profile(profile: DecayProfile, *, ax: Any = None) -> Any:
+    """Fitted ratio ``q`` (with ±1 s.e.) of each sliding window against its start."""
+    ax = new_axes(ax)
+    q = profile.column("q")
+    se = profile.column("q_se")
+    se = np.where(np.isfinite(se), se, 0.0)
+    ok = np.array([f.status == "ok" for f in profile.fits])
+    ax.errorbar(profile.starts[ok], q[ok], yerr=se[ok], fmt="o", ms=3, lw=0.8, label="fitted q")
+    ax.set_xlabel("window start k")
+    ax.set_ylabel(f"q per vertex (window {profile.window})")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_estimates(traces: Sequence[EstimatorTrace], *, ax: Any = None, truth: float | None = None) -> Any:
+    """Estimates of L* against the prefix end ``k`` (with ±1 s.e. bands where finite)."""
+    ax = new_axes(ax)
+    for tr in traces:
+        (line,) = ax.plot(tr.ks, tr.estimates, lw=1.0, label=tr.method)
+        u = tr.uncertainties
+        fin = np.isfinite(u)
+        if fin.any():
+            ax.fill_between(tr.ks[fin], (tr.estimates - u)[fin], (tr.estimates + u)[fin],
+                            color=line.get_color(), alpha=0.15, lw=0)
+    if truth is not None:
+        ax.axhline(truth, color="k", ls=":", lw=0.8, label="final loss")
+    ax.set_xlabel("vertices seen k")
+    ax.set_ylabel("estimate of L*")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_estimator_errors(
+    vertices_to_go: ArrayLike,
+    errors: dict[str, ArrayLike],
+    *,
+    ax: Any = None,
+) -> Any:
+    """Median absolute error of each estimator against the number of vertices still to go.
+
+    Parameters
+    ----------
+    vertices_to_go : array_like, shape (n_points,)
+        Bins (x axis).
+    errors : dict
+        Method name -> median error per bin (same length).
+    """
+    ax = new_axes(ax)
+    x = np.asarray(vertices_to_go, dtype=np.float64)
+    for name, e in errors.items():
+        e = np.asarray(e, dtype=np.float64)
+        keep = (e > 0) & np.isfinite(e)
+        ax.loglog(x[keep], e[keep], marker="o", ms=3, lw=1.0, label=name)
+    ax.set_xlabel("vertices still to go")
+    ax.set_ylabel("median |estimate - L*|")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_step_lengths(steps: ArrayLike, distances: ArrayLike, *, ax: Any = None) -> Any:
+    """Step length ``s_k`` against the distance ``d_k`` of its start to the final vertex (log-log)."""
+    ax = new_axes(ax)
+    s = np.asarray(steps, dtype=np.float64)
+    d = np.asarray(distances, dtype=np.float64)[: s.shape[0]]
+    keep = (s > 0) & (d > 0)
+    ax.loglog(d[keep], s[keep], ".", ms=2, alpha=0.5)
+    ax.set_xlabel("distance to final vertex")
+    ax.set_ylabel("step length")
+    return ax
+
+
+def plot_radius_counts(counts: Sequence[RadiusCounts] | RadiusCounts, *, ax: Any = None,
+                       labels: Sequence[str] | None = None, per_radius: bool = False) -> Any:
+    """Visited vertices within ε of the final vertex, ``N(ε)`` (or ``N(ε)/ε``), log-log."""
+    ax = new_axes(ax)
+    items = [counts] if isinstance(counts, RadiusCounts) else list(counts)
+    for i, rc in enumerate(items):
+        yv = rc.per_radius if per_radius else rc.counts.astype(np.float64)
+        keep = yv > 0
+        lab = labels[i] if labels is not None else None
+        ax.loglog(rc.radii[keep], yv[keep], lw=1.0, alpha=0.8, label=lab)
+    ax.set_xlabel("radius ε around final vertex")
+    ax.set_ylabel("N(ε)/ε" if per_radius else "visited vertices N(ε)")
+    if labels is not None:
+        ax.legend(loc="best", fontsize="small")
+    return ax
