@@ -1,0 +1,546 @@
+"""The Hinz–van de Geer histogram framework (arXiv:1806.01918; IEEE Trans. Inf. Theory 65(11), 2019).
+
+Objects (definitions after the project's reference notes, ``region_bounds.md`` §3):
+
+* a *histogram* is a vector ``v = (v_0, v_1, ...)`` of non-negative ints;
+  ``v ⪯ w`` (dominance) iff every tail sum ``T_J(v) = sum_{j >= J} v_j`` is at
+  most ``T_J(w)``;
+* ``γ = (γ_{n,n'})`` assigns to a layer of ``n'`` units on an ``n``-dimensional
+  input a histogram indexed by the number of *active* units ``0..n'``;
+* the *rank bound* of a region of the first ``l`` layers is
+  ``min(n0, |s_1|, ..., |s_l|)`` (``|s_k|`` = active units of layer ``k``); it
+  bounds the dimension of the region's image ``h^l(R)``;
+* ``B^{(γ)}_{n'}`` is the ``(n'+1) x (n'+1)`` matrix whose column ``d`` is
+  ``cl_d(γ_{d,n'})`` (``cl_d`` adds every entry above ``d`` into ``d``);
+  ``M_{n,n'}`` maps a rank-``d`` entry to ``min(d, n')``;
+* the bound is ``‖B_{n_L} M_{n_{L-1},n_L} ... B_{n_1} M_{n0,n_1} e_{n0}‖_1``.
+
+**Admissibility** (what :func:`check_gamma` verifies, and what it cannot):
+
+1. (*domination*, the caller's responsibility: not checkable by computation)
+   for every ReLU layer ``R^n -> R^{n'}`` and every ``J``, the number of its
+   full-dimensional regions with at least ``J`` active units is at most
+   ``T_J(γ_{n,n'})``;
+2. (*monotonicity*, checked) ``γ_{n,n'} ⪯ γ_{n+1,n'}`` for ``0 <= n < n'``,
+   with ``γ_{n,n'} := γ_{n',n'}`` for ``n > n'``; entries are ints ``>= 0``.
+
+**Theorem** (proof written out here, since only reading notes of the paper
+were available).  If γ is admissible, the number of full-dimensional
+activation regions of any ReLU network with widths ``n_1..n_L`` on ``R^{n0}``
+is at most the bound above, and after every layer ``l`` the histogram of
+regions of the first ``l`` layers by rank bound is dominated by the
+propagated vector ``v^{(l)}``.
+
+*Proof.*  Let ``R`` be a region of the first ``l`` layers with rank bound
+``d``.  On ``R`` the map ``h^l`` is affine; its image is a relatively open
+subset ``U`` of a flat of dimension ``d' <= d``.  A region of the first
+``l+1`` layers inside ``R`` is the preimage of a subset of ``U`` on which
+layer ``l+1`` has one pattern; it is full-dimensional only if that subset is
+open in the flat, i.e. contains a full-dimensional region of layer ``l+1``
+restricted to the flat (a layer ``R^{d'} -> R^{n'}``).  Hence for ``J <= d``
+the number of children of ``R`` with ``>= J`` active units is at most
+``T_J(γ_{d',n'}) <= T_J(γ_{d,n'})`` (conditions 1, 2), and a child with ``a``
+active units has rank bound ``min(d, a)``: the children's rank histogram is
+dominated by ``cl_d(γ_{d,n'})``, column ``d`` of ``B``.  Summing over parents,
+the rank histogram after layer ``l+1`` is dominated by ``φ(H^{(l)})`` with
+``φ(v) = sum_d v_d col_d``.  By condition 2 the columns are ⪯-increasing in
+``d``, so (Abel summation: ``φ(v) = sum_d T_d(v) (col_d - col_{d-1})``) ``φ``
+is monotone for ⪯, and induction from ``H^{(0)} = e_{n0}`` gives
+``H^{(l)} ⪯ v^{(l)}``; the total is ``T_0``, which dominance bounds.  ∎
+
+Three choices of γ give back the classical bounds exactly (γ^(a): ``2**N``;
+γ^(b): Montúfar 2017; γ^(c): Serra et al. Theorem 1); the tests compare them
+with the direct formulas on hundreds of random architectures.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from ..exceptions import InvalidOptionError
+from ._arch import binomial_row, check_architecture, zaslavsky_sum
+
+__all__ = [
+    "Gamma",
+    "gamma_all_patterns",
+    "gamma_montufar2017",
+    "gamma_serra2018",
+    "resolve_gamma",
+    "check_gamma",
+    "tail_sums",
+    "dominates",
+    "clip",
+    "transition_matrix",
+    "dimension_matrix",
+    "FrameworkResult",
+    "framework_histograms",
+    "upper_bound_hinz_vandegeer",
+    "block_matrix",
+    "upper_bound_blocks",
+    "GrowthRate",
+    "growth_rate",
+]
+
+#: ``gamma(n, n_prime) -> sequence of n_prime + 1 ints`` (histogram by active count).
+Gamma = Callable[[int, int], Sequence[int]]
+
+
+# ----------------------------------------------------------------- histograms
+def tail_sums(v: Sequence[int]) -> tuple[int, ...]:
+    """``(T_0(v), T_1(v), ...)`` with ``T_J(v) = sum_{j >= J} v_j``.
+
+    >>> tail_sums([0, 3, 4, 0])
+    (7, 7, 4, 0)
+    """
+    out, acc = [], 0
+    for x in reversed(v):
+        acc += x
+        out.append(acc)
+    return tuple(reversed(out))
+
+
+def dominates(w: Sequence[int], v: Sequence[int]) -> bool:
+    """Whether ``v ⪯ w``: every tail sum of ``v`` is at most that of ``w`` (missing entries are 0).
+
+    >>> dominates([0, 0, 11], [0, 2, 9]), dominates([0, 2, 9], [0, 0, 11])
+    (True, False)
+    """
+    n = max(len(v), len(w))
+    tv = tail_sums(list(v) + [0] * (n - len(v)))
+    tw = tail_sums(list(w) + [0] * (n - len(w)))
+    return all(a <= b for a, b in zip(tv, tw))
+
+
+def clip(v: Sequence[int], i: int) -> tuple[int, ...]:
+    """``cl_i(v)``: entries below ``i`` kept, everything from ``i`` on added into ``i``, length ``i + 1``.
+
+    >>> clip([0, 2, 4, 4, 1], 2)
+    (0, 2, 9)
+    """
+    head = list(v[:i]) + [0] * max(0, i - len(v))
+    return tuple(head) + (sum(v[i:]),)
+
+
+# ---------------------------------------------------------- the three classics
+def gamma_all_patterns(n: int, n_prime: int) -> tuple[int, ...]:
+    """γ^(a): every pattern, by active count, ``(C(n',0), ..., C(n',n'))`` (any ``n``).  Recovers ``2**N``.
+
+    >>> gamma_all_patterns(2, 3)
+    (1, 3, 3, 1)
+    """
+    return binomial_row(n_prime)
+
+
+def gamma_montufar2017(n: int, n_prime: int) -> tuple[int, ...]:
+    """γ^(b): Zaslavsky's total ``Z(n', <=n)`` placed at index ``n'``.  Recovers Montúfar 2017.
+
+    >>> gamma_montufar2017(2, 3)
+    (0, 0, 0, 7)
+    """
+    return (0,) * n_prime + (zaslavsky_sum(n_prime, n),)
+
+
+def gamma_serra2018(n: int, n_prime: int) -> tuple[int, ...]:
+    """γ^(c): ``C(n', j)`` at index ``n' - j`` for ``j <= min(n, n')``.  Recovers Serra et al. Theorem 1.
+
+    Admissible: the regions with ``>= J`` active units number at most the
+    patterns with ``<= n' - J`` inactive units, ``Z(n', <=n'-J)``, and at most
+    Zaslavsky's ``Z(n', <=n)``; γ^(c)'s tail sum is ``Z(n', <=min(n, n'-J))``.
+
+    >>> gamma_serra2018(1, 4), gamma_serra2018(2, 4)
+    ((0, 0, 0, 4, 1), (0, 0, 6, 4, 1))
+    """
+    row = binomial_row(n_prime)
+    out = [0] * (n_prime + 1)
+    for j in range(min(n, n_prime) + 1):
+        out[n_prime - j] = row[j]
+    return tuple(out)
+
+
+def _named_gammas() -> dict[str, Gamma]:
+    from .activation_histograms import gamma_activation_counts
+
+    return {
+        "all_patterns": gamma_all_patterns,
+        "montufar2017": gamma_montufar2017,
+        "serra2018": gamma_serra2018,
+        "activation_counts": gamma_activation_counts,
+    }
+
+
+def resolve_gamma(gamma: str | Gamma) -> tuple[Gamma, str]:
+    """Return ``(callable, name)`` for a γ given by name or as a callable.
+
+    Names: ``"all_patterns"`` (γ^(a)), ``"montufar2017"`` (γ^(b)),
+    ``"serra2018"`` (γ^(c)), ``"activation_counts"``
+    (:func:`~lpengine.bounds.gamma_activation_counts`).
+    """
+    named = _named_gammas()
+    if isinstance(gamma, str):
+        if gamma not in named:
+            raise InvalidOptionError(
+                f"The 'gamma' parameter must be one of {sorted(named)} or a callable gamma(n, n_prime). "
+                f"Got {gamma!r} instead."
+            )
+        return named[gamma], gamma
+    if not callable(gamma):
+        raise InvalidOptionError(
+            f"The 'gamma' parameter must be one of {sorted(named)} or a callable gamma(n, n_prime). "
+            f"Got {gamma!r} of type {type(gamma).__name__}."
+        )
+    for k, fn in named.items():
+        if fn is gamma:
+            return gamma, k
+    return gamma, getattr(gamma, "__name__", "custom")
+
+
+def _gamma_value(gamma: Gamma, n: int, n_prime: int) -> tuple[int, ...]:
+    raw = gamma(n, n_prime)
+    try:
+        vals = tuple(operator.index(x) for x in raw)
+    except TypeError as exc:
+        raise InvalidOptionError(f"gamma({n}, {n_prime}) must return ints; got {raw!r}.") from exc
+    if len(vals) != n_prime + 1:
+        raise InvalidOptionError(
+            f"gamma({n}, {n_prime}) has length {len(vals)}; expected n_prime + 1 = {n_prime + 1} "
+            "(one entry per active count 0..n_prime)."
+        )
+    if min(vals) < 0:
+        raise InvalidOptionError(f"gamma({n}, {n_prime}) has a negative entry: {vals}.")
+    if sum(vals) < 1:
+        raise InvalidOptionError(f"gamma({n}, {n_prime}) sums to 0; a layer has at least one region.")
+    return vals
+
+
+def check_gamma(gamma: str | Gamma, n_prime: int, *, n_max: int | None = None) -> tuple[tuple[int, ...], ...]:
+    """Validate γ for one width and return ``(γ_{0,n'}, ..., γ_{m,n'})``, ``m = min(n_max, n')``.
+
+    Checks lengths, non-negative ints, a positive total and condition 2
+    (``γ_{n,n'} ⪯ γ_{n+1,n'}``).  Condition 1 (domination of every layer's
+    histogram) is a mathematical property that no computation can check.
+
+    Raises
+    ------
+    InvalidOptionError
+        (a ``ValueError``) naming the first violated condition.
+    """
+    fn, name = resolve_gamma(gamma)
+    m = n_prime if n_max is None else min(n_max, n_prime)
+    out = []
+    prev_tails = None
+    for n in range(m + 1):
+        vals = _gamma_value(fn, n, n_prime)
+        tails = tail_sums(vals)
+        if prev_tails is not None:
+            bad = [J for J, (a, b) in enumerate(zip(prev_tails, tails)) if a > b]
+            if bad:
+                J = bad[0]
+                raise InvalidOptionError(
+                    f"gamma {name!r} is not monotone (condition 2): tail sum T_{J} of gamma({n - 1}, {n_prime}) "
+                    f"is {prev_tails[J]} > {tails[J]} for gamma({n}, {n_prime})."
+                )
+        prev_tails = tails
+        out.append(vals)
+    return tuple(out)
+
+
+# ------------------------------------------------------------------- matrices
+def _columns(fn: Gamma, name: str, n_prime: int, n_max: int, cache: dict[Any, Any]) -> list[list[tuple[int, int]]]:
+    """Sparse columns ``cl_d(γ_{d,n'})`` for ``d = 0..min(n_max, n')`` (validated, cached per call)."""
+    key = (n_prime, min(n_max, n_prime))
+    if key not in cache:
+        gam = check_gamma(fn, n_prime, n_max=n_max)
+        cols = []
+        for d, g in enumerate(gam):
+            c = clip(g, d)
+            cols.append([(i, x) for i, x in enumerate(c) if x])
+        cache[key] = cols
+    return cache[key]
+
+
+def transition_matrix(n_prime: int, *, gamma: str | Gamma = "serra2018") -> tuple[tuple[int, ...], ...]:
+    """``B^{(γ)}_{n'}`` as a tuple of rows: column ``d`` is ``cl_d(γ_{d,n'})``; upper triangular.
+
+    >>> transition_matrix(3)
+    ((1, 0, 0, 1), (0, 4, 3, 3), (0, 0, 4, 3), (0, 0, 0, 1))
+    """
+    _, (n_prime,) = check_architecture(1, [n_prime], name="n_prime")
+    fn, name = resolve_gamma(gamma)
+    cols = _columns(fn, name, n_prime, n_prime, {})
+    rows = [[0] * (n_prime + 1) for _ in range(n_prime + 1)]
+    for d, col in enumerate(cols):
+        for i, x in col:
+            rows[i][d] = x
+    return tuple(tuple(r) for r in rows)
+
+
+def dimension_matrix(n: int, n_prime: int) -> tuple[tuple[int, ...], ...]:
+    """``M_{n,n'}``: ``(n'+1) x (n+1)``, entry ``(i, j) = 1`` iff ``i = min(j, n')``.
+
+    >>> dimension_matrix(4, 2)
+    ((1, 0, 0, 0, 0), (0, 1, 0, 0, 0), (0, 0, 1, 1, 1))
+    """
+    n, (n_prime,) = check_architecture(n, [n_prime], name="n_prime")
+    return tuple(tuple(int(i == min(j, n_prime)) for j in range(n + 1)) for i in range(n_prime + 1))
+
+
+@dataclass(frozen=True)
+class FrameworkResult:
+    """The framework's bound with its per-layer rank histograms.
+
+    Attributes
+    ----------
+    bound : int
+        ``‖v^{(L)}‖_1``, an upper bound on the number of regions.
+    histograms : tuple of tuple of int
+        ``histograms[l]`` = ``v^{(l+1)}`` (length ``n_{l+1} + 1``): entry ``d``
+        bounds (in the dominance order) the number of regions of the first
+        ``l+1`` layers with rank bound ``d``.
+    layer_bounds : tuple of int
+        ``‖v^{(l)}‖_1`` for ``l = 1..L``: bounds for the truncated networks.
+    gamma : str
+        Name of the γ used.
+    """
+
+    bound: int
+    histograms: tuple[tuple[int, ...], ...]
+    layer_bounds: tuple[int, ...]
+    gamma: str
+
+
+def framework_histograms(n0: int, widths: Any, *, gamma: str | Gamma = "serra2018") -> FrameworkResult:
+    """Propagate ``e_{n0}`` through ``B_{n_l} M`` layer by layer (exact ints).
+
+    Parameters
+    ----------
+    n0 : int
+        Input dimension (>= 1).
+    widths : sequence of int
+        Hidden widths (each >= 1).
+    gamma : str or callable, default "serra2018"
+        A name (see :func:`resolve_gamma`) or ``gamma(n, n_prime)`` returning a
+        histogram of length ``n_prime + 1``; condition 2 is checked for every
+        ``(n, n_prime)`` used, condition 1 is the caller's responsibility.
+
+    Returns
+    -------
+    FrameworkResult
+
+    Raises
+    ------
+    InvalidNetworkError
+        (a ``ValueError``) for a bad architecture.
+    InvalidOptionError
+        (a ``ValueError``) for an unknown or inadmissible γ.
+
+    Notes
+    -----
+    Cost: per layer ``sum_d nnz(column d)`` big-integer multiply-adds, at most
+    ``(n_l + 1)(n_l + 2)/2``; columns are computed once per distinct width.
+
+    Examples
+    --------
+    >>> r = framework_histograms(2, [3, 3, 3])
+    >>> r.bound, r.histograms
+    (208, ((0, 3, 4, 0), (0, 24, 16, 0), (0, 144, 64, 0)))
+    """
+    n0, widths = check_architecture(n0, widths)
+    fn, name = resolve_gamma(gamma)
+    cache: dict[Any, Any] = {}
+    v: list[int] = [0] * n0 + [1]
+    reach = n0
+    hists, totals = [], []
+    for n_prime in widths:
+        cols = _columns(fn, name, n_prime, reach, cache)
+        out = [0] * (n_prime + 1)
+        for d, c in enumerate(v):
+            if c:
+                for i, x in cols[min(d, n_prime)]:
+                    out[i] += c * x
+        reach = min(reach, n_prime)
+        v = out
+        hists.append(tuple(v))
+        totals.append(sum(v))
+    return FrameworkResult(bound=totals[-1], histograms=tuple(hists), layer_bounds=tuple(totals), gamma=name)
+
+
+def upper_bound_hinz_vandegeer(n0: int, widths: Any, *, gamma: str | Gamma = "serra2018") -> int:
+    """The framework's upper bound ``‖B_{n_L} M ... B_{n_1} M e_{n0}‖_1`` (see :func:`framework_histograms`).
+
+    References
+    ----------
+    P. Hinz, S. van de Geer, *A framework for the construction of upper bounds
+    on the number of affine linear regions of ReLU feed-forward neural
+    networks*, IEEE Trans. Inf. Theory 65(11), 2019 (arXiv:1806.01918).
+
+    Examples
+    --------
+    >>> [upper_bound_hinz_vandegeer(2, [3, 3, 3], gamma=g) for g in ("all_patterns", "montufar2017", "serra2018")]
+    [512, 343, 208]
+    """
+    return framework_histograms(n0, widths, gamma=gamma).bound
+
+
+# ------------------------------------------------------ subnetwork composition
+def block_matrix(d_in: int, widths: Any, *, gamma: str | Gamma = "serra2018") -> tuple[tuple[int, ...], ...]:
+    """Block matrix of several layers: column ``d`` is the framework's histogram of the block on a rank-``d`` input.
+
+    Shape ``(n_k + 1) x (d_in + 1)`` for a block of widths ``n_1..n_k``;
+    column 0 is ``e_0`` times the block's bound for a constant input.  This
+    is the product ``B_{n_k} M ... B_{n_1} M_{d_in,n_1}`` and so satisfies
+    the block conditions of :func:`upper_bound_blocks`; a tighter block
+    matrix must be derived separately (Hinz 2021 composes subnetworks for
+    that reason; no tighter block matrix is derived in lpengine).
+
+    >>> block_matrix(2, [3, 3])
+    ((1, 0, 0), (0, 16, 24), (0, 0, 16), (0, 0, 0))
+    """
+    d_in, widths = check_architecture(d_in, widths, name="widths")
+    fn, name = resolve_gamma(gamma)
+    cache: dict[Any, Any] = {}
+    cols = []
+    for d in range(d_in + 1):
+        v: list[int] = [0] * d + [1]
+        reach = d
+        for n_prime in widths:
+            cs = _columns(fn, name, n_prime, reach, cache)
+            out = [0] * (n_prime + 1)
+            for dd, c in enumerate(v):
+                if c:
+                    for i, x in cs[min(dd, n_prime)]:
+                        out[i] += c * x
+            reach = min(reach, n_prime)
+            v = out
+        cols.append(v)
+    n_out = widths[-1]
+    return tuple(tuple(cols[d][i] for d in range(d_in + 1)) for i in range(n_out + 1))
+
+
+def upper_bound_blocks(n0: int, blocks: Sequence[Sequence[Sequence[int]]]) -> int:
+    """Compose block matrices: ``‖K_m M ... K_1 M e_{n0}‖_1``.
+
+    Parameters
+    ----------
+    n0 : int
+        Input dimension.
+    blocks : sequence of matrices
+        Block ``k`` is a matrix (rows of ints) of shape ``(r_k + 1) x (c_k + 1)``
+        whose column ``d`` dominates the rank-bound histogram of that block of
+        layers on any input of dimension ``<= d`` (the caller's
+        responsibility); ranks above ``c_k`` entering it are clipped to
+        ``c_k`` (the ``M`` step).  Checked: ints ``>= 0``, rows of equal
+        length, column ``d`` zero in rows ``> d`` (ranks never increase) and
+        columns increasing in ⪯ (needed by the proof in the module
+        docstring).
+
+    Returns
+    -------
+    int
+
+    Examples
+    --------
+    >>> upper_bound_blocks(2, [block_matrix(2, [3, 3]), block_matrix(2, [3])])
+    208
+    """
+    n0 = check_architecture(n0, [1])[0]
+    v: list[int] = [0] * n0 + [1]
+    for k, K in enumerate(blocks):
+        rows = [tuple(operator.index(x) for x in r) for r in K]
+        if not rows or len({len(r) for r in rows}) != 1:
+            raise InvalidOptionError(f"blocks[{k}] must be a non-empty matrix with rows of equal length.")
+        n_cols = len(rows[0])
+        cols = [tuple(r[d] for r in rows) for d in range(n_cols)]
+        for d, col in enumerate(cols):
+            if min(col) < 0:
+                raise InvalidOptionError(f"blocks[{k}] column {d} has a negative entry.")
+            if any(col[i] for i in range(d + 1, len(col))):
+                raise InvalidOptionError(
+                    f"blocks[{k}] column {d} has a non-zero entry in a row > {d}; ranks never increase."
+                )
+            if d and not dominates(col, cols[d - 1]):
+                raise InvalidOptionError(f"blocks[{k}] column {d - 1} is not dominated by column {d}.")
+        out = [0] * len(rows)
+        for d, c in enumerate(v):
+            if c:
+                col = cols[min(d, n_cols - 1)]
+                for i, x in enumerate(col):
+                    out[i] += c * x
+        v = out
+    return sum(v)
+
+
+# ----------------------------------------------------------------- asymptotics
+@dataclass(frozen=True)
+class GrowthRate:
+    """Asymptotic growth of the framework's bound for ``L`` equal layers of width ``n``.
+
+    ``bound(L) = Θ(L**degree * rho**L)`` as ``L -> inf`` (``n0``, ``n`` fixed).
+
+    Attributes
+    ----------
+    rho : int
+        Largest diagonal entry ``λ_d`` of ``B_n`` over the ranks ``d`` reachable
+        from ``min(n0, n)``.
+    degree : int
+        Number of ranks with ``λ_d = rho`` on one reachable chain, minus one
+        (Jordan-like coupling of equal diagonal entries).
+    dominant_ranks : tuple of int
+        The reachable ranks ``d`` with ``λ_d = rho``.
+    diagonal : tuple of int
+        ``(λ_0, ..., λ_n)``.
+    gamma : str
+    """
+
+    rho: int
+    degree: int
+    dominant_ranks: tuple[int, ...]
+    diagonal: tuple[int, ...]
+    gamma: str
+
+
+def growth_rate(n0: int, n: int, *, gamma: str | Gamma = "serra2018") -> GrowthRate:
+    """Growth rate of the bound for equal widths from the triangular structure of ``B_n``.
+
+    Notes
+    -----
+    ``B_n`` is upper triangular with non-negative entries, so
+    ``‖B_n^L e_{d0}‖_1`` is a sum over non-increasing rank paths; a path that
+    stays on ranks with diagonal ``rho`` through ``k`` distinct such ranks
+    contributes ``Θ(L**(k-1) rho**L)``.  ``degree = k_max - 1`` over reachable
+    chains.  For γ^(c) the diagonal is ``λ_d = Z(n, <=min(d, n-d))``: with
+    ``n0 <= n/2`` the bound is ``Z(n, <=n0)**L`` exactly; for ``n`` even and
+    ``n0 >= n/2``, ``rho = (2**n + C(n, n/2))/2``; for ``n`` odd and
+    ``n0 >= (n+1)/2`` the double entry ``rho = 2**(n-1)`` at ``d = (n±1)/2`` is
+    coupled and ``degree = 1``.
+
+    Examples
+    --------
+    >>> g = growth_rate(4, 4)
+    >>> g.rho, g.degree, g.diagonal
+    (11, 0, (1, 5, 11, 5, 1))
+    >>> growth_rate(2, 3).rho, growth_rate(2, 3).degree
+    (4, 1)
+    """
+    n0, (n,) = check_architecture(n0, [n], name="n")
+    fn, name = resolve_gamma(gamma)
+    B = transition_matrix(n, gamma=fn)
+    d0 = min(n0, n)
+    diag = tuple(B[d][d] for d in range(n + 1))
+    # reachable ranks from d0 (an entry B[i][j] > 0 moves rank j to rank i <= j)
+    reach = {d0}
+    for j in range(d0, -1, -1):
+        if j in reach:
+            reach.update(i for i in range(j) if B[i][j])
+    rho = max(diag[d] for d in reach)
+    # longest chain counting dominant ranks: best[i] over paths from d0 ending at i
+    best: dict[int, int] = {}
+    for i in range(d0, -1, -1):
+        if i not in reach:
+            continue
+        preds = [best[j] for j in range(i + 1, d0 + 1) if j in best and B[i][j]]
+        best[i] = (diag[i] == rho) + (max(preds) if preds else 0)
+    k = max(best.values())
+    dominant = tuple(sorted(d for d in reach if diag[d] == rho))
+    return GrowthRate(rho=rho, degree=max(k - 1, 0), dominant_ranks=dominant, diagonal=diag, gamma=name)
