@@ -3,6 +3,9 @@
 * :mod:`~lpengine.analysis.decay` — fits of ``L_k ≈ L* + C q^k`` over sliding windows;
 * :mod:`~lpengine.analysis.estimators` — estimates of the local-minimum loss before convergence;
 * :mod:`~lpengine.analysis.density` — step lengths and visited vertices near the minimum;
+* :mod:`~lpengine.analysis.early_stop` — a stopping rule for the simplex driven by an estimator;
+* :mod:`~lpengine.analysis.census` — exact census of tiny landscapes (all hidden cells, their LPs,
+  certified local minima, vertices in a box), on :class:`LayerwiseL1Problem`;
 * :mod:`~lpengine.analysis.plot` — matplotlib figures (imported lazily, every function takes ``ax=``).
 
 All of them work on plain arrays (losses, thetas); :class:`Trajectory` reads a
@@ -25,6 +28,20 @@ from .estimators import (
     estimator_trace,
 )
 from .trajectory import Trajectory
+from .lossnet import LayerwiseL1Problem
+from .early_stop import EarlyStopOutcome, EarlyStopping, evaluate_early_stop
+from .census import (
+    BasinAssignment,
+    LandscapeCensus,
+    LocalMinimum,
+    MinimumCertificate,
+    VertexCount,
+    assign_basins,
+    certify_local_minimum,
+    count_vertices_in_box,
+    landscape_census,
+    solve_cell,
+)
 
 __all__ = [
     "DecayFit",
@@ -49,4 +66,18 @@ __all__ = [
     "visited_within",
     "density_summary",
     "Trajectory",
+    "LayerwiseL1Problem",
+    "EarlyStopping",
+    "EarlyStopOutcome",
+    "evaluate_early_stop",
+    "LandscapeCensus",
+    "LocalMinimum",
+    "MinimumCertificate",
+    "BasinAssignment",
+    "VertexCount",
+    "landscape_census",
+    "certify_local_minimum",
+    "assign_basins",
+    "count_vertices_in_box",
+    "solve_cell",
 ]

@@ -33,7 +33,9 @@ def test_theta_networks_match_direct_loss(widths: list[int], layer: int) -> None
 def test_quantile_weights() -> None:
     net = ReLUNetwork.random(1, [2], seed=0)
     p = LayerwiseL1Problem.from_quantile(net, [[0.0], [1.0]], [0.0, 0.0], quantile=0.8)
-    assert (p.w_plus, p.w_minus) == pytest.approx((0.4, 1.6))
+    assert (p.w_plus, p.w_minus) == pytest.approx((0.2, 0.8))
+    half = LayerwiseL1Problem.from_quantile(net, [[0.0], [1.0]], [0.0, 0.0], quantile=0.5)
+    assert (half.w_plus, half.w_minus) == (1.0, 1.0)
     with pytest.raises(InvalidOptionError, match="'quantile' parameter"):
         LayerwiseL1Problem.from_quantile(net, [[0.0]], [0.0], quantile=1.5)
 
