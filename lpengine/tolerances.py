@@ -50,6 +50,22 @@ class Tolerances:
     pivot : float
         Smallest pivot element / slope magnitude treated as non-zero in the
         Deep ReLU Simplex (descending-edge tests, ratio tests).
+    kink : float
+        Deep ReLU Simplex: a kink value ``|z| <= kink * scale`` counts as zero
+        (tight), where ``scale = max(1, max |z|)`` over all kinks at the start
+        point.  Relative, so problems far from unit scale behave alike.
+    slope : float
+        Deep ReLU Simplex: an edge ray descends iff its normalised slope
+        ``L'(theta; e) / |e|`` is below ``-slope * scale`` (``scale`` the largest
+        normalised ray slope magnitude plus the gradient norm, at least 1).
+    drift : float
+        Deep ReLU Simplex: when the recomputed values of the basis kinks exceed
+        ``drift * scale``, or the updated inverse deviates from a fresh one by
+        more than ``drift``, the basis inverse is refactorised (and counted).
+    perturbation : float
+        Deep ReLU Simplex: a start point lying on a kink is moved by a seeded
+        random vector of relative size ``perturbation * max(1, |theta0|_inf)``
+        (recorded in the result).
     """
 
     feasibility: float = 1e-6
@@ -61,6 +77,10 @@ class Tolerances:
     coincident: float = 1e-10
     objective: float = 1e-9
     pivot: float = 1e-10
+    kink: float = 1e-9
+    slope: float = 1e-9
+    drift: float = 1e-6
+    perturbation: float = 1e-7
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

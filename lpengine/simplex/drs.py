@@ -1,0 +1,412 @@
+"""The Deep ReLU Simplex: exact vertex-walking minimisation of the layer-wise L1 loss.
+
+With the data and all other layers frozen, the L1 (or quantile) training loss
+of a ReLU network is a piecewise-affine function of one layer's parameters
+``theta`` (``D = n_out * (n_in + 1)`` numbers).  :func:`deep_relu_simplex`
+walks from a vertex of this function (a point where ``D`` kinks with
+independent normals vanish) to an adjacent one along a descending edge,
+crossing kinks (and changing activation region) on the way, until no edge
+descends; the final vertex carries a certificate (:class:`DRSCertificate`).
+
+Engine.  The default (and only) pivot engine is the native one of
+:mod:`lpengine.simplex.engine`: NumPy, batched over samples, with a
+Sherman–Morrison-updated basis inverse.  HiGHS is the referee, not the driver:
+it confirms every final vertex on the LPs of its incident hidden cells (all of
+them when few, a stated seeded sample when many), and with ``verify=True`` it
+re-derives every visited vertex from its region LP.  The reason is speed and
+traceability: a pivot of the native engine costs ``O(D^2 + N * P)`` in a few
+vectorised operations (thousands of vertices per second on the reference
+first-layer problem), whereas a HiGHS re-solve per region costs a Python round
+trip and an LP of ``D + 2N`` columns, and would not expose the vertex-to-vertex
+path that the trajectory graph records.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validation import check_array, check_int, check_scalar
+from ..exceptions import InvalidOptionError, InvalidProblemError
+from ..network import ReLUNetwork
+from ..tolerances import Tolerances, resolve_tolerances
+from .certificate import DRSCertificate, check_cells
+from .encoding import build_argmin_model, build_layer_model
+from .engine import EngineLog, EngineOptions, run_engine
+from .model import LayerwiseModel
+from .pivot import tight_mask
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DRSResult", "DRSState", "DRSCertificate", "deep_relu_simplex", "minimize_output"]
+
+
+@dataclass(frozen=True)
+class DRSState:
+    """What a ``callback`` sees after every pivot (return True to stop)."""
+
+    iteration: int
+    loss: float
+    region_changes: int
+    kinks_crossed: int
+    step: float
+    elapsed: float
+    n_vertices: int
+
+
+@dataclass(frozen=True, eq=False)
+class DRSResult:
+    """Result of :func:`deep_relu_simplex` (scipy-style names plus the trajectory).
+
+    Attributes
+    ----------
+    theta : ndarray, shape (D,)
+        Final parameters of the trained layer, ``[W.ravel(), b]`` (for
+        :func:`minimize_output`: the final input point).
+    fun : float
+        Final loss (``sum |r_i|`` for L1, the pinball loss otherwise).
+    x : ndarray
+        Alias of ``theta`` (scipy's name).
+    losses : ndarray, shape (n_vertices,)
+        Loss at every visited vertex, in order (non-increasing).
+    thetas : ndarray, shape (n_vertices, D)
+        The visited vertices (public layout), the side table of ``trajectory``.
+    nit : int
+        Number of pivots (phase 2 steps); ``len(losses) == nit + 1`` unless phase 1 failed.
+    status : str
+        ``"local_minimum"``, ``"max_pivots"``, ``"time_limit"``, ``"unbounded"``,
+        ``"stopped"`` (callback) or ``"stalled"`` (degenerate pivots without progress).
+    success : bool
+        ``status == "local_minimum"``.
+    certified : bool
+        Local minimum certified: no descending edge among all 2D rays, confirmed by
+        HiGHS on the incident hidden cells (see ``certificate``).
+    certificate : DRSCertificate or None
+        The evidence (``None`` unless the run ended at a vertex).
+    message : str
+    trajectory : networkx.DiGraph
+        Node ``k`` = ``k``-th vertex with attributes ``loss`` (float), ``iteration``
+        (int), ``region`` (str: id of the hidden cell, ``"-"`` without hidden
+        units), ``n_tight`` (int: kinks at zero), ``basis`` (str: comma-separated
+        kink ids).  Edge ``k -> k+1`` = pivot with ``step`` (float: distance
+        travelled), ``t`` (float), ``kinks_crossed`` (int), ``region_changed``
+        (bool), ``leaving``/``entering`` (int kink ids), ``slope`` (float:
+        normalised slope of the ray taken).  Graph attributes: ``D``, ``status``,
+        ``line_search``.
+    network : ReLUNetwork or None
+        The network with ``theta`` plugged into the trained layer (``None`` for LAD).
+    start_loss : float
+        Loss at the (possibly perturbed) start point.
+    theta0 : ndarray, shape (D,)
+        The start point actually used (after any perturbation).
+    perturbation : ndarray or None
+        The seeded random vector added to a start point lying on a kink.
+    stats : dict
+        Counters: phase1_steps, region_changes, kinks_crossed, zero_steps,
+        refactorisations, max_inverse_drift, max_basis_drift, snaps, verified,
+        max_verify_theta, max_verify_loss, seconds.
+    unbounded_ray : ndarray or None
+        Direction of unbounded descent (status ``"unbounded"``).
+    """
+
+    theta: NDArray[np.float64]
+    fun: float
+    losses: NDArray[np.float64]
+    thetas: NDArray[np.float64]
+    nit: int
+    status: str
+    certified: bool
+    certificate: DRSCertificate | None
+    message: str
+    trajectory: nx.DiGraph
+    network: ReLUNetwork | None
+    start_loss: float
+    theta0: NDArray[np.float64]
+    perturbation: NDArray[np.float64] | None
+    stats: dict
+    unbounded_ray: NDArray[np.float64] | None
+    layer: int = 0
+
+    @property
+    def x(self) -> NDArray[np.float64]:
+        """Alias of :attr:`theta`."""
+        return self.theta
+
+    @property
+    def success(self) -> bool:
+        """Whether the run stopped at a local minimum."""
+        return self.status == "local_minimum"
+
+    @property
+    def region_changes(self) -> int:
+        """Pivots whose end vertex lies in another hidden cell."""
+        return int(self.stats["region_changes"])
+
+
+def _frozen(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    a = np.array(a, dtype=np.float64, copy=True)
+    a.flags.writeable = False
+    return a
+
+
+def _check_options(max_pivots, time_limit, pricing, certify_cells) -> None:
+    if max_pivots is not None:
+        check_int(max_pivots, "max_pivots", low=0, error=InvalidOptionError)
+    if time_limit is not None:
+        check_scalar(time_limit, "time_limit", low=0.0, error=InvalidOptionError)
+    if pricing not in ("steepest", "dantzig"):
+        raise InvalidOptionError(f"The 'pricing' parameter must be 'steepest' or 'dantzig'. Got {pricing!r} instead.")
+    check_int(certify_cells, "certify_cells", low=1, error=InvalidOptionError)
+
+
+def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, seed, max_pivots, time_limit,
+                line_search: bool, verify: bool, callback, tol, pricing: str = "steepest",
+                certify_cells: int = 32, backend: str = "highs") -> tuple[EngineLog, DRSCertificate | None, dict]:
+    """Run the engine and certify the end point (shared by DRS, LAD and argument minimisation)."""
+    t = resolve_tolerances(tol)
+    _check_options(max_pivots, time_limit, pricing, certify_cells)
+    if callback is not None and not callable(callback):
+        raise InvalidOptionError(f"callback must be callable or None; got {type(callback).__name__}.")
+    opts = EngineOptions(line_search=bool(line_search), max_pivots=max_pivots, time_limit=time_limit,
+                         verify=bool(verify), seed=seed, pricing=pricing, backend=backend,
+                         callback=callback, state_factory=DRSState)
+    log, tz, zscale = run_engine(model, theta0_internal, opts, t)
+    cert = None
+    st = log.final
+    if st is not None and st.B.size == model.D and log.pricing is not None:
+        cert = _certify(model, log, tz, t, certify_cells, seed, backend)
+    stats = {k: getattr(log, k) for k in ("phase1_steps", "region_changes", "kinks_crossed", "zero_steps",
+                                          "refactorisations", "max_inverse_drift", "max_basis_drift", "snaps",
+                                          "verified", "max_verify_theta", "max_verify_loss", "seconds")}
+    stats["kink_tolerance"] = tz
+    return log, cert, stats
+
+
+def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, max_cells: int, seed, backend
+             ) -> DRSCertificate:
+    st, pr = log.final, log.pricing
+    ns = pr.slopes / pr.norms
+    thr = -t.slope * pr.scale
+    ray_ok = bool(np.all(ns >= thr))
+    tight = tight_mask(model, st, tz)
+    degenerate = bool(pr.extra_tight.size > 0)
+    tight_hidden = np.flatnonzero(tight[: model.n_hidden_kinks])
+    radius = 1e-3 * max(1.0, float(np.max(np.abs(st.theta))))
+    cells = {"n_cells": 2 ** int(tight_hidden.size), "checked": 0, "infeasible": 0, "sampled": False,
+             "ok": False, "max_gap": math.nan}
+    if ray_ok or log.status == "local_minimum":
+        cells = check_cells(model, st.theta, st.signs, tight_hidden, st.loss, max_cells=max_cells, seed=seed,
+                            radius=radius, tol=t, backend=backend)
+    certified = bool(ray_ok and cells["ok"] and (not degenerate or not cells["sampled"]))
+    if certified:
+        how = "all" if not cells["sampled"] else f"a seeded sample of {cells['checked']}"
+        reason = (f"no descending edge among {2 * model.D} rays; HiGHS confirmed {how} of "
+                  f"{cells['n_cells']} incident hidden cell(s)")
+    elif not ray_ok:
+        reason = f"a descending edge remains (normalised slope {float(np.min(ns)):.3g})"
+    elif not cells["ok"]:
+        reason = f"HiGHS found a lower loss in an incident cell (gap {cells['max_gap']:.3g})"
+    else:
+        reason = (f"degenerate vertex ({pr.extra_tight.size} extra kinks at zero) with only a sample of "
+                  f"{cells['checked']} of {cells['n_cells']} incident cells checked")
+    return DRSCertificate(
+        ray_test=ray_ok, n_rays=2 * model.D, min_slope=float(np.min(ns)), degenerate=degenerate,
+        n_tight_hidden=int(tight_hidden.size), n_cells=int(cells["n_cells"]), n_cells_checked=int(cells["checked"]),
+        n_cells_infeasible=int(cells["infeasible"]), sampled=bool(cells["sampled"]),
+        sample_seed=seed if cells["sampled"] else None, lp_confirmed=bool(cells["ok"]),
+        max_lp_gap=float(cells["max_gap"]), box_radius=radius, basis=tuple(int(b) for b in st.B),
+        duals=_frozen(pr.duals), certified=certified, reason=reason,
+    )
+
+
+def build_trajectory(log: EngineLog, *, D: int, line_search: bool) -> nx.DiGraph:
+    """The vertex path as a DiGraph (attributes str/int/float/bool only)."""
+    G = nx.DiGraph(D=int(D), status=str(log.status), line_search=bool(line_search))
+    for k, (loss, reg, nt, B) in enumerate(zip(log.losses, log.regions, log.n_tight, log.bases)):
+        G.add_node(k, loss=float(loss), iteration=int(k), region=str(reg), n_tight=int(nt),
+                   basis=",".join(str(int(b)) for b in sorted(B)))
+    for k, (step, tt, kc, rc, lv, en, sl) in enumerate(log.edges):
+        G.add_edge(k, k + 1, step=float(step), t=float(tt), kinks_crossed=int(kc), region_changed=bool(rc),
+                   leaving=int(lv), entering=int(en), slope=float(sl))
+    return G
+
+
+def make_result(model: LayerwiseModel, log: EngineLog, cert, stats, *, line_search: bool,
+                network: ReLUNetwork | None, layer: int) -> DRSResult:
+    st = log.final
+    thetas = np.array(log.thetas).reshape(-1, model.D)
+    theta_pub = model.to_public(st.theta)
+    net_out = None
+    if network is not None and model.mode == "layer":
+        W = network.weights[layer]
+        Wn = theta_pub[: W.size].reshape(W.shape)
+        bn = theta_pub[W.size:]
+        ws = list(network.weights)
+        bs = list(network.biases)
+        ws[layer], bs[layer] = Wn, bn
+        net_out = ReLUNetwork(tuple(ws), tuple(bs), has_output_layer=network.has_output_layer)
+    elif network is not None:
+        net_out = network
+    pert = log.perturbation
+    return DRSResult(
+        theta=_frozen(theta_pub), fun=float(st.loss), losses=_frozen(np.array(log.losses, dtype=np.float64)),
+        thetas=_frozen(model.to_public(thetas)), nit=int(log.nit), status=str(log.status),
+        certified=bool(cert.certified) if cert is not None else False, certificate=cert, message=log.message,
+        trajectory=build_trajectory(log, D=model.D, line_search=line_search), network=net_out,
+        start_loss=float(log.start_loss), theta0=_frozen(model.to_public(log.theta0)) if log.theta0 is not None else None,
+        perturbation=_frozen(model.to_public(pert)) if pert is not None else None, stats=stats,
+        unbounded_ray=_frozen(model.to_public(log.unbounded_ray)) if log.unbounded_ray is not None else None,
+        layer=layer,
+    )
+
+
+def deep_relu_simplex(
+    net: ReLUNetwork,
+    X: Any,
+    y: Any,
+    *,
+    layer: int = 0,
+    quantile: float = 0.5,
+    theta0: Any = None,
+    seed: int | None = None,
+    max_pivots: int | None = None,
+    time_limit: float | None = None,
+    line_search: bool = True,
+    verify: bool = False,
+    callback: Callable[[DRSState], bool | None] | None = None,
+    tol: Tolerances | None = None,
+    pricing: str = "steepest",
+    certify_cells: int = 32,
+    sample_weight: Any = None,
+    backend: str = "highs",
+) -> DRSResult:
+    """Minimise the L1 / quantile loss over one layer's parameters by walking vertices.
+
+    Parameters
+    ----------
+    net : ReLUNetwork
+        Network with a scalar affine output layer; every layer but ``layer`` is frozen.
+    X : array_like, shape (n_samples, n_in)
+    y : array_like, shape (n_samples,)
+    layer : int, default 0
+        Index into ``net.weights`` of the trained layer (0: first hidden layer;
+        ``len(net.weights) - 1``: the output layer, a LAD problem on the features).
+    quantile : float, default 0.5
+        0.5 gives the L1 loss ``sum |r_i|``; other values the pinball loss
+        ``sum (1 - q) r_+ + q r_-`` with ``r = prediction - target``.
+    theta0 : array_like, shape (D,), optional
+        Start point in the layout ``[W.ravel(), b]``; default: the network's own layer.
+    seed : int, optional
+        Seeds the start perturbation (start on a kink), null-space moves (dead
+        neurons) and the sampled certificate cells.
+    max_pivots, time_limit : optional
+        Budgets (status ``"max_pivots"`` / ``"time_limit"``).
+    line_search : bool, default True
+        Barrodale–Roberts line search: keep crossing kinks while the slope along
+        the edge stays negative.  False: stop at the first kink (plain simplex pivot).
+    verify : bool, default False
+        Check every visited vertex against HiGHS on its region LP (slow; for tests).
+    callback : callable, optional
+        ``callback(DRSState) -> bool | None`` after every pivot; True stops (status ``"stopped"``).
+    tol : Tolerances, optional
+    pricing : {"steepest", "dantzig"}
+        Ray choice: most negative slope per unit length (default) or per unit ``t``.
+    certify_cells : int, default 32
+        Incident hidden cells checked with HiGHS at the end: all if ``2**k_h`` is
+        at most this, otherwise a seeded random sample of this size.
+    sample_weight : array_like, optional
+        Non-negative sample weights ``c_i``.
+    backend : str, default "highs"
+        LP backend of the certificate and verify checks.
+
+    Returns
+    -------
+    DRSResult
+
+    Raises
+    ------
+    InvalidNetworkError, InvalidProblemError, InvalidOptionError
+        Malformed network, data (including rank-deficient features of the trained
+        layer: no vertex exists) or options.
+    SolverError
+        Numerical breakdown (singular basis) or a failed ``verify`` check.
+
+    Notes
+    -----
+    Each pivot costs ``O(D^2 + N P)`` (``P`` the size of the frozen layers above
+    the trained one).  The loss never increases; a pivot crosses ``kinks_crossed``
+    kinks and may change the hidden cell.  See :mod:`lpengine.simplex.pivot` and
+    the reference notes ``deep_relu_simplex.md``.
+
+    References
+    ----------
+    P. Hinz, S. van de Geer, *Deep ReLU Programming*, arXiv:2011.14895.
+    P. Hinz, *The layer-wise L1 loss landscape of neural nets is more complex around
+    local minima*, arXiv:2105.02831.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from lpengine import ReLUNetwork
+    >>> rng = np.random.default_rng(0)
+    >>> net = ReLUNetwork.random(2, [3], seed=1)
+    >>> X, y = rng.uniform(-1, 1, (30, 2)), rng.uniform(-1, 1, 30)
+    >>> res = deep_relu_simplex(net, X, y, seed=0)
+    >>> res.status, res.certified, bool(np.all(np.diff(res.losses) <= 1e-9))
+    ('local_minimum', True, True)
+    """
+    model = build_layer_model(net, X, y, layer=layer, quantile=quantile, sample_weight=sample_weight)
+    layer = int(layer)
+    if theta0 is None:
+        W, b = net.weights[layer], net.biases[layer]
+        theta0_pub = np.concatenate([np.ravel(W), b])
+    else:
+        theta0_pub = check_array(theta0, "theta0", shape=(model.D,), error=InvalidProblemError)
+    log, cert, stats = solve_model(model, model.from_public(theta0_pub), seed=seed, max_pivots=max_pivots,
+                                   time_limit=time_limit, line_search=line_search, verify=verify,
+                                   callback=callback, tol=tol, pricing=pricing, certify_cells=certify_cells,
+                                   backend=backend)
+    return make_result(model, log, cert, stats, line_search=line_search, network=net, layer=layer)
+
+
+def minimize_output(
+    net: ReLUNetwork,
+    x0: Any,
+    *,
+    seed: int | None = None,
+    max_pivots: int | None = None,
+    time_limit: float | None = None,
+    line_search: bool = True,
+    verify: bool = False,
+    callback: Callable[[DRSState], bool | None] | None = None,
+    tol: Tolerances | None = None,
+    certify_cells: int = 32,
+    backend: str = "highs",
+) -> DRSResult:
+    """Minimise a network's scalar output over its input by the same vertex walk (Deep ReLU Programming).
+
+    The output is piecewise affine in ``x``; vertices are points where ``n_in``
+    hidden units with independent gradients are at zero.  Random networks are
+    usually unbounded below: the result then has status ``"unbounded"`` and the
+    descending ray in ``unbounded_ray``.
+
+    Examples
+    --------
+    >>> from lpengine import ReLUNetwork
+    >>> net = ReLUNetwork.random(2, [4, 4], seed=3)
+    >>> res = minimize_output(net, [0.5, -0.5], seed=0)
+    >>> res.status in ("local_minimum", "unbounded")
+    True
+    """
+    model = build_argmin_model(net)
+    x0 = check_array(x0, "x0", shape=(model.D,), error=InvalidProblemError)
+    log, cert, stats = solve_model(model, x0, seed=seed, max_pivots=max_pivots, time_limit=time_limit,
+                                   line_search=line_search, verify=verify, callback=callback, tol=tol,
+                                   certify_cells=certify_cells, backend=backend)
+    return make_result(model, log, cert, stats, line_search=line_search, network=net, layer=0)

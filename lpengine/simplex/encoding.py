@@ -1,0 +1,273 @@
+"""The layer-wise L1 / quantile loss of one trained layer, and its region LPs.
+
+Two things live here:
+
+1. Builders of :class:`~lpengine.simplex.model.LayerwiseModel` from a network
+   and data (train layer ``layer``), from a design matrix (LAD / quantile
+   regression, the Barrodale–Roberts case) or from a network alone (argument
+   minimisation of its output).
+2. :func:`region_lp`, the LP of one *hidden cell* (fixed signs of every hidden
+   kink), which is the ground truth for every certificate:
+
+       LP(H):  minimise   sum_i c_i (w_plus t+_i + w_minus t-_i)
+               over       theta free, t+, t- >= 0
+               subject to t+_i - t-_i - u_i . theta = o_i - y_i       (one row per sample)
+                          sigma_k (q_k . theta + q0_k) >= 0            (every hidden kink)
+
+   On the closed cell ``L`` equals the LP objective, so LP(H) minimises the loss
+   over the cell exactly; ``theta*`` is a local minimum of ``L`` iff it is
+   LP-optimal for every hidden cell containing it (reference notes
+   ``deep_relu_simplex.md`` §3, facts 1–2).  For a linear loss (``w_plus +
+   w_minus = 0``, argument minimisation) the ``t`` columns are dropped and the
+   objective is ``sum_i c_i w_plus (u_i . theta + o_i - y_i)``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from .._validation import check_array, check_int, check_scalar
+from ..exceptions import InvalidNetworkError, InvalidProblemError
+from ..lp import LinearProgram
+from ..network import ReLUNetwork
+from .model import LayerwiseModel, RhoLoss, loss_for_quantile
+
+__all__ = ["build_layer_model", "build_lad_model", "build_argmin_model", "region_lp", "check_quantile"]
+
+
+def check_quantile(quantile: float) -> float:
+    """``quantile`` as a float in (0, 1), or :class:`InvalidProblemError`."""
+    return check_scalar(quantile, "quantile", low=0.0, high=1.0, error=InvalidProblemError)
+
+
+def _merge_samples(H: NDArray[np.float64], y: NDArray[np.float64], c: NDArray[np.float64]):
+    """Distinct feature rows (groups) and samples merged on equal (row, target)."""
+    Hu, group = np.unique(H, axis=0, return_inverse=True)
+    group = np.asarray(group, dtype=np.int64).ravel()
+    key = np.stack([group.astype(np.float64), y], axis=1)
+    uk, inv = np.unique(key, axis=0, return_inverse=True)
+    inv = np.asarray(inv).ravel()
+    cm = np.bincount(inv, weights=c, minlength=len(uk))
+    return Hu, uk[:, 0].astype(np.int64), uk[:, 1].copy(), cm
+
+
+def _check_rank(M: NDArray[np.float64], what: str) -> None:
+    rank = int(np.linalg.matrix_rank(M))
+    if rank < M.shape[1]:
+        raise InvalidProblemError(
+            f"{what} has rank {rank} < {M.shape[1]} columns: the loss is constant along a direction of "
+            "parameter space, so no vertex (D independent kinks) exists. Remove the dependent (collinear or "
+            "constant) columns, or add data."
+        )
+
+
+def _check_data(X, y, n_in: int | None, sample_weight=None):
+    X = check_array(X, "X", ndim=2, error=InvalidProblemError)
+    if n_in is not None and X.shape[1] != n_in:
+        raise InvalidProblemError(f"X has {X.shape[1]} features; expected n_in = {n_in} of the network.")
+    y = check_array(y, "y", error=InvalidProblemError)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+        raise InvalidProblemError(f"y has shape {y.shape}; expected ({X.shape[0]},) to match X.")
+    if sample_weight is None:
+        c = np.ones(X.shape[0])
+    else:
+        c = check_array(sample_weight, "sample_weight", shape=(X.shape[0],), error=InvalidProblemError)
+        if np.any(c < 0):
+            raise InvalidProblemError("sample_weight has negative entries; expected weights >= 0.")
+    return X, y, c
+
+
+def build_layer_model(net: ReLUNetwork, X, y, *, layer: int = 0, quantile: float = 0.5,
+                      sample_weight=None) -> LayerwiseModel:
+    """Model of the loss as a function of ``weights[layer], biases[layer]`` (others frozen).
+
+    Raises
+    ------
+    InvalidNetworkError
+        If the network has no affine scalar output layer.
+    InvalidProblemError
+        For malformed data, a layer index out of range, or rank-deficient
+        features of the trained layer (no vertex exists).
+    """
+    if not isinstance(net, ReLUNetwork):
+        raise InvalidNetworkError(f"net must be a lpengine.ReLUNetwork; got {type(net).__name__}.")
+    if not net.has_output_layer or net.n_out != 1:
+        raise InvalidNetworkError(
+            f"the Deep ReLU Simplex needs a scalar affine output layer; got has_output_layer="
+            f"{net.has_output_layer}, n_out={net.n_out}."
+        )
+    n_layers = len(net.weights)
+    layer = check_int(layer, "layer", low=0, high=n_layers - 1, error=InvalidProblemError)
+    X, y, c = _check_data(X, y, net.n_in, sample_weight)
+    quantile = check_quantile(quantile)
+    h = X
+    for l in range(layer):
+        h = np.maximum(h @ net.weights[l].T + net.biases[l], 0.0)
+    H = np.hstack([h, np.ones((h.shape[0], 1))])
+    _check_rank(H, f"the input of layer {layer} with a column of ones (shape {H.shape})")
+    Hu, group, ym, cm = _merge_samples(H, y, c)
+    W = net.weights[layer]
+    n_units, p = W.shape[0], W.shape[1] + 1
+    # Internal theta is neuron-major: theta[k*p + j] = W[k, j] (j < p-1), theta[k*p + p-1] = b[k].
+    # Public layout [W.ravel(), b]: W[k, j] at k*(p-1) + j, b[k] at n_units*(p-1) + k.
+    perm = np.empty(n_units * p, dtype=np.int64)
+    for k in range(n_units):
+        perm[k * (p - 1):(k + 1) * (p - 1)] = np.arange(k * p, k * p + p - 1)
+        perm[n_units * (p - 1) + k] = k * p + p - 1
+    is_output = layer == n_layers - 1
+    hidden_W = [np.array(net.weights[l]) for l in range(layer + 1, n_layers - 1)]
+    hidden_b = [np.array(net.biases[l]) for l in range(layer + 1, n_layers - 1)]
+    return LayerwiseModel(
+        mode="layer", H=Hu, W_in=None, b_in=None, hidden_W=[] if is_output else hidden_W,
+        hidden_b=[] if is_output else hidden_b,
+        out_W=None if is_output else np.array(net.weights[-1]), out_b=None if is_output else np.array(net.biases[-1]),
+        group=group, y=ym, c=cm, loss=loss_for_quantile(quantile), n_units=n_units, public_perm=perm,
+    )
+
+
+def build_lad_model(X, y, *, quantile: float = 0.5, fit_intercept: bool = True,
+                    sample_weight=None) -> LayerwiseModel:
+    """Model of ``sum_i c_i rho(x_i . beta (+ b) - y_i)``: LAD / quantile regression.
+
+    The intercept, when fitted, is the last coefficient.
+    """
+    X, y, c = _check_data(X, y, None, sample_weight)
+    quantile = check_quantile(quantile)
+    H = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
+    _check_rank(H, f"the design matrix{' with intercept' if fit_intercept else ''} (shape {H.shape})")
+    Hu, group, ym, cm = _merge_samples(H, y, c)
+    p = H.shape[1]
+    return LayerwiseModel(
+        mode="layer", H=Hu, W_in=None, b_in=None, hidden_W=[], hidden_b=[], out_W=None, out_b=None,
+        group=group, y=ym, c=cm, loss=loss_for_quantile(quantile), n_units=1, public_perm=np.arange(p),
+    )
+
+
+def build_argmin_model(net: ReLUNetwork) -> LayerwiseModel:
+    """Model of the network's scalar output as a function of its input (argument minimisation)."""
+    if not isinstance(net, ReLUNetwork):
+        raise InvalidNetworkError(f"net must be a lpengine.ReLUNetwork; got {type(net).__name__}.")
+    if not net.has_output_layer or net.n_out != 1:
+        raise InvalidNetworkError("argument minimisation needs a scalar affine output layer.")
+    W0 = np.array(net.weights[0])
+    _check_rank(W0, f"weights[0] (shape {W0.shape})")
+    n = len(net.weights)
+    return LayerwiseModel(
+        mode="input", H=None, W_in=W0, b_in=np.array(net.biases[0]),
+        hidden_W=[np.array(net.weights[l]) for l in range(1, n - 1)],
+        hidden_b=[np.array(net.biases[l]) for l in range(1, n - 1)],
+        out_W=np.array(net.weights[-1]), out_b=np.array(net.biases[-1]),
+        group=np.zeros(1, np.int64), y=np.zeros(1), c=np.ones(1), loss=RhoLoss(1.0, -1.0),
+        n_units=W0.shape[0], public_perm=np.arange(W0.shape[1]),
+    )
+
+
+def cell_affine(model: LayerwiseModel, hidden_signs: NDArray[np.int8]):
+    """Affine forms of every hidden kink and every group output on one hidden cell.
+
+    Returns ``(Q, q0, U, o)``: hidden kink ``kappa`` (flat id) is ``Q[kappa] @ theta + q0[kappa]``,
+    group output ``g`` is ``U[g] @ theta + o[g]`` (internal theta layout).
+    """
+    masks = model.masks(np.concatenate([hidden_signs, np.ones(model.N, np.int8)]))
+    G, D = model.G, model.D
+    zero = np.zeros(D)
+    # Value at theta = 0 under the masks, then one JVP per coordinate (D small) for the linear part.
+    zs0, out0 = model.forward(zero, masks)
+    eye = np.eye(D)
+    zds, outd = model.jvp(eye, masks) if model.K else ([], model.z0_dot(eye)[:, :, 0])
+    if model.K:
+        # jvp with a (D, D) stack returns (D, G, n_l) per layer.
+        Q = np.concatenate([zd.transpose(1, 2, 0).reshape(G * model.widths[l], D) for l, zd in enumerate(zds)], axis=0)
+        q0 = np.concatenate([z.ravel() for z in zs0])
+        U = outd.T
+    else:
+        Q = np.zeros((0, D))
+        q0 = np.zeros(0)
+        U = outd.T
+    return Q, q0, U, out0
+
+
+def region_lp(model: LayerwiseModel, hidden_signs: NDArray[np.int8], *,
+              fix_hidden: NDArray[np.int64] | None = None, fix_residual: NDArray[np.int64] | None = None,
+              box: tuple[NDArray[np.float64], float] | None = None) -> tuple[LinearProgram, int]:
+    """The LP of the hidden cell with the given signs (see module docstring).
+
+    Parameters
+    ----------
+    hidden_signs : ndarray of +1/-1, shape (G * n_hidden,)
+        Signs of the hidden kinks (flat ids ``0 .. G*n_hidden - 1``).
+    fix_hidden : ndarray of int, optional
+        Hidden kinks forced to zero (their rows become equalities).
+    fix_residual : ndarray of int, optional
+        Samples whose residual is forced to zero (``t+ = t- = 0``).
+    box : (center, radius), optional
+        Add ``|theta - center|_inf <= radius`` (internal layout).
+
+    Returns
+    -------
+    lp : LinearProgram
+        Columns ``[theta (D), t+ (N), t- (N)]`` (no ``t`` columns for a linear loss).
+    n_theta : int
+        ``D``.
+    """
+    D, N = model.D, model.N
+    Q, q0, U, o = cell_affine(model, hidden_signs)
+    Ug = U[model.group]
+    og = o[model.group] - model.y
+    sig = hidden_signs.astype(np.float64)
+    # Drop constant kinks (zero normal): they do not depend on theta (dead paths).
+    live = np.linalg.norm(Q, axis=1) > 0.0 if Q.shape[0] else np.zeros(0, bool)
+    dead_bad = (~live) & (sig * q0 < 0.0)
+    lo_h = np.where(sig > 0, -q0, -np.inf)
+    hi_h = np.where(sig > 0, np.inf, -q0)
+    if fix_hidden is not None and len(fix_hidden):
+        lo_h[fix_hidden] = -q0[fix_hidden]
+        hi_h[fix_hidden] = -q0[fix_hidden]
+        live[fix_hidden] = True
+    col_lo = np.full(D, -np.inf)
+    col_hi = np.full(D, np.inf)
+    if box is not None:
+        col_lo = box[0] - box[1]
+        col_hi = box[0] + box[1]
+    if model.loss.kinked:
+        c = np.concatenate([np.zeros(D), model.c * model.loss.w_plus, model.c * model.loss.w_minus])
+        I = sp.identity(N, format="csc")
+        top = sp.hstack([sp.csc_array(-Ug), I, -I], format="csc")
+        rows = [top]
+        rlo = [og]
+        rhi = [og]
+        if np.any(live):
+            rows.append(sp.hstack([sp.csc_array(Q[live]), sp.csc_array((int(live.sum()), 2 * N))], format="csc"))
+            rlo.append(lo_h[live])
+            rhi.append(hi_h[live])
+        A = sp.vstack(rows, format="csc")
+        cl = np.concatenate([col_lo, np.zeros(2 * N)])
+        cu = np.concatenate([col_hi, np.full(2 * N, np.inf)])
+        if fix_residual is not None and len(fix_residual):
+            cu[D + np.asarray(fix_residual)] = 0.0
+            cu[D + N + np.asarray(fix_residual)] = 0.0
+        lp = LinearProgram(c=c, A=A, row_lower=np.concatenate(rlo), row_upper=np.concatenate(rhi),
+                           col_lower=cl, col_upper=cu)
+    else:
+        c = model.loss.w_plus * (model.c @ Ug)
+        offset = float(model.loss.w_plus * (model.c @ og))
+        A = Q[live] if np.any(live) else np.zeros((0, D))
+        lp = LinearProgram(c=c, A=A, row_lower=lo_h[live], row_upper=hi_h[live], col_lower=col_lo,
+                           col_upper=col_hi, offset=offset)
+    if np.any(dead_bad):
+        # A constant kink with the wrong sign: the cell is empty.
+        lp = _empty_lp(lp)
+    return lp, D
+
+
+def _empty_lp(lp: LinearProgram) -> LinearProgram:
+    """An infeasible copy of ``lp`` (one extra row 0 >= 1): a cell that a constant kink rules out."""
+    extra = sp.csc_array((1, lp.n_cols))
+    A = sp.vstack([lp.A, extra], format="csc")
+    return LinearProgram(c=lp.c, A=A, row_lower=np.concatenate([lp.row_lower, [1.0]]),
+                         row_upper=np.concatenate([lp.row_upper, [np.inf]]), col_lower=lp.col_lower,
+                         col_upper=lp.col_upper, offset=lp.offset)

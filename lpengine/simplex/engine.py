@@ -1,0 +1,369 @@
+"""The native pivot engine of the Deep ReLU Simplex (internal).
+
+Phase 1 reaches a vertex from the start point by projected steepest descent:
+move along the negative gradient projected onto the null space of the
+normals of the kinks already at zero, until a new kink reaches zero (or, with
+the line search, until the slope along the direction turns non-negative), and
+add it to the basis; ``D`` such steps give a vertex.  Where the projected
+gradient vanishes the loss is constant along the null space, and a seeded
+random null-space direction is followed instead (dead neurons).
+
+Phase 2 prices all ``2D`` edge rays (:func:`~lpengine.simplex.pivot.price_rays`),
+follows the steepest normalised descending ray with the line search or a plain
+ratio test, swaps the entering kink into the basis, and updates ``A^{-1}`` by
+Sherman–Morrison.  After every pivot the kink values are recomputed exactly
+from ``theta``; basis kinks that drifted off zero are snapped back with one
+Newton step, and ``A^{-1}`` is refactorised every ``refactor_every`` pivots,
+when a bend changed several rows, or when the update deviates from a fresh
+inverse (the deviation is recorded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..exceptions import InvalidProblemError, SolverError
+from ..tolerances import Tolerances
+from .certificate import check_vertex
+from .model import LayerwiseModel
+from .pivot import Step, Vertex, line_search, price_rays, tight_mask
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["EngineLog", "EngineOptions", "run_engine"]
+
+
+@dataclass
+class EngineOptions:
+    """Options of one run (validated by the public functions)."""
+
+    line_search: bool = True
+    max_pivots: int | None = None
+    time_limit: float | None = None
+    verify: bool = False
+    seed: int | None = None
+    pricing: str = "steepest"
+    refactor_every: int = 50
+    bland_after: int = 20
+    max_zero_steps: int = 2000
+    backend: str = "highs"
+    callback: Callable | None = None
+    state_factory: Callable | None = None
+
+
+@dataclass
+class EngineLog:
+    """Everything the engine records (mutable while running)."""
+
+    thetas: list = field(default_factory=list)
+    losses: list = field(default_factory=list)
+    regions: list = field(default_factory=list)
+    n_tight: list = field(default_factory=list)
+    bases: list = field(default_factory=list)
+    edges: list = field(default_factory=list)  # (step, t, kinks_crossed, region_changed, leave, enter, slope)
+    status: str = ""
+    message: str = ""
+    nit: int = 0
+    phase1_steps: int = 0
+    region_changes: int = 0
+    kinks_crossed: int = 0
+    zero_steps: int = 0
+    refactorisations: int = 0
+    max_inverse_drift: float = 0.0
+    max_basis_drift: float = 0.0
+    snaps: int = 0
+    verified: int = 0
+    max_verify_theta: float = 0.0
+    max_verify_loss: float = 0.0
+    perturbation: NDArray[np.float64] | None = None
+    start_loss: float = float("nan")
+    theta0: NDArray[np.float64] | None = None
+    final: Vertex | None = None
+    pricing: object = None
+    unbounded_ray: NDArray[np.float64] | None = None
+    seconds: float = 0.0
+
+
+def region_id(model: LayerwiseModel, signs: NDArray[np.int8]) -> str:
+    """Short id of the hidden cell (hash of the tracked hidden signs); ``"-"`` without hidden kinks."""
+    if model.n_hidden_kinks == 0:
+        return "-"
+    return hashlib.blake2b(np.packbits(signs[: model.n_hidden_kinks] > 0).tobytes(), digest_size=8).hexdigest()
+
+
+class _Engine:
+    def __init__(self, model: LayerwiseModel, theta0: NDArray[np.float64], opts: EngineOptions, tol: Tolerances):
+        self.model = model
+        self.opts = opts
+        self.tol = tol
+        self.rng = np.random.default_rng(opts.seed)
+        self.log = EngineLog()
+        self.t_start = time.perf_counter()
+        theta = np.array(theta0, dtype=np.float64)
+        flat0 = model.signs_at(theta)
+        self.zscale = max(1.0, float(np.max(np.abs(flat0[model.kink_mask])))) if model.M else 1.0
+        self.tz = tol.kink * self.zscale
+        # Start on a kink: move by a tiny seeded random vector (recorded) until no kink is at zero.
+        pert = np.zeros_like(theta)
+        size = tol.perturbation * max(1.0, float(np.max(np.abs(theta))))
+        for _ in range(20):
+            amb = (np.abs(flat0) <= self.tz) & model.kink_mask
+            if not np.any(amb):
+                break
+            step = self.rng.uniform(-size, size, theta.shape)
+            pert += step
+            theta = theta + step
+            flat0 = model.signs_at(theta)
+            size *= 10.0
+        else:
+            raise SolverError("could not move the start point off the kinks by a small perturbation.")
+        if np.any(pert):
+            self.log.perturbation = pert
+            logger.info("start point lies on a kink; moved by a random vector of norm %.3g", np.linalg.norm(pert))
+        signs = np.where(flat0 >= 0, 1, -1).astype(np.int8)
+        self.st = Vertex(theta=theta, signs=signs, B=np.zeros(0, np.int64))
+        self.st.refresh(model)
+        self.log.start_loss = self.st.loss
+        self.log.theta0 = theta.copy()
+
+    # ---------------------------------------------------------------- helpers
+    def _elapsed(self) -> float:
+        return time.perf_counter() - self.t_start
+
+    def _rows(self) -> None:
+        rows, pre, dec = self.model.sensitivities(self.st.B, self.st.masks)
+        self.st.A, self.st.pre, self.st.dec = rows, pre, dec
+
+    def _apply(self, step: Step, e: NDArray[np.float64]) -> None:
+        st = self.st
+        st.theta = st.theta + step.t * e
+        if step.crossed.size:
+            # A kink may be crossed back and forth on one ray (rates change after hidden crossings):
+            # flip by parity.
+            ids, cnt = np.unique(step.crossed, return_counts=True)
+            odd = ids[cnt % 2 == 1]
+            st.signs[odd] = -st.signs[odd]
+        st.refresh(self.model)
+
+    def _search(self, e, leave, sigma, bland) -> Step:
+        o = self.opts
+        return line_search(self.model, self.st, e, leave=leave, sigma=sigma, multi=o.line_search, tz=self.tz,
+                           ptol=self.tol.pivot, stol=self._stol, bland=bland, t_tol=self.tol.kink)
+
+    # ---------------------------------------------------------------- phase 1
+    def phase1(self) -> bool:
+        model, st = self.model, self.st
+        D = model.D
+        self._stol = self.tol.slope
+        while st.B.size < D:
+            self._rows()
+            g = self._gradient()
+            if st.B.size:
+                Q, _ = np.linalg.qr(st.A.T)
+                v = -(g - Q @ (Q.T @ g))
+            else:
+                Q = np.zeros((D, 0))
+                v = -g
+            self._stol = self.tol.slope * max(1.0, float(np.linalg.norm(g)))
+            null_move = float(np.linalg.norm(v)) <= self.tol.slope * max(1.0, float(np.linalg.norm(g)))
+            if null_move:
+                u = self.rng.standard_normal(D)
+                v = u - Q @ (Q.T @ u)
+            step = self._search(v, None, 0.0, False)
+            if step.status == "unbounded" and null_move:
+                v = -v
+                step = self._search(v, None, 0.0, False)
+                if step.status == "unbounded":
+                    raise InvalidProblemError(
+                        "the loss is constant along a whole line through the start point: no vertex exists "
+                        "(parameters not identifiable from the data)."
+                    )
+            if step.status == "unbounded":
+                self.log.unbounded_ray = v / np.linalg.norm(v)
+                self.log.status = "unbounded"
+                self.log.message = "phase 1: the loss decreases without bound along a ray"
+                return False
+            self._apply(step, v)
+            st.B = np.append(st.B, step.enter)
+            self.log.phase1_steps += 1
+            self.log.kinks_crossed += int(step.crossed.size)
+        self._rows()
+        self._refactor(record=False)
+        self._snap()
+        return True
+
+    def _gradient(self) -> NDArray[np.float64]:
+        model, st = self.model, self.st
+        rs = st.signs[model.n_hidden_kinks:]
+        rho = model.c * np.where(rs > 0, model.loss.w_plus, -model.loss.w_minus)
+        gbar = np.bincount(model.group, weights=rho, minlength=model.G)
+        return model.grad(gbar, st.masks)
+
+    # ---------------------------------------------------------------- numerics
+    def _refactor(self, record: bool = True) -> None:
+        st = self.st
+        cond = np.linalg.cond(st.A)
+        if not np.isfinite(cond) or cond > 1.0 / np.finfo(float).eps:
+            raise SolverError(f"the basis matrix is singular (condition number {cond:.3g}); "
+                              f"basis kinks {st.B.tolist()}.")
+        fresh = np.linalg.inv(st.A)
+        if record and st.Ainv is not None:
+            dev = float(np.max(np.abs(st.Ainv - fresh)) / max(1e-300, float(np.max(np.abs(fresh)))))
+            self.log.max_inverse_drift = max(self.log.max_inverse_drift, dev)
+        st.Ainv = fresh
+        self.log.refactorisations += 1
+
+    def _update_inverse(self, old_A: NDArray[np.float64], changed: NDArray[np.int64]) -> bool:
+        """Sherman–Morrison updates of ``A^{-1}`` for the changed rows; False if a pivot is too small."""
+        st = self.st
+        cur = old_A.copy()
+        Ainv = st.Ainv
+        for j in changed:
+            u = st.A[j] - cur[j]
+            w = u @ Ainv
+            den = 1.0 + w[j]
+            if abs(den) <= self.tol.pivot * max(1.0, float(np.max(np.abs(w)))):
+                return False
+            Ainv = Ainv - np.outer(Ainv[:, j], w / den)
+            cur[j] = st.A[j]
+        st.Ainv = Ainv
+        return True
+
+    def _snap(self) -> None:
+        """Recompute the basis kinks exactly; one Newton step if they drifted off zero."""
+        st = self.st
+        zB = st.flat[st.B]
+        drift = float(np.max(np.abs(zB))) if zB.size else 0.0
+        self.log.max_basis_drift = max(self.log.max_basis_drift, drift / self.zscale)
+        if drift > 1e-3 * self.tz:
+            st.theta = st.theta - st.Ainv @ zB
+            st.refresh(self.model)
+            self.log.snaps += 1
+            if float(np.max(np.abs(st.flat[st.B]))) > self.tol.drift * self.zscale:
+                self._rows()
+                self._refactor()
+                st.theta = st.theta - st.Ainv @ st.flat[st.B]
+                st.refresh(self.model)
+
+    def _record_vertex(self) -> None:
+        st, log = self.st, self.log
+        log.thetas.append(st.theta.copy())
+        log.losses.append(st.loss)
+        log.regions.append(region_id(self.model, st.signs))
+        log.n_tight.append(int(np.count_nonzero(tight_mask(self.model, st, self.tz))))
+        log.bases.append(st.B.copy())
+        if self.opts.verify:
+            dth, dl = check_vertex(self.model, st.theta, st.signs, st.B, st.loss, tol=self.tol,
+                                   backend=self.opts.backend)
+            exact = self.model.loss_at(st.theta)
+            dl = max(dl, abs(exact - st.loss))
+            log.verified += 1
+            log.max_verify_theta = max(log.max_verify_theta, dth)
+            log.max_verify_loss = max(log.max_verify_loss, dl)
+            scale_t = 1.0 + float(np.max(np.abs(st.theta)))
+            if dth > 1e-6 * scale_t or dl > 1e-6 * (1.0 + abs(st.loss)):
+                raise SolverError(
+                    f"verify: vertex {len(log.losses) - 1} disagrees with the HiGHS region LP "
+                    f"(|theta - theta_lp| = {dth:.3g}, |loss - LP| = {dl:.3g})."
+                )
+
+    # ---------------------------------------------------------------- phase 2
+    def run(self) -> EngineLog:
+        log, st, model, opts = self.log, self.st, self.model, self.opts
+        if not self.phase1():
+            log.final = st
+            log.seconds = self._elapsed()
+            return log
+        self._record_vertex()
+        zero_run = 0
+        since_refactor = 0
+        while True:
+            pr = price_rays(model, st, self.tz)
+            log.pricing = pr
+            ns = pr.slopes / pr.norms
+            thr = -self.tol.slope * pr.scale
+            desc = np.flatnonzero(ns < thr)
+            if desc.size == 0:
+                log.status = "local_minimum"
+                log.message = "no descending edge among all 2D rays"
+                break
+            if opts.max_pivots is not None and log.nit >= opts.max_pivots:
+                log.status, log.message = "max_pivots", f"stopped after {log.nit} pivots (max_pivots)"
+                break
+            if opts.time_limit is not None and self._elapsed() >= opts.time_limit:
+                log.status, log.message = "time_limit", f"stopped after {self._elapsed():.3g} s (time_limit)"
+                break
+            bland = zero_run >= opts.bland_after
+            if bland:
+                r = int(desc[np.argmin(st.B[desc // 2] * 2 + desc % 2)])
+            elif opts.pricing == "dantzig":
+                r = int(desc[np.argmin(pr.slopes[desc])])
+            else:
+                r = int(desc[np.argmin(ns[desc])])
+            pos, sigma = r // 2, (1.0 if r % 2 == 0 else -1.0)
+            e = pr.rays[r]
+            self._stol = self.tol.slope * pr.scale * pr.norms[r]
+            step = self._search(e, pos, sigma, bland)
+            if step.status == "unbounded":
+                log.status = "unbounded"
+                log.message = "the loss decreases without bound along an edge ray"
+                log.unbounded_ray = e / np.linalg.norm(e)
+                break
+            old_region = log.regions[-1]
+            old_theta = st.theta
+            leave_id = int(st.B[pos])
+            st.signs[leave_id] = np.int8(sigma)
+            self._apply(step, e)
+            old_A = st.A
+            st.B = st.B.copy()
+            st.B[pos] = step.enter
+            self._rows()
+            changed = np.flatnonzero(np.any(st.A != old_A, axis=1))
+            since_refactor += 1
+            if not self._update_inverse(old_A, changed) or since_refactor >= opts.refactor_every:
+                self._refactor(record=True)
+                since_refactor = 0
+            self._snap()
+            log.nit += 1
+            if step.t == 0.0:
+                zero_run += 1
+                log.zero_steps += 1
+                if zero_run > opts.max_zero_steps:
+                    log.status = "stalled"
+                    log.message = f"{zero_run} consecutive zero-length (degenerate) pivots"
+                    break
+            else:
+                zero_run = 0
+            self._record_vertex()
+            new_region = log.regions[-1]
+            rc = new_region != old_region
+            log.region_changes += int(rc)
+            log.kinks_crossed += int(step.crossed.size)
+            log.edges.append((float(np.linalg.norm(st.theta - old_theta)), float(step.t), int(step.crossed.size),
+                              bool(rc), leave_id, int(step.enter), float(ns[r])))
+            if log.losses[-1] > log.losses[-2] + self.tol.objective * (1.0 + abs(log.losses[-2])):
+                raise SolverError(f"loss increased at pivot {log.nit}: {log.losses[-2]!r} -> {log.losses[-1]!r}")
+            if opts.callback is not None:
+                state = opts.state_factory(iteration=log.nit, loss=float(st.loss), region_changes=log.region_changes,
+                                           kinks_crossed=log.kinks_crossed, step=float(step.t),
+                                           elapsed=self._elapsed(), n_vertices=len(log.losses))
+                if opts.callback(state):
+                    log.status, log.message = "stopped", f"stopped by the callback after {log.nit} pivots"
+                    break
+        log.final = st
+        log.seconds = self._elapsed()
+        return log
+
+
+def run_engine(model: LayerwiseModel, theta0: NDArray[np.float64], opts: EngineOptions, tol: Tolerances) -> tuple[EngineLog, float, float]:
+    """Run phases 1 and 2; returns the log, the kink tolerance and the kink scale."""
+    eng = _Engine(model, theta0, opts, tol)
+    log = eng.run()
+    return log, eng.tz, eng.zscale
