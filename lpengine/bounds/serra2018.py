@@ -18,7 +18,8 @@ It is evaluated by a dynamic programme over (layer, dimension bound)::
 
 with ``cap_l = n_l`` (Theorem 1) or ``rank W^l`` (the rank variant), and
 ``UB_S = R(1, n0)``.  Only ``d <= min(n0, n_1, ..., n_{l-1})`` is reachable, so
-the cost is ``O(sum_l min(n0, ...) * n_l)`` big-integer operations.
+a direct evaluation costs ``O(sum_l min(n0, ...) * n_l)`` big-integer
+operations; :func:`upper_bound_serra2018` telescopes it to ``O(L n0)``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 
 from .._validation import check_int
 from ..exceptions import InvalidNetworkError
-from ._arch import binomial_row, check_architecture, check_ranks, zaslavsky_sum
+from ._arch import binomial_row, check_architecture, check_ranks, zaslavsky_row, zaslavsky_sum
 
 __all__ = [
     "upper_bound_serra2018",
@@ -65,8 +66,17 @@ def upper_bound_serra2018(n0: int, widths: Any, *, ranks: Any = None) -> int:
     -----
     Tight for ``L = 1`` (it is Zaslavsky's count); never larger than
     :func:`~lpengine.bounds.upper_bound_montufar2017` (replace every
-    ``n_l - j_l`` by ``n_l`` and the sum factorises).  See the module
-    docstring for the dynamic programme.
+    ``n_l - j_l`` by ``n_l`` and the sum factorises).  The dynamic programme
+    of the module docstring is evaluated in telescoped form: with
+    ``R' = R(l+1, .)``, ``min(d, n-j)`` and ``min(d-1, n-j)`` differ only for
+    ``j <= n-d``, so::
+
+        R(l, d) = R(l, d-1) + [d <= cap] C(n, d) R'(min(d, n-d))
+                  + Z(n, <=min(d-1, cap, n-d)) (R'(d) - R'(d-1)),   R(l, 0) = R'(0),
+
+    ``O(1)`` big-integer operations per ``(l, d)``, ``O(L n0)`` in all.  The
+    tests compare it with the explicit sum over ``J`` on hundreds of
+    architectures.
 
     References
     ----------
@@ -88,13 +98,18 @@ def upper_bound_serra2018(n0: int, widths: Any, *, ranks: Any = None) -> int:
         reach.append(min(reach[-1], n))
     nxt = [1] * (reach[-1] + 1)  # R(L+1, d) = 1
     for l in range(len(widths) - 1, -1, -1):
-        n, cap, row = widths[l], caps[l], binomial_row(widths[l])
-        cur = []
-        for d in range(reach[l] + 1):
-            s = 0
-            for j in range(min(d, cap) + 1):
-                s += row[j] * nxt[min(d, n - j)]
-            cur.append(s)
+        n, cap = widths[l], caps[l]
+        row, zrow = binomial_row(n), zaslavsky_row(n)
+        # Telescoped recurrence (see Notes): O(1) big-integer operations per (l, d).
+        cur = [nxt[0]]
+        for d in range(1, reach[l] + 1):
+            r = cur[-1]
+            if d <= min(cap, n):
+                r += row[d] * nxt[min(d, n - d)]
+            top = min(d - 1, cap, n - d)
+            if top >= 0:
+                r += zrow[top] * (nxt[d] - nxt[d - 1])
+            cur.append(r)
         nxt = cur
     return nxt[n0]
 

@@ -1,0 +1,113 @@
+"""``lpengine bounds``: every region-count bound for an architecture, optionally beside exact counts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..exceptions import InvalidNetworkError
+
+__all__ = ["register", "run", "parse_widths"]
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "bounds",
+        help="every upper and lower bound on the number of regions, exact integers",
+        description="Print every known bound on the number of activation regions for input dimension N and hidden "
+        "widths a,b,c; with --net, the exact per-layer counts and histograms of that network beside them.",
+    )
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--widths", type=parse_widths, metavar="a,b,c", help="hidden widths n_1..n_L (with --n0)")
+    src.add_argument("--net", type=Path, metavar="FILE.npz", help="network file: its architecture and exact counts")
+    p.add_argument("--n0", type=int, default=None, metavar="N", help="input dimension (with --widths)")
+    p.add_argument("--ranks", type=parse_widths, default=None, metavar="r1,r2,..",
+                   help="rank W^l per layer, for Serra et al.'s rank variant (with --widths)")
+    p.add_argument("--box", nargs=2, type=float, metavar=("LO", "HI"),
+                   help="domain [LO, HI]^n0 for the exact count with --net (default -1 1)")
+    p.add_argument("--json", action="store_true", help="print one JSON object keyed by bound name")
+    p.set_defaults(func=run)
+
+
+def parse_widths(text: str) -> list[int]:
+    """``"4,4,3"`` -> ``[4, 4, 3]`` (argparse type; rejects empty entries and non-integers)."""
+    parts = [t.strip() for t in text.split(",")]
+    try:
+        out = [int(t) for t in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers like 4,4,3; got {text!r}") from None
+    return out
+
+
+def _fmt(v: Any) -> str:
+    if v is None:
+        return "-"
+    s = str(v)
+    return s if len(s) <= 24 else f"{s[:6]}...{s[-6:]} ({len(s)} digits)"
+
+
+def _widths_text(widths: tuple[int, ...]) -> str:
+    if len(widths) <= 12:
+        return str(list(widths))
+    runs: list[list[int]] = []
+    for x in widths:
+        if runs and runs[-1][0] == x:
+            runs[-1][1] += 1
+        else:
+            runs.append([x, 1])
+    return "[" + ", ".join(f"{v}" if k == 1 else f"{v} x {k}" for v, k in runs) + f"] (L = {len(widths)})"
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..cli import emit_json
+    from .table import all_bounds
+
+    emp = None
+    if args.net is not None:
+        if args.n0 is not None or args.ranks is not None:
+            raise InvalidNetworkError("--n0 and --ranks come from the network file; do not combine them with --net.")
+        from ..network import ReLUNetwork
+        from .empirical import layer_histograms, matrix_ranks
+
+        net = ReLUNetwork.load(args.net)
+        n0, widths, ranks = net.n_in, list(net.hidden_widths), list(matrix_ranks(net))
+        box = tuple(args.box) if args.box is not None else None
+        emp = layer_histograms(net, box=box)
+    else:
+        if args.n0 is None:
+            raise InvalidNetworkError("--n0 N is required with --widths.")
+        if args.box is not None:
+            raise InvalidNetworkError("--box applies to the exact count of --net FILE; there is no network here.")
+        n0, widths, ranks = args.n0, args.widths, args.ranks
+    table = all_bounds(n0, widths, ranks=ranks)
+    if args.json:
+        out: dict[str, Any] = dict(table.as_dict())
+        out["n0"], out["widths"] = table.n0, list(table.widths)
+        if emp is not None:
+            out["exact_count"] = emp.count
+            out["domain"] = emp.domain
+            out["layers"] = [h.summary() for h in emp.layers]
+        emit_json(out)
+        return 0
+    w = sys.stdout.write
+    w(f"Region-count bounds for n0 = {table.n0}, widths = {_widths_text(table.widths)}\n")
+    if emp is not None:
+        w(f"exact count ({emp.domain}): {emp.count}\n")
+    w(f"{'bound':<26}{'kind':<13}{'value':>32}  {'bound/exact' if emp else 'note'}\n")
+    for e in table.entries:
+        if emp is not None and e.kind in ("upper", "exact") and e.value is not None and emp.count:
+            extra = f"{e.value / emp.count:.4g}"
+        else:
+            extra = e.note
+        w(f"{e.name:<26}{e.kind:<13}{_fmt(e.value):>32}  {extra}\n")
+    if emp is not None:
+        w("\nper layer (first l hidden layers): exact count, histograms by image dimension / rank bound, "
+          "and the framework vectors (gamma serra2018 | activation_counts)\n")
+        for h in emp.layers:
+            fw = " | ".join(str(list(v)) for v in h.framework.values())
+            ok = "ok" if h.upper_bounds_hold and all(h.framework_dominates.values()) else "VIOLATED"
+            w(f"  l={h.layer}: count {h.count}, dim {list(h.dimension_histogram)}, "
+              f"rank-bound {list(h.rank_bound_histogram)}, framework {fw}  [{ok}]\n")
+    return 0

@@ -1,0 +1,73 @@
+"""``lpengine bounds``: table, JSON keyed by bound name, --net with exact counts, usage errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lpengine import ReLUNetwork
+from lpengine.cli import main
+
+
+def _run(capsys, *argv):
+    rc = main(list(argv))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def test_table_and_json(capsys):
+    rc, out, _ = _run(capsys, "bounds", "--n0", "2", "--widths", "4,4")
+    assert rc == 0 and "serra2018_upper" in out and "109" in out and "44" in out
+    rc, out, _ = _run(capsys, "bounds", "--n0", "3", "--widths", "4,4,4", "--json")
+    obj = json.loads(out)
+    assert rc == 0 and out.count("\n") == 1
+    assert obj["serra2018_upper"] == 1631 and obj["activation_counts_upper"] == 1559
+    assert obj["serra2018_thm7_lower"] == 100 and obj["serra2018_thm6_lower"] is None
+    assert obj["n0"] == 3 and obj["widths"] == [4, 4, 4]
+
+
+def test_big_values_are_exact_in_json(capsys):
+    rc, out, _ = _run(capsys, "bounds", "--n0", "5", "--widths", ",".join(["40"] * 30), "--json")
+    assert rc == 0 and json.loads(out)["montufar2014_upper"] == 2 ** 1200
+
+
+def test_ranks_option(capsys):
+    rc, out, _ = _run(capsys, "bounds", "--n0", "2", "--widths", "4,4", "--ranks", "1,2", "--json")
+    assert rc == 0 and json.loads(out)["serra2018_rank_upper"] == 55
+
+
+def test_net_with_exact_counts(capsys, tmp_path):
+    path = tmp_path / "net.npz"
+    ReLUNetwork.random(2, [3, 3], n_out=1, seed=2).save(path)
+    rc, out, _ = _run(capsys, "bounds", "--net", str(path), "--box", "-3", "3", "--json")
+    obj = json.loads(out)
+    assert rc == 0 and obj["exact_count"] == 17 and obj["domain"] == "box [-3, 3]^2"
+    assert [h["exact_count"] for h in obj["layers"]] == [7, 17]
+    assert obj["layers"][1]["dimension_histogram"] == [4, 10, 3, 0]
+    assert all(all(h["framework_dominates"].values()) for h in obj["layers"])
+    rc, out, _ = _run(capsys, "bounds", "--net", str(path), "--box", "-3", "3")
+    assert rc == 0 and "exact count (box [-3, 3]^2): 17" in out and "[ok]" in out
+
+
+@pytest.mark.parametrize(
+    "argv,rc,msg",
+    [
+        (["bounds", "--n0", "0", "--widths", "3"], 1, "n0"),
+        (["bounds", "--n0", "2", "--widths", "3,0"], 1, "widths[1]"),
+        (["bounds", "--widths", "3"], 1, "--n0"),
+        (["bounds", "--n0", "2", "--widths", "3", "--box", "0", "1"], 1, "--box"),
+    ],
+)
+def test_errors(capsys, argv, rc, msg):
+    got, _, err = _run(capsys, *argv)
+    assert got == rc and msg in err
+
+
+def test_usage_errors(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["bounds", "--n0", "2", "--widths", "3,x"])
+    assert exc.value.code == 2 and "comma-separated integers" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exc:
+        main(["bounds", "--n0", "2"])
+    assert exc.value.code == 2 and "--widths" in capsys.readouterr().err
