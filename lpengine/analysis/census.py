@@ -428,6 +428,11 @@ def landscape_census(
     if box is not None:
         lo, hi = _box_arrays(box, D)
         kwargs = {"box": (lo, hi)}
+    elif problem.layer == problem.net.n_hidden_layers - 1:
+        # Only trained-layer kinks, all hyperplanes through θ = 0: every cell is a cone with apex 0
+        # and meets the unit box in a full-dimensional set, so enumerating in the box finds every
+        # cell of R^D (and avoids the unbounded-domain code path); the LPs stay unboxed.
+        kwargs = {"box": (-np.ones(D), np.ones(D))}
     if max_cells is not None:
         kwargs["max_regions"] = check_int(max_cells, "max_cells", low=1, error=InvalidOptionError)
     if time_limit is not None:

@@ -60,6 +60,18 @@ def brute_global_min(prob: LayerwiseL1Problem) -> float:
     return best
 
 
+def study_problem() -> LayerwiseL1Problem:
+    # The first census case of benchmarks/study_landscape.py (whole-space enumeration once lost a cell here).
+    rng = np.random.default_rng(1000)
+    net = ReLUNetwork.random(1, [2], seed=0)
+    return LayerwiseL1Problem(net, rng.uniform(-3, 3, (6, 1)), rng.uniform(-3, 3, 6))
+
+
+def test_census_cell_count_regression() -> None:
+    cen = landscape_census(study_problem())
+    assert cen.complete and cen.n_cells == (2 * 6) ** 2
+
+
 @pytest.mark.parametrize(("n_samples", "width", "seed"), [(4, 1, 0), (3, 2, 1), (5, 2, 0)])
 def test_census_global_min_and_cell_count(n_samples: int, width: int, seed: int) -> None:
     prob = tiny(n_samples, width, seed)

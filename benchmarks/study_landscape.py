@@ -1,0 +1,369 @@
+"""Reproduction study of Hinz (2021): layer-wise L1 landscapes near Deep ReLU Simplex minima.
+
+One command regenerates every figure, the JSON summary and the verdict table:
+
+    python benchmarks/study_landscape.py --out study_out            # full grid (tens of minutes)
+    python benchmarks/study_landscape.py --out study_out --small    # a few minutes
+
+Claims tested (``deep_relu_simplex.md`` §8):
+  (i)  the loss at successive vertices decays "exponentially slowly" near a local
+       minimum, so the minimum's loss can be extrapolated before it is reached;
+  (ii) the density of vertices rises strongly around local minima.
+
+Setup: the authors' example (first-layer L1 training, net 4→[5,4,2]→1, x, y ~ U(-3,3),
+weights U(-1,1) as lpengine's ``ReLUNetwork.random``) and a grid around it (N, widths,
+trained layer), several seeds, the vertex-by-vertex walk (``line_search=False``: each
+pivot moves to an adjacent vertex, as in the paper).  Tiny problems get an exact census.
+
+Outputs in ``--out``: ``summary.json``, ``verdict.md``, and PNG figures:
+``losses_*.png`` (loss vs vertex with fits, log-gap), ``estimates_*.png``,
+``estimator_error.png``, ``decay_q.png``, ``density_steps.png``, ``density_radius.png``,
+``census_basins.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import math
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lpengine import ReLUNetwork
+from lpengine.analysis import (
+    LayerwiseL1Problem,
+    Trajectory,
+    assign_basins,
+    certify_local_minimum,
+    count_vertices_in_box,
+    decay_profile,
+    density_summary,
+    distances_to,
+    estimator_trace,
+    fit_decay,
+    gap_decay_profile,
+    landscape_census,
+    step_lengths,
+    visited_within,
+)
+from lpengine.analysis import plot as P
+from lpengine.analysis.early_stop import EarlyStopping, evaluate_early_stop
+from lpengine.analysis.evaluation import evaluate_estimators
+from lpengine.exceptions import LPEngineError
+
+log = logging.getLogger("study_landscape")
+
+
+def make_problem(n_in: int, widths: list[int], n_samples: int, seed: int) -> tuple[ReLUNetwork, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(1000 + seed)
+    net = ReLUNetwork.random(n_in, widths, seed=seed)
+    X = rng.uniform(-3.0, 3.0, (n_samples, n_in))
+    y = rng.uniform(-3.0, 3.0, n_samples)
+    return net, X, y
+
+
+def run_drs(net: ReLUNetwork, X: np.ndarray, y: np.ndarray, *, layer: int, theta0: Any, seed: int,
+            time_limit: float) -> dict[str, Any] | None:
+    from lpengine.simplex import deep_relu_simplex
+
+    t = time.perf_counter()
+    try:
+        res = deep_relu_simplex(net, X, y, layer=layer, theta0=theta0, seed=seed, line_search=False,
+                                time_limit=time_limit)
+    except (LPEngineError, ValueError, RuntimeError) as exc:
+        log.warning("DRS failed (%s: %s)", type(exc).__name__, exc)
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {"losses": np.asarray(res.losses), "thetas": np.asarray(res.thetas), "status": res.status,
+            "certified": bool(res.certified), "seconds": time.perf_counter() - t, "theta": np.asarray(res.theta)}
+
+
+def grid(small: bool) -> list[dict[str, Any]]:
+    if small:
+        return [dict(n_in=2, widths=[3, 2], N=50, layer=0), dict(n_in=2, widths=[3, 2], N=50, layer=1)]
+    g = [dict(n_in=4, widths=[5, 4, 2], N=100, layer=0)]  # the authors' example at N = 100
+    for N in (50, 200):
+        g.append(dict(n_in=4, widths=[5, 4, 2], N=N, layer=0))
+    g.append(dict(n_in=4, widths=[5, 4, 2], N=100, layer=1))
+    g.append(dict(n_in=4, widths=[4, 2], N=100, layer=1))  # DRLPL1 draft setup (smaller N)
+    g.append(dict(n_in=2, widths=[3, 2], N=100, layer=0))
+    return g
+
+
+def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
+    seeds = range(args.seeds)
+    runs = []
+    for cfg in grid(args.small):
+        for seed in seeds:
+            for start in ("own", "random"):
+                net, X, y = make_problem(cfg["n_in"], cfg["widths"], cfg["N"], seed)
+                prob = LayerwiseL1Problem(net, X, y, layer=cfg["layer"])
+                theta0 = None if start == "own" else np.random.default_rng(seed).uniform(-3, 3, prob.dim)
+                r = run_drs(net, X, y, layer=cfg["layer"], theta0=theta0, seed=seed, time_limit=args.time_limit)
+                rec = {**cfg, "seed": seed, "start": start, "D": prob.dim}
+                if r is None or "error" in r:
+                    rec["error"] = None if r is None else r["error"]
+                    runs.append(rec)
+                    continue
+                rec.update(r)
+                runs.append(rec)
+                log.info("%s seed=%d start=%s: %d vertices, %s, L %.3f -> %.3f (%.1fs)", cfg, seed, start,
+                         len(r["losses"]), r["status"], r["losses"][0], r["losses"][-1], r["seconds"])
+    done = [r for r in runs if "losses" in r and r["status"] == "local_minimum" and len(r["losses"]) >= 30]
+    summary: dict[str, Any] = {
+        "n_runs": len(runs),
+        "n_failed": sum("error" in r for r in runs),
+        "n_converged_used": len(done),
+        "failures": [r["error"] for r in runs if "error" in r][:10],
+        "runs": [{k: (v if not isinstance(v, np.ndarray) else None) for k, v in r.items()
+                  if k not in ("losses", "thetas", "theta")} | ({"n_vertices": len(r["losses"]),
+                  "L0": float(r["losses"][0]), "L_final": float(r["losses"][-1])} if "losses" in r else {})
+                 for r in runs],
+    }
+    if not done:
+        return summary
+
+    # ---- claim (i): decay shape ---------------------------------------------------------
+    decay_rows = []
+    for r in done:
+        y = r["losses"]
+        n = len(y)
+        w = max(10, n // 10)
+        gp = gap_decay_profile(y, reference=float(y[-1]), window=w, step=w)
+        tail = fit_decay(y, start=max(0, n - 3 * w))
+        decay_rows.append({
+            "n": n, "q_windows": gp.q.tolist(), "r2_windows": gp.r2.tolist(),
+            "q_first": float(gp.q[0]) if gp.q.size else None, "q_last": float(gp.q[-1]) if gp.q.size else None,
+            "median_r2": float(np.median(gp.r2)) if gp.r2.size else None,
+            "tail_fit_q": tail.q, "tail_fit_status": tail.status,
+        })
+    q_first = np.array([d["q_first"] for d in decay_rows if d["q_first"] is not None])
+    q_last = np.array([d["q_last"] for d in decay_rows if d["q_last"] is not None])
+    r2 = np.array([d["median_r2"] for d in decay_rows if d["median_r2"] is not None])
+    # q drifts if the per-window ratio changes: spread of log-ratio rates across windows
+    drift = np.array([np.log(1 - min(d["q_windows"])) - np.log(1 - max(d["q_windows"]))
+                      for d in decay_rows if len(d["q_windows"]) >= 2 and max(d["q_windows"]) < 1])
+    summary["decay"] = {
+        "median_q_first_window": float(np.median(q_first)), "median_q_last_window": float(np.median(q_last)),
+        "median_r2_loglinear": float(np.median(r2)), "share_r2_above_0.9": float(np.mean(r2 > 0.9)),
+        "median_rate_ratio_across_windows": float(np.median(np.exp(-drift))) if drift.size else None,
+    }
+
+    # ---- estimator evaluation --------------------------------------------------------------
+    methods = {
+        "geometric_fit w=50": {"method": "geometric_fit", "window": 50},
+        "geometric_fit w=200": {"method": "geometric_fit", "window": 200},
+        "aitken h=10": {"method": "aitken", "h": 10},
+        "aitken h=50": {"method": "aitken", "h": 50},
+        "geometric_tail w=50": {"method": "geometric_tail", "window": 50},
+        "geometric_tail w=200": {"method": "geometric_tail", "window": 200},
+    }
+    ev = evaluate_estimators([r["losses"] for r in done], methods=methods,
+                             to_go=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000))
+    summary["estimators"] = ev.rows()
+    ax = P.plot_estimator_errors(ev.to_go, ev.median_error)
+    ax.figure.savefig(out / "estimator_error.png", dpi=120)
+
+    # ---- early stopping --------------------------------------------------------------------
+    es = []
+    for tol_rel in (1e-2, 1e-3):
+        for label, opts in (("geometric_fit w=200", {"method": "geometric_fit", "window": 200}),
+                            ("aitken h=50", {"method": "aitken", "h": 50})):
+            outs = []
+            for r in done:
+                y = r["losses"]
+                o = dict(opts)
+                rule = EarlyStopping(gain_tol=tol_rel * float(y[0] - y[-1]), method=o.pop("method"),
+                                     min_vertices=20, every=5, **o)
+                outs.append(evaluate_early_stop(y, rule))
+            es.append({"rule": label, "gain_tol_rel": tol_rel,
+                       "share_stopped": float(np.mean([o.stopped for o in outs])),
+                       "median_vertices_saved_frac": float(np.median([o.vertices_saved / o.n_vertices for o in outs])),
+                       "median_loss_given_up_rel": float(np.median([o.loss_given_up / max(1e-300, float(r["losses"][0] - r["losses"][-1]))
+                                                                    for o, r in zip(outs, done)])),
+                       "max_loss_given_up_rel": float(np.max([o.loss_given_up / max(1e-300, float(r["losses"][0] - r["losses"][-1]))
+                                                              for o, r in zip(outs, done)]))})
+    summary["early_stopping"] = es
+
+    # ---- claim (ii): density -------------------------------------------------------------
+    dens = [density_summary(r["thetas"], fraction=0.1) for r in done]
+    summary["density"] = {
+        "median_step_ratio_early_over_late": float(np.median([d.step_ratio for d in dens if math.isfinite(d.step_ratio)])),
+        "median_step_ratio_far_over_near": float(np.median([d.median_step_far / d.median_step_near
+                                                            for d in dens if d.median_step_near > 0])),
+        "median_spearman_step_vs_distance": float(np.median([d.spearman for d in dens])),
+        "share_spearman_positive": float(np.mean([d.spearman > 0 for d in dens])),
+        "median_zero_steps_frac": float(np.median([d.zero_steps / d.n_steps for d in dens])),
+    }
+
+    # ---- figures for the longest runs --------------------------------------------------
+    longest = sorted(done, key=lambda r: -len(r["losses"]))[:3]
+    for i, r in enumerate(longest):
+        y = r["losses"]
+        n = len(y)
+        w = max(10, n // 10)
+        fits = [f for f in decay_profile(y, window=w, step=w).fits if f.status == "ok"]
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(11, 4), layout="constrained")
+        P.plot_losses(y, fits=fits, ax=fig.add_subplot(1, 2, 1))
+        P.plot_losses(y, fits=fits, reference=float(y[-1]), log_gap=True, ax=fig.add_subplot(1, 2, 2))
+        fig.savefig(out / f"losses_{i}.png", dpi=120)
+        ks = np.unique(np.linspace(20, n - 1, 60).astype(int))
+        traces = [estimator_trace(y, method="geometric_fit", ks=ks, window=200),
+                  estimator_trace(y, method="aitken", ks=ks, h=50),
+                  estimator_trace(y, method="naive", ks=ks)]
+        ax = P.plot_estimates(traces, truth=float(y[-1]))
+        ax.figure.savefig(out / f"estimates_{i}.png", dpi=120)
+    ax = None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.add_subplot()
+    for r in longest:
+        y = r["losses"]
+        w = max(10, len(y) // 10)
+        gp = gap_decay_profile(y, reference=float(y[-1]), window=w, step=max(1, w // 2))
+        ax.plot(gp.starts / len(y), 1 - gp.q, marker=".", lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("window start / run length")
+    ax.set_ylabel("1 - q (per-vertex decay of L_k - L_final)")
+    fig.savefig(out / "decay_q.png", dpi=120)
+    fig = Figure(figsize=(11, 4), layout="constrained")
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    for r in longest:
+        P.plot_step_lengths(step_lengths(r["thetas"]), distances_to(r["thetas"]), ax=ax1)
+    P.plot_radius_counts([visited_within(r["thetas"]) for r in longest], ax=ax2,
+                         labels=[f"run {i}" for i in range(len(longest))], per_radius=True)
+    fig.savefig(out / "density_steps.png", dpi=120)
+    return summary
+
+
+def tiny_census(args: argparse.Namespace, out: Path) -> list[dict[str, Any]]:
+    cases = [dict(n_in=1, widths=[2], N=6), dict(n_in=1, widths=[3], N=5), dict(n_in=2, widths=[2], N=6)]
+    if not args.small:
+        cases += [dict(n_in=1, widths=[3], N=8), dict(n_in=1, widths=[2, 2], N=5), dict(n_in=3, widths=[2], N=8)]
+    rows = []
+    n_starts = 8 if args.small else 30
+    for cfg in cases:
+        net, X, y = make_problem(cfg["n_in"], cfg["widths"], cfg["N"], seed=0)
+        prob = LayerwiseL1Problem(net, X, y)
+        t = time.perf_counter()
+        cen = landscape_census(prob, verify=True, time_limit=args.census_time)
+        row = {**cfg, "D": prob.dim, **cen.summary(), "census_seconds": time.perf_counter() - t}
+        rng = np.random.default_rng(0)
+        ends, certs, errors = [], [], 0
+        for s in range(n_starts):
+            r = run_drs(net, X, y, layer=0, theta0=rng.uniform(-3, 3, prob.dim), seed=s, time_limit=30.0)
+            if r is None or "error" in r:
+                errors += 1
+                continue
+            ends.append(r["theta"])
+            certs.append(r["certified"])
+        if ends:
+            b = assign_basins(cen, np.array(ends))
+            row.update({"drs_runs": len(ends), "drs_errors": errors, "basin_counts": b.counts.tolist(),
+                        "fraction_global": b.fraction_global, "unmatched": b.n_unmatched,
+                        "drs_certified": int(np.sum(certs))})
+            # unmatched end points: are they local minima at all (independent local certificate)?
+            un = [e for e, i in zip(ends, b.index) if i < 0]
+            row["unmatched_certified_local_min"] = int(sum(certify_local_minimum(prob, e).certified for e in un[:10]))
+        # claim (ii) exactly: arrangement vertices in an ∞-ball around the global minimum vs random points
+        radius = 0.25
+        try:
+            at_min = count_vertices_in_box(prob, center=cen.global_theta, radius=radius, max_regions=20000).count
+            rnd = [count_vertices_in_box(prob, center=rng.uniform(-2, 2, prob.dim), radius=radius,
+                                         max_regions=20000).count for _ in range(5)]
+            row.update({"vertices_ball_radius": radius, "vertices_near_global_min": at_min,
+                        "vertices_near_random_points": rnd})
+        except LPEngineError as exc:
+            row["vertex_count_error"] = str(exc)
+        rows.append(row)
+        log.info("census %s: %s", cfg, {k: row[k] for k in ("n_cells", "n_minima", "global_min") if k in row})
+    if rows:
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(7, 4), layout="constrained")
+        ax = fig.add_subplot()
+        for i, row in enumerate(rows):
+            counts = row.get("basin_counts", [])
+            ax.bar(np.arange(len(counts)) + 0.8 * i / len(rows), counts, width=0.8 / len(rows),
+                   label=f"D={row['D']}, N={row['N']}")
+        ax.set_xlabel("local minimum (sorted by loss; 0 = global)")
+        ax.set_ylabel("DRS runs ending there")
+        ax.legend(fontsize="small")
+        fig.savefig(out / "census_basins.png", dpi=120)
+    return rows
+
+
+def verdict(summary: dict[str, Any]) -> str:
+    lines = ["| claim | verdict | numbers |", "|---|---|---|"]
+    d = summary.get("decay")
+    if d:
+        exp_ok = d["median_r2_loglinear"] > 0.9
+        slow = d["median_q_first_window"] > 0.95
+        drift = d["median_rate_ratio_across_windows"]
+        v = "confirmed" if exp_ok and slow and drift and drift > 0.5 else ("partly" if exp_ok or slow else "not")
+        lines.append(f"| (i) loss decays exponentially slowly | {v} | median per-vertex q of L_k-L_final: "
+                     f"{d['median_q_first_window']:.4f} (first window) → {d['median_q_last_window']:.4f} (last); "
+                     f"median R² of log-linear fits {d['median_r2_loglinear']:.3f}; min/max rate ratio across windows "
+                     f"{drift if drift is None else round(drift, 3)} |")
+    est = summary.get("estimators")
+    if est:
+        best = []
+        for row in est:
+            rel = {k[: -len('.median_relative')]: v for k, v in row.items() if k.endswith(".median_relative")}
+            if rel:
+                m = min(rel, key=rel.get)
+                best.append(f"g={row['to_go']}: {m} {rel[m]:.2f}×naive")
+        lines.append("| (i') L* can be extrapolated early | see table | best median error relative to naive: "
+                     + "; ".join(best[-5:]) + " |")
+    dn = summary.get("density")
+    if dn:
+        r = dn["median_step_ratio_early_over_late"]
+        v = "confirmed" if r > 5 and dn["share_spearman_positive"] > 0.8 else ("partly" if r > 1.5 else "not")
+        lines.append(f"| (ii) vertex density rises near minima (along the path) | {v} | median step early/late "
+                     f"{r:.2f}, far/near {dn['median_step_ratio_far_over_near']:.2f}; Spearman(step, distance) median "
+                     f"{dn['median_spearman_step_vs_distance']:.2f}, positive in {dn['share_spearman_positive']:.0%} |")
+    cen = summary.get("census") or []
+    near = [(r["vertices_near_global_min"], float(np.median(r["vertices_near_random_points"])))
+            for r in cen if "vertices_near_global_min" in r]
+    if near:
+        v = "confirmed" if all(a > 2 * b for a, b in near) else ("partly" if any(a > b for a, b in near) else "not")
+        lines.append(f"| (ii') arrangement vertices crowd near the global minimum (exact, tiny D) | {v} | "
+                     + "; ".join(f"{a} vs median {b:g}" for a, b in near) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default="study_landscape_out", help="output folder")
+    ap.add_argument("--small", action="store_true", help="quick settings (a few minutes)")
+    ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default 2 small / 5 full)")
+    ap.add_argument("--time-limit", type=float, default=None, help="seconds per DRS run")
+    ap.add_argument("--census-time", type=float, default=120.0, help="seconds per census enumeration")
+    ap.add_argument("--skip-census", action="store_true")
+    args = ap.parse_args(argv)
+    args.seeds = args.seeds if args.seeds is not None else (2 if args.small else 5)
+    args.time_limit = args.time_limit if args.time_limit is not None else (20.0 if args.small else 120.0)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    summary = study_runs(args, out)
+    if not args.skip_census:
+        summary["census"] = tiny_census(args, out)
+    summary["seconds"] = time.perf_counter() - t0
+    summary["settings"] = {"small": args.small, "seeds": args.seeds, "time_limit": args.time_limit}
+    (out / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True, default=float))
+    (out / "verdict.md").write_text(verdict(summary))
+    sys.stdout.write(verdict(summary))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
