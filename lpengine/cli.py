@@ -25,6 +25,7 @@ __all__ = ["main", "build_parser", "emit_json", "COMMAND_MODULES"]
 COMMAND_MODULES: tuple[str, ...] = (
     "lpengine.regions._cli",
     "lpengine.bounds._cli",
+    "lpengine.analysis._cli",
 )
 
 

@@ -1,0 +1,148 @@
+"""One-call analysis of a single trajectory: decay, estimates at checkpoints, density, plots.
+
+:func:`analyze_trajectory` bundles the functions of :mod:`lpengine.analysis` for
+one walk (used by ``lpengine analyze``); :func:`save_plots` writes its figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_int
+from .decay import DecayFit, GapDecayProfile, fit_decay, gap_decay_profile
+from .density import DensitySummary, density_summary
+from .estimators import LimitEstimate, estimate_limit
+from .trajectory import Trajectory
+
+__all__ = ["TrajectoryAnalysis", "analyze_trajectory", "save_plots", "CHECKPOINT_FRACTIONS"]
+
+#: Prefix lengths (as fractions of the run) at which L* is estimated.
+CHECKPOINT_FRACTIONS: tuple[float, ...] = (0.25, 0.5, 0.75, 0.9)
+
+#: Estimators (label -> options) reported by :func:`analyze_trajectory`.
+_METHODS: dict[str, dict[str, Any]] = {
+    "geometric_fit": {"method": "geometric_fit", "window": 200},
+    "aitken": {"method": "aitken", "h": 50},
+    "geometric_tail": {"method": "geometric_tail", "window": 200},
+    "naive": {"method": "naive"},
+}
+
+
+@dataclass(frozen=True)
+class TrajectoryAnalysis:
+    """Analysis of one trajectory.
+
+    Attributes
+    ----------
+    n_vertices : int
+    initial_loss, final_loss : float
+    certified : bool or None
+    window : int
+        Window of the decay fits.
+    tail_fit : DecayFit or None
+        Geometric fit on the last ``3 * window`` vertices (None for short runs).
+    gap_profile : GapDecayProfile or None
+        Per-window decay ratios of ``L_k - L_final``.
+    estimates : tuple of (fraction, LimitEstimate)
+        Estimates of L* from the prefixes at :data:`CHECKPOINT_FRACTIONS`.
+    density : DensitySummary or None
+        When the vertices are known.
+    """
+
+    n_vertices: int
+    initial_loss: float
+    final_loss: float
+    certified: bool | None
+    window: int
+    tail_fit: DecayFit | None
+    gap_profile: GapDecayProfile | None
+    estimates: tuple[tuple[float, LimitEstimate], ...]
+    density: DensitySummary | None
+
+    def summary(self) -> dict[str, Any]:
+        """JSON-ready summary (infinite uncertainties become ``None``)."""
+        fin = lambda v: None if v is None or not math.isfinite(v) else float(v)  # noqa: E731
+        out: dict[str, Any] = {
+            "n_vertices": self.n_vertices, "initial_loss": self.initial_loss, "final_loss": self.final_loss,
+            "certified": self.certified, "window": self.window,
+        }
+        if self.tail_fit is not None:
+            f = self.tail_fit
+            out["tail_fit"] = {"l_star": f.l_star, "l_star_se": fin(f.l_star_se), "q": f.q, "status": f.status,
+                               "start": f.start, "stop": f.stop}
+        if self.gap_profile is not None and self.gap_profile.q.size:
+            out["gap_q"] = {"first": float(self.gap_profile.q[0]), "last": float(self.gap_profile.q[-1]),
+                            "median_r2": float(np.median(self.gap_profile.r2))}
+        out["estimates"] = [
+            {"fraction": fr, "k": e.k, "method": e.method, "estimate": e.estimate, "uncertainty": fin(e.uncertainty),
+             "status": e.status, "error_vs_final": abs(e.estimate - self.final_loss)}
+            for fr, e in self.estimates
+        ]
+        if self.density is not None:
+            d = self.density
+            out["density"] = {"step_ratio_early_late": fin(d.step_ratio), "spearman_step_distance": d.spearman,
+                              "median_step_far": d.median_step_far, "median_step_near": d.median_step_near,
+                              "zero_steps": d.zero_steps}
+        return out
+
+
+def analyze_trajectory(traj: Trajectory, *, window: int | None = None) -> TrajectoryAnalysis:
+    """Decay fits, L* estimates at checkpoints and density of one trajectory.
+
+    Parameters
+    ----------
+    traj : Trajectory
+    window : int, optional
+        Decay-fit window (default ``max(10, n // 10)``).
+
+    Returns
+    -------
+    TrajectoryAnalysis
+    """
+    y = traj.losses
+    n = y.shape[0]
+    w = max(10, n // 10) if window is None else check_int(window, "window", low=4)
+    tail = fit_decay(y, start=max(0, n - 3 * w)) if n >= 4 else None
+    gp = gap_decay_profile(y, reference=float(y[-1]), window=min(w, n), step=min(w, n)) if n >= 3 else None
+    ests = []
+    for fr in CHECKPOINT_FRACTIONS:
+        k = int(fr * (n - 1))
+        for opts in _METHODS.values():
+            o = dict(opts)
+            ests.append((fr, estimate_limit(y[: k + 1], method=o.pop("method"), **o)))
+    dens = density_summary(traj.thetas) if traj.thetas is not None and n >= 3 else None
+    return TrajectoryAnalysis(n, float(y[0]), float(y[-1]), traj.certified, w, tail, gp, tuple(ests), dens)
+
+
+def save_plots(traj: Trajectory, analysis: TrajectoryAnalysis, directory: str | Path) -> list[Path]:
+    """Write ``losses.png``, ``log_gap.png`` (and ``steps.png``, ``radius.png`` with vertices) into ``directory``."""
+    from . import plot as P
+    from .density import distances_to, step_lengths, visited_within
+
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    y = traj.losses
+    fits = [analysis.tail_fit] if analysis.tail_fit is not None and analysis.tail_fit.status == "ok" else []
+    paths = []
+    ax = P.plot_losses(y, fits=fits)
+    paths.append(out / "losses.png")
+    ax.figure.savefig(paths[-1], dpi=120)
+    if y.shape[0] >= 2 and y[0] > y[-1]:
+        ax = P.plot_losses(y, fits=fits, reference=float(y[-1]), log_gap=True)
+        paths.append(out / "log_gap.png")
+        ax.figure.savefig(paths[-1], dpi=120)
+    if traj.thetas is not None and traj.n_vertices >= 3:
+        ax = P.plot_step_lengths(step_lengths(traj.thetas), distances_to(traj.thetas))
+        paths.append(out / "steps.png")
+        ax.figure.savefig(paths[-1], dpi=120)
+        d = distances_to(traj.thetas)[:-1]
+        if np.any(d > 0):
+            ax = P.plot_radius_counts(visited_within(traj.thetas), per_radius=True)
+            paths.append(out / "radius.png")
+            ax.figure.savefig(paths[-1], dpi=120)
+    return paths
