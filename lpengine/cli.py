@@ -24,6 +24,7 @@ __all__ = ["main", "build_parser", "emit_json", "COMMAND_MODULES"]
 #: Modules that contribute one subcommand each (``register(subparsers)``).
 COMMAND_MODULES: tuple[str, ...] = (
     "lpengine.regions._cli",
+    "lpengine.regions._crosscheck_cli",
     "lpengine.bounds._cli",
     "lpengine.analysis._cli",
 )
