@@ -69,7 +69,7 @@ def fold(p: int, *, extra_piece: bool) -> Fold:
     """The fold of ``[0, 1]`` by ``p`` units into ``p`` pieces, or ``p + 1`` pieces (``extra_piece``, ``p >= 3``).
 
     >>> f = fold(3, extra_piece=True)
-    >>> f.pieces, [round(float(f(float(t))), 12) for t in f.nodes]
+    >>> f.pieces, [round(float(f(float(t))), 12) + 0.0 for t in f.nodes]
     (4, [0.0, 1.0, 0.0, 1.0, 0.0])
     """
     if p < 1:
