@@ -15,20 +15,17 @@ from __future__ import annotations
 from ._arch import zaslavsky_sum
 from .activation_histograms import activation_count_tails, gamma_activation_counts, upper_bound_activation_counts
 from .arora2018 import lower_bound_arora2018
+from ._histogram import clip, dominates, tail_sums
+from .asymptotics import GrowthRate, growth_rate
 from .hinz_vandegeer2019 import (
     FrameworkResult,
-    GrowthRate,
     block_matrix,
     check_gamma,
-    clip,
     dimension_matrix,
-    dominates,
     framework_histograms,
     gamma_all_patterns,
     gamma_montufar2017,
     gamma_serra2018,
-    growth_rate,
-    tail_sums,
     transition_matrix,
     upper_bound_blocks,
     upper_bound_hinz_vandegeer,

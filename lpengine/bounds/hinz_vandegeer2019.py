@@ -61,6 +61,7 @@ from typing import Any, Callable, Sequence
 
 from ..exceptions import InvalidOptionError
 from ._arch import binomial_row, check_architecture, zaslavsky_sum
+from ._histogram import clip, dominates, tail_sums
 
 __all__ = [
     "Gamma",
@@ -79,48 +80,10 @@ __all__ = [
     "upper_bound_hinz_vandegeer",
     "block_matrix",
     "upper_bound_blocks",
-    "GrowthRate",
-    "growth_rate",
 ]
 
 #: ``gamma(n, n_prime) -> sequence of n_prime + 1 ints`` (histogram by active count).
 Gamma = Callable[[int, int], Sequence[int]]
-
-
-# ----------------------------------------------------------------- histograms
-def tail_sums(v: Sequence[int]) -> tuple[int, ...]:
-    """``(T_0(v), T_1(v), ...)`` with ``T_J(v) = sum_{j >= J} v_j``.
-
-    >>> tail_sums([0, 3, 4, 0])
-    (7, 7, 4, 0)
-    """
-    out, acc = [], 0
-    for x in reversed(v):
-        acc += x
-        out.append(acc)
-    return tuple(reversed(out))
-
-
-def dominates(w: Sequence[int], v: Sequence[int]) -> bool:
-    """Whether ``v ⪯ w``: every tail sum of ``v`` is at most that of ``w`` (missing entries are 0).
-
-    >>> dominates([0, 0, 11], [0, 2, 9]), dominates([0, 2, 9], [0, 0, 11])
-    (True, False)
-    """
-    n = max(len(v), len(w))
-    tv = tail_sums(list(v) + [0] * (n - len(v)))
-    tw = tail_sums(list(w) + [0] * (n - len(w)))
-    return all(a <= b for a, b in zip(tv, tw))
-
-
-def clip(v: Sequence[int], i: int) -> tuple[int, ...]:
-    """``cl_i(v)``: entries below ``i`` kept, everything from ``i`` on added into ``i``, length ``i + 1``.
-
-    >>> clip([0, 2, 4, 4, 1], 2)
-    (0, 2, 9)
-    """
-    head = list(v[:i]) + [0] * max(0, i - len(v))
-    return tuple(head) + (sum(v[i:]),)
 
 
 # ---------------------------------------------------------- the three classics
@@ -515,78 +478,3 @@ def upper_bound_blocks(n0: int, blocks: Sequence[Sequence[Sequence[int]]]) -> in
                     out[i] += c * x
         v = out
     return sum(v)
-
-
-# ----------------------------------------------------------------- asymptotics
-@dataclass(frozen=True)
-class GrowthRate:
-    """Asymptotic growth of the framework's bound for ``L`` equal layers of width ``n``.
-
-    ``bound(L) = Θ(L**degree * rho**L)`` as ``L -> inf`` (``n0``, ``n`` fixed).
-
-    Attributes
-    ----------
-    rho : int
-        Largest diagonal entry ``λ_d`` of ``B_n`` over the ranks ``d`` reachable
-        from ``min(n0, n)``.
-    degree : int
-        Number of ranks with ``λ_d = rho`` on one reachable chain, minus one
-        (Jordan-like coupling of equal diagonal entries).
-    dominant_ranks : tuple of int
-        The reachable ranks ``d`` with ``λ_d = rho``.
-    diagonal : tuple of int
-        ``(λ_0, ..., λ_n)``.
-    gamma : str
-    """
-
-    rho: int
-    degree: int
-    dominant_ranks: tuple[int, ...]
-    diagonal: tuple[int, ...]
-    gamma: str
-
-
-def growth_rate(n0: int, n: int, *, gamma: str | Gamma = "serra2018") -> GrowthRate:
-    """Growth rate of the bound for equal widths from the triangular structure of ``B_n``.
-
-    Notes
-    -----
-    ``B_n`` is upper triangular with non-negative entries, so
-    ``‖B_n^L e_{d0}‖_1`` is a sum over non-increasing rank paths; a path that
-    stays on ranks with diagonal ``rho`` through ``k`` distinct such ranks
-    contributes ``Θ(L**(k-1) rho**L)``.  ``degree = k_max - 1`` over reachable
-    chains.  For γ^(c) the diagonal is ``λ_d = Z(n, <=min(d, n-d))``: with
-    ``n0 <= n/2`` the bound is ``Z(n, <=n0)**L`` exactly; for ``n`` even and
-    ``n0 >= n/2``, ``rho = (2**n + C(n, n/2))/2``; for ``n`` odd and
-    ``n0 >= (n+1)/2`` the double entry ``rho = 2**(n-1)`` at ``d = (n±1)/2`` is
-    coupled and ``degree = 1``.
-
-    Examples
-    --------
-    >>> g = growth_rate(4, 4)
-    >>> g.rho, g.degree, g.diagonal
-    (11, 0, (1, 5, 11, 5, 1))
-    >>> growth_rate(2, 3).rho, growth_rate(2, 3).degree
-    (4, 1)
-    """
-    n0, (n,) = check_architecture(n0, [n], name="n")
-    fn, name = resolve_gamma(gamma)
-    B = transition_matrix(n, gamma=fn)
-    d0 = min(n0, n)
-    diag = tuple(B[d][d] for d in range(n + 1))
-    # reachable ranks from d0 (an entry B[i][j] > 0 moves rank j to rank i <= j)
-    reach = {d0}
-    for j in range(d0, -1, -1):
-        if j in reach:
-            reach.update(i for i in range(j) if B[i][j])
-    rho = max(diag[d] for d in reach)
-    # longest chain counting dominant ranks: best[i] over paths from d0 ending at i
-    best: dict[int, int] = {}
-    for i in range(d0, -1, -1):
-        if i not in reach:
-            continue
-        preds = [best[j] for j in range(i + 1, d0 + 1) if j in best and B[i][j]]
-        best[i] = (diag[i] == rho) + (max(preds) if preds else 0)
-    k = max(best.values())
-    dominant = tuple(sorted(d for d in reach if diag[d] == rho))
-    return GrowthRate(rho=rho, degree=max(k - 1, 0), dominant_ranks=dominant, diagonal=diag, gamma=name)

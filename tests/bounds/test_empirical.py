@@ -57,3 +57,20 @@ def test_collapsed_dimensions_in_a_folding_network():
 def test_rejects_non_networks():
     with pytest.raises(TypeError, match="ReLUNetwork"):
         layer_histograms("net.npz")
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=15)
+@given(st.integers(1, 3), st.lists(st.integers(1, 4), min_size=1, max_size=3), st.integers(0, 10**6))
+def test_rounded_random_networks_respect_every_upper_bound(n0, widths, seed):
+    """Rounded weights make degenerate arrangements (parallel, concurrent, dead units): the bounds still hold."""
+    rng = np.random.default_rng(seed)
+    dims = [n0] + widths
+    Ws = [np.round(rng.normal(size=(dims[l + 1], dims[l])) * 2) / 2 for l in range(len(widths))]
+    bs = [np.round(rng.normal(size=dims[l + 1]) * 2) / 2 for l in range(len(widths))]
+    net = ReLUNetwork(tuple(Ws), tuple(bs), has_output_layer=False)
+    h = layer_histograms(net, box=(-2, 2))
+    assert h.all_checks_pass
