@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lpengine.regions._crosscheck_cli",
     "lpengine.bounds._cli",
     "lpengine.analysis._cli",
+    "lpengine.sequential._cli",
 )
 
 
