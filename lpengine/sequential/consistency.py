@@ -87,29 +87,34 @@ def _augment(X: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def verify_farkas(lp: LinearProgram, ray: NDArray[np.float64] | None, *, tol: Tolerances | None = None) -> bool:
-    """Check that ``ray`` proves ``lp`` infeasible (for LPs whose columns are all free).
+    """Check that the row multipliers ``ray`` prove ``lp`` infeasible.
 
-    With free columns, a multiplier vector ``lam`` over the rows proves
-    infeasibility when ``A^T lam = 0`` and the lower bound it implies for
-    ``lam^T A x`` is positive: ``sum_{lam_i > 0} lam_i lo_i + sum_{lam_i < 0}
-    lam_i up_i > 0`` (every used bound finite).  Both signs of ``ray`` are tried,
-    since backends differ in their convention.
+    For any feasible ``x``, ``lam^T A x >= L(lam) = sum_{lam_i > 0} lam_i lo_i +
+    sum_{lam_i < 0} lam_i up_i`` (row bounds), while ``lam^T A x = r^T x <=
+    U(r) = max_{col_lower <= x <= col_upper} r^T x`` with ``r = A^T lam``.  So
+    ``L(lam) > U(r)`` (all bounds used finite; entries of ``r`` within
+    ``tol.feasibility`` of zero count as zero) proves that no ``x`` exists.
+    Both signs of ``ray`` are tried, since backends differ in their convention.
 
     Parameters
     ----------
     lp : LinearProgram
-        An LP with ``col_lower = -inf`` and ``col_upper = +inf``.
     ray : ndarray, shape (n_rows,) or None
         The candidate certificate (``LPResult.farkas``).
     tol : Tolerances, optional
-        ``tol.feasibility`` bounds ``|A^T lam|`` relative to ``|lam|``.
 
     Returns
     -------
     bool
+
+    Examples
+    --------
+    >>> lp = LinearProgram(c=[0.0], A=[[1.0], [1.0]], row_lower=[1.0, -np.inf], row_upper=[np.inf, 0.0])
+    >>> verify_farkas(lp, np.array([1.0, -1.0]))
+    True
     """
     t = resolve_tolerances(tol)
-    if ray is None or np.any(np.isfinite(lp.col_lower)) or np.any(np.isfinite(lp.col_upper)):
+    if ray is None:
         return False
     lam0 = np.asarray(ray, dtype=np.float64)
     if lam0.shape != (lp.n_rows,) or not np.all(np.isfinite(lam0)):
@@ -118,13 +123,18 @@ def verify_farkas(lp: LinearProgram, ray: NDArray[np.float64] | None, *, tol: To
     if scale == 0.0:
         return False
     for lam in (lam0 / scale, -lam0 / scale):
-        if np.max(np.abs(lp.A.T @ lam), initial=0.0) > t.feasibility:
-            continue
         pos, neg = lam > 0, lam < 0
         lo, up = lp.row_lower[pos], lp.row_upper[neg]
         if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(up))):
             continue
-        if float(lam[pos] @ lo + lam[neg] @ up) > t.feasibility:
+        lower = float(lam[pos] @ lo + lam[neg] @ up)
+        r = lp.A.T @ lam
+        r = np.where(np.abs(r) <= t.feasibility, 0.0, r)
+        bound = np.where(r > 0, lp.col_upper, np.where(r < 0, lp.col_lower, 0.0))
+        if not np.all(np.isfinite(bound)):
+            continue
+        upper = float(r @ bound)
+        if lower - upper > t.feasibility:
             return True
     return False
 
@@ -149,6 +159,13 @@ class PatternConsistency:
         Whether the answer was checked independently: the witness reproduces
         the labels (``f >= 1 - tol`` on positives, ``f <= tol`` on negatives,
         cell rows within ``tol``) or the Farkas ray passes :func:`verify_farkas`.
+    margin : float
+        Robustness of the witness: the largest ``mu in [0, 1]`` found such that
+        every cell row holds with slack ``mu`` and every negative sample whose
+        output is not identically zero on the cell has ``f <= -mu``.  With
+        ``mu > 0`` rounding cannot flip the witness's labels; ``mu = 0`` means
+        the consistent networks of this cell all lie on its boundary.  ``nan``
+        when infeasible.
     """
 
     feasible: bool
@@ -157,27 +174,42 @@ class PatternConsistency:
     weights: NDArray[np.float64] | None
     farkas: NDArray[np.float64] | None
     certified: bool
+    margin: float = float("nan")
 
 
 def _region_lp(Xa: NDArray[np.float64], y: NDArray[np.int8], pattern: NDArray[np.bool_],
                a: NDArray[np.float64]) -> LinearProgram:
+    """The region LP (module docstring) with one extra column ``mu in [0, 1]``, maximised.
+
+    ``mu = 0`` gives back the plain feasibility system, so the LP is feasible
+    iff the region holds a consistent network; the optimum ``mu`` measures how
+    far inside the cell (and below zero on the negatives) the witness can be.
+    """
     n, p = Xa.shape
     m = a.shape[0]
-    # Variables: W flattened unit by unit, column j*p + k = W[j, k].
-    cell = np.zeros((n * m, m * p))
+    # Variables: W flattened unit by unit (column j*p + k = W[j, k]), then mu.
+    cell = np.zeros((n * m, m * p + 1))
     for j in range(m):
         cell[j * n:(j + 1) * n, j * p:(j + 1) * p] = Xa
     act = pattern.T.reshape(-1)  # row j*n + i  <->  (i, j)
+    cell[:, -1] = np.where(act, -1.0, 1.0)  # active: z - mu >= 0; inactive: z + mu <= 0
     cell_lo = np.where(act, 0.0, -np.inf)
     cell_up = np.where(act, np.inf, 0.0)
-    lab = np.zeros((n, m * p))
+    lab = np.zeros((n, m * p + 1))
     for j in range(m):
         lab[:, j * p:(j + 1) * p] = (a[j] * pattern[:, j])[:, None] * Xa
+    # f + mu <= 0 on negatives whose output is not identically zero on the cell
+    lab[:, -1] = np.where((y < 0) & pattern.any(axis=1), 1.0, 0.0)
     lab_lo = np.where(y > 0, 1.0, -np.inf)
     lab_up = np.where(y > 0, np.inf, 0.0)
     A = sp.csc_array(np.vstack([cell, lab]))
-    return LinearProgram(c=np.zeros(m * p), A=A, row_lower=np.concatenate([cell_lo, lab_lo]),
-                         row_upper=np.concatenate([cell_up, lab_up]))
+    c = np.zeros(m * p + 1)
+    c[-1] = -1.0
+    col_lo = np.full(m * p + 1, -np.inf)
+    col_up = np.full(m * p + 1, np.inf)
+    col_lo[-1], col_up[-1] = 0.0, 1.0
+    return LinearProgram(c=c, A=A, row_lower=np.concatenate([cell_lo, lab_lo]),
+                         row_upper=np.concatenate([cell_up, lab_up]), col_lower=col_lo, col_upper=col_up)
 
 
 def _witness_ok(W: NDArray[np.float64], Xa: NDArray[np.float64], y: NDArray[np.int8],
@@ -197,8 +229,9 @@ def _solve_region(Xa: NDArray[np.float64], y: NDArray[np.int8], pattern: NDArray
     res = solve(lp, backend=backend, tol=t)
     m, p = a.shape[0], Xa.shape[1]
     if res.status is LPStatus.OPTIMAL:
-        W = res.x.reshape(m, p)
-        return PatternConsistency(True, res.status, res.message, W, None, _witness_ok(W, Xa, y, pattern, a, t))
+        W = res.x[:-1].reshape(m, p)
+        return PatternConsistency(True, res.status, res.message, W, None, _witness_ok(W, Xa, y, pattern, a, t),
+                                  float(res.x[-1]))
     if res.status is LPStatus.INFEASIBLE:
         return PatternConsistency(False, res.status, res.message, None, res.farkas,
                                   verify_farkas(lp, res.farkas, tol=t))
@@ -338,7 +371,8 @@ class ConsistencyDecision:
         when every prefix examined is consistent).
     weights : ndarray, shape (width, n_in + 1) or None
         A witness ``W`` for the longest consistent prefix (for all points when
-        ``consistent``).
+        ``consistent``): the one with the largest ``margin`` among the
+        consistent joint cells.
     pattern : ndarray of bool, shape (n_prefix, width) or None
         The closed cell holding the witness.
     n_cells : int
@@ -350,6 +384,8 @@ class ConsistencyDecision:
     certified : bool
         Every feasible region answer was checked by its witness and every
         infeasible one by its Farkas ray.
+    margin : float
+        :attr:`PatternConsistency.margin` of the witness (``nan`` without one).
     """
 
     consistent: bool | None
@@ -360,6 +396,7 @@ class ConsistencyDecision:
     n_regions: int
     lp_solves: int
     certified: bool
+    margin: float = float("nan")
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary."""
@@ -370,8 +407,20 @@ class ConsistencyDecision:
             "n_regions": self.n_regions,
             "lp_solves": self.lp_solves,
             "certified": self.certified,
+            "margin": None if np.isnan(self.margin) else self.margin,
             "weights": None if self.weights is None else self.weights.tolist(),
         }
+
+
+def _decision(consistent: bool | None, step: int | None, witness: PatternConsistency | None,
+              pattern: NDArray[np.bool_] | None, n_cells: int, n_regions: int, lp_solves: int,
+              certified: bool) -> ConsistencyDecision:
+    return ConsistencyDecision(
+        consistent=consistent, first_unrealizable_step=step,
+        weights=None if witness is None else witness.weights, pattern=pattern, n_cells=n_cells,
+        n_regions=n_regions, lp_solves=lp_solves, certified=certified,
+        margin=float("nan") if witness is None else witness.margin,
+    )
 
 
 def decide_consistency(
@@ -458,7 +507,7 @@ def decide_consistency(
                 certified = certified and ans.certified
                 if ans.feasible:
                     next_alive.append(ext)
-                    if last_ok is None:
+                    if last_ok is None or ans.margin > last_ok.margin:
                         last_ok, last_pattern = ans, pattern
             if len(next_alive) > budget:
                 warnings.warn(
@@ -467,14 +516,12 @@ def decide_consistency(
                     IterationLimitWarning,
                     stacklevel=2,
                 )
-                return ConsistencyDecision(None, None, None if witness is None else witness.weights,
-                                           witness_pattern, len(new_cells), len(next_alive), lp_solves, certified)
+                return _decision(None, None, witness, witness_pattern, len(new_cells), len(next_alive),
+                                 lp_solves, certified)
         cells = new_cells
         logger.debug("point %d: %d cells per unit, %d consistent joint cells", i, len(cells), len(next_alive))
         if not next_alive:
-            return ConsistencyDecision(False, i, None if witness is None else witness.weights, witness_pattern,
-                                       len(cells), 0, lp_solves, certified)
+            return _decision(False, i, witness, witness_pattern, len(cells), 0, lp_solves, certified)
         alive = next_alive
         witness, witness_pattern = last_ok, last_pattern
-    return ConsistencyDecision(True, None, None if witness is None else witness.weights, witness_pattern,
-                               len(cells), len(alive), lp_solves, certified)
+    return _decision(True, None, witness, witness_pattern, len(cells), len(alive), lp_solves, certified)
