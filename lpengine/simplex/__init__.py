@@ -7,5 +7,6 @@ from __future__ import annotations
 
 from .certificate import DRSCertificate
 from .drs import DRSResult, DRSState, deep_relu_simplex, minimize_output
+from .lad import LADResult, lad
 
-__all__ = ["deep_relu_simplex", "minimize_output", "DRSResult", "DRSState", "DRSCertificate"]
+__all__ = ["deep_relu_simplex", "minimize_output", "DRSResult", "DRSState", "DRSCertificate", "lad", "LADResult"]

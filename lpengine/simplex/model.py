@@ -138,6 +138,7 @@ class LayerwiseModel:
         order = np.argsort(self.group, kind="stable")
         self.group_samples = order
         self.group_ptr = np.concatenate([[0], np.cumsum(np.bincount(self.group, minlength=self.G))]).astype(np.int64)
+        self.single_sample_groups = bool(np.all(np.diff(self.group_ptr) == 1))
         # Flat ids of every group's hidden kinks, shape (G, n_hidden).
         ids = [self.G * self.off[l] + np.arange(self.G)[:, None] * self.widths[l] + np.arange(self.widths[l])[None, :]
                for l in range(self.K)]
@@ -151,14 +152,29 @@ class LayerwiseModel:
         self.kink_mask = np.ones(self.M, dtype=bool)
         if not loss.kinked:
             self.kink_mask[self.n_hidden_kinks:] = False
+        self._decode_tables()
+
+    def samples_of(self, gs: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+        """Samples of the groups ``gs`` and, for each, its position in ``gs``."""
+        starts = self.group_ptr[gs]
+        if self.single_sample_groups:
+            return self.group_samples[starts], np.arange(len(gs))
+        cnt = self.group_ptr[gs + 1] - starts
+        owner = np.repeat(np.arange(len(gs)), cnt)
+        first = np.cumsum(cnt) - cnt
+        idx = np.arange(int(cnt.sum())) - first[owner] + starts[owner]
+        return self.group_samples[idx], owner
 
     # ------------------------------------------------------------------ ids
     def decode(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """``(layer, group, unit)`` of kink ids; residual kinks get ``layer = K``, ``unit`` = sample."""
-        ids = np.asarray(ids, dtype=np.int64)
-        layer = np.full(ids.shape, self.K, dtype=np.int64)
-        grp = np.zeros(ids.shape, dtype=np.int64)
-        unit = np.zeros(ids.shape, dtype=np.int64)
+        return self.kink_layer[ids], self.kink_group[ids], self.kink_unit[ids]
+
+    def _decode_tables(self) -> None:
+        ids = np.arange(self.M, dtype=np.int64)
+        layer = np.full(self.M, self.K, dtype=np.int64)
+        grp = np.zeros(self.M, dtype=np.int64)
+        unit = np.zeros(self.M, dtype=np.int64)
         res = ids >= self.n_hidden_kinks
         sample = ids[res] - self.n_hidden_kinks
         grp[res] = self.group[sample]
@@ -171,7 +187,7 @@ class LayerwiseModel:
             layer[hid] = blk
             grp[hid] = rem // w
             unit[hid] = rem % w
-        return layer, grp, unit
+        self.kink_layer, self.kink_group, self.kink_unit = layer, grp, unit
 
     def to_public(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
         """Internal (neuron-block) layout to the public ``[W.ravel(), b]`` layout (works on 2-D stacks)."""
@@ -196,7 +212,8 @@ class LayerwiseModel:
             H = self.H if rows is None else self.H[rows]
             if V.ndim == 1:
                 return H @ V.reshape(self.n_units, self.p).T
-            return np.einsum("rkp,gp->rgk", V.reshape(V.shape[0], self.n_units, self.p), H, optimize=False)
+            R = V.shape[0]
+            return (V.reshape(R * self.n_units, self.p) @ H.T).reshape(R, self.n_units, H.shape[0]).transpose(0, 2, 1)
         zd = V @ self.W_in.T  # (n_0,) or (R, n_0)
         n = 1 if rows is None else len(rows)
         if V.ndim == 1:

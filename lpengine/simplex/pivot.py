@@ -157,11 +157,7 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float) -> Pricing:
             odot = zd[..., 0]
         else:
             odot = zd[..., 0]
-        starts, ends = model.group_ptr[C], model.group_ptr[C + 1]
-        cnt = ends - starts
-        pos = np.repeat(np.arange(C.size), cnt)
-        samp = model.group_samples[np.concatenate([np.arange(s, e) for s, e in zip(starts, ends)])] \
-            if C.size > 1 else model.group_samples[starts[0]:ends[0]]
+        samp, pos = model.samples_of(C)
         rdot = odot[:, pos]
         cs = model.c[samp]
         rt = tight[nhk + samp]
@@ -198,10 +194,28 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
     s = signs.astype(np.float64)
     zscale = float(np.max(np.abs(zd))) if zd.size else 0.0
     moving = (s * zd < -ptol * max(zscale, 1e-300)) & model.kink_mask
-    moving[Bp] = False
+    inBp = np.zeros(model.M, dtype=bool)
+    inBp[Bp] = True
+    moving &= ~inBp
     T = np.full(model.M, np.inf)
     with np.errstate(divide="ignore", invalid="ignore"):
         T[moving] = np.maximum(0.0, -z[moving] / zd[moving])
+    if not multi:
+        # Plain ratio test: the first kink reached enters (ties: Harris / Bland).
+        fin = np.flatnonzero(moving)
+        if fin.size == 0:
+            rs = signs[nhk:]
+            rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
+            return Step("unbounded", slope_end=float(rho @ rdot))
+        Tf = T[fin]
+        t_stop = float(Tf.min())
+        tie = fin[Tf <= t_stop + t_tol * (1.0 + t_stop)]
+        if tie.size > 1:
+            q = int(tie.min()) if bland else int(tie[np.argmax(np.abs(zd[tie]))])
+            t_stop = float(T[q])
+        else:
+            q = int(tie[0])
+        return Step("ok", t=t_stop, enter=q)
     rs = signs[nhk:]
     rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
     gbar = np.bincount(model.group, weights=rho, minlength=G)
@@ -217,12 +231,13 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
     t_ref = np.zeros(G)
     crossed_all: list[NDArray[np.int64]] = []
     absz = np.abs(zd)
+    width = _CHUNK
     while True:
         nfin = int(np.count_nonzero(np.isfinite(T)))
         if nfin == 0:
             return Step("unbounded", slope_end=slope, crossed=_cat(crossed_all))
-        if nfin > _CHUNK:
-            cand = np.argpartition(T, _CHUNK)[:_CHUNK]
+        if nfin > width:
+            cand = np.argpartition(T, width)[:width]
         else:
             cand = np.flatnonzero(np.isfinite(T))
         cand = cand[np.isfinite(T[cand])]
@@ -260,16 +275,13 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
             nzd_h, nod = model.jvp_rows(e, gs, rm)
             dt = (tc - t_ref[gs])[:, None]
             nz_h = z[ids_h] + zd[ids_h] * dt
-            starts, ends = model.group_ptr[gs], model.group_ptr[gs + 1]
-            cnt = ends - starts
-            samp = model.group_samples[np.concatenate([np.arange(a, b) for a, b in zip(starts, ends)])]
-            owner = np.repeat(np.arange(gs.size), cnt)
+            samp, owner = model.samples_of(gs)
             rid = nhk + samp
             nz_r = z[rid] + zd[rid] * (tc[owner] - t_ref[gs][owner])
             nzd_r = nod[owner]
             ssig_r = signs[rid]
-            mv_h = (srow * nzd_h < -ptol * max(zscale, 1e-300)) & ~np.isin(ids_h, Bp)
-            mv_r = (ssig_r * nzd_r < -ptol * max(zscale, 1e-300)) & model.kink_mask[rid] & ~np.isin(rid, Bp)
+            mv_h = (srow * nzd_h < -ptol * max(zscale, 1e-300)) & ~inBp[ids_h]
+            mv_r = (ssig_r * nzd_r < -ptol * max(zscale, 1e-300)) & model.kink_mask[rid] & ~inBp[rid]
             nT_h = np.full(ids_h.shape, np.inf)
             nT_r = np.full(rid.shape, np.inf)
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -317,7 +329,9 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
             crossed_all.append(before)
             return Step("ok", t=t_stop, enter=int(ev[q]), crossed=_cat(crossed_all),
                         slope_end=float(cums[k]))
-        # Cross the whole chunk.
+        # Cross the whole chunk; an uncut chunk doubles the next one (long BR steps cross many kinks).
+        if end == cand.size:
+            width = min(2 * width, model.M)
         slope = float(cums[-1])
         T[ev] = np.inf
         crossed_all.append(ev)
