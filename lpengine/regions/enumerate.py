@@ -309,6 +309,9 @@ def _search(
             # LP path: Chebyshev centre (certificate and interior point), then facets.
             r_max = 1.0 if not domain.bounded else np.inf
             center, radius, status = chebyshev_center(G, h, r_max=r_max, tol=tol, solver=out.counters)
+            if center is None and status is not LPStatus.INFEASIBLE:
+                _unresolved(out, signs, status)
+                continue
             if center is None or radius <= tol.margin:
                 out.thin.append(signs)
                 continue
@@ -324,7 +327,11 @@ def _search(
             if m_cen > margin:
                 witness, margin = cen, m_cen
         if margin <= tol.margin:
-            center, radius, _ = chebyshev_center(G, h, r_max=np.inf if domain.bounded else 1.0, tol=tol, solver=out.counters)
+            center, radius, status = chebyshev_center(G, h, r_max=np.inf if domain.bounded else 1.0, tol=tol,
+                                                      solver=out.counters)
+            if center is None and status is not LPStatus.INFEASIBLE:
+                _unresolved(out, signs, status)
+                continue
             if center is None or radius <= tol.margin:
                 out.thin.append(signs)
                 continue
@@ -355,6 +362,13 @@ def _search(
             bounded = _is_bounded(G, tol)
         out.works.append(_Work(rows.signs.copy(), witness, margin, facet_units, int(len(facets.rows)), bounded, owned))
     return out
+
+
+def _unresolved(out: _SearchOut, signs: NDArray[np.int8], status: LPStatus) -> None:
+    """An LP gave no usable answer for a pattern: never guess, mark the result incomplete."""
+    out.complete = False
+    out.message = f"a region LP ended with status {status.value}; the count is a lower bound"
+    logger.warning("region LP for pattern %s ended with status %s", signs.tolist(), status.value)
 
 
 def _initial_witness(

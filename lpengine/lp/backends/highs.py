@@ -124,6 +124,7 @@ class HighsWarmSolver:
         opts.update(options or {})
         for k, v in opts.items():
             _set_option(self._h, self._hs, k, v)
+        self._options = opts
         self._limits = {"time_limit": None, "simplex_iteration_limit": None, "objective_bound": None}
         self.counters = LPCounters()
         # lpengine's own copy of the model, for the residual check.
@@ -267,13 +268,22 @@ class HighsWarmSolver:
         self._set_limit("simplex_iteration_limit", iteration_limit, 2**31 - 1)
         h = self._h
         t0 = time.perf_counter()
-        try:
-            run_status = h.run()
-        except Exception as exc:  # noqa: BLE001 - backend exceptions never leak
-            raise SolverError(f"HiGHS run() raised {type(exc).__name__}: {exc}") from exc
+        run_status = self._run()
+        native = h.getModelStatus().name
+        retried = ""
+        if native == "kUnknown" and self._options.get("simplex_strategy") != 4:
+            # The dual simplex occasionally ends in kUnknown on LPs with free columns and
+            # degenerate optima (seen on Chebyshev LPs of unbounded regions).  Retry once,
+            # cold, with the primal simplex; the answer is checked like any other.
+            nit_first = int(h.getInfoValue("simplex_iteration_count")[1])
+            self.counters.record(LPStatus.ERROR, nit_first, time.perf_counter() - t0)
+            _set_option(h, self._hs, "simplex_strategy", 4)
+            h.clearSolver()
+            run_status = self._run()
+            _set_option(h, self._hs, "simplex_strategy", self._options.get("simplex_strategy", 1))
+            native = h.getModelStatus().name
+            retried = ", after a kUnknown dual simplex run retried with the primal simplex"
         seconds = time.perf_counter() - t0
-        ms = h.getModelStatus()
-        native = ms.name
         status = STATUS_MAP.get(native, LPStatus.ERROR)
         if run_status == self._hs.HighsStatus.kError and status is LPStatus.OPTIMAL:
             status = LPStatus.ERROR
@@ -281,7 +291,7 @@ class HighsWarmSolver:
         x = row_act = row_duals = col_duals = farkas = None
         fun = float("nan")
         residual = float("nan")
-        message = f"{status.value} (HiGHS {native})"
+        message = f"{status.value} (HiGHS {native}{retried})"
         if status in (LPStatus.OPTIMAL, LPStatus.OBJECTIVE_BOUND, LPStatus.ITERATION_LIMIT, LPStatus.TIME_LIMIT):
             sol = h.getSolution()
             if sol.value_valid:
@@ -312,6 +322,12 @@ class HighsWarmSolver:
         self.counters.record(status, nit, seconds)
         return LPResult(x=x, fun=fun, status=status, message=message, nit=nit, row_activity=row_act,
                         row_duals=row_duals, col_duals=col_duals, farkas=farkas, residual=residual)
+
+    def _run(self) -> Any:
+        try:
+            return self._h.run()
+        except Exception as exc:  # noqa: BLE001 - backend exceptions never leak
+            raise SolverError(f"HiGHS run() raised {type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
         """Release the HiGHS instance."""
