@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 import itertools
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -109,7 +109,6 @@ class GridReLUClass:
     scale: int = 2
     output_weights: tuple[int, ...] | None = None
     bias: bool = True
-    _order: NDArray[np.int64] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         n_in = check_int(self.n_in, "n_in", low=1, error=InvalidOptionError)
