@@ -278,7 +278,7 @@ def _search(
     # queue items: (signs, facet point or None, inward normal or None, suggested witness)
     queue: deque[tuple[NDArray[np.int8], NDArray[np.float64] | None, NDArray[np.float64] | None, NDArray[np.float64] | None]] = deque()
     queue.append((np.array(p0.signs), None, None, x0))
-    last_report = time.perf_counter()
+    last_report = -np.inf  # the callback sees the first region at once, then about twice a second
     n_regions = 0
     while queue:
         if max_regions is not None and n_regions >= max_regions:

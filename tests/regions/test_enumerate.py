@@ -1,0 +1,255 @@
+"""Exact-number tests of enumerate_regions against closed formulas and invariants.
+
+Independent oracles used here: Zaslavsky/Buck counts for one hidden layer in
+general position, axis-parallel grids (product counts), the Euler
+characteristic of the planar subdivision, and the LP facet method against the
+vertex facet method.  (Brute force over all patterns lives in test_brute.py /
+test_enumerate_vs_oracles.py.)
+"""
+
+from __future__ import annotations
+
+import warnings
+from math import comb
+
+import networkx as nx
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lpengine import DEFAULT_TOLERANCES, InvalidDomainError, IterationLimitWarning, ReLUNetwork
+from lpengine.regions import ActivationPattern, count_regions, enumerate_regions, pattern_at
+from lpengine.regions.polytope import facets_by_vertices, make_domain, region_halfspaces
+
+TOL = DEFAULT_TOLERANCES
+
+
+def generic_one_layer(d: int, n: int, seed: int) -> ReLUNetwork:
+    """Gaussian hyperplanes, redrawn until no two normals are nearly parallel (general position)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        W = rng.normal(size=(n, d))
+        U = W / np.linalg.norm(W, axis=1, keepdims=True)
+        cos = np.abs(U @ U.T) - np.eye(n)
+        # In R^1 every normal is parallel; general position there means distinct breakpoints.
+        if n == 1 or d == 1 or cos.max() < 0.999:
+            return ReLUNetwork((W, rng.normal(size=(1, n))), (rng.normal(size=n), np.zeros(1)))
+
+
+@pytest.mark.parametrize("d,n", [(1, 1), (1, 5), (2, 1), (2, 4), (2, 8), (3, 6), (3, 10), (4, 7)])
+def test_zaslavsky_whole_space(d: int, n: int) -> None:
+    res = enumerate_regions(generic_one_layer(d, n, seed=10 * d + n), whole_space=True)
+    assert res.complete
+    assert res.count == sum(comb(n, i) for i in range(d + 1))
+    assert res.n_bounded == (comb(n - 1, d) if n >= 1 else 0)
+
+
+def test_known_small_values() -> None:
+    # (d, n) = (2, 4) -> 11, (2, 8) -> 37, (3, 10) -> 176 (region_counting.md §5).
+    assert count_regions(generic_one_layer(2, 4, 0), whole_space=True) == 11
+    assert count_regions(generic_one_layer(2, 8, 0), whole_space=True) == 37
+    assert count_regions(generic_one_layer(3, 10, 0), whole_space=True) == 176
+
+
+@pytest.mark.parametrize("k,m", [(1, 1), (2, 3), (4, 2)])
+@pytest.mark.parametrize("method", ["vertex", "lp"])
+def test_axis_parallel_grid_in_box(k: int, m: int, method: str) -> None:
+    # k vertical lines x = a_i and m horizontal lines y = b_j inside [-1, 1]^2: (k+1)(m+1) cells.
+    a = np.linspace(-0.7, 0.6, k)
+    b = np.linspace(-0.5, 0.8, m)
+    W = np.vstack([np.c_[np.ones(k), np.zeros(k)], np.c_[np.zeros(m), np.ones(m)]])
+    net = ReLUNetwork((W,), (-np.concatenate([a, b]),), has_output_layer=False)
+    res = enumerate_regions(net, box=(-1, 1), method=method)
+    assert res.count == (k + 1) * (m + 1)
+    # Grid graph: k+1 by m+1 cells, 4-neighbourhood.
+    assert res.graph.number_of_edges() == k * (m + 1) + m * (k + 1)
+
+
+def test_lines_through_one_point() -> None:
+    # n distinct lines through the origin cut R^2 (and the box) into 2n sectors.
+    n = 5
+    ang = np.pi * (np.arange(n) + 0.3) / n
+    W = np.c_[np.cos(ang), np.sin(ang)]
+    net = ReLUNetwork((W,), (np.zeros(n),), has_output_layer=False)
+    for kw in ({"whole_space": True}, {"box": (-1, 1)}):
+        res = enumerate_regions(net, **kw)
+        assert res.count == 2 * n
+        assert all(len(u) == 1 for r in res.regions for u in r.facet_units)
+
+
+def test_duplicate_and_opposite_units_cross_together() -> None:
+    # Units 0 and 1 have the same hyperplane (1 is 2x unit 0), unit 2 is its mirror image.
+    W = np.array([[1.0, 0.5], [2.0, 1.0], [-1.0, -0.5], [0.0, 1.0]])
+    b = np.array([0.1, 0.2, -0.1, 0.3])
+    net = ReLUNetwork((W,), (b,), has_output_layer=False)
+    res = enumerate_regions(net, box=(-1, 1))
+    assert res.count == 4  # two distinct lines crossing inside the box
+    units = {u for r in res.regions for u in r.facet_units}
+    assert (0, 1, 2) in units and (3,) in units
+
+
+def test_dead_units_documented_policy() -> None:
+    # Layer 2 unit 0 has zero weights (bias +0.5: always active), unit 1 zero weights and bias 0 (inactive by policy).
+    W1 = np.array([[1.0, 0.0], [0.0, 1.0]])
+    W2 = np.array([[0.0, 0.0], [0.0, 0.0], [1.0, -1.0]])
+    net = ReLUNetwork((W1, W2), (np.zeros(2), np.array([0.5, 0.0, 0.05])), has_output_layer=False)
+    res = enumerate_regions(net, box=(-1, 1))
+    signs = np.stack([r.pattern.signs for r in res.regions])
+    assert np.all(signs[:, 2] == 1) and np.all(signs[:, 3] == -1)
+    # Quadrant (+,+) is cut by x - y + 0.05 = 0; every other quadrant has unit 4 fixed, except where
+    # ReLU(x)-ReLU(y)+0.05 changes sign: quadrant (+,-) all positive, (-,+) cut by -y+0.05=0, (-,-) positive.
+    assert res.count == 6
+
+
+def test_witness_certificates_and_adjacency() -> None:
+    net = ReLUNetwork.random(2, [6, 5, 4], seed=3)
+    domain = make_domain(2, box=(-1.5, 1.5), tol=TOL)
+    res = enumerate_regions(net, box=(-1.5, 1.5))
+    assert res.count == len({r.pattern for r in res.regions})
+    for r in res.regions:
+        assert pattern_at(net, r.witness) == r.pattern
+        rows = region_halfspaces(net, np.array(r.pattern.signs), domain, TOL)
+        assert np.min(rows.h - rows.G @ r.witness) >= r.margin - 1e-12
+        assert r.margin > TOL.margin
+    for a, b, data in res.graph.edges(data=True):
+        pa, pb = ActivationPattern.from_string(a), ActivationPattern.from_string(b)
+        diff = np.flatnonzero(pa.signs != pb.signs)
+        assert ",".join(map(str, diff)) == data["units"]
+    assert nx.is_connected(res.graph)
+
+
+@given(seed=st.integers(0, 10_000), d=st.integers(2, 3), widths=st.lists(st.integers(1, 5), min_size=1, max_size=3))
+def test_vertex_and_lp_methods_agree(seed: int, d: int, widths: list[int]) -> None:
+    net = ReLUNetwork.random(d, widths, seed=seed)
+    a = enumerate_regions(net, box=(-2, 2), method="vertex")
+    b = enumerate_regions(net, box=(-2, 2), method="lp")
+    assert {str(r.pattern) for r in a.regions} == {str(r.pattern) for r in b.regions}
+    assert set(map(frozenset, a.graph.edges)) == set(map(frozenset, b.graph.edges))
+
+
+def test_box_count_at_most_whole_space_count() -> None:
+    net = ReLUNetwork.random(2, [5, 4], seed=11)
+    box = {str(r.pattern) for r in enumerate_regions(net, box=(-1, 1)).regions}
+    whole = {str(r.pattern) for r in enumerate_regions(net, whole_space=True).regions}
+    assert box <= whole
+
+
+def test_parallel_equals_serial() -> None:
+    net = ReLUNetwork.random(2, [10, 10], seed=5)
+    a = enumerate_regions(net, box=(-3, 3))
+    b = enumerate_regions(net, box=(-3, 3), n_jobs=2)
+    assert a.count == b.count
+    assert {str(r.pattern) for r in a.regions} == {str(r.pattern) for r in b.regions}
+    assert set(map(frozenset, a.graph.edges)) == set(map(frozenset, b.graph.edges))
+
+
+def test_polytope_domain_triangle() -> None:
+    # Triangle x >= 0, y >= 0, x + y <= 1 cut by x = 0.5 and y = 0.25: 4 pieces... minus the corner beyond x+y<=1?
+    # Pieces: {x<.5,y<.25}, {x>.5,y<.25}, {x<.5,y>.25}, {x>.5,y>.25 and x+y<1} (non-empty: (0.6, 0.3)).
+    A = np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]])
+    c = np.array([0.0, 0.0, 1.0])
+    net = ReLUNetwork((np.eye(2),), (np.array([-0.5, -0.25]),), has_output_layer=False)
+    assert count_regions(net, polytope=(A, c)) == 4
+    # Move the vertical line to x = 0.9: the (+,+) piece would need x > .9, y > .25, x + y < 1: empty.
+    net2 = ReLUNetwork((np.eye(2),), (np.array([-0.9, -0.25]),), has_output_layer=False)
+    assert count_regions(net2, polytope=(A, c)) == 3
+
+
+def test_unbounded_polytope_uses_lp_method() -> None:
+    A = np.array([[-1.0, 0.0]])  # half-plane x >= 0
+    net = ReLUNetwork((np.eye(2),), (np.array([-1.0, 0.0]),), has_output_layer=False)
+    res = enumerate_regions(net, polytope=(A, np.array([0.0])))
+    assert res.method == "lp" and res.count == 4 and res.n_bounded == 0
+
+
+def planar_euler_characteristic(net: ReLUNetwork, lo: float, hi: float) -> tuple[int, int, int]:
+    """(V, E, F) of the planar subdivision of the box, from each region's vertices.
+
+    Vertices are merged across regions; each region's boundary polygon is cut at
+    every global vertex lying on it (T-junctions where a bent hyperplane ends), and
+    edges are counted as distinct vertex pairs.
+    """
+    res = enumerate_regions(net, box=(lo, hi))
+    domain = make_domain(2, box=(lo, hi), tol=TOL)
+    polys = []
+    for r in res.regions:
+        rows = region_halfspaces(net, np.array(r.pattern.signs), domain, TOL)
+        info = facets_by_vertices(rows.G, rows.h, r.witness, TOL)
+        polys.append((rows, info))
+    pts = np.vstack([info.vertices for _, info in polys])
+    keys = np.round(pts, 9)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    edges = set()
+    for rows, info in polys:
+        G, h = rows.G, rows.h
+        for rep in info.rows:
+            # All global vertices on this facet segment, sorted along it.
+            on = np.abs(G[rep] @ uniq.T - h[rep]) <= 1e-8
+            inside = np.all(G @ uniq.T - h[:, None] <= 1e-8, axis=0)
+            ids = np.flatnonzero(on & inside)
+            direction = np.array([-G[rep][1], G[rep][0]])
+            ids = ids[np.argsort(uniq[ids] @ direction)]
+            for a, b in zip(ids[:-1], ids[1:]):
+                edges.add((min(a, b), max(a, b)))
+    return len(uniq), len(edges), res.count
+
+
+@pytest.mark.parametrize("seed,widths", [(0, [6]), (1, [5, 5]), (2, [4, 6, 3]), (7, [8, 8])])
+def test_euler_characteristic_2d_box(seed: int, widths: list[int]) -> None:
+    V, E, F = planar_euler_characteristic(ReLUNetwork.random(2, widths, seed=seed), -1.0, 1.0)
+    assert V - E + F == 1
+
+
+def test_budgets_give_marked_partial_results() -> None:
+    net = ReLUNetwork.random(2, [12, 12], seed=0)
+    full = enumerate_regions(net, box=(-3, 3))
+    with pytest.warns(IterationLimitWarning, match="lower bound"):
+        part = enumerate_regions(net, box=(-3, 3), max_regions=10)
+    assert not part.complete and part.count == 10 < full.count
+    assert {str(r.pattern) for r in part.regions} <= {str(r.pattern) for r in full.regions}
+    with pytest.warns(IterationLimitWarning, match="callback"):
+        stopped = enumerate_regions(net, box=(-3, 3), callback=lambda s: True)
+    assert not stopped.complete and stopped.count == 0
+    with pytest.warns(IterationLimitWarning, match="time_limit"):
+        late = enumerate_regions(net, box=(-3, 3), time_limit=1e-9)
+    assert not late.complete and late.count < full.count
+
+
+def test_progress_callback_receives_state() -> None:
+    seen = []
+    net = ReLUNetwork.random(2, [4], seed=0)
+    import lpengine.regions.enumerate as enum_mod
+
+    res = enum_mod.enumerate_regions(net, box=(-1, 1), callback=lambda s: seen.append(s) and None)
+    assert res.complete and all(s.regions <= res.count for s in seen)
+
+
+def test_bad_domains_raise_clear_errors() -> None:
+    net = ReLUNetwork.random(2, [3], seed=0)
+    with pytest.raises(InvalidDomainError, match="empty or thinner"):
+        enumerate_regions(net, box=(1, 1))
+    with pytest.raises(InvalidDomainError, match="at most one"):
+        enumerate_regions(net, box=(-1, 1), whole_space=True)
+    with pytest.raises(InvalidDomainError, match="empty interior"):
+        enumerate_regions(net, polytope=(np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([0.0, -1.0])))
+    with pytest.raises(InvalidDomainError, match="shape"):
+        enumerate_regions(net, polytope=(np.ones((2, 3)), np.ones(2)))
+    with pytest.raises(InvalidDomainError, match="NaN"):
+        enumerate_regions(net, box=(np.nan, 1))
+    with pytest.raises(ValueError, match="method"):
+        enumerate_regions(net, method="magic")
+    with pytest.raises(TypeError, match="ReLUNetwork"):
+        enumerate_regions(np.eye(2))  # type: ignore[arg-type]
+
+
+def test_graph_round_trips_through_graphml(tmp_path) -> None:
+    res = enumerate_regions(ReLUNetwork.random(2, [5, 4], seed=2), box=(-1, 1))
+    path = tmp_path / "g.graphml"
+    nx.write_graphml(res.graph, path)
+    back = nx.read_graphml(path)
+    assert set(back.nodes) == set(res.graph.nodes)
+    assert {frozenset(e) for e in back.edges} == {frozenset(e) for e in res.graph.edges}
+    for n, data in res.graph.nodes(data=True):
+        assert back.nodes[n]["index"] == data["index"]
+        assert back.nodes[n]["margin"] == pytest.approx(data["margin"], rel=1e-12)
