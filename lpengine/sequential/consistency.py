@@ -21,7 +21,9 @@ with ``W`` free.  Every row is positively homogeneous in ``W`` except the
 right-hand side ``1``, so by scaling ``W`` the system is feasible iff some
 ``W`` in ``C_s`` has ``f > 0`` on the positives and ``f <= 0`` on the
 negatives: the margin ``1`` fixes a scale and loses nothing.  Feasible answers
-carry a witness ``W``; infeasible ones the Farkas ray of the LP backend.
+carry a witness ``W`` (pushed as far into the cell as a bounded slack
+variable allows, so rounding cannot flip its labels); infeasible ones the
+Farkas ray of the LP backend, checked by :func:`verify_farkas`.
 
 The whole class.  The closed cells of the full-dimensional sign vectors of
 the central arrangement ``{(x_i, 1) . w = 0}`` (one arrangement, shared by all
@@ -48,7 +50,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from .._validation import check_array, check_int
-from ..exceptions import InvalidOptionError, InvalidProblemError, IterationLimitWarning
+from ..exceptions import InvalidOptionError, InvalidProblemError, IterationLimitWarning, SolverError
 from ..lp import LinearProgram, LPStatus, solve
 from ..tolerances import Tolerances, resolve_tolerances
 
@@ -235,7 +237,7 @@ def _solve_region(Xa: NDArray[np.float64], y: NDArray[np.int8], pattern: NDArray
     if res.status is LPStatus.INFEASIBLE:
         return PatternConsistency(False, res.status, res.message, None, res.farkas,
                                   verify_farkas(lp, res.farkas, tol=t))
-    raise InvalidProblemError(
+    raise SolverError(
         f"the region LP ended with status {res.status.value} ({res.message}); expected optimal or infeasible. "
         f"The data may be badly scaled."
     )
@@ -306,7 +308,7 @@ def _open_cone_feasible(rows: NDArray[np.float64], signs: NDArray[np.bool_], bac
         return True
     if res.status is LPStatus.INFEASIBLE:
         return False
-    raise InvalidProblemError(f"a cell LP ended with status {res.status.value} ({res.message}).")
+    raise SolverError(f"a cell LP ended with status {res.status.value} ({res.message}); expected optimal or infeasible.")
 
 
 def weight_space_cells(X: Any, *, backend: Any = "highs", tol: Tolerances | None = None) -> tuple[tuple[bool, ...], ...]:

@@ -86,10 +86,10 @@ class ProtocolResult:
     chosen : ndarray of int64, shape (T,)
         Index (in the well-order) of the least hypothesis among the current
         empirical risk minimisers at step ``t``: the hypothesis the
-        least-consistent predictor used.  Non-decreasing while the labels are
-        realizable, strictly increasing across mistakes of the
+        least-consistent predictor used.  While the labels are realizable it
+        never decreases and it strictly increases across every mistake of the
         least-consistent predictor (the finite shadow of the Hardin--Taylor
-        proof).
+        proof); after that it may move either way.
     version_space_sizes : ndarray of int64, shape (T,)
         Number of hypotheses consistent with labels ``0..t-1`` (0 once none is).
     first_unrealizable_step : int or None

@@ -157,3 +157,13 @@ def test_bad_input(X, y, kw, err, match) -> None:
 def test_bad_pattern() -> None:
     with pytest.raises(InvalidProblemError, match=r"pattern has shape \(5, 1\).*expected.*\(5, 2\)"):
         check_pattern_consistency(T5, [1] * 5, np.ones((5, 1), dtype=bool), output_weights=[1.0, -1.0])
+
+
+def test_highs_and_scipy_backends_reach_the_same_decisions() -> None:
+    X = T5[:4]
+    for y in itertools.product([-1, 1], repeat=4):
+        a = decide_consistency(X, y, output_weights=[1.0, -1.0])
+        b = decide_consistency(X, y, output_weights=[1.0, -1.0], backend="scipy")
+        assert (a.consistent, a.first_unrealizable_step, a.n_regions) == (b.consistent, b.first_unrealizable_step,
+                                                                          b.n_regions), y
+        assert a.certified  # HiGHS supplies Farkas rays; scipy's linprog does not, so only HiGHS certifies
