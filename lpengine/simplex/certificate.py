@@ -142,12 +142,17 @@ def check_cells(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArra
         choices = [np.array([(b >> j) & 1 for j in range(k)], dtype=bool) for b in range(n_cells)]
         sampled = False
     else:
+        # Sample full-dimensional incident cells: the cell entered along a seeded random direction
+        # (signs of the tight kinks' one-sided rates), so every sample is a real cell.
         rng = np.random.default_rng(seed)
-        choices = [hs[tight_hidden] > 0] + [rng.random(k) < 0.5 for _ in range(max_cells - 1)]
+        U = rng.standard_normal((max_cells - 1, model.D))
+        rates = _one_sided_rates(model, theta, signs, tight_hidden, U)
+        choices = [hs[tight_hidden] > 0] + [row > 0 for row in rates]
         sampled = True
     thr = tol.objective * (1.0 + abs(loss))
     checked = infeasible = 0
     max_gap = -math.inf
+    best_x = None
     ok = True
     for ch in choices:
         cell = hs.copy()
@@ -165,11 +170,38 @@ def check_cells(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArra
             ok = False
             continue
         gap = loss - res.fun
-        max_gap = max(max_gap, gap)
+        if gap > max_gap:
+            max_gap = gap
+            if gap > thr:
+                best_x = np.array(res.x[: model.D])
         if gap > thr:
             ok = False
     return {"n_cells": n_cells, "checked": checked, "infeasible": infeasible, "sampled": sampled,
-            "ok": ok and checked > 0, "max_gap": max_gap if checked else math.nan}
+            "ok": ok and checked > 0, "max_gap": max_gap if checked else math.nan, "best_x": best_x}
+
+
+def _one_sided_rates(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArray[np.int8],
+                     tight_hidden: NDArray[np.int64], U: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Rates of the tight hidden kinks along directions ``U`` (R, D), with one-sided ReLU rules."""
+    G = model.G
+    _, grp, _ = model.decode(tight_hidden)
+    C = np.unique(grp)
+    flat = model.signs_at(theta)
+    tight = np.zeros(model.M, dtype=bool)
+    tight[tight_hidden] = True
+    zd = model.z0_dot(U, rows=C)
+    out = np.zeros((U.shape[0], model.n_hidden_kinks))
+    masks = model.masks(signs)
+    for l in range(model.K):
+        blk = slice(G * model.off[l], G * model.off[l + 1])
+        ids = (np.arange(G * model.off[l], G * model.off[l + 1]).reshape(G, model.widths[l]))[C]
+        out[:, ids.ravel()] = zd.reshape(U.shape[0], -1)
+        tl = tight[blk].reshape(G, model.widths[l])[C]
+        m = np.where(tl, zd > 0, masks[l][C])
+        a = np.where(m, zd, 0.0)
+        if l + 1 < model.K:
+            zd = a @ model.hidden_W[l].T
+    return out[:, tight_hidden]
 
 
 def check_vertex(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArray[np.int8],

@@ -97,7 +97,9 @@ class DRSResult:
         kink ids).  Edge ``k -> k+1`` = pivot with ``step`` (float: distance
         travelled), ``t`` (float), ``kinks_crossed`` (int), ``region_changed``
         (bool), ``leaving``/``entering`` (int kink ids), ``slope`` (float:
-        normalised slope of the ray taken).  Graph attributes: ``D``, ``status``,
+        normalised slope of the ray taken), ``kind`` (str: ``"pivot"``, or
+        ``"escape"`` for a restart from the LP optimum of an incident cell where
+        a degenerate vertex passed the edge test but HiGHS found a lower loss).  Graph attributes: ``D``, ``status``,
         ``line_search``.
     network : ReLUNetwork or None
         The network with ``theta`` plugged into the trained layer (``None`` for LAD).
@@ -159,7 +161,7 @@ def _check_options(max_pivots, time_limit, pricing, certify_cells) -> None:
     if max_pivots is not None:
         check_int(max_pivots, "max_pivots", low=0, error=InvalidOptionError)
     if time_limit is not None:
-        check_scalar(time_limit, "time_limit", low=0.0, error=InvalidOptionError)
+        check_scalar(time_limit, "time_limit", low=0.0, low_inclusive=True, error=InvalidOptionError)
     if pricing not in ("steepest", "dantzig"):
         raise InvalidOptionError(f"The 'pricing' parameter must be 'steepest' or 'dantzig'. Got {pricing!r} instead.")
     check_int(certify_cells, "certify_cells", low=1, error=InvalidOptionError)
@@ -167,7 +169,7 @@ def _check_options(max_pivots, time_limit, pricing, certify_cells) -> None:
 
 def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, seed, max_pivots, time_limit,
                 line_search: bool, verify: bool, callback, tol, pricing: str = "steepest",
-                certify_cells: int = 32, backend: str = "highs") -> tuple[EngineLog, DRSCertificate | None, dict]:
+                certify_cells: int = 32, backend: str = "highs", max_escapes: int = 20) -> tuple[EngineLog, DRSCertificate | None, dict]:
     """Run the engine and certify the end point (shared by DRS, LAD and argument minimisation)."""
     t = resolve_tolerances(tol)
     _check_options(max_pivots, time_limit, pricing, certify_cells)
@@ -177,19 +179,56 @@ def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, 
                          verify=bool(verify), seed=seed, pricing=pricing, backend=backend,
                          callback=callback, state_factory=DRSState)
     log, tz, zscale = run_engine(model, theta0_internal, opts, t)
-    cert = None
+    cert, best = None, None
     st = log.final
     if st is not None and st.B.size == model.D and log.pricing is not None:
-        cert = _certify(model, log, tz, t, certify_cells, seed, backend)
-    stats = {k: getattr(log, k) for k in ("phase1_steps", "region_changes", "kinks_crossed", "zero_steps",
+        cert, best = _certify(model, log, tz, t, certify_cells, seed, backend)
+    # Escape from a degenerate vertex that passed the edge test but where HiGHS found a lower
+    # loss in an incident cell: restart the walk from that cell's LP optimum (logged as an
+    # "escape" edge, never silently).
+    escapes = 0
+    while (best is not None and log.status == "local_minimum" and escapes < max_escapes
+           and (max_pivots is None or log.nit < max_pivots)
+           and (time_limit is None or log.seconds < time_limit)):
+        escapes += 1
+        opts.max_pivots = None if max_pivots is None else max_pivots - log.nit
+        opts.time_limit = None if time_limit is None else time_limit - log.seconds
+        logger.info("escaping a degenerate vertex (loss %.12g, LP gap %.3g)", log.final.loss, cert.max_lp_gap)
+        log2, tz, zscale = run_engine(model, best, opts, t)
+        _merge(model, log, log2)
+        cert, best = None, None
+        if log.final.B.size == model.D and log.pricing is not None:
+            cert, best = _certify(model, log, tz, t, certify_cells, seed, backend)
+    log.escapes = escapes
+    stats = {k: getattr(log, k) for k in ("escapes", "phase1_steps", "region_changes", "kinks_crossed", "zero_steps",
                                           "refactorisations", "max_inverse_drift", "max_basis_drift", "snaps",
                                           "verified", "max_verify_theta", "max_verify_loss", "seconds")}
     stats["kink_tolerance"] = tz
     return log, cert, stats
 
 
+def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
+    """Append the run ``log2`` (started from an escape point) to ``log``."""
+    from .engine import region_id  # noqa: F401 - same module family
+
+    if log2.losses:
+        step = float(np.linalg.norm(log2.thetas[0] - log.thetas[-1]))
+        log.edges.append((step, 0.0, 0, bool(log2.regions[0] != log.regions[-1]), -1, -1, 0.0, "escape"))
+        log.region_changes += int(log2.regions[0] != log.regions[-1])
+    for name in ("thetas", "losses", "regions", "n_tight", "bases", "edges"):
+        getattr(log, name).extend(getattr(log2, name))
+    for name in ("nit", "phase1_steps", "region_changes", "kinks_crossed", "zero_steps", "refactorisations",
+                 "snaps", "verified"):
+        setattr(log, name, getattr(log, name) + getattr(log2, name))
+    for name in ("max_inverse_drift", "max_basis_drift", "max_verify_theta", "max_verify_loss"):
+        setattr(log, name, max(getattr(log, name), getattr(log2, name)))
+    log.seconds += log2.seconds
+    log.status, log.message, log.final, log.pricing = log2.status, log2.message, log2.final, log2.pricing
+    log.unbounded_ray = log2.unbounded_ray
+
+
 def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, max_cells: int, seed, backend
-             ) -> DRSCertificate:
+             ) -> tuple[DRSCertificate, NDArray[np.float64] | None]:
     st, pr = log.final, log.pricing
     ns = pr.slopes / pr.norms
     thr = -t.slope * pr.scale
@@ -222,7 +261,7 @@ def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, ma
         sample_seed=seed if cells["sampled"] else None, lp_confirmed=bool(cells["ok"]),
         max_lp_gap=float(cells["max_gap"]), box_radius=radius, basis=tuple(int(b) for b in st.B),
         duals=_frozen(pr.duals), certified=certified, reason=reason,
-    )
+    ), (cells.get("best_x") if ray_ok else None)
 
 
 def build_trajectory(log: EngineLog, *, D: int, line_search: bool) -> nx.DiGraph:
@@ -231,9 +270,9 @@ def build_trajectory(log: EngineLog, *, D: int, line_search: bool) -> nx.DiGraph
     for k, (loss, reg, nt, B) in enumerate(zip(log.losses, log.regions, log.n_tight, log.bases)):
         G.add_node(k, loss=float(loss), iteration=int(k), region=str(reg), n_tight=int(nt),
                    basis=",".join(str(int(b)) for b in sorted(B)))
-    for k, (step, tt, kc, rc, lv, en, sl) in enumerate(log.edges):
+    for k, (step, tt, kc, rc, lv, en, sl, kind) in enumerate(log.edges):
         G.add_edge(k, k + 1, step=float(step), t=float(tt), kinks_crossed=int(kc), region_changed=bool(rc),
-                   leaving=int(lv), entering=int(en), slope=float(sl))
+                   leaving=int(lv), entering=int(en), slope=float(sl), kind=str(kind))
     return G
 
 

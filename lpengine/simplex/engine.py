@@ -89,6 +89,7 @@ class EngineLog:
     pricing: object = None
     unbounded_ray: NDArray[np.float64] | None = None
     seconds: float = 0.0
+    escapes: int = 0
 
 
 def region_id(model: LayerwiseModel, signs: NDArray[np.int8]) -> str:
@@ -347,7 +348,7 @@ class _Engine:
             log.region_changes += int(rc)
             log.kinks_crossed += int(step.crossed.size)
             log.edges.append((float(np.linalg.norm(st.theta - old_theta)), float(step.t), int(step.crossed.size),
-                              bool(rc), leave_id, int(step.enter), float(ns[r])))
+                              bool(rc), leave_id, int(step.enter), float(ns[r]), "pivot"))
             if log.losses[-1] > log.losses[-2] + self.tol.objective * (1.0 + abs(log.losses[-2])):
                 raise SolverError(f"loss increased at pivot {log.nit}: {log.losses[-2]!r} -> {log.losses[-1]!r}")
             if opts.callback is not None:

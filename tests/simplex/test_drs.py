@@ -1,0 +1,306 @@
+"""Deep ReLU Simplex: monotonicity, vertex structure, certificates, degeneracies."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.testing import assert_allclose
+
+from lpengine import ReLUNetwork
+from lpengine.exceptions import InvalidNetworkError, InvalidOptionError, InvalidProblemError
+from lpengine.lp import LPStatus, solve
+from lpengine.simplex import deep_relu_simplex, lad, minimize_output
+from lpengine.simplex.encoding import build_layer_model, region_lp
+from lpengine.simplex.pivot import Vertex, price_rays
+
+
+def uniform_net(n_in, widths, seed, scale=1.0):
+    rng = np.random.default_rng(seed)
+    dims = [n_in, *widths, 1]
+    ws = tuple(np.round(rng.uniform(-scale, scale, (b, a)), 3) for a, b in zip(dims[:-1], dims[1:]))
+    bs = tuple(np.round(rng.uniform(-scale, scale, b), 3) for b in dims[1:])
+    return ReLUNetwork(ws, bs)
+
+
+def data(n, n_in, seed):
+    rng = np.random.default_rng(seed + 100)
+    return rng.uniform(-2, 2, (n, n_in)), rng.uniform(-2, 2, n)
+
+
+def assert_local_min_evidence(res):
+    """Certified, or an honestly reported degenerate vertex whose edge test and sampled cells passed."""
+    c = res.certificate
+    assert res.status == "local_minimum" and c.ray_test and c.lp_confirmed
+    if not res.certified:
+        assert c.degenerate and c.sampled and "degenerate" in c.reason
+
+
+def check_vertices(net, X, y, res, layer=0, tol=1e-7):
+    """Recompute every logged vertex: D tight basis kinks with independent normals, exact loss."""
+    model = build_layer_model(net, X, y, layer=layer)
+    G = res.trajectory
+    D = model.D
+    bases = []
+    for k in range(len(res.losses)):
+        th = model.from_public(res.thetas[k])
+        flat = model.signs_at(th)
+        B = np.array([int(b) for b in G.nodes[k]["basis"].split(",")])
+        assert B.size == D
+        scale = max(1.0, float(np.max(np.abs(flat))))
+        assert np.max(np.abs(flat[B])) <= tol * scale
+        signs = np.where(flat >= 0, 1, -1).astype(np.int8)
+        rows, _, _ = model.sensitivities(B, model.masks(signs))
+        assert np.linalg.matrix_rank(rows) == D
+        assert_allclose(model.loss_at(th), res.losses[k], rtol=1e-10, atol=1e-10)
+        bases.append(set(B.tolist()))
+    for k in range(len(bases) - 1):
+        if G.edges[k, k + 1]["kind"] == "escape":
+            assert res.losses[k + 1] < res.losses[k]
+            continue
+        assert len(bases[k] & bases[k + 1]) == D - 1
+        assert G.edges[k, k + 1]["kinks_crossed"] >= 0
+
+
+@settings(max_examples=200)
+@given(
+    n_in=st.integers(1, 3),
+    widths=st.lists(st.integers(1, 4), min_size=1, max_size=2),
+    n=st.integers(6, 25),
+    seed=st.integers(0, 10_000),
+    line_search=st.booleans(),
+)
+def test_loss_never_increases_and_vertices_are_vertices(n_in, widths, n, seed, line_search):
+    net = uniform_net(n_in, widths, seed)
+    X, y = data(n, n_in, seed)
+    try:
+        res = deep_relu_simplex(net, X, y, seed=seed, line_search=line_search, max_pivots=300)
+    except InvalidProblemError as exc:  # N < n_in + 1 distinct rows: no vertex exists
+        assert "rank" in str(exc)
+        return
+    assert np.all(np.diff(res.losses) <= 1e-9 * (1.0 + res.losses[0]))
+    assert res.start_loss >= res.losses[0] - 1e-9 * (1.0 + res.start_loss)
+    assert len(res.losses) == res.nit + 1 + res.stats["escapes"]
+    check_vertices(net, X, y, res)
+    if res.status == "local_minimum":
+        assert res.certificate.ray_test
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_verify_mode_and_full_lp_certificate(seed):
+    """Every vertex re-derived by HiGHS; the final one optimal on the full LP of every incident cell."""
+    net = uniform_net(2, [3], seed)
+    X, y = data(20, 2, seed)
+    res = deep_relu_simplex(net, X, y, seed=seed, verify=True)
+    assert res.stats["verified"] == len(res.losses)
+    check_vertices(net, X, y, res)
+    assert res.status == "local_minimum" and res.certificate.ray_test and res.certificate.lp_confirmed
+    if not res.certified:
+        # A degenerate vertex (e.g. a whole first-layer block at 0, where all of its kinks meet):
+        # the edge test is not a proof there and too many cells meet to check them all.
+        c = res.certificate
+        assert c.degenerate and c.sampled and "degenerate" in c.reason
+        return
+    model = build_layer_model(net, X, y)
+    th = model.from_public(res.theta)
+    flat = model.signs_at(th)
+    nhk = model.n_hidden_kinks
+    scale = max(1.0, float(np.max(np.abs(flat))))
+    tight = np.flatnonzero(np.abs(flat[:nhk]) <= 1e-9 * scale)
+    base = np.where(flat[:nhk] >= 0, 1, -1).astype(np.int8)
+    n_feasible = 0
+    for bits in itertools.product([-1, 1], repeat=tight.size):
+        hs = base.copy()
+        hs[tight] = bits
+        lp, D = region_lp(model, hs)
+        out = solve(lp)
+        if out.status is LPStatus.INFEASIBLE:
+            continue
+        assert out.status is LPStatus.OPTIMAL
+        n_feasible += 1
+        assert out.fun >= res.fun - 1e-7 * (1 + res.fun)
+    assert n_feasible >= 1
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_certified_minimum_survives_random_perturbations_and_fd_slopes(seed):
+    net = uniform_net(3, [4, 2], seed)
+    X, y = data(40, 3, seed)
+    res = deep_relu_simplex(net, X, y, seed=seed)
+    assert res.certified
+    model = build_layer_model(net, X, y)
+    th = model.from_public(res.theta)
+    rng = np.random.default_rng(seed)
+    for _ in range(200):
+        d = rng.standard_normal(model.D)
+        d *= 1e-6 / np.linalg.norm(d)
+        assert model.loss_at(th + d) >= res.fun - 1e-9
+    # Priced one-sided slopes equal finite differences on every one of the 2D rays.
+    signs = np.where(model.signs_at(th) >= 0, 1, -1).astype(np.int8)
+    B = np.array(res.certificate.basis)
+    stv = Vertex(theta=th, signs=signs, B=B)
+    stv.refresh(model)
+    rows, pre, dec = model.sensitivities(B, stv.masks)
+    stv.A, stv.pre, stv.dec, stv.Ainv = rows, pre, dec, np.linalg.inv(rows)
+    pr = price_rays(model, stv, 1e-9 * max(1.0, float(np.max(np.abs(stv.flat)))))
+    L0 = model.loss_at(th)
+    for r in range(2 * model.D):
+        e = pr.rays[r]
+        h = 1e-5 / np.linalg.norm(e)
+        fd = (model.loss_at(th + h * e) - L0) / h
+        assert abs(fd - pr.slopes[r]) <= 1e-3 * (1 + abs(fd))
+        assert pr.slopes[r] >= -1e-7
+
+
+def test_line_search_needs_fewer_pivots_same_kind_of_end():
+    net = uniform_net(3, [5, 3], 11)
+    X, y = data(80, 3, 11)
+    a = deep_relu_simplex(net, X, y, seed=0, line_search=True)
+    b = deep_relu_simplex(net, X, y, seed=0, line_search=False)
+    assert_local_min_evidence(a)
+    assert_local_min_evidence(b)
+    assert a.nit < b.nit
+    assert a.stats["kinks_crossed"] > 0 and b.stats["kinks_crossed"] == 0
+
+
+def test_second_layer_and_output_layer():
+    net = uniform_net(3, [4, 3], 3)
+    X, y = data(40, 3, 3)
+    res = deep_relu_simplex(net, X, y, layer=1, seed=0, verify=True)
+    assert res.certified and res.theta.shape == (3 * 5,)
+    assert_allclose(res.network.weights[1].ravel(), res.theta[:12])
+    assert_allclose(res.network.biases[1], res.theta[12:])
+    assert_allclose(np.abs(res.network(X)[:, 0] - y).sum(), res.fun, rtol=1e-10)
+    # Training the output layer is LAD on the last hidden features.
+    out = deep_relu_simplex(net, X, y, layer=2, seed=0)
+    H = np.maximum(np.maximum(X @ net.weights[0].T + net.biases[0], 0) @ net.weights[1].T + net.biases[1], 0)
+    assert_allclose(out.fun, lad(H, y).fun, rtol=1e-9)
+
+
+def test_quantile_loss_matches_definition():
+    net = uniform_net(2, [3], 4)
+    X, y = data(30, 2, 4)
+    res = deep_relu_simplex(net, X, y, quantile=0.8, seed=0)
+    r = res.network(X)[:, 0] - y
+    assert_allclose(res.fun, 0.2 * np.maximum(r, 0).sum() + 0.8 * np.maximum(-r, 0).sum(), rtol=1e-10)
+    assert res.certified
+
+
+def test_start_on_kinks_is_perturbed_and_recorded():
+    net = uniform_net(2, [3], 6)
+    X, y = data(25, 2, 6)
+    res = deep_relu_simplex(net, X, y, theta0=np.zeros(9), seed=1)
+    assert res.perturbation is not None and np.linalg.norm(res.perturbation) < 1e-5
+    assert_allclose(res.theta0, res.perturbation)
+    assert res.certified
+
+
+def test_duplicate_points_equal_weights():
+    net = uniform_net(2, [3], 7)
+    X, y = data(20, 2, 7)
+    a = deep_relu_simplex(net, np.vstack([X, X]), np.r_[y, y], seed=0)
+    b = deep_relu_simplex(net, X, y, sample_weight=np.full(20, 2.0), seed=0)
+    assert_allclose(a.losses, b.losses, rtol=1e-12)
+    assert a.certified
+
+
+def test_points_exactly_on_kinks_of_the_start():
+    net = uniform_net(2, [3], 8)
+    X, y = data(20, 2, 8)
+    W, b = net.weights[0], net.biases[0]
+    # Put three points exactly on unit 0's hyperplane at theta0.
+    X[:3, 1] = -(b[0] + W[0, 0] * X[:3, 0]) / W[0, 1]
+    res = deep_relu_simplex(net, X, y, seed=0, verify=True)
+    assert res.perturbation is not None
+    assert_local_min_evidence(res)
+    check_vertices(net, X, y, res)
+
+
+def test_dead_neuron():
+    net = uniform_net(2, [3], 9)
+    ws, bs = list(net.weights), list(net.biases)
+    ws[0] = ws[0].copy()
+    bs[0] = bs[0].copy()
+    ws[0][1] = 0.0
+    bs[0][1] = -5.0  # unit 1 inactive on all data
+    net = ReLUNetwork(tuple(ws), tuple(bs))
+    X, y = data(30, 2, 9)
+    res = deep_relu_simplex(net, X, y, seed=0, verify=True)
+    assert res.status == "local_minimum" and res.certificate.ray_test
+    assert np.all(np.diff(res.losses) <= 1e-9)
+
+
+def test_fewer_samples_than_parameters():
+    net = uniform_net(2, [4], 1)  # D = 12
+    X, y = data(5, 2, 1)
+    res = deep_relu_simplex(net, X, y, seed=0, verify=True)
+    assert res.status == "local_minimum" and res.certificate.ray_test
+    X2, y2 = data(2, 2, 1)  # fewer rows than n_in + 1: no vertex exists
+    with pytest.raises(InvalidProblemError, match="rank"):
+        deep_relu_simplex(net, X2, y2)
+
+
+def test_constant_targets_and_collinear_inputs():
+    net = uniform_net(2, [3], 2)
+    X, _ = data(30, 2, 2)
+    res = deep_relu_simplex(net, X, np.full(30, 0.7), seed=0)
+    assert res.status == "local_minimum" and np.all(np.diff(res.losses) <= 1e-9)
+    Xc = np.c_[X[:, 0], 2 * X[:, 0]]  # inputs on a line: the first layer is not identifiable
+    with pytest.raises(InvalidProblemError, match="rank"):
+        deep_relu_simplex(net, Xc, np.zeros(30))
+
+
+def test_budgets_and_callback():
+    net = uniform_net(3, [5, 3], 12)
+    X, y = data(80, 3, 12)
+    res = deep_relu_simplex(net, X, y, seed=0, max_pivots=3, line_search=False)
+    assert res.status == "max_pivots" and res.nit == 3 and not res.certified
+    seen = []
+
+    def cb(state):
+        seen.append(state.iteration)
+        return state.iteration >= 2
+
+    res = deep_relu_simplex(net, X, y, seed=0, callback=cb, line_search=False)
+    assert res.status == "stopped" and seen == [1, 2]
+    res = deep_relu_simplex(net, X, y, seed=0, time_limit=0.0)
+    assert res.status == "time_limit" and res.nit == 0
+    with pytest.raises(InvalidOptionError, match="max_pivots"):
+        deep_relu_simplex(net, X, y, max_pivots=-1)
+
+
+def test_trajectory_graph_attributes():
+    net = uniform_net(2, [3], 13)
+    X, y = data(30, 2, 13)
+    res = deep_relu_simplex(net, X, y, seed=0)
+    G = res.trajectory
+    assert G.number_of_nodes() == len(res.losses) and G.number_of_edges() == res.nit
+    for k, d in G.nodes(data=True):
+        assert type(d["loss"]) is float and type(d["iteration"]) is int and type(d["region"]) is str
+        assert type(d["n_tight"]) is int and d["n_tight"] >= 9 and d["loss"] == res.losses[k]
+    for u, v, d in G.edges(data=True):
+        assert v == u + 1 and type(d["region_changed"]) is bool and type(d["kinks_crossed"]) is int
+        assert_allclose(d["step"], np.linalg.norm(res.thetas[v] - res.thetas[u]), rtol=1e-9, atol=1e-12)
+        assert d["region_changed"] == (G.nodes[u]["region"] != G.nodes[v]["region"])
+
+
+def test_bad_network():
+    net = ReLUNetwork.random(2, [3], n_out=2, seed=0)
+    with pytest.raises(InvalidNetworkError, match="scalar"):
+        deep_relu_simplex(net, np.zeros((5, 2)), np.zeros(5))
+
+
+def test_argmin_of_network_output():
+    net = uniform_net(2, [10, 10], 21)
+    res = minimize_output(net, [0.3, -0.2], seed=0)
+    f = lambda x: float(net(np.asarray(x))[0])  # noqa: E731
+    assert np.all(np.diff(res.losses) <= 1e-9)
+    assert_allclose(res.fun, f(res.theta), rtol=1e-10, atol=1e-10)
+    if res.status == "unbounded":
+        ray = res.unbounded_ray
+        assert f(res.theta + 100.0 * ray) < f(res.theta) - 1.0
+    else:
+        assert res.certified
