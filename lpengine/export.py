@@ -15,8 +15,9 @@ Each format needs a small fix-up, done here and not by callers:
   ``_node_key_type``.
 * GEXF adds ``label`` (and for some versions ``id``) attributes, writes
   booleans as ``"true"``/``"false"``, and stores graph attributes in its own
-  ``mode``/``edge_default`` fields; the original attribute names and types are
-  recorded in ``_lpengine_*`` graph attributes and restored.
+  ``mode``/``edge_default`` fields and drops the rest; the original attribute
+  types and the graph attributes are stored on a marker node
+  ``__lpengine_meta__`` that :func:`read_graph` removes.
 * node-link JSON keeps ints, floats, bools and strings natively.
 """
 
@@ -35,6 +36,7 @@ __all__ = ["write_graph", "read_graph", "FORMATS"]
 FORMATS = (".graphml", ".gexf", ".json")
 
 _ALLOWED = (str, int, float, bool)
+_META_NODE = "__lpengine_meta__"
 
 
 def _format(path: str | os.PathLike[str]) -> str:
@@ -128,6 +130,8 @@ def write_graph(G: nx.Graph, path: str | os.PathLike[str]) -> None:
     if fmt == ".graphml":
         nx.write_graphml(K, path)
     else:
+        # GEXF drops graph attributes: carry them on a marker node removed again by read_graph.
+        K.add_node(_META_NODE, **meta)
         nx.write_gexf(K, path)
 
 
@@ -142,6 +146,9 @@ def read_graph(path: str | os.PathLike[str]) -> nx.Graph:
         K = nx.read_graphml(path)
     else:
         K = nx.read_gexf(path)
+        if _META_NODE in K:
+            K.graph.update({k: v for k, v in K.nodes[_META_NODE].items() if k.startswith("_lpengine")})
+            K.remove_node(_META_NODE)
     meta = K.graph
     try:
         key_type = meta["_lpengine_node_key"]
