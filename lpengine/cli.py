@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lpengine.bounds._cli",
     "lpengine.analysis._cli",
     "lpengine.sequential._cli",
+    "lpengine.simplex._cli",
 )
 
 
