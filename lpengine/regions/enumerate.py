@@ -59,7 +59,7 @@ from ..exceptions import InvalidDomainError, IterationLimitWarning
 from ..lp import LPCounters, LPStatus
 from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
-from .pattern import ActivationPattern, AmbiguousPointError, pattern_at
+from .pattern import ActivationPattern, AmbiguousPointError, pattern_at, pattern_toward
 from .polytope import (
     Domain,
     FacetInfo,
@@ -337,6 +337,9 @@ def _search(
                 continue
             witness, margin = center, radius
         n_regions += 1
+        # Units identically zero on this region (dead with value 0) may come alive across a
+        # facet with their hyperplane lying on it; such units must flip with the facet.
+        vanishing = np.flatnonzero(rows.dead & (np.abs(rows.c) <= tol.activation))
         facet_units: list[tuple[int, ...]] = []
         owned = True
         for rep, grp, pt in zip(facets.rows, facets.groups, facets.points):
@@ -349,6 +352,13 @@ def _search(
             flipped = tuple(sorted(int(u) for u in units))
             nb = signs.copy()
             nb[list(flipped)] *= -1
+            if (len(flipped) > 1 or (vanishing.size and vanishing.max() > flipped[0])) and np.all(np.isfinite(pt)):
+                # Degenerate crossing: several units share the facet (possibly in different
+                # layers, the deeper ones depending on the shallower), or deeper units vanish
+                # here and may come alive on the far side with their hyperplane on the facet.
+                # Flipping the group is then not enough; the one-sided limit decides exactly.
+                nb = pattern_toward(net, pt, G[rep], tol=tol)
+                flipped = tuple(int(u) for u in np.flatnonzero(nb != signs))
             key = nb.tobytes()
             facet_units.append(flipped)
             out.edges.append((signs.tobytes(), key, flipped))

@@ -17,7 +17,7 @@ from ..exceptions import AmbiguousPatternWarning  # noqa: F401  (documented in p
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
 
-__all__ = ["ActivationPattern", "pattern_at", "AmbiguousPointError"]
+__all__ = ["ActivationPattern", "pattern_at", "pattern_toward", "AmbiguousPointError"]
 
 
 class AmbiguousPointError(ValueError):
@@ -146,3 +146,30 @@ def pattern_at(net: ReLUNetwork, x: NDArray[np.float64], *, tol: Tolerances | No
         h = np.where(m, z, 0.0)
         A, c = Al * m[:, None], cl * m
     return ActivationPattern(np.concatenate(signs), net.hidden_widths)
+
+
+def pattern_toward(net: ReLUNetwork, p: NDArray[np.float64], direction: NDArray[np.float64], *,
+                   tol: Tolerances | None = None) -> NDArray[np.int8]:
+    """Signs of the region entered from ``p`` along ``direction`` (the limit ``p + delta u``, ``delta -> 0+``).
+
+    Every pre-activation is piecewise affine, so near ``p`` along ``u`` it equals
+    ``z(p) + delta dz`` with ``dz`` its one-sided directional derivative, carried
+    through the layers (a unit at ``z = 0`` passes ``dz`` on iff ``dz > 0``).  The
+    sign is that of ``z(p)``, or of ``dz`` when ``|z(p)| <= tol.activation``; a unit
+    with both within tolerance is zero along the ray and counts as inactive
+    (the dead-unit policy).  Used to cross a facet exactly when units vanish on it.
+    """
+    t = resolve_tolerances(tol)
+    h = np.asarray(p, dtype=np.float64)
+    dh = np.asarray(direction, dtype=np.float64)
+    out = []
+    for l in range(net.n_hidden_layers):
+        W, b = net.weights[l], net.biases[l]
+        z, dz = W @ h + b, W @ dh
+        on_plane = np.abs(z) <= t.activation
+        s = np.where(on_plane, np.where(dz > t.activation, 1, -1), np.where(z > 0, 1, -1)).astype(np.int8)
+        out.append(s)
+        act = s > 0
+        h = np.where(act, np.maximum(z, 0.0), 0.0)
+        dh = np.where(act, dz, 0.0)
+    return np.concatenate(out)

@@ -296,6 +296,8 @@ def facets_by_lp(
     on unbounded regions).  Coincident rows are grouped into one facet.
     """
     m, d = G.shape
+    if m == 0:
+        return FacetInfo(np.zeros(0, dtype=np.intp), (), np.zeros((0, d)), None)
     slack = h - G @ center
     is_facet = np.zeros(m, dtype=bool)
     decided = np.zeros(m, dtype=bool)
@@ -309,6 +311,11 @@ def facets_by_lp(
     unique_hit = np.isfinite(tmin) & ((srt[1] if m > 1 else np.full(m, np.inf)) - tmin > tol.activation)
     is_facet[first[unique_hit]] = True
     decided[first[unique_hit]] = True
+    # A point in the relative interior of each facet: the unique ray hit, or (below) the crossing of
+    # the segment from the centre to the LP optimum (strictly inside every other row).
+    fpoint = np.full((m, d), np.nan)
+    hit_dirs = np.flatnonzero(unique_hit)
+    fpoint[first[hit_dirs]] = center + tmin[hit_dirs, None] * G[hit_dirs]
     # Coincident duplicates of a facet are the same facet.
     lp = LinearProgram(c=np.zeros(d), A=G, row_upper=h)
     with open_solver(lp, tol=tol) as s:
@@ -322,6 +329,13 @@ def facets_by_lp(
             if res.status is LPStatus.OPTIMAL and res.x is not None:
                 viol = float(G[k] @ res.x - h[k])
                 is_facet[k] = viol > tol.activation
+                if is_facet[k]:
+                    lam = slack[k] / (slack[k] + viol)
+                    fpoint[k] = center + lam * (res.x - center)
+            elif res.status is not LPStatus.OPTIMAL:
+                from ..exceptions import SolverError
+
+                raise SolverError(f"facet LP for row {k} ended with status {res.status.value} ({res.message}).")
             decided[k] = True
         if counters is not None:
             counters.merge(s.counters)
@@ -335,7 +349,7 @@ def facets_by_lp(
         taken[grp] = True
         rows.append(int(i))
         groups.append(grp)
-        points.append(np.full(d, np.nan))
+        points.append(fpoint[i])
     # Rows that are redundant only because a coincident twin is present are facets too.
     for i in np.flatnonzero(~is_facet & ~taken):
         grp = coincident_rows(G, h, int(i), tol)
@@ -349,7 +363,8 @@ def facets_by_lp(
                     counters.merge(s2.counters)
             taken[grp] = True
             if res.status is LPStatus.OPTIMAL and res.x is not None and float(G[i] @ res.x - h[i]) > tol.activation:
+                viol = float(G[i] @ res.x - h[i])
                 rows.append(int(i))
                 groups.append(grp)
-                points.append(np.full(d, np.nan))
+                points.append(center + slack[i] / (slack[i] + viol) * (res.x - center))
     return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points).reshape(-1, d), None)

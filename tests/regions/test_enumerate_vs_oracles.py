@@ -87,11 +87,11 @@ def gaussian_nets(draw, n_in: int | None = None):
     return ReLUNetwork.random(n_in, widths, seed=draw(st.integers(0, 2**16)))
 
 
-# Failing examples are not shrunk in the xfail'ed property tests (shrinking deep nets costs minutes).
+# Failing examples of the deep property tests are not shrunk (shrinking deep nets costs minutes).
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
 
 def _vanishing_downstream_net(n_in: int) -> ReLUNetwork:
-    """h = relu(x_0 - 1/2), z = h: the smallest net showing DOWNSTREAM_FLIP_BUG."""
+    """h = relu(x_0 - 1/2), z = h: the smallest net for the vanishing-downstream-unit regression."""
     W0 = np.zeros((1, n_in))
     W0[0, 0] = 1.0
     return ReLUNetwork((W0, np.array([[1.0]])), (np.array([-0.5]), np.zeros(1)), has_output_layer=False)
@@ -104,12 +104,8 @@ HYPOTHESIS_FOUND = ReLUNetwork(
     has_output_layer=False,
 )
 
-DOWNSTREAM_FLIP_BUG = (
-    "enumerate_regions flips only the facet's own units when crossing a facet; a deeper unit that is "
-    "identically zero on this side (dead, beta = 0) and whose hyperplane on the far side coincides with "
-    "the facet must flip too, so the true neighbour is taken for a thin pattern and never visited "
-    "(minimal example: test_known_bug_downstream_unit_vanishing_on_the_facet)"
-)
+# Regression (fixed): crossing a facet, a deeper unit that is identically zero on the near side
+# (dead, beta = 0) and whose hyperplane on the far side coincides with the facet must flip too.
 
 
 # ------------------------------------------------------------------ brute force
@@ -130,9 +126,6 @@ def test_generic_nets_equal_brute_force(net, domain):
 @given(net=small_nets(max_layers=1))
 def test_degenerate_one_layer_nets_equal_brute_force(net, domain):
     # Duplicated, opposite, scaled and zero rows, concurrent and box-face hyperplanes.
-    if domain == "whole_space":
-        # No hyperplane at all in R^d crashes the enumerator: test_known_bug_no_hyperplane_in_whole_space.
-        assume(np.any(net.weights[0] != 0))
     kwargs = DOMAINS[domain](net.n_in)
     res = enumerate_regions(net, **kwargs)
     brute = brute_force_regions(net, **kwargs)
@@ -141,14 +134,11 @@ def test_degenerate_one_layer_nets_equal_brute_force(net, domain):
     check_witnesses(net, res)
 
 
-@pytest.mark.xfail(strict=True, reason=DOWNSTREAM_FLIP_BUG)
 @pytest.mark.parametrize("domain", sorted(DOMAINS))
 @settings(phases=NO_SHRINK)
 @given(net=small_nets())
 @example(net=HYPOTHESIS_FOUND)
 def test_degenerate_deep_nets_equal_brute_force(net, domain):
-    if domain == "whole_space":
-        assume(np.any(net.weights[0] != 0))
     kwargs = DOMAINS[domain](net.n_in)
     res = enumerate_regions(net, **kwargs)
     brute = brute_force_regions(net, **kwargs)
@@ -186,12 +176,10 @@ def test_generic_one_input_nets_equal_exact_scan(net):
         assert patterns_of(res) == set(scan.patterns)
 
 
-@pytest.mark.xfail(strict=True, reason=DOWNSTREAM_FLIP_BUG)
 @settings(phases=NO_SHRINK)
 @given(net=small_nets(n_in=1))
 @example(net=_vanishing_downstream_net(1))
 def test_degenerate_one_input_nets_equal_exact_scan(net):
-    assume(np.any(net.weights[0] != 0))
     for kwargs, (lo, hi) in (({"box": (-2.0, 2.0)}, (-2.0, 2.0)), ({"whole_space": True}, (-np.inf, np.inf))):
         res = enumerate_regions(net, **kwargs)
         scan = scan_line(net, [0.0], [1.0], lo, hi)
@@ -200,9 +188,8 @@ def test_degenerate_one_input_nets_equal_exact_scan(net):
 
 
 # ------------------------------------------------------------------- known bugs
-@pytest.mark.xfail(strict=True, reason=DOWNSTREAM_FLIP_BUG)
 @pytest.mark.parametrize("n_in", [1, 3])
-def test_known_bug_downstream_unit_vanishing_on_the_facet(n_in):
+def test_downstream_unit_vanishing_on_the_facet_flips_with_it(n_in):
     # h = relu(x_0 - 1/2), z = h.  For x_0 < 1/2 both units are off (z = 0 identically: dead, inactive);
     # for x_0 > 1/2 both are on.  Two regions, (-,-) and (+,+); the enumerator starts in (-,-),
     # crosses x_0 = 1/2 flipping unit 0 only, finds (+,-) thin and stops at 1 region.
@@ -212,10 +199,9 @@ def test_known_bug_downstream_unit_vanishing_on_the_facet(n_in):
         assert patterns_of(enumerate_regions(net, **kwargs)) == {(-1, -1), (1, 1)}
 
 
-@pytest.mark.xfail(strict=True, reason=DOWNSTREAM_FLIP_BUG)
-def test_known_bug_bias_free_random_nets():
+def test_bias_free_random_nets_equal_brute_force():
     # Without biases every layer-2 unit is identically 0 where all layer-1 units are off, and its
-    # hyperplane leaves that cone along the cone's own facets: the bug's situation, generically.
+    # hyperplane leaves that cone along the cone's own facets: coincident multi-layer facets, generically.
     # Brute force counts (box [-1, 1]^2) 12, 12, 14, 10, 14, 14, 13, 11 for seeds 0..7.
     counts = []
     for seed in range(8):
@@ -224,10 +210,8 @@ def test_known_bug_bias_free_random_nets():
     assert counts == [12, 12, 14, 10, 14, 14, 13, 11]
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError,
-                   reason="enumerate_regions(whole_space=True) on a net without any hyperplane (all units dead) "
-                          "raises 'attempt to get argmin of an empty sequence' in facets_by_lp; the answer is 1")
-def test_known_bug_no_hyperplane_in_whole_space():
+def test_no_hyperplane_in_whole_space():
+    # Every unit dead: R^d is one region (formerly crashed in facets_by_lp on zero rows).
     net = ReLUNetwork((np.zeros((2, 2)),), (np.array([0.5, 0.0]),), has_output_layer=False)
     assert brute_force_regions(net, whole_space=True).patterns == ((1, -1),)
     assert patterns_of(enumerate_regions(net, whole_space=True)) == {(1, -1)}
