@@ -42,15 +42,44 @@ def check_quantile(quantile: float) -> float:
     return check_scalar(quantile, "quantile", low=0.0, high=1.0, error=InvalidProblemError)
 
 
+def _unique_rows(H: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.int64]]:
+    """Distinct rows of ``H`` (first-occurrence order) and the inverse map.
+
+    Rows are sorted by a fixed random projection (one float sort instead of a
+    lexicographic row sort); only rows with equal projections are compared in full.
+    """
+    n = H.shape[0]
+    key = H @ np.random.default_rng(12345).standard_normal(H.shape[1])
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    same = np.flatnonzero(ks[1:] == ks[:-1])
+    rep = np.arange(n)
+    if same.size:
+        Hs = H[order]
+        for j in same:  # candidates only (exact duplicates, or rare projection ties)
+            a = j
+            while a > 0 and ks[a - 1] == ks[j] and not np.array_equal(Hs[a], Hs[j + 1]):
+                a -= 1
+            if np.array_equal(Hs[a], Hs[j + 1]):
+                rep[order[j + 1]] = rep[order[a]]
+    first = np.flatnonzero(rep == np.arange(n))
+    idx = np.full(n, -1, dtype=np.int64)
+    idx[first] = np.arange(first.size)
+    return H[first], idx[rep]
+
+
 def _merge_samples(H: NDArray[np.float64], y: NDArray[np.float64], c: NDArray[np.float64]):
     """Distinct feature rows (groups) and samples merged on equal (row, target)."""
-    Hu, group = np.unique(H, axis=0, return_inverse=True)
-    group = np.asarray(group, dtype=np.int64).ravel()
+    Hu, group = _unique_rows(H)
     key = np.stack([group.astype(np.float64), y], axis=1)
-    uk, inv = np.unique(key, axis=0, return_inverse=True)
-    inv = np.asarray(inv).ravel()
-    cm = np.bincount(inv, weights=c, minlength=len(uk))
-    return Hu, uk[:, 0].astype(np.int64), uk[:, 1].copy(), cm
+    _, sample = _unique_rows(key)
+    m = int(sample.max()) + 1
+    cm = np.bincount(sample, weights=c, minlength=m)
+    gm = np.zeros(m, dtype=np.int64)
+    ym = np.zeros(m)
+    gm[sample] = group
+    ym[sample] = y
+    return Hu, gm, ym, cm
 
 
 def _check_rank(M: NDArray[np.float64], what: str) -> None:
