@@ -412,7 +412,7 @@ def _initial_witness(
 
 
 def _center_by_chords(G: NDArray[np.float64], h: NDArray[np.float64], x: NDArray[np.float64], tol: Tolerances,
-                      passes: int = 2) -> NDArray[np.float64]:
+                      passes: int = 1) -> NDArray[np.float64]:
     """Move ``x`` to the midpoint of its chord along each coordinate axis, ``passes`` times.
 
     Each move keeps ``x`` inside (a chord midpoint of a convex set) and only
@@ -589,13 +589,14 @@ def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: 
             index[key] = len(regions)
             regions.append(Region(pat, w.witness, w.margin, aff, tuple(w.facet_units), w.n_facets, w.bounded))
     G = nx.Graph()
+    names = [str(r.pattern) for r in regions]
     for i, r in enumerate(regions):
-        G.add_node(str(r.pattern), index=i, margin=float(r.margin), n_active=int(np.sum(r.pattern.active)))
+        G.add_node(names[i], index=i, margin=float(r.margin), n_active=int(np.sum(r.pattern.active)))
     for o in outs:
         for a, b, units in o.edges:
-            if a in index and b in index:
-                G.add_edge(str(regions[index[a]].pattern), str(regions[index[b]].pattern),
-                           units=",".join(map(str, units)), n_units=len(units))
+            ia, ib = index.get(a), index.get(b)
+            if ia is not None and ib is not None and not G.has_edge(names[ia], names[ib]):
+                G.add_edge(names[ia], names[ib], units=",".join(map(str, units)), n_units=len(units))
     thin = sorted({str(ActivationPattern(s, widths)) for o in outs for s in o.thin} -
                   {str(r.pattern) for r in regions})
     stats = _layer_stats(net, regions)

@@ -262,23 +262,35 @@ def facets_by_vertices(
     cand = np.unique(np.concatenate([np.asarray(f, dtype=np.intp) for f in hsi.dual_facets]))
     slack = h[cand][:, None] - G[cand] @ V.T  # (k, n_vertices)
     on = np.abs(slack) <= tol.activation * max(1.0, float(np.max(np.abs(V))))
+    n_on = on.sum(axis=1)
+    centres = (on @ V) / np.maximum(n_on, 1)[:, None]
+    keep = n_on >= d
+    if d == 2:
+        # Two distinct vertices span the (1-dimensional) facet.
+        for j in np.flatnonzero(keep):
+            Vf = V[on[j]]
+            keep[j] = float(np.max(np.ptp(Vf, axis=0))) > tol.activation
+    else:
+        for j in np.flatnonzero(keep):
+            Vf = V[on[j]] - centres[j]
+            sv = np.linalg.svd(Vf, compute_uv=False)
+            keep[j] = sv.shape[0] >= d - 1 and sv[d - 2] > tol.activation * max(1.0, float(sv[0]))
+    if not np.any(keep):
+        return None
+    fac = cand[keep]
+    # Coincident rows (same oriented halfspace) of every facet at once.
+    diff = np.maximum(np.max(np.abs(G[fac][:, None, :] - G[None, :, :]), axis=2), np.abs(h[fac][:, None] - h[None, :]))
+    same = diff <= tol.coincident
     rows, groups, points = [], [], []
     taken = np.zeros(m, dtype=bool)
-    for j, i in enumerate(cand):
+    for j, i in enumerate(fac):
         if taken[i]:
             continue
-        Vf = V[on[j]]
-        if Vf.shape[0] < d:
-            continue
-        if d > 1:
-            sv = np.linalg.svd(Vf - Vf.mean(axis=0), compute_uv=False)
-            if sv.shape[0] < d - 1 or sv[d - 2] <= tol.activation * max(1.0, float(sv[0])):
-                continue
-        grp = coincident_rows(G, h, int(i), tol)
+        grp = np.flatnonzero(same[j])
         taken[grp] = True
         rows.append(int(i))
         groups.append(grp)
-        points.append(Vf.mean(axis=0))
+        points.append(centres[keep][j])
     if not rows:
         return None
     return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points), V)
