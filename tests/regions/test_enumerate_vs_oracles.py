@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import Phase, assume, example, given, settings
+from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy.spatial import ConvexHull, HalfspaceIntersection
@@ -89,6 +89,7 @@ def gaussian_nets(draw, n_in: int | None = None):
 
 # Failing examples of the deep property tests are not shrunk (shrinking deep nets costs minutes).
 NO_SHRINK = (Phase.explicit, Phase.reuse, Phase.generate)
+
 
 def _vanishing_downstream_net(n_in: int) -> ReLUNetwork:
     """h = relu(x_0 - 1/2), z = h: the smallest net for the vanishing-downstream-unit regression."""
@@ -187,12 +188,12 @@ def test_degenerate_one_input_nets_equal_exact_scan(net):
         assert patterns_of(res) == set(scan.patterns)
 
 
-# ------------------------------------------------------------------- known bugs
+# ------------------------------------------------------- regressions (bugs found by the oracles)
 @pytest.mark.parametrize("n_in", [1, 3])
 def test_downstream_unit_vanishing_on_the_facet_flips_with_it(n_in):
     # h = relu(x_0 - 1/2), z = h.  For x_0 < 1/2 both units are off (z = 0 identically: dead, inactive);
-    # for x_0 > 1/2 both are on.  Two regions, (-,-) and (+,+); the enumerator starts in (-,-),
-    # crosses x_0 = 1/2 flipping unit 0 only, finds (+,-) thin and stops at 1 region.
+    # for x_0 > 1/2 both are on.  Two regions, (-,-) and (+,+).  Flipping only unit 0 when crossing
+    # x_0 = 1/2 from (-,-) gives the thin pattern (+,-), and the region (+,+) used to be lost.
     net = _vanishing_downstream_net(n_in)
     assert brute_force_regions(net, box=(-1.0, 1.0)).patterns == ((-1, -1), (1, 1))
     for kwargs in ({"box": (-1.0, 1.0)}, {"whole_space": True}):
