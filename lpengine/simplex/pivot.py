@@ -189,37 +189,39 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
     masks = model.masks(signs)
     zds, odot = model.jvp(e, masks)
     rdot = odot[model.group]
-    zd = np.concatenate([z.ravel() for z in zds] + [rdot]) if K else rdot.copy()
-    z = st.flat.copy()
-    s = signs.astype(np.float64)
+    zd = np.concatenate([z.ravel() for z in zds] + [rdot]) if K else rdot
     zscale = float(np.max(np.abs(zd))) if zd.size else 0.0
-    moving = (s * zd < -ptol * max(zscale, 1e-300)) & model.kink_mask
-    inBp = np.zeros(model.M, dtype=bool)
-    inBp[Bp] = True
-    moving &= ~inBp
-    T = np.full(model.M, np.inf)
+    moving = (zd * signs < -ptol * max(zscale, 1e-300))
+    if not lw.kinked:
+        moving &= model.kink_mask
+    moving[Bp] = False
+    fin = np.flatnonzero(moving)
     with np.errstate(divide="ignore", invalid="ignore"):
-        T[moving] = np.maximum(0.0, -z[moving] / zd[moving])
+        Tf = np.maximum(0.0, -st.flat[fin] / zd[fin])
     if not multi:
         # Plain ratio test: the first kink reached enters (ties: Harris / Bland).
-        fin = np.flatnonzero(moving)
         if fin.size == 0:
             rs = signs[nhk:]
             rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
             return Step("unbounded", slope_end=float(rho @ rdot))
-        Tf = T[fin]
         t_stop = float(Tf.min())
-        tie = fin[Tf <= t_stop + t_tol * (1.0 + t_stop)]
+        sel = Tf <= t_stop + t_tol * (1.0 + t_stop)
+        tie = fin[sel]
         if tie.size > 1:
-            q = int(tie.min()) if bland else int(tie[np.argmax(np.abs(zd[tie]))])
-            t_stop = float(T[q])
-        else:
-            q = int(tie[0])
-        return Step("ok", t=t_stop, enter=q)
+            j = int(np.argmin(tie)) if bland else int(np.argmax(np.abs(zd[tie])))
+            return Step("ok", t=float(Tf[sel][j]), enter=int(tie[j]))
+        return Step("ok", t=t_stop, enter=int(tie[0]))
     rs = signs[nhk:]
     rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
-    gbar = np.bincount(model.group, weights=rho, minlength=G)
     slope = float(rho @ rdot)
+    if K == 0:
+        return _residual_line_search(model, fin, Tf, zd, slope, stol, bland, t_tol)
+    z = st.flat.copy()
+    inBp = np.zeros(model.M, dtype=bool)
+    inBp[Bp] = True
+    T = np.full(model.M, np.inf)
+    T[fin] = Tf
+    gbar = np.bincount(model.group, weights=rho, minlength=G)
     Sflat = None
     maxlay = None
     if K:
@@ -355,6 +357,45 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
                 zd[rid] = nzd_r
                 absz[rid] = np.abs(nzd_r)
                 T[rid] = nT_r
+
+
+def _residual_line_search(model: LayerwiseModel, fin: NDArray[np.int64], Tf: NDArray[np.float64],
+                          zd: NDArray[np.float64], slope: float, stol: float, bland: bool, t_tol: float) -> Step:
+    """Line search with residual kinks only (LAD / quantile / output layer): a weighted median.
+
+    Every crossing raises the slope by ``c_i (w_plus + w_minus) |r'_i|`` independently of the
+    others, so the stop is the first breakpoint (in time order) where the cumulative slope
+    turns non-negative.  Only a growing prefix of the breakpoints is partially sorted.
+    """
+    nhk = model.n_hidden_kinks
+    if fin.size == 0:
+        return Step("unbounded", slope_end=slope)
+    absz = np.abs(zd[fin])
+    d = model.loss.jump * model.c[fin - nhk] * absz
+    need = -stol - slope
+    if float(d.sum()) < need:
+        return Step("unbounded", slope_end=slope + float(d.sum()), crossed=fin)
+    m = min(fin.size, _CHUNK)
+    while True:
+        part = np.argpartition(Tf, m - 1)[:m] if m < fin.size else np.arange(fin.size)
+        order = part[np.lexsort((fin[part], -absz[part], Tf[part]))]
+        cums = np.cumsum(d[order])
+        hit = np.flatnonzero(cums >= need)
+        if hit.size:
+            k = int(hit[0])
+            break
+        m = min(fin.size, 4 * m)
+    t_stop = float(Tf[order[k]])
+    tie = np.flatnonzero(np.abs(Tf[order] - t_stop) <= t_tol * (1.0 + t_stop))
+    if tie.size > 1:
+        q = int(tie[np.argmin(fin[order[tie]])]) if bland else int(tie[np.argmax(absz[order[tie]])])
+    else:
+        q = k
+    before = order[:k]
+    if q < k:
+        before = before[before != order[q]]
+    return Step("ok", t=t_stop, enter=int(fin[order[q]]), crossed=fin[before].astype(np.int64),
+                slope_end=slope + float(cums[k]))
 
 
 def _cat(parts: list[NDArray[np.int64]]) -> NDArray[np.int64]:
