@@ -22,6 +22,9 @@ from .exceptions import (
 )
 from .network import LocalAffineMap, ReLUNetwork
 from .tolerances import DEFAULT_TOLERANCES, Tolerances
+from .regions import count_regions, enumerate_regions
+from .simplex import deep_relu_simplex, lad
+from . import export
 
 __version__ = "0.1.0"
 
@@ -29,6 +32,11 @@ __all__ = [
     "__version__",
     "ReLUNetwork",
     "LocalAffineMap",
+    "enumerate_regions",
+    "count_regions",
+    "deep_relu_simplex",
+    "lad",
+    "export",
     "Tolerances",
     "DEFAULT_TOLERANCES",
     "LPEngineError",

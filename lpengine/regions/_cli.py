@@ -59,19 +59,6 @@ def load_polytope(path: Path) -> tuple[np.ndarray, np.ndarray]:
     raise InvalidDomainError(f"polytope file {str(path)!r}: unknown extension (use .npz or .json).")
 
 
-def _write_graph(G: Any, path: Path) -> None:
-    import networkx as nx
-
-    if path.suffix == ".graphml":
-        nx.write_graphml(G, path)
-    elif path.suffix == ".gexf":
-        nx.write_gexf(G, path)
-    elif path.suffix == ".json":
-        path.write_text(json.dumps(nx.node_link_data(G, edges="edges"), sort_keys=True))
-    else:
-        raise ValueError(f"unknown graph format {path.suffix!r}; use .graphml, .gexf or .json.")
-
-
 def run(args: argparse.Namespace) -> int:
     from .enumerate import enumerate_regions
 
@@ -99,7 +86,9 @@ def run(args: argparse.Namespace) -> int:
     if show:
         sys.stderr.write("\n")
     if args.graph is not None:
-        _write_graph(res.graph, args.graph)
+        from ..export import write_graph
+
+        write_graph(res.graph, args.graph)
     if args.regions is not None:
         np.savez(args.regions, patterns=np.stack([r.pattern.signs for r in res.regions]) if res.regions else np.zeros((0, net.n_hidden), np.int8),
                  witnesses=np.stack([r.witness for r in res.regions]) if res.regions else np.zeros((0, net.n_in)),
