@@ -183,6 +183,8 @@ def check_cells(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArra
 def _one_sided_rates(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArray[np.int8],
                      tight_hidden: NDArray[np.int64], U: NDArray[np.float64]) -> NDArray[np.float64]:
     """Rates of the tight hidden kinks along directions ``U`` (R, D), with one-sided ReLU rules."""
+    if U.shape[0] == 0:
+        return np.zeros((0, tight_hidden.size))
     G = model.G
     _, grp, _ = model.decode(tight_hidden)
     C = np.unique(grp)

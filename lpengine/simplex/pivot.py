@@ -123,37 +123,35 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float) -> Pricing:
     # Bent edges: basis kinks of one sample with another basis kink downstream.
     layer_B, grp_B, unit_B = st.dec
     if K and D > 1:
-        order = np.argsort(grp_B, kind="stable")
-        gs = grp_B[order]
-        dup = np.flatnonzero(gs[1:] == gs[:-1])
-        if dup.size:
-            for g in np.unique(gs[dup + 1]):
-                members = np.flatnonzero(grp_B == g)
-                for i in members:
-                    li = layer_B[i]
-                    if li >= K:
-                        continue
-                    down = members[layer_B[members] > li]
-                    if down.size == 0:
-                        continue
-                    s_i = float(st.signs[st.B[i]])
-                    Gam = np.zeros(D)
-                    Gam[down] = -s_i * st.pre[li][down, unit_B[i]]
-                    if not np.any(Gam):
-                        continue
-                    sigma = -s_i
-                    E[2 * i + (0 if sigma > 0 else 1)] = sigma * (Ainv[:, i] - Ainv @ Gam)
+        pair = (grp_B[:, None] == grp_B[None, :]) & (layer_B[:, None] < layer_B[None, :])
+        if pair.any():
+            # Gam[i, j] = -s_i dz_j/da_i for basis kink j downstream of basis kink i (same sample).
+            Gam = np.zeros((D, D))
+            sB = st.signs[st.B].astype(np.float64)
+            has = pair.any(axis=1)
+            for l in range(K):
+                ii = np.flatnonzero(has & (layer_B == l))
+                if ii.size:
+                    Gam[ii] = -sB[ii, None] * st.pre[l][:, unit_B[ii]].T
+            Gam[~pair] = 0.0
+            rows = np.flatnonzero(np.any(Gam != 0.0, axis=1))
+            if rows.size:
+                sig = -sB[rows]
+                corr = Ainv[:, rows] - Ainv @ Gam[rows].T
+                E[2 * rows + (sig < 0)] = (sig[None, :] * corr).T
     slopes = E @ g_N
     if C.size:
-        zd = model.z0_dot(E, rows=C)  # (2D, |C|, n_0)
+        zd = np.ascontiguousarray(model.z0_dot(E, rows=C))  # (2D, |C|, n_0)
+        R = zd.shape[0]
         if K:
             for l in range(K):
                 blk = slice(G * model.off[l], G * model.off[l + 1])
                 tl = tight[blk].reshape(G, model.widths[l])[C]
                 sl = st.masks[l][C]
                 m = np.where(tl, zd > 0, sl)
-                a = np.where(m, zd, 0.0)
-                zd = a @ (model.hidden_W[l].T if l + 1 < K else model.out_W.T)
+                a = np.where(m, zd, 0.0).reshape(R * C.size, model.widths[l])
+                W = model.hidden_W[l] if l + 1 < K else model.out_W
+                zd = (a @ W.T).reshape(R, C.size, W.shape[0])
             odot = zd[..., 0]
         else:
             odot = zd[..., 0]
