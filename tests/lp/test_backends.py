@@ -86,7 +86,7 @@ def test_infeasible(backend: str, make) -> None:
     res = solve(lp, backend=backend)
     assert res.status is LPStatus.INFEASIBLE
     assert not res.success
-    assert res.x is None or backend == "highs"
+    assert res.x is None and np.isnan(res.fun)
     if backend == "highs":
         assert res.farkas is not None, "HiGHS should return a dual ray for an infeasible LP"
         assert_farkas_certificate(lp, res.farkas)
@@ -140,7 +140,8 @@ def test_empty_row_infeasible(backend: str) -> None:
     lp = LinearProgram(c=[1.0], A=[[0.0]], row_lower=[1.0], row_upper=[2.0], col_lower=0.0, col_upper=1.0)
     res = solve(lp, backend=backend)
     assert res.status is LPStatus.INFEASIBLE
-    if backend == "highs" and res.farkas is not None:
+    # HiGHS rejects this before simplex runs and then gives no dual ray; a ray, if any, must certify.
+    if res.farkas is not None:
         assert_farkas_certificate(lp, res.farkas)
 
 
