@@ -316,11 +316,8 @@ def test_basis_round_trip(backend: str) -> None:
         assert s2.solve().fun == pytest.approx(-14 / 5, abs=1e-9)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "HighsWarmSolver.set_basis(None) is documented as 'the slack basis, i.e. a cold start', but after an "
-    "optimal solve HiGHS keeps its solved state: the next solve() takes 0 iterations and returns the old "
-    "optimal basis (h.setBasis() without h.clearSolver())."))
 def test_set_basis_none_is_a_cold_start() -> None:
+    # Regression: set_basis(None) used to keep HiGHS's solved state (setBasis() without clearSolver()).
     with open_solver(base_lp(), backend="highs") as s:
         first = s.solve()
         assert first.nit == 2  # slack basis -> optimum: both columns enter

@@ -228,6 +228,9 @@ class HighsWarmSolver:
     def set_basis(self, basis: LPBasis | None) -> None:
         """Install a basis (``None``: the slack basis, i.e. a cold start)."""
         if basis is None:
+            # setBasis() alone keeps HiGHS's solved state (the next run() returns at once);
+            # clearSolver() discards it so the next solve really starts from the slack basis.
+            self._h.clearSolver()
             self._check(self._h.setBasis(), "setBasis")
             return
         hs = self._hs
