@@ -304,3 +304,42 @@ def test_argmin_of_network_output():
         assert f(res.theta + 100.0 * ray) < f(res.theta) - 1.0
     else:
         assert res.certified
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_ties_on_grid_data_stay_monotone_and_honest(seed):
+    """Grid inputs and integer targets: simultaneous kinks, tied ratio tests, degenerate vertices."""
+    rng = np.random.default_rng(seed)
+    net = uniform_net(2, [3], seed)
+    X = rng.integers(-2, 3, (30, 2)).astype(float)
+    y = rng.integers(-1, 2, 30).astype(float)
+    res = deep_relu_simplex(net, X, y, seed=seed, verify=True)
+    assert np.all(np.diff(res.losses) <= 1e-9 * (1 + res.losses[0]))
+    check_vertices(net, X, y, res)
+    assert_local_min_evidence(res)
+
+
+def test_first_layer_reference_problem_certified():
+    """The authors' first-layer setup (problems/first_layer_500.toml): certified local minimum."""
+    import pathlib
+
+    from lpengine.simplex.problem import load_problem, solve_problem
+
+    p = load_problem(pathlib.Path(__file__).resolve().parents[2] / "problems" / "first_layer_500.toml")
+    res = solve_problem(p)
+    assert res.status == "local_minimum" and res.certified
+    assert np.all(np.diff(res.losses) <= 0.0)
+    assert res.fun < 0.07 * res.start_loss
+    assert_allclose(np.abs(res.network(p.X)[:, 0] - p.y).sum(), res.fun, rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_first_layer_reference_problem_without_line_search():
+    import pathlib
+
+    from lpengine.simplex.problem import load_problem, solve_problem
+
+    p = load_problem(pathlib.Path(__file__).resolve().parents[2] / "problems" / "first_layer_500.toml")
+    res = solve_problem(p, line_search=False)
+    assert res.status == "local_minimum" and res.certified
+    assert np.all(np.diff(res.losses) <= 0.0)

@@ -104,3 +104,26 @@ def test_bad_quantile(q):
 def test_bad_shapes():
     with pytest.raises(InvalidProblemError, match="y has shape"):
         lad(np.eye(3), np.ones(4))
+
+
+@pytest.mark.parametrize("q", [0.5, 0.3])
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_exact_ties_integer_grid(q, seed):
+    """Integer data: many residuals vanish together and ratio tests tie (degenerate vertices)."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 4, (60, 2)).astype(float)
+    y = rng.integers(0, 3, 60).astype(float)
+    res = lad(X, y, q)
+    ref = lp_optimum(X, y, q, "highs")
+    assert res.status == "local_minimum" and res.certified
+    assert abs(res.fun - ref) <= 1e-9 * max(1.0, abs(ref))
+
+
+@pytest.mark.slow
+def test_lad_10k_equals_highs_lp():
+    rng = np.random.default_rng(1)
+    X = rng.uniform(0, 1, (10_000, 4))
+    y = rng.uniform(0, 1, 10_000)
+    for q in (0.5, 0.8):
+        res = lad(X, y, q)
+        assert abs(res.fun - lp_optimum(X, y, q, "highs")) <= 1e-9 * res.fun
