@@ -87,7 +87,7 @@ def adam(net, X, y, theta0, seconds, lr=0.05):
         opt.zero_grad()
         loss.backward()
         opt.step()
-        best = min(best, float(loss))
+        best = min(best, float(loss.detach()))
         k += 1
     return best, k
 

@@ -209,8 +209,6 @@ def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, 
 
 def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
     """Append the run ``log2`` (started from an escape point) to ``log``."""
-    from .engine import region_id  # noqa: F401 - same module family
-
     if log2.losses:
         step = float(np.linalg.norm(log2.thetas[0] - log.thetas[-1]))
         log.edges.append((step, 0.0, 0, bool(log2.regions[0] != log.regions[-1]), -1, -1, 0.0, "escape"))
@@ -236,7 +234,7 @@ def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, ma
     tight = tight_mask(model, st, tz)
     degenerate = bool(pr.extra_tight.size > 0)
     tight_hidden = np.flatnonzero(tight[: model.n_hidden_kinks])
-    radius = 1e-3 * max(1.0, float(np.max(np.abs(st.theta))))
+    radius = 1e-4 * max(1.0, float(np.max(np.abs(st.theta))))
     cells = {"n_cells": 2 ** int(tight_hidden.size), "checked": 0, "infeasible": 0, "sampled": False,
              "ok": False, "max_gap": math.nan}
     if ray_ok or log.status == "local_minimum":
