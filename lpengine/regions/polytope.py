@@ -374,7 +374,11 @@ def facets_by_lp(
                 if counters is not None:
                     counters.merge(s2.counters)
             taken[grp] = True
-            if res.status is LPStatus.OPTIMAL and res.x is not None and float(G[i] @ res.x - h[i]) > tol.activation:
+            if res.status is not LPStatus.OPTIMAL or res.x is None:
+                from ..exceptions import SolverError
+
+                raise SolverError(f"facet LP for coincident row {i} ended with status {res.status.value} ({res.message}).")
+            if float(G[i] @ res.x - h[i]) > tol.activation:
                 viol = float(G[i] @ res.x - h[i])
                 rows.append(int(i))
                 groups.append(grp)
