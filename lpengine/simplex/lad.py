@@ -129,7 +129,7 @@ def lad(
     >>> import numpy as np
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
     >>> res = lad(X, [0.0, 1.0, 2.0, 10.0])
-    >>> round(res.coef[0], 12), round(res.intercept, 12), round(res.fun, 12)
+    >>> round(float(res.coef[0]), 12), round(res.intercept, 12), round(res.fun, 12)
     (1.0, 0.0, 7.0)
     """
     model = build_lad_model(X, y, quantile=quantile, fit_intercept=fit_intercept, sample_weight=sample_weight)
