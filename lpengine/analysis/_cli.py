@@ -5,21 +5,11 @@ Input is either
 * a trajectory graph (``.graphml``, ``.gexf`` or node-link ``.json``) written from
   ``DRSResult.trajectory`` (nodes with ``loss`` and ``iteration``), with the vertex
   side table given by ``--thetas FILE.npy`` (optional; needed for the density), or
-* a problem file ``PROBLEM.toml``, run with the Deep ReLU Simplex first::
-
-      [network]
-      file = "net.npz"                      # ReLUNetwork.save format, relative to the TOML
-      # or: random = { n_in = 4, widths = [5, 4, 2], seed = 1 }
-      [data]
-      file = "data.npz"                     # arrays X (n_samples, n_in) and y (n_samples,)
-      # or: random = { n_samples = 100, low = -3.0, high = 3.0, seed = 0 }   # x, y ~ U(low, high)
-      [train]                               # all optional
-      layer = 0
-      quantile = 0.5
-      seed = 0
-      max_pivots = 100000
-      time_limit = 60.0
-      line_search = false                   # false: vertex-by-vertex walk (as in Hinz 2021)
+* a problem file ``PROBLEM.toml`` in the schema of ``lpengine solve`` (the shipped
+  ``problems/*.toml``; layout in :mod:`lpengine.simplex.problem`), read with
+  :func:`lpengine.simplex.problem.load_problem` and solved first with the file's
+  solver options.  ``--no-line-search`` (a vertex-by-vertex walk, as in Hinz 2021),
+  ``--max-pivots`` and ``--time-limit`` override the file.
 
 Prints a summary (or one JSON object with ``--json``) and writes PNG plots with ``--plots DIR``.
 """
@@ -37,7 +27,7 @@ import numpy as np
 
 from ..exceptions import InvalidProblemError
 
-__all__ = ["register", "run", "load_problem_toml"]
+__all__ = ["register", "run"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +36,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser(
         "analyze",
         help="analyse a simplex trajectory: decay of the loss, L* estimates, vertex density, plots",
-        description="Analyse a Deep ReLU Simplex trajectory (.graphml/.gexf/.json) or run one from a PROBLEM.toml.",
+        description="Analyse a Deep ReLU Simplex trajectory (.graphml/.gexf/.json) or solve a problem file "
+                    "(.toml, the schema of 'lpengine solve') and analyse its trajectory.",
     )
     p.add_argument("input", type=Path, metavar="TRAJECTORY_OR_PROBLEM",
                    help="trajectory graph (.graphml, .gexf, .json) or problem file (.toml)")
@@ -54,6 +45,11 @@ def register(sub: Any) -> None:
                    help="visited vertices (n_vertices, D) for a trajectory graph")
     p.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write PNG plots into DIR")
     p.add_argument("--window", type=int, default=None, help="decay-fit window (default n/10)")
+    p.add_argument("--no-line-search", action="store_true",
+                   help="problem file: walk vertex by vertex (single-crossing pivots; overrides the file)")
+    p.add_argument("--max-pivots", type=int, default=None, metavar="K", help="problem file: pivot budget (overrides)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="S",
+                   help="problem file: time budget in seconds (overrides)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -79,50 +75,23 @@ def _read_graph(path: Path) -> Any:
     raise InvalidProblemError(f"{path}: unknown trajectory format {suffix!r}; expected .graphml, .gexf or .json.")
 
 
-def load_problem_toml(path: Path) -> tuple[Any, np.ndarray, np.ndarray, dict[str, Any]]:
-    """Read a PROBLEM.toml (schema in the module docstring): ``(net, X, y, train_options)``."""
-    import tomllib
+def _solve_problem_file(path: Path, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    """Load a ``lpengine solve`` problem file, run its task, return ``(Trajectory, extra summary)``."""
+    from ..simplex.problem import load_problem, solve_problem
+    from .trajectory import Trajectory
 
-    from ..network import ReLUNetwork
-
-    try:
-        spec = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise InvalidProblemError(f"{path}: not valid TOML: {exc}") from exc
-    base = path.parent
-    net_spec = spec.get("network")
-    if not isinstance(net_spec, dict) or not ({"file", "random"} & set(net_spec)):
-        raise InvalidProblemError(f"{path}: [network] needs 'file' or 'random'.")
-    if "file" in net_spec:
-        net = ReLUNetwork.load(base / net_spec["file"])
-    else:
-        r = net_spec["random"]
-        try:
-            net = ReLUNetwork.random(int(r["n_in"]), [int(v) for v in r["widths"]], seed=r.get("seed"))
-        except KeyError as exc:
-            raise InvalidProblemError(f"{path}: [network].random lacks {exc}.") from exc
-    data = spec.get("data")
-    if not isinstance(data, dict) or not ({"file", "random"} & set(data)):
-        raise InvalidProblemError(f"{path}: [data] needs 'file' or 'random'.")
-    if "file" in data:
-        with np.load(base / data["file"]) as f:
-            if "X" not in f or "y" not in f:
-                raise InvalidProblemError(f"{path}: data file {data['file']} must hold arrays 'X' and 'y'.")
-            X, y = np.asarray(f["X"], dtype=np.float64), np.asarray(f["y"], dtype=np.float64)
-    else:
-        r = data["random"]
-        rng = np.random.default_rng(r.get("seed"))
-        lo, hi = float(r.get("low", -3.0)), float(r.get("high", 3.0))
-        n = int(r["n_samples"])
-        X = rng.uniform(lo, hi, (n, net.n_in))
-        y = rng.uniform(lo, hi, n)
-    train = dict(spec.get("train", {}))
-    allowed = {"layer", "quantile", "seed", "max_pivots", "time_limit", "line_search"}
-    bad = sorted(set(train) - allowed)
-    if bad:
-        raise InvalidProblemError(f"{path}: unknown [train] keys {bad}; allowed: {sorted(allowed)}.")
-    train.setdefault("line_search", False)
-    return net, X, y, train
+    problem = load_problem(path)
+    overrides: dict[str, Any] = {"max_pivots": args.max_pivots, "time_limit": args.time_limit}
+    if args.no_line_search:
+        overrides["line_search"] = False
+    res = solve_problem(problem, **overrides)
+    thetas = getattr(res, "thetas", None)
+    traj = Trajectory(np.asarray(res.losses, dtype=np.float64),
+                      None if thetas is None else np.asarray(thetas, dtype=np.float64), bool(res.certified))
+    line_search = bool(problem.options["line_search"]) and not args.no_line_search
+    extra = {"problem": problem.name, "task": problem.task, "status": str(res.status), "nit": int(res.nit),
+             "line_search": line_search}
+    return traj, extra
 
 
 def _finite(v: Any) -> Any:
@@ -141,12 +110,8 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidProblemError(f"{path}: no such file.")
     extra: dict[str, Any] = {"input": str(path)}
     if path.suffix.lower() == ".toml":
-        from ..simplex import deep_relu_simplex
-
-        net, X, y, train = load_problem_toml(path)
-        res = deep_relu_simplex(net, X, y, **train)
-        traj = Trajectory.from_result(res)
-        extra.update({"status": res.status, "nit": int(res.nit)})
+        traj, more = _solve_problem_file(path, args)
+        extra.update(more)
     else:
         G = _read_graph(path)
         thetas = None

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pytest
 
 from lpengine.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def write_trajectory(tmp_path, n: int = 40):
@@ -48,18 +51,42 @@ def test_analyze_text_and_errors(tmp_path, capsys) -> None:
     assert main(["analyze", str(tmp_path / "missing.graphml")]) == 1
     assert "no such file" in capsys.readouterr().err
     bad = tmp_path / "p.toml"
-    bad.write_text("[network]\nrandom = { n_in = 1, widths = [2] }\n")
+    bad.write_text("[network]\nrandom = { n_in = 1, widths = [2] }\n")  # the retired [train]-era schema
     assert main(["analyze", str(bad)]) == 1
-    assert "[data] needs 'file' or 'random'" in capsys.readouterr().err
+    assert "unknown key(s) ['random'] in [network]" in capsys.readouterr().err
+    bad.write_text('[problem]\ntask = "train"\n[network]\nn_in = 1\nhidden = [2]\n')
+    assert main(["analyze", str(bad)]) == 1
+    assert "task 'train' needs a [data] table" in capsys.readouterr().err
 
 
-def test_analyze_problem_toml(tmp_path, capsys) -> None:
-    pytest.importorskip("lpengine.simplex")
-    p = tmp_path / "p.toml"
-    p.write_text('[network]\nrandom = { n_in = 1, widths = [2], seed = 0 }\n'
-                 '[data]\nrandom = { n_samples = 8, seed = 0 }\n[train]\nseed = 0\n')
-    assert main(["analyze", str(p), "--json"]) == 0
+def test_analyze_shipped_problem(tmp_path, capsys) -> None:
+    """problems/default.toml (the schema of ``lpengine solve``) runs as shipped, with plots."""
+    from lpengine.simplex.problem import load_problem, solve_problem
+
+    path = ROOT / "problems" / "default.toml"
+    assert main(["analyze", str(path), "--json", "--plots", str(tmp_path / "plots")]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["status"] in ("local_minimum", "stalled", "max_pivots")
+    ref = solve_problem(load_problem(path))  # the same run, independently: the simplex is deterministic
+    assert (out["problem"], out["task"], out["line_search"]) == ("default", "train", True)
+    assert out["status"] == "local_minimum" and out["certified"] is True
+    assert out["n_vertices"] == out["nit"] + 1 == ref.nit + 1
+    assert out["final_loss"] == pytest.approx(ref.fun, rel=1e-12)
+    assert out["initial_loss"] == pytest.approx(float(ref.losses[0]), rel=1e-12)
+    assert sorted(p.split("/")[-1] for p in out["plots"]) == ["log_gap.png", "losses.png", "radius.png", "steps.png"]
+
+
+def test_analyze_problem_toml_overrides(tmp_path, capsys) -> None:
+    """A small problem file in the ``lpengine solve`` schema; --no-line-search walks vertex by vertex."""
+    p = tmp_path / "p.toml"
+    p.write_text('[problem]\nname = "tiny"\ntask = "train"\n'
+                 '[network]\nkind = "random"\nn_in = 1\nhidden = [2]\nseed = 0\n'
+                 '[data]\nkind = "uniform"\nn_samples = 8\nx_low = -3.0\nx_high = 3.0\n'
+                 'y_low = -3.0\ny_high = 3.0\nseed = 0\n[solver]\nline_search = true\n')
+    assert main(["analyze", str(p), "--json", "--no-line-search"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["problem"], out["line_search"], out["status"]) == ("tiny", False, "local_minimum")
     assert out["final_loss"] <= out["initial_loss"]
     assert out["n_vertices"] == out["nit"] + 1
+    assert main(["analyze", str(p), "--json", "--max-pivots", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["nit"] <= 1
