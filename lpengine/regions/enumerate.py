@@ -224,6 +224,7 @@ class _Work:
     n_facets: int
     bounded: bool | None
     owned: bool
+    affine: LocalAffineMap
 
 
 @dataclass
@@ -322,8 +323,8 @@ def _search(
                 facets = facets_by_lp(G, h, witness, tol, out.counters)
         if facets.vertices is not None:
             # Certificate: the vertex centroid, with its exact distance to every row.
-            cen = facets.vertices.mean(axis=0)
-            m_cen = float(np.min(h - G @ cen))
+            cen = facets.vertices.sum(axis=0) / facets.vertices.shape[0]
+            m_cen = float((h - G @ cen).min())
             if m_cen > margin:
                 witness, margin = cen, m_cen
         if margin <= tol.margin:
@@ -339,38 +340,53 @@ def _search(
         n_regions += 1
         # Units identically zero on this region (dead with value 0) may come alive across a
         # facet with their hyperplane lying on it; such units must flip with the facet.
-        vanishing = np.flatnonzero(rows.dead & (np.abs(rows.c) <= tol.activation))
+        last_vanishing = -1
+        if rows.any_dead:
+            vanishing = np.flatnonzero(rows.dead & (np.abs(rows.c) <= tol.activation))
+            last_vanishing = int(vanishing.max()) if vanishing.size else -1
         facet_units: list[tuple[int, ...]] = []
         owned = True
-        for rep, grp, pt in zip(facets.rows, facets.groups, facets.points):
-            units = rows.unit[grp]
-            if np.any(units < 0):
-                # A domain face (possibly with unit hyperplanes lying on it): no neighbour inside.
-                if own_face is not None and _is_face(G[rep], h[rep], own_face, tol):
-                    owned = False
-                continue
-            flipped = tuple(sorted(int(u) for u in units))
+        key0 = signs.tobytes()
+        fin = np.isfinite(facets.points).all(axis=1)
+        for rep, grp, pt, pt_ok in zip(facets.rows.tolist(), facets.groups, facets.points, fin.tolist()):
+            if grp.shape[0] == 1:
+                u = int(rows.unit[rep])
+                if u < 0:
+                    # A domain face: no neighbour inside.
+                    if own_face is not None and _is_face(G[rep], h[rep], own_face, tol):
+                        owned = False
+                    continue
+                flipped: tuple[int, ...] = (u,)
+            else:
+                units = rows.unit[grp]
+                if np.any(units < 0):
+                    # A domain face with unit hyperplanes lying on it: no neighbour inside.
+                    if own_face is not None and _is_face(G[rep], h[rep], own_face, tol):
+                        owned = False
+                    continue
+                flipped = tuple(sorted(units.tolist()))
             nb = signs.copy()
             nb[list(flipped)] *= -1
-            if (len(flipped) > 1 or (vanishing.size and vanishing.max() > flipped[0])) and np.all(np.isfinite(pt)):
+            if (len(flipped) > 1 or last_vanishing > flipped[0]) and pt_ok:
                 # Degenerate crossing: several units share the facet (possibly in different
                 # layers, the deeper ones depending on the shallower), or deeper units vanish
                 # here and may come alive on the far side with their hyperplane on the facet.
                 # Flipping the group is then not enough; the one-sided limit decides exactly.
                 nb = pattern_toward(net, pt, G[rep], tol=tol)
-                flipped = tuple(int(u) for u in np.flatnonzero(nb != signs))
+                flipped = tuple(np.flatnonzero(nb != signs).tolist())
             key = nb.tobytes()
             facet_units.append(flipped)
-            out.edges.append((signs.tobytes(), key, flipped))
+            out.edges.append((key0, key, flipped))
             if key not in seen:
                 seen.add(key)
-                queue.append((nb, pt if np.all(np.isfinite(pt)) else None, G[rep].copy(), witness))
+                queue.append((nb, pt if pt_ok else None, G[rep], witness))
         bounded: bool | None = True if domain.bounded else None
         if compute_bounded and not domain.bounded:
             from .polytope import _is_bounded
 
             bounded = _is_bounded(G, tol)
-        out.works.append(_Work(rows.signs.copy(), witness, margin, facet_units, int(len(facets.rows)), bounded, owned))
+        out.works.append(_Work(rows.signs.copy(), witness, margin, facet_units, int(len(facets.rows)), bounded, owned,
+                               LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c)))
     return out
 
 
@@ -389,55 +405,49 @@ def _initial_witness(
 
     ``fnormal`` points from the parent into this region.  Along it, the first
     row (other than the facet's own, which is at zero slack and increasing)
-    to be hit bounds the step; the point halfway has positive margin.  A few
-    coordinate-chord centring passes then improve the margin cheaply.
+    to be hit bounds the step; the point halfway has positive margin.  Two
+    axis-chord centring passes then improve the margin cheaply.
     """
+    if G.shape[0] == 0:
+        return (np.zeros(G.shape[1]) if guess is None else guess), np.inf
     if fpoint is not None and fnormal is not None:
-        x = fpoint
-        slack = h - G @ x
+        slack = h - G @ fpoint
         rate = G @ fnormal
-        with np.errstate(divide="ignore", invalid="ignore"):
-            t = np.where(rate > tol.pivot, slack / rate, np.inf)
-        t[slack <= tol.activation] = np.inf  # the facet itself (and coincident rows)
-        step = float(np.min(t))
-        if not np.isfinite(step):
-            step = 1.0
-        x = x + 0.5 * step * fnormal
+        hit = (rate > tol.pivot) & (slack > tol.activation)  # the facet itself (and coincident rows) excluded
+        step = float((slack[hit] / rate[hit]).min()) if hit.any() else 1.0
+        x = fpoint + (0.5 * step) * fnormal
+        slack -= (0.5 * step) * rate
     elif guess is not None:
         x = guess
+        slack = h - G @ x
     else:
         return np.zeros(G.shape[1]), -np.inf
-    x = _center_by_chords(G, h, x, tol)
-    return x, float(np.min(h - G @ x)) if G.shape[0] else np.inf
+    if slack.min() > 0:
+        x, slack = _center_by_chords(G, x, slack, tol)
+    return x, float(slack.min())
 
 
-def _center_by_chords(G: NDArray[np.float64], h: NDArray[np.float64], x: NDArray[np.float64], tol: Tolerances,
-                      passes: int = 1) -> NDArray[np.float64]:
-    """Move ``x`` to the midpoint of its chord along each coordinate axis, ``passes`` times.
+def _center_by_chords(G: NDArray[np.float64], x: NDArray[np.float64], slack: NDArray[np.float64], tol: Tolerances,
+                      passes: int = 2) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Move the interior point ``x`` (row slacks ``slack > 0``) towards the middle by axis chords.
 
-    Each move keeps ``x`` inside (a chord midpoint of a convex set) and only
-    applies when ``x`` starts strictly inside.
+    Each pass finds, for every coordinate axis at once, the chord of the
+    polytope through ``x`` along that axis and moves ``x`` to the mean of the
+    chord midpoints: a convex combination of points of the polytope, so ``x``
+    stays strictly inside.  Returns the new point and its slacks.
     """
     d = G.shape[1]
-    if G.shape[0] == 0:
-        return x
-    slack = h - G @ x
-    if np.min(slack) <= 0:
-        return x
+    pos, neg = G > tol.pivot, G < -tol.pivot
+    Gs = np.where(pos | neg, G, 1.0)
     for _ in range(passes):
-        for i in range(d):
-            gi = G[:, i]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                up = np.where(gi > tol.pivot, slack / gi, np.inf)
-                dn = np.where(gi < -tol.pivot, slack / -gi, np.inf)
-            tp, tm = float(np.min(up)), float(np.min(dn))
-            if not (np.isfinite(tp) and np.isfinite(tm)):
-                continue
-            delta = 0.5 * (tp - tm)
-            x = x.copy()
-            x[i] += delta
-            slack = slack - gi * delta
-    return x
+        ratio = slack[:, None] / Gs
+        tp = np.where(pos, ratio, np.inf).min(axis=0)
+        tm = np.where(neg, -ratio, np.inf).min(axis=0)
+        ok = (tp < np.inf) & (tm < np.inf)
+        delta = np.where(ok, (0.5 / d) * (np.where(ok, tp, 0.0) - np.where(ok, tm, 0.0)), 0.0)
+        x = x + delta
+        slack = slack - G @ delta
+    return x, slack
 
 
 def _is_face(g: NDArray[np.float64], h: float, face: NDArray[np.float64], tol: Tolerances) -> bool:
@@ -584,19 +594,23 @@ def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: 
             key = w.signs.tobytes()
             if not w.owned or key in index:
                 continue
-            pat = ActivationPattern(w.signs, widths)
-            aff = net._local_affine_map(w.signs > 0)
             index[key] = len(regions)
-            regions.append(Region(pat, w.witness, w.margin, aff, tuple(w.facet_units), w.n_facets, w.bounded))
+            regions.append(Region(ActivationPattern._trusted(w.signs, widths), w.witness, w.margin, w.affine,
+                                  tuple(w.facet_units), w.n_facets, w.bounded))
     G = nx.Graph()
     names = [str(r.pattern) for r in regions]
-    for i, r in enumerate(regions):
-        G.add_node(names[i], index=i, margin=float(r.margin), n_active=int(np.sum(r.pattern.active)))
+    G.add_nodes_from((names[i], {"index": i, "margin": float(r.margin), "n_active": int(np.sum(r.pattern.signs > 0))})
+                     for i, r in enumerate(regions))
+    edges = {}
     for o in outs:
         for a, b, units in o.edges:
             ia, ib = index.get(a), index.get(b)
-            if ia is not None and ib is not None and not G.has_edge(names[ia], names[ib]):
-                G.add_edge(names[ia], names[ib], units=",".join(map(str, units)), n_units=len(units))
+            if ia is not None and ib is not None:
+                pair = (ia, ib) if ia < ib else (ib, ia)
+                if pair not in edges:
+                    edges[pair] = units
+    G.add_edges_from((names[ia], names[ib], {"units": ",".join(map(str, u)), "n_units": len(u)})
+                     for (ia, ib), u in edges.items())
     thin = sorted({str(ActivationPattern(s, widths)) for o in outs for s in o.thin} -
                   {str(r.pattern) for r in regions})
     stats = _layer_stats(net, regions)

@@ -20,6 +20,10 @@ from ..tolerances import Tolerances, resolve_tolerances
 __all__ = ["ActivationPattern", "pattern_at", "pattern_toward", "AmbiguousPointError"]
 
 
+# int8 sign bytes -> characters: +1 (0x01) -> "+", -1 (0xff) -> "-".
+_SIGN_CHARS = bytes.maketrans(b"\x01\xff", b"+-")
+
+
 class AmbiguousPointError(ValueError):
     """A point lies (within tolerance) on the hyperplane of a live unit."""
 
@@ -50,6 +54,17 @@ class ActivationPattern:
         object.__setattr__(self, "signs", s)
         object.__setattr__(self, "widths", tuple(int(w) for w in self.widths))
         object.__setattr__(self, "_key", s.tobytes())
+
+    @classmethod
+    def _trusted(cls, signs: NDArray[np.int8], widths: tuple[int, ...]) -> "ActivationPattern":
+        # Fast path for the enumerators: ``signs`` is a valid int8 +-1 vector, ``widths`` a tuple of int.
+        self = object.__new__(cls)
+        s = signs.copy()
+        s.flags.writeable = False
+        object.__setattr__(self, "signs", s)
+        object.__setattr__(self, "widths", widths)
+        object.__setattr__(self, "_key", s.tobytes())
+        return self
 
     @classmethod
     def from_string(cls, text: str) -> "ActivationPattern":
@@ -90,10 +105,12 @@ class ActivationPattern:
         return ActivationPattern(s, self.widths)
 
     def __str__(self) -> str:
+        raw = self._key.translate(_SIGN_CHARS).decode("ascii")  # type: ignore[attr-defined]
+        if len(self.widths) == 1:
+            return raw
         out, off = [], 0
-        chars = np.where(self.signs > 0, "+", "-")
         for w in self.widths:
-            out.append("".join(chars[off : off + w]))
+            out.append(raw[off : off + w])
             off += w
         return "|".join(out)
 

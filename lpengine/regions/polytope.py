@@ -167,6 +167,7 @@ class RegionRows:
     c: NDArray[np.float64]
     out_A: NDArray[np.float64] | None
     out_c: NDArray[np.float64] | None
+    any_dead: bool = False
 
 
 def region_halfspaces(net: ReLUNetwork, signs: NDArray[np.int8], domain: Domain, tol: Tolerances) -> RegionRows:
@@ -177,18 +178,24 @@ def region_halfspaces(net: ReLUNetwork, signs: NDArray[np.int8], domain: Domain,
     dead = norms <= tol.zero_row
     canon = np.array(signs, dtype=np.int8)
     consistent = True
-    if np.any(dead):
+    any_dead = bool(dead.any())
+    if any_dead:
         want = np.where(c[dead] > tol.activation, 1, -1).astype(np.int8)
         consistent = bool(np.all(want == canon[dead]))
-    live = np.flatnonzero(~dead)
-    s = canon[live].astype(np.float64)
-    inv = 1.0 / norms[live]
-    G_units = -(s * inv)[:, None] * A[live]
-    h_units = s * c[live] * inv
-    G = np.vstack([G_units, domain.G]) if domain.G.shape[0] else G_units
-    h = np.concatenate([h_units, domain.h]) if domain.h.shape[0] else h_units
-    unit = np.concatenate([live, np.full(domain.G.shape[0], -1, dtype=np.intp)])
-    return RegionRows(G, h, unit, canon, dead, consistent, A, c, aff.out_A, aff.out_c)
+        live = np.flatnonzero(~dead)
+        s = canon[live].astype(np.float64) / norms[live]
+        G_units = -s[:, None] * A[live]
+        h_units = s * c[live]
+    else:
+        live = np.arange(A.shape[0])
+        s = canon / norms
+        G_units = -s[:, None] * A
+        h_units = s * c
+    n_dom = domain.G.shape[0]
+    G = np.concatenate((G_units, domain.G)) if n_dom else G_units
+    h = np.concatenate((h_units, domain.h)) if n_dom else h_units
+    unit = np.concatenate((live, np.full(n_dom, -1, dtype=np.intp))) if n_dom else live
+    return RegionRows(G, h, unit, canon, dead, consistent, A, c, aff.out_A, aff.out_c, any_dead)
 
 
 def chebyshev_center(
@@ -233,8 +240,15 @@ class FacetInfo:
 
 def coincident_rows(G: NDArray[np.float64], h: NDArray[np.float64], i: int, tol: Tolerances) -> NDArray[np.intp]:
     """Rows whose normalised halfspace equals row ``i``'s (within ``tol.coincident``)."""
-    diff = np.maximum(np.max(np.abs(G - G[i]), axis=1), np.abs(h - h[i]))
-    return np.flatnonzero(diff <= tol.coincident)
+    return _coincident_groups(G, h, np.array([i], dtype=np.intp), tol)[0]
+
+
+def _coincident_groups(G: NDArray[np.float64], h: NDArray[np.float64], rows: NDArray[np.intp],
+                       tol: Tolerances) -> list[NDArray[np.intp]]:
+    """For each row in ``rows``, every row with the same oriented halfspace (within ``tol.coincident``)."""
+    diff = np.maximum(np.max(np.abs(G[rows][:, None, :] - G[None, :, :]), axis=2),
+                      np.abs(h[rows][:, None] - h[None, :]))
+    return [np.flatnonzero(r) for r in diff <= tol.coincident]
 
 
 def facets_by_vertices(
@@ -242,57 +256,58 @@ def facets_by_vertices(
 ) -> FacetInfo | None:
     """Facets of the bounded polytope ``{G x <= h}`` via its vertices (d >= 2, no LP).
 
-    Qhull's halfspace intersection gives the vertices and the rows tight at
-    each.  A row is accepted as a facet only if the vertices on its hyperplane
-    span an affine set of dimension d - 1 (checked by SVD), which rejects rows
-    that merely touch a vertex.  Returns ``None`` if Qhull fails (the caller
-    falls back to :func:`facets_by_lp`).
+    Qhull's halfspace intersection gives the vertices; the rows tight at each
+    are recomputed from the rows themselves (within ``tol.activation``, scaled
+    by the size of the vertices).  A row tight at a *simple* vertex (exactly
+    ``d`` tight rows) is a facet: near that vertex the polytope is the
+    simplicial cone of those ``d`` rows, each of which bounds it in a
+    ``(d-1)``-dimensional piece.  A row tight only at degenerate vertices is
+    accepted only if the vertices on its hyperplane span an affine set of
+    dimension ``d - 1`` (checked by SVD), which rejects rows that merely touch
+    a vertex.  Returns ``None`` if Qhull fails (the caller falls back to
+    :func:`facets_by_lp`).
     """
     from scipy.spatial import HalfspaceIntersection
     from scipy.spatial import QhullError
 
     m, d = G.shape
     try:
-        hsi = HalfspaceIntersection(np.hstack([G, -h[:, None]]), interior)
+        hsi = HalfspaceIntersection(np.concatenate((G, -h[:, None]), axis=1), interior)
     except (QhullError, ValueError):
         return None
     V = hsi.intersections
-    if V.shape[0] < d + 1 or not np.all(np.isfinite(V)):
+    if V.shape[0] < d + 1 or not np.isfinite(V).all():
         return None
-    cand = np.unique(np.concatenate([np.asarray(f, dtype=np.intp) for f in hsi.dual_facets]))
-    slack = h[cand][:, None] - G[cand] @ V.T  # (k, n_vertices)
-    on = np.abs(slack) <= tol.activation * max(1.0, float(np.max(np.abs(V))))
+    on = np.abs(h[:, None] - G @ V.T) <= tol.activation * max(1.0, float(np.max(np.abs(V))))  # (m, n_vertices)
     n_on = on.sum(axis=1)
-    centres = (on @ V) / np.maximum(n_on, 1)[:, None]
-    keep = n_on >= d
-    if d == 2:
-        # Two distinct vertices span the (1-dimensional) facet.
-        for j in np.flatnonzero(keep):
-            Vf = V[on[j]]
-            keep[j] = float(np.max(np.ptp(Vf, axis=0))) > tol.activation
-    else:
-        for j in np.flatnonzero(keep):
-            Vf = V[on[j]] - centres[j]
+    simple = on.sum(axis=0) == d
+    all_simple = bool(np.all(simple))
+    keep = on[:, simple].any(axis=1) if not all_simple else n_on > 0
+    for j in np.flatnonzero(~keep & (n_on >= d)):
+        # Tight only at degenerate vertices: decide by the span of the vertices on the row.
+        Vf = V[on[j]]
+        Vf = Vf - Vf.mean(axis=0)
+        if d == 2:
+            keep[j] = float(np.max(np.abs(Vf))) > tol.activation
+        else:
             sv = np.linalg.svd(Vf, compute_uv=False)
             keep[j] = sv.shape[0] >= d - 1 and sv[d - 2] > tol.activation * max(1.0, float(sv[0]))
-    if not np.any(keep):
+    fac = np.flatnonzero(keep)
+    if fac.size == 0:
         return None
-    fac = cand[keep]
-    # Coincident rows (same oriented halfspace) of every facet at once.
-    diff = np.maximum(np.max(np.abs(G[fac][:, None, :] - G[None, :, :]), axis=2), np.abs(h[fac][:, None] - h[None, :]))
-    same = diff <= tol.coincident
+    centres = (on[fac].astype(np.float64) @ V) / n_on[fac, None]
+    if all_simple:
+        # At a simple vertex no two tight rows coincide, so every facet has one row.
+        return FacetInfo(fac.astype(np.intp), tuple(fac[:, None]), centres, V)
     rows, groups, points = [], [], []
     taken = np.zeros(m, dtype=bool)
-    for j, i in enumerate(fac):
+    for j, (i, grp) in enumerate(zip(fac, _coincident_groups(G, h, fac, tol))):
         if taken[i]:
             continue
-        grp = np.flatnonzero(same[j])
         taken[grp] = True
         rows.append(int(i))
         groups.append(grp)
-        points.append(centres[keep][j])
-    if not rows:
-        return None
+        points.append(centres[j])
     return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points), V)
 
 
