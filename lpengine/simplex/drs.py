@@ -112,7 +112,8 @@ class DRSResult:
     stats : dict
         Counters: phase1_steps, region_changes, kinks_crossed, zero_steps,
         refactorisations, max_inverse_drift, max_basis_drift, snaps, verified,
-        max_verify_theta, max_verify_loss, seconds.
+        max_verify_theta, max_verify_loss, seconds (engine wall time), phase1_seconds, cpu_seconds
+        (engine process time), escapes, kink_tolerance.
     unbounded_ray : ndarray or None
         Direction of unbounded descent (status ``"unbounded"``).
     """
@@ -202,7 +203,8 @@ def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, 
     log.escapes = escapes
     stats = {k: getattr(log, k) for k in ("escapes", "phase1_steps", "region_changes", "kinks_crossed", "zero_steps",
                                           "refactorisations", "max_inverse_drift", "max_basis_drift", "snaps",
-                                          "verified", "max_verify_theta", "max_verify_loss", "seconds")}
+                                          "verified", "max_verify_theta", "max_verify_loss", "seconds",
+                                          "phase1_seconds", "cpu_seconds")}
     stats["kink_tolerance"] = tz
     return log, cert, stats
 
@@ -221,6 +223,8 @@ def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
     for name in ("max_inverse_drift", "max_basis_drift", "max_verify_theta", "max_verify_loss"):
         setattr(log, name, max(getattr(log, name), getattr(log2, name)))
     log.seconds += log2.seconds
+    log.phase1_seconds += log2.phase1_seconds
+    log.cpu_seconds += log2.cpu_seconds
     log.status, log.message, log.final, log.pricing = log2.status, log2.message, log2.final, log2.pricing
     log.unbounded_ray = log2.unbounded_ray
 

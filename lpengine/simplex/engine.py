@@ -89,6 +89,8 @@ class EngineLog:
     pricing: object = None
     unbounded_ray: NDArray[np.float64] | None = None
     seconds: float = 0.0
+    phase1_seconds: float = 0.0
+    cpu_seconds: float = 0.0
     escapes: int = 0
 
 
@@ -105,8 +107,10 @@ class _Engine:
         self.opts = opts
         self.tol = tol
         self.rng = np.random.default_rng(opts.seed)
+        self._chunk = 0
         self.log = EngineLog()
         self.t_start = time.perf_counter()
+        self.c_start = time.process_time()
         theta = np.array(theta0, dtype=np.float64)
         flat0 = model.signs_at(theta)
         self.zscale = max(1.0, float(np.max(np.abs(flat0[model.kink_mask])))) if model.M else 1.0
@@ -155,8 +159,12 @@ class _Engine:
 
     def _search(self, e, leave, sigma, bland) -> Step:
         o = self.opts
-        return line_search(self.model, self.st, e, leave=leave, sigma=sigma, multi=o.line_search, tz=self.tz,
-                           ptol=self.tol.pivot, stol=self._stol, bland=bland, t_tol=self.tol.kink)
+        step = line_search(self.model, self.st, e, leave=leave, sigma=sigma, multi=o.line_search, tz=self.tz,
+                           ptol=self.tol.pivot, stol=self._stol, bland=bland, t_tol=self.tol.kink,
+                           chunk=self._chunk)
+        # First batch of the next line search: twice this one's crossings (fewer batches, smaller rounds).
+        self._chunk = int(min(max(16, 2 * step.crossed.size + 2), 4096))
+        return step
 
     # ---------------------------------------------------------------- phase 1
     def phase1(self) -> bool:
@@ -278,9 +286,12 @@ class _Engine:
     # ---------------------------------------------------------------- phase 2
     def run(self) -> EngineLog:
         log, st, model, opts = self.log, self.st, self.model, self.opts
-        if not self.phase1():
+        ok = self.phase1()
+        log.phase1_seconds = self._elapsed()
+        if not ok:
             log.final = st
             log.seconds = self._elapsed()
+            log.cpu_seconds = time.process_time() - self.c_start
             return log
         self._record_vertex()
         zero_run = 0
@@ -360,6 +371,7 @@ class _Engine:
                     break
         log.final = st
         log.seconds = self._elapsed()
+        log.cpu_seconds = time.process_time() - self.c_start
         return log
 
 

@@ -326,6 +326,24 @@ class LayerwiseModel:
         S = self.out_sens(masks)
         return self.z0_grad(np.where(masks[0], S[0], 0.0) * gbar[:, None])
 
+    def grad_rows(self, gbar_rows: NDArray[np.float64], masks: list[NDArray[np.bool_]],
+                  rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Gradient of ``sum_j gbar_rows[j] * out_{rows[j]}`` in ``theta`` (distinct groups ``rows``)."""
+        if self.K == 0:
+            Zbar = gbar_rows[:, None]
+        else:
+            S = self.out_sens(masks, rows)
+            Zbar = np.where(masks[0][rows], S[0], 0.0) * gbar_rows[:, None]
+        if self.mode == "layer":
+            return (Zbar.T @ self.H[rows]).ravel()
+        return self.W_in.T @ Zbar.sum(axis=0)
+
+    def z0_dot_pairs(self, V: NDArray[np.float64], rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Rates of ``Z_0`` of group ``rows[j]`` along direction ``V[j]``, shape ``(R, n_0)``."""
+        if self.mode == "layer":
+            return np.einsum("rup,rp->ru", V.reshape(V.shape[0], self.n_units, self.p), self.H[rows])
+        return V @ self.W_in.T
+
     def sensitivities(self, ids: NDArray[np.int64], masks: list[NDArray[np.bool_]]
                       ) -> tuple[NDArray[np.float64], list[NDArray[np.float64] | None], tuple]:
         """Normals of kinks ``ids`` under ``masks``, plus pre-mask sensitivities.

@@ -99,24 +99,84 @@ def tight_mask(model: LayerwiseModel, st: Vertex, tz: float) -> NDArray[np.bool_
 
 
 def price_rays(model: LayerwiseModel, st: Vertex, tz: float) -> Pricing:
-    """Exact one-sided slopes of the 2D edge rays at the vertex ``st``."""
-    D, G, K = model.D, model.G, model.K
+    """Exact one-sided slopes of the 2D edge rays at the vertex ``st``.
+
+    At a non-degenerate vertex (the tight kinks are exactly the basis) only the
+    group of the ray's own kink needs the one-sided rule: every other tight kink
+    has rate zero along the ray, so its side does not matter and its group
+    contributes the linear term.  Then ``slope(e) = g . e + corr(e)`` with ``g``
+    the gradient under the tracked pattern and ``corr`` one small per-ray pass
+    through the frozen layers.  A degenerate vertex (extra kinks at zero) takes
+    the general path that pushes every ray through every critical group.
+    """
+    D, G = model.D, model.G
     nhk = model.n_hidden_kinks
     lw = model.loss
     tight = tight_mask(model, st, tz)
     inB = np.zeros(model.M, dtype=bool)
     inB[st.B] = True
     extra = np.flatnonzero(tight & ~inB)
-    tight_ids = np.flatnonzero(tight)
-    _, tg, _ = model.decode(tight_ids)
-    C = np.unique(tg)
     rs = st.signs[nhk:]
     rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
-    gbar = np.bincount(model.group, weights=rho, minlength=G)
-    gbar[C] = 0.0
-    g_N = model.grad(gbar, st.masks)
+    gbar_all = np.bincount(model.group, weights=rho, minlength=G)
     Ainv = st.Ainv
+    E = _edge_rays(model, st)
+    if extra.size:
+        return _price_general(model, st, tight, extra, gbar_all, E)
+    layer_B, grp_B, unit_B = st.dec
+    C = np.unique(grp_B)
+    gbar_C = gbar_all[C]
+    # Gradient of the critical groups' linear terms; g_N (the non-critical part) gives the duals.
+    g_C = model.grad_rows(gbar_C, st.masks, C)
+    g_all = model.grad(gbar_all, st.masks)
+    g_N = g_all - g_C
     duals = -(g_N @ Ainv)
+    slopes = E @ g_all
+    # Per-ray correction on the group of the ray's kink: one-sided minus linear contribution.
+    gr = np.repeat(grp_B, 2)
+    zd = model.z0_dot_pairs(E, gr)  # (2D, n_0)
+    if model.K:
+        hid = model.hidden_ids[gr]  # (2D, n_hidden)
+        tl = tight[hid]
+        zl = zd
+        zo = zd
+        for l in range(model.K):
+            cols = slice(model.off[l], model.off[l + 1])
+            sl = st.masks[l][gr]
+            al = np.where(sl, zl, 0.0)
+            ao = np.where(np.where(tl[:, cols], zo > 0, sl), zo, 0.0)
+            W = model.hidden_W[l] if l + 1 < model.K else model.out_W
+            zl = al @ W.T
+            zo = ao @ W.T
+        lin_out, one_out = zl[:, 0], zo[:, 0]
+    else:
+        lin_out = one_out = zd[:, 0]
+    if model.single_sample_groups:
+        samp = model.group_samples[model.group_ptr[gr]]
+        owner = np.arange(gr.size)
+    else:
+        samp, owner = model.samples_of(gr)
+    cs = model.c[samp]
+    rt = tight[nhk + samp]
+    sr = st.signs[nhk + samp] > 0
+    rd1 = one_out[owner]
+    one = np.where(rt, lw.w_plus * np.maximum(rd1, 0.0) + lw.w_minus * np.maximum(-rd1, 0.0),
+                   np.where(sr, lw.w_plus, -lw.w_minus) * rd1) * cs
+    lin = np.where(sr, lw.w_plus, -lw.w_minus) * lin_out[owner] * cs
+    if model.single_sample_groups:
+        slopes = slopes + (one - lin)
+    else:
+        slopes = slopes + np.bincount(owner, weights=one - lin, minlength=gr.size)
+    norms = np.linalg.norm(E, axis=1)
+    nslope = slopes / norms
+    scale = max(1.0, float(np.linalg.norm(g_N)), float(np.max(np.abs(nslope))))
+    return Pricing(E, slopes, norms, duals, extra, scale)
+
+
+def _edge_rays(model: LayerwiseModel, st: Vertex) -> NDArray[np.float64]:
+    """The 2D edge rays (row ``2i``: kink ``i``'s + side, row ``2i+1``: its - side), bent edges included."""
+    D, K = model.D, model.K
+    Ainv = st.Ainv
     E = np.empty((2 * D, D))
     E[0::2] = Ainv.T
     E[1::2] = -Ainv.T
@@ -139,30 +199,43 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float) -> Pricing:
                 sig = -sB[rows]
                 corr = Ainv[:, rows] - Ainv @ Gam[rows].T
                 E[2 * rows + (sig < 0)] = (sig[None, :] * corr).T
+    return E
+
+
+def _price_general(model: LayerwiseModel, st: Vertex, tight: NDArray[np.bool_], extra: NDArray[np.int64],
+                   gbar_all: NDArray[np.float64], E: NDArray[np.float64]) -> Pricing:
+    """Pricing at a degenerate vertex: every ray through every group with a kink at zero."""
+    G, K = model.G, model.K
+    nhk = model.n_hidden_kinks
+    lw = model.loss
+    tight_ids = np.flatnonzero(tight)
+    _, tg, _ = model.decode(tight_ids)
+    C = np.unique(tg)
+    gbar = gbar_all.copy()
+    gbar[C] = 0.0
+    g_N = model.grad(gbar, st.masks)
+    duals = -(g_N @ st.Ainv)
     slopes = E @ g_N
-    if C.size:
-        zd = np.ascontiguousarray(model.z0_dot(E, rows=C))  # (2D, |C|, n_0)
-        R = zd.shape[0]
-        if K:
-            for l in range(K):
-                blk = slice(G * model.off[l], G * model.off[l + 1])
-                tl = tight[blk].reshape(G, model.widths[l])[C]
-                sl = st.masks[l][C]
-                m = np.where(tl, zd > 0, sl)
-                a = np.where(m, zd, 0.0).reshape(R * C.size, model.widths[l])
-                W = model.hidden_W[l] if l + 1 < K else model.out_W
-                zd = (a @ W.T).reshape(R, C.size, W.shape[0])
-            odot = zd[..., 0]
-        else:
-            odot = zd[..., 0]
-        samp, pos = model.samples_of(C)
-        rdot = odot[:, pos]
-        cs = model.c[samp]
-        rt = tight[nhk + samp]
-        sr = st.signs[nhk + samp] > 0
-        lin = np.where(sr, lw.w_plus, -lw.w_minus) * rdot
-        one = lw.w_plus * np.maximum(rdot, 0.0) + lw.w_minus * np.maximum(-rdot, 0.0)
-        slopes = slopes + (np.where(rt, one, lin) * cs).sum(axis=1)
+    zd = np.ascontiguousarray(model.z0_dot(E, rows=C))  # (2D, |C|, n_0)
+    R = zd.shape[0]
+    if K:
+        for l in range(K):
+            blk = slice(G * model.off[l], G * model.off[l + 1])
+            tl = tight[blk].reshape(G, model.widths[l])[C]
+            sl = st.masks[l][C]
+            m = np.where(tl, zd > 0, sl)
+            a = np.where(m, zd, 0.0).reshape(R * C.size, model.widths[l])
+            W = model.hidden_W[l] if l + 1 < K else model.out_W
+            zd = (a @ W.T).reshape(R, C.size, W.shape[0])
+    odot = zd[..., 0]
+    samp, pos = model.samples_of(C)
+    rdot = odot[:, pos]
+    cs = model.c[samp]
+    rt = tight[nhk + samp]
+    sr = st.signs[nhk + samp] > 0
+    lin = np.where(sr, lw.w_plus, -lw.w_minus) * rdot
+    one = lw.w_plus * np.maximum(rdot, 0.0) + lw.w_minus * np.maximum(-rdot, 0.0)
+    slopes = slopes + (np.where(rt, one, lin) * cs).sum(axis=1)
     norms = np.linalg.norm(E, axis=1)
     nslope = slopes / norms
     scale = max(1.0, float(np.linalg.norm(g_N)), float(np.max(np.abs(nslope))))
@@ -171,11 +244,14 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float) -> Pricing:
 
 def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, leave: int | None,
                 sigma: float, multi: bool, tz: float, ptol: float, stol: float, bland: bool,
-                t_tol: float) -> Step:
+                t_tol: float, chunk: int = 0) -> Step:
     """Move along ``e`` from the vertex until the slope turns non-negative (or the first kink).
 
     ``leave`` is the basis position of the kink that leaves (moving to side
     ``sigma``), or ``None`` in phase 1 where every basis kink stays at zero.
+    ``chunk`` is the number of crossings examined in the first batch of a
+    line search with hidden kinks (a hint: the batch doubles until the stop is
+    found; ``0`` means the default ``_CHUNK``).
     On return ``st.signs`` is *not* modified; the caller applies ``Step``.
     """
     G, K, nhk = model.G, model.K, model.n_hidden_kinks
@@ -187,6 +263,11 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
     masks = model.masks(signs)
     zds, odot = model.jvp(e, masks)
     rdot = odot[model.group]
+    if multi and K:
+        zscale = max([float(np.max(np.abs(z))) for z in zds] + [float(np.max(np.abs(rdot)))])
+        rho = model.c * np.where(signs[nhk:] > 0, lw.w_plus, -lw.w_minus)
+        return _hidden_line_search(model, st, e, signs, Bp, zds, odot, rdot, rho, float(rho @ rdot),
+                                   ptol * max(zscale, 1e-300), stol, bland, t_tol, chunk or _CHUNK)
     zd = np.concatenate([z.ravel() for z in zds] + [rdot]) if K else rdot
     zscale = float(np.max(np.abs(zd))) if zd.size else 0.0
     moving = (zd * signs < -ptol * max(zscale, 1e-300))
@@ -212,149 +293,153 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
     rs = signs[nhk:]
     rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
     slope = float(rho @ rdot)
-    if K == 0:
-        return _residual_line_search(model, fin, Tf, zd, slope, stol, bland, t_tol)
-    z = st.flat.copy()
+    return _residual_line_search(model, fin, Tf, zd, slope, stol, bland, t_tol)
+
+
+def _hidden_line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], signs: NDArray[np.int8],
+                        Bp: NDArray[np.int64], zds: list[NDArray[np.float64]], odot: NDArray[np.float64],
+                        rdot: NDArray[np.float64], rho: NDArray[np.float64], slope: float, thr: float,
+                        stol: float, bland: bool, t_tol: float, chunk: int) -> Step:
+    """Barrodale–Roberts line search with hidden kinks, processed group by group up to a horizon.
+
+    Groups (distinct feature rows) are independent along the ray: a group's
+    kinks and residuals depend on ``theta`` and on that group's pattern only.
+    All events up to a horizon ``H`` (initially the ``_CHUNK``-th earliest
+    pending crossing) are therefore generated in vectorised *rounds*: every
+    group whose next hidden crossing is at most ``H`` crosses it (its residual
+    crossings before that time first), and its rates are recomputed; a final
+    sweep adds the residual crossings up to ``H``.  The events are then merged
+    in time order (ties: larger ``|z'|``, then smaller id) and the slope is
+    accumulated until it turns non-negative or a crossing bends the edge (a
+    hidden crossing upstream of a basis kink of its group).  Otherwise the
+    horizon doubles.  Slope jumps are exact: ``c_i (w_plus + w_minus) |r'_i|``
+    for a residual, ``gbar_g * (out'_new - out'_old)`` for a hidden kink of
+    group ``g`` (``gbar_g`` its current loss weight).
+    """
+    G, nhk = model.G, model.n_hidden_kinks
+    lw = model.loss
+    hid_ids = model.hidden_ids
     inBp = np.zeros(model.M, dtype=bool)
     inBp[Bp] = True
-    T = np.full(model.M, np.inf)
-    T[fin] = Tf
+    frozen_h = inBp[hid_ids]
+    Zh = st.flat[hid_ids]
+    Zdh = np.concatenate(zds, axis=1)
+    Sh = signs[hid_ids]
+    r = st.flat[nhk:].copy()
+    rd = rdot.copy()
+    sr = signs[nhk:].copy()
+    live_r = model.kink_mask[nhk:] & ~inBp[nhk:]
     gbar = np.bincount(model.group, weights=rho, minlength=G)
-    Sflat = None
-    maxlay = None
-    if K:
-        Sflat = np.concatenate([S.ravel() for S in model.out_sens(masks)])
-        maxlay = np.full(G, -1, dtype=np.int64)
-        if Bp.size:
-            lb, gb, _ = model.decode(Bp)
-            np.maximum.at(maxlay, gb, lb)
+    og = odot.copy()
     t_ref = np.zeros(G)
+    jump_c = lw.jump * model.c
+    col_layer = model.col_layer
+    maxlay = np.full(G, -1, dtype=np.int64)
+    if Bp.size:
+        lb, gb, _ = model.decode(Bp)
+        np.maximum.at(maxlay, gb, lb)
+    single = model.single_sample_groups
+
+    def hidden_times(Z, Zd, S, fr, t0):
+        mv = (S * Zd < -thr) & ~fr
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(mv, t0[:, None] + np.maximum(0.0, -Z / Zd), np.inf)
+
+    def residual_times(idx, t0):
+        mv = (sr[idx] * rd[idx] < -thr) & live_r[idx]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(mv, t0 + np.maximum(0.0, -r[idx] / rd[idx]), np.inf)
+
+    Th = hidden_times(Zh, Zdh, Sh, frozen_h, t_ref)
+    Tr = residual_times(slice(None), 0.0)
+    th = Th.min(axis=1)
     crossed_all: list[NDArray[np.int64]] = []
-    absz = np.abs(zd)
-    width = _CHUNK
+    m = max(1, min(int(chunk), model.M))
     while True:
-        nfin = int(np.count_nonzero(np.isfinite(T)))
+        allT = np.concatenate([th, Tr])
+        fin = np.isfinite(allT)
+        nfin = int(np.count_nonzero(fin))
         if nfin == 0:
             return Step("unbounded", slope_end=slope, crossed=_cat(crossed_all))
-        if nfin > width:
-            cand = np.argpartition(T, width)[:width]
-        else:
-            cand = np.flatnonzero(np.isfinite(T))
-        cand = cand[np.isfinite(T[cand])]
-        order = np.lexsort((cand, -absz[cand], T[cand]))
-        ev = cand[order]
-        lay_e, grp_e, unit_e = model.decode(ev)
-        hid = lay_e < K
-        end = ev.size
-        if K:
-            seen: set[int] = set()
-            hseen: set[int] = set()
-            for j in range(ev.size):
-                g = int(grp_e[j])
-                if g in hseen or (hid[j] and g in seen):
-                    end = j
-                    break
-                seen.add(g)
-                if hid[j]:
-                    hseen.add(g)
-        ev, lay_e, grp_e, unit_e, hid = ev[:end], lay_e[:end], grp_e[:end], unit_e[:end], hid[:end]
-        ev_t = T[ev]
-        upd = None
-        if K and np.any(hid):
-            # Tentatively cross every hidden event of the chunk (one per group) and recompute its
-            # group's rates; a group's new events may come before later chunk events, so the
-            # chunk is cut at the earliest such new event.
-            hpos = np.flatnonzero(hid)
-            gs = grp_e[hpos]
-            tc = ev_t[hpos]
-            ids_h = model.hidden_ids[gs]
-            srow = signs[ids_h].copy()
-            col = model.off[lay_e[hpos]] + unit_e[hpos]
-            srow[np.arange(gs.size), col] = -srow[np.arange(gs.size), col]
-            rm = model.row_masks(srow)
-            nzd_h, nod = model.jvp_rows(e, gs, rm)
-            dt = (tc - t_ref[gs])[:, None]
-            nz_h = z[ids_h] + zd[ids_h] * dt
-            samp, owner = model.samples_of(gs)
-            rid = nhk + samp
-            nz_r = z[rid] + zd[rid] * (tc[owner] - t_ref[gs][owner])
-            nzd_r = nod[owner]
-            ssig_r = signs[rid]
-            mv_h = (srow * nzd_h < -ptol * max(zscale, 1e-300)) & ~inBp[ids_h]
-            mv_r = (ssig_r * nzd_r < -ptol * max(zscale, 1e-300)) & model.kink_mask[rid] & ~inBp[rid]
-            nT_h = np.full(ids_h.shape, np.inf)
-            nT_r = np.full(rid.shape, np.inf)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                nT_h[mv_h] = (tc[:, None] + np.maximum(0.0, -nz_h / nzd_h))[mv_h]
-                nT_r[mv_r] = (tc[owner] + np.maximum(0.0, -nz_r / nzd_r))[mv_r]
-            t_next = nT_h.min(axis=1)
-            if rid.size:
-                np.minimum.at(t_next, owner, nT_r)
-            lim = np.full(end, np.inf)
-            lim[hpos] = t_next
-            run = np.minimum.accumulate(lim)
-            bad = np.flatnonzero(ev_t[1:] > run[:-1])
-            if bad.size:
-                end = int(bad[0]) + 1
-                ev, lay_e, grp_e, unit_e, hid, ev_t = ev[:end], lay_e[:end], grp_e[:end], unit_e[:end], hid[:end], ev_t[:end]
-                keep = hpos < end
+        H = float(np.partition(allT, m - 1)[m - 1]) if nfin > m else float(allT[fin].max())
+        ev_t, ev_id, ev_d, ev_f, ev_a = [], [], [], [], []
+        act = np.flatnonzero(th <= H)
+        while act.size:
+            tc = th[act]
+            ar = np.arange(act.size)
+            col = Th[act].argmin(axis=1)
+            if single:
+                samp = model.group_samples[model.group_ptr[act]]
+                owner = ar
             else:
-                keep = np.ones(hpos.size, dtype=bool)
-            keep_r = keep[owner]
-            upd = (gs[keep], tc[keep], ids_h[keep], srow[keep], nz_h[keep], nzd_h[keep], nT_h[keep],
-                   rid[keep_r], nz_r[keep_r], nzd_r[keep_r], nT_r[keep_r], [m[keep] for m in rm])
-        delta = np.empty(end)
-        res = ~hid
-        delta[res] = lw.jump * model.c[ev[res] - nhk] * absz[ev[res]]
-        forced = np.zeros(end, dtype=bool)
-        if K and np.any(hid):
-            delta[hid] = gbar[grp_e[hid]] * Sflat[ev[hid]] * absz[ev[hid]]
-            forced[hid] = maxlay[grp_e[hid]] > lay_e[hid]
-        cums = slope + np.cumsum(delta)
-        if multi:
-            stop = np.flatnonzero((cums >= -stol) | forced)
-        else:
-            stop = np.zeros(1, dtype=np.int64)
+                samp, owner = model.samples_of(act)
+            rr = Tr[samp] < tc[owner]
+            if rr.any():
+                s_ = samp[rr]
+                ev_t.append(Tr[s_])
+                ev_id.append(nhk + s_)
+                ev_a.append(np.abs(rd[s_]))
+                ev_d.append(jump_c[s_] * ev_a[-1])
+                ev_f.append(np.zeros(s_.size, dtype=bool))
+                np.subtract.at(gbar, act[owner[rr]], sr[s_] * jump_c[s_])
+                sr[s_] = -sr[s_]
+            dt = tc - t_ref[act]
+            Z = Zh[act] + Zdh[act] * dt[:, None]
+            Z[ar, col] = 0.0
+            r[samp] += rd[samp] * dt[owner]
+            S = Sh[act]
+            S[ar, col] = -S[ar, col]
+            nzd, nod = model.jvp_rows(e, act, model.row_masks(S))
+            ev_t.append(tc)
+            ev_id.append(hid_ids[act, col])
+            ev_a.append(np.abs(Zdh[act, col]))
+            ev_d.append(gbar[act] * (nod - og[act]))
+            ev_f.append(maxlay[act] > col_layer[col])
+            Zh[act] = Z
+            Zdh[act] = nzd
+            Sh[act] = S
+            og[act] = nod
+            t_ref[act] = tc
+            rd[samp] = nod[owner]
+            Tr[samp] = residual_times(samp, tc[owner])
+            Tn = hidden_times(Z, nzd, S, frozen_h[act], tc)
+            Th[act] = Tn
+            th[act] = Tn.min(axis=1)
+            act = act[th[act] <= H]
+        rr = np.flatnonzero(Tr <= H)
+        if rr.size:
+            ev_t.append(Tr[rr])
+            ev_id.append(nhk + rr)
+            ev_a.append(np.abs(rd[rr]))
+            ev_d.append(jump_c[rr] * ev_a[-1])
+            ev_f.append(np.zeros(rr.size, dtype=bool))
+            gbar -= np.bincount(model.group[rr], weights=sr[rr] * jump_c[rr], minlength=G)
+            sr[rr] = -sr[rr]
+            Tr[rr] = np.inf
+        t_ev = np.concatenate(ev_t)
+        id_ev = np.concatenate(ev_id).astype(np.int64)
+        a_ev = np.concatenate(ev_a)
+        order = np.lexsort((id_ev, -a_ev, t_ev))
+        t_ev, id_ev, a_ev = t_ev[order], id_ev[order], a_ev[order]
+        forced = np.concatenate(ev_f)[order]
+        cums = slope + np.cumsum(np.concatenate(ev_d)[order])
+        stop = np.flatnonzero((cums >= -stol) | forced)
         if stop.size:
             k = int(stop[0])
-            t_stop = float(ev_t[k])
-            tie = np.flatnonzero(np.abs(ev_t - t_stop) <= t_tol * (1.0 + t_stop))
+            t_stop = float(t_ev[k])
+            tie = np.flatnonzero(np.abs(t_ev - t_stop) <= t_tol * (1.0 + t_stop))
             if tie.size > 1:
-                q = int(tie[np.argmin(ev[tie])]) if bland else int(tie[np.argmax(absz[ev[tie]])])
+                q = int(tie[np.argmin(id_ev[tie])]) if bland else int(tie[np.argmax(a_ev[tie])])
             else:
                 q = k
-            before = ev[:k]
+            before = id_ev[:k]
             if q < k:
-                before = before[before != ev[q]]
+                before = before[before != id_ev[q]]
             crossed_all.append(before)
-            return Step("ok", t=t_stop, enter=int(ev[q]), crossed=_cat(crossed_all),
-                        slope_end=float(cums[k]))
-        # Cross the whole chunk; an uncut chunk doubles the next one (long BR steps cross many kinks).
-        if end == cand.size:
-            width = min(2 * width, model.M)
+            return Step("ok", t=t_stop, enter=int(id_ev[q]), crossed=_cat(crossed_all), slope_end=float(cums[k]))
         slope = float(cums[-1])
-        T[ev] = np.inf
-        crossed_all.append(ev)
-        if np.any(res):
-            samp_r = ev[res] - nhk
-            old = signs[ev[res]]
-            gbar += np.bincount(model.group[samp_r], weights=-old * lw.jump * model.c[samp_r], minlength=G)
-        signs[ev] = -signs[ev]
-        if upd is not None and upd[0].size:
-            gs, tc, ids_h, srow, nz_h, nzd_h, nT_h, rid, nz_r, nzd_r, nT_r, rm = upd
-            for l in range(K):
-                masks[l][gs] = rm[l]
-            t_ref[gs] = tc
-            z[ids_h] = nz_h
-            zd[ids_h] = nzd_h
-            absz[ids_h] = np.abs(nzd_h)
-            T[ids_h] = nT_h
-            Sflat[ids_h] = model.out_sens_rows(rm)
-            if rid.size:
-                z[rid] = nz_r
-                zd[rid] = nzd_r
-                absz[rid] = np.abs(nzd_r)
-                T[rid] = nT_r
+        crossed_all.append(id_ev)
+        m = min(2 * m, model.M)
 
 
 def _residual_line_search(model: LayerwiseModel, fin: NDArray[np.int64], Tf: NDArray[np.float64],

@@ -1,0 +1,135 @@
+"""Pivot rules against slow, independent references: one event at a time, every quantity recomputed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lpengine import ReLUNetwork
+from lpengine.simplex.encoding import build_layer_model
+from lpengine.simplex.engine import EngineOptions, _Engine
+from lpengine.simplex.pivot import _edge_rays, _price_general, line_search, price_rays, tight_mask
+from lpengine.tolerances import Tolerances
+
+
+def uniform_net(n_in, widths, seed):
+    rng = np.random.default_rng(seed)
+    dims = [n_in, *widths, 1]
+    ws = tuple(rng.uniform(-1, 1, (b, a)) for a, b in zip(dims[:-1], dims[1:]))
+    bs = tuple(rng.uniform(-1, 1, b) for b in dims[1:])
+    return ReLUNetwork(ws, bs)
+
+
+def reference_line_search(model, st, e, leave, sigma, stol, thr):
+    """Cross kinks one at a time, recomputing all values, rates and the slope from scratch each time."""
+    nhk = model.n_hidden_kinks
+    lw = model.loss
+    signs = st.signs.copy()
+    Bp = np.delete(st.B, leave)
+    signs[st.B[leave]] = np.int8(sigma)
+    inBp = np.zeros(model.M, bool)
+    inBp[Bp] = True
+    lb, gb, _ = model.decode(Bp)
+    t, crossed, tied = 0.0, [], False
+    while True:
+        masks = model.masks(signs)
+        flat, _, _ = model.values(st.theta + t * e, masks)
+        zds, odot = model.jvp(e, masks)
+        zd = np.concatenate([z.ravel() for z in zds] + [odot[model.group]])
+        mv = (signs * zd < -thr) & ~inBp & model.kink_mask
+        T = np.full(model.M, np.inf)
+        T[mv] = np.maximum(0.0, -flat[mv] / zd[mv])
+        k = int(np.argmin(T))
+        if not np.isfinite(T[k]):
+            return None
+        # Several kinks reached at once: the order among them is a free choice (tie rules differ).
+        tied = tied or int(np.count_nonzero(T <= T[k] + 1e-9 * (1.0 + t + T[k]))) > 1
+        s2 = signs.copy()
+        s2[k] = -s2[k]
+        _, od2 = model.jvp(e, model.masks(s2))
+        rho2 = model.c * np.where(s2[nhk:] > 0, lw.w_plus, -lw.w_minus)
+        slope_after = float(rho2 @ od2[model.group])
+        lay, grp, _ = model.decode(np.array([k]))
+        forced = bool(lay[0] < model.K and np.any((gb == grp[0]) & (lb > lay[0])))
+        if slope_after >= -stol or forced:
+            return t + T[k], k, sorted(crossed), tied
+        crossed.append(k)
+        signs = s2
+        t = t + T[k]
+
+
+def engine_at_first_vertex(net, X, y, layer, seed):
+    model = build_layer_model(net, X, y, layer=layer)
+    W, b = net.weights[layer], net.biases[layer]
+    theta0 = model.from_public(np.concatenate([W.ravel(), b]))
+    eng = _Engine(model, theta0, EngineOptions(seed=seed), Tolerances())
+    assert eng.phase1()
+    return model, eng
+
+
+CASES = [((3, [4, 3, 2]), 0, 60, False), ((3, [4, 3, 2]), 1, 60, False), ((2, [5, 3]), 0, 50, True),
+         ((4, [3, 3]), 0, 80, False)]
+
+
+@pytest.mark.parametrize("case", range(len(CASES)))
+@pytest.mark.parametrize("seed", range(3))
+def test_line_search_equals_one_event_at_a_time_reference(case, seed):
+    (n_in, widths), layer, n, dup = CASES[case]
+    rng = np.random.default_rng(seed)
+    net = uniform_net(n_in, widths, seed + 10 * case)
+    X = rng.uniform(-2, 2, (n, n_in))
+    y = rng.uniform(-2, 2, n)
+    if dup:  # duplicate feature rows with different targets: groups with several samples
+        X[n // 2:] = X[: n - n // 2]
+    model, eng = engine_at_first_vertex(net, X, y, layer, seed)
+    st = eng.st
+    pr = price_rays(model, st, eng.tz)
+    ns = pr.slopes / pr.norms
+    desc = np.flatnonzero(ns < -1e-9 * pr.scale)
+    assert desc.size > 0
+    checked = n_tied = 0
+    for r in desc:
+        pos, sigma = int(r // 2), (1.0 if r % 2 == 0 else -1.0)
+        e = pr.rays[r]
+        stol = 1e-9 * pr.scale * pr.norms[r]
+        step = line_search(model, st, e, leave=pos, sigma=sigma, multi=True, tz=eng.tz, ptol=1e-10, stol=stol,
+                           bland=False, t_tol=1e-9)
+        zs = [np.abs(z).max() for z in model.jvp(e, st.masks)[0]]
+        thr = 1e-10 * max(zs + [np.abs(model.jvp(e, st.masks)[1]).max()])
+        ref = reference_line_search(model, st, e, pos, sigma, stol, thr)
+        if ref is None:
+            assert step.status == "unbounded"
+            continue
+        t_ref, k_ref, crossed_ref, tied = ref
+        assert step.status == "ok"
+        if tied:  # exact ties (degenerate data of a deeper layer): only the time of the stop is fixed
+            n_tied += 1
+            continue
+        assert step.enter == k_ref
+        assert abs(step.t - t_ref) <= 1e-9 * (1 + t_ref)
+        ids, cnt = np.unique(step.crossed, return_counts=True)
+        rids, rcnt = np.unique(np.array(crossed_ref, dtype=np.int64), return_counts=True)
+        assert ids[cnt % 2 == 1].tolist() == rids[rcnt % 2 == 1].tolist()
+        checked += 1
+    assert checked >= 1 or (layer > 0 and n_tied >= 1)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_pricing_equals_general_pricing(seed):
+    """The per-ray shortcut at a non-degenerate vertex equals pushing every ray through every critical group."""
+    rng = np.random.default_rng(seed)
+    net = uniform_net(3, [4, 3, 2], seed)
+    X = rng.uniform(-2, 2, (50, 3))
+    y = rng.uniform(-2, 2, 50)
+    X[25:35] = X[:10]
+    for layer in (0, 1):
+        model, eng = engine_at_first_vertex(net, X, y, layer, seed)
+        st = eng.st
+        pr = price_rays(model, st, eng.tz)
+        assert pr.extra_tight.size == 0
+        tight = tight_mask(model, st, eng.tz)
+        rho = model.c * np.where(st.signs[model.n_hidden_kinks:] > 0, 1.0, -1.0)
+        gbar = np.bincount(model.group, weights=rho, minlength=model.G)
+        ref = _price_general(model, st, tight, pr.extra_tight, gbar, _edge_rays(model, st))
+        np.testing.assert_allclose(pr.slopes, ref.slopes, rtol=1e-10, atol=1e-10 * np.abs(ref.slopes).max())
+        np.testing.assert_allclose(pr.duals, ref.duals, rtol=1e-10, atol=1e-10 * np.abs(ref.duals).max())
