@@ -297,7 +297,7 @@ class _Engine:
         zero_run = 0
         since_refactor = 0
         while True:
-            pr = price_rays(model, st, self.tz)
+            pr = price_rays(model, st, self.tz, self.tol.pivot)
             log.pricing = pr
             ns = pr.slopes / pr.norms
             thr = -self.tol.slope * pr.scale

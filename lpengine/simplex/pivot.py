@@ -98,18 +98,24 @@ def tight_mask(model: LayerwiseModel, st: Vertex, tz: float) -> NDArray[np.bool_
     return t
 
 
-def price_rays(model: LayerwiseModel, st: Vertex, tz: float) -> Pricing:
+def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0.0) -> Pricing:
     """Exact one-sided slopes of the 2D edge rays at the vertex ``st``.
 
-    At a non-degenerate vertex (the tight kinks are exactly the basis) only the
-    group of the ray's own kink needs the one-sided rule: every other tight kink
-    has rate zero along the ray, so its side does not matter and its group
-    contributes the linear term.  Then ``slope(e) = g . e + corr(e)`` with ``g``
-    the gradient under the tracked pattern and ``corr`` one small per-ray pass
-    through the frozen layers.  A degenerate vertex (extra kinks at zero) takes
-    the general path that pushes every ray through every critical group.
+    ``slope(e) = g . e + corr(e)``, with ``g`` the gradient under the tracked
+    pattern and ``corr`` a sum over (ray, group) *pairs* of the group's one-sided
+    minus its linear contribution.  Only pairs where the two can differ are
+    pushed through the frozen layers: a group's contribution is linear along
+    ``e`` unless one of its kinks at zero moves along ``e`` to the side opposite
+    its tracked sign.  Along ray ``+-d_i`` every other basis kink stays at zero,
+    so at a non-degenerate vertex (the tight kinks are exactly the basis) the
+    only pair of a ray is the group of its own kink.  At a degenerate vertex
+    (extra kinks at zero) the pairs also include every ray that moves an extra
+    first-layer kink to the untracked side (its rate is linear, so this is known
+    before the pass; rates below ``rate_tol`` times the largest such rate are
+    rounding noise and are ignored), and every ray for the groups of the
+    extra deeper kinks and residuals.
     """
-    D, G = model.D, model.G
+    D, G, K = model.D, model.G, model.K
     nhk = model.n_hidden_kinks
     lw = model.loss
     tight = tight_mask(model, st, tz)
@@ -121,52 +127,67 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float) -> Pricing:
     gbar_all = np.bincount(model.group, weights=rho, minlength=G)
     Ainv = st.Ainv
     E = _edge_rays(model, st)
-    if extra.size:
-        return _price_general(model, st, tight, extra, gbar_all, E)
+    R = 2 * D
     layer_B, grp_B, unit_B = st.dec
-    C = np.unique(grp_B)
-    gbar_C = gbar_all[C]
+    pr_r = np.arange(R)
+    pr_c = np.repeat(grp_B, 2)
+    C = grp_B
+    if extra.size:
+        lx, gx, ux = model.decode(extra)
+        C = np.concatenate([grp_B, gx])
+        first = (lx == 0) & (lx < K)
+        deep = np.unique(gx[~first])
+        parts_r, parts_c = [pr_r], [pr_c]
+        if deep.size:
+            parts_r.append(np.repeat(np.arange(R), deep.size))
+            parts_c.append(np.tile(deep, R))
+        if np.any(first):
+            e0, g0, u0 = extra[first], gx[first], ux[first]
+            if model.mode == "layer":
+                rates = np.empty((R, u0.size))
+                for u in np.unique(u0):
+                    j = np.flatnonzero(u0 == u)
+                    rates[:, j] = E[:, u * model.p:(u + 1) * model.p] @ model.H[g0[j]].T
+            else:
+                rates = E @ model.W_in[u0].T
+            big = np.abs(rates) > rate_tol * float(np.max(np.abs(rates), initial=0.0))
+            mism = big & ((rates > 0) != (st.signs[e0] > 0)[None, :])
+            rr, jj = np.nonzero(mism)
+            parts_r.append(rr)
+            parts_c.append(g0[jj])
+        mark = np.zeros((R, G), dtype=bool)
+        mark[np.concatenate(parts_r), np.concatenate(parts_c)] = True
+        pr_r, pr_c = np.nonzero(mark)
+    C = np.unique(C)
     # Gradient of the critical groups' linear terms; g_N (the non-critical part) gives the duals.
-    g_C = model.grad_rows(gbar_C, st.masks, C)
     g_all = model.grad(gbar_all, st.masks)
-    g_N = g_all - g_C
+    g_N = g_all - model.grad_rows(gbar_all[C], st.masks, C)
     duals = -(g_N @ Ainv)
     slopes = E @ g_all
-    # Per-ray correction on the group of the ray's kink: one-sided minus linear contribution.
-    gr = np.repeat(grp_B, 2)
-    zd = model.z0_dot_pairs(E, gr)  # (2D, n_0)
-    if model.K:
-        hid = model.hidden_ids[gr]  # (2D, n_hidden)
-        tl = tight[hid]
+    zd = model.z0_dot_pairs(E[pr_r], pr_c)  # (P, n_0)
+    if K:
+        tl = tight[model.hidden_ids[pr_c]]  # (P, n_hidden)
         zl = zd
         zo = zd
-        for l in range(model.K):
+        for l in range(K):
             cols = slice(model.off[l], model.off[l + 1])
-            sl = st.masks[l][gr]
+            sl = st.masks[l][pr_c]
             al = np.where(sl, zl, 0.0)
             ao = np.where(np.where(tl[:, cols], zo > 0, sl), zo, 0.0)
-            W = model.hidden_W[l] if l + 1 < model.K else model.out_W
+            W = model.hidden_W[l] if l + 1 < K else model.out_W
             zl = al @ W.T
             zo = ao @ W.T
         lin_out, one_out = zl[:, 0], zo[:, 0]
     else:
         lin_out = one_out = zd[:, 0]
-    if model.single_sample_groups:
-        samp = model.group_samples[model.group_ptr[gr]]
-        owner = np.arange(gr.size)
-    else:
-        samp, owner = model.samples_of(gr)
+    samp, owner = model.samples_of(pr_c)
     cs = model.c[samp]
     rt = tight[nhk + samp]
-    sr = st.signs[nhk + samp] > 0
+    wlin = np.where(st.signs[nhk + samp] > 0, lw.w_plus, -lw.w_minus)
     rd1 = one_out[owner]
-    one = np.where(rt, lw.w_plus * np.maximum(rd1, 0.0) + lw.w_minus * np.maximum(-rd1, 0.0),
-                   np.where(sr, lw.w_plus, -lw.w_minus) * rd1) * cs
-    lin = np.where(sr, lw.w_plus, -lw.w_minus) * lin_out[owner] * cs
-    if model.single_sample_groups:
-        slopes = slopes + (one - lin)
-    else:
-        slopes = slopes + np.bincount(owner, weights=one - lin, minlength=gr.size)
+    one = np.where(rt, lw.w_plus * np.maximum(rd1, 0.0) + lw.w_minus * np.maximum(-rd1, 0.0), wlin * rd1) * cs
+    lin = wlin * lin_out[owner] * cs
+    slopes = slopes + np.bincount(pr_r[owner], weights=one - lin, minlength=R)
     norms = np.linalg.norm(E, axis=1)
     nslope = slopes / norms
     scale = max(1.0, float(np.linalg.norm(g_N)), float(np.max(np.abs(nslope))))
@@ -296,7 +317,13 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
     return _residual_line_search(model, fin, Tf, zd, slope, stol, bland, t_tol)
 
 
-def _hidden_line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], signs: NDArray[np.int8],
+def _hidden_line_search(*args) -> Step:
+    """:func:`_hidden_line_search_impl` with division warnings off (non-moving kinks give 0/0, x/0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _hidden_line_search_impl(*args)
+
+
+def _hidden_line_search_impl(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], signs: NDArray[np.int8],
                         Bp: NDArray[np.int64], zds: list[NDArray[np.float64]], odot: NDArray[np.float64],
                         rdot: NDArray[np.float64], rho: NDArray[np.float64], slope: float, thr: float,
                         stol: float, bland: bool, t_tol: float, chunk: int) -> Step:
@@ -324,10 +351,10 @@ def _hidden_line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64
     frozen_h = inBp[hid_ids]
     Zh = st.flat[hid_ids]
     Zdh = np.concatenate(zds, axis=1)
-    Sh = signs[hid_ids]
+    Sh = signs[hid_ids].astype(np.float64)
     r = st.flat[nhk:].copy()
     rd = rdot.copy()
-    sr = signs[nhk:].copy()
+    sr = signs[nhk:].astype(np.float64)
     live_r = model.kink_mask[nhk:] & ~inBp[nhk:]
     gbar = np.bincount(model.group, weights=rho, minlength=G)
     og = odot.copy()
@@ -341,14 +368,17 @@ def _hidden_line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64
     single = model.single_sample_groups
 
     def hidden_times(Z, Zd, S, fr, t0):
-        mv = (S * Zd < -thr) & ~fr
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(mv, t0[:, None] + np.maximum(0.0, -Z / Zd), np.inf)
+        T = np.maximum(-Z / Zd, 0.0)
+        T += t0[:, None]
+        T[(S * Zd >= -thr) | fr] = np.inf
+        return T
 
     def residual_times(idx, t0):
-        mv = (sr[idx] * rd[idx] < -thr) & live_r[idx]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(mv, t0 + np.maximum(0.0, -r[idx] / rd[idx]), np.inf)
+        rdi = rd[idx]
+        T = np.maximum(-r[idx] / rdi, 0.0)
+        T += t0
+        T[(sr[idx] * rdi >= -thr) | ~live_r[idx]] = np.inf
+        return T
 
     Th = hidden_times(Zh, Zdh, Sh, frozen_h, t_ref)
     Tr = residual_times(slice(None), 0.0)
