@@ -35,11 +35,13 @@ Degenerate input, and the documented answers:
   constant value, a value within ``tol.activation`` of 0 counting as inactive;
 * regions thinner than ``tol.margin``: not counted (see above).
 
-Parallelism (``n_jobs > 1``, bounded domains): the domain is cut into slabs
-along the first coordinate; each worker enumerates the regions meeting its
-slab and *owns* a region iff the slab's left face is not one of its facets
-(the region does not continue to the left).  Every region is owned by exactly
-one slab; edges are merged.
+Parallelism (``n_jobs > 1``, any domain): work sharing.  The parent process
+keeps the breadth-first queue and the set of patterns seen; ``n_jobs`` worker
+processes (started once per call) take batches of pending regions, do all of
+the geometry (rows, facets, certificate, neighbours) and send back the
+regions with the neighbours they found.  Each region is processed exactly
+once, so the parallel result equals the serial one (same regions, same
+graph); only the order and the witnesses may differ.
 """
 
 from __future__ import annotations
@@ -209,33 +211,32 @@ class RegionEnumeration:
         return out
 
 
-class _Stop(Exception):
-    pass
-
-
 @dataclass
 class _Work:
-    """One region processed by a worker (picklable)."""
+    """One region processed by the search (picklable, sent back by workers)."""
 
     signs: NDArray[np.int8]
     witness: NDArray[np.float64]
     margin: float
     facet_units: list[tuple[int, ...]]
+    neighbor_keys: list[bytes]
     n_facets: int
     bounded: bool | None
-    owned: bool
     affine: LocalAffineMap
 
 
 @dataclass
 class _SearchOut:
     works: list[_Work] = field(default_factory=list)
-    edges: list[tuple[bytes, bytes, tuple[int, ...]]] = field(default_factory=list)
     thin: list[NDArray[np.int8]] = field(default_factory=list)
     counters: LPCounters = field(default_factory=LPCounters)
     complete: bool = True
     message: str = "complete"
     method: str = "vertex"
+
+
+# A pending region: (signs, facet point or None, inward normal or None, suggested witness).
+_Item = tuple[NDArray[np.int8], "NDArray[np.float64] | None", "NDArray[np.float64] | None", "NDArray[np.float64] | None"]
 
 
 def _start_point(net: ReLUNetwork, domain: Domain, tol: Tolerances, seed: int) -> tuple[NDArray[np.float64], ActivationPattern]:
@@ -253,74 +254,44 @@ def _start_point(net: ReLUNetwork, domain: Domain, tol: Tolerances, seed: int) -
     raise InvalidDomainError("could not find a start point off every hyperplane inside the domain.")
 
 
-def _search(
-    net: ReLUNetwork,
-    domain: Domain,
-    tol: Tolerances,
-    *,
-    method: str,
-    start: tuple[NDArray[np.float64], ActivationPattern],
-    own_face: NDArray[np.float64] | None,
-    max_regions: int | None,
-    deadline: float | None,
-    callback: Callable[[EnumerationProgress], bool | None] | None,
-    compute_bounded: bool,
-    t0: float,
-) -> _SearchOut:
-    """BFS over the dual graph inside ``domain``.
+class _RegionProcessor:
+    """Everything the search does for one pending region: rows, certificate, facets, neighbours.
 
-    ``own_face`` = (g, h) of the slab's left face (a domain row) when running as
-    one slab of a parallel search: a region is owned iff that face is not a facet.
+    Shared by the serial search and the worker processes; holds no search
+    state except the LP counters.
     """
-    out = _SearchOut(method=method)
-    d = domain.dim
-    x0, p0 = start
-    seen: set[bytes] = {p0.key}
-    # queue items: (signs, facet point or None, inward normal or None, suggested witness)
-    queue: deque[tuple[NDArray[np.int8], NDArray[np.float64] | None, NDArray[np.float64] | None, NDArray[np.float64] | None]] = deque()
-    queue.append((np.array(p0.signs), None, None, x0))
-    last_report = -np.inf  # the callback sees the first region at once, then about twice a second
-    n_regions = 0
-    while queue:
-        if max_regions is not None and n_regions >= max_regions:
-            out.complete, out.message = False, f"stopped at max_regions = {max_regions}"
-            break
-        now = time.perf_counter()
-        if deadline is not None and now > deadline:
-            out.complete, out.message = False, "stopped at time_limit"
-            break
-        if callback is not None and now - last_report > 0.5:
-            last_report = now
-            state = EnumerationProgress(n_regions, len(queue), out.counters.solves, now - t0)
-            if callback(state):
-                out.complete, out.message = False, "stopped by callback"
-                break
-        signs, fpoint, fnormal, guess = queue.popleft()
+
+    def __init__(self, net: ReLUNetwork, domain: Domain, tol: Tolerances, method: str, compute_bounded: bool) -> None:
+        self.net, self.domain, self.tol, self.method = net, domain, tol, method
+        self.compute_bounded = compute_bounded
+        self.counters = LPCounters()
+
+    def process(self, item: _Item) -> tuple[str, Any, list[_Item]]:
+        """``("region", _Work, neighbours)``, ``("thin", signs, [])`` or ``("unresolved", (signs, status), [])``."""
+        net, domain, tol = self.net, self.domain, self.tol
+        signs, fpoint, fnormal, guess = item
         rows = region_halfspaces(net, signs, domain, tol)
         if not rows.consistent:
-            out.thin.append(signs)
-            continue
+            return "thin", signs, []
         G, h = rows.G, rows.h
         witness, margin = _initial_witness(G, h, fpoint, fnormal, guess, tol)
         facets: FacetInfo | None = None
-        use_vertex = method == "vertex" and d >= 2
+        use_vertex = self.method == "vertex" and domain.dim >= 2
         if use_vertex and margin > tol.margin:
             facets = facets_by_vertices(G, h, witness, tol)
         if facets is None:
             # LP path: Chebyshev centre (certificate and interior point), then facets.
-            r_max = 1.0 if not domain.bounded else np.inf
-            center, radius, status = chebyshev_center(G, h, r_max=r_max, tol=tol, solver=out.counters)
+            center, radius, status = chebyshev_center(G, h, r_max=np.inf if domain.bounded else 1.0, tol=tol,
+                                                      solver=self.counters)
             if center is None and status is not LPStatus.INFEASIBLE:
-                _unresolved(out, signs, status)
-                continue
+                return "unresolved", (signs, status), []
             if center is None or radius <= tol.margin:
-                out.thin.append(signs)
-                continue
+                return "thin", signs, []
             witness, margin = center, radius
             if use_vertex:
                 facets = facets_by_vertices(G, h, witness, tol)
             if facets is None:
-                facets = facets_by_lp(G, h, witness, tol, out.counters)
+                facets = facets_by_lp(G, h, witness, tol, self.counters)
         if facets.vertices is not None:
             # Certificate: the vertex centroid, with its exact distance to every row.
             cen = facets.vertices.sum(axis=0) / facets.vertices.shape[0]
@@ -329,15 +300,12 @@ def _search(
                 witness, margin = cen, m_cen
         if margin <= tol.margin:
             center, radius, status = chebyshev_center(G, h, r_max=np.inf if domain.bounded else 1.0, tol=tol,
-                                                      solver=out.counters)
+                                                      solver=self.counters)
             if center is None and status is not LPStatus.INFEASIBLE:
-                _unresolved(out, signs, status)
-                continue
+                return "unresolved", (signs, status), []
             if center is None or radius <= tol.margin:
-                out.thin.append(signs)
-                continue
+                return "thin", signs, []
             witness, margin = center, radius
-        n_regions += 1
         # Units identically zero on this region (dead with value 0) may come alive across a
         # facet with their hyperplane lying on it; such units must flip with the facet.
         last_vanishing = -1
@@ -345,28 +313,25 @@ def _search(
             vanishing = np.flatnonzero(rows.dead & (np.abs(rows.c) <= tol.activation))
             last_vanishing = int(vanishing.max()) if vanishing.size else -1
         facet_units: list[tuple[int, ...]] = []
-        owned = True
-        key0 = signs.tobytes()
+        neighbor_keys: list[bytes] = []
+        neighbors: list[_Item] = []
         fin = np.isfinite(facets.points).all(axis=1)
         for rep, grp, pt, pt_ok in zip(facets.rows.tolist(), facets.groups, facets.points, fin.tolist()):
             if grp.shape[0] == 1:
                 u = int(rows.unit[rep])
                 if u < 0:
-                    # A domain face: no neighbour inside.
-                    if own_face is not None and _is_face(G[rep], h[rep], own_face, tol):
-                        owned = False
-                    continue
+                    continue  # a domain face: no neighbour inside
                 flipped: tuple[int, ...] = (u,)
             else:
                 units = rows.unit[grp]
                 if np.any(units < 0):
-                    # A domain face with unit hyperplanes lying on it: no neighbour inside.
-                    if own_face is not None and _is_face(G[rep], h[rep], own_face, tol):
-                        owned = False
-                    continue
+                    continue  # a domain face with unit hyperplanes lying on it
                 flipped = tuple(sorted(units.tolist()))
             nb = signs.copy()
-            nb[list(flipped)] *= -1
+            if len(flipped) == 1:
+                nb[u] = -nb[u]
+            else:
+                nb[list(flipped)] *= -1
             if (len(flipped) > 1 or last_vanishing > flipped[0]) and pt_ok:
                 # Degenerate crossing: several units share the facet (possibly in different
                 # layers, the deeper ones depending on the shallower), or deeper units vanish
@@ -374,20 +339,261 @@ def _search(
                 # Flipping the group is then not enough; the one-sided limit decides exactly.
                 nb = pattern_toward(net, pt, G[rep], tol=tol)
                 flipped = tuple(np.flatnonzero(nb != signs).tolist())
-            key = nb.tobytes()
             facet_units.append(flipped)
-            out.edges.append((key0, key, flipped))
-            if key not in seen:
-                seen.add(key)
-                queue.append((nb, pt if pt_ok else None, G[rep], witness))
+            neighbor_keys.append(nb.tobytes())
+            neighbors.append((nb, pt if pt_ok else None, G[rep], witness))
         bounded: bool | None = True if domain.bounded else None
-        if compute_bounded and not domain.bounded:
+        if self.compute_bounded and not domain.bounded:
             from .polytope import _is_bounded
 
             bounded = _is_bounded(G, tol)
-        out.works.append(_Work(rows.signs.copy(), witness, margin, facet_units, int(len(facets.rows)), bounded, owned,
-                               LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c)))
+        work = _Work(rows.signs.copy(), witness, margin, facet_units, neighbor_keys, int(len(facets.rows)), bounded,
+                     LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c))
+        return "region", work, neighbors
+
+
+class _Budget:
+    """The stopping rules shared by the serial and the parallel search."""
+
+    def __init__(self, max_regions: int | None, deadline: float | None,
+                 callback: Callable[[EnumerationProgress], bool | None] | None, t0: float) -> None:
+        self.max_regions, self.deadline, self.callback, self.t0 = max_regions, deadline, callback, t0
+        self.last_report = -np.inf  # the callback sees the first region at once, then about twice a second
+
+    def stop_reason(self, n_regions: int, queued: int, lp_solves: int) -> str | None:
+        if self.max_regions is not None and n_regions >= self.max_regions:
+            return f"stopped at max_regions = {self.max_regions}"
+        now = time.perf_counter()
+        if self.deadline is not None and now > self.deadline:
+            return "stopped at time_limit"
+        if self.callback is not None and now - self.last_report > 0.5:
+            self.last_report = now
+            if self.callback(EnumerationProgress(n_regions, queued, lp_solves, now - self.t0)):
+                return "stopped by callback"
+        return None
+
+
+def _record(out: _SearchOut, kind: str, payload: Any) -> bool:
+    """Store one processed item; True if it was a counted region."""
+    if kind == "region":
+        out.works.append(payload)
+        return True
+    if kind == "thin":
+        out.thin.append(payload)
+    else:
+        _unresolved(out, *payload)
+    return False
+
+
+def _search(
+    net: ReLUNetwork, domain: Domain, tol: Tolerances, *, method: str,
+    start: tuple[NDArray[np.float64], ActivationPattern], budget: _Budget, compute_bounded: bool,
+) -> _SearchOut:
+    """Serial breadth-first search over the dual graph inside ``domain``."""
+    out = _SearchOut(method=method)
+    proc = _RegionProcessor(net, domain, tol, method, compute_bounded)
+    out.counters = proc.counters
+    x0, p0 = start
+    seen: set[bytes] = {p0.key}
+    queue: deque[_Item] = deque([(np.array(p0.signs), None, None, x0)])
+    n_regions = 0
+    while queue:
+        reason = budget.stop_reason(n_regions, len(queue), out.counters.solves)
+        if reason is not None:
+            out.complete, out.message = False, reason
+            break
+        kind, payload, neighbors = proc.process(queue.popleft())
+        n_regions += _record(out, kind, payload)
+        for nb in neighbors:
+            key = nb[0].tobytes()
+            if key not in seen:
+                seen.add(key)
+                queue.append(nb)
     return out
+
+
+def _pack_items(items: list[_Item], d: int) -> tuple[NDArray[np.int8], NDArray[np.float64]]:
+    """Pending regions as two arrays (one pickle each): signs, and [facet point | normal | witness] (nan = None)."""
+    S = np.stack([it[0] for it in items])
+    F = np.full((len(items), 3 * d), np.nan)
+    for i, (_, pt, nrm, wit) in enumerate(items):
+        if pt is not None:
+            F[i, :d] = pt
+        if nrm is not None:
+            F[i, d : 2 * d] = nrm
+        if wit is not None:
+            F[i, 2 * d :] = wit
+    return S, F
+
+
+def _unpack_item(S: NDArray[np.int8], F: NDArray[np.float64], i: int, d: int) -> _Item:
+    row = F[i]
+    pt, nrm, wit = row[:d], row[d : 2 * d], row[2 * d :]
+    return (S[i].copy(), None if np.isnan(pt[0]) else pt, None if np.isnan(nrm[0]) else nrm,
+            None if np.isnan(wit[0]) else wit)
+
+
+def _pack_works(works: list[_Work]) -> dict[str, Any]:
+    """The regions a worker found, as a few stacked arrays plus small lists (cheap to pickle)."""
+    if not works:
+        return {"n": 0}
+    has_out = works[0].affine.out_A is not None
+    return {
+        "n": len(works),
+        "signs": np.stack([w.signs for w in works]),
+        "witness": np.stack([w.witness for w in works]),
+        "margin": [w.margin for w in works],
+        "facet_units": [w.facet_units for w in works],
+        "neighbor_keys": [w.neighbor_keys for w in works],
+        "n_facets": [w.n_facets for w in works],
+        "bounded": [w.bounded for w in works],
+        "A": np.stack([w.affine.A for w in works]),
+        "c": np.stack([w.affine.c for w in works]),
+        "out_A": np.stack([w.affine.out_A for w in works]) if has_out else None,
+        "out_c": np.stack([w.affine.out_c for w in works]) if has_out else None,
+    }
+
+
+def _unpack_works(pk: dict[str, Any]) -> list[_Work]:
+    out = []
+    for i in range(pk["n"]):
+        aff = LocalAffineMap(pk["A"][i], pk["c"][i], None if pk["out_A"] is None else pk["out_A"][i],
+                             None if pk["out_c"] is None else pk["out_c"][i])
+        out.append(_Work(pk["signs"][i], pk["witness"][i], pk["margin"][i], pk["facet_units"][i],
+                         pk["neighbor_keys"][i], pk["n_facets"][i], pk["bounded"][i], aff))
+    return out
+
+
+def _worker_main(conn: Any, net: ReLUNetwork, domain: Domain, tol: Tolerances, method: str,
+                 compute_bounded: bool) -> None:
+    """Worker process: process batches of pending regions until told to stop.
+
+    Each reply gives the number of regions counted in the batch and the
+    neighbours this worker has not reported before (the master owns the
+    global ``seen`` set).  The regions themselves stay here until the end,
+    when they are sent back in one packed message with the LP counters.
+    """
+    d = domain.dim
+    proc = _RegionProcessor(net, domain, tol, method, compute_bounded)
+    local = _SearchOut(method=method)
+    reported: set[bytes] = set()
+    while True:
+        msg = conn.recv()
+        if msg is None:
+            conn.send(("done", (_pack_works(local.works), local.thin, local.complete, local.message, proc.counters)))
+            return
+        S, F = msg
+        fresh: list[_Item] = []
+        n_regions = 0
+        try:
+            for i in range(S.shape[0]):
+                kind, payload, neighbors = proc.process(_unpack_item(S, F, i, d))
+                n_regions += _record(local, kind, payload)
+                for nb in neighbors:
+                    key = nb[0].tobytes()
+                    if key not in reported:
+                        reported.add(key)
+                        fresh.append(nb)
+        except Exception as exc:  # handed to the master, which re-raises it
+            conn.send(("error", exc))
+            continue
+        conn.send(("ok", (n_regions, _pack_items(fresh, d) if fresh else None)))
+
+
+def _parallel_search(
+    net: ReLUNetwork, domain: Domain, tol: Tolerances, *, method: str,
+    start: tuple[NDArray[np.float64], ActivationPattern], budget: _Budget, compute_bounded: bool, n_jobs: int,
+) -> _SearchOut:
+    """Breadth-first search with the region work shared among ``n_jobs`` worker processes.
+
+    The master holds the queue and the ``seen`` set and hands out batches of
+    pending regions; workers return their new neighbours (and, at the end,
+    the regions).  Every region is processed exactly once, so the result
+    equals the serial search's up to the order of regions and the witnesses.
+    """
+    import multiprocessing as mp
+    from multiprocessing.connection import wait
+
+    d = domain.dim
+    out = _SearchOut(method=method)
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    conns, procs = [], []
+    for _ in range(n_jobs):
+        parent, child = ctx.Pipe()
+        p = ctx.Process(target=_worker_main, args=(child, net, domain, tol, method, compute_bounded), daemon=True)
+        p.start()
+        child.close()
+        conns.append(parent)
+        procs.append(p)
+    x0, p0 = start
+    seen: set[bytes] = {p0.key}
+    queue: deque[_Item] = deque([(np.array(p0.signs), None, None, x0)])
+    in_flight = {c: 0 for c in conns}
+    n_regions = 0
+    stopping = False
+    error: BaseException | None = None
+    try:
+        while True:
+            if not stopping:
+                reason = budget.stop_reason(n_regions, len(queue), out.counters.solves)
+                if reason is not None:
+                    stopping = True
+                    out.complete, out.message = False, reason
+            if not stopping and queue:
+                # Keep two batches in flight per worker; batches grow with the queue.
+                size = max(1, min(_MAX_BATCH, len(queue) // (2 * n_jobs)))
+                for c in conns:
+                    while in_flight[c] < 2 and queue:
+                        c.send(_pack_items([queue.popleft() for _ in range(min(size, len(queue)))], d))
+                        in_flight[c] += 1
+            if not any(in_flight.values()):
+                break
+            for c in wait([c for c in conns if in_flight[c]], timeout=0.5):
+                status, body = c.recv()
+                in_flight[c] -= 1
+                if status == "error":
+                    error, stopping = body, True
+                    continue
+                n_new, packed = body
+                n_regions += n_new
+                if stopping or packed is None:
+                    continue
+                S, F = packed
+                for i in range(S.shape[0]):
+                    key = S[i].tobytes()
+                    if key not in seen:
+                        seen.add(key)
+                        queue.append(_unpack_item(S, F, i, d))
+        if queue and out.complete:
+            out.complete, out.message = False, "stopped with regions still queued"
+    finally:
+        for c in conns:
+            try:
+                c.send(None)
+                status, body = c.recv()
+                while status != "done":  # a late reply to a batch still in flight
+                    status, body = c.recv()
+                packed_works, thin, complete, message, counters = body
+                out.works.extend(_unpack_works(packed_works))
+                out.thin.extend(thin)
+                if not complete:
+                    out.complete, out.message = False, message
+                out.counters.merge(counters)
+            except (OSError, EOFError):
+                pass
+        for p in procs:
+            p.join(timeout=5)
+            if p.is_alive():
+                p.terminate()
+    if error is not None:
+        raise error
+    if budget.max_regions is not None and len(out.works) > budget.max_regions:
+        del out.works[budget.max_regions :]
+    return out
+
+
+# Largest batch of pending regions handed to a worker at once (a latency/overhead trade-off).
+_MAX_BATCH = 32
 
 
 def _unresolved(out: _SearchOut, signs: NDArray[np.int8], status: LPStatus) -> None:
@@ -395,6 +601,12 @@ def _unresolved(out: _SearchOut, signs: NDArray[np.int8], status: LPStatus) -> N
     out.complete = False
     out.message = f"a region LP ended with status {status.value}; the count is a lower bound"
     logger.warning("region LP for pattern %s ended with status %s", signs.tolist(), status.value)
+
+
+# The interior point handed to Qhull is centred by axis chords only when its margin is
+# below this fraction of the push from the facet (a numerical-quality knob, not a tolerance:
+# correctness never depends on it).
+_CENTRE_BELOW = 0.05
 
 
 def _initial_witness(
@@ -406,7 +618,7 @@ def _initial_witness(
     ``fnormal`` points from the parent into this region.  Along it, the first
     row (other than the facet's own, which is at zero slack and increasing)
     to be hit bounds the step; the point halfway has positive margin.  Two
-    axis-chord centring passes then improve the margin cheaply.
+    axis-chord centring passes improve the margin when it is poor.
     """
     if G.shape[0] == 0:
         return (np.zeros(G.shape[1]) if guess is None else guess), np.inf
@@ -422,9 +634,12 @@ def _initial_witness(
         slack = h - G @ x
     else:
         return np.zeros(G.shape[1]), -np.inf
-    if slack.min() > 0:
+    margin = float(slack.min())
+    if 0 < margin < _CENTRE_BELOW * float(np.abs(x - fpoint).max() if fpoint is not None else 1.0):
+        # A poorly centred point (a row close by): axis-chord centring, cheap and safe.
         x, slack = _center_by_chords(G, x, slack, tol)
-    return x, float(slack.min())
+        margin = float(slack.min())
+    return x, margin
 
 
 def _center_by_chords(G: NDArray[np.float64], x: NDArray[np.float64], slack: NDArray[np.float64], tol: Tolerances,
@@ -448,27 +663,6 @@ def _center_by_chords(G: NDArray[np.float64], x: NDArray[np.float64], slack: NDA
         x = x + delta
         slack = slack - G @ delta
     return x, slack
-
-
-def _is_face(g: NDArray[np.float64], h: float, face: NDArray[np.float64], tol: Tolerances) -> bool:
-    return bool(np.max(np.abs(g - face[:-1])) <= tol.coincident and abs(h - face[-1]) <= tol.coincident)
-
-
-def _slab_worker(args: tuple[Any, ...]) -> _SearchOut:
-    net, dom_kw, lo1, hi1, is_first, tol, method, max_regions, deadline, seed, t0 = args
-    base = make_domain(net.n_in, tol=tol, **dom_kw)
-    # Slab = domain ∩ {lo1 <= x_0 <= hi1}.
-    e0 = np.zeros(net.n_in)
-    e0[0] = 1.0
-    G = np.vstack([base.G, e0, -e0])
-    h = np.concatenate([base.h, [hi1, -lo1]])
-    center = base.center.copy()
-    center[0] = 0.5 * (lo1 + hi1)
-    slab = Domain("slab", G, h, True, center, min(base.radius, 0.5 * (hi1 - lo1)))
-    face = None if is_first else np.concatenate([-e0, [-lo1]])
-    start = _start_point(net, slab, tol, seed)
-    return _search(net, slab, tol, method=method, start=start, own_face=face, max_regions=max_regions,
-                   deadline=deadline, callback=None, compute_bounded=False, t0=t0)
 
 
 def enumerate_regions(
@@ -511,8 +705,8 @@ def enumerate_regions(
         ``callback(EnumerationProgress) -> bool | None`` about twice a second;
         returning True stops the search (``complete=False``).
     n_jobs : int
-        Worker processes (bounded domains only); regions are split by slabs of
-        the first coordinate with exact ownership (see module docstring).
+        Worker processes sharing the region work (see the module docstring);
+        ``1`` runs in this process.  Worth it from a few hundred regions on.
     compute_bounded : bool, optional
         Decide boundedness of each region by an LP (default: True for R^d and
         unbounded polytopes).
@@ -555,30 +749,14 @@ def enumerate_regions(
     if compute_bounded is None:
         compute_bounded = not domain.bounded
     t0 = time.perf_counter()
-    deadline = None if time_limit is None else t0 + time_limit
-    if n_jobs > 1 and domain.bounded and domain.kind == "box":
-        outs = _parallel(net, dom_kw, domain, t, method, max_regions, deadline, seed, n_jobs, t0)
+    budget = _Budget(max_regions, None if time_limit is None else t0 + time_limit, callback, t0)
+    start = _start_point(net, domain, t, seed)
+    if n_jobs > 1:
+        outs = [_parallel_search(net, domain, t, method=method, start=start, budget=budget,
+                                 compute_bounded=compute_bounded, n_jobs=n_jobs)]
     else:
-        start = _start_point(net, domain, t, seed)
-        outs = [_search(net, domain, t, method=method, start=start, own_face=None, max_regions=max_regions,
-                        deadline=deadline, callback=callback, compute_bounded=compute_bounded, t0=t0)]
+        outs = [_search(net, domain, t, method=method, start=start, budget=budget, compute_bounded=compute_bounded)]
     return _assemble(net, domain, outs, method, time.perf_counter() - t0)
-
-
-def _parallel(net: ReLUNetwork, dom_kw: dict[str, Any], domain: Domain, tol: Tolerances, method: str,
-              max_regions: int | None, deadline: float | None, seed: int, n_jobs: int, t0: float) -> list[_SearchOut]:
-    import multiprocessing as mp
-
-    assert domain.lo is not None and domain.hi is not None
-    n_slabs = 4 * n_jobs
-    # Cut points at slightly irregular positions so no cut lies on a "nice" hyperplane by accident.
-    frac = (np.arange(1, n_slabs) + 0.0137) / n_slabs
-    cuts = np.concatenate([[domain.lo[0]], domain.lo[0] + frac * (domain.hi[0] - domain.lo[0]), [domain.hi[0]]])
-    jobs = [(net, dom_kw, float(cuts[i]), float(cuts[i + 1]), i == 0, tol, method, max_regions, deadline, seed, t0)
-            for i in range(n_slabs)]
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(n_jobs) as pool:
-        return list(pool.imap(_slab_worker, jobs))
 
 
 def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: str, seconds: float) -> RegionEnumeration:
@@ -592,7 +770,7 @@ def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: 
         counters.merge(o.counters)
         for w in o.works:
             key = w.signs.tobytes()
-            if not w.owned or key in index:
+            if key in index:
                 continue
             index[key] = len(regions)
             regions.append(Region(ActivationPattern._trusted(w.signs, widths), w.witness, w.margin, w.affine,
@@ -603,12 +781,14 @@ def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: 
                      for i, r in enumerate(regions))
     edges = {}
     for o in outs:
-        for a, b, units in o.edges:
-            ia, ib = index.get(a), index.get(b)
-            if ia is not None and ib is not None:
-                pair = (ia, ib) if ia < ib else (ib, ia)
-                if pair not in edges:
-                    edges[pair] = units
+        for w in o.works:
+            ia = index[w.signs.tobytes()]
+            for b, units in zip(w.neighbor_keys, w.facet_units):
+                ib = index.get(b)
+                if ib is not None:
+                    pair = (ia, ib) if ia < ib else (ib, ia)
+                    if pair not in edges:
+                        edges[pair] = units
     G.add_edges_from((names[ia], names[ib], {"units": ",".join(map(str, u)), "n_units": len(u)})
                      for (ia, ib), u in edges.items())
     thin = sorted({str(ActivationPattern(s, widths)) for o in outs for s in o.thin} -

@@ -144,6 +144,36 @@ def test_parallel_equals_serial() -> None:
     assert set(map(frozenset, a.graph.edges)) == set(map(frozenset, b.graph.edges))
 
 
+@pytest.mark.parametrize("kwargs", [
+    {"box": (-2, 2)},
+    {"whole_space": True},  # the LP method, with boundedness by LP
+    {"polytope": (np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]), np.array([1.0, 1.0, 1.5]))},
+])
+def test_work_sharing_equals_serial_on_every_domain(kwargs) -> None:
+    net = ReLUNetwork.random(2, [6, 5], seed=3)
+    a = enumerate_regions(net, **kwargs)
+    b = enumerate_regions(net, n_jobs=2, **kwargs)
+    assert a.complete and b.complete and a.count == b.count
+    assert {str(r.pattern) for r in a.regions} == {str(r.pattern) for r in b.regions}
+    assert set(map(frozenset, a.graph.edges)) == set(map(frozenset, b.graph.edges))
+    assert a.n_bounded == b.n_bounded
+    for r in b.regions:  # worker-made regions carry the same certificates and affine maps
+        assert pattern_at(net, r.witness) == r.pattern
+        np.testing.assert_allclose(r.affine.A, net.local_affine_map(r.pattern.active).A)
+
+
+def test_work_sharing_budgets() -> None:
+    net = ReLUNetwork.random(2, [12, 12], seed=0)
+    full = enumerate_regions(net, box=(-3, 3))
+    with pytest.warns(IterationLimitWarning, match="max_regions"):
+        part = enumerate_regions(net, box=(-3, 3), max_regions=10, n_jobs=2)
+    assert not part.complete and part.count == 10
+    assert {str(r.pattern) for r in part.regions} <= {str(r.pattern) for r in full.regions}
+    with pytest.warns(IterationLimitWarning, match="callback"):
+        stopped = enumerate_regions(net, box=(-3, 3), callback=lambda s: True, n_jobs=2)
+    assert not stopped.complete and stopped.count < full.count
+
+
 def test_polytope_domain_triangle() -> None:
     # Triangle x >= 0, y >= 0, x + y <= 1 cut by x = 0.5 and y = 0.25: 4 pieces... minus the corner beyond x+y<=1?
     # Pieces: {x<.5,y<.25}, {x>.5,y<.25}, {x<.5,y>.25}, {x>.5,y>.25 and x+y<1} (non-empty: (0.6, 0.3)).
