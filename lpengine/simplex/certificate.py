@@ -133,8 +133,14 @@ def local_cell_lp(model: LayerwiseModel, hidden_signs: NDArray[np.int8], theta: 
 
 def check_cells(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArray[np.int8],
                 tight_hidden: NDArray[np.int64], loss: float, *, max_cells: int, seed: int | None,
-                radius: float, tol: Tolerances, backend: str = "highs") -> dict:
-    """Solve the box-restricted LPs of the hidden cells at ``theta`` (all, or a seeded sample)."""
+                radius: float, tol: Tolerances, backend: str = "highs", sample_size: int | None = None) -> dict:
+    """Solve the box-restricted LPs of the hidden cells at ``theta``.
+
+    All ``2**k`` cells when there are at most ``max_cells``, otherwise a seeded
+    sample of ``sample_size`` (default ``max_cells``) cells.
+    """
+    if sample_size is None:
+        sample_size = max_cells
     k = int(tight_hidden.size)
     n_cells = 2 ** k
     hs = signs[: model.n_hidden_kinks].copy()
@@ -145,7 +151,7 @@ def check_cells(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArra
         # Sample full-dimensional incident cells: the cell entered along a seeded random direction
         # (signs of the tight kinks' one-sided rates), so every sample is a real cell.
         rng = np.random.default_rng(seed)
-        U = rng.standard_normal((max_cells - 1, model.D))
+        U = rng.standard_normal((sample_size - 1, model.D))
         rates = _one_sided_rates(model, theta, signs, tight_hidden, U)
         choices = [hs[tight_hidden] > 0] + [row > 0 for row in rates]
         sampled = True

@@ -10,15 +10,34 @@ descends; the final vertex carries a certificate (:class:`DRSCertificate`).
 
 Engine.  The default (and only) pivot engine is the native one of
 :mod:`lpengine.simplex.engine`: NumPy, batched over samples, with a
-Sherman–Morrison-updated basis inverse.  HiGHS is the referee, not the driver:
-it confirms every final vertex on the LPs of its incident hidden cells (all of
-them when few, a stated seeded sample when many), and with ``verify=True`` it
-re-derives every visited vertex from its region LP.  The reason is speed and
-traceability: a pivot of the native engine costs ``O(D^2 + N * P)`` in a few
-vectorised operations (thousands of vertices per second on the reference
-first-layer problem), whereas a HiGHS re-solve per region costs a Python round
-trip and an LP of ``D + 2N`` columns, and would not expose the vertex-to-vertex
-path that the trajectory graph records.
+Sherman–Morrison-updated basis inverse (refactorised every 50 pivots and
+whenever an update pivot is tiny; the basis kinks are recomputed exactly after
+every pivot and snapped back by a Newton step if they drift).  HiGHS is the
+referee, not the driver, and the two must agree:
+
+* **always**, at the final vertex: the LP of every incident hidden cell
+  (reference notes ``deep_relu_simplex.md`` §3 fact 2: a local minimum iff LP-optimal
+  on every cell containing it), on a small box around the vertex.  All cells
+  when there are at most ``certify_cells`` (32), else a seeded sample of that
+  size, at a non-degenerate vertex, where the complete ``2D``-ray edge test
+  is already a proof; at a *degenerate* vertex (more than ``D`` kinks at zero)
+  the edge test is not a proof, so HiGHS decides on all incident cells up to
+  ``certify_max_cells`` (256) and the vertex is reported undecided
+  (``certified=False``) beyond.  A lower LP optimum in an incident cell
+  restarts the walk from there (an ``"escape"`` edge);
+* **every vertex** with ``verify=True`` (used by the tests): the region LP of
+  the tracked hidden cell with the ``D`` basis kinks fixed at zero must
+  reproduce the engine's ``theta`` and loss (to ``1e-6`` relative), else
+  :class:`~lpengine.exceptions.SolverError`.
+
+Why native by default: speed and traceability.  A pivot of the native engine
+costs ``O(D^2 + N * P)`` in a few dozen vectorised operations (hundreds of
+vertices per second on the reference first-layer problem, N = 500, D = 25, on
+a shared 2-core machine), whereas a HiGHS re-solve costs a Python round trip
+and an LP of ``D + 2N`` columns and ``N(1 + sum n_l)`` rows per region, and its
+internal simplex pivots are not the vertex-to-vertex path (edges of the loss,
+with the Barrodale–Roberts line search crossing kinks along them) that the
+trajectory graph records.  There is no second, HiGHS-driven engine.
 """
 
 from __future__ import annotations
@@ -45,6 +64,9 @@ from .pivot import tight_mask
 logger = logging.getLogger(__name__)
 
 __all__ = ["DRSResult", "DRSState", "DRSCertificate", "deep_relu_simplex", "minimize_output"]
+
+#: Default cap on the incident hidden cells that HiGHS checks exhaustively at a degenerate vertex.
+DEGENERATE_CELL_CAP = 256
 
 
 @dataclass(frozen=True)
@@ -158,7 +180,7 @@ def _frozen(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return a
 
 
-def _check_options(max_pivots, time_limit, pricing, certify_cells) -> None:
+def _check_options(max_pivots, time_limit, pricing, certify_cells, certify_max_cells=DEGENERATE_CELL_CAP) -> None:
     if max_pivots is not None:
         check_int(max_pivots, "max_pivots", low=0, error=InvalidOptionError)
     if time_limit is not None:
@@ -166,14 +188,18 @@ def _check_options(max_pivots, time_limit, pricing, certify_cells) -> None:
     if pricing not in ("steepest", "dantzig"):
         raise InvalidOptionError(f"The 'pricing' parameter must be 'steepest' or 'dantzig'. Got {pricing!r} instead.")
     check_int(certify_cells, "certify_cells", low=1, error=InvalidOptionError)
+    check_int(certify_max_cells, "certify_max_cells", low=1, error=InvalidOptionError)
 
 
 def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, seed, max_pivots, time_limit,
                 line_search: bool, verify: bool, callback, tol, pricing: str = "steepest",
-                certify_cells: int = 32, backend: str = "highs", max_escapes: int = 20) -> tuple[EngineLog, DRSCertificate | None, dict]:
+                certify_cells: int = 32, backend: str = "highs", max_escapes: int = 20,
+                certify_max_cells: int | None = None) -> tuple[EngineLog, DRSCertificate | None, dict]:
     """Run the engine and certify the end point (shared by DRS, LAD and argument minimisation)."""
     t = resolve_tolerances(tol)
-    _check_options(max_pivots, time_limit, pricing, certify_cells)
+    if certify_max_cells is None:
+        certify_max_cells = max(DEGENERATE_CELL_CAP, certify_cells)
+    _check_options(max_pivots, time_limit, pricing, certify_cells, certify_max_cells)
     if callback is not None and not callable(callback):
         raise InvalidOptionError(f"callback must be callable or None; got {type(callback).__name__}.")
     opts = EngineOptions(line_search=bool(line_search), max_pivots=max_pivots, time_limit=time_limit,
@@ -183,7 +209,7 @@ def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, 
     cert, best = None, None
     st = log.final
     if st is not None and st.B.size == model.D and log.pricing is not None:
-        cert, best = _certify(model, log, tz, t, certify_cells, seed, backend)
+        cert, best = _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells)
     # Escape from a degenerate vertex that passed the edge test but where HiGHS found a lower
     # loss in an incident cell: restart the walk from that cell's LP optimum (logged as an
     # "escape" edge, never silently).
@@ -199,7 +225,7 @@ def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, 
         _merge(model, log, log2)
         cert, best = None, None
         if log.final.B.size == model.D and log.pricing is not None:
-            cert, best = _certify(model, log, tz, t, certify_cells, seed, backend)
+            cert, best = _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells)
     log.escapes = escapes
     stats = {k: getattr(log, k) for k in ("escapes", "phase1_steps", "region_changes", "kinks_crossed", "zero_steps",
                                           "refactorisations", "max_inverse_drift", "max_basis_drift", "snaps",
@@ -229,8 +255,17 @@ def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
     log.unbounded_ray = log2.unbounded_ray
 
 
-def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, max_cells: int, seed, backend
-             ) -> tuple[DRSCertificate, NDArray[np.float64] | None]:
+def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, max_cells: int, seed, backend,
+             degenerate_cap: int = 0) -> tuple[DRSCertificate, NDArray[np.float64] | None]:
+    """Edge test plus HiGHS on the incident hidden cells.
+
+    Non-degenerate vertex: the complete edge test is the proof; HiGHS confirms it on
+    all incident cells when there are at most ``max_cells``, else on a seeded sample
+    of ``max_cells``.  Degenerate vertex (more than ``D`` kinks at zero): the edge test
+    is necessary but not sufficient, so the answer is HiGHS's on *all* incident cells
+    when there are at most ``max(degenerate_cap, max_cells)``; beyond that cap the vertex
+    is reported undecided (``certified=False``) after a sampled check.
+    """
     st, pr = log.final, log.pricing
     ns = pr.slopes / pr.norms
     thr = -t.slope * pr.scale
@@ -241,9 +276,10 @@ def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, ma
     radius = 1e-4 * max(1.0, float(np.max(np.abs(st.theta))))
     cells = {"n_cells": 2 ** int(tight_hidden.size), "checked": 0, "infeasible": 0, "sampled": False,
              "ok": False, "max_gap": math.nan}
+    exhaustive = max(max_cells, degenerate_cap) if degenerate else max_cells
     if ray_ok or log.status == "local_minimum":
-        cells = check_cells(model, st.theta, st.signs, tight_hidden, st.loss, max_cells=max_cells, seed=seed,
-                            radius=radius, tol=t, backend=backend)
+        cells = check_cells(model, st.theta, st.signs, tight_hidden, st.loss, max_cells=exhaustive, seed=seed,
+                            radius=radius, tol=t, backend=backend, sample_size=max_cells)
     certified = bool(ray_ok and cells["ok"] and (not degenerate or not cells["sampled"]))
     if certified:
         how = "all" if not cells["sampled"] else f"a seeded sample of {cells['checked']}"
@@ -254,8 +290,9 @@ def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, ma
     elif not cells["ok"]:
         reason = f"HiGHS found a lower loss in an incident cell (gap {cells['max_gap']:.3g})"
     else:
-        reason = (f"degenerate vertex ({pr.extra_tight.size} extra kinks at zero) with only a sample of "
-                  f"{cells['checked']} of {cells['n_cells']} incident cells checked")
+        reason = (f"undecided: degenerate vertex ({pr.extra_tight.size} extra kinks at zero) with "
+                  f"{cells['n_cells']} incident hidden cells, more than the cap of {exhaustive} that HiGHS "
+                  f"decides exhaustively; a seeded sample of {cells['checked']} passed")
     return DRSCertificate(
         ray_test=ray_ok, n_rays=2 * model.D, min_slope=float(np.min(ns)), degenerate=degenerate,
         n_tight_hidden=int(tight_hidden.size), n_cells=int(cells["n_cells"]), n_cells_checked=int(cells["checked"]),
@@ -326,6 +363,7 @@ def deep_relu_simplex(
     certify_cells: int = 32,
     sample_weight: Any = None,
     backend: str = "highs",
+    certify_max_cells: int = DEGENERATE_CELL_CAP,
 ) -> DRSResult:
     """Minimise the L1 / quantile loss over one layer's parameters by walking vertices.
 
@@ -361,6 +399,12 @@ def deep_relu_simplex(
     certify_cells : int, default 32
         Incident hidden cells checked with HiGHS at the end: all if ``2**k_h`` is
         at most this, otherwise a seeded random sample of this size.
+    certify_max_cells : int, default 256
+        At a *degenerate* final vertex (more than ``D`` kinks at zero) the edge
+        test cannot decide; the vertex is then decided by HiGHS on all
+        ``2**k_h`` incident hidden cells when there are at most this many
+        (``certified`` True or False), and reported undecided
+        (``certified=False``, reason ``"undecided: ..."``) beyond.
     sample_weight : array_like, optional
         Non-negative sample weights ``c_i``.
     backend : str, default "highs"
@@ -412,7 +456,7 @@ def deep_relu_simplex(
     log, cert, stats = solve_model(model, model.from_public(theta0_pub), seed=seed, max_pivots=max_pivots,
                                    time_limit=time_limit, line_search=line_search, verify=verify,
                                    callback=callback, tol=tol, pricing=pricing, certify_cells=certify_cells,
-                                   backend=backend)
+                                   backend=backend, certify_max_cells=certify_max_cells)
     return make_result(model, log, cert, stats, line_search=line_search, network=net, layer=layer)
 
 

@@ -343,3 +343,72 @@ def test_first_layer_reference_problem_without_line_search():
     res = solve_problem(p, line_search=False)
     assert res.status == "local_minimum" and res.certified
     assert np.all(np.diff(res.losses) <= 0.0)
+
+
+def _degenerate_instances(seed):
+    """Dead unit, duplicate points with other targets, integer grid, N < D, constant targets."""
+    rng = np.random.default_rng(seed)
+    net = uniform_net(2, [3], seed)
+    X, y = data(30, 2, seed)
+    ws, bs = list(net.weights), list(net.biases)
+    ws[0], bs[0] = ws[0].copy(), bs[0].copy()
+    ws[0][1], bs[0][1] = 0.0, -5.0
+    yield "dead unit", ReLUNetwork(tuple(ws), tuple(bs)), X, y
+    yield "duplicates", net, np.vstack([X, X[:10]]), np.r_[y, y[:10] + 0.5]
+    yield "grid", net, rng.integers(-2, 3, (30, 2)).astype(float), rng.integers(-1, 2, 30).astype(float)
+    yield "N < D", uniform_net(2, [4], seed), *data(5, 2, seed)
+    yield "constant targets", net, X, np.full(30, 0.7)
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_degenerate_inputs_give_an_honest_certificate(seed):
+    """Certified only when true (no lower loss nearby); otherwise certified=False with a stated reason."""
+    rng = np.random.default_rng(seed)
+    for name, net, X, y in _degenerate_instances(seed):
+        res = deep_relu_simplex(net, X, y, seed=seed)
+        c = res.certificate
+        assert res.status == "local_minimum", name
+        model = build_layer_model(net, X, y)
+        th = model.from_public(res.theta)
+        if res.certified:
+            assert c.lp_confirmed and c.ray_test and (not c.degenerate or not c.sampled), name
+            for _ in range(200):
+                d = rng.standard_normal(model.D)
+                d *= 1e-6 * max(1.0, float(np.max(np.abs(th)))) / np.linalg.norm(d)
+                assert model.loss_at(th + d) >= res.fun - 1e-9 * (1 + res.fun), name
+        else:
+            assert c.reason.startswith(("undecided", "a descending edge", "HiGHS found")), (name, c.reason)
+            if c.reason.startswith("undecided"):
+                assert c.degenerate and c.n_cells > 256 and c.sampled
+
+
+def test_degenerate_vertex_decided_by_highs_within_the_cap():
+    """Constant targets (seed 1) end at a degenerate vertex with 2**5 incident cells: decided exhaustively."""
+    net = uniform_net(2, [3], 1)
+    X, _ = data(30, 2, 1)
+    y = np.full(30, 0.7)
+    res = deep_relu_simplex(net, X, y, seed=1)
+    c = res.certificate
+    assert c.degenerate and c.n_tight_hidden == 5 and c.n_cells == 32
+    assert res.certified and not c.sampled and c.n_cells_checked + c.n_cells_infeasible >= 1
+    # Independently: every one of the 32 incident hidden cells (whole cell, no box) has LP optimum >= loss.
+    model = build_layer_model(net, X, y)
+    th = model.from_public(res.theta)
+    flat = model.signs_at(th)
+    hs = np.where(flat[: model.n_hidden_kinks] >= 0, 1, -1).astype(np.int8)
+    tight = np.flatnonzero(np.abs(flat[: model.n_hidden_kinks]) <= res.stats["kink_tolerance"])
+    assert tight.size == 5
+    n_opt = 0
+    for bits in itertools.product((-1, 1), repeat=tight.size):
+        cell = hs.copy()
+        cell[tight] = bits
+        lp, _ = region_lp(model, cell)
+        out = solve(lp)
+        if out.status is LPStatus.OPTIMAL:
+            n_opt += 1
+            assert out.fun >= res.fun - 1e-7 * (1 + res.fun)
+    assert n_opt >= 1
+    # With a cap below 32 cells (and a sample of 1) the same vertex is honestly reported undecided.
+    res2 = deep_relu_simplex(net, X, y, seed=1, certify_cells=1, certify_max_cells=16)
+    assert not res2.certified and res2.certificate.reason.startswith("undecided")
+    assert_allclose(res2.fun, res.fun, rtol=1e-12)

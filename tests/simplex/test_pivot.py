@@ -133,3 +133,34 @@ def test_fast_pricing_equals_general_pricing(seed):
         ref = _price_general(model, st, tight, pr.extra_tight, gbar, _edge_rays(model, st))
         np.testing.assert_allclose(pr.slopes, ref.slopes, rtol=1e-10, atol=1e-10 * np.abs(ref.slopes).max())
         np.testing.assert_allclose(pr.duals, ref.duals, rtol=1e-10, atol=1e-10 * np.abs(ref.duals).max())
+
+
+def test_pair_pricing_at_degenerate_vertices_equals_general_pricing(monkeypatch):
+    """On the reference first-layer problem (start seed 3) the walk meets vertices where a whole unit is at
+    zero (hundreds of extra tight kinks); the pair-based pricing must equal the all-groups pricing there."""
+    import pathlib
+
+    from lpengine.simplex import deep_relu_simplex, engine
+    from lpengine.simplex.problem import load_problem
+
+    p = load_problem(pathlib.Path(__file__).resolve().parents[2] / "problems" / "first_layer_500.toml")
+    seen = {"degenerate": 0, "max_extra": 0}
+
+    def checked(model, st, tz, rate_tol=0.0):
+        pr = price_rays(model, st, tz, rate_tol)
+        if pr.extra_tight.size:
+            tight = tight_mask(model, st, tz)
+            rho = model.c * np.where(st.signs[model.n_hidden_kinks:] > 0, 1.0, -1.0)
+            gbar = np.bincount(model.group, weights=rho, minlength=model.G)
+            ref = _price_general(model, st, tight, pr.extra_tight, gbar, _edge_rays(model, st))
+            scale = np.abs(ref.slopes).max()
+            np.testing.assert_allclose(pr.slopes, ref.slopes, rtol=0, atol=1e-10 * scale)
+            np.testing.assert_allclose(pr.duals, ref.duals, rtol=0, atol=1e-10 * np.abs(ref.duals).max())
+            seen["degenerate"] += 1
+            seen["max_extra"] = max(seen["max_extra"], int(pr.extra_tight.size))
+        return pr
+
+    monkeypatch.setattr(engine, "price_rays", checked)
+    theta0 = np.random.default_rng(3).uniform(-20, 20, 25)
+    deep_relu_simplex(p.network, p.X, p.y, theta0=theta0, seed=0, max_pivots=25)
+    assert seen["degenerate"] >= 5 and seen["max_extra"] >= 400
