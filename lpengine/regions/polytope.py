@@ -251,6 +251,19 @@ def _coincident_groups(G: NDArray[np.float64], h: NDArray[np.float64], rows: NDA
     return [np.flatnonzero(r) for r in diff <= tol.coincident]
 
 
+_QHULL: tuple[Any, Any] | None = None
+
+
+def _qhull() -> tuple[Any, Any]:
+    """``(HalfspaceIntersection, QhullError)``, imported once (``scipy.spatial`` attribute access is slow)."""
+    global _QHULL
+    if _QHULL is None:
+        from scipy.spatial import HalfspaceIntersection, QhullError
+
+        _QHULL = (HalfspaceIntersection, QhullError)
+    return _QHULL
+
+
 def facets_by_vertices(
     G: NDArray[np.float64], h: NDArray[np.float64], interior: NDArray[np.float64], tol: Tolerances,
 ) -> FacetInfo | None:
@@ -267,23 +280,20 @@ def facets_by_vertices(
     a vertex.  Returns ``None`` if Qhull fails (the caller falls back to
     :func:`facets_by_lp`).
     """
-    from scipy.spatial import HalfspaceIntersection
-    from scipy.spatial import QhullError
-
+    halfspace_intersection, qhull_error = _qhull()
     m, d = G.shape
     try:
-        hsi = HalfspaceIntersection(np.concatenate((G, -h[:, None]), axis=1), interior)
-    except (QhullError, ValueError):
+        V = halfspace_intersection(np.concatenate((G, -h[:, None]), axis=1), interior).intersections
+    except (qhull_error, ValueError):
         return None
-    V = hsi.intersections
     if V.shape[0] < d + 1 or not np.isfinite(V).all():
         return None
-    on = np.abs(h[:, None] - G @ V.T) <= tol.activation * max(1.0, float(np.max(np.abs(V))))  # (m, n_vertices)
+    on = np.abs(h[:, None] - G @ V.T) <= tol.activation * max(1.0, float(np.abs(V).max()))  # (m, n_vertices)
     n_on = on.sum(axis=1)
     simple = on.sum(axis=0) == d
-    all_simple = bool(np.all(simple))
-    keep = on[:, simple].any(axis=1) if not all_simple else n_on > 0
-    for j in np.flatnonzero(~keep & (n_on >= d)):
+    all_simple = bool(simple.all())
+    keep = n_on > 0 if all_simple else on[:, simple].any(axis=1)
+    for j in () if all_simple else np.flatnonzero(~keep & (n_on >= d)):
         # Tight only at degenerate vertices: decide by the span of the vertices on the row.
         Vf = V[on[j]]
         Vf = Vf - Vf.mean(axis=0)
