@@ -46,6 +46,7 @@ graph); only the order and the witnesses may differ.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import deque
@@ -141,12 +142,17 @@ class RegionEnumeration:
         False when a budget (``max_regions``, ``time_limit``, callback) stopped
         the search: then ``count`` is a lower bound only.
     regions : tuple of Region
+    edges : tuple of (int, int, tuple of int)
+        Shared facets as ``(i, j, units)``: indices into ``regions`` (``i < j``)
+        and the hidden units whose hyperplane forms the facet.
     graph : networkx.Graph
-        Dual graph: node ``str(pattern)`` with attributes ``index`` (position in
-        ``regions``), ``margin``, ``n_active``; edge = shared facet, attribute
-        ``units`` (comma-separated flipped unit indices) and ``n_units``.
+        Dual graph (built from ``edges`` on first access and cached): node
+        ``str(pattern)`` with attributes ``index`` (position in ``regions``),
+        ``margin``, ``n_active``; edge = shared facet, attributes ``units``
+        (comma-separated flipped unit indices) and ``n_units``.
     lp_solves, lp_iterations : int
     seconds : float
+        Wall time of the whole call (search and assembly of the result).
     method : str
         ``"vertex"`` or ``"lp"`` (see the module docstring).
     domain : str
@@ -164,7 +170,7 @@ class RegionEnumeration:
     count: int
     complete: bool
     regions: tuple[Region, ...]
-    graph: nx.Graph
+    edges: tuple[tuple[int, int, tuple[int, ...]], ...]
     lp_solves: int
     lp_iterations: int
     seconds: float
@@ -173,6 +179,18 @@ class RegionEnumeration:
     thin_patterns: tuple[str, ...]
     layer_stats: tuple[dict[str, Any], ...]
     message: str
+
+    @functools.cached_property
+    def graph(self) -> nx.Graph:
+        """The region adjacency graph (see the class docstring)."""
+        G = nx.Graph()
+        names = [str(r.pattern) for r in self.regions]
+        n_active = (np.stack([r.pattern.signs for r in self.regions]) > 0).sum(axis=1).tolist() if self.regions else []
+        G.add_nodes_from((names[i], {"index": i, "margin": float(r.margin), "n_active": n_active[i]})
+                         for i, r in enumerate(self.regions))
+        G.add_edges_from((names[i], names[j], {"units": ",".join(map(str, u)), "n_units": len(u)})
+                         for i, j, u in self.edges)
+        return G
 
     @property
     def n_bounded(self) -> int | None:
@@ -193,7 +211,7 @@ class RegionEnumeration:
             "regions_per_second": self.count / self.seconds if self.seconds > 0 else None,
             "method": self.method,
             "domain": self.domain,
-            "edges": self.graph.number_of_edges(),
+            "edges": len(self.edges),
             "thin_regions_skipped": len(self.thin_patterns),
             "layer_stats": list(self.layer_stats),
             "min_margin": min((r.margin for r in self.regions), default=None),
@@ -756,10 +774,10 @@ def enumerate_regions(
                                  compute_bounded=compute_bounded, n_jobs=n_jobs)]
     else:
         outs = [_search(net, domain, t, method=method, start=start, budget=budget, compute_bounded=compute_bounded)]
-    return _assemble(net, domain, outs, method, time.perf_counter() - t0)
+    return _assemble(net, domain, outs, method, t0)
 
 
-def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: str, seconds: float) -> RegionEnumeration:
+def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: str, t0: float) -> RegionEnumeration:
     widths = net.hidden_widths
     regions: list[Region] = []
     index: dict[bytes, int] = {}
@@ -775,11 +793,7 @@ def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: 
             index[key] = len(regions)
             regions.append(Region(ActivationPattern._trusted(w.signs, widths), w.witness, w.margin, w.affine,
                                   tuple(w.facet_units), w.n_facets, w.bounded))
-    G = nx.Graph()
-    names = [str(r.pattern) for r in regions]
-    G.add_nodes_from((names[i], {"index": i, "margin": float(r.margin), "n_active": int(np.sum(r.pattern.signs > 0))})
-                     for i, r in enumerate(regions))
-    edges = {}
+    edges: dict[tuple[int, int], tuple[int, ...]] = {}
     for o in outs:
         for w in o.works:
             ia = index[w.signs.tobytes()]
@@ -789,8 +803,6 @@ def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: 
                     pair = (ia, ib) if ia < ib else (ib, ia)
                     if pair not in edges:
                         edges[pair] = units
-    G.add_edges_from((names[ia], names[ib], {"units": ",".join(map(str, u)), "n_units": len(u)})
-                     for (ia, ib), u in edges.items())
     thin = sorted({str(ActivationPattern(s, widths)) for o in outs for s in o.thin} -
                   {str(r.pattern) for r in regions})
     stats = _layer_stats(net, regions)
@@ -800,8 +812,9 @@ def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: 
 
         warnings.warn(f"region enumeration incomplete ({msg}); the count is a lower bound.",
                       IterationLimitWarning, stacklevel=3)
-    return RegionEnumeration(len(regions), complete, tuple(regions), G, counters.solves, counters.iterations,
-                             seconds, method, domain.describe(), tuple(thin), stats, msg)
+    return RegionEnumeration(len(regions), complete, tuple(regions), tuple((i, j, u) for (i, j), u in edges.items()),
+                             counters.solves, counters.iterations,
+                             time.perf_counter() - t0, method, domain.describe(), tuple(thin), stats, msg)
 
 
 def _layer_stats(net: ReLUNetwork, regions: list[Region]) -> tuple[dict[str, Any], ...]:
