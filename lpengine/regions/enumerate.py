@@ -545,7 +545,9 @@ def _parallel_search(
         procs.append(p)
     x0, p0 = start
     seen: set[bytes] = {p0.key}
-    queue: deque[_Item] = deque([(np.array(p0.signs), None, None, x0)])
+    # The master's queue holds packed rows (signs row, [point | normal | witness] row): no unpacking here.
+    S0, F0 = _pack_items([(np.array(p0.signs), None, None, x0)], d)
+    queue: deque[tuple[NDArray[np.int8], NDArray[np.float64]]] = deque([(S0[0], F0[0])])
     in_flight = {c: 0 for c in conns}
     n_regions = 0
     stopping = False
@@ -562,7 +564,8 @@ def _parallel_search(
                 size = max(1, min(_MAX_BATCH, len(queue) // (2 * n_jobs)))
                 for c in conns:
                     while in_flight[c] < 2 and queue:
-                        c.send(_pack_items([queue.popleft() for _ in range(min(size, len(queue)))], d))
+                        rows = [queue.popleft() for _ in range(min(size, len(queue)))]
+                        c.send((np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows])))
                         in_flight[c] += 1
             if not any(in_flight.values()):
                 break
@@ -577,11 +580,11 @@ def _parallel_search(
                 if stopping or packed is None:
                     continue
                 S, F = packed
-                for i in range(S.shape[0]):
-                    key = S[i].tobytes()
+                for srow, frow in zip(S, F):
+                    key = srow.tobytes()
                     if key not in seen:
                         seen.add(key)
-                        queue.append(_unpack_item(S, F, i, d))
+                        queue.append((srow, frow))
         if queue and out.complete:
             out.complete, out.message = False, "stopped with regions still queued"
     finally:
