@@ -155,7 +155,10 @@ class _Engine:
             ids, cnt = np.unique(step.crossed, return_counts=True)
             odd = ids[cnt % 2 == 1]
             st.signs[odd] = -st.signs[odd]
-        st.refresh(self.model)
+            st.refresh(self.model)
+        else:
+            # No crossing: the masks of the search (leaving kink already on its new side) are current.
+            st.refresh(self.model, step.masks)
 
     def _search(self, e, leave, sigma, bland) -> Step:
         o = self.opts

@@ -67,6 +67,13 @@ class RhoLoss:
         return float(self.w_plus * np.dot(c, pos) + self.w_minus * np.dot(c, neg))
 
 
+def _apply_mask(z: NDArray[np.float64], m: NDArray) -> NDArray[np.float64]:
+    """``z`` where the mask is on, 0 elsewhere (float 0/1 masks: one multiplication; bool masks: ``where``)."""
+    if m.dtype == np.float64:
+        return z * m
+    return np.where(m, z, 0.0)
+
+
 def loss_for_quantile(quantile: float) -> RhoLoss:
     """L1 for ``quantile == 0.5`` (``sum |r|``), otherwise the pinball loss of ``quantile``."""
     if quantile == 0.5:
@@ -115,6 +122,9 @@ class LayerwiseModel:
         self.hidden_W = hidden_W
         self.hidden_b = hidden_b
         self.out_W = out_W
+        # Contiguous transposes: ``a @ W.T`` on a transposed view is several times slower for these shapes.
+        self.hidden_WT = [np.ascontiguousarray(W.T) for W in hidden_W]
+        self.out_WT = None if out_W is None else np.ascontiguousarray(out_W.T)
         self.out_b = out_b
         self.group = np.asarray(group, dtype=np.int64)
         self.y = y
@@ -152,6 +162,9 @@ class LayerwiseModel:
         self.kink_mask = np.ones(self.M, dtype=bool)
         if not loss.kinked:
             self.kink_mask[self.n_hidden_kinks:] = False
+        self.all_kinks = bool(np.all(self.kink_mask))
+        # Every group is the one sample of the same index (no duplicate rows): group sums are identities.
+        self.identity_groups = bool(self.G == self.N and np.array_equal(self.group, np.arange(self.N)))
         self._decode_tables()
 
     def samples_of(self, gs: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
@@ -235,7 +248,14 @@ class LayerwiseModel:
     # --------------------------------------------------------------- forward
     def masks(self, signs: NDArray[np.int8]) -> list[NDArray[np.bool_]]:
         """Per-layer activity masks ``(G, n_l)`` from the tracked signs."""
-        return [(signs[self.G * self.off[l]: self.G * self.off[l + 1]] > 0).reshape(self.G, self.widths[l])
+        pos = signs[: self.n_hidden_kinks] > 0
+        return [pos[self.G * self.off[l]: self.G * self.off[l + 1]].reshape(self.G, self.widths[l])
+                for l in range(self.K)]
+
+    def fmasks(self, signs: NDArray[np.int8]) -> list[NDArray[np.float64]]:
+        """:meth:`masks` as 0/1 floats (the engine's form: masking is one multiplication)."""
+        pos = (signs[: self.n_hidden_kinks] > 0).astype(np.float64)
+        return [pos[self.G * self.off[l]: self.G * self.off[l + 1]].reshape(self.G, self.widths[l])
                 for l in range(self.K)]
 
     def forward(self, theta: NDArray[np.float64], masks: list[NDArray[np.bool_]] | None = None,
@@ -251,9 +271,10 @@ class LayerwiseModel:
         zs = [z]
         for l in range(self.K):
             m = z > 0 if masks is None else (masks[l] if rows is None else masks[l][rows])
-            a = np.where(m, z, 0.0)
+            a = _apply_mask(z, m)
             if l + 1 < self.K:
-                z = a @ self.hidden_W[l].T + self.hidden_b[l]
+                z = a @ self.hidden_WT[l]
+                z += self.hidden_b[l]
                 zs.append(z)
             else:
                 out = a @ self.out_W[0] + self.out_b[0]
@@ -268,9 +289,9 @@ class LayerwiseModel:
         zds = [zd]
         for l in range(self.K):
             m = masks[l] if rows is None else masks[l][rows]
-            a = np.where(m, zd, 0.0)
+            a = _apply_mask(zd, m)
             if l + 1 < self.K:
-                zd = a @ self.hidden_W[l].T
+                zd = a @ self.hidden_WT[l]
                 zds.append(zd)
             else:
                 out = a @ self.out_W[0]
@@ -286,9 +307,9 @@ class LayerwiseModel:
         zd = self.z0_dot(v, rows)
         zds = [zd]
         for l in range(self.K):
-            a = np.where(rmasks[l], zd, 0.0)
+            a = _apply_mask(zd, rmasks[l])
             if l + 1 < self.K:
-                zd = a @ self.hidden_W[l].T
+                zd = a @ self.hidden_WT[l]
                 zds.append(zd)
             else:
                 out = a @ self.out_W[0]
@@ -311,20 +332,31 @@ class LayerwiseModel:
             return []
         n = self.G if rows is None else len(rows)
         S = [None] * self.K
-        s = np.broadcast_to(self.out_W[0], (n, self.widths[-1])).copy()
+        s = np.empty((n, self.widths[-1]))
+        s[:] = self.out_W[0]
         S[self.K - 1] = s
         for l in range(self.K - 2, -1, -1):
             m = masks[l + 1] if rows is None else masks[l + 1][rows]
-            s = np.where(m, s, 0.0) @ self.hidden_W[l]
+            s = _apply_mask(s, m) @ self.hidden_W[l]
             S[l] = s
         return S
 
+    def zbar(self, gbar: NDArray[np.float64], masks: list[NDArray[np.bool_]]) -> NDArray[np.float64]:
+        """Per-group adjoints ``gbar_g * d out_g / d Z_0`` under fixed masks, shape ``(G, n_0)``.
+
+        Row ``g`` depends on group ``g`` only, so the gradient of any subset of
+        groups is ``(Zbar[rows].T @ H[rows])`` without another reverse pass.
+        """
+        if self.K == 0:
+            return gbar[:, None]
+        s = gbar[:, None] * self.out_W[0]
+        for l in range(self.K - 1, 0, -1):
+            s = _apply_mask(s, masks[l]) @ self.hidden_W[l - 1]
+        return _apply_mask(s, masks[0])
+
     def grad(self, gbar: NDArray[np.float64], masks: list[NDArray[np.bool_]]) -> NDArray[np.float64]:
         """Gradient of ``sum_g gbar_g * out_g`` in ``theta`` under fixed masks."""
-        if self.K == 0:
-            return self.z0_grad(gbar[:, None])
-        S = self.out_sens(masks)
-        return self.z0_grad(np.where(masks[0], S[0], 0.0) * gbar[:, None])
+        return self.z0_grad(self.zbar(gbar, masks))
 
     def grad_rows(self, gbar_rows: NDArray[np.float64], masks: list[NDArray[np.bool_]],
                   rows: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -334,6 +366,10 @@ class LayerwiseModel:
         else:
             S = self.out_sens(masks, rows)
             Zbar = np.where(masks[0][rows], S[0], 0.0) * gbar_rows[:, None]
+        return self.z0_grad_rows(Zbar, rows)
+
+    def z0_grad_rows(self, Zbar: NDArray[np.float64], rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Gradient in ``theta`` of ``sum(Zbar * Z_0[rows])`` (adjoints ``Zbar`` of the groups ``rows``)."""
         if self.mode == "layer":
             return (Zbar.T @ self.H[rows]).ravel()
         return self.W_in.T @ Zbar.sum(axis=0)
@@ -363,16 +399,15 @@ class LayerwiseModel:
         pre: list[NDArray[np.float64] | None] = [None] * self.K
         # cur = d z_kappa / d z_{l+1}; start at the output level (width 1).
         cur = (layer == self.K).astype(np.float64)[:, None]
+        kk = np.arange(k)
         for l in range(self.K - 1, -1, -1):
             W = self.out_W if l == self.K - 1 else self.hidden_W[l]
             P = cur @ W
-            P[layer <= l] = 0.0
+            P *= (layer > l)[:, None]
             pre[l] = P
-            cur = np.where(masks[l][grp], P, 0.0)
+            cur = _apply_mask(P, masks[l][grp])
             at = layer == l
-            if np.any(at):
-                cur[at] = 0.0
-                cur[np.flatnonzero(at), unit[at]] = 1.0
+            cur[kk[at], unit[at]] = 1.0
         return self.rows_of(grp, cur), pre, (layer, grp, unit)
 
     # ------------------------------------------------------------------ loss

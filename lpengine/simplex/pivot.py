@@ -33,6 +33,7 @@ others at zero.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -62,9 +63,12 @@ class Vertex:
     pre: list = field(default_factory=list)
     dec: tuple = ()
 
-    def refresh(self, model: LayerwiseModel) -> None:
-        """Recompute masks, kink values and loss exactly from ``theta`` and the tracked signs."""
-        self.masks = model.masks(self.signs)
+    def refresh(self, model: LayerwiseModel, masks: list | None = None) -> None:
+        """Recompute kink values and loss exactly from ``theta`` and the tracked signs.
+
+        ``masks``: the masks of the tracked signs when the caller already has them.
+        """
+        self.masks = model.fmasks(self.signs) if masks is None else masks
         self.flat, self.r, self.loss = model.values(self.theta, self.masks)
 
 
@@ -89,16 +93,20 @@ class Step:
     enter: int = -1
     crossed: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     slope_end: float = 0.0
+    masks: list | None = None      # masks after the step when no kink was crossed (plain ratio test)
 
 
 def tight_mask(model: LayerwiseModel, st: Vertex, tz: float) -> NDArray[np.bool_]:
     """Kinks at zero (``|z| <= tz``), always including the basis."""
-    t = (np.abs(st.flat) <= tz) & model.kink_mask
+    t = np.abs(st.flat) <= tz
+    if not model.all_kinks:
+        t &= model.kink_mask
     t[st.B] = True
     return t
 
 
-def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0.0) -> Pricing:
+def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0.0,
+               tight: NDArray[np.bool_] | None = None) -> Pricing:
     """Exact one-sided slopes of the 2D edge rays at the vertex ``st``.
 
     ``slope(e) = g . e + corr(e)``, with ``g`` the gradient under the tracked
@@ -113,18 +121,20 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
     first-layer kink to the untracked side (its rate is linear, so this is known
     before the pass; rates below ``rate_tol`` times the largest such rate are
     rounding noise and are ignored), and every ray for the groups of the
-    extra deeper kinks and residuals.
+    extra deeper kinks and residuals.  ``tight`` is :func:`tight_mask` at this
+    vertex when the caller already has it.
     """
     D, G, K = model.D, model.G, model.K
     nhk = model.n_hidden_kinks
     lw = model.loss
-    tight = tight_mask(model, st, tz)
-    inB = np.zeros(model.M, dtype=bool)
-    inB[st.B] = True
-    extra = np.flatnonzero(tight & ~inB)
+    if tight is None:
+        tight = tight_mask(model, st, tz)
+    tight[st.B] = False
+    extra = np.flatnonzero(tight)
+    tight[st.B] = True
     rs = st.signs[nhk:]
     rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
-    gbar_all = np.bincount(model.group, weights=rho, minlength=G)
+    gbar_all = rho if model.identity_groups else np.bincount(model.group, weights=rho, minlength=G)
     Ainv = st.Ainv
     E = _edge_rays(model, st)
     R = 2 * D
@@ -158,25 +168,29 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
         mark = np.zeros((R, G), dtype=bool)
         mark[np.concatenate(parts_r), np.concatenate(parts_c)] = True
         pr_r, pr_c = np.nonzero(mark)
-    C = np.unique(C)
+    mark_c = np.zeros(G, dtype=bool)
+    mark_c[C] = True
+    C = np.flatnonzero(mark_c)
     # Gradient of the critical groups' linear terms; g_N (the non-critical part) gives the duals.
-    g_all = model.grad(gbar_all, st.masks)
-    g_N = g_all - model.grad_rows(gbar_all[C], st.masks, C)
+    # One reverse pass gives every group's adjoint row, hence both gradients.
+    Zbar = model.zbar(gbar_all, st.masks)
+    g_all = model.z0_grad(Zbar)
+    g_N = g_all - model.z0_grad_rows(Zbar[C], C)
     duals = -(g_N @ Ainv)
     slopes = E @ g_all
-    zd = model.z0_dot_pairs(E[pr_r], pr_c)  # (P, n_0)
+    zd = model.z0_dot_pairs(E if extra.size == 0 else E[pr_r], pr_c)  # (P, n_0)
     if K:
         tl = tight[model.hidden_ids[pr_c]]  # (P, n_hidden)
         zl = zd
         zo = zd
         for l in range(K):
             cols = slice(model.off[l], model.off[l + 1])
-            sl = st.masks[l][pr_c]
+            sl = st.masks[l][pr_c] > 0
             al = np.where(sl, zl, 0.0)
             ao = np.where(np.where(tl[:, cols], zo > 0, sl), zo, 0.0)
-            W = model.hidden_W[l] if l + 1 < K else model.out_W
-            zl = al @ W.T
-            zo = ao @ W.T
+            WT = model.hidden_WT[l] if l + 1 < K else model.out_WT
+            zl = al @ WT
+            zo = ao @ WT
         lin_out, one_out = zl[:, 0], zo[:, 0]
     else:
         lin_out = one_out = zd[:, 0]
@@ -188,9 +202,9 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
     one = np.where(rt, lw.w_plus * np.maximum(rd1, 0.0) + lw.w_minus * np.maximum(-rd1, 0.0), wlin * rd1) * cs
     lin = wlin * lin_out[owner] * cs
     slopes = slopes + np.bincount(pr_r[owner], weights=one - lin, minlength=R)
-    norms = np.linalg.norm(E, axis=1)
+    norms = np.sqrt(np.einsum("ij,ij->i", E, E))
     nslope = slopes / norms
-    scale = max(1.0, float(np.linalg.norm(g_N)), float(np.max(np.abs(nslope))))
+    scale = max(1.0, math.sqrt(float(g_N @ g_N)), float(nslope.max()), -float(nslope.min()))
     return Pricing(E, slopes, norms, duals, extra, scale)
 
 
@@ -206,16 +220,14 @@ def _edge_rays(model: LayerwiseModel, st: Vertex) -> NDArray[np.float64]:
     if K and D > 1:
         pair = (grp_B[:, None] == grp_B[None, :]) & (layer_B[:, None] < layer_B[None, :])
         if pair.any():
-            # Gam[i, j] = -s_i dz_j/da_i for basis kink j downstream of basis kink i (same sample).
-            Gam = np.zeros((D, D))
+            # Gam[i, j] = -s_i dz_j/da_i for basis kink j downstream of basis kink i (same sample);
+            # column off[l_i] + u_i of the concatenated pre-mask sensitivities (residual kinks,
+            # layer K, never have a downstream pair: their column is clipped and masked out).
             sB = st.signs[st.B].astype(np.float64)
-            has = pair.any(axis=1)
-            for l in range(K):
-                ii = np.flatnonzero(has & (layer_B == l))
-                if ii.size:
-                    Gam[ii] = -sB[ii, None] * st.pre[l][:, unit_B[ii]].T
-            Gam[~pair] = 0.0
-            rows = np.flatnonzero(np.any(Gam != 0.0, axis=1))
+            pre_all = np.concatenate(st.pre, axis=1)  # (D, n_hidden)
+            col = np.minimum(model.off[np.minimum(layer_B, K - 1)] + unit_B, pre_all.shape[1] - 1)
+            Gam = np.where(pair, -sB[:, None] * pre_all[:, col].T, 0.0)
+            rows = np.flatnonzero((Gam != 0.0).any(axis=1))
             if rows.size:
                 sig = -sB[rows]
                 corr = Ainv[:, rows] - Ainv @ Gam[rows].T
@@ -278,39 +290,56 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
     G, K, nhk = model.G, model.K, model.n_hidden_kinks
     lw = model.loss
     signs = st.signs.copy()
-    Bp = st.B if leave is None else np.delete(st.B, leave)
+    lid = -1
     if leave is not None:
-        signs[st.B[leave]] = np.int8(sigma)
-    masks = model.masks(signs)
-    zds, odot = model.jvp(e, masks)
-    rdot = odot[model.group]
+        lid = int(st.B[leave])
+        signs[lid] = np.int8(sigma)
     if multi and K:
+        Bp = st.B if leave is None else np.delete(st.B, leave)
+        masks = model.masks(signs)
+        zds, odot = model.jvp(e, masks)
+        rdot = odot[model.group]
         zscale = max([float(np.max(np.abs(z))) for z in zds] + [float(np.max(np.abs(rdot)))])
         rho = model.c * np.where(signs[nhk:] > 0, lw.w_plus, -lw.w_minus)
         return _hidden_line_search(model, st, e, signs, Bp, zds, odot, rdot, rho, float(rho @ rdot),
                                    ptol * max(zscale, 1e-300), stol, bland, t_tol, chunk or _CHUNK)
+    # Only the leaving kink changes sign: reuse the vertex's masks, copying the one layer it is in.
+    masks = list(st.masks)
+    if 0 <= lid < model.n_hidden_kinks:
+        l, g, u = int(model.kink_layer[lid]), int(model.kink_group[lid]), int(model.kink_unit[lid])
+        masks[l] = masks[l].copy()
+        masks[l][g, u] = 1.0 if sigma > 0 else 0.0
+    zds, odot = model.jvp(e, masks)
+    rdot = odot if model.identity_groups else odot[model.group]
     zd = np.concatenate([z.ravel() for z in zds] + [rdot]) if K else rdot
-    zscale = float(np.max(np.abs(zd))) if zd.size else 0.0
+    zscale = max(float(zd.max()), -float(zd.min())) if zd.size else 0.0
     moving = (zd * signs < -ptol * max(zscale, 1e-300))
-    if not lw.kinked:
+    if not model.all_kinks:
         moving &= model.kink_mask
-    moving[Bp] = False
+    # The basis kinks other than the leaving one stay at zero (the leaving one moves to its side
+    # sigma at unit rate, so it is never "moving towards" zero; keep whatever the test says).
+    keep = bool(moving[lid]) if lid >= 0 else False
+    moving[st.B] = False
+    if lid >= 0:
+        moving[lid] = keep
     fin = np.flatnonzero(moving)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        Tf = np.maximum(0.0, -st.flat[fin] / zd[fin])
+    # |zd[fin]| > 0 by the test above: no division by zero.
+    Tf = -st.flat[fin] / zd[fin]
+    np.maximum(Tf, 0.0, out=Tf)
     if not multi:
         # Plain ratio test: the first kink reached enters (ties: Harris / Bland).
         if fin.size == 0:
             rs = signs[nhk:]
             rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
             return Step("unbounded", slope_end=float(rho @ rdot))
-        t_stop = float(Tf.min())
+        j0 = int(Tf.argmin())
+        t_stop = float(Tf[j0])
         sel = Tf <= t_stop + t_tol * (1.0 + t_stop)
-        tie = fin[sel]
-        if tie.size > 1:
+        if np.count_nonzero(sel) > 1:
+            tie = fin[sel]
             j = int(np.argmin(tie)) if bland else int(np.argmax(np.abs(zd[tie])))
-            return Step("ok", t=float(Tf[sel][j]), enter=int(tie[j]))
-        return Step("ok", t=t_stop, enter=int(tie[0]))
+            return Step("ok", t=float(Tf[sel][j]), enter=int(tie[j]), masks=masks)
+        return Step("ok", t=t_stop, enter=int(fin[j0]), masks=masks)
     rs = signs[nhk:]
     rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
     slope = float(rho @ rdot)
