@@ -5,7 +5,8 @@
 * :mod:`~lpengine.analysis.density` — step lengths and visited vertices near the minimum;
 * :mod:`~lpengine.analysis.early_stop` — a stopping rule for the simplex driven by an estimator;
 * :mod:`~lpengine.analysis.census` — exact census of tiny landscapes (all hidden cells, their LPs,
-  certified local minima, vertices in a box), on :class:`LayerwiseL1Problem`;
+  every local minimum as a connected set, certified), on :class:`LayerwiseL1Problem`;
+* :mod:`~lpengine.analysis.vertices` — all vertices of the kink arrangement in a box (exact, small D);
 * :mod:`~lpengine.analysis.plot` — matplotlib figures (imported lazily, every function takes ``ax=``).
 
 All of them work on plain arrays (losses, thetas); :class:`Trajectory` reads a

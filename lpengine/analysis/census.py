@@ -1,39 +1,53 @@
-"""Exact census of tiny layer-wise L1 landscapes: every hidden cell, its LP, all local minima.
+"""Exact census of tiny layer-wise L1 landscapes: every hidden cell, its LP, every local minimum.
 
 The mathematical object is the loss ``L(θ)`` of :class:`~lpengine.analysis.lossnet.LayerwiseL1Problem`
 over the whole parameter space R^D (or a box).  Its hidden kinks cut R^D into
-*hidden cells* ``C_H``; on each, ``L`` is convex piecewise affine and equals the
-optimum of the linear program (``deep_relu_simplex.md`` §3)
+*hidden cells* ``C_H`` (a polyhedral complex); on each closed cell ``L`` equals a
+convex piecewise-affine ``g_H`` and ``v_H = min_{cl C_H} L`` is the optimum of
 
     LP(H):  min  Σ_i (w₊ t⁺_i + w₋ t⁻_i)
             s.t. t⁺_i - t⁻_i = r^H_i(θ)              (residual rows, affine under H)
                  σ_κ z^H_κ(θ) >= 0                   (one sign row per live hidden kink)
-                 θ free (or in the box),  t⁺, t⁻ >= 0.
+                 θ free (or in the box),  t⁺, t⁻ >= 0,
 
-The census
+whose optimal set in θ is the *optimal face* ``F_H``.
 
-1. enumerates every hidden cell with :func:`lpengine.regions.enumerate_regions`
-   applied to the θ-space network :attr:`~LayerwiseL1Problem.hidden_network`
-   (each cell certified by an interior ball);
-2. solves LP(H) for every cell: ``min_H v_H`` is the **global minimum** (fact 3);
-3. takes each cell's optimal vertex ``θ_H`` as a candidate local minimum and
-   keeps it iff **every** enumerated cell whose closure contains it has
-   ``v_H' >= L(θ_H)`` (up to ``tol.objective``).  With a complete enumeration
-   this is exactly fact 2 (θ* is a local minimum iff it is LP-optimal in every
-   cell containing it), so the survivors are certified local minima; a rejected
-   candidate has a certificate of descent (a cell touching it with a lower LP
-   value, along whose segment ``L`` decreases by convexity);
-4. optionally re-certifies every survivor independently with
-   :func:`certify_local_minimum` (enumerating only the cells around the point).
+What is counted
+---------------
+A *local minimum* is a connected component of the set ``M`` of local-minimum
+points of ``L`` (``L`` is constant on each component).  This is exact, not a
+count of LP vertices: a component can be a segment or a flat polyhedron (dead
+units give whole flat cells), and need not contain any LP vertex.
 
-Limitation (documented, not hidden): only the optimal *vertices* returned by
-the LPs are candidates.  A local minimum that is not the returned optimum of
-any cell's LP (possible when an LP has a non-unique optimal face) is missed;
-DRS end points that match no census minimum reveal such cases
-(:func:`assign_basins` reports them as unmatched).
+Why the count is exact (``deep_relu_simplex.md`` §3, fact 2, with complete enumeration):
 
-Two points are the same when ``‖θ - θ'‖_∞ <= tol.feasibility (1 + ‖θ‖_∞)``: LP
-vertices are accurate to about the LP feasibility tolerance.
+1. θ is a local minimum iff ``θ ∈ F_H`` for every cell ``H`` whose closure
+   contains θ (``g_H`` is convex on the convex ``cl C_H``); equivalently, for
+   θ ∈ F_H: iff no cell with ``v_H' < v_H`` contains θ (such a cell has
+   ``v_H' <= g_H'(θ) = L(θ)``, with equality iff θ ∈ F_H').
+2. ``F_H ∩ cl C_H'`` is a face of ``F_H`` (``cl C_H ∩ cl C_H'`` is a face of
+   ``cl C_H``), so ``M ∩ F_H`` is ``F_H`` minus some faces: it is non-empty iff
+   no lower cell contains all of ``F_H``, and then it contains ``relint F_H``
+   and is connected (a segment from any of its points to a relative-interior
+   point stays in it).
+3. ``F_H`` lies in ``cl C_H'`` iff a point of ``F_H`` with the smallest zero
+   set of ``H``'s kinks does (:func:`~lpengine.analysis._cells.min_zero_point`;
+   a face of ``cl C_H`` containing that point contains ``F_H``).  So each cell
+   is decided by its LP vertex ``θ_H`` (if no lower cell contains it) or by that
+   point (``D``-ish extra warm LPs, only for cells whose vertex is refuted).
+4. Every component ``K`` meets some ``F_H``, and then contains ``M ∩ F_H`` for
+   every cell ``H`` it meets.  Components are the classes of cells whose
+   ``M ∩ F_H`` are linked: two cells are joined when a certified local-minimum
+   point lies in both optimal faces (every accepted point joins all the cells
+   around it), and, for the remaining pairs of equal value, when
+   ``M ∩ F_H ∩ F_H' ≠ ∅`` (one LP for ``F_H ∩ F_H'``, then its smallest-zero-set
+   point and the lower-cell test of 3).
+
+Each minimum carries a representative point (an LP vertex when the component
+has one), which :func:`certify_local_minimum` re-certifies independently with
+``verify=True``.  Everything rests on the enumeration being complete
+(``complete``) and on the ``Tolerances`` used to compare loss values and to
+test closures.
 """
 
 from __future__ import annotations
@@ -41,7 +55,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -49,9 +63,11 @@ from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_array, check_int, check_scalar
 from ..exceptions import InvalidOptionError, SolverError
-from ..lp import LinearProgram, LPStatus, solve
+from ..lp import LPStatus, open_solver, solve
 from ..tolerances import Tolerances, resolve_tolerances
+from ._cells import CellRows, box_arrays, cell_lp, min_zero_point, objective_slack, same_point
 from .lossnet import LayerwiseL1Problem
+from .vertices import VertexCount, count_vertices_in_box
 
 __all__ = [
     "CellSolution",
@@ -68,22 +84,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-
-def _box_arrays(box: Any, dim: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    try:
-        lo, hi = box
-    except (TypeError, ValueError) as exc:
-        raise InvalidOptionError(f"box must be a pair (lo, hi). Got {box!r}.") from exc
-    lo_a = np.broadcast_to(np.asarray(lo, dtype=np.float64), (dim,)).copy()
-    hi_a = np.broadcast_to(np.asarray(hi, dtype=np.float64), (dim,)).copy()
-    if not (np.all(np.isfinite(lo_a)) and np.all(np.isfinite(hi_a)) and np.all(lo_a < hi_a)):
-        raise InvalidOptionError(f"box must satisfy lo < hi with finite entries. Got lo={lo!r}, hi={hi!r}.")
-    return lo_a, hi_a
-
-
-def _same_point(a: NDArray[np.float64], b: NDArray[np.float64], tol: Tolerances) -> bool:
-    return float(np.max(np.abs(a - b))) <= tol.feasibility * (1.0 + float(np.max(np.abs(a))))
 
 
 @dataclass(frozen=True)
@@ -106,31 +106,6 @@ class CellSolution:
     value: float
     theta: NDArray[np.float64]
     status: str
-
-
-def _cell_lp(problem: LayerwiseL1Problem, signs: NDArray[np.int8], tol: Tolerances,
-             lo: NDArray[np.float64] | None = None, hi: NDArray[np.float64] | None = None) -> LinearProgram:
-    aff = problem.hidden_network._local_affine_map(np.asarray(signs) > 0)
-    A, c, out_A, out_c = aff.A, aff.c, aff.out_A, aff.out_c
-    assert out_A is not None and out_c is not None
-    N, D = problem.n_samples, problem.dim
-    live = np.sqrt(np.einsum("ij,ij->i", A, A)) > tol.zero_row
-    s = np.asarray(signs, dtype=np.float64)[live]
-    G = s[:, None] * A[live]  # σ (A θ + c) >= 0  <=>  σ A θ >= -σ c
-    g_lo = -s * c[live]
-    eye = np.eye(N)
-    rows = np.vstack([
-        np.hstack([out_A, -eye, eye]),
-        np.hstack([G, np.zeros((G.shape[0], 2 * N))]),
-    ])
-    rhs = problem.y - out_c
-    row_lower = np.concatenate([rhs, g_lo])
-    row_upper = np.concatenate([rhs, np.full(G.shape[0], np.inf)])
-    col_lower = np.concatenate([np.full(D, -np.inf) if lo is None else lo, np.zeros(2 * N)])
-    col_upper = np.concatenate([np.full(D, np.inf) if hi is None else hi, np.full(2 * N, np.inf)])
-    cost = np.concatenate([np.zeros(D), np.full(N, problem.w_plus), np.full(N, problem.w_minus)])
-    return LinearProgram(c=cost, A=rows, row_lower=row_lower, row_upper=row_upper,
-                         col_lower=col_lower, col_upper=col_upper)
 
 
 def solve_cell(problem: LayerwiseL1Problem, signs: ArrayLike, *, box: Any = None,
@@ -165,13 +140,13 @@ def solve_cell(problem: LayerwiseL1Problem, signs: ArrayLike, *, box: Any = None
         raise InvalidOptionError(f"signs must be a vector of ±1 of length {n_units}; got shape {sg.shape}.")
     lo = hi = None
     if box is not None:
-        lo, hi = _box_arrays(box, problem.dim)
+        lo, hi = box_arrays(box, problem.dim)
     return _solve(problem, sg.astype(np.int8), tol, lo, hi, "".join("+" if v > 0 else "-" for v in sg))
 
 
 def _solve(problem: LayerwiseL1Problem, signs: NDArray[np.int8], tol: Tolerances,
            lo: NDArray[np.float64] | None, hi: NDArray[np.float64] | None, label: str) -> CellSolution:
-    res = solve(_cell_lp(problem, signs, tol, lo, hi), tol=tol)
+    res = solve(cell_lp(problem, signs, tol, lo, hi), tol=tol)
     if res.status is LPStatus.INFEASIBLE:
         return CellSolution(label, math.inf, np.zeros(0), res.status.value)
     if res.status is not LPStatus.OPTIMAL or res.x is None:
@@ -205,10 +180,6 @@ class MinimumCertificate:
     n_cells: int
     min_value: float
     radius: float
-
-
-def _objective_slack(value: float, tol: Tolerances) -> float:
-    return tol.objective * max(1.0, abs(value))
 
 
 def certify_local_minimum(problem: LayerwiseL1Problem, theta: ArrayLike, *, tol: Tolerances | None = None,
@@ -273,30 +244,36 @@ def certify_local_minimum(problem: LayerwiseL1Problem, theta: ArrayLike, *, tol:
         raise SolverError(f"certify_local_minimum: no box around theta with only incident cells (rho={rho:g}).")
     values = [_solve(problem, r.pattern.signs, tol, lo, hi, str(r.pattern)).value for r in enum.regions]
     vmin = min(values) if values else math.inf
-    certified = bool(enum.complete and vmin >= L - _objective_slack(L, tol))
+    certified = bool(enum.complete and vmin >= L - objective_slack(L, tol))
     return MinimumCertificate(certified, L, int(np.sum(zero)), len(values), float(vmin), float(rho))
 
 
 @dataclass(frozen=True)
 class LocalMinimum:
-    """One distinct local-minimum vertex found by the census.
+    """One local minimum: a connected component of the set of local-minimum points of ``L``.
 
     Attributes
     ----------
     theta : ndarray, shape (D,)
+        A representative point of the component: an LP vertex of the component
+        when it has one, otherwise a point of an optimal face with the smallest
+        zero set (then ``n_vertices == 0``).
     loss : float
-        ``L(θ)`` evaluated directly (not the LP value).
+        ``L(θ)`` evaluated directly (not the LP value); ``L`` is constant on the component.
     n_cells : int
-        Enumerated cells whose closure contains θ (all were checked).
+        Hidden cells whose optimal face meets the component.
+    n_vertices : int
+        Distinct LP vertices (one per cell LP, as HiGHS returned them) in the component.
     is_global : bool
         ``loss`` equals the global minimum within ``tol.objective``.
     verified : bool or None
-        Outcome of the independent :func:`certify_local_minimum` (``None`` if not run).
+        Outcome of the independent :func:`certify_local_minimum` at ``theta`` (``None`` if not run).
     """
 
     theta: NDArray[np.float64]
     loss: float
     n_cells: int
+    n_vertices: int
     is_global: bool
     verified: bool | None
 
@@ -310,25 +287,30 @@ class LandscapeCensus:
     n_cells : int
         Hidden cells enumerated (certified by interior balls).
     complete : bool
-        Whether the enumeration finished (otherwise minima are only candidates
-        and ``certified`` is False).
+        Whether the enumeration finished (otherwise nothing is certified).
     global_min : float
         ``min_H v_H`` over the enumerated cells.
     global_theta : ndarray, shape (D,)
     minima : tuple of LocalMinimum
-        Distinct local-minimum vertices, sorted by loss.
-    n_minimal_sets : int
-        Connected groups of minimum vertices: vertices joined by a segment on
-        which ``L`` is provably constant (both in the closure of one cell whose
-        LP value equals their loss) are one local minimum.  An upper bound on
-        the number of distinct connected local minima.
+        The distinct local minima (connected components of the set of local-minimum
+        points), sorted by loss.
+    n_minimum_vertices : int
+        Distinct LP vertices that are local-minimum points (what earlier versions counted).
     n_candidates : int
-        Distinct optimal vertices over all cells.
+        Distinct LP vertices over all cells.
+    components_exact : bool
+        False only if the pair budget of the component merge was exhausted (the
+        number of minima is then an upper bound).
     certified : bool
-        ``complete`` and every independent re-certification (if run) agreed.
+        ``complete``, ``components_exact``, and every re-certification (if run) agreed.
     cells : tuple of CellSolution
+    cell_minimum : ndarray of int, shape (n_cells,)
+        Per cell, the index in ``minima`` of the minimum its optimal face meets (``-1``: none).
     domain : str
     lp_solves : int
+        All LPs: enumeration, cell LPs and optimal-face LPs.
+    face_lps : int
+        LPs spent on optimal faces (cells whose LP vertex was refuted, and pair merges).
     seconds : float
     dim, n_samples : int
     """
@@ -338,19 +320,29 @@ class LandscapeCensus:
     global_min: float
     global_theta: NDArray[np.float64]
     minima: tuple[LocalMinimum, ...]
-    n_minimal_sets: int
+    n_minimum_vertices: int
     n_candidates: int
+    components_exact: bool
     certified: bool
     cells: tuple[CellSolution, ...]
+    cell_minimum: NDArray[np.int64]
     domain: str
     lp_solves: int
+    face_lps: int
     seconds: float
     dim: int
     n_samples: int
+    problem: LayerwiseL1Problem = field(repr=False, compare=False)
+    cell_rows: tuple[CellRows, ...] = field(repr=False, compare=False)
 
     @property
     def n_minima(self) -> int:
-        """Number of distinct local-minimum vertices."""
+        """Number of distinct local minima (connected components)."""
+        return len(self.minima)
+
+    @property
+    def n_minimal_sets(self) -> int:
+        """Alias of :attr:`n_minima` (the name of earlier versions, where it was an upper bound)."""
         return len(self.minima)
 
     def summary(self) -> dict[str, Any]:
@@ -365,13 +357,79 @@ class LandscapeCensus:
             "global_min": self.global_min,
             "n_candidates": self.n_candidates,
             "n_minima": self.n_minima,
-            "n_minimal_sets": self.n_minimal_sets,
-            "n_minima_distinct_values": len({round(m.loss, 9) for m in self.minima}),
+            "n_minima_global": sum(m.is_global for m in self.minima),
+            "n_minima_without_vertex": sum(m.n_vertices == 0 for m in self.minima),
+            "n_minimum_vertices": self.n_minimum_vertices,
             "minima_losses": [m.loss for m in self.minima],
+            "minima_cells": [m.n_cells for m in self.minima],
             "minima_verified": [m.verified for m in self.minima],
+            "components_exact": self.components_exact,
             "lp_solves": self.lp_solves,
+            "face_lps": self.face_lps,
             "seconds": self.seconds,
         }
+
+
+def _pair_meets(problem: LayerwiseL1Problem, i: int, others: list[int], signs: list[NDArray[np.int8]], value: float,
+                tol: Tolerances, lo: Any, hi: Any, linear: bool,
+                budget: int) -> tuple[list[tuple[int, NDArray[np.float64]]], int]:
+    """Cells ``k`` of ``others`` with ``F_i ∩ cl C_k ≠ ∅`` (= ``F_i ∩ F_k`` at equal values), each with a point.
+
+    With linear kinks one warm solver on ``F_i`` suffices: the common closure is
+    ``F_i`` with the kinks where the patterns differ set to zero (row bounds).
+    """
+    cap = value + objective_slack(value, tol)
+    hits: list[tuple[int, NDArray[np.float64]]] = []
+    n_lps = 0
+    D = problem.dim
+    if not linear:
+        for k in others[:budget]:
+            res = solve(cell_lp(problem, signs[i], tol, lo, hi, extra_signs=[signs[k]], value_cap=cap), tol=tol)
+            n_lps += 1
+            if res.status is LPStatus.OPTIMAL and res.x is not None:
+                hits.append((k, np.asarray(res.x[:D])))
+        return hits, n_lps
+    lp = cell_lp(problem, signs[i], tol, lo, hi, value_cap=cap)
+    A = problem.hidden_network.weights[0]
+    live = np.flatnonzero(np.sqrt(np.einsum("ij,ij->i", A, A)) > tol.zero_row)
+    N = problem.n_samples
+    row_lo = lp.row_lower
+    with open_solver(lp, tol=tol) as solver:
+        for k in others[:budget]:
+            diff = np.flatnonzero(signs[i][live] != signs[k][live])
+            idx = N + diff
+            solver.set_row_bounds(idx, row_lo[idx], row_lo[idx])
+            res = solver.solve()
+            n_lps += 1
+            solver.set_row_bounds(idx, row_lo[idx], np.full(idx.size, np.inf))
+            if res.status is LPStatus.OPTIMAL and res.x is not None:
+                hits.append((k, np.asarray(res.x[:D])))
+    return hits, n_lps
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, a: int) -> int:
+        p = self.parent
+        while p[a] != a:
+            p[a] = p[p[a]]
+            a = p[a]
+        return a
+
+    def join(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _lower_cell_contains(point: NDArray[np.float64], loss: float, cells_idx: Any, values: NDArray[np.float64],
+                         rows: tuple[CellRows, ...], tol: Tolerances) -> bool:
+    """Does a cell with LP value below ``loss`` contain ``point`` (a certificate of descent)?"""
+    P = point[None, :]
+    cut = loss - objective_slack(loss, tol)
+    return any(values[j] < cut and bool(rows[j].contains(P, tol)[0]) for j in cells_idx)
 
 
 def landscape_census(
@@ -381,9 +439,10 @@ def landscape_census(
     max_cells: int | None = None,
     time_limit: float | None = None,
     verify: bool = False,
+    max_pair_lps: int = 200000,
     tol: Tolerances | None = None,
 ) -> LandscapeCensus:
-    """Enumerate every hidden cell of a tiny landscape, solve its LP, and list all local minima.
+    """Enumerate every hidden cell of a tiny landscape, solve its LP, and list every local minimum.
 
     Parameters
     ----------
@@ -392,12 +451,14 @@ def landscape_census(
         like ``N^D``.
     box : (lo, hi), optional
         Restrict θ to a box (cells enumerated in the box, LPs over cell ∩ box);
-        default: all of R^D.  With a box, "local minimum" means relative to the
-        box.
+        default: all of R^D.  With a box, "local minimum" means relative to the box.
     max_cells, time_limit : optional
         Budgets for the enumeration (``complete=False`` when hit).
     verify : bool
-        Re-certify every surviving minimum with :func:`certify_local_minimum`.
+        Re-certify every minimum's representative with :func:`certify_local_minimum`.
+    max_pair_lps : int
+        Budget of pair LPs when merging components of equal value (see the module
+        docstring, step 4); ``components_exact=False`` when hit.
     tol : Tolerances, optional
 
     Returns
@@ -414,8 +475,8 @@ def landscape_census(
     Notes
     -----
     Cost: one region enumeration over ``problem.hidden_network`` (N·Σn_l units
-    in D dimensions), one LP per cell, and an ``O(cells · candidates · units · D)``
-    containment check.
+    in D dimensions), one LP per cell, up to one warm LP per tight kink for cells
+    whose LP vertex is refuted, and pair LPs for equal-valued components.
     """
     from ..regions import enumerate_regions
 
@@ -426,84 +487,148 @@ def landscape_census(
     lo = hi = None
     kwargs: dict[str, Any] = {"whole_space": True}
     if box is not None:
-        lo, hi = _box_arrays(box, D)
+        lo, hi = box_arrays(box, D)
         kwargs = {"box": (lo, hi)}
     elif problem.layer == problem.net.n_hidden_layers - 1:
         # Only trained-layer kinks, all hyperplanes through θ = 0: every cell is a cone with apex 0
         # and meets the unit box in a full-dimensional set, so enumerating in the box finds every
-        # cell of R^D (and avoids the unbounded-domain code path); the LPs stay unboxed.
+        # cell of R^D; the LPs stay unboxed.  (Whole-space mode agrees since the kUnknown retry
+        # fix of the region enumeration; the box is the cheaper of the two.)
         kwargs = {"box": (-np.ones(D), np.ones(D))}
     if max_cells is not None:
         kwargs["max_regions"] = check_int(max_cells, "max_cells", low=1, error=InvalidOptionError)
     if time_limit is not None:
         kwargs["time_limit"] = check_scalar(time_limit, "time_limit", low=0.0, error=InvalidOptionError)
+    pair_budget = check_int(max_pair_lps, "max_pair_lps", low=0, error=InvalidOptionError)
     enum = enumerate_regions(hnet, tol=tol, **kwargs)
     logger.info("census: %d hidden cells (%s), complete=%s", enum.count, enum.domain, enum.complete)
-    cells = tuple(_solve(problem, r.pattern.signs, tol, lo, hi, str(r.pattern)) for r in enum.regions)
-    lp_solves = enum.lp_solves + len(cells)
-    feasible = [i for i, c in enumerate(cells) if math.isfinite(c.value)]
-    if not feasible:
+    regions = enum.regions
+    signs = [r.pattern.signs.astype(np.int8) for r in regions]
+    cells = tuple(_solve(problem, s, tol, lo, hi, str(r.pattern)) for r, s in zip(regions, signs))
+    rows = tuple(CellRows.from_region(r, tol) for r in regions)
+    values = np.array([c.value for c in cells])
+    n = len(cells)
+    feasible = np.flatnonzero(np.isfinite(values))
+    if feasible.size == 0:
         raise SolverError("landscape_census: no hidden cell has a feasible LP (empty domain?).")
-    g = min(feasible, key=lambda i: cells[i].value)
-    global_min = cells[g].value
+    g = int(feasible[np.argmin(values[feasible])])
+    global_min = float(values[g])
 
-    # Distinct candidate vertices (the LP optima), with their direct loss values.
+    # 1. Distinct LP vertices; which cells contain each; which are local-minimum points.
     cand: list[NDArray[np.float64]] = []
+    vertex_of = np.full(n, -1, dtype=np.int64)
     for i in feasible:
         th = cells[i].theta
-        if not any(_same_point(th, c, tol) for c in cand):
+        for j, c in enumerate(cand):
+            if same_point(th, c, tol):
+                vertex_of[i] = j
+                break
+        else:
+            vertex_of[i] = len(cand)
             cand.append(th)
     Theta = np.array(cand)
     cand_loss = np.array([problem.loss(t) for t in cand])
+    cut = cand_loss - np.array([objective_slack(v, tol) for v in cand_loss])
+    containing: list[list[int]] = [[] for _ in cand]
     alive = np.ones(len(cand), dtype=bool)
-    touching = np.zeros(len(cand), dtype=np.int64)
-    flat_cells: list[NDArray[np.intp]] = []  # per cell: candidates in its closure with value == cell value
-    scale = tol.feasibility * (1.0 + np.max(np.abs(Theta), axis=1))
-    slack = np.array([_objective_slack(v, tol) for v in cand_loss])
-    for r, cs in zip(enum.regions, cells):
-        if not math.isfinite(cs.value):
-            continue
-        A, c = r.affine.A, r.affine.c
-        norms = np.sqrt(np.einsum("ij,ij->i", A, A))
-        live = norms > tol.zero_row
-        s = r.pattern.signs[live].astype(np.float64)
-        dist = (s[:, None] * (A[live] @ Theta.T + c[live][:, None])) / norms[live][:, None]
-        inside = np.all(dist >= -scale[None, :], axis=0)
-        touching += inside
-        alive &= ~(inside & (cs.value < cand_loss - slack))
-        flat_cells.append(np.flatnonzero(inside & (np.abs(cand_loss - cs.value) <= slack)))
-    minima = []
+    for i in feasible:
+        inside = np.flatnonzero(rows[i].contains(Theta, tol))
+        for j in inside:
+            containing[j].append(int(i))
+        alive[inside[values[i] < cut[inside]]] = False
+
+    # 2. Cells whose optimal face meets M: decided by the vertex, else by the smallest-zero-set point.
+    uf = _UnionFind(n)
+    piece = np.zeros(n, dtype=bool)
+    face_lps = 0
+    reps: list[tuple[NDArray[np.float64], float, int, int]] = []  # (point, loss, vertex index or -1, a cell)
     for j in np.flatnonzero(alive):
-        verified = None
-        if verify:
-            verified = certify_local_minimum(problem, Theta[j], tol=tol).certified
-        minima.append(LocalMinimum(Theta[j].copy(), float(cand_loss[j]), int(touching[j]),
-                                   bool(cand_loss[j] <= global_min + _objective_slack(global_min, tol)), verified))
-    # Minimal sets: two minimum vertices in the closure of one cell whose LP value equals
-    # their loss are joined by a segment in that closed convex cell on which L is convex,
-    # so L equals the minimum all along it (union-find over such cells).
-    parent = {int(j): int(j) for j in np.flatnonzero(alive)}
+        cs = containing[j]
+        piece[cs] = True
+        for i in cs[1:]:
+            uf.join(cs[0], i)
+        reps.append((Theta[j], float(cand_loss[j]), int(j), cs[0]))
+    for i in feasible:
+        if piece[i]:
+            continue
+        j = int(vertex_of[i])
+        p, k = min_zero_point(problem, [signs[i]], float(values[i]), cells[i].theta, tol, lo, hi)
+        face_lps += k
+        Lp = problem.loss(p)
+        # cells containing p all contain θ_H (step 3 of the module docstring)
+        if _lower_cell_contains(p, Lp, containing[j], values, rows, tol):
+            continue
+        around = [c for c in containing[j] if bool(rows[c].contains(p[None, :], tol)[0])]
+        piece[around] = True
+        for c in around:
+            uf.join(i, c)
+        reps.append((p, Lp, -1, int(i)))
 
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
+    # 3. Merge equal-valued components whose optimal faces share a local-minimum point.
+    components_exact = True
+    pair_lps = 0
+    linear = hnet.n_hidden_layers == 1  # every kink is the same linear function in every cell
+    pieces = np.flatnonzero(piece)
+    by_root: dict[int, list[int]] = {}
+    for i in pieces:
+        by_root.setdefault(uf.find(int(i)), []).append(int(i))
+    roots = sorted(by_root, key=lambda r: values[r])
+    for a_pos, ra in enumerate(roots):
+        for rb in roots[a_pos + 1 :]:
+            if abs(values[rb] - values[ra]) > objective_slack(float(values[ra]), tol):
+                break
+            if uf.find(ra) == uf.find(rb):
+                continue
+            joined = False
+            for i in by_root[ra]:
+                if pair_lps >= pair_budget:
+                    components_exact = False
+                    break
+                hit, k = _pair_meets(problem, i, by_root[rb], signs, float(values[i]), tol, lo, hi, linear,
+                                     pair_budget - pair_lps)
+                pair_lps += k
+                for k2, q in hit:
+                    p, k = min_zero_point(problem, [signs[i], signs[k2]], float(values[i]), q, tol, lo, hi)
+                    pair_lps += k
+                    if not _lower_cell_contains(p, problem.loss(p), feasible, values, rows, tol):
+                        uf.join(i, k2)
+                        joined = True
+                        break
+                if joined:
+                    break
+    face_lps += pair_lps
 
-    for members in flat_cells:
-        ms = [int(j) for j in members if alive[j]]
-        for a in ms[1:]:
-            parent[find(a)] = find(ms[0])
-    roots = {find(j) for j in parent}
-    n_sets = len(roots)
-    minima.sort(key=lambda m: m.loss)
-    certified = bool(enum.complete and all(m.verified is not False for m in minima))
+    # 4. One LocalMinimum per component.
+    comp_cells: dict[int, list[int]] = {}
+    for i in pieces:
+        comp_cells.setdefault(uf.find(int(i)), []).append(int(i))
+    comp_rep: dict[int, tuple[NDArray[np.float64], float, int]] = {}
+    comp_vertices: dict[int, set[int]] = {}
+    for p, Lp, j, cell in reps:
+        root = uf.find(cell)
+        if j >= 0:
+            comp_vertices.setdefault(root, set()).add(j)
+        if root not in comp_rep or (comp_rep[root][2] < 0 <= j):
+            comp_rep[root] = (p, Lp, j)
+    order = sorted(comp_cells, key=lambda r: (comp_rep[r][1], r))
+    minima = []
+    cell_minimum = np.full(n, -1, dtype=np.int64)
+    for idx, root in enumerate(order):
+        p, Lp, _ = comp_rep[root]
+        verified = certify_local_minimum(problem, p, tol=tol).certified if verify else None
+        minima.append(LocalMinimum(np.array(p), float(Lp), len(comp_cells[root]), len(comp_vertices.get(root, ())),
+                                   bool(Lp <= global_min + objective_slack(global_min, tol)), verified))
+        cell_minimum[comp_cells[root]] = idx
+    certified = bool(enum.complete and components_exact and all(m.verified is not False for m in minima))
+    logger.info("census: %d local minima (%d LP vertices), %d optimal-face LPs", len(minima),
+                int(np.sum(alive)), face_lps)
     return LandscapeCensus(
-        n_cells=enum.count, complete=bool(enum.complete), global_min=float(global_min),
-        global_theta=cells[g].theta.copy(), minima=tuple(minima), n_minimal_sets=n_sets,
-        n_candidates=len(cand),
-        certified=certified, cells=cells, domain=enum.domain, lp_solves=int(lp_solves),
-        seconds=time.perf_counter() - t0, dim=D, n_samples=problem.n_samples,
+        n_cells=enum.count, complete=bool(enum.complete), global_min=global_min,
+        global_theta=cells[g].theta.copy(), minima=tuple(minima), n_minimum_vertices=int(np.sum(alive)),
+        n_candidates=len(cand), components_exact=components_exact, certified=certified, cells=cells,
+        cell_minimum=cell_minimum, domain=enum.domain, lp_solves=int(enum.lp_solves + len(cells) + face_lps),
+        face_lps=int(face_lps), seconds=time.perf_counter() - t0, dim=D, n_samples=problem.n_samples,
+        problem=problem, cell_rows=rows,
     )
 
 
@@ -514,7 +639,8 @@ class BasinAssignment:
     Attributes
     ----------
     index : ndarray of int, shape (n_runs,)
-        Index into ``census.minima`` (``-1``: no census minimum at that point).
+        Index into ``census.minima`` (``-1``: the end point is not a local-minimum point
+        of the census, i.e. some cell around it has a lower LP value).
     counts : ndarray of int, shape (n_minima,)
         Runs ending in each minimum.
     fraction_global : float
@@ -530,6 +656,10 @@ class BasinAssignment:
 
 def assign_basins(census: LandscapeCensus, end_thetas: ArrayLike, *, tol: Tolerances | None = None) -> BasinAssignment:
     """Match the end points of descent runs (e.g. Deep ReLU Simplex) to the census minima.
+
+    An end point belongs to minimum ``m`` iff it is a local-minimum point (no cell
+    containing it has a lower LP value) and the cells around it belong to ``m``;
+    a point anywhere on a flat minimum (not only its representative) is matched.
 
     Parameters
     ----------
@@ -548,131 +678,21 @@ def assign_basins(census: LandscapeCensus, end_thetas: ArrayLike, *, tol: Tolera
     """
     tol = resolve_tolerances(tol)
     E = check_array(end_thetas, "end_thetas", ndim=2, shape=(None, census.dim))
+    values = np.array([c.value for c in census.cells])
     idx = np.full(E.shape[0], -1, dtype=np.int64)
-    for i, e in enumerate(E):
-        for j, m in enumerate(census.minima):
-            if _same_point(m.theta, e, tol):
-                idx[i] = j
-                break
+    inside = np.array([r.contains(E, tol) if math.isfinite(v) else np.zeros(E.shape[0], dtype=bool)
+                       for r, v in zip(census.cell_rows, values)]).reshape(len(values), E.shape[0])
+    for k, e in enumerate(E):
+        cs = np.flatnonzero(inside[:, k])
+        if cs.size == 0:
+            continue
+        L = census.problem.loss(e)
+        if np.any(values[cs] < L - objective_slack(L, tol)):
+            continue
+        m = set(census.cell_minimum[cs].tolist())
+        if len(m) == 1 and -1 not in m:
+            idx[k] = m.pop()
     counts = np.bincount(idx[idx >= 0], minlength=len(census.minima)).astype(np.int64)
     glob = np.array([m.is_global for m in census.minima], dtype=bool)
     n_glob = int(np.sum(glob[idx[idx >= 0]])) if np.any(idx >= 0) else 0
     return BasinAssignment(idx, counts, n_glob / E.shape[0], int(np.sum(idx < 0)))
-
-
-@dataclass(frozen=True)
-class VertexCount:
-    """All vertices of the kink arrangement (hidden and residual kinks) inside a box.
-
-    Attributes
-    ----------
-    count : int
-        Distinct vertices strictly inside the box.
-    vertices : ndarray, shape (count, D)
-    n_tight : ndarray of int, shape (count,)
-        Kinks vanishing at each vertex (``>= D``; ``> D`` means a degenerate vertex).
-    n_regions : int
-        Affine regions of ``L`` meeting the box (enumerated exactly).
-    complete : bool
-    center : ndarray, shape (D,)
-    radius : float
-    """
-
-    count: int
-    vertices: NDArray[np.float64]
-    n_tight: NDArray[np.int64]
-    n_regions: int
-    complete: bool
-    center: NDArray[np.float64]
-    radius: float
-
-
-def count_vertices_in_box(
-    problem: LayerwiseL1Problem,
-    *,
-    center: ArrayLike,
-    radius: float,
-    tol: Tolerances | None = None,
-    max_regions: int | None = None,
-) -> VertexCount:
-    """Count every vertex of the kink arrangement of ``L`` in ``‖θ - center‖_∞ < radius``.
-
-    The affine regions of ``L`` meeting the box are enumerated exactly with
-    :func:`lpengine.regions.enumerate_regions` on
-    :attr:`~LayerwiseL1Problem.loss_network`; the vertices of each region ∩ box
-    come from Qhull's halfspace intersection (from the region's certified
-    interior point); vertices on the box boundary are dropped; duplicates
-    (a vertex is shared by up to 2^D regions) are merged.  Every reported vertex
-    is checked: at least D kinks vanish there and their gradients span R^D.
-
-    Parameters
-    ----------
-    problem : LayerwiseL1Problem
-    center : array_like, shape (D,)
-    radius : float
-        Half-width of the box (∞-norm ball).
-    tol : Tolerances, optional
-    max_regions : int, optional
-        Budget for the enumeration (``complete=False`` when hit).
-
-    Returns
-    -------
-    VertexCount
-
-    Raises
-    ------
-    InvalidProblemError, ValueError
-        On a bad centre or radius.
-    SolverError
-        If a vertex fails its check (would indicate a numerical failure).
-    """
-    from scipy.spatial import HalfspaceIntersection, QhullError
-
-    from ..regions import enumerate_regions
-
-    tol = resolve_tolerances(tol)
-    c0 = problem._check_theta(center)
-    rad = check_scalar(radius, "radius", low=0.0)
-    D = problem.dim
-    lo, hi = c0 - rad, c0 + rad
-    lnet = problem.loss_network
-    kwargs: dict[str, Any] = {}
-    if max_regions is not None:
-        kwargs["max_regions"] = check_int(max_regions, "max_regions", low=1)
-    enum = enumerate_regions(lnet, box=(lo, hi), tol=tol, **kwargs)
-    box_G = np.vstack([np.eye(D), -np.eye(D)])
-    box_h = np.concatenate([hi, -lo])
-    found: list[NDArray[np.float64]] = []
-    edge = tol.feasibility * (1.0 + float(np.max(np.abs(c0))) + rad)
-    for r in enum.regions:
-        A, c = r.affine.A, r.affine.c
-        norms = np.sqrt(np.einsum("ij,ij->i", A, A))
-        live = norms > tol.zero_row
-        s = r.pattern.signs[live].astype(np.float64)
-        G = -(s / norms[live])[:, None] * A[live]  # σ(Aθ + c) >= 0  <=>  G θ <= h
-        h = s * c[live] / norms[live]
-        halfspaces = np.hstack([np.vstack([G, box_G]), -np.concatenate([h, box_h])[:, None]])
-        try:
-            V = HalfspaceIntersection(halfspaces, r.witness).intersections
-        except QhullError as exc:
-            raise SolverError(f"Qhull failed on region {r.pattern}: {exc}") from exc
-        for v in V:
-            if np.min(np.minimum(v - lo, hi - v)) <= edge:
-                continue  # on the box boundary: not an arrangement vertex
-            if any(_same_point(v, u, tol) for u in found):
-                continue
-            tight_rows = G[np.abs(G @ v - h) <= edge]
-            if tight_rows.shape[0] < D or np.linalg.matrix_rank(tight_rows) < D:
-                raise SolverError(f"point {v} from region {r.pattern} is not a vertex: its tight kink "
-                                  f"normals have rank {np.linalg.matrix_rank(tight_rows) if tight_rows.size else 0} < {D}.")
-            found.append(v)
-    verts = np.array(found).reshape(-1, D)
-    n_tight = np.zeros(verts.shape[0], dtype=np.int64)
-    n_hidden_kinks = problem.hidden_network.n_hidden
-    for i, v in enumerate(verts):
-        z = lnet.preactivations(v)[: n_hidden_kinks + problem.n_samples]
-        tight = np.abs(z) <= tol.feasibility * (1.0 + float(np.max(np.abs(v))))
-        n_tight[i] = int(np.sum(tight))
-        if n_tight[i] < D:
-            raise SolverError(f"vertex {i} of the box has only {n_tight[i]} vanishing kinks; expected >= {D}.")
-    return VertexCount(int(verts.shape[0]), verts, n_tight, enum.count, bool(enum.complete), c0, rad)

@@ -11,7 +11,7 @@ minima".  We measure it along the path in three ways:
   constant step length ``s`` and a straight approach, ``N(ε) ≈ ε / s``, so
   ``N(ε)/ε`` growing as ε shrinks means vertices crowd near the minimum;
 * (for tiny problems) the number of *all* vertices of the kink arrangement in
-  a ball, visited or not: :func:`lpengine.analysis.census.count_vertices_in_box`.
+  a ball, visited or not: :func:`lpengine.analysis.vertices.count_vertices_in_box`.
 """
 
 from __future__ import annotations
