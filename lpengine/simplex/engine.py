@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -241,9 +242,9 @@ class _Engine:
             u = st.A[j] - cur[j]
             w = u @ Ainv
             den = 1.0 + w[j]
-            if abs(den) <= self.tol.pivot * max(1.0, float(np.max(np.abs(w)))):
+            if abs(den) <= self.tol.pivot * max(1.0, float(np.abs(w).max())):
                 return False
-            Ainv = Ainv - np.outer(Ainv[:, j], w / den)
+            Ainv = Ainv - Ainv[:, j, None] * (w / den)
             cur[j] = st.A[j]
         st.Ainv = Ainv
         return True
@@ -252,7 +253,7 @@ class _Engine:
         """Recompute the basis kinks exactly; one Newton step if they drifted off zero."""
         st = self.st
         zB = st.flat[st.B]
-        drift = float(np.max(np.abs(zB))) if zB.size else 0.0
+        drift = float(np.abs(zB).max()) if zB.size else 0.0
         self.log.max_basis_drift = max(self.log.max_basis_drift, drift / self.zscale)
         if drift > 1e-3 * self.tz:
             st.theta = st.theta - st.Ainv @ zB
@@ -269,7 +270,9 @@ class _Engine:
         log.thetas.append(st.theta.copy())
         log.losses.append(st.loss)
         log.regions.append(region_id(self.model, st.signs))
-        log.n_tight.append(int(np.count_nonzero(tight_mask(self.model, st, self.tz))))
+        # Kept for the pricing at this vertex (the next thing the loop does).
+        self._tight = tight_mask(self.model, st, self.tz)
+        log.n_tight.append(int(np.count_nonzero(self._tight)))
         log.bases.append(st.B.copy())
         if self.opts.verify:
             dth, dl = check_vertex(self.model, st.theta, st.signs, st.B, st.loss, tol=self.tol,
@@ -300,7 +303,7 @@ class _Engine:
         zero_run = 0
         since_refactor = 0
         while True:
-            pr = price_rays(model, st, self.tz, self.tol.pivot)
+            pr = price_rays(model, st, self.tz, self.tol.pivot, tight=self._tight)
             log.pricing = pr
             ns = pr.slopes / pr.norms
             thr = -self.tol.slope * pr.scale
@@ -340,7 +343,7 @@ class _Engine:
             st.B = st.B.copy()
             st.B[pos] = step.enter
             self._rows()
-            changed = np.flatnonzero(np.any(st.A != old_A, axis=1))
+            changed = np.flatnonzero((st.A != old_A).any(axis=1))
             since_refactor += 1
             if not self._update_inverse(old_A, changed) or since_refactor >= opts.refactor_every:
                 self._refactor(record=True)
@@ -361,7 +364,8 @@ class _Engine:
             rc = new_region != old_region
             log.region_changes += int(rc)
             log.kinks_crossed += int(step.crossed.size)
-            log.edges.append((float(np.linalg.norm(st.theta - old_theta)), float(step.t), int(step.crossed.size),
+            dth = st.theta - old_theta
+            log.edges.append((math.sqrt(float(dth @ dth)), float(step.t), int(step.crossed.size),
                               bool(rc), leave_id, int(step.enter), float(ns[r]), "pivot"))
             if log.losses[-1] > log.losses[-2] + self.tol.objective * (1.0 + abs(log.losses[-2])):
                 raise SolverError(f"loss increased at pivot {log.nit}: {log.losses[-2]!r} -> {log.losses[-1]!r}")

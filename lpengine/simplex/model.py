@@ -215,7 +215,7 @@ class LayerwiseModel:
         """Trained-layer outputs ``Z_0``, shape ``(G, n_0)`` (or the given rows)."""
         if self.mode == "layer":
             H = self.H if rows is None else self.H[rows]
-            return H @ theta.reshape(self.n_units, self.p).T
+            return H @ np.ascontiguousarray(theta.reshape(self.n_units, self.p).T)
         z = (self.W_in @ theta + self.b_in)[None, :]
         return z if rows is None else z[np.zeros(len(rows), np.int64)]
 
@@ -224,7 +224,7 @@ class LayerwiseModel:
         if self.mode == "layer":
             H = self.H if rows is None else self.H[rows]
             if V.ndim == 1:
-                return H @ V.reshape(self.n_units, self.p).T
+                return H @ np.ascontiguousarray(V.reshape(self.n_units, self.p).T)
             R = V.shape[0]
             return (V.reshape(R * self.n_units, self.p) @ H.T).reshape(R, self.n_units, H.shape[0]).transpose(0, 2, 1)
         zd = V @ self.W_in.T  # (n_0,) or (R, n_0)
