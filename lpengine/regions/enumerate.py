@@ -10,9 +10,14 @@ Algorithm (breadth-first search over the dual graph, ``region_counting.md`` §2.
      the region's vertices from an interior point; a row is a facet iff the
      vertices on it span a (d-1)-dimensional set.  No LP is needed; the
      interior point for Qhull comes from the neighbour crossing (see below).
-   * otherwise (method ``"lp"``; R^d, unbounded polytopes, n_in = 1, or as a
-     fallback when Qhull refuses): one Chebyshev LP for the centre, ray
-     shooting, and one LP per remaining candidate row.
+   * unbounded domains with ``n_in >= 2`` (method ``"hybrid"``): the vertex
+     method on the region cut by a large artificial box ``B``.  Its facets on
+     region rows are facets of the region; if none lies on ``B``'s boundary the
+     region is inside ``B`` (bounded, no LP); otherwise only the rows not yet
+     proved facets go to the LP method below.
+   * otherwise (method ``"lp"``; n_in = 1, or as a fallback when Qhull
+     refuses): one Chebyshev LP for the centre, ray shooting, and one LP per
+     remaining candidate row.
 
 3. The neighbour across a facet flips exactly the units whose hyperplanes form
    that facet (coincident hyperplanes flip together).  Its interior point is
@@ -66,6 +71,7 @@ from .pattern import ActivationPattern, AmbiguousPointError, pattern_at, pattern
 from .polytope import (
     Domain,
     FacetInfo,
+    _is_bounded,
     chebyshev_center,
     facets_by_lp,
     facets_by_vertices,
@@ -154,7 +160,7 @@ class RegionEnumeration:
     seconds : float
         Wall time of the whole call (search and assembly of the result).
     method : str
-        ``"vertex"`` or ``"lp"`` (see the module docstring).
+        ``"vertex"``, ``"hybrid"`` or ``"lp"`` (see the module docstring).
     domain : str
         Description of the domain.
     thin_patterns : tuple of str
@@ -283,6 +289,17 @@ class _RegionProcessor:
         self.net, self.domain, self.tol, self.method = net, domain, tol, method
         self.compute_bounded = compute_bounded
         self.counters = LPCounters()
+        if method == "hybrid":
+            # The artificial box B = [-R, R]^d of the hybrid method (see _hybrid_facets).
+            d = domain.dim
+            W0, b0 = net.weights[0], net.biases[0]
+            norms = np.linalg.norm(W0, axis=1)
+            live = norms > tol.zero_row
+            reach = float(np.max(np.abs(b0[live]) / norms[live])) if live.any() else 0.0
+            R = _HYBRID_BOX * max(1.0, reach, float(np.max(np.abs(domain.center))))
+            eye = np.eye(d)
+            self.box_G = np.concatenate((eye, -eye))
+            self.box_h = np.full(2 * d, R)
 
     def process(self, item: _Item) -> tuple[str, Any, list[_Item]]:
         """``("region", _Work, neighbours)``, ``("thin", signs, [])`` or ``("unresolved", (signs, status), [])``."""
@@ -294,9 +311,12 @@ class _RegionProcessor:
         G, h = rows.G, rows.h
         witness, margin = _initial_witness(G, h, fpoint, fnormal, guess, tol)
         facets: FacetInfo | None = None
+        bounded: bool | None = True if domain.bounded else None
         use_vertex = self.method == "vertex" and domain.dim >= 2
         if use_vertex and margin > tol.margin:
             facets = facets_by_vertices(G, h, witness, tol)
+        elif self.method == "hybrid":
+            facets, bounded, witness, margin = self._hybrid_facets(G, h, fpoint, fnormal, guess)
         if facets is None:
             # LP path: Chebyshev centre (certificate and interior point), then facets.
             center, radius, status = chebyshev_center(G, h, r_max=np.inf if domain.bounded else 1.0, tol=tol,
@@ -360,14 +380,49 @@ class _RegionProcessor:
             facet_units.append(flipped)
             neighbor_keys.append(nb.tobytes())
             neighbors.append((nb, pt if pt_ok else None, G[rep], witness))
-        bounded: bool | None = True if domain.bounded else None
-        if self.compute_bounded and not domain.bounded:
-            from .polytope import _is_bounded
-
-            bounded = _is_bounded(G, tol)
+        if self.compute_bounded and bounded is None:
+            bounded = _is_bounded(G, tol, self.counters)
         work = _Work(rows.signs.copy(), witness, margin, facet_units, neighbor_keys, int(len(facets.rows)), bounded,
                      LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c))
         return "region", work, neighbors
+
+
+    def _hybrid_facets(
+        self, G: NDArray[np.float64], h: NDArray[np.float64], fpoint: NDArray[np.float64] | None,
+        fnormal: NDArray[np.float64] | None, guess: NDArray[np.float64] | None,
+    ) -> tuple[FacetInfo | None, bool | None, NDArray[np.float64], float]:
+        """Facets of a region of an unbounded domain from the vertices of ``P ∩ B`` (B the artificial box).
+
+        A facet of ``P ∩ B`` on a region row is a facet of ``P``.  If no facet of
+        ``P ∩ B`` lies on a face of ``B``, then ``P ⊂ B`` (a convex body leaving
+        ``B`` meets its boundary in a (d-1)-dimensional set), so ``P`` is bounded
+        and its facets are exactly those: no LP.  Otherwise the facets found are
+        kept and only the remaining rows go to :func:`facets_by_lp`.  Returns
+        ``(facets or None, bounded or None, witness, margin)``; ``None`` facets
+        send the caller to the LP path.
+        """
+        tol = self.tol
+        m = G.shape[0]
+        if m == 0:  # the whole domain is one region: the LP path handles it
+            return None, None, np.zeros(G.shape[1]), -np.inf
+        GB = np.concatenate((G, self.box_G))
+        hB = np.concatenate((h, self.box_h))
+        witness, marginB = _initial_witness(GB, hB, fpoint, fnormal, guess, tol)
+        if marginB <= tol.margin:
+            return None, None, witness, -np.inf
+        fB = facets_by_vertices(GB, hB, witness, tol)
+        if fB is None:
+            return None, None, witness, -np.inf
+        cen = fB.vertices.sum(axis=0) / fB.vertices.shape[0]
+        m_w, m_c = float((h - G @ witness).min()), float((h - G @ cen).min())
+        witness, margin = (cen, m_c) if m_c > m_w else (witness, m_w)
+        inner = np.array([bool((grp < m).all()) for grp in fB.groups], dtype=bool)
+        if inner.all():
+            return FacetInfo(fB.rows, fB.groups, fB.points, fB.vertices), True, witness, margin
+        if margin <= tol.margin:
+            return None, None, witness, -np.inf
+        known = (fB.rows[inner], fB.points[inner])
+        return facets_by_lp(G, h, witness, tol, self.counters, known=known), None, witness, margin
 
 
 class _Budget:
@@ -613,6 +668,10 @@ def _parallel_search(
     return out
 
 
+# Half-width of the hybrid method's artificial box, in units of the largest distance of a first-layer
+# hyperplane from the origin (a speed knob: regions leaving the box get LPs; never a correctness one).
+_HYBRID_BOX = 10.0
+
 # Largest batch of pending regions handed to a worker at once (a latency/overhead trade-off).
 _MAX_BATCH = 32
 
@@ -713,10 +772,12 @@ def enumerate_regions(
         The polytope ``{x : A x <= c}`` (bounded or not) with non-empty interior.
     whole_space : bool
         Enumerate the regions of all of R^n_in.
-    method : {"auto", "vertex", "lp"}
+    method : {"auto", "vertex", "hybrid", "lp"}
         ``"vertex"``: Qhull vertex-based facets (bounded domains, n_in >= 2);
-        ``"lp"``: one LP per candidate facet; ``"auto"`` picks ``"vertex"`` when
-        it applies.
+        ``"hybrid"`` (unbounded domains, n_in >= 2): vertices of the region cut
+        by a large artificial box, LPs only for regions that leave the box;
+        ``"lp"``: one LP per candidate facet; ``"auto"`` picks the first that
+        applies.
     tol : Tolerances, optional
     max_regions : int, optional
         Stop after this many regions (``complete=False``).
@@ -754,8 +815,8 @@ def enumerate_regions(
     if not isinstance(net, ReLUNetwork):
         raise TypeError(f"net must be a ReLUNetwork; got {type(net).__name__}.")
     t = resolve_tolerances(tol)
-    if method not in ("auto", "vertex", "lp"):
-        raise ValueError(f"The 'method' parameter must be 'auto', 'vertex' or 'lp'. Got {method!r} instead.")
+    if method not in ("auto", "vertex", "hybrid", "lp"):
+        raise ValueError(f"The 'method' parameter must be 'auto', 'vertex', 'hybrid' or 'lp'. Got {method!r} instead.")
     if max_regions is not None:
         max_regions = check_int(max_regions, "max_regions", low=1)
     if time_limit is not None:
@@ -764,9 +825,11 @@ def enumerate_regions(
     dom_kw = {"box": box, "polytope": polytope, "whole_space": whole_space}
     domain = make_domain(net.n_in, tol=t, **dom_kw)
     if method == "auto":
-        method = "vertex" if (domain.bounded and net.n_in >= 2) else "lp"
+        method = "lp" if net.n_in < 2 else "vertex" if domain.bounded else "hybrid"
     elif method == "vertex" and not domain.bounded:
-        raise InvalidDomainError("method='vertex' needs a bounded domain; use method='lp' or 'auto'.")
+        raise InvalidDomainError("method='vertex' needs a bounded domain; use method='hybrid', 'lp' or 'auto'.")
+    elif method == "hybrid" and (domain.bounded or net.n_in < 2):
+        raise InvalidDomainError("method='hybrid' is for unbounded domains with n_in >= 2; use 'vertex' or 'auto'.")
     if compute_bounded is None:
         compute_bounded = not domain.bounded
     t0 = time.perf_counter()

@@ -132,7 +132,7 @@ def make_domain(
     return Domain("polytope", G, h, bounded, center, radius)
 
 
-def _is_bounded(G: NDArray[np.float64], tol: Tolerances) -> bool:
+def _is_bounded(G: NDArray[np.float64], tol: Tolerances, counters: Any = None) -> bool:
     """``{x : G x <= h}`` (non-empty) is bounded iff its recession cone ``{G y <= 0}`` is {0}.
 
     The cone is {0} iff the rows of ``G`` positively span R^d, i.e. ``rank G = d``
@@ -143,7 +143,10 @@ def _is_bounded(G: NDArray[np.float64], tol: Tolerances) -> bool:
         return False
     lp = LinearProgram(c=np.zeros(m), A=G.T, row_lower=np.zeros(d), row_upper=np.zeros(d), col_lower=np.ones(m))
     with open_solver(lp, tol=tol) as s:
-        return s.solve().status is LPStatus.OPTIMAL
+        ok = s.solve().status is LPStatus.OPTIMAL
+        if counters is not None:
+            counters.merge(s.counters)
+    return ok
 
 
 @dataclass(frozen=True)
@@ -323,6 +326,7 @@ def facets_by_vertices(
 
 def facets_by_lp(
     G: NDArray[np.float64], h: NDArray[np.float64], center: NDArray[np.float64], tol: Tolerances, counters: Any = None,
+    *, known: tuple[NDArray[np.intp], NDArray[np.float64]] | None = None,
 ) -> FacetInfo:
     """Facets of ``{G x <= h}`` (bounded or not) by LP, from an interior ``center``.
 
@@ -331,6 +335,8 @@ def facets_by_lp(
     one LP, ``max g_k x - h_k  s.t.  other rows,  g_k x - h_k <= 1``; the row is a
     facet iff the optimum exceeds ``tol.activation`` (the cap keeps it bounded
     on unbounded regions).  Coincident rows are grouped into one facet.
+    ``known = (rows, points)`` are rows already proved facets (with a point in
+    each facet's relative interior); they need no LP.
     """
     m, d = G.shape
     if m == 0:
@@ -338,6 +344,11 @@ def facets_by_lp(
     slack = h - G @ center
     is_facet = np.zeros(m, dtype=bool)
     decided = np.zeros(m, dtype=bool)
+    fpoint = np.full((m, d), np.nan)
+    if known is not None:
+        is_facet[known[0]] = True
+        decided[known[0]] = True
+        fpoint[known[0]] = known[1]
     # Ray shooting along every normal at once: t_jk = slack_j / (g_j . g_k) for g_j . g_k > 0.
     dots = G @ G.T
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -346,12 +357,11 @@ def facets_by_lp(
     tmin = ratio[first, np.arange(m)]
     srt = np.sort(ratio, axis=0)
     unique_hit = np.isfinite(tmin) & ((srt[1] if m > 1 else np.full(m, np.inf)) - tmin > tol.activation)
-    is_facet[first[unique_hit]] = True
-    decided[first[unique_hit]] = True
     # A point in the relative interior of each facet: the unique ray hit, or (below) the crossing of
     # the segment from the centre to the LP optimum (strictly inside every other row).
-    fpoint = np.full((m, d), np.nan)
-    hit_dirs = np.flatnonzero(unique_hit)
+    hit_dirs = np.flatnonzero(unique_hit & ~decided[first])
+    is_facet[first[hit_dirs]] = True
+    decided[first[hit_dirs]] = True
     fpoint[first[hit_dirs]] = center + tmin[hit_dirs, None] * G[hit_dirs]
     # Coincident duplicates of a facet are the same facet.
     lp = LinearProgram(c=np.zeros(d), A=G, row_upper=h)

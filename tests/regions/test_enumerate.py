@@ -186,11 +186,36 @@ def test_polytope_domain_triangle() -> None:
     assert count_regions(net2, polytope=(A, c)) == 3
 
 
-def test_unbounded_polytope_uses_lp_method() -> None:
+def test_unbounded_polytope_uses_hybrid_method() -> None:
     A = np.array([[-1.0, 0.0]])  # half-plane x >= 0
     net = ReLUNetwork((np.eye(2),), (np.array([-1.0, 0.0]),), has_output_layer=False)
-    res = enumerate_regions(net, polytope=(A, np.array([0.0])))
-    assert res.method == "lp" and res.count == 4 and res.n_bounded == 0
+    for method in ("auto", "lp"):
+        res = enumerate_regions(net, polytope=(A, np.array([0.0])), method=method)
+        assert res.method == ("hybrid" if method == "auto" else "lp") and res.count == 4 and res.n_bounded == 0
+
+
+@pytest.mark.parametrize("seed,d,widths", [(0, 2, [6, 5]), (1, 3, [5, 4]), (2, 2, [4, 4, 3]), (3, 4, [6])])
+def test_hybrid_and_lp_methods_agree_in_whole_space(seed: int, d: int, widths: list[int]) -> None:
+    net = ReLUNetwork.random(d, widths, seed=seed)
+    a = enumerate_regions(net, whole_space=True, method="hybrid")
+    b = enumerate_regions(net, whole_space=True, method="lp")
+    assert a.complete and b.complete and a.count == b.count
+    assert {str(r.pattern) for r in a.regions} == {str(r.pattern) for r in b.regions}
+    assert set(map(frozenset, a.graph.edges)) == set(map(frozenset, b.graph.edges))
+    assert a.n_bounded == b.n_bounded
+    assert a.lp_solves < b.lp_solves  # bounded regions inside the artificial box need no LP
+
+
+def test_hybrid_box_smaller_than_the_arrangement_is_still_exact(monkeypatch) -> None:
+    # Shrink the artificial box so that most regions leave it: the LP fallback must keep the answer exact.
+    import lpengine.regions.enumerate as enum_mod
+
+    net = ReLUNetwork.random(2, [7, 5], seed=4)
+    ref = enumerate_regions(net, whole_space=True, method="lp")
+    monkeypatch.setattr(enum_mod, "_HYBRID_BOX", 1e-3)
+    small = enumerate_regions(net, whole_space=True, method="hybrid")
+    assert small.count == ref.count and small.n_bounded == ref.n_bounded
+    assert {str(r.pattern) for r in small.regions} == {str(r.pattern) for r in ref.regions}
 
 
 def planar_euler_characteristic(net: ReLUNetwork, lo: float, hi: float) -> tuple[int, int, int]:
