@@ -29,10 +29,10 @@ def register(sub: Any) -> None:
     dom.add_argument("--polytope", type=Path, metavar="FILE",
                      help="polytope {x : A x <= c} from .npz (arrays A, c) or .json ({\"A\": [[..]], \"c\": [..]})")
     dom.add_argument("--whole-space", action="store_true", help="all of R^n_in")
-    p.add_argument("--method", choices=["auto", "vertex", "lp"], default="auto", help="facet method (default auto)")
+    p.add_argument("--method", choices=["auto", "vertex", "hybrid", "lp"], default="auto", help="facet method (default auto)")
     p.add_argument("--max-regions", type=int, default=None, help="stop after this many regions (partial result)")
     p.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds (partial result)")
-    p.add_argument("--jobs", type=int, default=1, help="worker processes (box domains)")
+    p.add_argument("--jobs", type=int, default=1, help="worker processes sharing the region work (default 1)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--graph", type=Path, default=None, metavar="OUT",
                    help="write the region adjacency graph (.graphml, .gexf or .json node-link)")
