@@ -27,6 +27,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-line-search", action="store_true", help="single-crossing pivots (plain simplex steps)")
     p.add_argument("--verify", action="store_true", help="check every vertex against its HiGHS region LP (slow)")
     p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
+    p.add_argument("--engine", choices=("native", "highs"), default=None,
+                   help="pivot engine for task = 'train' (overrides the file; default native)")
     p.set_defaults(func=run_solve)
 
     q = subparsers.add_parser(
@@ -92,6 +94,12 @@ def run_solve(args: argparse.Namespace) -> int:
         over["line_search"] = False
     if args.verify:
         over["verify"] = True
+    if args.engine is not None:
+        if prob.task != "train":
+            print(f"lpengine solve: --engine applies to task = 'train' only; this problem's task is {prob.task!r}.",
+                  file=sys.stderr)
+            return 2
+        over["engine"] = args.engine
     if prob.task != "lad":
         over["callback"] = prog
     t0 = time.perf_counter()

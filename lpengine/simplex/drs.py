@@ -57,7 +57,9 @@ from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
 from .certificate import DRSCertificate, check_cells
 from .encoding import build_argmin_model, build_layer_model
-from .engine import EngineLog, EngineOptions, run_engine
+from .engine import EngineLog, EngineOptions
+from .engine import run_engine as run_native_engine
+from .highs_engine import run_highs_engine
 from .model import LayerwiseModel
 from .pivot import tight_mask
 
@@ -194,9 +196,13 @@ def _check_options(max_pivots, time_limit, pricing, certify_cells, certify_max_c
 def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, seed, max_pivots, time_limit,
                 line_search: bool, verify: bool, callback, tol, pricing: str = "steepest",
                 certify_cells: int = 32, backend: str = "highs", max_escapes: int = 20,
-                certify_max_cells: int | None = None) -> tuple[EngineLog, DRSCertificate | None, dict]:
+                certify_max_cells: int | None = None, engine: str = "native"
+                ) -> tuple[EngineLog, DRSCertificate | None, dict]:
     """Run the engine and certify the end point (shared by DRS, LAD and argument minimisation)."""
     t = resolve_tolerances(tol)
+    if engine not in ("native", "highs"):
+        raise InvalidOptionError(f"The 'engine' parameter must be 'native' or 'highs'. Got {engine!r} instead.")
+    run_engine = run_highs_engine if engine == "highs" else run_native_engine
     if certify_max_cells is None:
         certify_max_cells = max(DEGENERATE_CELL_CAP, certify_cells)
     _check_options(max_pivots, time_limit, pricing, certify_cells, certify_max_cells)
@@ -230,8 +236,9 @@ def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, 
     stats = {k: getattr(log, k) for k in ("escapes", "phase1_steps", "region_changes", "kinks_crossed", "zero_steps",
                                           "refactorisations", "max_inverse_drift", "max_basis_drift", "snaps",
                                           "verified", "max_verify_theta", "max_verify_loss", "seconds",
-                                          "phase1_seconds", "cpu_seconds")}
+                                          "phase1_seconds", "cpu_seconds", "lp_solves", "lp_iterations")}
     stats["kink_tolerance"] = tz
+    stats["engine"] = engine
     return log, cert, stats
 
 
@@ -244,7 +251,7 @@ def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
     for name in ("thetas", "losses", "regions", "n_tight", "bases", "edges"):
         getattr(log, name).extend(getattr(log2, name))
     for name in ("nit", "phase1_steps", "region_changes", "kinks_crossed", "zero_steps", "refactorisations",
-                 "snaps", "verified"):
+                 "snaps", "verified", "lp_solves", "lp_iterations"):
         setattr(log, name, getattr(log, name) + getattr(log2, name))
     for name in ("max_inverse_drift", "max_basis_drift", "max_verify_theta", "max_verify_loss"):
         setattr(log, name, max(getattr(log, name), getattr(log2, name)))
@@ -364,6 +371,7 @@ def deep_relu_simplex(
     sample_weight: Any = None,
     backend: str = "highs",
     certify_max_cells: int = DEGENERATE_CELL_CAP,
+    engine: str = "native",
 ) -> DRSResult:
     """Minimise the L1 / quantile loss over one layer's parameters by walking vertices.
 
@@ -408,7 +416,13 @@ def deep_relu_simplex(
     sample_weight : array_like, optional
         Non-negative sample weights ``c_i``.
     backend : str, default "highs"
-        LP backend of the certificate and verify checks.
+        LP backend of the certificate and verify checks (and of ``engine="highs"``).
+    engine : {"native", "highs"}, default "native"
+        ``"native"``: the rank-one-updated pivot engine (one logged vertex per
+        pivot, optional line search).  ``"highs"``: HiGHS's simplex on the LPs
+        of successive hidden cells (one logged vertex per cell: its LP optimum;
+        ``line_search``, ``pricing`` and ``verify`` do not apply).  Both end with
+        the same certificate.
 
     Returns
     -------
@@ -456,8 +470,9 @@ def deep_relu_simplex(
     log, cert, stats = solve_model(model, model.from_public(theta0_pub), seed=seed, max_pivots=max_pivots,
                                    time_limit=time_limit, line_search=line_search, verify=verify,
                                    callback=callback, tol=tol, pricing=pricing, certify_cells=certify_cells,
-                                   backend=backend, certify_max_cells=certify_max_cells)
-    return make_result(model, log, cert, stats, line_search=line_search, network=net, layer=layer)
+                                   backend=backend, certify_max_cells=certify_max_cells, engine=engine)
+    return make_result(model, log, cert, stats, line_search=line_search and engine == "native", network=net,
+                       layer=layer)
 
 
 def minimize_output(
@@ -473,6 +488,7 @@ def minimize_output(
     tol: Tolerances | None = None,
     certify_cells: int = 32,
     backend: str = "highs",
+    certify_max_cells: int = DEGENERATE_CELL_CAP,
 ) -> DRSResult:
     """Minimise a network's scalar output over its input by the same vertex walk (Deep ReLU Programming).
 
@@ -493,5 +509,5 @@ def minimize_output(
     x0 = check_array(x0, "x0", shape=(model.D,), error=InvalidProblemError)
     log, cert, stats = solve_model(model, x0, seed=seed, max_pivots=max_pivots, time_limit=time_limit,
                                    line_search=line_search, verify=verify, callback=callback, tol=tol,
-                                   certify_cells=certify_cells, backend=backend)
+                                   certify_cells=certify_cells, backend=backend, certify_max_cells=certify_max_cells)
     return make_result(model, log, cert, stats, line_search=line_search, network=net, layer=0)

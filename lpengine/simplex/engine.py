@@ -93,6 +93,8 @@ class EngineLog:
     phase1_seconds: float = 0.0
     cpu_seconds: float = 0.0
     escapes: int = 0
+    lp_solves: int = 0
+    lp_iterations: int = 0
 
 
 def region_id(model: LayerwiseModel, signs: NDArray[np.int8]) -> str:

@@ -45,6 +45,8 @@ Layout (every table and key is checked; a malformed file raises
     verify = false
     seed = 0
     certify_cells = 32
+    certify_max_cells = 256         # degenerate final vertex: HiGHS decides all incident cells up to this many
+    engine = "native"               # "native" (rank-one pivot engine) | "highs" (HiGHS simplex on region LPs)
 """
 
 from __future__ import annotations
@@ -68,7 +70,8 @@ _ALLOWED = {
     "network": {"kind", "n_in", "hidden", "init", "low", "high", "seed", "path"},
     "data": {"kind", "n_samples", "n_features", "x_low", "x_high", "y_low", "y_high", "seed", "path"},
     "training": {"layer", "quantile", "start", "start_low", "start_high", "start_seed", "start_values"},
-    "solver": {"line_search", "max_pivots", "time_limit", "verify", "seed", "certify_cells"},
+    "solver": {"line_search", "max_pivots", "time_limit", "verify", "seed", "certify_cells", "certify_max_cells",
+               "engine"},
 }
 
 
@@ -98,6 +101,14 @@ def _get(tbl: dict, key: str, where: str, typ: Any, default: Any = None, require
     ok = isinstance(v, typ) and not (typ in (int, (int, float)) and isinstance(v, bool))
     if not ok:
         raise InvalidProblemError(f"{where}.{key} must be a {_tname(typ)}; got {v!r}.")
+    return v
+
+
+def _positive(tbl: dict, key: str, default: int) -> int:
+    """``solver.<key>``: an integer >= 1."""
+    v = _get(tbl, key, "solver", int, default)
+    if v < 1:
+        raise InvalidProblemError(f"solver.{key} must be an integer >= 1; got {v!r}.")
     return v
 
 
@@ -267,8 +278,16 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
         "time_limit": (float(so["time_limit"]) if _get(so, "time_limit", "solver", (int, float), None) is not None else None),
         "verify": _get(so, "verify", "solver", bool, False),
         "seed": _get(so, "seed", "solver", int, 0),
-        "certify_cells": _get(so, "certify_cells", "solver", int, 32),
+        "certify_cells": _positive(so, "certify_cells", 32),
+        "certify_max_cells": _positive(so, "certify_max_cells", 256),
     }
+    engine = _get(so, "engine", "solver", str, "native")
+    if engine not in ("native", "highs"):
+        raise InvalidProblemError(f"solver.engine must be 'native' or 'highs'; got {engine!r}.")
+    if engine != "native" and task != "train":
+        raise InvalidProblemError(f"solver.engine = {engine!r} is available for task = 'train' only; got task {task!r}.")
+    if task == "train":
+        options["engine"] = engine
     return Problem(name=name, task=task, provenance=prov, network=net, X=X, y=y, layer=layer, quantile=q,
                    theta0=theta0, options=options, path=path)
 

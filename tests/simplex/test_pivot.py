@@ -146,8 +146,8 @@ def test_pair_pricing_at_degenerate_vertices_equals_general_pricing(monkeypatch)
     p = load_problem(pathlib.Path(__file__).resolve().parents[2] / "problems" / "first_layer_500.toml")
     seen = {"degenerate": 0, "max_extra": 0}
 
-    def checked(model, st, tz, rate_tol=0.0):
-        pr = price_rays(model, st, tz, rate_tol)
+    def checked(model, st, tz, rate_tol=0.0, tight=None):
+        pr = price_rays(model, st, tz, rate_tol, tight=tight)
         if pr.extra_tight.size:
             tight = tight_mask(model, st, tz)
             rho = model.c * np.where(st.signs[model.n_hidden_kinks:] > 0, 1.0, -1.0)
