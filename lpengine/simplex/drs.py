@@ -8,8 +8,10 @@ independent normals vanish) to an adjacent one along a descending edge,
 crossing kinks (and changing activation region) on the way, until no edge
 descends; the final vertex carries a certificate (:class:`DRSCertificate`).
 
-Engine.  The default (and only) pivot engine is the native one of
-:mod:`lpengine.simplex.engine`: NumPy, batched over samples, with a
+Engines.  Two independent engines end with the same certificate and log into
+the same trajectory graph (``engine=`` of :func:`deep_relu_simplex`,
+``lpengine solve --engine {native,highs}``, ``solver.engine`` in problem files).
+The default is the native one of :mod:`lpengine.simplex.engine`: NumPy, batched over samples, with a
 Sherman–Morrison-updated basis inverse (refactorised every 50 pivots and
 whenever an update pivot is tiny; the basis kinks are recomputed exactly after
 every pivot and snapped back by a Newton step if they drift).  HiGHS is the
@@ -30,6 +32,12 @@ referee, not the driver, and the two must agree:
   reproduce the engine's ``theta`` and loss (to ``1e-6`` relative), else
   :class:`~lpengine.exceptions.SolverError`.
 
+``engine="highs"`` (:mod:`lpengine.simplex.highs_engine`) lets HiGHS's simplex
+do every pivot: it solves the region LP of the current hidden cell
+(warm-started from the previous basis), and from that optimal vertex moves
+into an incident cell (across hidden kinks at zero there) whose LP optimum is
+lower, until none is; one logged vertex per cell.
+
 Why native by default: speed and traceability.  A pivot of the native engine
 costs ``O(D^2 + N * P)`` in a few dozen vectorised operations (hundreds of
 vertices per second on the reference first-layer problem, N = 500, D = 25, on
@@ -37,7 +45,9 @@ a shared 2-core machine), whereas a HiGHS re-solve costs a Python round trip
 and an LP of ``D + 2N`` columns and ``N(1 + sum n_l)`` rows per region, and its
 internal simplex pivots are not the vertex-to-vertex path (edges of the loss,
 with the Barrodale–Roberts line search crossing kinks along them) that the
-trajectory graph records.  There is no second, HiGHS-driven engine.
+trajectory graph records.  The HiGHS engine takes far fewer, much more
+expensive steps (one LP of ``D + 2N`` columns per cell tried), so it suits
+small problems and serves as the independent cross-check of the native walk.
 """
 
 from __future__ import annotations
