@@ -68,18 +68,46 @@ def make_problem(n_in: int, widths: list[int], n_samples: int, seed: int) -> tup
 
 
 def run_drs(net: ReLUNetwork, X: np.ndarray, y: np.ndarray, *, layer: int, theta0: Any, seed: int,
-            time_limit: float) -> dict[str, Any] | None:
+            time_limit: float, line_search: bool = False) -> dict[str, Any] | None:
     from lpengine.simplex import deep_relu_simplex
 
     t = time.perf_counter()
     try:
-        res = deep_relu_simplex(net, X, y, layer=layer, theta0=theta0, seed=seed, line_search=False,
+        res = deep_relu_simplex(net, X, y, layer=layer, theta0=theta0, seed=seed, line_search=line_search,
                                 time_limit=time_limit)
     except (LPEngineError, ValueError, RuntimeError) as exc:
         log.warning("DRS failed (%s: %s)", type(exc).__name__, exc)
         return {"error": f"{type(exc).__name__}: {exc}"}
     return {"losses": np.asarray(res.losses), "thetas": np.asarray(res.thetas), "status": res.status,
             "certified": bool(res.certified), "seconds": time.perf_counter() - t, "theta": np.asarray(res.theta)}
+
+
+AUTHORS_500 = Path(__file__).resolve().parents[1] / "problems" / "first_layer_500.toml"
+
+
+def authors_500(seed: int, tmp: Path) -> Any:
+    """The shipped ``problems/first_layer_500.toml`` (seed 0: exactly as shipped; seed s: network seed s,
+    data seed s + 1, start seed s + 2), read with the ``lpengine solve`` loader."""
+    from lpengine.simplex.problem import load_problem
+
+    if seed == 0:
+        return load_problem(AUTHORS_500)
+    lines = []
+    section = ""
+    for line in AUTHORS_500.read_text().splitlines():
+        if line.startswith("["):
+            section = line.strip()
+        key = line.split("=")[0].strip()
+        if section == "[network]" and key == "seed":
+            line = f"seed = {seed}"
+        elif section == "[data]" and key == "seed":
+            line = f"seed = {seed + 1}"
+        elif section == "[training]" and key == "start_seed":
+            line = f"start_seed = {seed + 2}"
+        lines.append(line)
+    path = tmp / f"first_layer_500_seed{seed}.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return load_problem(path)
 
 
 def grid(small: bool) -> list[dict[str, Any]]:
@@ -104,7 +132,7 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 prob = LayerwiseL1Problem(net, X, y, layer=cfg["layer"])
                 theta0 = None if start == "own" else np.random.default_rng(seed).uniform(-3, 3, prob.dim)
                 r = run_drs(net, X, y, layer=cfg["layer"], theta0=theta0, seed=seed, time_limit=args.time_limit)
-                rec = {**cfg, "seed": seed, "start": start, "D": prob.dim}
+                rec = {**cfg, "seed": seed, "start": start, "D": prob.dim, "line_search": False}
                 if r is None or "error" in r:
                     rec["error"] = None if r is None else r["error"]
                     runs.append(rec)
@@ -113,7 +141,29 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 runs.append(rec)
                 log.info("%s seed=%d start=%s: %d vertices, %s, L %.3f -> %.3f (%.1fs)", cfg, seed, start,
                          len(r["losses"]), r["status"], r["losses"][0], r["losses"][-1], r["seconds"])
-    done = [r for r in runs if "losses" in r and r["status"] == "local_minimum" and len(r["losses"]) >= 30]
+    # the authors' setting: problems/first_layer_500.toml (N = 500, D = 25, θ0 ~ U(-20, 20)^25), with and
+    # without the line search, to convergence
+    tmp = out / "problems"
+    tmp.mkdir(exist_ok=True)
+    for seed in range(args.seeds_500):
+        prob500 = authors_500(seed, tmp)
+        for ls in (False, True):
+            r = run_drs(prob500.network, prob500.X, prob500.y, layer=prob500.layer, theta0=prob500.theta0,
+                        seed=0, time_limit=args.time_limit_500, line_search=ls)
+            rec = {"n_in": 4, "widths": [5, 4, 2], "N": 500, "layer": 0, "seed": seed, "start": "U(-20,20)",
+                   "D": 25, "authors_500": True}
+            if r is None or "error" in r:
+                rec["error"] = None if r is None else r["error"]
+            else:
+                rec.update(r)
+                log.info("authors N=500 seed=%d line_search=%s: %d vertices, %s, L %.3f -> %.3f (%.1fs)", seed, ls,
+                         len(r["losses"]), r["status"], r["losses"][0], r["losses"][-1], r["seconds"])
+            rec["line_search"] = ls
+            runs.append(rec)
+    def converged(r: dict[str, Any], ls: bool) -> bool:
+        return "losses" in r and r["status"] == "local_minimum" and len(r["losses"]) >= 30 and r["line_search"] == ls
+
+    done = [r for r in runs if converged(r, False)]
     summary: dict[str, Any] = {
         "n_runs": len(runs),
         "n_failed": sum("error" in r for r in runs),
@@ -124,9 +174,31 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                   "L0": float(r["losses"][0]), "L_final": float(r["losses"][-1])} if "losses" in r else {})
                  for r in runs],
     }
+    a500 = [r for r in runs if r.get("authors_500")]
+    summary["authors_500"] = {
+        ("line_search" if ls else "vertex_walk"): {
+            "runs": sum(r["line_search"] == ls for r in a500),
+            "converged_certified": sum(r["line_search"] == ls and r.get("status") == "local_minimum"
+                                       and bool(r.get("certified")) for r in a500),
+            "vertices": [len(r["losses"]) for r in a500 if r["line_search"] == ls and "losses" in r],
+            "L0": [float(r["losses"][0]) for r in a500 if r["line_search"] == ls and "losses" in r],
+            "L_final": [float(r["losses"][-1]) for r in a500 if r["line_search"] == ls and "losses" in r],
+            "seconds": [float(r["seconds"]) for r in a500 if r["line_search"] == ls and "losses" in r],
+        } for ls in (False, True)}
     if not done:
         return summary
+    summary.update(analyze_group(done, out, ""))
+    # the same analysis restricted to the authors' setting, vertex walk and line search separately
+    for tag, ls in (("authors_500_vertex_walk", False), ("authors_500_line_search", True)):
+        grp = [r for r in a500 if converged(r, ls)]
+        if grp:
+            summary[tag] = analyze_group(grp, out, tag + "_")
+    return summary
 
+
+def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[str, Any]:
+    """Decay, estimator errors, early stopping and density over converged runs; figures named ``prefix*``."""
+    summary: dict[str, Any] = {"n_runs": len(done)}
     # ---- claim (i): decay shape ---------------------------------------------------------
     decay_rows = []
     for r in done:
@@ -163,10 +235,10 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "geometric_tail w=200": {"method": "geometric_tail", "window": 200},
     }
     ev = evaluate_estimators([r["losses"] for r in done], methods=methods,
-                             to_go=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000))
+                             to_go=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000))
     summary["estimators"] = ev.rows()
     ax = P.plot_estimator_errors(ev.to_go, ev.median_error)
-    ax.figure.savefig(out / "estimator_error.png", dpi=120)
+    ax.figure.savefig(out / f"{prefix}estimator_error.png", dpi=120)
 
     # ---- early stopping --------------------------------------------------------------------
     es = []
@@ -212,13 +284,13 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         fig = Figure(figsize=(11, 4), layout="constrained")
         P.plot_losses(y, fits=fits, ax=fig.add_subplot(1, 2, 1))
         P.plot_losses(y, fits=fits, reference=float(y[-1]), log_gap=True, ax=fig.add_subplot(1, 2, 2))
-        fig.savefig(out / f"losses_{i}.png", dpi=120)
+        fig.savefig(out / f"{prefix}losses_{i}.png", dpi=120)
         ks = np.unique(np.linspace(20, n - 1, 60).astype(int))
         traces = [estimator_trace(y, method="geometric_fit", ks=ks, window=200),
                   estimator_trace(y, method="aitken", ks=ks, h=50),
                   estimator_trace(y, method="naive", ks=ks)]
         ax = P.plot_estimates(traces, truth=float(y[-1]))
-        ax.figure.savefig(out / f"estimates_{i}.png", dpi=120)
+        ax.figure.savefig(out / f"{prefix}estimates_{i}.png", dpi=120)
     ax = None
     from matplotlib.figure import Figure
 
@@ -232,62 +304,85 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     ax.set_yscale("log")
     ax.set_xlabel("window start / run length")
     ax.set_ylabel("1 - q (per-vertex decay of L_k - L_final)")
-    fig.savefig(out / "decay_q.png", dpi=120)
+    fig.savefig(out / f"{prefix}decay_q.png", dpi=120)
     fig = Figure(figsize=(11, 4), layout="constrained")
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     for r in longest:
         P.plot_step_lengths(step_lengths(r["thetas"]), distances_to(r["thetas"]), ax=ax1)
     P.plot_radius_counts([visited_within(r["thetas"]) for r in longest], ax=ax2,
                          labels=[f"run {i}" for i in range(len(longest))], per_radius=True)
-    fig.savefig(out / "density_steps.png", dpi=120)
+    fig.savefig(out / f"{prefix}density_steps.png", dpi=120)
     return summary
+
+
+CENSUS_RADII = (0.25, 1.0)
+
+
+def census_case(cfg: dict[str, Any], n_starts: int, census_time: float) -> dict[str, Any]:
+    """Census of one tiny problem, simplex runs matched to its minima, and exact vertex counts (claim ii')."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    net, X, y = make_problem(cfg["n_in"], cfg["widths"], cfg["N"], seed=0)
+    prob = LayerwiseL1Problem(net, X, y)
+    t = time.perf_counter()
+    cen = landscape_census(prob, verify=True, time_limit=census_time)
+    row = {**cfg, "D": prob.dim, **cen.summary(), "census_seconds": time.perf_counter() - t}
+    rng = np.random.default_rng(0)
+    ends, certs, errors = [], [], 0
+    for s in range(n_starts):
+        r = run_drs(net, X, y, layer=0, theta0=rng.uniform(-3, 3, prob.dim), seed=s, time_limit=30.0)
+        if r is None or "error" in r:
+            errors += 1
+            continue
+        ends.append(r["theta"])
+        certs.append(r["certified"])
+    if ends:
+        b = assign_basins(cen, np.array(ends))
+        row.update({"drs_runs": len(ends), "drs_errors": errors, "basin_counts": b.counts.tolist(),
+                    "fraction_global": b.fraction_global, "unmatched": b.n_unmatched,
+                    "drs_certified": int(np.sum(certs)), "drs_distinct_minima": int(np.sum(b.counts > 0))})
+        # unmatched end points: are they local minima at all (independent local certificate)?
+        un = [e for e, i in zip(ends, b.index) if i < 0]
+        row["unmatched_certified_local_min"] = int(sum(certify_local_minimum(prob, e).certified for e in un[:10]))
+    # claim (ii') exactly: all arrangement vertices (hidden and residual kinks, visited or not) in ∞-balls
+    # around LP vertices that are local-minimum points vs around LP vertices that are not; the centre
+    # vertex itself is not counted
+    if prob.dim <= 6:  # the affine regions in a ball grow too fast beyond D = 6 for a study run
+        cand = []
+        for c in cen.cells:
+            if c.theta.size and not any(np.max(np.abs(c.theta - q)) <= 1e-9 * (1 + np.max(np.abs(q))) for q in cand):
+                cand.append(c.theta)
+        cand = np.array(cand)
+        is_min = assign_basins(cen, cand).index >= 0
+        mins = cand[is_min][np.argsort([prob.loss(t) for t in cand[is_min]])][:3]
+        # baseline centres: other LP vertices, not θ = 0 (where every hidden kink of a central arrangement meets)
+        pool = cand[~is_min & (np.max(np.abs(cand), axis=1) > 1e-9)]
+        others = pool[rng.permutation(pool.shape[0])[:5]]
+        try:
+            for radius in CENSUS_RADII:
+                def count(c: np.ndarray) -> int:
+                    vc = count_vertices_in_box(prob, center=c, radius=radius, max_regions=20000)
+                    return int(vc.count - np.any(np.max(np.abs(vc.vertices - c), axis=1) <= 1e-7 * (1 + np.max(np.abs(c))))
+                                if vc.count else 0)
+                row[f"vertices_r{radius}_near_minima"] = [count(c) for c in mins]
+                row[f"vertices_r{radius}_near_other_vertices"] = [count(c) for c in others]
+        except LPEngineError as exc:
+            row["vertex_count_error"] = str(exc)
+    log.info("census %s: %s", cfg, {k: row.get(k) for k in ("n_cells", "n_minima", "global_min", "census_seconds")})
+    return row
 
 
 def tiny_census(args: argparse.Namespace, out: Path) -> list[dict[str, Any]]:
     cases = [dict(n_in=1, widths=[2], N=6), dict(n_in=1, widths=[3], N=5), dict(n_in=2, widths=[2], N=6)]
     if not args.small:
         cases += [dict(n_in=1, widths=[3], N=8), dict(n_in=1, widths=[2, 2], N=5), dict(n_in=3, widths=[2], N=8)]
-    rows = []
     n_starts = 8 if args.small else 30
-    for cfg in cases:
-        net, X, y = make_problem(cfg["n_in"], cfg["widths"], cfg["N"], seed=0)
-        prob = LayerwiseL1Problem(net, X, y)
-        t = time.perf_counter()
-        cen = landscape_census(prob, verify=True, time_limit=args.census_time)
-        row = {**cfg, "D": prob.dim, **cen.summary(), "census_seconds": time.perf_counter() - t}
-        rng = np.random.default_rng(0)
-        ends, certs, errors = [], [], 0
-        for s in range(n_starts):
-            r = run_drs(net, X, y, layer=0, theta0=rng.uniform(-3, 3, prob.dim), seed=s, time_limit=30.0)
-            if r is None or "error" in r:
-                errors += 1
-                continue
-            ends.append(r["theta"])
-            certs.append(r["certified"])
-        if ends:
-            b = assign_basins(cen, np.array(ends))
-            row.update({"drs_runs": len(ends), "drs_errors": errors, "basin_counts": b.counts.tolist(),
-                        "fraction_global": b.fraction_global, "unmatched": b.n_unmatched,
-                        "drs_certified": int(np.sum(certs))})
-            # unmatched end points: are they local minima at all (independent local certificate)?
-            un = [e for e, i in zip(ends, b.index) if i < 0]
-            row["unmatched_certified_local_min"] = int(sum(certify_local_minimum(prob, e).certified for e in un[:10]))
-        # claim (ii) exactly: arrangement vertices in an ∞-ball around the global minimum (the minimum
-        # itself, a vertex, not counted) vs around random points of the same region of θ-space
-        radius = 1.0
-        if prob.dim > 6:  # the affine regions in a ball grow too fast beyond D = 6 for a study run
-            rows.append(row)
-            continue
-        try:
-            at_min = count_vertices_in_box(prob, center=cen.global_theta, radius=radius, max_regions=20000).count - 1
-            rnd = [count_vertices_in_box(prob, center=cen.global_theta + rng.uniform(-3, 3, prob.dim),
-                                         radius=radius, max_regions=20000).count for _ in range(5)]
-            row.update({"vertices_ball_radius": radius, "vertices_near_global_min": at_min,
-                        "vertices_near_random_points": rnd})
-        except LPEngineError as exc:
-            row["vertex_count_error"] = str(exc)
-        rows.append(row)
-        log.info("census %s: %s", cfg, {k: row[k] for k in ("n_cells", "n_minima", "global_min") if k in row})
+    if args.jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=args.jobs) as ex:
+            rows = list(ex.map(census_case, cases, [n_starts] * len(cases), [args.census_time] * len(cases)))
+    else:
+        rows = [census_case(cfg, n_starts, args.census_time) for cfg in cases]
     if rows:
         from matplotlib.figure import Figure
 
@@ -304,43 +399,108 @@ def tiny_census(args: argparse.Namespace, out: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _decay_row(d: dict[str, Any], label: str) -> str:
+    exp_ok = d["median_r2_loglinear"] > 0.9
+    slow = d["median_q_first_window"] > 0.95
+    drift = d["median_rate_ratio_across_windows"]
+    v = "confirmed" if exp_ok and slow and drift and drift > 0.5 else ("partly" if exp_ok or slow else "not")
+    return (f"| (i) loss decays exponentially slowly{label} | {v} | median per-vertex q of L_k-L_final: "
+            f"{d['median_q_first_window']:.4f} (first window) → {d['median_q_last_window']:.4f} (last); "
+            f"median R² of log-linear fits {d['median_r2_loglinear']:.3f}; min/max rate ratio across windows "
+            f"{drift if drift is None else round(drift, 3)} (1 = one constant q) |")
+
+
+def _estimator_row(est: list[dict[str, Any]], label: str) -> str:
+    best = []
+    for row in est:
+        rel = {k[: -len(".median_relative")]: v for k, v in row.items() if k.endswith(".median_relative")}
+        if rel and row["to_go"] >= 50:
+            m = min(rel, key=rel.get)
+            best.append((row["to_go"], m, rel[m]))
+    far = [b for b in best if b[0] >= 500]
+    v = "not"
+    if far and all(b[2] < 0.5 for b in far):
+        v = "confirmed"
+    elif far and any(b[2] < 0.8 for b in far):
+        v = "partly"
+    return (f"| (i') L* can be extrapolated well before the minimum{label} | {v} | best estimator's median error / "
+            "naive (current loss) error: " + "; ".join(f"{g} to go: {m} {r:.2f}" for g, m, r in best) + " |")
+
+
+def _density_row(dn: dict[str, Any], label: str) -> str:
+    r = dn["median_step_ratio_early_over_late"]
+    v = "confirmed" if r > 5 and dn["share_spearman_positive"] > 0.8 else ("partly" if r > 1.5 else "not")
+    return (f"| (ii) vertex density rises near minima (along the path){label} | {v} | median step early/late "
+            f"{r:.2f}, far/near {dn['median_step_ratio_far_over_near']:.2f}; Spearman(step, distance to end) median "
+            f"{dn['median_spearman_step_vs_distance']:.2f}, positive in {dn['share_spearman_positive']:.0%} |")
+
+
 def verdict(summary: dict[str, Any]) -> str:
-    lines = ["| claim | verdict | numbers |", "|---|---|---|"]
-    d = summary.get("decay")
-    if d:
-        exp_ok = d["median_r2_loglinear"] > 0.9
-        slow = d["median_q_first_window"] > 0.95
-        drift = d["median_rate_ratio_across_windows"]
-        v = "confirmed" if exp_ok and slow and drift and drift > 0.5 else ("partly" if exp_ok or slow else "not")
-        lines.append(f"| (i) loss decays exponentially slowly | {v} | median per-vertex q of L_k-L_final: "
-                     f"{d['median_q_first_window']:.4f} (first window) → {d['median_q_last_window']:.4f} (last); "
-                     f"median R² of log-linear fits {d['median_r2_loglinear']:.3f}; min/max rate ratio across windows "
-                     f"{drift if drift is None else round(drift, 3)} |")
+    """Markdown: verdict table per claim, then the estimator, early-stopping, N = 500 and census tables."""
+    lines = ["## Verdicts", "", "| claim | verdict | numbers |", "|---|---|---|"]
+    groups = [("", summary)]
+    for tag, label in (("authors_500_vertex_walk", " — authors' N = 500, vertex walk"),
+                       ("authors_500_line_search", " — authors' N = 500, with line search (per pivot)")):
+        if tag in summary:
+            groups.append((label, summary[tag]))
+    for label, g in groups:
+        if g.get("decay"):
+            lines.append(_decay_row(g["decay"], label or " — all vertex walks"))
+        if g.get("estimators"):
+            lines.append(_estimator_row(g["estimators"], label or " — all vertex walks"))
+        if g.get("density"):
+            lines.append(_density_row(g["density"], label or " — all vertex walks"))
+    cen = summary.get("census") or []
+    key = "vertices_r{}_near_minima"
+    for radius in CENSUS_RADII:
+        pairs = [(float(np.median(r[key.format(radius)])), float(np.median(r[f"vertices_r{radius}_near_other_vertices"])))
+                 for r in cen if r.get(key.format(radius)) and r.get(f"vertices_r{radius}_near_other_vertices")]
+        if pairs:
+            ratios = [(a + 1.0) / (b + 1.0) for a, b in pairs]
+            v = "confirmed" if all(q > 2 for q in ratios) else ("partly" if sum(q > 1 for q in ratios) > len(ratios) / 2
+                                                               else "not")
+            lines.append(f"| (ii') arrangement vertices crowd around minima (exact, all vertices, ∞-ball r = {radius}) | {v} | "
+                         "median count near local-minimum vertices vs near other LP vertices, per census problem: "
+                         + "; ".join(f"{a:g} vs {b:g}" for a, b in pairs) + " |")
     est = summary.get("estimators")
     if est:
-        best = []
+        methods = [k[: -len(".median_error")] for k in est[0] if k.endswith(".median_error")]
+        lines += ["", "## Estimator error (all vertex walks): median |L^ - L*| (ratio to naive)", "",
+                  "| vertices to go | runs | " + " | ".join(methods) + " |", "|---" * (len(methods) + 2) + "|"]
         for row in est:
-            rel = {k[: -len('.median_relative')]: v for k, v in row.items() if k.endswith(".median_relative")}
-            if rel:
-                m = min(rel, key=rel.get)
-                best.append(f"g={row['to_go']}: {m} {rel[m]:.2f}×naive")
-        lines.append("| (i') L* can be extrapolated early | see table | best median error relative to naive: "
-                     + "; ".join(best[-5:]) + " |")
-    dn = summary.get("density")
-    if dn:
-        r = dn["median_step_ratio_early_over_late"]
-        v = "confirmed" if r > 5 and dn["share_spearman_positive"] > 0.8 else ("partly" if r > 1.5 else "not")
-        lines.append(f"| (ii) vertex density rises near minima (along the path) | {v} | median step early/late "
-                     f"{r:.2f}, far/near {dn['median_step_ratio_far_over_near']:.2f}; Spearman(step, distance) median "
-                     f"{dn['median_spearman_step_vs_distance']:.2f}, positive in {dn['share_spearman_positive']:.0%} |")
-    cen = summary.get("census") or []
-    near = [(r["vertices_near_global_min"], float(np.median(r["vertices_near_random_points"])))
-            for r in cen if "vertices_near_global_min" in r]
-    if near:
-        v = "confirmed" if all(a > 2 * max(b, 1.0) for a, b in near) else (
-            "partly" if any(a > b for a, b in near) else "not")
-        lines.append(f"| (ii') arrangement vertices crowd near the global minimum (exact, tiny D) | {v} | "
-                     + "; ".join(f"{a} vs median {b:g}" for a, b in near) + " |")
+            cells = []
+            for m in methods:
+                e = row[f"{m}.median_error"]
+                cells.append(f"{e:.3g}" if m == "naive" else f"{e:.3g} ({row[f'{m}.median_relative']:.2f})")
+            lines.append(f"| {row['to_go']} | {row['n_runs']} | " + " | ".join(cells) + " |")
+    es = summary.get("early_stopping")
+    if es:
+        lines += ["", "## Early stopping (all vertex walks; tolerance relative to the run's total decrease)", "",
+                  "| rule | gain tol | stopped | median vertices saved | median loss given up | max loss given up |",
+                  "|---|---|---|---|---|---|"]
+        for e in es:
+            lines.append(f"| {e['rule']} | {e['gain_tol_rel']:g} | {e['share_stopped']:.0%} | "
+                         f"{e['median_vertices_saved_frac']:.0%} | {e['median_loss_given_up_rel']:.1%} | "
+                         f"{e['max_loss_given_up_rel']:.1%} |")
+    a5 = summary.get("authors_500")
+    if a5:
+        lines += ["", "## Authors' setting (problems/first_layer_500.toml: 4→[5,4,2]→1, N = 500, D = 25, "
+                  "θ0 ~ U(-20, 20)^25)", "",
+                  "| walk | runs | converged + certified | vertices | L0 | L final | seconds |", "|---|---|---|---|---|---|---|"]
+        for k, d in a5.items():
+            fmt = lambda xs, f: ", ".join(format(x, f) for x in xs)  # noqa: E731
+            lines.append(f"| {k} | {d['runs']} | {d['converged_certified']} | {fmt(d['vertices'], 'd')} | "
+                         f"{fmt(d['L0'], '.1f')} | {fmt(d['L_final'], '.2f')} | {fmt(d['seconds'], '.1f')} |")
+    if cen:
+        lines += ["", "## Census of tiny landscapes (first-layer L1, x, y ~ U(-3, 3); DRS from θ0 ~ U(-3, 3)^D)", "",
+                  "| net | N | D | cells | global min | local minima (certified) | of them global | without LP vertex "
+                  "| DRS runs | ending in a global min | distinct minima reached | unmatched | seconds |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for r in cen:
+            lines.append(f"| {r['n_in']}→{r['widths']}→1 | {r['N']} | {r['D']} | {r['n_cells']} | {r['global_min']:.4f} | "
+                         f"{r['n_minima']} ({'yes' if r['certified'] else 'NO'}) | {r['n_minima_global']} | "
+                         f"{r['n_minima_without_vertex']} | {r.get('drs_runs', 0)} | {r.get('fraction_global', float('nan')):.0%} | "
+                         f"{r.get('drs_distinct_minima', '-')} | {r.get('unmatched', '-')} | {r['census_seconds']:.0f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -350,16 +510,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small", action="store_true", help="quick settings (a few minutes)")
     ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default 2 small / 5 full)")
     ap.add_argument("--time-limit", type=float, default=None, help="seconds per DRS run")
+    ap.add_argument("--seeds-500", type=int, default=None,
+                    help="seeds of the authors' N = 500 setting (default 1 small / 4 full)")
+    ap.add_argument("--time-limit-500", type=float, default=300.0, help="seconds per N = 500 run")
     ap.add_argument("--census-time", type=float, default=120.0, help="seconds per census enumeration")
     ap.add_argument("--skip-census", action="store_true")
+    ap.add_argument("--skip-runs", action="store_true", help="census only")
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes for the census cases")
     args = ap.parse_args(argv)
     args.seeds = args.seeds if args.seeds is not None else (2 if args.small else 5)
+    args.seeds_500 = args.seeds_500 if args.seeds_500 is not None else (1 if args.small else 4)
     args.time_limit = args.time_limit if args.time_limit is not None else (20.0 if args.small else 120.0)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    summary = study_runs(args, out)
+    summary = {} if args.skip_runs else study_runs(args, out)
     if not args.skip_census:
         summary["census"] = tiny_census(args, out)
     summary["seconds"] = time.perf_counter() - t0

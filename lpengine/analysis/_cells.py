@@ -154,26 +154,49 @@ def min_zero_point(problem: LayerwiseL1Problem, signs: Sequence[NDArray[np.int8]
     bhi = anchor + 1.0 if hi is None else np.minimum(hi, anchor + 1.0)
     lp = cell_lp(problem, signs[0], tol, blo, bhi, extra_signs=signs[1:],
                  value_cap=value + objective_slack(value, tol))
-    N = problem.n_samples
     rows = [sign_rows(problem, s, tol)[:2] for s in signs]
     G = np.vstack([r[0] for r in rows])
     g = np.concatenate([r[1] for r in rows])
     norms = np.sqrt(np.einsum("ij,ij->i", G, G))
     thresh = tol.feasibility * (1.0 + float(np.max(np.abs(anchor))))
-    points = [anchor]
     positive = (G @ anchor - g) / norms > thresh
+    T = np.flatnonzero(~positive)
+    if T.size == 0:
+        return anchor.copy(), 0
+    # One slack s_k in [0, 1] per row tight at the anchor, with G_k θ / ‖G_k‖ - s_k >= g_k / ‖G_k‖;
+    # maximise the sum of the slacks of the rows not yet positive.  Each round either makes at
+    # least one more row positive or proves (optimum 0) that the rest vanish on the whole face.
+    A0 = lp.A.toarray() if hasattr(lp.A, "toarray") else np.asarray(lp.A)
+    n0 = A0.shape[1]
+    S = np.zeros((T.size, n0 + T.size))
+    S[:, :D] = G[T] / norms[T][:, None]
+    S[:, n0:] = -np.eye(T.size)
+    ext = LinearProgram(
+        c=np.zeros(n0 + T.size),
+        A=np.vstack([np.hstack([A0, np.zeros((A0.shape[0], T.size))]), S]),
+        row_lower=np.concatenate([lp.row_lower, g[T] / norms[T]]),
+        row_upper=np.concatenate([lp.row_upper, np.full(T.size, np.inf)]),
+        col_lower=np.concatenate([lp.col_lower, np.zeros(T.size)]),
+        col_upper=np.concatenate([lp.col_upper, np.ones(T.size)]),
+    )
+    points = [anchor]
     n_lps = 0
-    with open_solver(lp, tol=tol) as solver:
-        for k in range(G.shape[0]):
-            if positive[k]:
-                continue
-            solver.set_cost(np.concatenate([-G[k], np.zeros(2 * N)]))
+    with open_solver(ext, tol=tol) as solver:
+        while True:
+            open_rows = np.flatnonzero(~positive[T])
+            if open_rows.size == 0:
+                break
+            cost = np.zeros(n0 + T.size)
+            cost[n0 + open_rows] = -1.0
+            solver.set_cost(cost)
             res = solver.solve()
             n_lps += 1
             if res.status is not LPStatus.OPTIMAL or res.x is None:
-                raise SolverError(f"optimal-face LP (row {k}) ended with status {res.status.value}: {res.message}")
+                raise SolverError(f"optimal-face LP ended with status {res.status.value}: {res.message}")
             q = np.asarray(res.x[:D], dtype=np.float64)
-            if (G[k] @ q - g[k]) / norms[k] > thresh:
-                points.append(q)
-                positive |= (G @ q - g) / norms > thresh
+            now = (G @ q - g) / norms > thresh
+            if not np.any(now[T][open_rows]):
+                break
+            points.append(q)
+            positive |= now
     return np.mean(points, axis=0), n_lps
