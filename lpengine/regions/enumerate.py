@@ -319,13 +319,10 @@ class _RegionProcessor:
             facets, bounded, witness, margin = self._hybrid_facets(G, h, fpoint, fnormal, guess)
         if facets is None:
             # LP path: Chebyshev centre (certificate and interior point), then facets.
-            center, radius, status = chebyshev_center(G, h, r_max=np.inf if domain.bounded else 1.0, tol=tol,
-                                                      solver=self.counters)
-            if center is None and status is not LPStatus.INFEASIBLE:
-                return "unresolved", (signs, status), []
-            if center is None or radius <= tol.margin:
-                return "thin", signs, []
-            witness, margin = center, radius
+            verdict = self._chebyshev(G, h, signs)
+            if isinstance(verdict[0], str):
+                return verdict[0], verdict[1], []
+            witness, margin = verdict
             if use_vertex:
                 facets = facets_by_vertices(G, h, witness, tol)
             if facets is None:
@@ -337,13 +334,10 @@ class _RegionProcessor:
             if m_cen > margin:
                 witness, margin = cen, m_cen
         if margin <= tol.margin:
-            center, radius, status = chebyshev_center(G, h, r_max=np.inf if domain.bounded else 1.0, tol=tol,
-                                                      solver=self.counters)
-            if center is None and status is not LPStatus.INFEASIBLE:
-                return "unresolved", (signs, status), []
-            if center is None or radius <= tol.margin:
-                return "thin", signs, []
-            witness, margin = center, radius
+            verdict = self._chebyshev(G, h, signs)
+            if isinstance(verdict[0], str):
+                return verdict[0], verdict[1], []
+            witness, margin = verdict
         # Units identically zero on this region (dead with value 0) may come alive across a
         # facet with their hyperplane lying on it; such units must flip with the facet.
         last_vanishing = -1
@@ -386,6 +380,17 @@ class _RegionProcessor:
                      LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c))
         return "region", work, neighbors
 
+
+    def _chebyshev(self, G: NDArray[np.float64], h: NDArray[np.float64], signs: NDArray[np.int8]) -> tuple[Any, Any]:
+        """``(centre, radius)`` of the region's largest inscribed ball (capped at 1 in unbounded
+        domains), or ``("thin", signs)`` / ``("unresolved", (signs, status))``."""
+        center, radius, status = chebyshev_center(G, h, r_max=np.inf if self.domain.bounded else 1.0, tol=self.tol,
+                                                  solver=self.counters)
+        if center is None and status is not LPStatus.INFEASIBLE:
+            return "unresolved", (signs, status)
+        if center is None or radius <= self.tol.margin:
+            return "thin", signs
+        return center, radius
 
     def _hybrid_facets(
         self, G: NDArray[np.float64], h: NDArray[np.float64], fpoint: NDArray[np.float64] | None,
