@@ -3,6 +3,7 @@
     python benchmarks/bench_regions.py            # the fixed suite (a few minutes)
     python benchmarks/bench_regions.py --quick    # the three smallest networks
     python benchmarks/bench_regions.py --repeat 1 # one run per cell
+    python benchmarks/bench_regions.py --whole-space   # plus R^d: hybrid vs LP method
 
 The suite: random networks (``ReLUNetwork.random``, He-normal weights, N(0, 1)
 biases, fixed seeds), input dimension 2-6, 2-3 hidden layers of 8-64 units,
@@ -20,6 +21,15 @@ import time
 
 from lpengine import ReLUNetwork
 from lpengine.regions import enumerate_regions
+
+# Whole-space suite: (n_in, widths, seed); hybrid method (default there) against the pure LP method.
+RD_SUITE = [
+    (2, [8, 8], 0),
+    (3, [8, 8], 1),
+    (2, [16, 16], 2),
+    (4, [10], 3),
+    (3, [12, 12], 4),
+]
 
 SUITE = [
     # (n_in, widths, seed, box half-width)
@@ -45,6 +55,22 @@ def _best(fn, repeat: int) -> tuple[float, object]:
         res = fn()
         best = min(best, time.perf_counter() - t)
     return best, res
+
+
+def run_whole_space(quick: bool, repeat: int) -> None:
+    rows = RD_SUITE[:2] if quick else RD_SUITE
+    hdr = (f"{'network (R^d)':<22}{'regions':>9}{'bounded':>9}{'hybrid reg/s':>14}{'LPs/reg':>9}"
+           f"{'LP-method reg/s':>17}{'LPs/reg':>9}{'speed-up':>10}")
+    print(hdr)
+    print("-" * len(hdr))
+    for n_in, widths, seed in rows:
+        net = ReLUNetwork.random(n_in, widths, seed=seed)
+        s1, r1 = _best(lambda: enumerate_regions(net, whole_space=True), repeat)
+        s2, r2 = _best(lambda: enumerate_regions(net, whole_space=True, method="lp"), 1)
+        assert r1.count == r2.count and r1.n_bounded == r2.n_bounded, (r1.count, r2.count)
+        name = f"{n_in}->{widths}"
+        print(f"{name:<22}{r1.count:>9,d}{r1.n_bounded:>9,d}{r1.count / s1:>14,.0f}{r1.lp_solves / r1.count:>9.2f}"
+              f"{r2.count / s2:>17,.0f}{r2.lp_solves / r2.count:>9.2f}{s2 / s1:>9.1f}x", flush=True)
 
 
 def run(quick: bool, repeat: int) -> None:
@@ -76,6 +102,10 @@ if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=3, help="runs per cell, best taken (default 3)")
+    ap.add_argument("--whole-space", action="store_true", help="also the R^d table (hybrid vs LP method)")
     args = ap.parse_args()
     run(args.quick, args.repeat)
+    if args.whole_space:
+        print()
+        run_whole_space(args.quick, args.repeat)
     sys.exit(0)
