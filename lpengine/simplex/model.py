@@ -354,6 +354,19 @@ class LayerwiseModel:
             s = _apply_mask(s, masks[l]) @ self.hidden_W[l - 1]
         return _apply_mask(s, masks[0])
 
+    def zbar_pre(self, gbar: NDArray[np.float64], masks: list[NDArray[np.bool_]]) -> NDArray[np.float64]:
+        """:meth:`zbar` before the trained layer's mask: ``gbar_g * d out_g / d a_0``, shape ``(G, n_0)``.
+
+        ``zbar = zbar_pre * masks[0]``; the entries of inactive units are what a unit's switch-on would
+        contribute.  Without kink layers (``K == 0``) it is ``zbar``.
+        """
+        if self.K == 0:
+            return gbar[:, None]
+        s = gbar[:, None] * self.out_W[0]
+        for l in range(self.K - 1, 0, -1):
+            s = _apply_mask(s, masks[l]) @ self.hidden_W[l - 1]
+        return s
+
     def grad(self, gbar: NDArray[np.float64], masks: list[NDArray[np.bool_]]) -> NDArray[np.float64]:
         """Gradient of ``sum_g gbar_g * out_g`` in ``theta`` under fixed masks."""
         return self.z0_grad(self.zbar(gbar, masks))

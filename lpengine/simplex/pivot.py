@@ -142,12 +142,15 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
     pr_r = np.arange(R)
     pr_c = np.repeat(grp_B, 2)
     C = grp_B
+    shallow = 0.0
+    # Adjoints before the trained layer's mask: S_pre[g, u] = gbar_g * d out_g / d a_{0,u}.
+    S_pre = model.zbar_pre(gbar_all, st.masks)
     if extra.size:
         lx, gx, ux = model.decode(extra)
         C = np.concatenate([grp_B, gx])
         first = (lx == 0) & (lx < K)
         deep = np.unique(gx[~first])
-        parts_r, parts_c = [pr_r], [pr_c]
+        parts_r, parts_c = [], []
         if deep.size:
             parts_r.append(np.repeat(np.arange(R), deep.size))
             parts_c.append(np.tile(deep, R))
@@ -155,30 +158,33 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
             e0, g0, u0 = extra[first], gx[first], ux[first]
             if model.mode == "layer":
                 rates = np.empty((R, u0.size))
-                for u in np.unique(u0):
-                    j = np.flatnonzero(u0 == u)
+                units = np.flatnonzero(np.bincount(u0, minlength=model.n_units))
+                for u in units:
+                    j = np.flatnonzero(u0 == u) if units.size > 1 else slice(None)
                     rates[:, j] = E[:, u * model.p:(u + 1) * model.p] @ model.H[g0[j]].T
             else:
                 rates = E @ model.W_in[u0].T
-            big = np.abs(rates) > rate_tol * float(np.max(np.abs(rates), initial=0.0))
+            absr = np.abs(rates)
+            big = absr > rate_tol * float(absr.max(initial=0.0))
             mism = big & ((rates > 0) != (st.signs[e0] > 0)[None, :])
-            rr, jj = np.nonzero(mism)
-            parts_r.append(rr)
-            parts_c.append(g0[jj])
-        mark = np.zeros((R, G), dtype=bool)
-        mark[np.concatenate(parts_r), np.concatenate(parts_c)] = True
-        pr_r, pr_c = np.nonzero(mark)
+            shallow, rr, jj = _shallow_pairs(model, st, tight, S_pre, grp_B, g0, u0, rates, mism)
+            if rr.size:
+                parts_r.append(rr)
+                parts_c.append(g0[jj])
+        if parts_r:
+            key = np.unique(np.concatenate([pr_r * G + pr_c] + [r_ * G + c_ for r_, c_ in zip(parts_r, parts_c)]))
+            pr_r, pr_c = key // G, key % G
     mark_c = np.zeros(G, dtype=bool)
     mark_c[C] = True
     C = np.flatnonzero(mark_c)
     # Gradient of the critical groups' linear terms; g_N (the non-critical part) gives the duals.
     # One reverse pass gives every group's adjoint row, hence both gradients.
-    Zbar = model.zbar(gbar_all, st.masks)
+    Zbar = S_pre * st.masks[0] if K else S_pre
     g_all = model.z0_grad(Zbar)
     g_N = g_all - model.z0_grad_rows(Zbar[C], C)
     duals = -(g_N @ Ainv)
     slopes = E @ g_all
-    zd = model.z0_dot_pairs(E if extra.size == 0 else E[pr_r], pr_c)  # (P, n_0)
+    zd = model.z0_dot_pairs(E if pr_r.size == R else E[pr_r], pr_c)  # (P, n_0)
     if K:
         tl = tight[model.hidden_ids[pr_c]]  # (P, n_hidden)
         zl = zd
@@ -201,11 +207,76 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
     rd1 = one_out[owner]
     one = np.where(rt, lw.w_plus * np.maximum(rd1, 0.0) + lw.w_minus * np.maximum(-rd1, 0.0), wlin * rd1) * cs
     lin = wlin * lin_out[owner] * cs
-    slopes = slopes + np.bincount(pr_r[owner], weights=one - lin, minlength=R)
+    slopes = slopes + np.bincount(pr_r[owner], weights=one - lin, minlength=R) + shallow
     norms = np.sqrt(np.einsum("ij,ij->i", E, E))
     nslope = slopes / norms
     scale = max(1.0, math.sqrt(float(g_N @ g_N)), float(nslope.max()), -float(nslope.min()))
     return Pricing(E, slopes, norms, duals, extra, scale)
+
+
+def _shallow_pairs(model: LayerwiseModel, st: Vertex, tight: NDArray[np.bool_], S_pre: NDArray[np.float64],
+                   grp_B: NDArray[np.int64], g0: NDArray[np.int64], u0: NDArray[np.int64],
+                   rates: NDArray[np.float64], mism: NDArray[np.bool_]
+                   ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Pairs made by extra trained-layer kinks at zero, priced without a pass where the pass is linear.
+
+    ``g0, u0``: group and unit of the extra trained-layer kinks at zero, sorted by group (columns of
+    ``rates``, their rates along the ``R`` rays; ``mism``: rate significant and towards the untracked
+    side).  A pair (ray, group) is *shallow* when the group's only kinks at zero are trained-layer kinks
+    (no deeper hidden kink, no residual at zero) and it is not the ray's own group.  Above the trained
+    layer its masks are then fixed and its output is linear in the trained-layer activations, so the
+    one-sided minus the linear output rate is ``sum_u S_u * z'_u * ([z'_u > 0] - m_u)`` over its kinks
+    at zero (``S = d out / d a_0`` under the tracked masks, ``m`` the tracked mask); times the group's
+    loss weight ``gbar_g`` (``S_pre = gbar * S``) it is the pair's slope correction.  Basis kinks of the
+    group are left out of the sum: their rates along the other rays vanish.
+
+    Returns the per-ray slope correction of the shallow pairs, and the ``(ray, column)`` indices of the
+    other marked pairs (pushed through the layers by the caller).
+    """
+    R = rates.shape[0]
+    nhk = model.n_hidden_kinks
+    # g0 is sorted (kink ids are group-major within the trained layer): distinct groups by breaks.
+    brk = np.empty(g0.size, dtype=bool)
+    brk[:1] = True
+    np.not_equal(g0[1:], g0[:-1], out=brk[1:])
+    ug = g0[brk]
+    # Groups with a kink at zero beyond the trained layer (deeper hidden kink or residual): full pass.
+    n0 = model.widths[0]
+    cx = tight[model.hidden_ids[ug, n0:]].any(axis=1) if model.hidden_ids.shape[1] > n0 \
+        else np.zeros(ug.size, dtype=bool)
+    if model.single_sample_groups:
+        cx |= tight[nhk + model.group_samples[model.group_ptr[ug]]]
+    else:
+        samp, owner = model.samples_of(ug)
+        cx |= np.bincount(owner, weights=tight[nhk + samp], minlength=ug.size) > 0
+    w = S_pre[g0, u0]
+    m0 = st.masks[0][g0, u0]
+    if ug.size == g0.size:
+        cxj = cx
+        # One kink per group: a marked pair is exactly a mismatched kink, whose correction is
+        # S * z' * (1 - 2 m) (untracked side: on if the tracked mask is off, and vice versa).
+        pm = mism & ~cxj[None, :]
+        own = np.searchsorted(g0, grp_B)
+        hit = np.flatnonzero(own < g0.size)
+        hit = hit[g0[own[hit]] == grp_B[hit]]
+        pm[2 * hit, own[hit]] = False
+        pm[2 * hit + 1, own[hit]] = False
+        corr = np.where(pm, rates, 0.0) @ (w * (1.0 - 2.0 * m0))
+    else:
+        inv = np.cumsum(brk) - 1
+        cxj = cx[inv]
+        ms = mism & ~cxj[None, :]
+        starts = np.flatnonzero(brk)
+        pm = np.logical_or.reduceat(ms, starts, axis=1)[:, inv] & ~cxj[None, :]
+        pm &= g0[None, :] != np.repeat(grp_B, 2)[:, None]
+        corr = np.where(pm, rates * ((rates > 0) - m0), 0.0) @ w
+    if cx.any():
+        cj = np.flatnonzero(cxj)
+        rr, k = np.nonzero(mism[:, cj])
+        jj = cj[k]
+    else:
+        rr = jj = np.zeros(0, np.int64)
+    return corr, rr, jj
 
 
 def _edge_rays(model: LayerwiseModel, st: Vertex) -> NDArray[np.float64]:

@@ -164,3 +164,51 @@ def test_pair_pricing_at_degenerate_vertices_equals_general_pricing(monkeypatch)
     theta0 = np.random.default_rng(3).uniform(-20, 20, 25)
     deep_relu_simplex(p.network, p.X, p.y, theta0=theta0, seed=0, max_pivots=25)
     assert seen["degenerate"] >= 5 and seen["max_extra"] >= 400
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("layer", [0, 1])
+def test_shallow_pair_pricing_equals_general_pricing_on_forced_degeneracy(seed, layer):
+    """Pricing with a prescribed set of extra kinks at zero equals pushing every ray through every group.
+
+    The slopes depend on the set of kinks treated as at zero only through the one-sided rules, so any set
+    can be prescribed at a real vertex: whole trained-layer units at zero (the shallow pairs, priced by the
+    linear correction), two units at zero in the same groups (several kinks per group), and groups that
+    also have a deeper hidden kink or their residual at zero (pushed through the layers).  Duplicate feature
+    rows give groups with several samples.
+    """
+    rng = np.random.default_rng(seed)
+    net = uniform_net(3, [4, 3, 2], seed + 20)
+    X = rng.uniform(-2, 2, (60, 3))
+    y = rng.uniform(-2, 2, 60)
+    X[40:50] = X[:10]
+    model, eng = engine_at_first_vertex(net, X, y, layer, seed)
+    st = eng.st
+    G, w0 = model.G, model.widths[0]
+    base = tight_mask(model, st, eng.tz)  # the basis, plus whatever is at zero already
+    rho = model.c * np.where(st.signs[model.n_hidden_kinks:] > 0, 1.0, -1.0)
+    gbar = np.bincount(model.group, weights=rho, minlength=G)
+    E = _edge_rays(model, st)
+    layer0 = np.arange(G)[:, None] * w0 + np.arange(w0)[None, :]  # ids of trained-layer kinks (G, w0)
+    n_checked = 0
+    for variant in range(4):
+        tight = base.copy()
+        tight[layer0[:, 0]] = True                                    # one whole unit at zero
+        if variant >= 1:
+            tight[layer0[rng.choice(G, G // 3, replace=False), 1]] = True  # a second unit in a third of the groups
+        if variant >= 2:
+            gs = rng.choice(G, 5, replace=False)
+            tight[model.hidden_ids[gs, w0]] = True                        # a deeper kink at zero
+        if variant >= 3:
+            tight[model.n_hidden_kinks + rng.choice(model.N, 5, replace=False)] = True  # residuals at zero
+        extra = np.flatnonzero(tight & ~np.isin(np.arange(model.M), st.B))
+        pr = price_rays(model, st, eng.tz, 0.0, tight=tight.copy())
+        assert pr.extra_tight.tolist() == extra.tolist()
+        ref = _price_general(model, st, tight, extra, gbar, E)
+        scale = np.abs(ref.slopes).max()
+        np.testing.assert_allclose(pr.slopes, ref.slopes, rtol=0, atol=1e-10 * scale)
+        np.testing.assert_allclose(pr.duals, ref.duals, rtol=0, atol=1e-10 * np.abs(ref.duals).max())
+        # The prescribed degeneracy changes some slopes (the check is not vacuous).
+        lin = E @ model.grad(gbar, st.masks)
+        n_checked += int(np.count_nonzero(np.abs(ref.slopes - lin) > 1e-8 * scale))
+    assert n_checked > 0
