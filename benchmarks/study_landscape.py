@@ -2,23 +2,28 @@
 
 One command regenerates every figure, the JSON summary and the verdict table:
 
-    python benchmarks/study_landscape.py --out study_out            # full grid (tens of minutes)
-    python benchmarks/study_landscape.py --out study_out --small    # a few minutes
+    python benchmarks/study_landscape.py --out study_out --jobs 2   # full grid: ~9 min on 2 cores
+    python benchmarks/study_landscape.py --out study_out --small    # ~3 min
 
 Claims tested (``deep_relu_simplex.md`` §8):
   (i)  the loss at successive vertices decays "exponentially slowly" near a local
        minimum, so the minimum's loss can be extrapolated before it is reached;
   (ii) the density of vertices rises strongly around local minima.
 
-Setup: the authors' example (first-layer L1 training, net 4→[5,4,2]→1, x, y ~ U(-3,3),
-weights U(-1,1) as lpengine's ``ReLUNetwork.random``) and a grid around it (N, widths,
+Setup: the authors' example (first-layer L1 training, net 4→[5,4,2]→1, x, y ~ U(-3,3); weights from
+lpengine's ``ReLUNetwork.random``, He-normal, where the authors used U(-1,1)) and a grid around it (N, widths,
 trained layer), several seeds, the vertex-by-vertex walk (``line_search=False``: each
-pivot moves to an adjacent vertex, as in the paper).  Tiny problems get an exact census.
+pivot moves to an adjacent vertex, as in the paper).  The authors' own setting,
+``problems/first_layer_500.toml`` (N = 500, D = 25, θ0 ~ U(-20, 20)^25; 4 seeds), is run to a certified local
+minimum both as a vertex walk and with the line search.  Tiny problems get an exact census (every local
+minimum, certified) and exact counts of all arrangement vertices in balls around minimum vertices and around
+other LP vertices (claim ii').
 
-Outputs in ``--out``: ``summary.json``, ``verdict.md``, and PNG figures:
-``losses_*.png`` (loss vs vertex with fits, log-gap), ``estimates_*.png``,
-``estimator_error.png``, ``decay_q.png``, ``density_steps.png``, ``density_radius.png``,
-``census_basins.png``.
+Outputs in ``--out``: ``summary.json``, ``verdict.md`` (verdict per claim, estimator-error,
+early-stopping, N = 500 and census tables), and PNG figures: ``losses_*.png`` (loss vs vertex with
+fits, log-gap), ``estimates_*.png``, ``estimator_error.png``, ``decay_q.png``, ``density_steps.png``
+(step length vs distance to the end, visited vertices per radius), the same with prefixes
+``authors_500_vertex_walk_`` and ``authors_500_line_search_``, and ``census_basins.png``.
 """
 
 from __future__ import annotations
