@@ -164,12 +164,19 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
                     rates[:, j] = E[:, u * model.p:(u + 1) * model.p] @ model.H[g0[j]].T
             else:
                 rates = E @ model.W_in[u0].T
-            absr = np.abs(rates)
-            big = absr > rate_tol * float(absr.max(initial=0.0))
-            mism = big & ((rates > 0) != (st.signs[e0] > 0)[None, :])
-            shallow, rr, jj = _shallow_pairs(model, st, tight, S_pre, grp_B, g0, u0, rates, mism)
+            # Significant rates only (|rate| above rate_tol times the largest); rays without any (typically
+            # those that leave a unit pinned at zero by basis kinks of that unit unchanged) are dropped first.
+            rmax = np.maximum(rates.max(axis=1), -rates.min(axis=1))
+            thr = rate_tol * float(rmax.max(initial=0.0))
+            rsel = np.flatnonzero(rmax > thr)
+            rates = rates[rsel]
+            mism = (np.abs(rates) > thr) & ((rates > 0) != (st.signs[e0] > 0)[None, :])
+            deep_g = np.concatenate([gx[~first], grp_B[layer_B > 0]])
+            corr, rr, jj = _shallow_pairs(model, st, deep_g, S_pre, grp_B[rsel // 2], g0, u0, rates, mism)
+            shallow = np.zeros(R)
+            shallow[rsel] = corr
             if rr.size:
-                parts_r.append(rr)
+                parts_r.append(rsel[rr])
                 parts_c.append(g0[jj])
         if parts_r:
             key = np.unique(np.concatenate([pr_r * G + pr_c] + [r_ * G + c_ for r_, c_ in zip(parts_r, parts_c)]))
@@ -214,41 +221,35 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
     return Pricing(E, slopes, norms, duals, extra, scale)
 
 
-def _shallow_pairs(model: LayerwiseModel, st: Vertex, tight: NDArray[np.bool_], S_pre: NDArray[np.float64],
-                   grp_B: NDArray[np.int64], g0: NDArray[np.int64], u0: NDArray[np.int64],
+def _shallow_pairs(model: LayerwiseModel, st: Vertex, deep_g: NDArray[np.int64], S_pre: NDArray[np.float64],
+                   own_g: NDArray[np.int64], g0: NDArray[np.int64], u0: NDArray[np.int64],
                    rates: NDArray[np.float64], mism: NDArray[np.bool_]
                    ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
     """Pairs made by extra trained-layer kinks at zero, priced without a pass where the pass is linear.
 
-    ``g0, u0``: group and unit of the extra trained-layer kinks at zero, sorted by group (columns of
-    ``rates``, their rates along the ``R`` rays; ``mism``: rate significant and towards the untracked
-    side).  A pair (ray, group) is *shallow* when the group's only kinks at zero are trained-layer kinks
-    (no deeper hidden kink, no residual at zero) and it is not the ray's own group.  Above the trained
-    layer its masks are then fixed and its output is linear in the trained-layer activations, so the
-    one-sided minus the linear output rate is ``sum_u S_u * z'_u * ([z'_u > 0] - m_u)`` over its kinks
-    at zero (``S = d out / d a_0`` under the tracked masks, ``m`` the tracked mask); times the group's
-    loss weight ``gbar_g`` (``S_pre = gbar * S``) it is the pair's slope correction.  Basis kinks of the
-    group are left out of the sum: their rates along the other rays vanish.
+    ``g0, u0``: group and unit of the extra trained-layer kinks at zero, sorted by group (the columns of
+    ``rates``: their rates along some rays, the rows; ``own_g``: the group of each row's own basis kink;
+    ``mism``: rate significant and towards the untracked side; ``deep_g``: groups of the kinks at zero
+    beyond the trained layer, basis included).  A pair (ray, group) is *shallow* when the group's only
+    kinks at zero are trained-layer kinks (it is not in ``deep_g``) and it is not the ray's own group.
+    Above the trained layer its masks are then fixed and its output is linear in the trained-layer
+    activations, so the one-sided minus the linear output rate is ``sum_u S_u * z'_u * ([z'_u > 0] - m_u)``
+    over its kinks at zero (``S = d out / d a_0`` under the tracked masks, ``m`` the tracked mask); times
+    the group's loss weight ``gbar_g`` (``S_pre = gbar * S``) it is the pair's slope correction.  Basis
+    kinks of the group are left out of the sum: their rates along the other rays vanish.
 
-    Returns the per-ray slope correction of the shallow pairs, and the ``(ray, column)`` indices of the
+    Returns the per-row slope correction of the shallow pairs, and the ``(row, column)`` indices of the
     other marked pairs (pushed through the layers by the caller).
     """
-    R = rates.shape[0]
-    nhk = model.n_hidden_kinks
     # g0 is sorted (kink ids are group-major within the trained layer): distinct groups by breaks.
     brk = np.empty(g0.size, dtype=bool)
     brk[:1] = True
     np.not_equal(g0[1:], g0[:-1], out=brk[1:])
     ug = g0[brk]
     # Groups with a kink at zero beyond the trained layer (deeper hidden kink or residual): full pass.
-    n0 = model.widths[0]
-    cx = tight[model.hidden_ids[ug, n0:]].any(axis=1) if model.hidden_ids.shape[1] > n0 \
-        else np.zeros(ug.size, dtype=bool)
-    if model.single_sample_groups:
-        cx |= tight[nhk + model.group_samples[model.group_ptr[ug]]]
-    else:
-        samp, owner = model.samples_of(ug)
-        cx |= np.bincount(owner, weights=tight[nhk + samp], minlength=ug.size) > 0
+    dmark = np.zeros(model.G, dtype=bool)
+    dmark[deep_g] = True
+    cx = dmark[ug]
     w = S_pre[g0, u0]
     m0 = st.masks[0][g0, u0]
     if ug.size == g0.size:
@@ -256,11 +257,10 @@ def _shallow_pairs(model: LayerwiseModel, st: Vertex, tight: NDArray[np.bool_], 
         # One kink per group: a marked pair is exactly a mismatched kink, whose correction is
         # S * z' * (1 - 2 m) (untracked side: on if the tracked mask is off, and vice versa).
         pm = mism & ~cxj[None, :]
-        own = np.searchsorted(g0, grp_B)
+        own = np.searchsorted(g0, own_g)
         hit = np.flatnonzero(own < g0.size)
-        hit = hit[g0[own[hit]] == grp_B[hit]]
-        pm[2 * hit, own[hit]] = False
-        pm[2 * hit + 1, own[hit]] = False
+        hit = hit[g0[own[hit]] == own_g[hit]]
+        pm[hit, own[hit]] = False
         corr = np.where(pm, rates, 0.0) @ (w * (1.0 - 2.0 * m0))
     else:
         inv = np.cumsum(brk) - 1
@@ -268,7 +268,7 @@ def _shallow_pairs(model: LayerwiseModel, st: Vertex, tight: NDArray[np.bool_], 
         ms = mism & ~cxj[None, :]
         starts = np.flatnonzero(brk)
         pm = np.logical_or.reduceat(ms, starts, axis=1)[:, inv] & ~cxj[None, :]
-        pm &= g0[None, :] != np.repeat(grp_B, 2)[:, None]
+        pm &= g0[None, :] != own_g[:, None]
         corr = np.where(pm, rates * ((rates > 0) - m0), 0.0) @ w
     if cx.any():
         cj = np.flatnonzero(cxj)
