@@ -40,11 +40,12 @@ Degenerate input, and the documented answers:
   constant value, a value within ``tol.activation`` of 0 counting as inactive;
 * regions thinner than ``tol.margin``: not counted (see above).
 
-Parallelism (``n_jobs > 1``, any domain): work sharing.  The parent process
-keeps the breadth-first queue and the set of patterns seen; ``n_jobs`` worker
-processes (started once per call) take batches of pending regions, do all of
-the geometry (rows, facets, certificate, neighbours) and send back the
-regions with the neighbours they found.  Each region is processed exactly
+Parallelism (``n_jobs > 1``, any domain): work sharing.  The calling process
+keeps the breadth-first queue and the set of patterns seen, and processes
+regions itself; ``n_jobs - 1`` worker processes (started once per call) take
+batches of pending regions, do all of the geometry (rows, facets,
+certificate, neighbours) and send back the regions with the neighbours they
+found.  Each region is processed exactly
 once, so the parallel result equals the serial one (same regions, same
 graph); only the order and the witnesses may differ.
 """
@@ -582,21 +583,25 @@ def _parallel_search(
     net: ReLUNetwork, domain: Domain, tol: Tolerances, *, method: str,
     start: tuple[NDArray[np.float64], ActivationPattern], budget: _Budget, compute_bounded: bool, n_jobs: int,
 ) -> _SearchOut:
-    """Breadth-first search with the region work shared among ``n_jobs`` worker processes.
+    """Breadth-first search with the region work shared among ``n_jobs`` processes.
 
-    The master holds the queue and the ``seen`` set and hands out batches of
-    pending regions; workers return their new neighbours (and, at the end,
-    the regions).  Every region is processed exactly once, so the result
-    equals the serial search's up to the order of regions and the witnesses.
+    This process (the master) holds the queue and the ``seen`` set, hands
+    batches of pending regions to ``n_jobs - 1`` worker processes and works
+    through the queue itself in between; workers return their new
+    neighbours (and, at the end, their regions).  Every region is processed
+    exactly once, so the result equals the serial search's up to the order of
+    regions and the witnesses.
     """
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
     d = domain.dim
     out = _SearchOut(method=method)
+    proc = _RegionProcessor(net, domain, tol, method, compute_bounded)
+    out.counters = proc.counters
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     conns, procs = [], []
-    for _ in range(n_jobs):
+    for _ in range(n_jobs - 1):
         parent, child = ctx.Pipe()
         p = ctx.Process(target=_worker_main, args=(child, net, domain, tol, method, compute_bounded), daemon=True)
         p.start()
@@ -605,9 +610,7 @@ def _parallel_search(
         procs.append(p)
     x0, p0 = start
     seen: set[bytes] = {p0.key}
-    # The master's queue holds packed rows (signs row, [point | normal | witness] row): no unpacking here.
-    S0, F0 = _pack_items([(np.array(p0.signs), None, None, x0)], d)
-    queue: deque[tuple[NDArray[np.int8], NDArray[np.float64]]] = deque([(S0[0], F0[0])])
+    queue: deque[_Item] = deque([(np.array(p0.signs), None, None, x0)])
     in_flight = {c: 0 for c in conns}
     n_regions = 0
     stopping = False
@@ -619,17 +622,28 @@ def _parallel_search(
                 if reason is not None:
                     stopping = True
                     out.complete, out.message = False, reason
-            if not stopping and queue:
-                # Keep two batches in flight per worker; batches grow with the queue.
-                size = max(1, min(_MAX_BATCH, len(queue) // (2 * n_jobs)))
+            if not stopping:
+                # Keep two batches in flight per worker (batches grow with the queue), then take a
+                # few regions for this process.
                 for c in conns:
-                    while in_flight[c] < 2 and queue:
-                        rows = [queue.popleft() for _ in range(min(size, len(queue)))]
-                        c.send((np.stack([r[0] for r in rows]), np.stack([r[1] for r in rows])))
+                    while in_flight[c] < 2 and len(queue) > _MASTER_CHUNK:
+                        size = max(1, min(_MAX_BATCH, (len(queue) - _MASTER_CHUNK) // (2 * n_jobs)))
+                        c.send(_pack_items([queue.popleft() for _ in range(size)], d))
                         in_flight[c] += 1
-            if not any(in_flight.values()):
-                break
-            for c in wait([c for c in conns if in_flight[c]], timeout=0.5):
+                for _ in range(min(_MASTER_CHUNK, len(queue))):
+                    kind, payload, neighbors = proc.process(queue.popleft())
+                    n_regions += _record(out, kind, payload)
+                    for nb in neighbors:
+                        key = nb[0].tobytes()
+                        if key not in seen:
+                            seen.add(key)
+                            queue.append(nb)
+            busy = [c for c in conns if in_flight[c]]
+            if not busy:
+                if stopping or not queue:
+                    break
+                continue
+            for c in wait(busy, timeout=0 if (queue and not stopping) else 0.5):
                 status, body = c.recv()
                 in_flight[c] -= 1
                 if status == "error":
@@ -640,11 +654,11 @@ def _parallel_search(
                 if stopping or packed is None:
                     continue
                 S, F = packed
-                for srow, frow in zip(S, F):
-                    key = srow.tobytes()
+                for i in range(S.shape[0]):
+                    key = S[i].tobytes()
                     if key not in seen:
                         seen.add(key)
-                        queue.append((srow, frow))
+                        queue.append(_unpack_item(S, F, i, d))
         if queue and out.complete:
             out.complete, out.message = False, "stopped with regions still queued"
     finally:
@@ -672,6 +686,9 @@ def _parallel_search(
         del out.works[budget.max_regions :]
     return out
 
+
+# Regions the master processes itself between two looks at the workers' replies.
+_MASTER_CHUNK = 4
 
 # Half-width of the hybrid method's artificial box, in units of the largest distance of a first-layer
 # hyperplane from the origin (a speed knob: regions leaving the box get LPs; never a correctness one).
