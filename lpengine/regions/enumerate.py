@@ -643,7 +643,11 @@ def _parallel_search(
                 if stopping or not queue:
                     break
                 continue
-            for c in wait(busy, timeout=0 if (queue and not stopping) else 0.5):
+            if queue and not stopping:
+                ready = [c for c in busy if c.poll()]  # no selector set-up on the hot path
+            else:
+                ready = wait(busy, timeout=0.5)
+            for c in ready:
                 status, body = c.recv()
                 in_flight[c] -= 1
                 if status == "error":
