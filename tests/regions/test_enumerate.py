@@ -174,6 +174,30 @@ def test_work_sharing_budgets() -> None:
     assert not stopped.complete and stopped.count < full.count
 
 
+@pytest.mark.parametrize("where", ["worker", "caller"])
+def test_work_sharing_reraises_errors(monkeypatch, where: str) -> None:
+    # One process fails (the worker on its first region, the caller on its 20th): the error must
+    # surface in the caller, not hang or vanish.
+    import os
+
+    import lpengine.regions.enumerate as enum_mod
+
+    original = enum_mod._RegionProcessor.process
+    caller = os.getpid()
+    calls = {"n": 0}
+
+    def failing(self, item):
+        if (os.getpid() == caller) == (where == "caller"):
+            calls["n"] += 1
+            if calls["n"] == (20 if where == "caller" else 1):
+                raise RuntimeError(f"injected failure in the {where}")
+        return original(self, item)
+
+    monkeypatch.setattr(enum_mod._RegionProcessor, "process", failing)
+    with pytest.raises(RuntimeError, match=f"injected failure in the {where}"):
+        enumerate_regions(ReLUNetwork.random(3, [16, 16], seed=4), box=(-2, 2), n_jobs=2)
+
+
 def test_polytope_domain_triangle() -> None:
     # Triangle x >= 0, y >= 0, x + y <= 1 cut by x = 0.5 and y = 0.25: 4 pieces... minus the corner beyond x+y<=1?
     # Pieces: {x<.5,y<.25}, {x>.5,y<.25}, {x<.5,y>.25}, {x>.5,y>.25 and x+y<1} (non-empty: (0.6, 0.3)).
