@@ -66,6 +66,15 @@ class Tolerances:
         Deep ReLU Simplex: a start point lying on a kink is moved by a seeded
         random vector of relative size ``perturbation * max(1, |theta0|_inf)``
         (recorded in the result).
+    verify : float
+        Deep ReLU Simplex, ``verify=True``: a vertex agrees with its HiGHS
+        region LP iff ``|theta - theta_LP|_inf <= verify * (1 + |theta|_inf)``
+        and ``|loss - LP optimum| <= verify * (1 + |loss|)``.  Looser than
+        ``drift`` because the LP itself is only solved to ``lp_primal``.
+    cell_radius : float
+        Deep ReLU Simplex certificate: the HiGHS cell LPs confirm the minimum
+        on the box ``|theta - theta*|_inf <= cell_radius * max(1, |theta*|_inf)``
+        (by convexity of each cell's LP, optimality there is local optimality).
     """
 
     feasibility: float = 1e-6
@@ -81,6 +90,8 @@ class Tolerances:
     slope: float = 1e-9
     drift: float = 1e-6
     perturbation: float = 1e-7
+    verify: float = 1e-6
+    cell_radius: float = 1e-4
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

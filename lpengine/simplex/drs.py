@@ -290,7 +290,7 @@ def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, ma
     tight = tight_mask(model, st, tz)
     degenerate = bool(pr.extra_tight.size > 0)
     tight_hidden = np.flatnonzero(tight[: model.n_hidden_kinks])
-    radius = 1e-4 * max(1.0, float(np.max(np.abs(st.theta))))
+    radius = t.cell_radius * max(1.0, float(np.max(np.abs(st.theta))))
     cells = {"n_cells": 2 ** int(tight_hidden.size), "checked": 0, "infeasible": 0, "sampled": False,
              "ok": False, "max_gap": math.nan}
     exhaustive = max(max_cells, degenerate_cap) if degenerate else max_cells
