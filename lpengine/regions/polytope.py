@@ -170,7 +170,6 @@ class RegionRows:
     c: NDArray[np.float64]
     out_A: NDArray[np.float64] | None
     out_c: NDArray[np.float64] | None
-    any_dead: bool = False
 
 
 def region_halfspaces(net: ReLUNetwork, signs: NDArray[np.int8], domain: Domain, tol: Tolerances) -> RegionRows:
@@ -185,20 +184,15 @@ def region_halfspaces(net: ReLUNetwork, signs: NDArray[np.int8], domain: Domain,
     if any_dead:
         want = np.where(c[dead] > tol.activation, 1, -1).astype(np.int8)
         consistent = bool(np.all(want == canon[dead]))
-        live = np.flatnonzero(~dead)
-        s = canon[live].astype(np.float64) / norms[live]
-        G_units = -s[:, None] * A[live]
-        h_units = s * c[live]
-    else:
-        live = np.arange(A.shape[0])
-        s = canon / norms
-        G_units = -s[:, None] * A
-        h_units = s * c
+    live = np.flatnonzero(~dead) if any_dead else np.arange(A.shape[0])
+    s = canon[live] / norms[live]
+    G_units = -s[:, None] * A[live]
+    h_units = s * c[live]
     n_dom = domain.G.shape[0]
     G = np.concatenate((G_units, domain.G)) if n_dom else G_units
     h = np.concatenate((h_units, domain.h)) if n_dom else h_units
     unit = np.concatenate((live, np.full(n_dom, -1, dtype=np.intp))) if n_dom else live
-    return RegionRows(G, h, unit, canon, dead, consistent, A, c, aff.out_A, aff.out_c, any_dead)
+    return RegionRows(G, h, unit, canon, dead, consistent, A, c, aff.out_A, aff.out_c)
 
 
 def chebyshev_center(
