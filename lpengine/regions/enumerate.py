@@ -310,14 +310,15 @@ class _RegionProcessor:
         if not rows.consistent:
             return "thin", signs, []
         G, h = rows.G, rows.h
-        witness, margin = _initial_witness(G, h, fpoint, fnormal, guess, tol)
         facets: FacetInfo | None = None
         bounded: bool | None = True if domain.bounded else None
         use_vertex = self.method == "vertex" and domain.dim >= 2
-        if use_vertex and margin > tol.margin:
-            facets = facets_by_vertices(G, h, witness, tol)
-        elif self.method == "hybrid":
+        if self.method == "hybrid":
             facets, bounded, witness, margin = self._hybrid_facets(G, h, fpoint, fnormal, guess)
+        else:
+            witness, margin = _initial_witness(G, h, fpoint, fnormal, guess, tol)
+            if use_vertex and margin > tol.margin:
+                facets = facets_by_vertices(G, h, witness, tol)
         if facets is None:
             # LP path: Chebyshev centre (certificate and interior point), then facets.
             verdict = self._chebyshev(G, h, signs)
@@ -342,7 +343,7 @@ class _RegionProcessor:
         # Units identically zero on this region (dead with value 0) may come alive across a
         # facet with their hyperplane lying on it; such units must flip with the facet.
         last_vanishing = -1
-        if rows.any_dead:
+        if rows.dead.any():
             vanishing = np.flatnonzero(rows.dead & (np.abs(rows.c) <= tol.activation))
             last_vanishing = int(vanishing.max()) if vanishing.size else -1
         facet_units: list[tuple[int, ...]] = []
@@ -464,6 +465,15 @@ def _record(out: _SearchOut, kind: str, payload: Any) -> bool:
     return False
 
 
+def _enqueue_new(neighbors: list[_Item], seen: set[bytes], queue: Any) -> None:
+    """Append the neighbours whose pattern is not in ``seen`` to ``queue`` (and mark them seen)."""
+    for nb in neighbors:
+        key = nb[0].tobytes()
+        if key not in seen:
+            seen.add(key)
+            queue.append(nb)
+
+
 def _search(
     net: ReLUNetwork, domain: Domain, tol: Tolerances, *, method: str,
     start: tuple[NDArray[np.float64], ActivationPattern], budget: _Budget, compute_bounded: bool,
@@ -483,11 +493,7 @@ def _search(
             break
         kind, payload, neighbors = proc.process(queue.popleft())
         n_regions += _record(out, kind, payload)
-        for nb in neighbors:
-            key = nb[0].tobytes()
-            if key not in seen:
-                seen.add(key)
-                queue.append(nb)
+        _enqueue_new(neighbors, seen, queue)
     return out
 
 
@@ -568,11 +574,7 @@ def _worker_main(conn: Any, net: ReLUNetwork, domain: Domain, tol: Tolerances, m
             for i in range(S.shape[0]):
                 kind, payload, neighbors = proc.process(_unpack_item(S, F, i, d))
                 n_regions += _record(local, kind, payload)
-                for nb in neighbors:
-                    key = nb[0].tobytes()
-                    if key not in reported:
-                        reported.add(key)
-                        fresh.append(nb)
+                _enqueue_new(neighbors, reported, fresh)
         except Exception as exc:  # handed to the master, which re-raises it
             conn.send(("error", exc))
             continue
@@ -633,11 +635,7 @@ def _parallel_search(
                 for _ in range(min(_MASTER_CHUNK, len(queue))):
                     kind, payload, neighbors = proc.process(queue.popleft())
                     n_regions += _record(out, kind, payload)
-                    for nb in neighbors:
-                        key = nb[0].tobytes()
-                        if key not in seen:
-                            seen.add(key)
-                            queue.append(nb)
+                    _enqueue_new(neighbors, seen, queue)
             busy = [c for c in conns if in_flight[c]]
             if not busy:
                 if stopping or not queue:
