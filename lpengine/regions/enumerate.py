@@ -860,51 +860,37 @@ def enumerate_regions(
     budget = _Budget(max_regions, None if time_limit is None else t0 + time_limit, callback, t0)
     start = _start_point(net, domain, t, seed)
     if n_jobs > 1:
-        outs = [_parallel_search(net, domain, t, method=method, start=start, budget=budget,
-                                 compute_bounded=compute_bounded, n_jobs=n_jobs)]
+        out = _parallel_search(net, domain, t, method=method, start=start, budget=budget,
+                               compute_bounded=compute_bounded, n_jobs=n_jobs)
     else:
-        outs = [_search(net, domain, t, method=method, start=start, budget=budget, compute_bounded=compute_bounded)]
-    return _assemble(net, domain, outs, method, t0)
+        out = _search(net, domain, t, method=method, start=start, budget=budget, compute_bounded=compute_bounded)
+    return _assemble(net, domain, out, method, t0)
 
 
-def _assemble(net: ReLUNetwork, domain: Domain, outs: list[_SearchOut], method: str, t0: float) -> RegionEnumeration:
+def _assemble(net: ReLUNetwork, domain: Domain, out: _SearchOut, method: str, t0: float) -> RegionEnumeration:
     widths = net.hidden_widths
-    regions: list[Region] = []
-    index: dict[bytes, int] = {}
-    counters = LPCounters()
-    complete = all(o.complete for o in outs)
-    messages = sorted({o.message for o in outs if o.message != "complete"})
-    for o in outs:
-        counters.merge(o.counters)
-        for w in o.works:
-            key = w.signs.tobytes()
-            if key in index:
-                continue
-            index[key] = len(regions)
-            regions.append(Region(ActivationPattern._trusted(w.signs, widths), w.witness, w.margin, w.affine,
-                                  tuple(w.facet_units), w.n_facets, w.bounded))
+    # Every pattern is processed once (serial or shared), so the works are distinct regions.
+    regions = [Region(ActivationPattern._trusted(w.signs, widths), w.witness, w.margin, w.affine,
+                      tuple(w.facet_units), w.n_facets, w.bounded) for w in out.works]
+    index = {r.pattern.key: i for i, r in enumerate(regions)}
     edges: dict[tuple[int, int], tuple[int, ...]] = {}
-    for o in outs:
-        for w in o.works:
-            ia = index[w.signs.tobytes()]
-            for b, units in zip(w.neighbor_keys, w.facet_units):
-                ib = index.get(b)
-                if ib is not None:
-                    pair = (ia, ib) if ia < ib else (ib, ia)
-                    if pair not in edges:
-                        edges[pair] = units
-    thin = sorted({str(ActivationPattern(s, widths)) for o in outs for s in o.thin} -
-                  {str(r.pattern) for r in regions})
+    for ia, w in enumerate(out.works):
+        for b, units in zip(w.neighbor_keys, w.facet_units):
+            ib = index.get(b)
+            if ib is not None:
+                pair = (ia, ib) if ia < ib else (ib, ia)
+                if pair not in edges:
+                    edges[pair] = units
+    thin = sorted({str(ActivationPattern(s, widths)) for s in out.thin} - {str(r.pattern) for r in regions})
     stats = _layer_stats(net, regions)
-    msg = "complete" if complete else "; ".join(messages)
-    if not complete:
+    if not out.complete:
         import warnings
 
-        warnings.warn(f"region enumeration incomplete ({msg}); the count is a lower bound.",
+        warnings.warn(f"region enumeration incomplete ({out.message}); the count is a lower bound.",
                       IterationLimitWarning, stacklevel=3)
-    return RegionEnumeration(len(regions), complete, tuple(regions), tuple((i, j, u) for (i, j), u in edges.items()),
-                             counters.solves, counters.iterations,
-                             time.perf_counter() - t0, method, domain.describe(), tuple(thin), stats, msg)
+    return RegionEnumeration(len(regions), out.complete, tuple(regions),
+                             tuple((i, j, u) for (i, j), u in edges.items()), out.counters.solves, out.counters.iterations,
+                             time.perf_counter() - t0, method, domain.describe(), tuple(thin), stats, out.message)
 
 
 def _layer_stats(net: ReLUNetwork, regions: list[Region]) -> tuple[dict[str, Any], ...]:
