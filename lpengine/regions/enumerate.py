@@ -42,12 +42,14 @@ Degenerate input, and the documented answers:
 
 Parallelism (``n_jobs > 1``, any domain): work sharing.  The calling process
 keeps the breadth-first queue and the set of patterns seen, and processes
-regions itself; ``n_jobs - 1`` worker processes (started once per call) take
+regions itself; ``n_jobs - 1`` worker processes (started once per call, as
+soon as enough regions are pending; a small search stays serial) take
 batches of pending regions, do all of the geometry (rows, facets,
-certificate, neighbours) and send back the regions with the neighbours they
-found.  Each region is processed exactly
-once, so the parallel result equals the serial one (same regions, same
-graph); only the order and the witnesses may differ.
+certificate, neighbours) and send back each batch's regions with the
+neighbours they found.  The result (regions, adjacency) is assembled while
+the search runs, so nothing but a few statistics is left for after it.  Each
+region is processed exactly once, so the parallel result equals the serial
+one (same regions, same graph); only the order and the witnesses may differ.
 """
 
 from __future__ import annotations
@@ -172,6 +174,9 @@ class RegionEnumeration:
         ``mean_active`` (mean active units of layer l over regions),
         ``never_active`` and ``always_active`` (units of layer l).
     message : str
+    processes : int
+        Processes that did region work: 1, or ``1 + n_jobs - 1`` once the
+        search had enough pending regions to start the workers.
     """
 
     count: int
@@ -186,6 +191,7 @@ class RegionEnumeration:
     thin_patterns: tuple[str, ...]
     layer_stats: tuple[dict[str, Any], ...]
     message: str
+    processes: int = 1
 
     @functools.cached_property
     def graph(self) -> nx.Graph:
@@ -223,6 +229,7 @@ class RegionEnumeration:
             "layer_stats": list(self.layer_stats),
             "min_margin": min((r.margin for r in self.regions), default=None),
             "message": self.message,
+            "processes": self.processes,
         }
         nb = self.n_bounded
         if nb is not None:
@@ -250,14 +257,59 @@ class _Work:
     affine: LocalAffineMap
 
 
+class _Collector:
+    """The result's regions and shared facets, built while the search runs.
+
+    Regions are added in the order they are finished (by this process or a
+    worker); a shared facet becomes an edge as soon as both of its regions
+    are in.  Building the result during the search lets the work sharing
+    balance it against the region work, instead of leaving it to a serial
+    tail after the search.
+    """
+
+    def __init__(self, widths: tuple[int, ...]) -> None:
+        self.widths = widths
+        self.regions: list[Region] = []
+        self.index: dict[bytes, int] = {}
+        self.edges: dict[tuple[int, int], tuple[int, ...]] = {}
+        # Facets that point at a pattern not (yet) in: pattern key -> [(region index, units)].
+        self.waiting: dict[bytes, list[tuple[int, tuple[int, ...]]]] = {}
+
+    def add(self, w: _Work) -> None:
+        i = len(self.regions)
+        pattern = ActivationPattern._trusted(w.signs, self.widths)
+        units_list = tuple(w.facet_units)
+        self.regions.append(Region(pattern, w.witness, w.margin, w.affine, units_list, w.n_facets, w.bounded))
+        key = pattern.key
+        self.index[key] = i
+        edges, index, waiting = self.edges, self.index, self.waiting
+        # The facets recorded by earlier regions first: the units of an edge are those seen
+        # from its lower-index end.
+        for j, units in waiting.pop(key, ()):
+            edges.setdefault((j, i), units)
+        for b, units in zip(w.neighbor_keys, units_list):
+            j = index.get(b)
+            if j is None:
+                waiting.setdefault(b, []).append((i, units))
+            else:
+                edges.setdefault((j, i), units)
+
+    def truncate(self, n: int) -> None:
+        """Keep the first ``n`` regions (a ``max_regions`` budget) and the edges among them."""
+        if len(self.regions) > n:
+            del self.regions[n:]
+            self.edges = {e: u for e, u in self.edges.items() if e[1] < n}
+
+
 @dataclass
 class _SearchOut:
-    works: list[_Work] = field(default_factory=list)
+    collector: _Collector
     thin: list[NDArray[np.int8]] = field(default_factory=list)
     counters: LPCounters = field(default_factory=LPCounters)
     complete: bool = True
     message: str = "complete"
     method: str = "vertex"
+    processes: int = 1
 
 
 # A pending region: (signs, facet point or None, inward normal or None, suggested witness).
@@ -453,10 +505,13 @@ class _Budget:
         return None
 
 
-def _record(out: _SearchOut, kind: str, payload: Any) -> bool:
-    """Store one processed item; True if it was a counted region."""
+def _record(out: _SearchOut, kind: str, payload: Any, works: list[_Work] | None = None) -> bool:
+    """Store one processed item (a region in ``works`` if given, else in the result); True for a region."""
     if kind == "region":
-        out.works.append(payload)
+        if works is None:
+            out.collector.add(payload)
+        else:
+            works.append(payload)
         return True
     if kind == "thin":
         out.thin.append(payload)
@@ -479,7 +534,7 @@ def _search(
     start: tuple[NDArray[np.float64], ActivationPattern], budget: _Budget, compute_bounded: bool,
 ) -> _SearchOut:
     """Serial breadth-first search over the dual graph inside ``domain``."""
-    out = _SearchOut(method=method)
+    out = _SearchOut(_Collector(net.hidden_widths), method=method)
     proc = _RegionProcessor(net, domain, tol, method, compute_bounded)
     out.counters = proc.counters
     x0, p0 = start
@@ -553,32 +608,31 @@ def _worker_main(conn: Any, net: ReLUNetwork, domain: Domain, tol: Tolerances, m
                  compute_bounded: bool) -> None:
     """Worker process: process batches of pending regions until told to stop.
 
-    Each reply gives the number of regions counted in the batch and the
-    neighbours this worker has not reported before (the master owns the
-    global ``seen`` set).  The regions themselves stay here until the end,
-    when they are sent back in one packed message with the LP counters.
+    Each reply carries the batch's regions (packed) and the neighbours this
+    worker has not reported before (the master owns the global ``seen``
+    set); the last message carries the thin patterns and the LP counters.
     """
     d = domain.dim
     proc = _RegionProcessor(net, domain, tol, method, compute_bounded)
-    local = _SearchOut(method=method)
+    local = _SearchOut(_Collector(net.hidden_widths), method=method)
     reported: set[bytes] = set()
     while True:
         msg = conn.recv()
         if msg is None:
-            conn.send(("done", (_pack_works(local.works), local.thin, local.complete, local.message, proc.counters)))
+            conn.send(("done", (local.thin, local.complete, local.message, proc.counters)))
             return
         S, F = msg
         fresh: list[_Item] = []
-        n_regions = 0
+        works: list[_Work] = []
         try:
             for i in range(S.shape[0]):
                 kind, payload, neighbors = proc.process(_unpack_item(S, F, i, d))
-                n_regions += _record(local, kind, payload)
+                _record(local, kind, payload, works)
                 _enqueue_new(neighbors, reported, fresh)
         except Exception as exc:  # handed to the master, which re-raises it
             conn.send(("error", exc))
             continue
-        conn.send(("ok", (n_regions, _pack_items(fresh, d) if fresh else None)))
+        conn.send(("ok", (_pack_works(works), _pack_items(fresh, d) if fresh else None)))
 
 
 def _parallel_search(
@@ -598,22 +652,28 @@ def _parallel_search(
     from multiprocessing.connection import wait
 
     d = domain.dim
-    out = _SearchOut(method=method)
+    out = _SearchOut(_Collector(net.hidden_widths), method=method)
     proc = _RegionProcessor(net, domain, tol, method, compute_bounded)
     out.counters = proc.counters
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    conns, procs = [], []
-    for _ in range(n_jobs - 1):
-        parent, child = ctx.Pipe()
-        p = ctx.Process(target=_worker_main, args=(child, net, domain, tol, method, compute_bounded), daemon=True)
-        p.start()
-        child.close()
-        conns.append(parent)
-        procs.append(p)
+    conns: list[Any] = []
+    procs: list[Any] = []
+    in_flight: dict[Any, int] = {}
+
+    def start_workers() -> None:
+        for _ in range(n_jobs - 1):
+            parent, child = ctx.Pipe()
+            p = ctx.Process(target=_worker_main, args=(child, net, domain, tol, method, compute_bounded),
+                            daemon=True)
+            p.start()
+            child.close()
+            conns.append(parent)
+            procs.append(p)
+            in_flight[parent] = 0
+
     x0, p0 = start
     seen: set[bytes] = {p0.key}
     queue: deque[_Item] = deque([(np.array(p0.signs), None, None, x0)])
-    in_flight = {c: 0 for c in conns}
     n_regions = 0
     stopping = False
     error: BaseException | None = None
@@ -624,6 +684,8 @@ def _parallel_search(
                 if reason is not None:
                     stopping = True
                     out.complete, out.message = False, reason
+            if not procs and not stopping and len(queue) >= _START_WORKERS_AT:
+                start_workers()  # lazily: a search that never has this much pending work stays serial
             if not stopping:
                 # Keep two batches in flight per worker (batches grow with the queue), then take a
                 # few regions for this process.
@@ -651,8 +713,10 @@ def _parallel_search(
                 if status == "error":
                     error, stopping = body, True
                     continue
-                n_new, packed = body
-                n_regions += n_new
+                packed_works, packed = body
+                n_regions += packed_works["n"]
+                for w in _unpack_works(packed_works):
+                    out.collector.add(w)
                 if stopping or packed is None:
                     continue
                 S, F = packed
@@ -670,8 +734,7 @@ def _parallel_search(
                 status, body = c.recv()
                 while status != "done":  # a late reply to a batch still in flight
                     status, body = c.recv()
-                packed_works, thin, complete, message, counters = body
-                out.works.extend(_unpack_works(packed_works))
+                thin, complete, message, counters = body
                 out.thin.extend(thin)
                 if not complete:
                     out.complete, out.message = False, message
@@ -684,13 +747,18 @@ def _parallel_search(
                 p.terminate()
     if error is not None:
         raise error
-    if budget.max_regions is not None and len(out.works) > budget.max_regions:
-        del out.works[budget.max_regions :]
+    if budget.max_regions is not None:
+        out.collector.truncate(budget.max_regions)
+    out.processes = 1 + len(procs)
     return out
 
 
 # Regions the master processes itself between two looks at the workers' replies.
 _MASTER_CHUNK = 4
+
+# The workers are started once this many regions are pending (small searches stay serial:
+# starting a process costs about as much as processing a dozen regions).
+_START_WORKERS_AT = 16
 
 # Half-width of the hybrid method's artificial box, in units of the largest distance of a first-layer
 # hyperplane from the origin (a speed knob: regions leaving the box get LPs; never a correctness one).
@@ -811,8 +879,10 @@ def enumerate_regions(
         ``callback(EnumerationProgress) -> bool | None`` about twice a second;
         returning True stops the search (``complete=False``).
     n_jobs : int
-        Worker processes sharing the region work (see the module docstring);
-        ``1`` runs in this process.  Worth it from a few hundred regions on.
+        Processes sharing the region work (see the module docstring); ``1``
+        runs in this process.  The workers start once 16 regions are pending,
+        so tiny searches stay serial (``RegionEnumeration.processes`` says how
+        many took part); worth it from a few hundred regions on.
     compute_bounded : bool, optional
         Decide boundedness of each region by an LP (default: True for R^d and
         unbounded polytopes).
@@ -869,19 +939,10 @@ def enumerate_regions(
 
 def _assemble(net: ReLUNetwork, domain: Domain, out: _SearchOut, method: str, t0: float) -> RegionEnumeration:
     widths = net.hidden_widths
-    # Every pattern is processed once (serial or shared), so the works are distinct regions.
-    regions = [Region(ActivationPattern._trusted(w.signs, widths), w.witness, w.margin, w.affine,
-                      tuple(w.facet_units), w.n_facets, w.bounded) for w in out.works]
-    index = {r.pattern.key: i for i, r in enumerate(regions)}
-    edges: dict[tuple[int, int], tuple[int, ...]] = {}
-    for ia, w in enumerate(out.works):
-        for b, units in zip(w.neighbor_keys, w.facet_units):
-            ib = index.get(b)
-            if ib is not None:
-                pair = (ia, ib) if ia < ib else (ib, ia)
-                if pair not in edges:
-                    edges[pair] = units
-    thin = sorted({str(ActivationPattern(s, widths)) for s in out.thin} - {str(r.pattern) for r in regions})
+    # Every pattern is processed once (serial or shared), so the collected regions are distinct.
+    regions, edges = out.collector.regions, out.collector.edges
+    found = out.collector.index
+    thin = sorted({str(ActivationPattern(s, widths)) for s in out.thin if s.tobytes() not in found})
     stats = _layer_stats(net, regions)
     if not out.complete:
         import warnings
@@ -890,7 +951,8 @@ def _assemble(net: ReLUNetwork, domain: Domain, out: _SearchOut, method: str, t0
                       IterationLimitWarning, stacklevel=3)
     return RegionEnumeration(len(regions), out.complete, tuple(regions),
                              tuple((i, j, u) for (i, j), u in edges.items()), out.counters.solves, out.counters.iterations,
-                             time.perf_counter() - t0, method, domain.describe(), tuple(thin), stats, out.message)
+                             time.perf_counter() - t0, method, domain.describe(), tuple(thin), stats, out.message,
+                             out.processes)
 
 
 def _layer_stats(net: ReLUNetwork, regions: list[Region]) -> tuple[dict[str, Any], ...]:

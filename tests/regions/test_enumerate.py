@@ -135,10 +135,19 @@ def test_box_count_at_most_whole_space_count() -> None:
     assert box <= whole
 
 
+@pytest.fixture
+def eager_workers(monkeypatch):
+    """Start the workers at the first pending region, so that small test searches really share work."""
+    import lpengine.regions.enumerate as enum_mod
+
+    monkeypatch.setattr(enum_mod, "_START_WORKERS_AT", 1)
+
+
 def test_parallel_equals_serial() -> None:
     net = ReLUNetwork.random(2, [10, 10], seed=5)
     a = enumerate_regions(net, box=(-3, 3))
     b = enumerate_regions(net, box=(-3, 3), n_jobs=2)
+    assert a.processes == 1 and b.processes == 2  # big enough to start the worker
     assert a.count == b.count
     assert {str(r.pattern) for r in a.regions} == {str(r.pattern) for r in b.regions}
     assert set(map(frozenset, a.graph.edges)) == set(map(frozenset, b.graph.edges))
@@ -149,29 +158,47 @@ def test_parallel_equals_serial() -> None:
     {"whole_space": True},  # the LP method, with boundedness by LP
     {"polytope": (np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]), np.array([1.0, 1.0, 1.5]))},
 ])
-def test_work_sharing_equals_serial_on_every_domain(kwargs) -> None:
+def test_work_sharing_equals_serial_on_every_domain(kwargs, eager_workers) -> None:
     net = ReLUNetwork.random(2, [6, 5], seed=3)
     a = enumerate_regions(net, **kwargs)
     b = enumerate_regions(net, n_jobs=2, **kwargs)
+    assert b.processes == 2
     assert a.complete and b.complete and a.count == b.count
     assert {str(r.pattern) for r in a.regions} == {str(r.pattern) for r in b.regions}
     assert set(map(frozenset, a.graph.edges)) == set(map(frozenset, b.graph.edges))
+    # The facet units of every edge agree with the serial result's (edges are built as regions
+    # arrive, from either end).
+    units_a = {frozenset((str(a.regions[i].pattern), str(a.regions[j].pattern))): u for i, j, u in a.edges}
+    units_b = {frozenset((str(b.regions[i].pattern), str(b.regions[j].pattern))): u for i, j, u in b.edges}
+    assert units_a == units_b
     assert a.n_bounded == b.n_bounded
     for r in b.regions:  # worker-made regions carry the same certificates and affine maps
         assert pattern_at(net, r.witness) == r.pattern
         np.testing.assert_allclose(r.affine.A, net.local_affine_map(r.pattern.active).A)
 
 
-def test_work_sharing_budgets() -> None:
+def test_work_sharing_budgets(eager_workers) -> None:
     net = ReLUNetwork.random(2, [12, 12], seed=0)
     full = enumerate_regions(net, box=(-3, 3))
     with pytest.warns(IterationLimitWarning, match="max_regions"):
         part = enumerate_regions(net, box=(-3, 3), max_regions=10, n_jobs=2)
-    assert not part.complete and part.count == 10
+    assert not part.complete and part.count == 10 and part.processes == 2
     assert {str(r.pattern) for r in part.regions} <= {str(r.pattern) for r in full.regions}
+    # The truncated result keeps exactly the full result's edges among its regions.
+    names = [str(r.pattern) for r in part.regions]
+    kept = {frozenset((names[i], names[j])) for i, j, _ in part.edges}
+    assert all(i < j < 10 for i, j, _ in part.edges)
+    assert kept == {frozenset(e) for e in full.graph.subgraph(names).edges}
     with pytest.warns(IterationLimitWarning, match="callback"):
         stopped = enumerate_regions(net, box=(-3, 3), callback=lambda s: True, n_jobs=2)
     assert not stopped.complete and stopped.count < full.count
+
+
+def test_small_search_stays_serial() -> None:
+    # Two units in the box: 4 regions, never 16 pending, so n_jobs=2 starts no worker.
+    net = ReLUNetwork((np.eye(2),), (np.zeros(2),), has_output_layer=False)
+    res = enumerate_regions(net, box=(-1, 1), n_jobs=2)
+    assert res.processes == 1 and res.count == 4 and res.summary()["processes"] == 1
 
 
 @pytest.mark.parametrize("where", ["worker", "caller"])
