@@ -111,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
         out.write(f"adjacency {res.graph.number_of_edges():,d} shared facets; mean degree "
                   f"{2 * res.graph.number_of_edges() / max(res.count, 1):.2f}\n")
         out.write(f"work      {res.seconds:.3f} s, {res.lp_solves:,d} LPs ({summary['lp_solves_per_region']:.2f}/region), "
-                  f"method {res.method}\n")
+                  f"method {res.method}, {res.processes} process{'es' if res.processes > 1 else ''}\n")
         out.write(f"certificate  every region has an interior witness; smallest inscribed-ball margin "
                   f"{summary['min_margin']:.3g}\n" if res.regions else "")
         if res.thin_patterns:
