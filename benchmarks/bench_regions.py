@@ -4,7 +4,6 @@
     python benchmarks/bench_regions.py --quick    # the three smallest networks
     python benchmarks/bench_regions.py --repeat 1 # one run per cell
     python benchmarks/bench_regions.py --whole-space   # plus R^d: hybrid vs LP method
-    python benchmarks/bench_regions.py --overhead      # plus 1p vs 2p on one CPU (work-sharing cost)
 
 The suite: random networks (``ReLUNetwork.random``, He-normal weights, N(0, 1)
 biases, fixed seeds), input dimension 2-6, 2-3 hidden layers of 8-64 units,
@@ -86,33 +85,6 @@ def _two_serial_copies(net, box) -> None:
     child.join()
 
 
-def run_overhead(quick: bool, repeat: int) -> None:
-    """1p and 2p with both processes pinned to one CPU: the extra time is the cost of the work sharing
-    itself (messages, assembling worker regions, starting the worker), free of the host's 2-core noise."""
-    import os
-
-    if not hasattr(os, "sched_setaffinity"):
-        print("--overhead needs os.sched_setaffinity (Linux)")
-        return
-    rows = SUITE[:3] if quick else SUITE
-    cpus = os.sched_getaffinity(0)
-    os.sched_setaffinity(0, {min(cpus)})  # forked workers inherit the mask
-    try:
-        hdr = f"{'network (one CPU)':<22}{'box':>6}{'regions':>9}{'1p s':>9}{'2p s':>9}{'overhead':>10}"
-        print(hdr)
-        print("-" * len(hdr))
-        for n_in, widths, seed, half in rows:
-            net = ReLUNetwork.random(n_in, widths, seed=seed)
-            box = (-half, half)
-            (s1, r1), (s2, r2) = _interleaved([lambda: enumerate_regions(net, box=box),
-                                               lambda: enumerate_regions(net, box=box, n_jobs=2)], repeat)
-            assert r1.count == r2.count
-            print(f"{f'{n_in}->{widths}':<22}{half:>6g}{r1.count:>9,d}{s1:>9.3f}{s2:>9.3f}{100 * (s2 / s1 - 1):>9.1f}%",
-                  flush=True)
-    finally:
-        os.sched_setaffinity(0, cpus)
-
-
 def run_whole_space(quick: bool, repeat: int) -> None:
     rows = RD_SUITE[:2] if quick else RD_SUITE
     hdr = (f"{'network (R^d)':<22}{'regions':>9}{'bounded':>9}{'hybrid reg/s':>14}{'LPs/reg':>9}"
@@ -163,13 +135,8 @@ if __name__ == "__main__":
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=5, help="runs per cell, best taken (default 5)")
     ap.add_argument("--whole-space", action="store_true", help="also the R^d table (hybrid vs LP method)")
-    ap.add_argument("--overhead", action="store_true",
-                    help="also 1p vs 2p pinned to one CPU: the work-sharing overhead alone")
     args = ap.parse_args()
     run(args.quick, args.repeat)
-    if args.overhead:
-        print()
-        run_overhead(args.quick, args.repeat)
     if args.whole_space:
         print()
         run_whole_space(args.quick, args.repeat)
