@@ -15,7 +15,7 @@ from math import comb
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpengine import DEFAULT_TOLERANCES, InvalidDomainError, IterationLimitWarning, ReLUNetwork
@@ -192,6 +192,70 @@ def test_work_sharing_budgets(eager_workers) -> None:
     with pytest.warns(IterationLimitWarning, match="callback"):
         stopped = enumerate_regions(net, box=(-3, 3), callback=lambda s: True, n_jobs=2)
     assert not stopped.complete and stopped.count < full.count
+
+
+@given(seed=st.integers(0, 10_000), d=st.integers(2, 3), widths=st.lists(st.integers(2, 6), min_size=1, max_size=2),
+       duplicate=st.booleans(), whole_space=st.booleans())
+@settings(max_examples=12)
+def test_work_sharing_equals_serial_property(seed: int, d: int, widths: list[int], duplicate: bool,
+                                             whole_space: bool) -> None:
+    # Random networks, optionally with a duplicated first-layer unit (coincident hyperplanes: group
+    # flips and one-sided limits at crossings), in a box or in R^d: the shared search must give the
+    # serial result exactly — patterns, adjacency with its facet units, facet counts, boundedness.
+    from unittest import mock
+
+    import lpengine.regions.enumerate as enum_mod
+
+    net = ReLUNetwork.random(d, widths, seed=seed)
+    if duplicate:
+        W, b = [np.array(w) for w in net.weights], [np.array(v) for v in net.biases]
+        W[0], b[0] = np.vstack([W[0], W[0][:1]]), np.append(b[0], b[0][0])
+        W[1] = np.hstack([W[1], np.zeros((W[1].shape[0], 1))])
+        net = ReLUNetwork(W, b, has_output_layer=net.has_output_layer)
+    kw = {"whole_space": True} if whole_space else {"box": (-2, 2)}
+    a = enumerate_regions(net, **kw)
+    with mock.patch.object(enum_mod, "_START_WORKERS_AT", 1):
+        b_ = enumerate_regions(net, n_jobs=2, **kw)
+    assert a.complete and b_.complete and b_.processes == 2
+    summary = {str(r.pattern): (r.n_facets, r.bounded, sorted(r.facet_units)) for r in a.regions}
+    assert summary == {str(r.pattern): (r.n_facets, r.bounded, sorted(r.facet_units)) for r in b_.regions}
+    units_a = {frozenset((str(a.regions[i].pattern), str(a.regions[j].pattern))): u for i, j, u in a.edges}
+    units_b = {frozenset((str(b_.regions[i].pattern), str(b_.regions[j].pattern))): u for i, j, u in b_.edges}
+    assert units_a == units_b
+
+
+def test_collector_edges_do_not_depend_on_arrival_order() -> None:
+    # The result is assembled as regions arrive (from either process, in any order).  An edge is
+    # kept if either end lists the other (a facet seen from one side only still joins them), with
+    # the units seen from the lower-index end.
+    import itertools
+
+    from lpengine.network import LocalAffineMap
+    from lpengine.regions.enumerate import _Collector, _Work
+
+    def work(signs, neighbours):
+        s = np.array(signs, dtype=np.int8)
+        units = [tuple(u) for u in neighbours]
+        keys = []
+        for u in units:
+            nb = s.copy()
+            nb[list(u)] *= -1
+            keys.append(nb.tobytes())
+        aff = LocalAffineMap(np.zeros((3, 2)), np.zeros(3), None, None)
+        return _Work(s, np.zeros(2), 0.1, units, keys, len(units), True, aff)
+
+    # A = +++ lists B = -++ (unit 0) and C = +-+ (unit 1); B lists A; C lists nobody (one-sided).
+    works = [work([1, 1, 1], [[0], [1]]), work([-1, 1, 1], [[0]]), work([1, -1, 1], [])]
+    expected = {frozenset(("+++", "-++")): (0,), frozenset(("+++", "+-+")): (1,)}
+    for order in itertools.permutations(works):
+        c = _Collector((3,))
+        for w in order:
+            c.add(w)
+        names = ["".join("+" if v > 0 else "-" for v in r.pattern.signs) for r in c.regions]
+        assert all(i < j for i, j in c.edges)
+        assert {frozenset((names[i], names[j])): u for (i, j), u in c.edges.items()} == expected
+    c.truncate(2)
+    assert len(c.regions) == 2 and all(j < 2 for _, j in c.edges)
 
 
 def test_small_search_stays_serial() -> None:
