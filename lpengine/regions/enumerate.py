@@ -50,6 +50,9 @@ neighbours they found.  The result (regions, adjacency) is assembled while
 the search runs, so nothing but a few statistics is left for after it.  Each
 region is processed exactly once, so the parallel result equals the serial
 one (same regions, same graph); only the order and the witnesses may differ.
+A worker that dies mid-run (killed, out of memory) loses nothing: the
+batches it had not answered go back into the queue, a ``RuntimeWarning``
+says so, and the search finishes with the processes left.
 """
 
 from __future__ import annotations
@@ -505,13 +508,10 @@ class _Budget:
         return None
 
 
-def _record(out: _SearchOut, kind: str, payload: Any, works: list[_Work] | None = None) -> bool:
-    """Store one processed item (a region in ``works`` if given, else in the result); True for a region."""
+def _record(out: _SearchOut, kind: str, payload: Any) -> bool:
+    """Store one processed item in the result; True if it was a counted region."""
     if kind == "region":
-        if works is None:
-            out.collector.add(payload)
-        else:
-            works.append(payload)
+        out.collector.add(payload)
         return True
     if kind == "thin":
         out.thin.append(payload)
@@ -608,31 +608,37 @@ def _worker_main(conn: Any, net: ReLUNetwork, domain: Domain, tol: Tolerances, m
                  compute_bounded: bool) -> None:
     """Worker process: process batches of pending regions until told to stop.
 
-    Each reply carries the batch's regions (packed) and the neighbours this
-    worker has not reported before (the master owns the global ``seen``
-    set); the last message carries the thin patterns and the LP counters.
+    The reply to a batch carries everything it produced: its regions
+    (packed), its thin or unresolved patterns, its LP counters, and the
+    neighbours this worker has not reported before (the master owns the
+    global ``seen`` set).  Nothing is kept here, so a worker that dies loses
+    only the batches it had not answered.
     """
     d = domain.dim
     proc = _RegionProcessor(net, domain, tol, method, compute_bounded)
-    local = _SearchOut(_Collector(net.hidden_widths), method=method)
     reported: set[bytes] = set()
     while True:
         msg = conn.recv()
         if msg is None:
-            conn.send(("done", (local.thin, local.complete, local.message, proc.counters)))
+            conn.send(("done", None))
             return
         S, F = msg
         fresh: list[_Item] = []
         works: list[_Work] = []
+        others: list[tuple[str, Any]] = []
+        proc.counters = LPCounters()  # this batch's LPs
         try:
             for i in range(S.shape[0]):
                 kind, payload, neighbors = proc.process(_unpack_item(S, F, i, d))
-                _record(local, kind, payload, works)
+                if kind == "region":
+                    works.append(payload)
+                else:
+                    others.append((kind, payload))
                 _enqueue_new(neighbors, reported, fresh)
         except Exception as exc:  # handed to the master, which re-raises it
             conn.send(("error", exc))
             continue
-        conn.send(("ok", (_pack_works(works), _pack_items(fresh, d) if fresh else None)))
+        conn.send(("ok", (_pack_works(works), others, proc.counters, _pack_items(fresh, d) if fresh else None)))
 
 
 def _parallel_search(
@@ -643,10 +649,12 @@ def _parallel_search(
 
     This process (the master) holds the queue and the ``seen`` set, hands
     batches of pending regions to ``n_jobs - 1`` worker processes and works
-    through the queue itself in between; workers return their new
-    neighbours (and, at the end, their regions).  Every region is processed
-    exactly once, so the result equals the serial search's up to the order of
-    regions and the witnesses.
+    through the queue itself in between; each worker reply brings the batch's
+    regions and new neighbours.  Every region is processed exactly once, so
+    the result equals the serial search's up to the order of regions and the
+    witnesses.  A worker that dies (killed, out of memory) costs nothing but
+    time: its unanswered batches go back into the queue and the search goes
+    on without it (with a warning).
     """
     import multiprocessing as mp
     from multiprocessing.connection import wait
@@ -656,9 +664,14 @@ def _parallel_search(
     proc = _RegionProcessor(net, domain, tol, method, compute_bounded)
     out.counters = proc.counters
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    conns: list[Any] = []
     procs: list[Any] = []
-    in_flight: dict[Any, int] = {}
+    sent: dict[Any, deque[list[_Item]]] = {}  # live worker connection -> its unanswered batches
+    x0, p0 = start
+    seen: set[bytes] = {p0.key}
+    queue: deque[_Item] = deque([(np.array(p0.signs), None, None, x0)])
+    n_regions = 0
+    stopping = False
+    error: BaseException | None = None
 
     def start_workers() -> None:
         for _ in range(n_jobs - 1):
@@ -667,16 +680,39 @@ def _parallel_search(
                             daemon=True)
             p.start()
             child.close()
-            conns.append(parent)
             procs.append(p)
-            in_flight[parent] = 0
+            sent[parent] = deque()
 
-    x0, p0 = start
-    seen: set[bytes] = {p0.key}
-    queue: deque[_Item] = deque([(np.array(p0.signs), None, None, x0)])
-    n_regions = 0
-    stopping = False
-    error: BaseException | None = None
+    def take(body: Any) -> int:
+        """Merge a worker's answer to one batch into the result; the number of regions in it."""
+        packed_works, others, counters, packed = body
+        for w in _unpack_works(packed_works):
+            out.collector.add(w)
+        for kind, payload in others:
+            _record(out, kind, payload)
+        out.counters.merge(counters)
+        if packed is not None and not stopping:
+            S, F = packed
+            for i in range(S.shape[0]):
+                key = S[i].tobytes()
+                if key not in seen:
+                    seen.add(key)
+                    queue.append(_unpack_item(S, F, i, d))
+        return int(packed_works["n"])
+
+    def lose(c: Any) -> None:
+        """A worker is gone: its unanswered batches go back to the front of the queue."""
+        lost = sent.pop(c)
+        for batch in reversed(lost):
+            queue.extendleft(reversed(batch))
+        c.close()
+        import warnings
+
+        n_lost = sum(len(b) for b in lost)
+        warnings.warn(f"a worker process of the region enumeration ended unexpectedly; its {n_lost} unfinished "
+                      f"region(s) were re-queued and the search goes on with {len(sent)} worker(s) left.",
+                      RuntimeWarning, stacklevel=4)
+
     try:
         while True:
             if not stopping:
@@ -689,16 +725,21 @@ def _parallel_search(
             if not stopping:
                 # Keep two batches in flight per worker (batches grow with the queue), then take a
                 # few regions for this process.
-                for c in conns:
-                    while in_flight[c] < 2 and len(queue) > _MASTER_CHUNK:
+                for c in list(sent):
+                    while len(sent[c]) < 2 and len(queue) > _MASTER_CHUNK:
                         size = max(1, min(_MAX_BATCH, (len(queue) - _MASTER_CHUNK) // (2 * n_jobs)))
-                        c.send(_pack_items([queue.popleft() for _ in range(size)], d))
-                        in_flight[c] += 1
+                        batch = [queue.popleft() for _ in range(size)]
+                        sent[c].append(batch)
+                        try:
+                            c.send(_pack_items(batch, d))
+                        except OSError:
+                            lose(c)
+                            break
                 for _ in range(min(_MASTER_CHUNK, len(queue))):
                     kind, payload, neighbors = proc.process(queue.popleft())
                     n_regions += _record(out, kind, payload)
                     _enqueue_new(neighbors, seen, queue)
-            busy = [c for c in conns if in_flight[c]]
+            busy = [c for c in sent if sent[c]]
             if not busy:
                 if stopping or not queue:
                     break
@@ -708,37 +749,27 @@ def _parallel_search(
             else:
                 ready = wait(busy, timeout=0.5)
             for c in ready:
-                status, body = c.recv()
-                in_flight[c] -= 1
+                try:
+                    status, body = c.recv()
+                except (EOFError, OSError):
+                    lose(c)
+                    continue
+                sent[c].popleft()
                 if status == "error":
                     error, stopping = body, True
-                    continue
-                packed_works, packed = body
-                n_regions += packed_works["n"]
-                for w in _unpack_works(packed_works):
-                    out.collector.add(w)
-                if stopping or packed is None:
-                    continue
-                S, F = packed
-                for i in range(S.shape[0]):
-                    key = S[i].tobytes()
-                    if key not in seen:
-                        seen.add(key)
-                        queue.append(_unpack_item(S, F, i, d))
+                else:
+                    n_regions += take(body)
         if queue and out.complete:
             out.complete, out.message = False, "stopped with regions still queued"
     finally:
-        for c in conns:
+        for c in sent:
             try:
                 c.send(None)
                 status, body = c.recv()
-                while status != "done":  # a late reply to a batch still in flight
+                while status != "done":  # the answer to a batch sent before the search stopped
+                    if status == "ok":
+                        take(body)
                     status, body = c.recv()
-                thin, complete, message, counters = body
-                out.thin.extend(thin)
-                if not complete:
-                    out.complete, out.message = False, message
-                out.counters.merge(counters)
             except (OSError, EOFError):
                 pass
         for p in procs:

@@ -289,6 +289,34 @@ def test_work_sharing_reraises_errors(monkeypatch, where: str) -> None:
         enumerate_regions(ReLUNetwork.random(3, [16, 16], seed=4), box=(-2, 2), n_jobs=2)
 
 
+def test_work_sharing_survives_a_dead_worker(monkeypatch) -> None:
+    # The worker dies abruptly (as if killed) in the middle of its 5th region: the caller re-queues
+    # the batches it had not answered, warns, and still returns the exact, complete result.
+    import os
+
+    import lpengine.regions.enumerate as enum_mod
+
+    net = ReLUNetwork.random(3, [12, 12], seed=4)
+    serial = enumerate_regions(net, box=(-2, 2))
+    original = enum_mod._RegionProcessor.process
+    caller = os.getpid()
+    calls = {"n": 0}
+
+    def dying(self, item):
+        if os.getpid() != caller:
+            calls["n"] += 1
+            if calls["n"] == 5:
+                os._exit(3)
+        return original(self, item)
+
+    monkeypatch.setattr(enum_mod._RegionProcessor, "process", dying)
+    with pytest.warns(RuntimeWarning, match="ended unexpectedly"):
+        res = enumerate_regions(net, box=(-2, 2), n_jobs=2)
+    assert res.complete and res.count == serial.count and res.processes == 2
+    assert {str(r.pattern) for r in res.regions} == {str(r.pattern) for r in serial.regions}
+    assert set(map(frozenset, res.graph.edges)) == set(map(frozenset, serial.graph.edges))
+
+
 def test_polytope_domain_triangle() -> None:
     # Triangle x >= 0, y >= 0, x + y <= 1 cut by x = 0.5 and y = 0.25: 4 pieces... minus the corner beyond x+y<=1?
     # Pieces: {x<.5,y<.25}, {x>.5,y<.25}, {x<.5,y>.25}, {x>.5,y>.25 and x+y<1} (non-empty: (0.6, 0.3)).
