@@ -614,6 +614,11 @@ def _worker_main(conn: Any, net: ReLUNetwork, domain: Domain, tol: Tolerances, m
     global ``seen`` set).  Nothing is kept here, so a worker that dies loses
     only the batches it had not answered.
     """
+    import signal
+
+    # Ctrl-C in a terminal reaches the whole process group: the master decides what happens
+    # (stop or abort) and tells the workers, so they ignore it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     d = domain.dim
     proc = _RegionProcessor(net, domain, tol, method, compute_bounded)
     reported: set[bytes] = set()
