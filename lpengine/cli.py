@@ -19,7 +19,7 @@ from typing import Any, Sequence
 from . import __version__
 from .exceptions import LPEngineError
 
-__all__ = ["main", "build_parser", "emit_json", "COMMAND_MODULES"]
+__all__ = ["main", "build_parser", "emit_json", "CtrlC", "COMMAND_MODULES"]
 
 #: Modules that contribute one subcommand each (``register(subparsers)``).
 COMMAND_MODULES: tuple[str, ...] = (
@@ -30,6 +30,42 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lpengine.sequential._cli",
     "lpengine.simplex._cli",
 )
+
+
+class CtrlC:
+    """Ctrl-C as a clean stop request for a long run (a context manager).
+
+    Inside the ``with`` block the first Ctrl-C only sets :attr:`pressed`; the
+    run polls it (through its ``callback``) and returns its partial result,
+    which the command then reports.  A second Ctrl-C raises
+    ``KeyboardInterrupt`` at once.  Outside the main thread it does nothing.
+    """
+
+    message = "interrupted (Ctrl-C)"
+
+    def __init__(self) -> None:
+        self.pressed = False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        import signal
+
+        self.pressed = True
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def __enter__(self) -> "CtrlC":
+        import signal
+        import threading
+
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        import signal
+
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def emit_json(obj: Any) -> None:

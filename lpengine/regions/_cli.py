@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -74,34 +72,21 @@ def run(args: argparse.Namespace) -> int:
         kw["box"] = tuple(args.box) if args.box else (-1.0, 1.0)
     show = sys.stderr.isatty() if args.progress is None else args.progress
 
-    # Ctrl-C stops the search cleanly: the regions found so far are reported (marked incomplete)
-    # instead of lost.  A second Ctrl-C aborts at once.
-    interrupted = False
-
-    def on_sigint(signum: int, frame: Any) -> None:
-        nonlocal interrupted
-        interrupted = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
     def callback(state: Any) -> bool:
         if show:
             sys.stderr.write(f"\r  regions {state.regions:>9,d}   queued {state.queued:>8,d}   "
                              f"LPs {state.lp_solves:>9,d}   {state.seconds:7.1f} s")
             sys.stderr.flush()
-        return interrupted
+        return ctrl_c.pressed  # Ctrl-C: stop and report the regions found so far
 
     import warnings
 
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGINT, on_sigint) if in_main else None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # incompleteness is reported in the summary instead
-            res = enumerate_regions(net, method=args.method, max_regions=args.max_regions,
-                                    time_limit=args.time_limit, n_jobs=args.jobs, callback=callback, **kw)
-    finally:
-        if in_main:
-            signal.signal(signal.SIGINT, previous)
+    from ..cli import CtrlC
+
+    with CtrlC() as ctrl_c, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # incompleteness is reported in the summary instead
+        res = enumerate_regions(net, method=args.method, max_regions=args.max_regions,
+                                time_limit=args.time_limit, n_jobs=args.jobs, callback=callback, **kw)
     if show:
         sys.stderr.write("\n")
     if args.graph is not None:
@@ -113,8 +98,8 @@ def run(args: argparse.Namespace) -> int:
                  witnesses=np.stack([r.witness for r in res.regions]) if res.regions else np.zeros((0, net.n_in)),
                  margins=np.array([r.margin for r in res.regions]))
     summary = res.summary()
-    if interrupted and not res.complete:
-        summary["message"] = "interrupted (Ctrl-C)"
+    if ctrl_c.pressed and not res.complete:
+        summary["message"] = CtrlC.message
     summary["network"] = {"n_in": net.n_in, "hidden_widths": list(net.hidden_widths),
                           "n_out": net.n_out if net.has_output_layer else None, "file": str(args.net)}
     if args.json:

@@ -100,11 +100,17 @@ def run_solve(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         over["engine"] = args.engine
+    from ..cli import CtrlC
+
+    ctrl_c = CtrlC()
     if prob.task != "lad":
-        over["callback"] = prog
+        # Ctrl-C stops the walk at the current vertex; the partial trajectory is reported.
+        over["callback"] = lambda state: bool(prog(state)) or ctrl_c.pressed
     t0 = time.perf_counter()
-    res = solve_problem(prob, **over)
+    with ctrl_c:
+        res = solve_problem(prob, **over)
     wall = time.perf_counter() - t0
+    interrupted = ctrl_c.pressed and getattr(res, "status", None) == "stopped"
     prog.close()
     if isinstance(res, LADResult):
         out = {"problem": prob.name, "task": prob.task, "status": res.status, "certified": res.certified,
@@ -120,19 +126,19 @@ def run_solve(args: argparse.Namespace) -> int:
                "region_changes": res.region_changes, "kinks_crossed": int(res.stats["kinks_crossed"]),
                "escapes": int(res.stats["escapes"]), "seconds": wall,
                "vertices_per_second": (res.nit / res.stats["seconds"]) if res.stats["seconds"] > 0 else None,
-               "message": res.message, "certificate": _cert_dict(res.certificate)}
+               "message": CtrlC.message if interrupted else res.message, "certificate": _cert_dict(res.certificate)}
         if args.graph:
             write_graph(res.trajectory, args.graph)
             out["graph"] = args.graph
     if args.json:
         emit_json(out)
-        return 0
+        return 1 if interrupted else 0
     w = sys.stdout.write
     w(f"problem       {prob.name} ({prob.task})\n")
     if "start_loss" in out:
         w(f"start loss    {out['start_loss']:.12g}\n")
     w(f"final loss    {out['fun']:.12g}\n")
-    w(f"status        {out['status']}\n")
+    w(f"status        {out['status']}{' (' + CtrlC.message + ')' if interrupted else ''}\n")
     w(f"vertices      {out['n_vertices']}  (pivots {out['nit']}, kinks crossed {out['kinks_crossed']})\n")
     if "region_changes" in out:
         w(f"region changes {out['region_changes']}\n")
@@ -141,7 +147,7 @@ def run_solve(args: argparse.Namespace) -> int:
     w(f"time          {wall:.3f} s\n")
     if args.graph and "graph" in out:
         w(f"trajectory    {args.graph}\n")
-    return 0
+    return 1 if interrupted else 0
 
 
 def run_lad(args: argparse.Namespace) -> int:

@@ -7,12 +7,7 @@ by an LP), an independent method, or from the library call on the same input.
 from __future__ import annotations
 
 import json
-import os
-import select
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +18,8 @@ from lpengine.cli import main
 from lpengine.export import read_graph
 from lpengine.regions import enumerate_regions
 from lpengine.regions.brute import brute_force_regions
+
+from tests.common.interrupt import interrupt_when_running
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_NET = REPO / "problems" / "regions_default.npz"
@@ -126,24 +123,9 @@ def test_ctrl_c_reports_the_partial_result(tmp_path, jobs: str) -> None:
     # A long count interrupted once: exit 1 with the regions found so far, marked incomplete.
     path = tmp_path / "big.npz"
     ReLUNetwork.random(4, [32, 32], seed=0).save(path)
-    proc = subprocess.Popen(
+    rc, out = interrupt_when_running(
         [sys.executable, "-m", "lpengine.cli", "count", "--net", str(path), "--box", "-2", "2", "--json",
-         "--progress", "--jobs", jobs],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path,
-    )
-    try:
-        # Wait until the search runs (its first progress line), then interrupt it.
-        deadline, seen = time.monotonic() + 60, b""
-        while b"regions" not in seen and time.monotonic() < deadline:
-            if select.select([proc.stderr], [], [], 1.0)[0]:
-                seen += os.read(proc.stderr.fileno(), 4096)
-        assert b"regions" in seen, "the count never started"
-        time.sleep(0.5)
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 1
+         "--progress", "--jobs", jobs], b"regions", str(tmp_path))
+    assert rc == 1
     obj = json.loads(out)
     assert obj["complete"] is False and obj["message"] == "interrupted (Ctrl-C)" and obj["regions"] > 0

@@ -122,3 +122,20 @@ def test_cli_lad(tmp_path, capsys):
 def test_cli_bad_problem_exit_code(tmp_path, capsys):
     assert main(["solve", str(write(tmp_path, "[problem]\ntask = 'fly'\n"))]) == 1
     assert "problem.task" in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_the_walk_and_reports_it(tmp_path) -> None:
+    # --verify makes every vertex a HiGHS check (a few pivots/s): Ctrl-C must end the walk at the
+    # current vertex with the partial trajectory reported, exit 1.
+    import sys
+
+    from tests.common.interrupt import interrupt_when_running
+
+    rc, out = interrupt_when_running(
+        [sys.executable, "-m", "lpengine.cli", "solve", str(PROBLEMS / "first_layer_500.toml"), "--verify", "--json",
+         "--graph", str(tmp_path / "t.graphml")], b"pivot", str(tmp_path))
+    assert rc == 1
+    obj = json.loads(out)
+    assert obj["status"] == "stopped" and obj["message"] == "interrupted (Ctrl-C)"
+    assert obj["nit"] >= 1 and obj["certified"] is False
+    assert read_graph(tmp_path / "t.graphml").number_of_nodes() == obj["n_vertices"]
