@@ -13,7 +13,9 @@ import argparse
 import importlib
 import json
 import logging
+import signal
 import sys
+import threading
 from typing import Any, Sequence
 
 from . import __version__
@@ -48,22 +50,15 @@ class CtrlC:
         self._previous: Any = None
 
     def _handler(self, signum: int, frame: Any) -> None:
-        import signal
-
         self.pressed = True
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def __enter__(self) -> "CtrlC":
-        import signal
-        import threading
-
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handler)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        import signal
-
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
 

@@ -301,6 +301,7 @@ class _Collector:
         """Keep the first ``n`` regions (a ``max_regions`` budget) and the edges among them."""
         if len(self.regions) > n:
             del self.regions[n:]
+            self.index = {k: i for k, i in self.index.items() if i < n}
             self.edges = {e: u for e, u in self.edges.items() if e[1] < n}
 
 

@@ -100,14 +100,17 @@ def run_solve(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         over["engine"] = args.engine
+    import contextlib
+
     from ..cli import CtrlC
 
+    # Ctrl-C stops a walk at the current vertex and the partial trajectory is reported.  A LAD fit
+    # has no callback to poll the request, so there Ctrl-C keeps its usual meaning.
     ctrl_c = CtrlC()
     if prob.task != "lad":
-        # Ctrl-C stops the walk at the current vertex; the partial trajectory is reported.
         over["callback"] = lambda state: bool(prog(state)) or ctrl_c.pressed
     t0 = time.perf_counter()
-    with ctrl_c:
+    with ctrl_c if prob.task != "lad" else contextlib.nullcontext():
         res = solve_problem(prob, **over)
     wall = time.perf_counter() - t0
     interrupted = ctrl_c.pressed and getattr(res, "status", None) == "stopped"
