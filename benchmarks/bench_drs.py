@@ -40,7 +40,7 @@ def subgradient(net, X, y, theta0, seconds, eta0=0.05):
     """Full-batch subgradient descent on the first layer, eta_k = eta0 / sqrt(k + 1); returns best loss and steps."""
     n1, n0 = net.weights[0].shape
     W1 = theta0[: n1 * n0].reshape(n1, n0).copy()
-    b1 = theta0[n1 * n0:].copy()
+    b1 = theta0[n1 * n0 :].copy()
     best = l1_first_layer(net, X, y, W1, b1)
     k = 0
     t0 = time.perf_counter()
@@ -56,7 +56,7 @@ def subgradient(net, X, y, theta0, seconds, eta0=0.05):
             g = (g * (zs[l] > 0)) @ net.weights[l]
         g = g * (zs[0] > 0)
         gW, gb = g.T @ X, g.sum(axis=0)
-        norm = np.sqrt((gW ** 2).sum() + (gb ** 2).sum()) + 1e-300
+        norm = np.sqrt((gW**2).sum() + (gb**2).sum()) + 1e-300
         eta = eta0 / np.sqrt(k + 1)
         W1 -= eta * gW / norm * np.sqrt(W1.size + b1.size)
         b1 -= eta * gb / norm * np.sqrt(W1.size + b1.size)
@@ -73,7 +73,7 @@ def adam(net, X, y, theta0, seconds, lr=0.05):
     torch.set_num_threads(1)
     n1, n0 = net.weights[0].shape
     W1 = torch.tensor(theta0[: n1 * n0].reshape(n1, n0), dtype=torch.float64, requires_grad=True)
-    b1 = torch.tensor(theta0[n1 * n0:], dtype=torch.float64, requires_grad=True)
+    b1 = torch.tensor(theta0[n1 * n0 :], dtype=torch.float64, requires_grad=True)
     Xt, yt = torch.tensor(X), torch.tensor(y)
     rest = [(torch.tensor(W), torch.tensor(b)) for W, b in zip(net.weights[1:], net.biases[1:])]
     opt = torch.optim.Adam([W1, b1], lr=lr)
@@ -106,31 +106,54 @@ def main() -> None:
         L0 = l1_first_layer(net, X, y, theta0[:20].reshape(5, 4), theta0[20:])
         for ls in (True, False):
             c0, t0 = time.process_time(), time.perf_counter()
-            res = deep_relu_simplex(net, X, y, theta0=theta0, seed=0, line_search=ls,
-                                    time_limit=None if ls else a.no_ls_limit)
+            res = deep_relu_simplex(
+                net, X, y, theta0=theta0, seed=0, line_search=ls, time_limit=None if ls else a.no_ls_limit
+            )
             wall, cpu = time.perf_counter() - t0, time.process_time() - c0
             eng = res.stats["seconds"]
-            rows.append((s, ls, L0, res.losses[0], res.fun, res.nit, res.stats["kinks_crossed"], res.status,
-                         res.certified, wall, cpu, res.nit / eng))
+            rows.append(
+                (
+                    s,
+                    ls,
+                    L0,
+                    res.losses[0],
+                    res.fun,
+                    res.nit,
+                    res.stats["kinks_crossed"],
+                    res.status,
+                    res.certified,
+                    wall,
+                    cpu,
+                    res.nit / eng,
+                )
+            )
             print(f"seed {s} line_search={ls}: {res.status} {res.nit} pivots {wall:.2f}s", flush=True)
             if ls:
                 t_ls, f_ls = wall, res.fun
-        for mult in (() if a.no_baselines else (1, 10)):
+        for mult in () if a.no_baselines else (1, 10):
             sg, k = subgradient(net, X, y, theta0, mult * t_ls)
             ad, ka = adam(net, X, y, theta0, mult * t_ls)
             grows.append((s, mult * t_ls, f_ls, sg, k, ad, ka))
     print("\nFirst-layer L1 training, 4->[5,4,2]->1, N = 500, x, y ~ U(-3,3), theta0 ~ U(-20,20)^25 (D = 25)")
-    print(f"{'seed':>4} {'LS':>5} | {'L(theta0)':>10} {'L(v0)':>9} {'final L':>9} | {'pivots':>7} {'crossed':>8} "
-          f"{'status':>13} {'cert':>5} | {'wall s':>7} {'cpu s':>7} {'piv/s':>8} {'piv/s':>7} {'passed/s':>9}")
+    print(
+        f"{'seed':>4} {'LS':>5} | {'L(theta0)':>10} {'L(v0)':>9} {'final L':>9} | {'pivots':>7} {'crossed':>8} "
+        f"{'status':>13} {'cert':>5} | {'wall s':>7} {'cpu s':>7} {'piv/s':>8} {'piv/s':>7} {'passed/s':>9}"
+    )
     print(f"{'':>76}{'':>17}{'engine':>8} {'call':>7} {'engine':>9}")
     for s, ls, L0, Lv, Lf, nit, kc, stt, cert, wall, cpu, vps in rows:
-        print(f"{s:>4} {str(ls):>5} | {L0:10.2f} {Lv:9.2f} {Lf:9.3f} | {nit:>7} {kc:>8} {stt:>13} {str(cert):>5} | "
-              f"{wall:7.2f} {cpu:7.2f} {vps:8.0f} {nit / cpu:7.0f} {vps * (nit + kc) / max(nit, 1):9.0f}")
-    print("piv/s: pivots (stops at logged vertices) per second of engine time / of the whole call (certificate\n"
-          "included); passed/s: pivots + line-search crossings (each a vertex with D tight kinks) per engine second.")
+        print(
+            f"{s:>4} {str(ls):>5} | {L0:10.2f} {Lv:9.2f} {Lf:9.3f} | {nit:>7} {kc:>8} {stt:>13} {str(cert):>5} | "
+            f"{wall:7.2f} {cpu:7.2f} {vps:8.0f} {nit / cpu:7.0f} {vps * (nit + kc) / max(nit, 1):9.0f}"
+        )
+    print(
+        "piv/s: pivots (stops at logged vertices) per second of engine time / of the whole call (certificate\n"
+        "included); passed/s: pivots + line-search crossings (each a vertex with D tight kinks) per engine second."
+    )
     print("\nGradient baselines from the same theta0, given the DRS line-search wall time (and 10x)")
-    print(f"{'seed':>4} {'budget s':>8} | {'DRS final':>9} | {'subgrad best':>12} {'steps':>7} {'ratio':>6} | "
-          f"{'Adam best':>9} {'steps':>6} {'ratio':>6}")
+    print(
+        f"{'seed':>4} {'budget s':>8} | {'DRS final':>9} | {'subgrad best':>12} {'steps':>7} {'ratio':>6} | "
+        f"{'Adam best':>9} {'steps':>6} {'ratio':>6}"
+    )
     for s, bud, f, sg, k, ad, ka in grows:
         adam_s = f"{ad:9.3f} {ka:>6} {ad / f:6.3f}" if ad is not None else f"{'n/a (no torch)':>23}"
         print(f"{s:>4} {bud:8.2f} | {f:9.3f} | {sg:12.3f} {k:>7} {sg / f:6.3f} | {adam_s}")

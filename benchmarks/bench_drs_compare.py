@@ -70,7 +70,7 @@ def main() -> None:
         prob = load_problem(ROOT / "problems" / "first_layer_500.toml")
         net, X, y = prob.network, prob.X, prob.y
         rows = []
-        for ls in ((True, False) if a.no_ls else (True,)):
+        for ls in (True, False) if a.no_ls else (True,):
             for s in a.seeds:
                 theta0 = np.random.default_rng(s).uniform(-20, 20, 25)
                 best = {"old": None, "new": None}
@@ -82,10 +82,14 @@ def main() -> None:
                             best[name] = (res, eng, wall)
                 rows.append((s, ls, best))
                 print(f"seed {s} line_search={ls} done", flush=True)
-    print(f"\nFirst-layer L1, 4->[5,4,2]->1, N = 500, theta0 ~ U(-20,20)^25; old = {a.rev}, new = working tree; "
-          f"best of {a.reps}")
-    print(f"{'seed':>4} {'LS':>5} {'ver':>4} | {'vertices':>8} {'engine s':>8} {'to cert s':>9} {'vert/s':>7} "
-          f"{'crossed':>7} {'passed/s':>8} {'cert':>5} {'final L':>9} | {'speed-up (vert/s)':>17}")
+    print(
+        f"\nFirst-layer L1, 4->[5,4,2]->1, N = 500, theta0 ~ U(-20,20)^25; old = {a.rev}, new = working tree; "
+        f"best of {a.reps}"
+    )
+    print(
+        f"{'seed':>4} {'LS':>5} {'ver':>4} | {'vertices':>8} {'engine s':>8} {'to cert s':>9} {'vert/s':>7} "
+        f"{'crossed':>7} {'passed/s':>8} {'cert':>5} {'final L':>9} | {'speed-up (vert/s)':>17}"
+    )
     for s, ls, best in rows:
         vps = {}
         for name in ("old", "new"):
@@ -93,8 +97,10 @@ def main() -> None:
             vps[name] = res.nit / eng
             ratio = f"{vps['new'] / vps['old']:17.2f}" if name == "new" else ""
             kc = int(res.stats["kinks_crossed"])
-            print(f"{s:>4} {str(ls):>5} {name:>4} | {res.nit:>8} {eng:8.3f} {wall:9.3f} {vps[name]:7.0f} "
-                  f"{kc:>7} {(res.nit + kc) / eng:8.0f} {str(res.certified):>5} {res.fun:9.3f} | {ratio}")
+            print(
+                f"{s:>4} {str(ls):>5} {name:>4} | {res.nit:>8} {eng:8.3f} {wall:9.3f} {vps[name]:7.0f} "
+                f"{kc:>7} {(res.nit + kc) / eng:8.0f} {str(res.certified):>5} {res.fun:9.3f} | {ratio}"
+            )
 
 
 if __name__ == "__main__":

@@ -46,9 +46,11 @@ def run_sklearn(X, y, q, repeat):
         from sklearn.linear_model import QuantileRegressor
     except ImportError:
         return None, None
+
     def fit():
         m = QuantileRegressor(quantile=q, alpha=0.0, solver="highs").fit(X, y)
         return m.coef_, m.intercept_
+
     t, (c, b) = best_time(fit, repeat)
     return t, objective(X, y, c, b, q)
 
@@ -84,8 +86,12 @@ def main() -> None:
     ap.add_argument("--quantiles", type=float, nargs="+", default=[0.5, 0.8])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--sklearn-max-n", type=int, default=20_000,
-                    help="skip scikit-learn above this n (its HiGHS LP takes minutes at n = 1e5)")
+    ap.add_argument(
+        "--sklearn-max-n",
+        type=int,
+        default=20_000,
+        help="skip scikit-learn above this n (its HiGHS LP takes minutes at n = 1e5)",
+    )
     a = ap.parse_args()
     rows = []
     for n in a.sizes:
@@ -104,11 +110,15 @@ def main() -> None:
     rel = lambda f, g: "   n/a" if g is None else f"{(f - g) / abs(g):+.1e}"  # noqa: E731
     ratio = lambda t, u: "   n/a" if t is None else f"{t / u:7.1f}x"  # noqa: E731
     print("\nLAD / quantile regression, p = 4 features + intercept, X, y ~ U(0,1); wall seconds (best of repeats)")
-    print(f"{'n':>7} {'q':>4} | {'lpengine':>8} {'pivots':>6} {'cert':>5} | {'sklearn':>8} {'skl/ours':>8} | "
-          f"{'br (R)':>8} {'br/ours':>8} | {'obj vs skl':>10} {'obj vs br':>10}")
+    print(
+        f"{'n':>7} {'q':>4} | {'lpengine':>8} {'pivots':>6} {'cert':>5} | {'sklearn':>8} {'skl/ours':>8} | "
+        f"{'br (R)':>8} {'br/ours':>8} | {'obj vs skl':>10} {'obj vs br':>10}"
+    )
     for n, q, t, nit, cert, f, tsk, fsk, tbr, fbr in rows:
-        print(f"{n:>7} {q:>4} | {t:8.4f} {nit:>6} {str(cert):>5} | {fmt(tsk)} {ratio(tsk, t):>8} | "
-              f"{fmt(tbr)} {ratio(tbr, t):>8} | {rel(f, fsk):>10} {rel(f, fbr):>10}")
+        print(
+            f"{n:>7} {q:>4} | {t:8.4f} {nit:>6} {str(cert):>5} | {fmt(tsk)} {ratio(tsk, t):>8} | "
+            f"{fmt(tbr)} {ratio(tbr, t):>8} | {rel(f, fsk):>10} {rel(f, fbr):>10}"
+        )
 
 
 if __name__ == "__main__":

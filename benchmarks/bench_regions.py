@@ -87,8 +87,10 @@ def _two_serial_copies(net, box) -> None:
 
 def run_whole_space(quick: bool, repeat: int) -> None:
     rows = RD_SUITE[:2] if quick else RD_SUITE
-    hdr = (f"{'network (R^d)':<22}{'regions':>9}{'bounded':>9}{'hybrid reg/s':>14}{'LPs/reg':>9}"
-           f"{'LP-method reg/s':>17}{'LPs/reg':>9}{'speed-up':>10}")
+    hdr = (
+        f"{'network (R^d)':<22}{'regions':>9}{'bounded':>9}{'hybrid reg/s':>14}{'LPs/reg':>9}"
+        f"{'LP-method reg/s':>17}{'LPs/reg':>9}{'speed-up':>10}"
+    )
     print(hdr)
     print("-" * len(hdr))
     for n_in, widths, seed in rows:
@@ -97,27 +99,41 @@ def run_whole_space(quick: bool, repeat: int) -> None:
         s2, r2 = _best(lambda: enumerate_regions(net, whole_space=True, method="lp"), 1)
         assert r1.count == r2.count and r1.n_bounded == r2.n_bounded, (r1.count, r2.count)
         name = f"{n_in}->{widths}"
-        print(f"{name:<22}{r1.count:>9,d}{r1.n_bounded:>9,d}{r1.count / s1:>14,.0f}{r1.lp_solves / r1.count:>9.2f}"
-              f"{r2.count / s2:>17,.0f}{r2.lp_solves / r2.count:>9.2f}{s2 / s1:>9.1f}x", flush=True)
+        print(
+            f"{name:<22}{r1.count:>9,d}{r1.n_bounded:>9,d}{r1.count / s1:>14,.0f}{r1.lp_solves / r1.count:>9.2f}"
+            f"{r2.count / s2:>17,.0f}{r2.lp_solves / r2.count:>9.2f}{s2 / s1:>9.1f}x",
+            flush=True,
+        )
 
 
 def run(quick: bool, repeat: int) -> None:
     rows = SUITE[:3] if quick else SUITE
-    hdr = (f"{'network':<22}{'box':>6}{'regions':>9}{'reg/s 1p':>10}{'LPs/reg':>9}{'reg/s 2p':>10}{'2p/1p':>7}"
-           f"{'ceiling':>8}{'LP-method reg/s':>17}{'vertex/LP':>10}")
+    hdr = (
+        f"{'network':<22}{'box':>6}{'regions':>9}{'reg/s 1p':>10}{'LPs/reg':>9}{'reg/s 2p':>10}{'2p/1p':>7}"
+        f"{'ceiling':>8}{'LP-method reg/s':>17}{'vertex/LP':>10}"
+    )
     enumerate_regions(ReLUNetwork.random(2, [4], seed=0), box=(-1, 1), n_jobs=2)  # warm-up: imports, fork
-    print(f"best of {repeat} runs per cell (1p, 2p and two serial copies interleaved); wall time of the whole "
-          "enumerate_regions call")
-    print("ceiling = 2 x (1p time) / (time of two independent serial runs at once): what two processes can gain "
-          "on this machine at the moment")
+    print(
+        f"best of {repeat} runs per cell (1p, 2p and two serial copies interleaved); wall time of the whole "
+        "enumerate_regions call"
+    )
+    print(
+        "ceiling = 2 x (1p time) / (time of two independent serial runs at once): what two processes can gain "
+        "on this machine at the moment"
+    )
     print(hdr)
     print("-" * len(hdr))
     for n_in, widths, seed, half in rows:
         net = ReLUNetwork.random(n_in, widths, seed=seed)
         box = (-half, half)
-        (s1, r1), (s2, r2), (s_pair, _) = _interleaved([lambda: enumerate_regions(net, box=box),
-                                                        lambda: enumerate_regions(net, box=box, n_jobs=2),
-                                                        lambda: _two_serial_copies(net, box)], repeat)
+        (s1, r1), (s2, r2), (s_pair, _) = _interleaved(
+            [
+                lambda: enumerate_regions(net, box=box),
+                lambda: enumerate_regions(net, box=box, n_jobs=2),
+                lambda: _two_serial_copies(net, box),
+            ],
+            repeat,
+        )
         assert r1.count == r2.count, (r1.count, r2.count)
         lp_rate = ratio = ""
         if r1.count <= 3000:
@@ -126,8 +142,11 @@ def run(quick: bool, repeat: int) -> None:
             lp_rate = f"{r3.count / s3:,.0f}"
             ratio = f"{s3 / s1:.1f}x"
         name = f"{n_in}->{widths}"
-        print(f"{name:<22}{half:>6g}{r1.count:>9,d}{r1.count / s1:>10,.0f}{r1.lp_solves / r1.count:>9.2f}"
-              f"{r2.count / s2:>10,.0f}{s1 / s2:>7.2f}{2 * s1 / s_pair:>8.2f}{lp_rate:>17}{ratio:>10}", flush=True)
+        print(
+            f"{name:<22}{half:>6g}{r1.count:>9,d}{r1.count / s1:>10,.0f}{r1.lp_solves / r1.count:>9.2f}"
+            f"{r2.count / s2:>10,.0f}{s1 / s2:>7.2f}{2 * s1 / s_pair:>8.2f}{lp_rate:>17}{ratio:>10}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -72,19 +72,35 @@ def make_problem(n_in: int, widths: list[int], n_samples: int, seed: int) -> tup
     return net, X, y
 
 
-def run_drs(net: ReLUNetwork, X: np.ndarray, y: np.ndarray, *, layer: int, theta0: Any, seed: int,
-            time_limit: float, line_search: bool = False) -> dict[str, Any] | None:
+def run_drs(
+    net: ReLUNetwork,
+    X: np.ndarray,
+    y: np.ndarray,
+    *,
+    layer: int,
+    theta0: Any,
+    seed: int,
+    time_limit: float,
+    line_search: bool = False,
+) -> dict[str, Any] | None:
     from lpengine.simplex import deep_relu_simplex
 
     t = time.perf_counter()
     try:
-        res = deep_relu_simplex(net, X, y, layer=layer, theta0=theta0, seed=seed, line_search=line_search,
-                                time_limit=time_limit)
+        res = deep_relu_simplex(
+            net, X, y, layer=layer, theta0=theta0, seed=seed, line_search=line_search, time_limit=time_limit
+        )
     except (LPEngineError, ValueError, RuntimeError) as exc:
         log.warning("DRS failed (%s: %s)", type(exc).__name__, exc)
         return {"error": f"{type(exc).__name__}: {exc}"}
-    return {"losses": np.asarray(res.losses), "thetas": np.asarray(res.thetas), "status": res.status,
-            "certified": bool(res.certified), "seconds": time.perf_counter() - t, "theta": np.asarray(res.theta)}
+    return {
+        "losses": np.asarray(res.losses),
+        "thetas": np.asarray(res.thetas),
+        "status": res.status,
+        "certified": bool(res.certified),
+        "seconds": time.perf_counter() - t,
+        "theta": np.asarray(res.theta),
+    }
 
 
 AUTHORS_500 = Path(__file__).resolve().parents[1] / "problems" / "first_layer_500.toml"
@@ -144,8 +160,17 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                     continue
                 rec.update(r)
                 runs.append(rec)
-                log.info("%s seed=%d start=%s: %d vertices, %s, L %.3f -> %.3f (%.1fs)", cfg, seed, start,
-                         len(r["losses"]), r["status"], r["losses"][0], r["losses"][-1], r["seconds"])
+                log.info(
+                    "%s seed=%d start=%s: %d vertices, %s, L %.3f -> %.3f (%.1fs)",
+                    cfg,
+                    seed,
+                    start,
+                    len(r["losses"]),
+                    r["status"],
+                    r["losses"][0],
+                    r["losses"][-1],
+                    r["seconds"],
+                )
     # the authors' setting: problems/first_layer_500.toml (N = 500, D = 25, θ0 ~ U(-20, 20)^25), with and
     # without the line search, to convergence
     tmp = out / "problems"
@@ -153,18 +178,43 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     for seed in range(args.seeds_500):
         prob500 = authors_500(seed, tmp)
         for ls in (False, True):
-            r = run_drs(prob500.network, prob500.X, prob500.y, layer=prob500.layer, theta0=prob500.theta0,
-                        seed=0, time_limit=args.time_limit_500, line_search=ls)
-            rec = {"n_in": 4, "widths": [5, 4, 2], "N": 500, "layer": 0, "seed": seed, "start": "U(-20,20)",
-                   "D": 25, "authors_500": True}
+            r = run_drs(
+                prob500.network,
+                prob500.X,
+                prob500.y,
+                layer=prob500.layer,
+                theta0=prob500.theta0,
+                seed=0,
+                time_limit=args.time_limit_500,
+                line_search=ls,
+            )
+            rec = {
+                "n_in": 4,
+                "widths": [5, 4, 2],
+                "N": 500,
+                "layer": 0,
+                "seed": seed,
+                "start": "U(-20,20)",
+                "D": 25,
+                "authors_500": True,
+            }
             if r is None or "error" in r:
                 rec["error"] = None if r is None else r["error"]
             else:
                 rec.update(r)
-                log.info("authors N=500 seed=%d line_search=%s: %d vertices, %s, L %.3f -> %.3f (%.1fs)", seed, ls,
-                         len(r["losses"]), r["status"], r["losses"][0], r["losses"][-1], r["seconds"])
+                log.info(
+                    "authors N=500 seed=%d line_search=%s: %d vertices, %s, L %.3f -> %.3f (%.1fs)",
+                    seed,
+                    ls,
+                    len(r["losses"]),
+                    r["status"],
+                    r["losses"][0],
+                    r["losses"][-1],
+                    r["seconds"],
+                )
             rec["line_search"] = ls
             runs.append(rec)
+
     def converged(r: dict[str, Any], ls: bool) -> bool:
         return "losses" in r and r["status"] == "local_minimum" and len(r["losses"]) >= 30 and r["line_search"] == ls
 
@@ -174,22 +224,34 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         "n_failed": sum("error" in r for r in runs),
         "n_converged_used": len(done),
         "failures": [r["error"] for r in runs if "error" in r][:10],
-        "runs": [{k: (v if not isinstance(v, np.ndarray) else None) for k, v in r.items()
-                  if k not in ("losses", "thetas", "theta")} | ({"n_vertices": len(r["losses"]),
-                  "L0": float(r["losses"][0]), "L_final": float(r["losses"][-1])} if "losses" in r else {})
-                 for r in runs],
+        "runs": [
+            {
+                k: (v if not isinstance(v, np.ndarray) else None)
+                for k, v in r.items()
+                if k not in ("losses", "thetas", "theta")
+            }
+            | (
+                {"n_vertices": len(r["losses"]), "L0": float(r["losses"][0]), "L_final": float(r["losses"][-1])}
+                if "losses" in r
+                else {}
+            )
+            for r in runs
+        ],
     }
     a500 = [r for r in runs if r.get("authors_500")]
     summary["authors_500"] = {
         ("line_search" if ls else "vertex_walk"): {
             "runs": sum(r["line_search"] == ls for r in a500),
-            "converged_certified": sum(r["line_search"] == ls and r.get("status") == "local_minimum"
-                                       and bool(r.get("certified")) for r in a500),
+            "converged_certified": sum(
+                r["line_search"] == ls and r.get("status") == "local_minimum" and bool(r.get("certified")) for r in a500
+            ),
             "vertices": [len(r["losses"]) for r in a500 if r["line_search"] == ls and "losses" in r],
             "L0": [float(r["losses"][0]) for r in a500 if r["line_search"] == ls and "losses" in r],
             "L_final": [float(r["losses"][-1]) for r in a500 if r["line_search"] == ls and "losses" in r],
             "seconds": [float(r["seconds"]) for r in a500 if r["line_search"] == ls and "losses" in r],
-        } for ls in (False, True)}
+        }
+        for ls in (False, True)
+    }
     if not done:
         return summary
     summary.update(analyze_group(done, out, ""))
@@ -212,21 +274,34 @@ def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[st
         w = max(10, n // 10)
         gp = gap_decay_profile(y, reference=float(y[-1]), window=w, step=w)
         tail = fit_decay(y, start=max(0, n - 3 * w))
-        decay_rows.append({
-            "n": n, "q_windows": gp.q.tolist(), "r2_windows": gp.r2.tolist(),
-            "q_first": float(gp.q[0]) if gp.q.size else None, "q_last": float(gp.q[-1]) if gp.q.size else None,
-            "median_r2": float(np.median(gp.r2)) if gp.r2.size else None,
-            "tail_fit_q": tail.q, "tail_fit_status": tail.status,
-        })
+        decay_rows.append(
+            {
+                "n": n,
+                "q_windows": gp.q.tolist(),
+                "r2_windows": gp.r2.tolist(),
+                "q_first": float(gp.q[0]) if gp.q.size else None,
+                "q_last": float(gp.q[-1]) if gp.q.size else None,
+                "median_r2": float(np.median(gp.r2)) if gp.r2.size else None,
+                "tail_fit_q": tail.q,
+                "tail_fit_status": tail.status,
+            }
+        )
     q_first = np.array([d["q_first"] for d in decay_rows if d["q_first"] is not None])
     q_last = np.array([d["q_last"] for d in decay_rows if d["q_last"] is not None])
     r2 = np.array([d["median_r2"] for d in decay_rows if d["median_r2"] is not None])
     # q drifts if the per-window ratio changes: spread of log-ratio rates across windows
-    drift = np.array([np.log(1 - min(d["q_windows"])) - np.log(1 - max(d["q_windows"]))
-                      for d in decay_rows if len(d["q_windows"]) >= 2 and max(d["q_windows"]) < 1])
+    drift = np.array(
+        [
+            np.log(1 - min(d["q_windows"])) - np.log(1 - max(d["q_windows"]))
+            for d in decay_rows
+            if len(d["q_windows"]) >= 2 and max(d["q_windows"]) < 1
+        ]
+    )
     summary["decay"] = {
-        "median_q_first_window": float(np.median(q_first)), "median_q_last_window": float(np.median(q_last)),
-        "median_r2_loglinear": float(np.median(r2)), "share_r2_above_0.9": float(np.mean(r2 > 0.9)),
+        "median_q_first_window": float(np.median(q_first)),
+        "median_q_last_window": float(np.median(q_last)),
+        "median_r2_loglinear": float(np.median(r2)),
+        "share_r2_above_0.9": float(np.mean(r2 > 0.9)),
         "median_rate_ratio_across_windows": float(np.median(np.exp(-drift))) if drift.size else None,
     }
 
@@ -239,8 +314,9 @@ def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[st
         "geometric_tail w=50": {"method": "geometric_tail", "window": 50},
         "geometric_tail w=200": {"method": "geometric_tail", "window": 200},
     }
-    ev = evaluate_estimators([r["losses"] for r in done], methods=methods,
-                             to_go=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000))
+    ev = evaluate_estimators(
+        [r["losses"] for r in done], methods=methods, to_go=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000)
+    )
     summary["estimators"] = ev.rows()
     ax = P.plot_estimator_errors(ev.to_go, ev.median_error)
     ax.figure.savefig(out / f"{prefix}estimator_error.png", dpi=120)
@@ -248,30 +324,53 @@ def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[st
     # ---- early stopping --------------------------------------------------------------------
     es = []
     for tol_rel in (1e-2, 1e-3):
-        for label, opts in (("geometric_fit w=200", {"method": "geometric_fit", "window": 200}),
-                            ("aitken h=50", {"method": "aitken", "h": 50})):
+        for label, opts in (
+            ("geometric_fit w=200", {"method": "geometric_fit", "window": 200}),
+            ("aitken h=50", {"method": "aitken", "h": 50}),
+        ):
             outs = []
             for r in done:
                 y = r["losses"]
                 o = dict(opts)
-                rule = EarlyStopping(gain_tol=tol_rel * float(y[0] - y[-1]), method=o.pop("method"),
-                                     min_vertices=20, every=5, **o)
+                rule = EarlyStopping(
+                    gain_tol=tol_rel * float(y[0] - y[-1]), method=o.pop("method"), min_vertices=20, every=5, **o
+                )
                 outs.append(evaluate_early_stop(y, rule))
-            es.append({"rule": label, "gain_tol_rel": tol_rel,
-                       "share_stopped": float(np.mean([o.stopped for o in outs])),
-                       "median_vertices_saved_frac": float(np.median([o.vertices_saved / o.n_vertices for o in outs])),
-                       "median_loss_given_up_rel": float(np.median([o.loss_given_up / max(1e-300, float(r["losses"][0] - r["losses"][-1]))
-                                                                    for o, r in zip(outs, done)])),
-                       "max_loss_given_up_rel": float(np.max([o.loss_given_up / max(1e-300, float(r["losses"][0] - r["losses"][-1]))
-                                                              for o, r in zip(outs, done)]))})
+            es.append(
+                {
+                    "rule": label,
+                    "gain_tol_rel": tol_rel,
+                    "share_stopped": float(np.mean([o.stopped for o in outs])),
+                    "median_vertices_saved_frac": float(np.median([o.vertices_saved / o.n_vertices for o in outs])),
+                    "median_loss_given_up_rel": float(
+                        np.median(
+                            [
+                                o.loss_given_up / max(1e-300, float(r["losses"][0] - r["losses"][-1]))
+                                for o, r in zip(outs, done)
+                            ]
+                        )
+                    ),
+                    "max_loss_given_up_rel": float(
+                        np.max(
+                            [
+                                o.loss_given_up / max(1e-300, float(r["losses"][0] - r["losses"][-1]))
+                                for o, r in zip(outs, done)
+                            ]
+                        )
+                    ),
+                }
+            )
     summary["early_stopping"] = es
 
     # ---- claim (ii): density -------------------------------------------------------------
     dens = [density_summary(r["thetas"], fraction=0.1) for r in done]
     summary["density"] = {
-        "median_step_ratio_early_over_late": float(np.median([d.step_ratio for d in dens if math.isfinite(d.step_ratio)])),
-        "median_step_ratio_far_over_near": float(np.median([d.median_step_far / d.median_step_near
-                                                            for d in dens if d.median_step_near > 0])),
+        "median_step_ratio_early_over_late": float(
+            np.median([d.step_ratio for d in dens if math.isfinite(d.step_ratio)])
+        ),
+        "median_step_ratio_far_over_near": float(
+            np.median([d.median_step_far / d.median_step_near for d in dens if d.median_step_near > 0])
+        ),
         "median_spearman_step_vs_distance": float(np.median([d.spearman for d in dens])),
         "share_spearman_positive": float(np.mean([d.spearman > 0 for d in dens])),
         "median_zero_steps_frac": float(np.median([d.zero_steps / d.n_steps for d in dens])),
@@ -291,9 +390,11 @@ def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[st
         P.plot_losses(y, fits=fits, reference=float(y[-1]), log_gap=True, ax=fig.add_subplot(1, 2, 2))
         fig.savefig(out / f"{prefix}losses_{i}.png", dpi=120)
         ks = np.unique(np.linspace(20, n - 1, 60).astype(int))
-        traces = [estimator_trace(y, method="geometric_fit", ks=ks, window=200),
-                  estimator_trace(y, method="aitken", ks=ks, h=50),
-                  estimator_trace(y, method="naive", ks=ks)]
+        traces = [
+            estimator_trace(y, method="geometric_fit", ks=ks, window=200),
+            estimator_trace(y, method="aitken", ks=ks, h=50),
+            estimator_trace(y, method="naive", ks=ks),
+        ]
         ax = P.plot_estimates(traces, truth=float(y[-1]))
         ax.figure.savefig(out / f"{prefix}estimates_{i}.png", dpi=120)
     ax = None
@@ -314,8 +415,12 @@ def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[st
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     for r in longest:
         P.plot_step_lengths(step_lengths(r["thetas"]), distances_to(r["thetas"]), ax=ax1)
-    P.plot_radius_counts([visited_within(r["thetas"]) for r in longest], ax=ax2,
-                         labels=[f"run {i}" for i in range(len(longest))], per_radius=True)
+    P.plot_radius_counts(
+        [visited_within(r["thetas"]) for r in longest],
+        ax=ax2,
+        labels=[f"run {i}" for i in range(len(longest))],
+        per_radius=True,
+    )
     fig.savefig(out / f"{prefix}density_steps.png", dpi=120)
     return summary
 
@@ -342,9 +447,17 @@ def census_case(cfg: dict[str, Any], n_starts: int, census_time: float) -> dict[
         certs.append(r["certified"])
     if ends:
         b = assign_basins(cen, np.array(ends))
-        row.update({"drs_runs": len(ends), "drs_errors": errors, "basin_counts": b.counts.tolist(),
-                    "fraction_global": b.fraction_global, "unmatched": b.n_unmatched,
-                    "drs_certified": int(np.sum(certs)), "drs_distinct_minima": int(np.sum(b.counts > 0))})
+        row.update(
+            {
+                "drs_runs": len(ends),
+                "drs_errors": errors,
+                "basin_counts": b.counts.tolist(),
+                "fraction_global": b.fraction_global,
+                "unmatched": b.n_unmatched,
+                "drs_certified": int(np.sum(certs)),
+                "drs_distinct_minima": int(np.sum(b.counts > 0)),
+            }
+        )
         # unmatched end points: are they local minima at all (independent local certificate)?
         un = [e for e, i in zip(ends, b.index) if i < 0]
         row["unmatched_certified_local_min"] = int(sum(certify_local_minimum(prob, e).certified for e in un[:10]))
@@ -364,10 +477,15 @@ def census_case(cfg: dict[str, Any], n_starts: int, census_time: float) -> dict[
         others = pool[rng.permutation(pool.shape[0])[:5]]
         try:
             for radius in CENSUS_RADII:
+
                 def count(c: np.ndarray) -> int:
                     vc = count_vertices_in_box(prob, center=c, radius=radius, max_regions=20000)
-                    return int(vc.count - np.any(np.max(np.abs(vc.vertices - c), axis=1) <= 1e-7 * (1 + np.max(np.abs(c))))
-                                if vc.count else 0)
+                    return int(
+                        vc.count - np.any(np.max(np.abs(vc.vertices - c), axis=1) <= 1e-7 * (1 + np.max(np.abs(c))))
+                        if vc.count
+                        else 0
+                    )
+
                 row[f"vertices_r{radius}_near_minima"] = [count(c) for c in mins]
                 row[f"vertices_r{radius}_near_other_vertices"] = [count(c) for c in others]
         except LPEngineError as exc:
@@ -395,8 +513,12 @@ def tiny_census(args: argparse.Namespace, out: Path) -> list[dict[str, Any]]:
         ax = fig.add_subplot()
         for i, row in enumerate(rows):
             counts = row.get("basin_counts", [])
-            ax.bar(np.arange(len(counts)) + 0.8 * i / len(rows), counts, width=0.8 / len(rows),
-                   label=f"D={row['D']}, N={row['N']}")
+            ax.bar(
+                np.arange(len(counts)) + 0.8 * i / len(rows),
+                counts,
+                width=0.8 / len(rows),
+                label=f"D={row['D']}, N={row['N']}",
+            )
         ax.set_xlabel("local minimum (sorted by loss; 0 = global)")
         ax.set_ylabel("DRS runs ending there")
         ax.legend(fontsize="small")
@@ -409,10 +531,12 @@ def _decay_row(d: dict[str, Any], label: str) -> str:
     slow = d["median_q_first_window"] > 0.95
     drift = d["median_rate_ratio_across_windows"]
     v = "confirmed" if exp_ok and slow and drift and drift > 0.5 else ("partly" if exp_ok or slow else "not")
-    return (f"| (i) loss decays exponentially slowly{label} | {v} | median per-vertex q of L_k-L_final: "
-            f"{d['median_q_first_window']:.4f} (first window) → {d['median_q_last_window']:.4f} (last); "
-            f"median R² of log-linear fits {d['median_r2_loglinear']:.3f}; min/max rate ratio across windows "
-            f"{drift if drift is None else round(drift, 3)} (1 = one constant q) |")
+    return (
+        f"| (i) loss decays exponentially slowly{label} | {v} | median per-vertex q of L_k-L_final: "
+        f"{d['median_q_first_window']:.4f} (first window) → {d['median_q_last_window']:.4f} (last); "
+        f"median R² of log-linear fits {d['median_r2_loglinear']:.3f}; min/max rate ratio across windows "
+        f"{drift if drift is None else round(drift, 3)} (1 = one constant q) |"
+    )
 
 
 def _estimator_row(est: list[dict[str, Any]], label: str) -> str:
@@ -426,27 +550,34 @@ def _estimator_row(est: list[dict[str, Any]], label: str) -> str:
     elif far and any(sum(r < 0.8 for r in rs) > len(rs) / 2 for rs in ratios.values()):
         v = "partly"
     best = min(ratios, key=lambda m: float(np.median(ratios[m]))) if far else None
-    detail = ("no run has >= 500 vertices to go" if best is None else
-              f"median error / naive error at {', '.join(str(r['to_go']) for r in far)} vertices to go: "
-              + "; ".join(f"{m} {', '.join(f'{r:.2f}' for r in rs)}" for m, rs in ratios.items())
-              + f" (best: {best})")
+    detail = (
+        "no run has >= 500 vertices to go"
+        if best is None
+        else f"median error / naive error at {', '.join(str(r['to_go']) for r in far)} vertices to go: "
+        + "; ".join(f"{m} {', '.join(f'{r:.2f}' for r in rs)}" for m, rs in ratios.items())
+        + f" (best: {best})"
+    )
     return f"| (i') L* can be extrapolated well before the minimum{label} | {v} | {detail} |"
 
 
 def _density_row(dn: dict[str, Any], label: str) -> str:
     r = dn["median_step_ratio_early_over_late"]
     v = "confirmed" if r > 5 and dn["share_spearman_positive"] > 0.8 else ("partly" if r > 1.5 else "not")
-    return (f"| (ii) vertex density rises near minima (along the path){label} | {v} | median step early/late "
-            f"{r:.2f}, far/near {dn['median_step_ratio_far_over_near']:.2f}; Spearman(step, distance to end) median "
-            f"{dn['median_spearman_step_vs_distance']:.2f}, positive in {dn['share_spearman_positive']:.0%} |")
+    return (
+        f"| (ii) vertex density rises near minima (along the path){label} | {v} | median step early/late "
+        f"{r:.2f}, far/near {dn['median_step_ratio_far_over_near']:.2f}; Spearman(step, distance to end) median "
+        f"{dn['median_spearman_step_vs_distance']:.2f}, positive in {dn['share_spearman_positive']:.0%} |"
+    )
 
 
 def verdict(summary: dict[str, Any]) -> str:
     """Markdown: verdict table per claim, then the estimator, early-stopping, N = 500 and census tables."""
     lines = ["## Verdicts", "", "| claim | verdict | numbers |", "|---|---|---|"]
     groups = [("", summary)]
-    for tag, label in (("authors_500_vertex_walk", " — authors' N = 500, vertex walk"),
-                       ("authors_500_line_search", " — authors' N = 500, with line search (per pivot)")):
+    for tag, label in (
+        ("authors_500_vertex_walk", " — authors' N = 500, vertex walk"),
+        ("authors_500_line_search", " — authors' N = 500, with line search (per pivot)"),
+    ):
         if tag in summary:
             groups.append((label, summary[tag]))
     for label, g in groups:
@@ -459,20 +590,34 @@ def verdict(summary: dict[str, Any]) -> str:
     cen = summary.get("census") or []
     key = "vertices_r{}_near_minima"
     for radius in CENSUS_RADII:
-        pairs = [(float(np.median(r[key.format(radius)])), float(np.median(r[f"vertices_r{radius}_near_other_vertices"])))
-                 for r in cen if r.get(key.format(radius)) and r.get(f"vertices_r{radius}_near_other_vertices")]
+        pairs = [
+            (float(np.median(r[key.format(radius)])), float(np.median(r[f"vertices_r{radius}_near_other_vertices"])))
+            for r in cen
+            if r.get(key.format(radius)) and r.get(f"vertices_r{radius}_near_other_vertices")
+        ]
         if pairs:
             ratios = [(a + 1.0) / (b + 1.0) for a, b in pairs]
-            v = "confirmed" if all(q > 2 for q in ratios) else ("partly" if sum(q > 1 for q in ratios) > len(ratios) / 2
-                                                               else "not")
-            lines.append(f"| (ii') arrangement vertices crowd around minima (exact, all vertices, ∞-ball r = {radius}) | {v} | "
-                         "median count near local-minimum vertices vs near other LP vertices, per census problem: "
-                         + "; ".join(f"{a:g} vs {b:g}" for a, b in pairs) + " |")
+            v = (
+                "confirmed"
+                if all(q > 2 for q in ratios)
+                else ("partly" if sum(q > 1 for q in ratios) > len(ratios) / 2 else "not")
+            )
+            lines.append(
+                f"| (ii') arrangement vertices crowd around minima (exact, all vertices, ∞-ball r = {radius}) | {v} | "
+                "median count near local-minimum vertices vs near other LP vertices, per census problem: "
+                + "; ".join(f"{a:g} vs {b:g}" for a, b in pairs)
+                + " |"
+            )
     est = summary.get("estimators")
     if est:
         methods = [k[: -len(".median_error")] for k in est[0] if k.endswith(".median_error")]
-        lines += ["", "## Estimator error (all vertex walks): median |L^ - L*| (ratio to naive)", "",
-                  "| vertices to go | runs | " + " | ".join(methods) + " |", "|---" * (len(methods) + 2) + "|"]
+        lines += [
+            "",
+            "## Estimator error (all vertex walks): median |L^ - L*| (ratio to naive)",
+            "",
+            "| vertices to go | runs | " + " | ".join(methods) + " |",
+            "|---" * (len(methods) + 2) + "|",
+        ]
         for row in est:
             cells = []
             for m in methods:
@@ -481,32 +626,50 @@ def verdict(summary: dict[str, Any]) -> str:
             lines.append(f"| {row['to_go']} | {row['n_runs']} | " + " | ".join(cells) + " |")
     es = summary.get("early_stopping")
     if es:
-        lines += ["", "## Early stopping (all vertex walks; tolerance relative to the run's total decrease)", "",
-                  "| rule | gain tol | stopped | median vertices saved | median loss given up | max loss given up |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Early stopping (all vertex walks; tolerance relative to the run's total decrease)",
+            "",
+            "| rule | gain tol | stopped | median vertices saved | median loss given up | max loss given up |",
+            "|---|---|---|---|---|---|",
+        ]
         for e in es:
-            lines.append(f"| {e['rule']} | {e['gain_tol_rel']:g} | {e['share_stopped']:.0%} | "
-                         f"{e['median_vertices_saved_frac']:.0%} | {e['median_loss_given_up_rel']:.1%} | "
-                         f"{e['max_loss_given_up_rel']:.1%} |")
+            lines.append(
+                f"| {e['rule']} | {e['gain_tol_rel']:g} | {e['share_stopped']:.0%} | "
+                f"{e['median_vertices_saved_frac']:.0%} | {e['median_loss_given_up_rel']:.1%} | "
+                f"{e['max_loss_given_up_rel']:.1%} |"
+            )
     a5 = summary.get("authors_500")
     if a5:
-        lines += ["", "## Authors' setting (problems/first_layer_500.toml: 4→[5,4,2]→1, N = 500, D = 25, "
-                  "θ0 ~ U(-20, 20)^25)", "",
-                  "| walk | runs | converged + certified | vertices | L0 | L final | seconds |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Authors' setting (problems/first_layer_500.toml: 4→[5,4,2]→1, N = 500, D = 25, θ0 ~ U(-20, 20)^25)",
+            "",
+            "| walk | runs | converged + certified | vertices | L0 | L final | seconds |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for k, d in a5.items():
             fmt = lambda xs, f: ", ".join(format(x, f) for x in xs)  # noqa: E731
-            lines.append(f"| {k} | {d['runs']} | {d['converged_certified']} | {fmt(d['vertices'], 'd')} | "
-                         f"{fmt(d['L0'], '.1f')} | {fmt(d['L_final'], '.2f')} | {fmt(d['seconds'], '.1f')} |")
+            lines.append(
+                f"| {k} | {d['runs']} | {d['converged_certified']} | {fmt(d['vertices'], 'd')} | "
+                f"{fmt(d['L0'], '.1f')} | {fmt(d['L_final'], '.2f')} | {fmt(d['seconds'], '.1f')} |"
+            )
     if cen:
-        lines += ["", "## Census of tiny landscapes (first-layer L1, x, y ~ U(-3, 3); DRS from θ0 ~ U(-3, 3)^D)", "",
-                  "| net | N | D | cells | global min | local minima (certified) | of them global | without LP vertex "
-                  "| DRS runs | ending in a global min | distinct minima reached | unmatched | seconds |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Census of tiny landscapes (first-layer L1, x, y ~ U(-3, 3); DRS from θ0 ~ U(-3, 3)^D)",
+            "",
+            "| net | N | D | cells | global min | local minima (certified) | of them global | without LP vertex "
+            "| DRS runs | ending in a global min | distinct minima reached | unmatched | seconds |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
         for r in cen:
-            lines.append(f"| {r['n_in']}→{r['widths']}→1 | {r['N']} | {r['D']} | {r['n_cells']} | {r['global_min']:.4f} | "
-                         f"{r['n_minima']} ({'yes' if r['certified'] else 'NO'}) | {r['n_minima_global']} | "
-                         f"{r['n_minima_without_vertex']} | {r.get('drs_runs', 0)} | {r.get('fraction_global', float('nan')):.0%} | "
-                         f"{r.get('drs_distinct_minima', '-')} | {r.get('unmatched', '-')} | {r['census_seconds']:.0f} |")
+            lines.append(
+                f"| {r['n_in']}→{r['widths']}→1 | {r['N']} | {r['D']} | {r['n_cells']} | {r['global_min']:.4f} | "
+                f"{r['n_minima']} ({'yes' if r['certified'] else 'NO'}) | {r['n_minima_global']} | "
+                f"{r['n_minima_without_vertex']} | {r.get('drs_runs', 0)} | {r.get('fraction_global', float('nan')):.0%} | "
+                f"{r.get('drs_distinct_minima', '-')} | {r.get('unmatched', '-')} | {r['census_seconds']:.0f} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -516,8 +679,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--small", action="store_true", help="quick settings (a few minutes)")
     ap.add_argument("--seeds", type=int, default=None, help="seeds per configuration (default 2 small / 5 full)")
     ap.add_argument("--time-limit", type=float, default=None, help="seconds per DRS run")
-    ap.add_argument("--seeds-500", type=int, default=None,
-                    help="seeds of the authors' N = 500 setting (default 1 small / 4 full)")
+    ap.add_argument(
+        "--seeds-500", type=int, default=None, help="seeds of the authors' N = 500 setting (default 1 small / 4 full)"
+    )
     ap.add_argument("--time-limit-500", type=float, default=300.0, help="seconds per N = 500 run")
     ap.add_argument("--census-time", type=float, default=120.0, help="seconds per census enumeration")
     ap.add_argument("--skip-census", action="store_true")

@@ -42,7 +42,9 @@ _META_NODE = "__lpengine_meta__"
 def _format(path: str | os.PathLike[str]) -> str:
     ext = os.path.splitext(os.fspath(path))[1].lower()
     if ext not in FORMATS:
-        raise ValueError(f"cannot tell the graph format of {os.fspath(path)!r}: expected one of {FORMATS}, got {ext!r}.")
+        raise ValueError(
+            f"cannot tell the graph format of {os.fspath(path)!r}: expected one of {FORMATS}, got {ext!r}."
+        )
     return ext
 
 
@@ -118,9 +120,12 @@ def write_graph(G: nx.Graph, path: str | os.PathLike[str]) -> None:
     edge_t: dict[str, str] = {}
     for _, _, d in H.edges(data=True):
         edge_t.update(_types(d))
-    meta = {"_lpengine_node_key": key_type, "_lpengine_node_types": json.dumps(node_t, sort_keys=True),
-            "_lpengine_edge_types": json.dumps(edge_t, sort_keys=True),
-            "_lpengine_graph": json.dumps({k: [type(v).__name__, v] for k, v in H.graph.items()}, sort_keys=True)}
+    meta = {
+        "_lpengine_node_key": key_type,
+        "_lpengine_node_types": json.dumps(node_t, sort_keys=True),
+        "_lpengine_edge_types": json.dumps(edge_t, sort_keys=True),
+        "_lpengine_graph": json.dumps({k: [type(v).__name__, v] for k, v in H.graph.items()}, sort_keys=True),
+    }
     K = H.__class__()
     K.graph.update(meta)
     for n, d in H.nodes(data=True):

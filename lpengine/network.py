@@ -101,9 +101,7 @@ class ReLUNetwork:
 
     def __post_init__(self) -> None:
         if not isinstance(self.has_output_layer, (bool, np.bool_)):
-            raise InvalidNetworkError(
-                f"has_output_layer must be a bool. Got {self.has_output_layer!r}."
-            )
+            raise InvalidNetworkError(f"has_output_layer must be a bool. Got {self.has_output_layer!r}.")
         ws, bs = list(self.weights), list(self.biases)
         if len(ws) != len(bs):
             raise InvalidNetworkError(
@@ -222,7 +220,9 @@ class ReLUNetwork:
             Passed to ``numpy.random.default_rng``.
         """
         n_in = check_int(n_in, "n_in", low=1, error=InvalidNetworkError)
-        widths = [check_int(w, f"hidden_widths[{i}]", low=1, error=InvalidNetworkError) for i, w in enumerate(hidden_widths)]
+        widths = [
+            check_int(w, f"hidden_widths[{i}]", low=1, error=InvalidNetworkError) for i, w in enumerate(hidden_widths)
+        ]
         if not widths:
             raise InvalidNetworkError("hidden_widths is empty; expected at least one hidden layer.")
         if n_out is not None:

@@ -97,10 +97,7 @@ class Tolerances:
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
             if not isinstance(value, (int, float)) or not (0.0 < float(value) < 1.0):
-                raise ValueError(
-                    f"Tolerances.{field.name} must be a float in the range (0, 1). "
-                    f"Got {value!r} instead."
-                )
+                raise ValueError(f"Tolerances.{field.name} must be a float in the range (0, 1). Got {value!r} instead.")
 
     def replace(self, **changes: float) -> "Tolerances":
         """Return a copy with some fields changed (``dataclasses.replace``)."""
@@ -116,7 +113,6 @@ def resolve_tolerances(tol: "Tolerances | None") -> Tolerances:
         return DEFAULT_TOLERANCES
     if not isinstance(tol, Tolerances):
         raise TypeError(
-            f"The 'tol' parameter must be a lpengine.Tolerances instance or None. "
-            f"Got {type(tol).__name__} instead."
+            f"The 'tol' parameter must be a lpengine.Tolerances instance or None. Got {type(tol).__name__} instead."
         )
     return tol

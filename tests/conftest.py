@@ -18,8 +18,12 @@ settings.load_profile("lpengine")
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", default=False, help="run tests marked slow")
-    parser.addoption("--update-golden", action="store_true", default=False,
-                     help="rewrite the golden files in tests/golden/ instead of comparing")
+    parser.addoption(
+        "--update-golden",
+        action="store_true",
+        default=False,
+        help="rewrite the golden files in tests/golden/ instead of comparing",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

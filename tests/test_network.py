@@ -28,25 +28,64 @@ B3 = np.zeros(3)
 @pytest.mark.parametrize(
     ("weights", "biases", "kwargs", "match"),
     [
-        ((W32, np.ones((1, 4))), (B3, np.zeros(1)), {},
-         r"weights\[1\] has shape \(1, 4\); expected \(1, 3\) because layer 0 has 3 outputs"),
-        ((np.array([[1.0, np.nan]]), np.ones((1, 1))), (np.zeros(1), np.zeros(1)), {},
-         r"weights\[0\] contains NaN or inf \(first at index \(0, 1\)\)"),
-        ((W32, np.ones((1, 3))), (np.array([0.0, np.inf, 0.0]), np.zeros(1)), {},
-         r"biases\[0\] contains NaN or inf \(first at index \(1,\)\)"),
-        ((np.ones((0, 2)), np.ones((1, 0))), (np.zeros(0), np.zeros(1)), {}, r"weights\[0\] is empty \(shape \(0, 2\)\)"),
-        ((np.array([[1, 2]], dtype=object), np.ones((1, 1))), (np.zeros(1), np.zeros(1)), {},
-         r"weights\[0\] has dtype object; expected a numeric array"),
-        ((np.array([["a", "b"]]), np.ones((1, 1))), (np.zeros(1), np.zeros(1)), {},
-         r"weights\[0\] has dtype <U1; expected a real numeric dtype"),
-        ((W32, np.ones((1, 3))), (np.zeros(2), np.zeros(1)), {},
-         r"biases\[0\] has shape \(2,\); expected \(3,\) to match weights\[0\]"),
-        ((W32,), (B3,), {"has_output_layer": True}, r"the network has no hidden ReLU layer \(1 layer\(s\), "
-                                                     r"has_output_layer=True\)"),
+        (
+            (W32, np.ones((1, 4))),
+            (B3, np.zeros(1)),
+            {},
+            r"weights\[1\] has shape \(1, 4\); expected \(1, 3\) because layer 0 has 3 outputs",
+        ),
+        (
+            (np.array([[1.0, np.nan]]), np.ones((1, 1))),
+            (np.zeros(1), np.zeros(1)),
+            {},
+            r"weights\[0\] contains NaN or inf \(first at index \(0, 1\)\)",
+        ),
+        (
+            (W32, np.ones((1, 3))),
+            (np.array([0.0, np.inf, 0.0]), np.zeros(1)),
+            {},
+            r"biases\[0\] contains NaN or inf \(first at index \(1,\)\)",
+        ),
+        (
+            (np.ones((0, 2)), np.ones((1, 0))),
+            (np.zeros(0), np.zeros(1)),
+            {},
+            r"weights\[0\] is empty \(shape \(0, 2\)\)",
+        ),
+        (
+            (np.array([[1, 2]], dtype=object), np.ones((1, 1))),
+            (np.zeros(1), np.zeros(1)),
+            {},
+            r"weights\[0\] has dtype object; expected a numeric array",
+        ),
+        (
+            (np.array([["a", "b"]]), np.ones((1, 1))),
+            (np.zeros(1), np.zeros(1)),
+            {},
+            r"weights\[0\] has dtype <U1; expected a real numeric dtype",
+        ),
+        (
+            (W32, np.ones((1, 3))),
+            (np.zeros(2), np.zeros(1)),
+            {},
+            r"biases\[0\] has shape \(2,\); expected \(3,\) to match weights\[0\]",
+        ),
+        (
+            (W32,),
+            (B3,),
+            {"has_output_layer": True},
+            r"the network has no hidden ReLU layer \(1 layer\(s\), "
+            r"has_output_layer=True\)",
+        ),
         ((W32, np.ones((1, 3))), (B3,), {}, r"got 2 weight matrices but 1 bias vectors"),
         ((W32,), (B3,), {"has_output_layer": "yes"}, r"has_output_layer must be a bool"),
-        ((np.ones(3),), (B3,), {"has_output_layer": False}, r"weights\[0\] has 1 dimension\(s\) \(shape \(3,\)\); "
-                                                            r"expected 2"),
+        (
+            (np.ones(3),),
+            (B3,),
+            {"has_output_layer": False},
+            r"weights\[0\] has 1 dimension\(s\) \(shape \(3,\)\); "
+            r"expected 2",
+        ),
     ],
 )
 def test_invalid_networks(weights, biases, kwargs, match) -> None:
@@ -118,8 +157,9 @@ def test_load_rejects_missing_output_marker(tmp_path) -> None:
 
 def test_load_rejects_gap_in_layer_numbering(tmp_path) -> None:
     path = tmp_path / "gap.npz"
-    np.savez(path, W0=np.ones((2, 2)), b0=np.zeros(2), W2=np.ones((1, 2)), b2=np.zeros(1),
-             has_output_layer=np.array(True))
+    np.savez(
+        path, W0=np.ones((2, 2)), b0=np.zeros(2), W2=np.ones((1, 2)), b2=np.zeros(1), has_output_layer=np.array(True)
+    )
     with pytest.raises(InvalidNetworkError, match=r"unexpected arrays \['W2', 'b2'\].*without gaps"):
         ReLUNetwork.load(path)
 
@@ -190,13 +230,15 @@ def test_local_affine_map_matches_evaluation(seed: int, n_in: int, widths: list[
 # ------------------------------------------------------------ activation patterns
 def test_activation_pattern_marks_hyperplane_points_ambiguous() -> None:
     net = small_net()
-    X = np.array([
-        [2.0, 2.0],   # z = (0, 3): on hyperplane 1
-        [3.0, 1.0],   # z = (2, 3)
-        [0.0, 0.0],   # z = (0, -1): on hyperplane 1
-        [0.25, 0.75],  # z = (-0.5, 0): on hyperplane 2
-        [0.0, 0.5],   # z = (-0.5, -0.5)
-    ])
+    X = np.array(
+        [
+            [2.0, 2.0],  # z = (0, 3): on hyperplane 1
+            [3.0, 1.0],  # z = (2, 3)
+            [0.0, 0.0],  # z = (0, -1): on hyperplane 1
+            [0.25, 0.75],  # z = (-0.5, 0): on hyperplane 2
+            [0.0, 0.5],  # z = (-0.5, -0.5)
+        ]
+    )
     expected = [[0, 1], [1, 1], [0, -1], [-1, 0], [-1, -1]]
     pat = net.activation_pattern(X)
     assert pat.dtype == np.int8

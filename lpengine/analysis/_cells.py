@@ -52,8 +52,9 @@ def objective_slack(value: float, tol: Tolerances) -> float:
     return tol.objective * max(1.0, abs(value))
 
 
-def sign_rows(problem: LayerwiseL1Problem, signs: NDArray[np.int8],
-              tol: Tolerances) -> tuple[NDArray[np.float64], NDArray[np.float64], Any]:
+def sign_rows(
+    problem: LayerwiseL1Problem, signs: NDArray[np.int8], tol: Tolerances
+) -> tuple[NDArray[np.float64], NDArray[np.float64], Any]:
     """Live sign rows ``G θ >= g`` (``G = σ A``, ``g = -σ c``) of a cell, and its affine map."""
     aff = problem.hidden_network._local_affine_map(np.asarray(signs) > 0)
     A, c = aff.A, aff.c
@@ -62,9 +63,15 @@ def sign_rows(problem: LayerwiseL1Problem, signs: NDArray[np.int8],
     return s[:, None] * A[live], -s * c[live], aff
 
 
-def cell_lp(problem: LayerwiseL1Problem, signs: NDArray[np.int8], tol: Tolerances,
-            lo: NDArray[np.float64] | None = None, hi: NDArray[np.float64] | None = None,
-            extra_signs: Sequence[NDArray[np.int8]] = (), value_cap: float | None = None) -> LinearProgram:
+def cell_lp(
+    problem: LayerwiseL1Problem,
+    signs: NDArray[np.int8],
+    tol: Tolerances,
+    lo: NDArray[np.float64] | None = None,
+    hi: NDArray[np.float64] | None = None,
+    extra_signs: Sequence[NDArray[np.int8]] = (),
+    value_cap: float | None = None,
+) -> LinearProgram:
     """LP(H): ``min Σ w₊t⁺ + w₋t⁻`` s.t. ``t⁺ - t⁻ = r^H(θ)``, the cell's sign rows, θ in the box.
 
     ``extra_signs`` adds the sign rows of further cells (their common closure);
@@ -91,8 +98,14 @@ def cell_lp(problem: LayerwiseL1Problem, signs: NDArray[np.int8], tol: Tolerance
         row_upper.append(np.array([value_cap]))
     col_lower = np.concatenate([np.full(D, -np.inf) if lo is None else lo, np.zeros(2 * N)])
     col_upper = np.concatenate([np.full(D, np.inf) if hi is None else hi, np.full(2 * N, np.inf)])
-    return LinearProgram(c=cost, A=np.vstack(blocks), row_lower=np.concatenate(row_lower),
-                         row_upper=np.concatenate(row_upper), col_lower=col_lower, col_upper=col_upper)
+    return LinearProgram(
+        c=cost,
+        A=np.vstack(blocks),
+        row_lower=np.concatenate(row_lower),
+        row_upper=np.concatenate(row_upper),
+        col_lower=col_lower,
+        col_upper=col_upper,
+    )
 
 
 @dataclass(frozen=True)
@@ -118,10 +131,15 @@ class CellRows:
         return np.all(self.G @ P.T + self.g[:, None] >= -scale[None, :], axis=0)
 
 
-def min_zero_point(problem: LayerwiseL1Problem, signs: Sequence[NDArray[np.int8]], value: float,
-                   anchor: NDArray[np.float64], tol: Tolerances,
-                   lo: NDArray[np.float64] | None = None,
-                   hi: NDArray[np.float64] | None = None) -> tuple[NDArray[np.float64], int]:
+def min_zero_point(
+    problem: LayerwiseL1Problem,
+    signs: Sequence[NDArray[np.int8]],
+    value: float,
+    anchor: NDArray[np.float64],
+    tol: Tolerances,
+    lo: NDArray[np.float64] | None = None,
+    hi: NDArray[np.float64] | None = None,
+) -> tuple[NDArray[np.float64], int]:
     """A point of the face ``Φ = ∩_H cl C_H ∩ {g <= value}`` with the smallest set of vanishing kinks.
 
     Parameters
@@ -152,8 +170,7 @@ def min_zero_point(problem: LayerwiseL1Problem, signs: Sequence[NDArray[np.int8]
     D = problem.dim
     blo = anchor - 1.0 if lo is None else np.maximum(lo, anchor - 1.0)
     bhi = anchor + 1.0 if hi is None else np.minimum(hi, anchor + 1.0)
-    lp = cell_lp(problem, signs[0], tol, blo, bhi, extra_signs=signs[1:],
-                 value_cap=value + objective_slack(value, tol))
+    lp = cell_lp(problem, signs[0], tol, blo, bhi, extra_signs=signs[1:], value_cap=value + objective_slack(value, tol))
     rows = [sign_rows(problem, s, tol)[:2] for s in signs]
     G = np.vstack([r[0] for r in rows])
     g = np.concatenate([r[1] for r in rows])

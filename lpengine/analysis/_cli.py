@@ -37,19 +37,32 @@ def register(sub: Any) -> None:
         "analyze",
         help="analyse a simplex trajectory: decay of the loss, L* estimates, vertex density, plots",
         description="Analyse a Deep ReLU Simplex trajectory (.graphml/.gexf/.json) or solve a problem file "
-                    "(.toml, the schema of 'lpengine solve') and analyse its trajectory.",
+        "(.toml, the schema of 'lpengine solve') and analyse its trajectory.",
     )
-    p.add_argument("input", type=Path, metavar="TRAJECTORY_OR_PROBLEM",
-                   help="trajectory graph (.graphml, .gexf, .json) or problem file (.toml)")
-    p.add_argument("--thetas", type=Path, default=None, metavar="FILE.npy",
-                   help="visited vertices (n_vertices, D) for a trajectory graph")
+    p.add_argument(
+        "input",
+        type=Path,
+        metavar="TRAJECTORY_OR_PROBLEM",
+        help="trajectory graph (.graphml, .gexf, .json) or problem file (.toml)",
+    )
+    p.add_argument(
+        "--thetas",
+        type=Path,
+        default=None,
+        metavar="FILE.npy",
+        help="visited vertices (n_vertices, D) for a trajectory graph",
+    )
     p.add_argument("--plots", type=Path, default=None, metavar="DIR", help="write PNG plots into DIR")
     p.add_argument("--window", type=int, default=None, help="decay-fit window (default n/10)")
-    p.add_argument("--no-line-search", action="store_true",
-                   help="problem file: walk vertex by vertex (single-crossing pivots; overrides the file)")
+    p.add_argument(
+        "--no-line-search",
+        action="store_true",
+        help="problem file: walk vertex by vertex (single-crossing pivots; overrides the file)",
+    )
     p.add_argument("--max-pivots", type=int, default=None, metavar="K", help="problem file: pivot budget (overrides)")
-    p.add_argument("--time-limit", type=float, default=None, metavar="S",
-                   help="problem file: time budget in seconds (overrides)")
+    p.add_argument(
+        "--time-limit", type=float, default=None, metavar="S", help="problem file: time budget in seconds (overrides)"
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
@@ -86,11 +99,19 @@ def _solve_problem_file(path: Path, args: argparse.Namespace) -> tuple[Any, dict
         overrides["line_search"] = False
     res = solve_problem(problem, **overrides)
     thetas = getattr(res, "thetas", None)
-    traj = Trajectory(np.asarray(res.losses, dtype=np.float64),
-                      None if thetas is None else np.asarray(thetas, dtype=np.float64), bool(res.certified))
+    traj = Trajectory(
+        np.asarray(res.losses, dtype=np.float64),
+        None if thetas is None else np.asarray(thetas, dtype=np.float64),
+        bool(res.certified),
+    )
     line_search = bool(problem.options["line_search"]) and not args.no_line_search
-    extra = {"problem": problem.name, "task": problem.task, "status": str(res.status), "nit": int(res.nit),
-             "line_search": line_search}
+    extra = {
+        "problem": problem.name,
+        "task": problem.task,
+        "status": str(res.status),
+        "nit": int(res.nit),
+        "line_search": line_search,
+    }
     return traj, extra
 
 
@@ -127,18 +148,24 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(_clean(summary))
     else:
-        out = [f"{summary['n_vertices']} vertices, loss {summary['initial_loss']:.6g} -> {summary['final_loss']:.6g}"
-               f" (certified: {summary['certified']})"]
+        out = [
+            f"{summary['n_vertices']} vertices, loss {summary['initial_loss']:.6g} -> {summary['final_loss']:.6g}"
+            f" (certified: {summary['certified']})"
+        ]
         if "tail_fit" in summary:
             tf = summary["tail_fit"]
             out.append(f"tail fit L* = {tf['l_star']:.6g} ± {tf['l_star_se']}, q = {tf['q']:.6f} ({tf['status']})")
         for e in summary["estimates"]:
-            out.append(f"  at {e['fraction']:.0%} ({e['k']} vertices) {e['method']:>15}: L* ≈ {e['estimate']:.6g}"
-                       f"  |err| {e['error_vs_final']:.3g}  [{e['status']}]")
+            out.append(
+                f"  at {e['fraction']:.0%} ({e['k']} vertices) {e['method']:>15}: L* ≈ {e['estimate']:.6g}"
+                f"  |err| {e['error_vs_final']:.3g}  [{e['status']}]"
+            )
         if "density" in summary:
             d = summary["density"]
-            out.append(f"steps early/late {d['step_ratio_early_late']}, Spearman(step, distance) "
-                       f"{d['spearman_step_distance']:.3f}")
+            out.append(
+                f"steps early/late {d['step_ratio_early_late']}, Spearman(step, distance) "
+                f"{d['spearman_step_distance']:.3f}"
+            )
         sys.stdout.write("\n".join(out) + "\n")
     return 0
 

@@ -108,8 +108,9 @@ class CellSolution:
     status: str
 
 
-def solve_cell(problem: LayerwiseL1Problem, signs: ArrayLike, *, box: Any = None,
-               tol: Tolerances | None = None) -> CellSolution:
+def solve_cell(
+    problem: LayerwiseL1Problem, signs: ArrayLike, *, box: Any = None, tol: Tolerances | None = None
+) -> CellSolution:
     """Minimise ``L`` over one hidden cell (and a box) by its LP.
 
     Parameters
@@ -144,8 +145,14 @@ def solve_cell(problem: LayerwiseL1Problem, signs: ArrayLike, *, box: Any = None
     return _solve(problem, sg.astype(np.int8), tol, lo, hi, "".join("+" if v > 0 else "-" for v in sg))
 
 
-def _solve(problem: LayerwiseL1Problem, signs: NDArray[np.int8], tol: Tolerances,
-           lo: NDArray[np.float64] | None, hi: NDArray[np.float64] | None, label: str) -> CellSolution:
+def _solve(
+    problem: LayerwiseL1Problem,
+    signs: NDArray[np.int8],
+    tol: Tolerances,
+    lo: NDArray[np.float64] | None,
+    hi: NDArray[np.float64] | None,
+    label: str,
+) -> CellSolution:
     res = solve(cell_lp(problem, signs, tol, lo, hi), tol=tol)
     if res.status is LPStatus.INFEASIBLE:
         return CellSolution(label, math.inf, np.zeros(0), res.status.value)
@@ -182,8 +189,9 @@ class MinimumCertificate:
     radius: float
 
 
-def certify_local_minimum(problem: LayerwiseL1Problem, theta: ArrayLike, *, tol: Tolerances | None = None,
-                          max_halvings: int = 6) -> MinimumCertificate:
+def certify_local_minimum(
+    problem: LayerwiseL1Problem, theta: ArrayLike, *, tol: Tolerances | None = None, max_halvings: int = 6
+) -> MinimumCertificate:
     """Certify (or refute) that ``theta`` is a local minimum of ``L`` (fact 2), locally.
 
     The cells around θ are enumerated in a small box ``‖θ' - θ‖_∞ <= ρ`` with
@@ -370,9 +378,18 @@ class LandscapeCensus:
         }
 
 
-def _pair_meets(problem: LayerwiseL1Problem, i: int, others: list[int], signs: list[NDArray[np.int8]], value: float,
-                tol: Tolerances, lo: Any, hi: Any, linear: bool,
-                budget: int) -> tuple[list[tuple[int, NDArray[np.float64]]], int]:
+def _pair_meets(
+    problem: LayerwiseL1Problem,
+    i: int,
+    others: list[int],
+    signs: list[NDArray[np.int8]],
+    value: float,
+    tol: Tolerances,
+    lo: Any,
+    hi: Any,
+    linear: bool,
+    budget: int,
+) -> tuple[list[tuple[int, NDArray[np.float64]]], int]:
     """Cells ``k`` of ``others`` with ``F_i ∩ cl C_k ≠ ∅`` (= ``F_i ∩ F_k`` at equal values), each with a point.
 
     With linear kinks one warm solver on ``F_i`` suffices: the common closure is
@@ -424,8 +441,14 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def _lower_cell_contains(point: NDArray[np.float64], loss: float, cells_idx: Any, values: NDArray[np.float64],
-                         rows: tuple[CellRows, ...], tol: Tolerances) -> bool:
+def _lower_cell_contains(
+    point: NDArray[np.float64],
+    loss: float,
+    cells_idx: Any,
+    values: NDArray[np.float64],
+    rows: tuple[CellRows, ...],
+    tol: Tolerances,
+) -> bool:
     """Does a cell with LP value below ``loss`` contain ``point`` (a certificate of descent)?"""
     P = point[None, :]
     cut = loss - objective_slack(loss, tol)
@@ -584,8 +607,9 @@ def landscape_census(
                 if pair_lps >= pair_budget:
                     components_exact = False
                     break
-                hit, k = _pair_meets(problem, i, by_root[rb], signs, float(values[i]), tol, lo, hi, linear,
-                                     pair_budget - pair_lps)
+                hit, k = _pair_meets(
+                    problem, i, by_root[rb], signs, float(values[i]), tol, lo, hi, linear, pair_budget - pair_lps
+                )
                 pair_lps += k
                 for k2, q in hit:
                     p, k = min_zero_point(problem, [signs[i], signs[k2]], float(values[i]), q, tol, lo, hi)
@@ -616,19 +640,41 @@ def landscape_census(
     for idx, root in enumerate(order):
         p, Lp, _ = comp_rep[root]
         verified = certify_local_minimum(problem, p, tol=tol).certified if verify else None
-        minima.append(LocalMinimum(np.array(p), float(Lp), len(comp_cells[root]), len(comp_vertices.get(root, ())),
-                                   bool(Lp <= global_min + objective_slack(global_min, tol)), verified))
+        minima.append(
+            LocalMinimum(
+                np.array(p),
+                float(Lp),
+                len(comp_cells[root]),
+                len(comp_vertices.get(root, ())),
+                bool(Lp <= global_min + objective_slack(global_min, tol)),
+                verified,
+            )
+        )
         cell_minimum[comp_cells[root]] = idx
     certified = bool(enum.complete and components_exact and all(m.verified is not False for m in minima))
-    logger.info("census: %d local minima (%d LP vertices), %d optimal-face LPs", len(minima),
-                int(np.sum(alive)), face_lps)
+    logger.info(
+        "census: %d local minima (%d LP vertices), %d optimal-face LPs", len(minima), int(np.sum(alive)), face_lps
+    )
     return LandscapeCensus(
-        n_cells=enum.count, complete=bool(enum.complete), global_min=global_min,
-        global_theta=cells[g].theta.copy(), minima=tuple(minima), n_minimum_vertices=int(np.sum(alive)),
-        n_candidates=len(cand), components_exact=components_exact, certified=certified, cells=cells,
-        cell_minimum=cell_minimum, domain=enum.domain, lp_solves=int(enum.lp_solves + len(cells) + face_lps),
-        face_lps=int(face_lps), seconds=time.perf_counter() - t0, dim=D, n_samples=problem.n_samples,
-        problem=problem, cell_rows=rows,
+        n_cells=enum.count,
+        complete=bool(enum.complete),
+        global_min=global_min,
+        global_theta=cells[g].theta.copy(),
+        minima=tuple(minima),
+        n_minimum_vertices=int(np.sum(alive)),
+        n_candidates=len(cand),
+        components_exact=components_exact,
+        certified=certified,
+        cells=cells,
+        cell_minimum=cell_minimum,
+        domain=enum.domain,
+        lp_solves=int(enum.lp_solves + len(cells) + face_lps),
+        face_lps=int(face_lps),
+        seconds=time.perf_counter() - t0,
+        dim=D,
+        n_samples=problem.n_samples,
+        problem=problem,
+        cell_rows=rows,
     )
 
 
@@ -680,8 +726,12 @@ def assign_basins(census: LandscapeCensus, end_thetas: ArrayLike, *, tol: Tolera
     E = check_array(end_thetas, "end_thetas", ndim=2, shape=(None, census.dim))
     values = np.array([c.value for c in census.cells])
     idx = np.full(E.shape[0], -1, dtype=np.int64)
-    inside = np.array([r.contains(E, tol) if math.isfinite(v) else np.zeros(E.shape[0], dtype=bool)
-                       for r, v in zip(census.cell_rows, values)]).reshape(len(values), E.shape[0])
+    inside = np.array(
+        [
+            r.contains(E, tol) if math.isfinite(v) else np.zeros(E.shape[0], dtype=bool)
+            for r, v in zip(census.cell_rows, values)
+        ]
+    ).reshape(len(values), E.shape[0])
     for k, e in enumerate(E):
         cs = np.flatnonzero(inside[:, k])
         if cs.size == 0:

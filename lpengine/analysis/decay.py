@@ -209,9 +209,7 @@ def fit_decay(
     y = arr[start:stop]
     n = y.shape[0]
     if n < 4:
-        raise ValueError(
-            f"fit_decay needs a window of at least 4 losses; losses[{start}:{stop}] holds {n}."
-        )
+        raise ValueError(f"fit_decay needs a window of at least 4 losses; losses[{start}:{stop}] holds {n}.")
     d = y[:-1] - y[1:]
     if np.all(np.abs(d) <= _flat_scale(y, tol)):
         return DecayFit(float(y[-1]), 0.0, 0.0, 0.0, 0.0, 0.0, n, start, stop, STATUS_FLAT)

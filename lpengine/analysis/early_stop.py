@@ -53,8 +53,9 @@ class EarlyStopping:
         The most recent estimate.
     """
 
-    def __init__(self, *, gain_tol: float, method: str = "geometric_fit", min_vertices: int = 50,
-                 every: int = 1, **options: Any) -> None:
+    def __init__(
+        self, *, gain_tol: float, method: str = "geometric_fit", min_vertices: int = 50, every: int = 1, **options: Any
+    ) -> None:
         self.gain_tol = check_scalar(gain_tol, "gain_tol", low=0.0, error=InvalidOptionError)
         if method not in ESTIMATORS:
             raise InvalidOptionError(

@@ -122,9 +122,7 @@ def estimate_naive(losses: ArrayLike) -> LimitEstimate:
     return LimitEstimate(float(y[-1]), math.inf, "naive", y.shape[0] - 1, float(y[-1]), STATUS_OK)
 
 
-def estimate_geometric_fit(
-    losses: ArrayLike, *, window: int = 50, tol: Tolerances | None = None
-) -> LimitEstimate:
+def estimate_geometric_fit(losses: ArrayLike, *, window: int = 50, tol: Tolerances | None = None) -> LimitEstimate:
     """Least-squares fit of ``L* + C q^j`` on the last ``window`` losses.
 
     Parameters
@@ -241,9 +239,7 @@ def _tail_gain(num: float, den: float, total: float, m: int) -> float | None:
     return total * qm / (1.0 - qm)
 
 
-def estimate_geometric_tail(
-    losses: ArrayLike, *, window: int = 50, tol: Tolerances | None = None
-) -> LimitEstimate:
+def estimate_geometric_tail(losses: ArrayLike, *, window: int = 50, tol: Tolerances | None = None) -> LimitEstimate:
     """Geometric tail sum from the ratio of consecutive decrements.
 
     Parameters

@@ -149,5 +149,12 @@ def evaluate_estimators(
                 win[m].append(0.0)
                 cov[m].append(0.0)
     arr = lambda d: {m: np.asarray(v, dtype=np.float64) for m, v in d.items()}  # noqa: E731
-    return EstimatorEvaluation(np.asarray(grid, dtype=np.int64), tuple(labels), np.asarray(counts, dtype=np.int64),
-                               arr(err), arr(rel), arr(win), arr(cov))
+    return EstimatorEvaluation(
+        np.asarray(grid, dtype=np.int64),
+        tuple(labels),
+        np.asarray(counts, dtype=np.int64),
+        arr(err),
+        arr(rel),
+        arr(win),
+        arr(cov),
+    )

@@ -118,16 +118,23 @@ class LayerwiseL1Problem:
         object.__setattr__(self, "features", _frozen(h))
 
     @classmethod
-    def from_quantile(cls, net: ReLUNetwork, X: ArrayLike, y: ArrayLike, *, layer: int = 0,
-                      quantile: float = 0.5) -> "LayerwiseL1Problem":
+    def from_quantile(
+        cls, net: ReLUNetwork, X: ArrayLike, y: ArrayLike, *, layer: int = 0, quantile: float = 0.5
+    ) -> "LayerwiseL1Problem":
         """The τ-quantile loss, with :func:`lpengine.simplex.deep_relu_simplex`'s convention.
 
         ``τ = 0.5`` is the plain L1 loss ``Σ|r_i|`` (``w₊ = w₋ = 1``); any other τ
         is the pinball loss ``Σ (1 - τ) r_+ + τ r_-`` with ``r = prediction - target``.
         """
         tau = check_scalar(quantile, "quantile", low=0.0, high=1.0, error=InvalidOptionError)
-        return cls(net, np.asarray(X, dtype=np.float64), np.asarray(y, dtype=np.float64), layer=layer,
-                   w_plus=1.0 if tau == 0.5 else 1.0 - tau, w_minus=1.0 if tau == 0.5 else tau)
+        return cls(
+            net,
+            np.asarray(X, dtype=np.float64),
+            np.asarray(y, dtype=np.float64),
+            layer=layer,
+            w_plus=1.0 if tau == 0.5 else 1.0 - tau,
+            w_minus=1.0 if tau == 0.5 else tau,
+        )
 
     # ---- sizes and parameter layout -------------------------------------------------------
     @property

@@ -111,8 +111,9 @@ def plot_estimates(traces: Sequence[EstimatorTrace], *, ax: Any = None, truth: f
         u = tr.uncertainties
         fin = np.isfinite(u)
         if fin.any():
-            ax.fill_between(tr.ks[fin], (tr.estimates - u)[fin], (tr.estimates + u)[fin],
-                            color=line.get_color(), alpha=0.15, lw=0)
+            ax.fill_between(
+                tr.ks[fin], (tr.estimates - u)[fin], (tr.estimates + u)[fin], color=line.get_color(), alpha=0.15, lw=0
+            )
     if truth is not None:
         ax.axhline(truth, color="k", ls=":", lw=0.8, label="final loss")
     ax.set_xlabel("vertices seen k")
@@ -160,8 +161,13 @@ def plot_step_lengths(steps: ArrayLike, distances: ArrayLike, *, ax: Any = None)
     return ax
 
 
-def plot_radius_counts(counts: Sequence[RadiusCounts] | RadiusCounts, *, ax: Any = None,
-                       labels: Sequence[str] | None = None, per_radius: bool = False) -> Any:
+def plot_radius_counts(
+    counts: Sequence[RadiusCounts] | RadiusCounts,
+    *,
+    ax: Any = None,
+    labels: Sequence[str] | None = None,
+    per_radius: bool = False,
+) -> Any:
     """Visited vertices within ε of the final vertex, ``N(ε)`` (or ``N(ε)/ε``), log-log."""
     ax = new_axes(ax)
     items = [counts] if isinstance(counts, RadiusCounts) else list(counts)

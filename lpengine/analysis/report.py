@@ -68,26 +68,49 @@ class TrajectoryAnalysis:
         """JSON-ready summary (infinite uncertainties become ``None``)."""
         fin = lambda v: None if v is None or not math.isfinite(v) else float(v)  # noqa: E731
         out: dict[str, Any] = {
-            "n_vertices": self.n_vertices, "initial_loss": self.initial_loss, "final_loss": self.final_loss,
-            "certified": self.certified, "window": self.window,
+            "n_vertices": self.n_vertices,
+            "initial_loss": self.initial_loss,
+            "final_loss": self.final_loss,
+            "certified": self.certified,
+            "window": self.window,
         }
         if self.tail_fit is not None:
             f = self.tail_fit
-            out["tail_fit"] = {"l_star": f.l_star, "l_star_se": fin(f.l_star_se), "q": f.q, "status": f.status,
-                               "start": f.start, "stop": f.stop}
+            out["tail_fit"] = {
+                "l_star": f.l_star,
+                "l_star_se": fin(f.l_star_se),
+                "q": f.q,
+                "status": f.status,
+                "start": f.start,
+                "stop": f.stop,
+            }
         if self.gap_profile is not None and self.gap_profile.q.size:
-            out["gap_q"] = {"first": float(self.gap_profile.q[0]), "last": float(self.gap_profile.q[-1]),
-                            "median_r2": float(np.median(self.gap_profile.r2))}
+            out["gap_q"] = {
+                "first": float(self.gap_profile.q[0]),
+                "last": float(self.gap_profile.q[-1]),
+                "median_r2": float(np.median(self.gap_profile.r2)),
+            }
         out["estimates"] = [
-            {"fraction": fr, "k": e.k, "method": e.method, "estimate": e.estimate, "uncertainty": fin(e.uncertainty),
-             "status": e.status, "error_vs_final": abs(e.estimate - self.final_loss)}
+            {
+                "fraction": fr,
+                "k": e.k,
+                "method": e.method,
+                "estimate": e.estimate,
+                "uncertainty": fin(e.uncertainty),
+                "status": e.status,
+                "error_vs_final": abs(e.estimate - self.final_loss),
+            }
             for fr, e in self.estimates
         ]
         if self.density is not None:
             d = self.density
-            out["density"] = {"step_ratio_early_late": fin(d.step_ratio), "spearman_step_distance": d.spearman,
-                              "median_step_far": d.median_step_far, "median_step_near": d.median_step_near,
-                              "zero_steps": d.zero_steps}
+            out["density"] = {
+                "step_ratio_early_late": fin(d.step_ratio),
+                "spearman_step_distance": d.spearman,
+                "median_step_far": d.median_step_far,
+                "median_step_near": d.median_step_near,
+                "zero_steps": d.zero_steps,
+            }
         return out
 
 

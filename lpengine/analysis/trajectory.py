@@ -50,9 +50,7 @@ class Trajectory:
         if self.thetas is not None:
             th = check_array(self.thetas, "thetas", ndim=2, error=InvalidProblemError)
             if th.shape[0] != losses.shape[0]:
-                raise InvalidProblemError(
-                    f"thetas has {th.shape[0]} rows; expected one per loss ({losses.shape[0]})."
-                )
+                raise InvalidProblemError(f"thetas has {th.shape[0]} rows; expected one per loss ({losses.shape[0]}).")
             object.__setattr__(self, "thetas", _freeze(th))
 
     @property

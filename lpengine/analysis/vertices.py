@@ -126,8 +126,10 @@ def count_vertices_in_box(
                 continue
             tight_rows = G[np.abs(G @ v - h) <= edge]
             if tight_rows.shape[0] < D or np.linalg.matrix_rank(tight_rows) < D:
-                raise SolverError(f"point {v} from region {r.pattern} is not a vertex: its tight kink "
-                                  f"normals have rank {np.linalg.matrix_rank(tight_rows) if tight_rows.size else 0} < {D}.")
+                raise SolverError(
+                    f"point {v} from region {r.pattern} is not a vertex: its tight kink "
+                    f"normals have rank {np.linalg.matrix_rank(tight_rows) if tight_rows.size else 0} < {D}."
+                )
             found.append(v)
     verts = np.array(found).reshape(-1, D)
     n_tight = np.zeros(verts.shape[0], dtype=np.int64)

@@ -53,9 +53,7 @@ def check_ranks(ranks: Any, n0: int, widths: tuple[int, ...]) -> tuple[int, ...]
         raise InvalidNetworkError(f"The 'ranks' parameter must be a sequence of ints. Got {ranks!r}.")
     ranks = list(ranks)
     if len(ranks) != len(widths):
-        raise InvalidNetworkError(
-            f"ranks has {len(ranks)} entries; expected one per hidden layer ({len(widths)})."
-        )
+        raise InvalidNetworkError(f"ranks has {len(ranks)} entries; expected one per hidden layer ({len(widths)}).")
     dims = (n0, *widths)
     out = []
     for l, r in enumerate(ranks):

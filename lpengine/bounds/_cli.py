@@ -23,10 +23,20 @@ def register(sub: Any) -> None:
     src.add_argument("--widths", type=parse_widths, metavar="a,b,c", help="hidden widths n_1..n_L (with --n0)")
     src.add_argument("--net", type=Path, metavar="FILE.npz", help="network file: its architecture and exact counts")
     p.add_argument("--n0", type=int, default=None, metavar="N", help="input dimension (with --widths)")
-    p.add_argument("--ranks", type=parse_widths, default=None, metavar="r1,r2,..",
-                   help="rank W^l per layer, for Serra et al.'s rank variant (with --widths)")
-    p.add_argument("--box", nargs=2, type=float, metavar=("LO", "HI"),
-                   help="domain [LO, HI]^n0 for the exact count with --net (default -1 1)")
+    p.add_argument(
+        "--ranks",
+        type=parse_widths,
+        default=None,
+        metavar="r1,r2,..",
+        help="rank W^l per layer, for Serra et al.'s rank variant (with --widths)",
+    )
+    p.add_argument(
+        "--box",
+        nargs=2,
+        type=float,
+        metavar=("LO", "HI"),
+        help="domain [LO, HI]^n0 for the exact count with --net (default -1 1)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object keyed by bound name")
     p.set_defaults(func=run)
 
@@ -103,11 +113,15 @@ def run(args: argparse.Namespace) -> int:
             extra = e.note
         w(f"{e.name:<26}{e.kind:<13}{_fmt(e.value):>32}  {extra}\n")
     if emp is not None:
-        w("\nper layer (first l hidden layers): exact count, histograms by image dimension / rank bound, "
-          "and the framework vectors (gamma serra2018 | activation_counts)\n")
+        w(
+            "\nper layer (first l hidden layers): exact count, histograms by image dimension / rank bound, "
+            "and the framework vectors (gamma serra2018 | activation_counts)\n"
+        )
         for h in emp.layers:
             fw = " | ".join(str(list(v)) for v in h.framework.values())
             ok = "ok" if h.upper_bounds_hold and all(h.framework_dominates.values()) else "VIOLATED"
-            w(f"  l={h.layer}: count {h.count}, dim {list(h.dimension_histogram)}, "
-              f"rank-bound {list(h.rank_bound_histogram)}, framework {fw}  [{ok}]\n")
+            w(
+                f"  l={h.layer}: count {h.count}, dim {list(h.dimension_histogram)}, "
+                f"rank-bound {list(h.rank_bound_histogram)}, framework {fw}  [{ok}]\n"
+            )
     return 0

@@ -156,5 +156,3 @@ def upper_bound_activation_counts(n0: int, widths: list[int] | tuple[int, ...]) 
     (109, 1559)
     """
     return framework_histograms(n0, widths, gamma=gamma_activation_counts).bound
-
-

@@ -170,7 +170,7 @@ def folding_network(n0: int, widths: Any, *, seed: int = 0) -> Construction:
     for n in widths[:-1]:
         p = n // n0
         f = fold(p, extra_piece=p >= 3)
-        regions *= f.pieces ** n0
+        regions *= f.pieces**n0
         W = np.zeros((n, prev_dim))
         b = np.full(n, -1.0)  # dead units: zero row, bias -1
         new_readout = []
@@ -234,9 +234,9 @@ def zonotope_network(n0: int, widths: Any, *, extra_piece: bool, seed: int = 0) 
     G = np.vstack([np.eye(n0)[: min(m, n0)], rng.normal(size=(max(0, m - n0), n0))])
     n1 = widths[0]
     W1 = np.zeros((n1, n0))
-    W1[:m], W1[m: 2 * m] = G, -G
+    W1[:m], W1[m : 2 * m] = G, -G
     b1 = np.zeros(n1)
-    b1[2 * m:] = -1.0  # dead
+    b1[2 * m :] = -1.0  # dead
     Ws, bs = [W1], [b1]
     readout = (np.r_[np.ones(2 * m), np.zeros(n1 - 2 * m)], 0.0)  # t = sum of the 2m units
     regions = 2 * zaslavsky_sum(m - 1, n0 - 1)

@@ -81,8 +81,11 @@ class LayerHistogram:
         """``bound / count`` for every applicable upper bound (exact fractions)."""
         if self.count == 0:
             return {}
-        return {e.name: Fraction(e.value, self.count) for e in self.bounds.entries
-                if e.kind in ("upper", "exact") and e.value is not None}
+        return {
+            e.name: Fraction(e.value, self.count)
+            for e in self.bounds.entries
+            if e.kind in ("upper", "exact") and e.value is not None
+        }
 
     @property
     def upper_bounds_hold(self) -> bool:
@@ -200,22 +203,24 @@ def layer_histograms(
             dims.append(int(np.linalg.matrix_rank(rows)) if rows.shape[0] else 0)
             rb = n0
             for k in range(l):
-                rb = min(rb, int(act[sub.layer_offsets[k]: sub.layer_offsets[k + 1]].sum()))
+                rb = min(rb, int(act[sub.layer_offsets[k] : sub.layer_offsets[k + 1]].sum()))
             rank_bounds.append(rb)
             actives.append(int(act[lo:hi].sum()))
         n_l = widths[l - 1]
         rb_hist = _histogram(rank_bounds, n_l + 1)
         vecs = {g: fw[g][l - 1] for g in FRAMEWORK_GAMMAS}
-        layers.append(LayerHistogram(
-            layer=l,
-            count=res.count,
-            complete=res.complete,
-            dimension_histogram=_histogram(dims, n_l + 1),
-            rank_bound_histogram=rb_hist,
-            active_histogram=_histogram(actives, n_l + 1),
-            bounds=all_bounds(n0, widths[:l], ranks=None if ranks is None else ranks[:l]),
-            framework=vecs,
-            framework_dominates={g: dominates(v, rb_hist) for g, v in vecs.items()},
-        ))
+        layers.append(
+            LayerHistogram(
+                layer=l,
+                count=res.count,
+                complete=res.complete,
+                dimension_histogram=_histogram(dims, n_l + 1),
+                rank_bound_histogram=rb_hist,
+                active_histogram=_histogram(actives, n_l + 1),
+                bounds=all_bounds(n0, widths[:l], ranks=None if ranks is None else ranks[:l]),
+                framework=vecs,
+                framework_dominates={g: dominates(v, rb_hist) for g, v in vecs.items()},
+            )
+        )
         logger.info("layer %d: %d regions (%s)", l, res.count, res.domain)
     return EmpiricalHistograms(n0=n0, widths=widths, domain=domain_text, layers=tuple(layers))

@@ -266,7 +266,7 @@ def _apply(step: _Step, v: Sequence[int]) -> list[int]:
     """``B_{n'} M v`` for a rank vector ``v`` whose entries above ``step.m`` are clipped to ``step.m``."""
     m = step.m
     w = list(v[: m + 1]) + [0] * max(0, m + 1 - len(v))
-    w[m] += sum(v[m + 1:])
+    w[m] += sum(v[m + 1 :])
     suffix = [0] * (m + 2)  # suffix[d] = sum_{d' >= d} w[d']
     for d in range(m, -1, -1):
         suffix[d] = suffix[d + 1] + w[d]

@@ -34,9 +34,7 @@ def lower_bound_pascanu2013(n0: int, widths: list[int] | tuple[int, ...]) -> int
     """
     n0, widths = check_architecture(n0, widths)
     if min(widths) < n0:
-        raise InvalidNetworkError(
-            f"lower_bound_pascanu2013 needs every width >= n0 = {n0}; got widths {list(widths)}."
-        )
+        raise InvalidNetworkError(f"lower_bound_pascanu2013 needs every width >= n0 = {n0}; got widths {list(widths)}.")
     out = zaslavsky_sum(widths[-1], n0)
     for n in widths[:-1]:
         out *= n // n0

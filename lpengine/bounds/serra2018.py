@@ -266,9 +266,7 @@ def lower_bound_serra2018_thm7(n0: int, widths: Any) -> int:
     n0, widths = check_architecture(n0, widths)
     m = widths[0] // 2
     if m < 1:
-        raise InvalidNetworkError(
-            f"lower_bound_serra2018_thm7 needs n_1 >= 2 (n_1 = 2m); got widths {list(widths)}."
-        )
+        raise InvalidNetworkError(f"lower_bound_serra2018_thm7 needs n_1 >= 2 (n_1 = 2m); got widths {list(widths)}.")
     out = 2 * zaslavsky_sum(m - 1, n0 - 1)
     if len(widths) > 1:
         w = min(widths[1:])

@@ -125,34 +125,91 @@ def all_bounds(n0: int, widths: Any, *, ranks: Any = None) -> BoundsTable:
     n0, widths = check_architecture(n0, widths)
     E = BoundEntry
     rows: list[BoundEntry] = []
-    rows.append(E("zaslavsky_first_layer", "first_layer", upper_bound_zaslavsky(n0, widths[0]),
-                  "Zaslavsky 1975", "exact maximum for the first hidden layer alone"))
-    rows.append(E("montufar2014_upper", "upper", upper_bound_montufar2014(n0, widths),
-                  "Montúfar et al. 2014", "2^N: one region per activation pattern"))
-    rows.append(E("raghu_style_upper", "upper", upper_bound_raghu_style(n0, widths),
-                  "explicit form of Raghu et al. 2017 (not stated in the paper)", "prod_l Z(n_l, <=n0)"))
-    rows.append(E("montufar2017_upper", "upper", upper_bound_montufar2017(n0, widths),
-                  "Montúfar 2017", "prod_l Z(n_l, <=min(n0, n_1..n_{l-1}))"))
-    rows.append(E("serra2018_upper", "upper", upper_bound_serra2018(n0, widths),
-                  "Serra et al. 2018, Theorem 1", "= Hinz-van de Geer framework with gamma^(c)"))
+    rows.append(
+        E(
+            "zaslavsky_first_layer",
+            "first_layer",
+            upper_bound_zaslavsky(n0, widths[0]),
+            "Zaslavsky 1975",
+            "exact maximum for the first hidden layer alone",
+        )
+    )
+    rows.append(
+        E(
+            "montufar2014_upper",
+            "upper",
+            upper_bound_montufar2014(n0, widths),
+            "Montúfar et al. 2014",
+            "2^N: one region per activation pattern",
+        )
+    )
+    rows.append(
+        E(
+            "raghu_style_upper",
+            "upper",
+            upper_bound_raghu_style(n0, widths),
+            "explicit form of Raghu et al. 2017 (not stated in the paper)",
+            "prod_l Z(n_l, <=n0)",
+        )
+    )
+    rows.append(
+        E(
+            "montufar2017_upper",
+            "upper",
+            upper_bound_montufar2017(n0, widths),
+            "Montúfar 2017",
+            "prod_l Z(n_l, <=min(n0, n_1..n_{l-1}))",
+        )
+    )
+    rows.append(
+        E(
+            "serra2018_upper",
+            "upper",
+            upper_bound_serra2018(n0, widths),
+            "Serra et al. 2018, Theorem 1",
+            "= Hinz-van de Geer framework with gamma^(c)",
+        )
+    )
     if ranks is not None:
         ranks = check_ranks(ranks, n0, widths)
-        rows.append(E("serra2018_rank_upper", "upper", upper_bound_serra2018(n0, widths, ranks=ranks),
-                      "Serra et al. 2018, Theorem 1 (rank variant)", f"ranks {list(ranks)}"))
-    rows.append(E("activation_counts_upper", "upper", upper_bound_activation_counts(n0, widths),
-                  "Hinz-van de Geer framework, activation-count gamma derived in lpengine",
-                  "Hinz 2021 programme; gamma proven in lpengine.bounds.activation_histograms"))
+        rows.append(
+            E(
+                "serra2018_rank_upper",
+                "upper",
+                upper_bound_serra2018(n0, widths, ranks=ranks),
+                "Serra et al. 2018, Theorem 1 (rank variant)",
+                f"ranks {list(ranks)}",
+            )
+        )
+    rows.append(
+        E(
+            "activation_counts_upper",
+            "upper",
+            upper_bound_activation_counts(n0, widths),
+            "Hinz-van de Geer framework, activation-count gamma derived in lpengine",
+            "Hinz 2021 programme; gamma proven in lpengine.bounds.activation_histograms",
+        )
+    )
     if n0 == 1:
         v, why = _try(lambda: exact_max_serra2018_1d(widths))
-        rows.append(E("serra2018_1d_exact", "exact", v, "Serra et al. 2018, Theorem 5",
-                      why or "exact maximum for n0 = 1: prod (n_l + 1)"))
+        rows.append(
+            E(
+                "serra2018_1d_exact",
+                "exact",
+                v,
+                "Serra et al. 2018, Theorem 5",
+                why or "exact maximum for n0 = 1: prod (n_l + 1)",
+            )
+        )
     v, why = _try(lambda: lower_bound_montufar2014(n0, widths))
     rows.append(E("montufar2014_lower", "lower", v, "Montúfar et al. 2014", why or "needs n_l >= n0"))
     v, why = _try(lambda: lower_bound_pascanu2013(n0, widths))
     rows.append(E("pascanu2013_lower", "lower", v, "Pascanu et al. 2013, Theorem 1", why or "needs n_l >= n0"))
     v, why = _try(lambda: lower_bound_serra2018_thm6(n0, widths))
     rows.append(E("serra2018_thm6_lower", "lower", v, "Serra et al. 2018, Theorem 6", why or "needs n_l >= 3 n0"))
-    sub = f"sub-architecture (2*{widths[0] // 2}" + (f", {min(widths[1:])} x {len(widths) - 1})" if len(widths) > 1 else ")")
+    sub = f"sub-architecture (2*{widths[0] // 2}" + (
+        f", {min(widths[1:])} x {len(widths) - 1})" if len(widths) > 1 else ")"
+    )
     v, why = _try(lambda: lower_bound_serra2018_thm7(n0, widths))
     rows.append(E("serra2018_thm7_lower", "lower", v, "Serra et al. 2018, Theorem 7", why or sub))
     v, why = _try(lambda: lower_bound_arora2018(n0, widths))

@@ -32,13 +32,15 @@ __all__ = [
 ]
 
 
-def solve(lp: LinearProgram, *, backend: Any = "highs", options: dict[str, Any] | None = None,
-          tol: Tolerances | None = None) -> LPResult:
+def solve(
+    lp: LinearProgram, *, backend: Any = "highs", options: dict[str, Any] | None = None, tol: Tolerances | None = None
+) -> LPResult:
     """Solve one LP with the named backend."""
     return get_backend(backend).solve(lp, options=options, tol=tol)
 
 
-def open_solver(lp: LinearProgram, *, backend: Any = "highs", options: dict[str, Any] | None = None,
-                tol: Tolerances | None = None) -> WarmSolver:
+def open_solver(
+    lp: LinearProgram, *, backend: Any = "highs", options: dict[str, Any] | None = None, tol: Tolerances | None = None
+) -> WarmSolver:
     """Open a persistent solver on ``lp`` (a context manager) for hot re-solves."""
     return get_backend(backend).open(lp, options=options, tol=tol)

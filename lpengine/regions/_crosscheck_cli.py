@@ -37,11 +37,16 @@ def register(sub: Any) -> None:
     p.add_argument("--net", required=True, type=Path, help="network file (.npz: W0, b0, ..., has_output_layer)")
     dom = p.add_mutually_exclusive_group()
     dom.add_argument("--box", nargs=2, type=float, metavar=("LO", "HI"), help="the box [LO, HI]^n_in (default -1 1)")
-    dom.add_argument("--polytope", type=Path, metavar="FILE",
-                     help="polytope {x : A x <= c} from .npz (arrays A, c) or .json ({\"A\": [[..]], \"c\": [..]})")
+    dom.add_argument(
+        "--polytope",
+        type=Path,
+        metavar="FILE",
+        help='polytope {x : A x <= c} from .npz (arrays A, c) or .json ({"A": [[..]], "c": [..]})',
+    )
     dom.add_argument("--whole-space", action="store_true", help="all of R^n_in")
-    p.add_argument("--max-units", type=int, default=None,
-                   help="allow brute force on more than 16 hidden units (2^N LPs at most)")
+    p.add_argument(
+        "--max-units", type=int, default=None, help="allow brute force on more than 16 hidden units (2^N LPs at most)"
+    )
     p.add_argument("--backend", choices=["highs", "scipy"], default="highs", help="LP backend of the brute force")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
@@ -57,7 +62,9 @@ def format_pattern(signs: Any, widths: tuple[int, ...]) -> str:
     return "|".join(out)
 
 
-def _compare(name: str, got: set[tuple[int, ...]], ref: set[tuple[int, ...]], widths: tuple[int, ...]) -> dict[str, Any]:
+def _compare(
+    name: str, got: set[tuple[int, ...]], ref: set[tuple[int, ...]], widths: tuple[int, ...]
+) -> dict[str, Any]:
     missing = sorted(ref - got)
     extra = sorted(got - ref)
     return {
@@ -126,8 +133,10 @@ def run(args: argparse.Namespace) -> int:
         out = sys.stdout
         out.write(f"network   {net!r}  ({args.net})\n")
         out.write(f"domain    {brute.domain}\n")
-        out.write(f"enumerate_regions  {enum.count:>8,d} regions  {enum.lp_solves:>8,d} LPs  {enum_seconds:.3f} s"
-                  f"{'' if enum.complete else '  (INCOMPLETE)'}\n")
+        out.write(
+            f"enumerate_regions  {enum.count:>8,d} regions  {enum.lp_solves:>8,d} LPs  {enum_seconds:.3f} s"
+            f"{'' if enum.complete else '  (INCOMPLETE)'}\n"
+        )
         out.write(f"brute force        {brute.count:>8,d} regions  {brute.lp_solves:>8,d} LPs  {brute.seconds:.3f} s\n")
         if "scan1d" in counts:
             out.write(f"exact 1-D scan     {counts['scan1d']:>8,d} regions\n")
@@ -135,7 +144,9 @@ def run(args: argparse.Namespace) -> int:
             if c["agree"]:
                 out.write(f"{c['oracle']:<18} agrees (same count, same patterns)\n")
             else:
-                out.write(f"{c['oracle']:<18} DISAGREES: {c['n_missing']} pattern(s) missing from the enumeration "
-                          f"{c['missing_in_enumeration']}, {c['n_extra']} extra {c['extra_in_enumeration']}\n")
+                out.write(
+                    f"{c['oracle']:<18} DISAGREES: {c['n_missing']} pattern(s) missing from the enumeration "
+                    f"{c['missing_in_enumeration']}, {c['n_extra']} extra {c['extra_in_enumeration']}\n"
+                )
         out.write("result    " + ("all counts agree\n" if agree else "MISMATCH\n"))
     return 0 if agree else 1

@@ -106,10 +106,16 @@ def _domain_rows(
             lo_raw, hi_raw = box
         except (TypeError, ValueError):
             raise InvalidDomainError(f"box must be a pair (lo, hi); got {box!r}.") from None
-        lo = np.broadcast_to(check_array(lo_raw, "box lo", error=InvalidDomainError), (n_in,)) \
-            if np.ndim(lo_raw) == 0 else check_array(lo_raw, "box lo", shape=(n_in,), error=InvalidDomainError)
-        hi = np.broadcast_to(check_array(hi_raw, "box hi", error=InvalidDomainError), (n_in,)) \
-            if np.ndim(hi_raw) == 0 else check_array(hi_raw, "box hi", shape=(n_in,), error=InvalidDomainError)
+        lo = (
+            np.broadcast_to(check_array(lo_raw, "box lo", error=InvalidDomainError), (n_in,))
+            if np.ndim(lo_raw) == 0
+            else check_array(lo_raw, "box lo", shape=(n_in,), error=InvalidDomainError)
+        )
+        hi = (
+            np.broadcast_to(check_array(hi_raw, "box hi", error=InvalidDomainError), (n_in,))
+            if np.ndim(hi_raw) == 0
+            else check_array(hi_raw, "box hi", shape=(n_in,), error=InvalidDomainError)
+        )
         bad = np.flatnonzero(~(lo < hi))
         if bad.size:
             i = int(bad[0])

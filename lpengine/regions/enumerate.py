@@ -202,10 +202,13 @@ class RegionEnumeration:
         G = nx.Graph()
         names = [str(r.pattern) for r in self.regions]
         n_active = (np.stack([r.pattern.signs for r in self.regions]) > 0).sum(axis=1).tolist() if self.regions else []
-        G.add_nodes_from((names[i], {"index": i, "margin": float(r.margin), "n_active": n_active[i]})
-                         for i, r in enumerate(self.regions))
-        G.add_edges_from((names[i], names[j], {"units": ",".join(map(str, u)), "n_units": len(u)})
-                         for i, j, u in self.edges)
+        G.add_nodes_from(
+            (names[i], {"index": i, "margin": float(r.margin), "n_active": n_active[i]})
+            for i, r in enumerate(self.regions)
+        )
+        G.add_edges_from(
+            (names[i], names[j], {"units": ",".join(map(str, u)), "n_units": len(u)}) for i, j, u in self.edges
+        )
         return G
 
     @property
@@ -317,10 +320,14 @@ class _SearchOut:
 
 
 # A pending region: (signs, facet point or None, inward normal or None, suggested witness).
-_Item = tuple[NDArray[np.int8], "NDArray[np.float64] | None", "NDArray[np.float64] | None", "NDArray[np.float64] | None"]
+_Item = tuple[
+    NDArray[np.int8], "NDArray[np.float64] | None", "NDArray[np.float64] | None", "NDArray[np.float64] | None"
+]
 
 
-def _start_point(net: ReLUNetwork, domain: Domain, tol: Tolerances, seed: int) -> tuple[NDArray[np.float64], ActivationPattern]:
+def _start_point(
+    net: ReLUNetwork, domain: Domain, tol: Tolerances, seed: int
+) -> tuple[NDArray[np.float64], ActivationPattern]:
     rng = np.random.default_rng(seed)
     x = domain.center.copy()
     scale = domain.radius if np.isfinite(domain.radius) else 1.0
@@ -434,16 +441,24 @@ class _RegionProcessor:
             neighbors.append((nb, pt if pt_ok else None, G[rep], witness))
         if self.compute_bounded and bounded is None:
             bounded = _is_bounded(G, tol, self.counters)
-        work = _Work(rows.signs.copy(), witness, margin, facet_units, neighbor_keys, int(len(facets.rows)), bounded,
-                     LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c))
+        work = _Work(
+            rows.signs.copy(),
+            witness,
+            margin,
+            facet_units,
+            neighbor_keys,
+            int(len(facets.rows)),
+            bounded,
+            LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c),
+        )
         return "region", work, neighbors
-
 
     def _chebyshev(self, G: NDArray[np.float64], h: NDArray[np.float64], signs: NDArray[np.int8]) -> tuple[Any, Any]:
         """``(centre, radius)`` of the region's largest inscribed ball (capped at 1 in unbounded
         domains), or ``("thin", signs)`` / ``("unresolved", (signs, status))``."""
-        center, radius, status = chebyshev_center(G, h, r_max=np.inf if self.domain.bounded else 1.0, tol=self.tol,
-                                                  solver=self.counters)
+        center, radius, status = chebyshev_center(
+            G, h, r_max=np.inf if self.domain.bounded else 1.0, tol=self.tol, solver=self.counters
+        )
         if center is None and status is not LPStatus.INFEASIBLE:
             return "unresolved", (signs, status)
         if center is None or radius <= self.tol.margin:
@@ -451,8 +466,12 @@ class _RegionProcessor:
         return center, radius
 
     def _hybrid_facets(
-        self, G: NDArray[np.float64], h: NDArray[np.float64], fpoint: NDArray[np.float64] | None,
-        fnormal: NDArray[np.float64] | None, guess: NDArray[np.float64] | None,
+        self,
+        G: NDArray[np.float64],
+        h: NDArray[np.float64],
+        fpoint: NDArray[np.float64] | None,
+        fnormal: NDArray[np.float64] | None,
+        guess: NDArray[np.float64] | None,
     ) -> tuple[FacetInfo | None, bool | None, NDArray[np.float64], float]:
         """Facets of a region of an unbounded domain from the vertices of ``P ∩ B`` (B the artificial box).
 
@@ -491,8 +510,13 @@ class _RegionProcessor:
 class _Budget:
     """The stopping rules shared by the serial and the parallel search."""
 
-    def __init__(self, max_regions: int | None, deadline: float | None,
-                 callback: Callable[[EnumerationProgress], bool | None] | None, t0: float) -> None:
+    def __init__(
+        self,
+        max_regions: int | None,
+        deadline: float | None,
+        callback: Callable[[EnumerationProgress], bool | None] | None,
+        t0: float,
+    ) -> None:
         self.max_regions, self.deadline, self.callback, self.t0 = max_regions, deadline, callback, t0
         self.last_report = -np.inf  # the callback sees the first region at once, then about twice a second
 
@@ -531,8 +555,14 @@ def _enqueue_new(neighbors: list[_Item], seen: set[bytes], queue: Any) -> None:
 
 
 def _search(
-    net: ReLUNetwork, domain: Domain, tol: Tolerances, *, method: str,
-    start: tuple[NDArray[np.float64], ActivationPattern], budget: _Budget, compute_bounded: bool,
+    net: ReLUNetwork,
+    domain: Domain,
+    tol: Tolerances,
+    *,
+    method: str,
+    start: tuple[NDArray[np.float64], ActivationPattern],
+    budget: _Budget,
+    compute_bounded: bool,
 ) -> _SearchOut:
     """Serial breadth-first search over the dual graph inside ``domain``."""
     out = _SearchOut(_Collector(net.hidden_widths), method=method)
@@ -570,8 +600,12 @@ def _pack_items(items: list[_Item], d: int) -> tuple[NDArray[np.int8], NDArray[n
 def _unpack_item(S: NDArray[np.int8], F: NDArray[np.float64], i: int, d: int) -> _Item:
     row = F[i]
     pt, nrm, wit = row[:d], row[d : 2 * d], row[2 * d :]
-    return (S[i].copy(), None if np.isnan(pt[0]) else pt, None if np.isnan(nrm[0]) else nrm,
-            None if np.isnan(wit[0]) else wit)
+    return (
+        S[i].copy(),
+        None if np.isnan(pt[0]) else pt,
+        None if np.isnan(nrm[0]) else nrm,
+        None if np.isnan(wit[0]) else wit,
+    )
 
 
 def _pack_works(works: list[_Work]) -> dict[str, Any]:
@@ -598,15 +632,30 @@ def _pack_works(works: list[_Work]) -> dict[str, Any]:
 def _unpack_works(pk: dict[str, Any]) -> list[_Work]:
     out = []
     for i in range(pk["n"]):
-        aff = LocalAffineMap(pk["A"][i], pk["c"][i], None if pk["out_A"] is None else pk["out_A"][i],
-                             None if pk["out_c"] is None else pk["out_c"][i])
-        out.append(_Work(pk["signs"][i], pk["witness"][i], pk["margin"][i], pk["facet_units"][i],
-                         pk["neighbor_keys"][i], pk["n_facets"][i], pk["bounded"][i], aff))
+        aff = LocalAffineMap(
+            pk["A"][i],
+            pk["c"][i],
+            None if pk["out_A"] is None else pk["out_A"][i],
+            None if pk["out_c"] is None else pk["out_c"][i],
+        )
+        out.append(
+            _Work(
+                pk["signs"][i],
+                pk["witness"][i],
+                pk["margin"][i],
+                pk["facet_units"][i],
+                pk["neighbor_keys"][i],
+                pk["n_facets"][i],
+                pk["bounded"][i],
+                aff,
+            )
+        )
     return out
 
 
-def _worker_main(conn: Any, net: ReLUNetwork, domain: Domain, tol: Tolerances, method: str,
-                 compute_bounded: bool) -> None:
+def _worker_main(
+    conn: Any, net: ReLUNetwork, domain: Domain, tol: Tolerances, method: str, compute_bounded: bool
+) -> None:
     """Worker process: process batches of pending regions until told to stop.
 
     The reply to a batch carries everything it produced: its regions
@@ -648,8 +697,15 @@ def _worker_main(conn: Any, net: ReLUNetwork, domain: Domain, tol: Tolerances, m
 
 
 def _parallel_search(
-    net: ReLUNetwork, domain: Domain, tol: Tolerances, *, method: str,
-    start: tuple[NDArray[np.float64], ActivationPattern], budget: _Budget, compute_bounded: bool, n_jobs: int,
+    net: ReLUNetwork,
+    domain: Domain,
+    tol: Tolerances,
+    *,
+    method: str,
+    start: tuple[NDArray[np.float64], ActivationPattern],
+    budget: _Budget,
+    compute_bounded: bool,
+    n_jobs: int,
 ) -> _SearchOut:
     """Breadth-first search with the region work shared among ``n_jobs`` processes.
 
@@ -682,8 +738,7 @@ def _parallel_search(
     def start_workers() -> None:
         for _ in range(n_jobs - 1):
             parent, child = ctx.Pipe()
-            p = ctx.Process(target=_worker_main, args=(child, net, domain, tol, method, compute_bounded),
-                            daemon=True)
+            p = ctx.Process(target=_worker_main, args=(child, net, domain, tol, method, compute_bounded), daemon=True)
             p.start()
             child.close()
             procs.append(p)
@@ -715,9 +770,12 @@ def _parallel_search(
         import warnings
 
         n_lost = sum(len(b) for b in lost)
-        warnings.warn(f"a worker process of the region enumeration ended unexpectedly; its {n_lost} unfinished "
-                      f"region(s) were re-queued and the search goes on with {len(sent)} worker(s) left.",
-                      RuntimeWarning, stacklevel=4)
+        warnings.warn(
+            f"a worker process of the region enumeration ended unexpectedly; its {n_lost} unfinished "
+            f"region(s) were re-queued and the search goes on with {len(sent)} worker(s) left.",
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
     try:
         while True:
@@ -819,8 +877,12 @@ _CENTRE_BELOW = 0.05
 
 
 def _initial_witness(
-    G: NDArray[np.float64], h: NDArray[np.float64], fpoint: NDArray[np.float64] | None,
-    fnormal: NDArray[np.float64] | None, guess: NDArray[np.float64] | None, tol: Tolerances,
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    fpoint: NDArray[np.float64] | None,
+    fnormal: NDArray[np.float64] | None,
+    guess: NDArray[np.float64] | None,
+    tol: Tolerances,
 ) -> tuple[NDArray[np.float64], float]:
     """An interior point: the shared facet's centre pushed halfway across this region.
 
@@ -851,8 +913,9 @@ def _initial_witness(
     return x, margin
 
 
-def _center_by_chords(G: NDArray[np.float64], x: NDArray[np.float64], slack: NDArray[np.float64], tol: Tolerances,
-                      passes: int = 2) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _center_by_chords(
+    G: NDArray[np.float64], x: NDArray[np.float64], slack: NDArray[np.float64], tol: Tolerances, passes: int = 2
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Move the interior point ``x`` (row slacks ``slack > 0``) towards the middle by axis chords.
 
     Each pass finds, for every coordinate axis at once, the chord of the
@@ -967,8 +1030,9 @@ def enumerate_regions(
     budget = _Budget(max_regions, None if time_limit is None else t0 + time_limit, callback, t0)
     start = _start_point(net, domain, t, seed)
     if n_jobs > 1:
-        out = _parallel_search(net, domain, t, method=method, start=start, budget=budget,
-                               compute_bounded=compute_bounded, n_jobs=n_jobs)
+        out = _parallel_search(
+            net, domain, t, method=method, start=start, budget=budget, compute_bounded=compute_bounded, n_jobs=n_jobs
+        )
     else:
         out = _search(net, domain, t, method=method, start=start, budget=budget, compute_bounded=compute_bounded)
     return _assemble(net, domain, out, method, t0)
@@ -984,12 +1048,26 @@ def _assemble(net: ReLUNetwork, domain: Domain, out: _SearchOut, method: str, t0
     if not out.complete:
         import warnings
 
-        warnings.warn(f"region enumeration incomplete ({out.message}); the count is a lower bound.",
-                      IterationLimitWarning, stacklevel=3)
-    return RegionEnumeration(len(regions), out.complete, tuple(regions),
-                             tuple((i, j, u) for (i, j), u in edges.items()), out.counters.solves, out.counters.iterations,
-                             time.perf_counter() - t0, method, domain.describe(), tuple(thin), stats, out.message,
-                             out.processes)
+        warnings.warn(
+            f"region enumeration incomplete ({out.message}); the count is a lower bound.",
+            IterationLimitWarning,
+            stacklevel=3,
+        )
+    return RegionEnumeration(
+        len(regions),
+        out.complete,
+        tuple(regions),
+        tuple((i, j, u) for (i, j), u in edges.items()),
+        out.counters.solves,
+        out.counters.iterations,
+        time.perf_counter() - t0,
+        method,
+        domain.describe(),
+        tuple(thin),
+        stats,
+        out.message,
+        out.processes,
+    )
 
 
 def _layer_stats(net: ReLUNetwork, regions: list[Region]) -> tuple[dict[str, Any], ...]:
@@ -1001,25 +1079,35 @@ def _layer_stats(net: ReLUNetwork, regions: list[Region]) -> tuple[dict[str, Any
     for l in range(net.n_hidden_layers):
         block = S[:, offs[l] : offs[l + 1]] > 0
         prefix = {row.tobytes() for row in S[:, : offs[l + 1]]}
-        stats.append({
-            "layer": l,
-            "width": int(offs[l + 1] - offs[l]),
-            "prefix_regions": len(prefix),
-            "mean_active": float(block.sum(axis=1).mean()),
-            "never_active": int(np.sum(~block.any(axis=0))),
-            "always_active": int(np.sum(block.all(axis=0))),
-        })
+        stats.append(
+            {
+                "layer": l,
+                "width": int(offs[l + 1] - offs[l]),
+                "prefix_regions": len(prefix),
+                "mean_active": float(block.sum(axis=1).mean()),
+                "never_active": int(np.sum(~block.any(axis=0))),
+                "always_active": int(np.sum(block.all(axis=0))),
+            }
+        )
     return tuple(stats)
 
 
-def count_regions(net: ReLUNetwork, *, box: Any = None, polytope: Any = None, whole_space: bool = False,
-                  tol: Tolerances | None = None, n_jobs: int = 1) -> int:
+def count_regions(
+    net: ReLUNetwork,
+    *,
+    box: Any = None,
+    polytope: Any = None,
+    whole_space: bool = False,
+    tol: Tolerances | None = None,
+    n_jobs: int = 1,
+) -> int:
     """The exact number of full-dimensional activation regions (see :func:`enumerate_regions`).
 
     >>> from lpengine import ReLUNetwork
     >>> count_regions(ReLUNetwork.random(2, [4], seed=1), whole_space=True)
     11
     """
-    res = enumerate_regions(net, box=box, polytope=polytope, whole_space=whole_space, tol=tol, n_jobs=n_jobs,
-                            compute_bounded=False)
+    res = enumerate_regions(
+        net, box=box, polytope=polytope, whole_space=whole_space, tol=tol, n_jobs=n_jobs, compute_bounded=False
+    )
     return res.count

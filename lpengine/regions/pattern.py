@@ -46,9 +46,7 @@ class ActivationPattern:
     def __post_init__(self) -> None:
         s = np.asarray(self.signs)
         if s.ndim != 1 or s.shape[0] != sum(self.widths) or not np.all(np.abs(s) == 1):
-            raise ValueError(
-                f"signs must be a vector of +1/-1 of length {sum(self.widths)}; got shape {s.shape}."
-            )
+            raise ValueError(f"signs must be a vector of +1/-1 of length {sum(self.widths)}; got shape {s.shape}.")
         s = s.astype(np.int8, copy=True)
         s.flags.writeable = False
         object.__setattr__(self, "signs", s)
@@ -165,8 +163,9 @@ def pattern_at(net: ReLUNetwork, x: NDArray[np.float64], *, tol: Tolerances | No
     return ActivationPattern(np.concatenate(signs), net.hidden_widths)
 
 
-def pattern_toward(net: ReLUNetwork, p: NDArray[np.float64], direction: NDArray[np.float64], *,
-                   tol: Tolerances | None = None) -> NDArray[np.int8]:
+def pattern_toward(
+    net: ReLUNetwork, p: NDArray[np.float64], direction: NDArray[np.float64], *, tol: Tolerances | None = None
+) -> NDArray[np.int8]:
     """Signs of the region entered from ``p`` along ``direction`` (the limit ``p + delta u``, ``delta -> 0+``).
 
     Every pre-activation is piecewise affine, so near ``p`` along ``u`` it equals

@@ -32,8 +32,16 @@ from ..lp import LinearProgram, LPStatus, open_solver
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances
 
-__all__ = ["Domain", "make_domain", "RegionRows", "region_halfspaces", "chebyshev_center",
-           "facets_by_vertices", "facets_by_lp", "FacetInfo"]
+__all__ = [
+    "Domain",
+    "make_domain",
+    "RegionRows",
+    "region_halfspaces",
+    "chebyshev_center",
+    "facets_by_vertices",
+    "facets_by_lp",
+    "FacetInfo",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -90,10 +98,20 @@ def make_domain(
             lo_raw, hi_raw = box
         except (TypeError, ValueError):
             raise InvalidDomainError(f"box must be a pair (lo, hi); got {box!r}.") from None
-        lo = np.broadcast_to(check_array(np.atleast_1d(lo_raw), "box lo", ndim=1, error=InvalidDomainError), (n_in,)).copy() \
-            if np.ndim(lo_raw) == 0 or np.size(lo_raw) in (1, n_in) else None
-        hi = np.broadcast_to(check_array(np.atleast_1d(hi_raw), "box hi", ndim=1, error=InvalidDomainError), (n_in,)).copy() \
-            if np.ndim(hi_raw) == 0 or np.size(hi_raw) in (1, n_in) else None
+        lo = (
+            np.broadcast_to(
+                check_array(np.atleast_1d(lo_raw), "box lo", ndim=1, error=InvalidDomainError), (n_in,)
+            ).copy()
+            if np.ndim(lo_raw) == 0 or np.size(lo_raw) in (1, n_in)
+            else None
+        )
+        hi = (
+            np.broadcast_to(
+                check_array(np.atleast_1d(hi_raw), "box hi", ndim=1, error=InvalidDomainError), (n_in,)
+            ).copy()
+            if np.ndim(hi_raw) == 0 or np.size(hi_raw) in (1, n_in)
+            else None
+        )
         if lo is None or hi is None:
             raise InvalidDomainError(f"box bounds must be scalars or vectors of length n_in = {n_in}.")
         if np.any(hi - lo <= 2 * tol.margin):
@@ -196,7 +214,12 @@ def region_halfspaces(net: ReLUNetwork, signs: NDArray[np.int8], domain: Domain,
 
 
 def chebyshev_center(
-    G: NDArray[np.float64], h: NDArray[np.float64], *, r_max: float, tol: Tolerances, solver: Any = None,
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    *,
+    r_max: float,
+    tol: Tolerances,
+    solver: Any = None,
 ) -> tuple[NDArray[np.float64] | None, float, LPStatus]:
     """Largest ball ``{|x - x*| <= r*}`` inside ``{G x <= h}`` (rows normalised), capped at ``r_max``.
 
@@ -206,7 +229,9 @@ def chebyshev_center(
     m, d = G.shape
     A = np.hstack([G, np.ones((m, 1))])
     lp = LinearProgram(
-        c=np.concatenate([np.zeros(d), [-1.0]]), A=A, row_upper=h,
+        c=np.concatenate([np.zeros(d), [-1.0]]),
+        A=A,
+        row_upper=h,
         col_lower=np.concatenate([np.full(d, -np.inf), [0.0]]),
         col_upper=np.concatenate([np.full(d, np.inf), [r_max]]),
     )
@@ -240,11 +265,13 @@ def coincident_rows(G: NDArray[np.float64], h: NDArray[np.float64], i: int, tol:
     return _coincident_groups(G, h, np.array([i], dtype=np.intp), tol)[0]
 
 
-def _coincident_groups(G: NDArray[np.float64], h: NDArray[np.float64], rows: NDArray[np.intp],
-                       tol: Tolerances) -> list[NDArray[np.intp]]:
+def _coincident_groups(
+    G: NDArray[np.float64], h: NDArray[np.float64], rows: NDArray[np.intp], tol: Tolerances
+) -> list[NDArray[np.intp]]:
     """For each row in ``rows``, every row with the same oriented halfspace (within ``tol.coincident``)."""
-    diff = np.maximum(np.max(np.abs(G[rows][:, None, :] - G[None, :, :]), axis=2),
-                      np.abs(h[rows][:, None] - h[None, :]))
+    diff = np.maximum(
+        np.max(np.abs(G[rows][:, None, :] - G[None, :, :]), axis=2), np.abs(h[rows][:, None] - h[None, :])
+    )
     return [np.flatnonzero(r) for r in diff <= tol.coincident]
 
 
@@ -262,7 +289,10 @@ def _qhull() -> tuple[Any, Any]:
 
 
 def facets_by_vertices(
-    G: NDArray[np.float64], h: NDArray[np.float64], interior: NDArray[np.float64], tol: Tolerances,
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    interior: NDArray[np.float64],
+    tol: Tolerances,
 ) -> FacetInfo | None:
     """Facets of the bounded polytope ``{G x <= h}`` via its vertices (d >= 2, no LP).
 
@@ -319,8 +349,13 @@ def facets_by_vertices(
 
 
 def facets_by_lp(
-    G: NDArray[np.float64], h: NDArray[np.float64], center: NDArray[np.float64], tol: Tolerances, counters: Any = None,
-    *, known: tuple[NDArray[np.intp], NDArray[np.float64]] | None = None,
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    center: NDArray[np.float64],
+    tol: Tolerances,
+    counters: Any = None,
+    *,
+    known: tuple[NDArray[np.intp], NDArray[np.float64]] | None = None,
 ) -> FacetInfo:
     """Facets of ``{G x <= h}`` (bounded or not) by LP, from an interior ``center``.
 
@@ -396,8 +431,9 @@ def facets_by_lp(
         grp = coincident_rows(G, h, int(i), tol)
         if grp.size > 1:
             others = np.setdiff1d(np.arange(m), grp)
-            lp2 = LinearProgram(c=-G[i], A=np.vstack([G[others], G[i][None]]),
-                                row_upper=np.concatenate([h[others], [h[i] + 1.0]]))
+            lp2 = LinearProgram(
+                c=-G[i], A=np.vstack([G[others], G[i][None]]), row_upper=np.concatenate([h[others], [h[i] + 1.0]])
+            )
             with open_solver(lp2, tol=tol) as s2:
                 res = s2.solve()
                 if counters is not None:
@@ -406,7 +442,9 @@ def facets_by_lp(
             if res.status is not LPStatus.OPTIMAL or res.x is None:
                 from ..exceptions import SolverError
 
-                raise SolverError(f"facet LP for coincident row {i} ended with status {res.status.value} ({res.message}).")
+                raise SolverError(
+                    f"facet LP for coincident row {i} ended with status {res.status.value} ({res.message})."
+                )
             if float(G[i] @ res.x - h[i]) > tol.activation:
                 viol = float(G[i] @ res.x - h[i])
                 rows.append(int(i))

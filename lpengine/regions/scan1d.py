@@ -83,8 +83,9 @@ class _Net:
         self.W = [[[conv(float(v)) for v in row] for row in net.weights[l]] for l in range(L)]
         self.b = [[conv(float(v)) for v in net.biases[l]] for l in range(L)]
 
-    def layer_forms(self, p: list[Number], q: list[Number], t: Number, n_layers: int, zero_tol: Number
-                    ) -> list[tuple[list[Number], list[Number], list[int]]]:
+    def layer_forms(
+        self, p: list[Number], q: list[Number], t: Number, n_layers: int, zero_tol: Number
+    ) -> list[tuple[list[Number], list[Number], list[int]]]:
         """Affine forms ``z = P + t Q`` of the first ``n_layers`` layers around parameter ``t``.
 
         The input is ``x(t) = p + t q``.  The ReLU of each layer is applied
@@ -185,8 +186,9 @@ def scan_line(
     t = resolve_tolerances(tol)
     n = net.n_in
     x0a = check_array(np.atleast_1d(np.asarray(x0, dtype=np.float64)), "x0", shape=(n,), error=InvalidDomainError)
-    da = check_array(np.atleast_1d(np.asarray(direction, dtype=np.float64)), "direction", shape=(n,),
-                     error=InvalidDomainError)
+    da = check_array(
+        np.atleast_1d(np.asarray(direction, dtype=np.float64)), "direction", shape=(n,), error=InvalidDomainError
+    )
     if not np.any(da != 0.0):
         raise InvalidDomainError("direction is the zero vector; expected a non-zero direction of the line.")
     t_lo, t_hi = float(t_lo), float(t_hi)
@@ -253,8 +255,9 @@ def scan_line(
         )
     bps = tuple(pc[1] for pc in pieces[:-1])
     logger.debug("scan_line: %d pieces, breakpoints %s", len(pieces), bps)
-    return LineScanResult(count=len(pieces), breakpoints=bps, patterns=patterns, t_lo=t_lo, t_hi=t_hi,
-                          exact=bool(exact))
+    return LineScanResult(
+        count=len(pieces), breakpoints=bps, patterns=patterns, t_lo=t_lo, t_hi=t_hi, exact=bool(exact)
+    )
 
 
 def count_regions_1d(net: ReLUNetwork, lo: float, hi: float, *, exact: bool = True) -> int:

@@ -179,8 +179,9 @@ class PatternConsistency:
     margin: float = float("nan")
 
 
-def _region_lp(Xa: NDArray[np.float64], y: NDArray[np.int8], pattern: NDArray[np.bool_],
-               a: NDArray[np.float64]) -> LinearProgram:
+def _region_lp(
+    Xa: NDArray[np.float64], y: NDArray[np.int8], pattern: NDArray[np.bool_], a: NDArray[np.float64]
+) -> LinearProgram:
     """The region LP (module docstring) with one extra column ``mu in [0, 1]``, maximised.
 
     ``mu = 0`` gives back the plain feasibility system, so the LP is feasible
@@ -192,14 +193,14 @@ def _region_lp(Xa: NDArray[np.float64], y: NDArray[np.int8], pattern: NDArray[np
     # Variables: W flattened unit by unit (column j*p + k = W[j, k]), then mu.
     cell = np.zeros((n * m, m * p + 1))
     for j in range(m):
-        cell[j * n:(j + 1) * n, j * p:(j + 1) * p] = Xa
+        cell[j * n : (j + 1) * n, j * p : (j + 1) * p] = Xa
     act = pattern.T.reshape(-1)  # row j*n + i  <->  (i, j)
     cell[:, -1] = np.where(act, -1.0, 1.0)  # active: z - mu >= 0; inactive: z + mu <= 0
     cell_lo = np.where(act, 0.0, -np.inf)
     cell_up = np.where(act, np.inf, 0.0)
     lab = np.zeros((n, m * p + 1))
     for j in range(m):
-        lab[:, j * p:(j + 1) * p] = (a[j] * pattern[:, j])[:, None] * Xa
+        lab[:, j * p : (j + 1) * p] = (a[j] * pattern[:, j])[:, None] * Xa
     # f + mu <= 0 on negatives whose output is not identically zero on the cell
     lab[:, -1] = np.where((y < 0) & pattern.any(axis=1), 1.0, 0.0)
     lab_lo = np.where(y > 0, 1.0, -np.inf)
@@ -210,12 +211,24 @@ def _region_lp(Xa: NDArray[np.float64], y: NDArray[np.int8], pattern: NDArray[np
     col_lo = np.full(m * p + 1, -np.inf)
     col_up = np.full(m * p + 1, np.inf)
     col_lo[-1], col_up[-1] = 0.0, 1.0
-    return LinearProgram(c=c, A=A, row_lower=np.concatenate([cell_lo, lab_lo]),
-                         row_upper=np.concatenate([cell_up, lab_up]), col_lower=col_lo, col_upper=col_up)
+    return LinearProgram(
+        c=c,
+        A=A,
+        row_lower=np.concatenate([cell_lo, lab_lo]),
+        row_upper=np.concatenate([cell_up, lab_up]),
+        col_lower=col_lo,
+        col_upper=col_up,
+    )
 
 
-def _witness_ok(W: NDArray[np.float64], Xa: NDArray[np.float64], y: NDArray[np.int8],
-                pattern: NDArray[np.bool_], a: NDArray[np.float64], t: Tolerances) -> bool:
+def _witness_ok(
+    W: NDArray[np.float64],
+    Xa: NDArray[np.float64],
+    y: NDArray[np.int8],
+    pattern: NDArray[np.bool_],
+    a: NDArray[np.float64],
+    t: Tolerances,
+) -> bool:
     z = Xa @ W.T  # (n, m)
     scale = max(1.0, float(np.max(np.abs(W), initial=0.0)))
     slack = t.feasibility * scale
@@ -225,18 +238,26 @@ def _witness_ok(W: NDArray[np.float64], Xa: NDArray[np.float64], y: NDArray[np.i
     return bool(np.all(np.where(y > 0, f >= 1.0 - slack, f <= slack)))
 
 
-def _solve_region(Xa: NDArray[np.float64], y: NDArray[np.int8], pattern: NDArray[np.bool_],
-                  a: NDArray[np.float64], backend: Any, t: Tolerances) -> PatternConsistency:
+def _solve_region(
+    Xa: NDArray[np.float64],
+    y: NDArray[np.int8],
+    pattern: NDArray[np.bool_],
+    a: NDArray[np.float64],
+    backend: Any,
+    t: Tolerances,
+) -> PatternConsistency:
     lp = _region_lp(Xa, y, pattern, a)
     res = solve(lp, backend=backend, tol=t)
     m, p = a.shape[0], Xa.shape[1]
     if res.status is LPStatus.OPTIMAL:
         W = res.x[:-1].reshape(m, p)
-        return PatternConsistency(True, res.status, res.message, W, None, _witness_ok(W, Xa, y, pattern, a, t),
-                                  float(res.x[-1]))
+        return PatternConsistency(
+            True, res.status, res.message, W, None, _witness_ok(W, Xa, y, pattern, a, t), float(res.x[-1])
+        )
     if res.status is LPStatus.INFEASIBLE:
-        return PatternConsistency(False, res.status, res.message, None, res.farkas,
-                                  verify_farkas(lp, res.farkas, tol=t))
+        return PatternConsistency(
+            False, res.status, res.message, None, res.farkas, verify_farkas(lp, res.farkas, tol=t)
+        )
     raise SolverError(
         f"the region LP ended with status {res.status.value} ({res.message}); expected optimal or infeasible. "
         f"The data may be badly scaled."
@@ -298,8 +319,7 @@ def check_pattern_consistency(
     return _solve_region(_augment(X), y_arr, s.astype(bool), a, backend, t)
 
 
-def _open_cone_feasible(rows: NDArray[np.float64], signs: NDArray[np.bool_], backend: Any,
-                        t: Tolerances) -> bool:
+def _open_cone_feasible(rows: NDArray[np.float64], signs: NDArray[np.bool_], backend: Any, t: Tolerances) -> bool:
     """Is ``{w : (2 s_i - 1) rows_i . w > 0 for all i}`` non-empty?  (LP with right-hand side 1.)"""
     sg = np.where(signs, 1.0, -1.0)[:, None] * rows
     lp = LinearProgram(c=np.zeros(rows.shape[1]), A=sg, row_lower=np.ones(rows.shape[0]))
@@ -308,10 +328,14 @@ def _open_cone_feasible(rows: NDArray[np.float64], signs: NDArray[np.bool_], bac
         return True
     if res.status is LPStatus.INFEASIBLE:
         return False
-    raise SolverError(f"a cell LP ended with status {res.status.value} ({res.message}); expected optimal or infeasible.")
+    raise SolverError(
+        f"a cell LP ended with status {res.status.value} ({res.message}); expected optimal or infeasible."
+    )
 
 
-def weight_space_cells(X: Any, *, backend: Any = "highs", tol: Tolerances | None = None) -> tuple[tuple[bool, ...], ...]:
+def weight_space_cells(
+    X: Any, *, backend: Any = "highs", tol: Tolerances | None = None
+) -> tuple[tuple[bool, ...], ...]:
     """Full-dimensional cells of the central arrangement ``{w : (x_i, 1) . w = 0}`` in ``R^{n_in + 1}``.
 
     Each cell is named by its sign vector (``True``: ``(x_i, 1) . w > 0``),
@@ -348,8 +372,9 @@ def weight_space_cells(X: Any, *, backend: Any = "highs", tol: Tolerances | None
     return tuple(sorted(cells))
 
 
-def _refine_cells(cells: list[tuple[bool, ...]], Xa_prefix: NDArray[np.float64], backend: Any,
-                  t: Tolerances) -> list[tuple[bool, ...]]:
+def _refine_cells(
+    cells: list[tuple[bool, ...]], Xa_prefix: NDArray[np.float64], backend: Any, t: Tolerances
+) -> list[tuple[bool, ...]]:
     out = []
     for c in cells:
         for s in (False, True):
@@ -414,13 +439,25 @@ class ConsistencyDecision:
         }
 
 
-def _decision(consistent: bool | None, step: int | None, witness: PatternConsistency | None,
-              pattern: NDArray[np.bool_] | None, n_cells: int, n_regions: int, lp_solves: int,
-              certified: bool) -> ConsistencyDecision:
+def _decision(
+    consistent: bool | None,
+    step: int | None,
+    witness: PatternConsistency | None,
+    pattern: NDArray[np.bool_] | None,
+    n_cells: int,
+    n_regions: int,
+    lp_solves: int,
+    certified: bool,
+) -> ConsistencyDecision:
     return ConsistencyDecision(
-        consistent=consistent, first_unrealizable_step=step,
-        weights=None if witness is None else witness.weights, pattern=pattern, n_cells=n_cells,
-        n_regions=n_regions, lp_solves=lp_solves, certified=certified,
+        consistent=consistent,
+        first_unrealizable_step=step,
+        weights=None if witness is None else witness.weights,
+        pattern=pattern,
+        n_cells=n_cells,
+        n_regions=n_regions,
+        lp_solves=lp_solves,
+        certified=certified,
         margin=float("nan") if witness is None else witness.margin,
     )
 
@@ -518,8 +555,9 @@ def decide_consistency(
                     IterationLimitWarning,
                     stacklevel=2,
                 )
-                return _decision(None, None, witness, witness_pattern, len(new_cells), len(next_alive),
-                                 lp_solves, certified)
+                return _decision(
+                    None, None, witness, witness_pattern, len(new_cells), len(next_alive), lp_solves, certified
+                )
         cells = new_cells
         logger.debug("point %d: %d cells per unit, %d consistent joint cells", i, len(cells), len(next_alive))
         if not next_alive:

@@ -206,8 +206,10 @@ def experiment_realizable(
     for h in targets:
         key = int(inverse[h])
         if key not in runs:
-            runs[key] = (run_protocol(B, B[h], predictor="least_consistent"),
-                         run_protocol(B, B[h], predictor="halving"))
+            runs[key] = (
+                run_protocol(B, B[h], predictor="least_consistent"),
+                run_protocol(B, B[h], predictor="halving"),
+            )
         rl, rh = runs[key]
         ml.append(rl.mistakes)
         mh.append(rh.mistakes)
@@ -520,8 +522,7 @@ def experiment_refinement(
     if H.n_in != 1:
         raise InvalidOptionError(f"experiment_refinement needs a class with n_in = 1 (time); got n_in = {H.n_in}.")
     try:
-        lv = tuple(check_int(k, f"levels[{i}]", low=0, high=20, error=InvalidOptionError)
-                   for i, k in enumerate(levels))
+        lv = tuple(check_int(k, f"levels[{i}]", low=0, high=20, error=InvalidOptionError) for i, k in enumerate(levels))
     except TypeError:
         raise InvalidOptionError(f"The 'levels' parameter must be a sequence of ints. Got {levels!r}.") from None
     if not lv:

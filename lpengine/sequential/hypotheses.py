@@ -127,9 +127,7 @@ class GridReLUClass:
                     f"Got {self.output_weights!r} instead."
                 ) from None
             if len(a) != width:
-                raise InvalidOptionError(
-                    f"output_weights has {len(a)} entries; expected width = {width}."
-                )
+                raise InvalidOptionError(f"output_weights has {len(a)} entries; expected width = {width}.")
             a = tuple(check_int(v, f"output_weights[{j}]", error=InvalidOptionError) for j, v in enumerate(a))
             zero = [j for j, v in enumerate(a) if v == 0]
             if zero:
@@ -257,8 +255,13 @@ class GridReLUClass:
         max_den = max(dens)
         bound = K * (self.n_in * max_abs + max_den) * self.width * max(abs(a) for a in self.output_weights)
         exact_dtype: Any = np.int64 if bound < _INT64_SAFE else object
-        logger.debug("exact labels: %d hypotheses x %d points, integer bound %d (%s)",
-                     self.size, X.shape[0], bound, "int64" if exact_dtype is np.int64 else "python int")
+        logger.debug(
+            "exact labels: %d hypotheses x %d points, integer bound %d (%s)",
+            self.size,
+            X.shape[0],
+            bound,
+            "int64" if exact_dtype is np.int64 else "python int",
+        )
         pts = np.array([r + ([d] if self.bias else []) for r, d in zip(nums, dens)], dtype=exact_dtype)
         z = rows.astype(exact_dtype) @ pts.T  # (R, n): D_i times each unit's pre-activation
         rz = np.where(z > 0, z, 0).astype(exact_dtype)
@@ -268,10 +271,10 @@ class GridReLUClass:
         out = np.empty((self.size, n), dtype=np.int8)
         block = max(1, _BLOCK_ENTRIES // max(n, 1))
         for start in range(0, self.size, block):
-            sl = idx[start:start + block]
+            sl = idx[start : start + block]
             f = a[0] * rz[sl[:, 0]]
             for j in range(1, self.width):
                 f = f + a[j] * rz[sl[:, j]]
-            out[start:start + block] = np.where(f > 0, 1, -1)
+            out[start : start + block] = np.where(f > 0, 1, -1)
         out.flags.writeable = False
         return out

@@ -165,8 +165,11 @@ def distinct_rows(behaviours: NDArray[np.int8]) -> tuple[NDArray[np.int64], NDAr
     order = np.argsort(first)
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
-    return (first[order].astype(np.int64), counts[order].astype(np.int64),
-            rank[np.asarray(inverse).reshape(-1)].astype(np.int64))
+    return (
+        first[order].astype(np.int64),
+        counts[order].astype(np.int64),
+        rank[np.asarray(inverse).reshape(-1)].astype(np.int64),
+    )
 
 
 def run_protocol(behaviours: Any, y: Any, *, predictor: str = "least_consistent") -> ProtocolResult:

@@ -27,8 +27,12 @@ def register(subparsers: Any) -> None:
     p.add_argument("--no-line-search", action="store_true", help="single-crossing pivots (plain simplex steps)")
     p.add_argument("--verify", action="store_true", help="check every vertex against its HiGHS region LP (slow)")
     p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
-    p.add_argument("--engine", choices=("native", "highs"), default=None,
-                   help="pivot engine for task = 'train' (overrides the file; default native)")
+    p.add_argument(
+        "--engine",
+        choices=("native", "highs"),
+        default=None,
+        help="pivot engine for task = 'train' (overrides the file; default native)",
+    )
     p.set_defaults(func=run_solve)
 
     q = subparsers.add_parser(
@@ -59,8 +63,10 @@ class _Progress:
             return None
         self.last = now
         rate = state.iteration / state.elapsed if state.elapsed > 0 else 0.0
-        msg = (f"pivot {state.iteration:>8d}  loss {state.loss:.10g}  region changes {state.region_changes:>7d}  "
-               f"kinks crossed {state.kinks_crossed:>9d}  {rate:,.0f} pivots/s")
+        msg = (
+            f"pivot {state.iteration:>8d}  loss {state.loss:.10g}  region changes {state.region_changes:>7d}  "
+            f"kinks crossed {state.kinks_crossed:>9d}  {rate:,.0f} pivots/s"
+        )
         sys.stderr.write(("\r" + msg) if self.tty else (msg + "\n"))
         sys.stderr.flush()
         return None
@@ -73,11 +79,22 @@ class _Progress:
 def _cert_dict(c: Any) -> dict | None:
     if c is None:
         return None
-    return {"certified": c.certified, "ray_test": c.ray_test, "n_rays": c.n_rays, "min_slope": c.min_slope,
-            "degenerate": c.degenerate, "n_tight_hidden": c.n_tight_hidden, "n_cells": str(c.n_cells),
-            "n_cells_checked": c.n_cells_checked, "n_cells_infeasible": c.n_cells_infeasible, "sampled": c.sampled,
-            "sample_seed": c.sample_seed, "lp_confirmed": c.lp_confirmed,
-            "max_lp_gap": None if not np.isfinite(c.max_lp_gap) else c.max_lp_gap, "reason": c.reason}
+    return {
+        "certified": c.certified,
+        "ray_test": c.ray_test,
+        "n_rays": c.n_rays,
+        "min_slope": c.min_slope,
+        "degenerate": c.degenerate,
+        "n_tight_hidden": c.n_tight_hidden,
+        "n_cells": str(c.n_cells),
+        "n_cells_checked": c.n_cells_checked,
+        "n_cells_infeasible": c.n_cells_infeasible,
+        "sampled": c.sampled,
+        "sample_seed": c.sample_seed,
+        "lp_confirmed": c.lp_confirmed,
+        "max_lp_gap": None if not np.isfinite(c.max_lp_gap) else c.max_lp_gap,
+        "reason": c.reason,
+    }
 
 
 def run_solve(args: argparse.Namespace) -> int:
@@ -96,8 +113,10 @@ def run_solve(args: argparse.Namespace) -> int:
         over["verify"] = True
     if args.engine is not None:
         if prob.task != "train":
-            print(f"lpengine solve: --engine applies to task = 'train' only; this problem's task is {prob.task!r}.",
-                  file=sys.stderr)
+            print(
+                f"lpengine solve: --engine applies to task = 'train' only; this problem's task is {prob.task!r}.",
+                file=sys.stderr,
+            )
             return 2
         over["engine"] = args.engine
     import contextlib
@@ -116,20 +135,43 @@ def run_solve(args: argparse.Namespace) -> int:
     interrupted = ctrl_c.pressed and getattr(res, "status", None) == "stopped"
     prog.close()
     if isinstance(res, LADResult):
-        out = {"problem": prob.name, "task": prob.task, "status": res.status, "certified": res.certified,
-               "fun": res.fun, "coef": res.coef.tolist(), "intercept": res.intercept, "quantile": res.quantile,
-               "nit": res.nit, "n_vertices": res.n_vertices, "kinks_crossed": res.kinks_crossed, "seconds": wall,
-               "certificate": _cert_dict(res.certificate)}
+        out = {
+            "problem": prob.name,
+            "task": prob.task,
+            "status": res.status,
+            "certified": res.certified,
+            "fun": res.fun,
+            "coef": res.coef.tolist(),
+            "intercept": res.intercept,
+            "quantile": res.quantile,
+            "nit": res.nit,
+            "n_vertices": res.n_vertices,
+            "kinks_crossed": res.kinks_crossed,
+            "seconds": wall,
+            "certificate": _cert_dict(res.certificate),
+        }
         if args.graph:
             sys.stderr.write("lpengine solve: --graph ignored for a LAD problem (no trajectory graph)\n")
     else:
-        out = {"problem": prob.name, "task": prob.task, "status": res.status, "certified": res.certified,
-               "start_loss": res.start_loss, "first_vertex_loss": float(res.losses[0]) if res.losses.size else None,
-               "fun": res.fun, "theta": res.theta.tolist(), "nit": res.nit, "n_vertices": int(res.losses.size),
-               "region_changes": res.region_changes, "kinks_crossed": int(res.stats["kinks_crossed"]),
-               "escapes": int(res.stats["escapes"]), "seconds": wall,
-               "vertices_per_second": (res.nit / res.stats["seconds"]) if res.stats["seconds"] > 0 else None,
-               "message": CtrlC.message if interrupted else res.message, "certificate": _cert_dict(res.certificate)}
+        out = {
+            "problem": prob.name,
+            "task": prob.task,
+            "status": res.status,
+            "certified": res.certified,
+            "start_loss": res.start_loss,
+            "first_vertex_loss": float(res.losses[0]) if res.losses.size else None,
+            "fun": res.fun,
+            "theta": res.theta.tolist(),
+            "nit": res.nit,
+            "n_vertices": int(res.losses.size),
+            "region_changes": res.region_changes,
+            "kinks_crossed": int(res.stats["kinks_crossed"]),
+            "escapes": int(res.stats["escapes"]),
+            "seconds": wall,
+            "vertices_per_second": (res.nit / res.stats["seconds"]) if res.stats["seconds"] > 0 else None,
+            "message": CtrlC.message if interrupted else res.message,
+            "certificate": _cert_dict(res.certificate),
+        }
         if args.graph:
             write_graph(res.trajectory, args.graph)
             out["graph"] = args.graph
@@ -163,9 +205,19 @@ def run_lad(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     res = lad(X, y, args.quantile, fit_intercept=not args.no_intercept)
     wall = time.perf_counter() - t0
-    out = {"status": res.status, "certified": res.certified, "fun": res.fun, "coef": res.coef.tolist(),
-           "intercept": res.intercept, "quantile": res.quantile, "nit": res.nit, "n_vertices": res.n_vertices,
-           "kinks_crossed": res.kinks_crossed, "n_samples": int(X.shape[0]), "seconds": wall}
+    out = {
+        "status": res.status,
+        "certified": res.certified,
+        "fun": res.fun,
+        "coef": res.coef.tolist(),
+        "intercept": res.intercept,
+        "quantile": res.quantile,
+        "nit": res.nit,
+        "n_vertices": res.n_vertices,
+        "kinks_crossed": res.kinks_crossed,
+        "n_samples": int(X.shape[0]),
+        "seconds": wall,
+    }
     if args.json:
         emit_json(out)
         return 0
@@ -174,6 +226,8 @@ def run_lad(args: argparse.Namespace) -> int:
     w("coef          " + " ".join(f"{c:.10g}" for c in res.coef) + "\n")
     w(f"intercept     {res.intercept:.10g}\n")
     w(f"loss          {res.fun:.12g}\n")
-    w(f"status        {res.status} ({'certified' if res.certified else 'not certified'}), "
-      f"{res.n_vertices} vertices, {res.kinks_crossed} kinks crossed, {wall:.3f} s\n")
+    w(
+        f"status        {res.status} ({'certified' if res.certified else 'not certified'}), "
+        f"{res.n_vertices} vertices, {res.kinks_crossed} kinks crossed, {wall:.3f} s\n"
+    )
     return 0

@@ -86,8 +86,9 @@ class DRSCertificate:
     reason: str
 
 
-def local_cell_lp(model: LayerwiseModel, hidden_signs: NDArray[np.int8], theta: NDArray[np.float64],
-                  radius: float) -> LinearProgram | None:
+def local_cell_lp(
+    model: LayerwiseModel, hidden_signs: NDArray[np.int8], theta: NDArray[np.float64], radius: float
+) -> LinearProgram | None:
     """LP of one hidden cell restricted to the box around ``theta`` (``None``: the cell misses ``theta``)."""
     D = model.D
     Q, q0, U, o = cell_affine(model, hidden_signs)
@@ -124,16 +125,30 @@ def local_cell_lp(model: LayerwiseModel, hidden_signs: NDArray[np.int8], theta: 
         rhi.append(og[near])
     A = np.vstack(A_parts) if A_parts else np.zeros((0, D + 2 * nn))
     return LinearProgram(
-        c=c, A=A, row_lower=np.concatenate(rlo) if rlo else np.zeros(0),
+        c=c,
+        A=A,
+        row_lower=np.concatenate(rlo) if rlo else np.zeros(0),
         row_upper=np.concatenate(rhi) if rhi else np.zeros(0),
         col_lower=np.concatenate([lo_box, np.zeros(2 * nn)]),
-        col_upper=np.concatenate([hi_box, np.full(2 * nn, np.inf)]), offset=offset,
+        col_upper=np.concatenate([hi_box, np.full(2 * nn, np.inf)]),
+        offset=offset,
     )
 
 
-def check_cells(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArray[np.int8],
-                tight_hidden: NDArray[np.int64], loss: float, *, max_cells: int, seed: int | None,
-                radius: float, tol: Tolerances, backend: str = "highs", sample_size: int | None = None) -> dict:
+def check_cells(
+    model: LayerwiseModel,
+    theta: NDArray[np.float64],
+    signs: NDArray[np.int8],
+    tight_hidden: NDArray[np.int64],
+    loss: float,
+    *,
+    max_cells: int,
+    seed: int | None,
+    radius: float,
+    tol: Tolerances,
+    backend: str = "highs",
+    sample_size: int | None = None,
+) -> dict:
     """Solve the box-restricted LPs of the hidden cells at ``theta``.
 
     All ``2**k`` cells when there are at most ``max_cells``, otherwise a seeded
@@ -142,7 +157,7 @@ def check_cells(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArra
     if sample_size is None:
         sample_size = max_cells
     k = int(tight_hidden.size)
-    n_cells = 2 ** k
+    n_cells = 2**k
     hs = signs[: model.n_hidden_kinks].copy()
     if n_cells <= max_cells:
         choices = [np.array([(b >> j) & 1 for j in range(k)], dtype=bool) for b in range(n_cells)]
@@ -182,12 +197,24 @@ def check_cells(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArra
                 best_x = np.array(res.x[: model.D])
         if gap > thr:
             ok = False
-    return {"n_cells": n_cells, "checked": checked, "infeasible": infeasible, "sampled": sampled,
-            "ok": ok and checked > 0, "max_gap": max_gap if checked else math.nan, "best_x": best_x}
+    return {
+        "n_cells": n_cells,
+        "checked": checked,
+        "infeasible": infeasible,
+        "sampled": sampled,
+        "ok": ok and checked > 0,
+        "max_gap": max_gap if checked else math.nan,
+        "best_x": best_x,
+    }
 
 
-def _one_sided_rates(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArray[np.int8],
-                     tight_hidden: NDArray[np.int64], U: NDArray[np.float64]) -> NDArray[np.float64]:
+def _one_sided_rates(
+    model: LayerwiseModel,
+    theta: NDArray[np.float64],
+    signs: NDArray[np.int8],
+    tight_hidden: NDArray[np.int64],
+    U: NDArray[np.float64],
+) -> NDArray[np.float64]:
     """Rates of the tight hidden kinks along directions ``U`` (R, D), with one-sided ReLU rules."""
     if U.shape[0] == 0:
         return np.zeros((0, tight_hidden.size))
@@ -212,8 +239,16 @@ def _one_sided_rates(model: LayerwiseModel, theta: NDArray[np.float64], signs: N
     return out[:, tight_hidden]
 
 
-def check_vertex(model: LayerwiseModel, theta: NDArray[np.float64], signs: NDArray[np.int8],
-                 B: NDArray[np.int64], loss: float, *, tol: Tolerances, backend: str = "highs") -> tuple[float, float]:
+def check_vertex(
+    model: LayerwiseModel,
+    theta: NDArray[np.float64],
+    signs: NDArray[np.int8],
+    B: NDArray[np.int64],
+    loss: float,
+    *,
+    tol: Tolerances,
+    backend: str = "highs",
+) -> tuple[float, float]:
     """HiGHS check of one vertex on its full region LP (verify mode).
 
     Fixes the basis kinks at zero in the LP of the tracked hidden cell; the

@@ -203,11 +203,24 @@ def _check_options(max_pivots, time_limit, pricing, certify_cells, certify_max_c
     check_int(certify_max_cells, "certify_max_cells", low=1, error=InvalidOptionError)
 
 
-def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, seed, max_pivots, time_limit,
-                line_search: bool, verify: bool, callback, tol, pricing: str = "steepest",
-                certify_cells: int = 32, backend: str = "highs", max_escapes: int = 20,
-                certify_max_cells: int | None = None, engine: str = "native"
-                ) -> tuple[EngineLog, DRSCertificate | None, dict]:
+def solve_model(
+    model: LayerwiseModel,
+    theta0_internal: NDArray[np.float64],
+    *,
+    seed,
+    max_pivots,
+    time_limit,
+    line_search: bool,
+    verify: bool,
+    callback,
+    tol,
+    pricing: str = "steepest",
+    certify_cells: int = 32,
+    backend: str = "highs",
+    max_escapes: int = 20,
+    certify_max_cells: int | None = None,
+    engine: str = "native",
+) -> tuple[EngineLog, DRSCertificate | None, dict]:
     """Run the engine and certify the end point (shared by DRS, LAD and argument minimisation)."""
     t = resolve_tolerances(tol)
     if engine not in ("native", "highs"):
@@ -218,9 +231,17 @@ def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, 
     _check_options(max_pivots, time_limit, pricing, certify_cells, certify_max_cells)
     if callback is not None and not callable(callback):
         raise InvalidOptionError(f"callback must be callable or None; got {type(callback).__name__}.")
-    opts = EngineOptions(line_search=bool(line_search), max_pivots=max_pivots, time_limit=time_limit,
-                         verify=bool(verify), seed=seed, pricing=pricing, backend=backend,
-                         callback=callback, state_factory=DRSState)
+    opts = EngineOptions(
+        line_search=bool(line_search),
+        max_pivots=max_pivots,
+        time_limit=time_limit,
+        verify=bool(verify),
+        seed=seed,
+        pricing=pricing,
+        backend=backend,
+        callback=callback,
+        state_factory=DRSState,
+    )
     log, tz, zscale = run_engine(model, theta0_internal, opts, t)
     cert, best = None, None
     st = log.final
@@ -230,9 +251,13 @@ def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, 
     # loss in an incident cell: restart the walk from that cell's LP optimum (logged as an
     # "escape" edge, never silently).
     escapes = 0
-    while (best is not None and log.status == "local_minimum" and escapes < max_escapes
-           and (max_pivots is None or log.nit < max_pivots)
-           and (time_limit is None or log.seconds < time_limit)):
+    while (
+        best is not None
+        and log.status == "local_minimum"
+        and escapes < max_escapes
+        and (max_pivots is None or log.nit < max_pivots)
+        and (time_limit is None or log.seconds < time_limit)
+    ):
         escapes += 1
         opts.max_pivots = None if max_pivots is None else max_pivots - log.nit
         opts.time_limit = None if time_limit is None else time_limit - log.seconds
@@ -243,10 +268,28 @@ def solve_model(model: LayerwiseModel, theta0_internal: NDArray[np.float64], *, 
         if log.final.B.size == model.D and log.pricing is not None:
             cert, best = _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells)
     log.escapes = escapes
-    stats = {k: getattr(log, k) for k in ("escapes", "phase1_steps", "region_changes", "kinks_crossed", "zero_steps",
-                                          "refactorisations", "max_inverse_drift", "max_basis_drift", "snaps",
-                                          "verified", "max_verify_theta", "max_verify_loss", "seconds",
-                                          "phase1_seconds", "cpu_seconds", "lp_solves", "lp_iterations")}
+    stats = {
+        k: getattr(log, k)
+        for k in (
+            "escapes",
+            "phase1_steps",
+            "region_changes",
+            "kinks_crossed",
+            "zero_steps",
+            "refactorisations",
+            "max_inverse_drift",
+            "max_basis_drift",
+            "snaps",
+            "verified",
+            "max_verify_theta",
+            "max_verify_loss",
+            "seconds",
+            "phase1_seconds",
+            "cpu_seconds",
+            "lp_solves",
+            "lp_iterations",
+        )
+    }
     stats["kink_tolerance"] = tz
     stats["engine"] = engine
     return log, cert, stats
@@ -260,8 +303,18 @@ def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
         log.region_changes += int(log2.regions[0] != log.regions[-1])
     for name in ("thetas", "losses", "regions", "n_tight", "bases", "edges"):
         getattr(log, name).extend(getattr(log2, name))
-    for name in ("nit", "phase1_steps", "region_changes", "kinks_crossed", "zero_steps", "refactorisations",
-                 "snaps", "verified", "lp_solves", "lp_iterations"):
+    for name in (
+        "nit",
+        "phase1_steps",
+        "region_changes",
+        "kinks_crossed",
+        "zero_steps",
+        "refactorisations",
+        "snaps",
+        "verified",
+        "lp_solves",
+        "lp_iterations",
+    ):
         setattr(log, name, getattr(log, name) + getattr(log2, name))
     for name in ("max_inverse_drift", "max_basis_drift", "max_verify_theta", "max_verify_loss"):
         setattr(log, name, max(getattr(log, name), getattr(log2, name)))
@@ -272,8 +325,16 @@ def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
     log.unbounded_ray = log2.unbounded_ray
 
 
-def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, max_cells: int, seed, backend,
-             degenerate_cap: int = 0) -> tuple[DRSCertificate, NDArray[np.float64] | None]:
+def _certify(
+    model: LayerwiseModel,
+    log: EngineLog,
+    tz: float,
+    t: Tolerances,
+    max_cells: int,
+    seed,
+    backend,
+    degenerate_cap: int = 0,
+) -> tuple[DRSCertificate, NDArray[np.float64] | None]:
     """Edge test plus HiGHS on the incident hidden cells.
 
     Non-degenerate vertex: the complete edge test is the proof; HiGHS confirms it on
@@ -291,32 +352,64 @@ def _certify(model: LayerwiseModel, log: EngineLog, tz: float, t: Tolerances, ma
     degenerate = bool(pr.extra_tight.size > 0)
     tight_hidden = np.flatnonzero(tight[: model.n_hidden_kinks])
     radius = t.cell_radius * max(1.0, float(np.max(np.abs(st.theta))))
-    cells = {"n_cells": 2 ** int(tight_hidden.size), "checked": 0, "infeasible": 0, "sampled": False,
-             "ok": False, "max_gap": math.nan}
+    cells = {
+        "n_cells": 2 ** int(tight_hidden.size),
+        "checked": 0,
+        "infeasible": 0,
+        "sampled": False,
+        "ok": False,
+        "max_gap": math.nan,
+    }
     exhaustive = max(max_cells, degenerate_cap) if degenerate else max_cells
     if ray_ok or log.status == "local_minimum":
-        cells = check_cells(model, st.theta, st.signs, tight_hidden, st.loss, max_cells=exhaustive, seed=seed,
-                            radius=radius, tol=t, backend=backend, sample_size=max_cells)
+        cells = check_cells(
+            model,
+            st.theta,
+            st.signs,
+            tight_hidden,
+            st.loss,
+            max_cells=exhaustive,
+            seed=seed,
+            radius=radius,
+            tol=t,
+            backend=backend,
+            sample_size=max_cells,
+        )
     certified = bool(ray_ok and cells["ok"] and (not degenerate or not cells["sampled"]))
     if certified:
         how = "all" if not cells["sampled"] else f"a seeded sample of {cells['checked']}"
-        reason = (f"no descending edge among {2 * model.D} rays; HiGHS confirmed {how} of "
-                  f"{cells['n_cells']} incident hidden cell(s)")
+        reason = (
+            f"no descending edge among {2 * model.D} rays; HiGHS confirmed {how} of "
+            f"{cells['n_cells']} incident hidden cell(s)"
+        )
     elif not ray_ok:
         reason = f"a descending edge remains (normalised slope {float(np.min(ns)):.3g})"
     elif not cells["ok"]:
         reason = f"HiGHS found a lower loss in an incident cell (gap {cells['max_gap']:.3g})"
     else:
-        reason = (f"undecided: degenerate vertex ({pr.extra_tight.size} extra kinks at zero) with "
-                  f"{cells['n_cells']} incident hidden cells, more than the cap of {exhaustive} that HiGHS "
-                  f"decides exhaustively; a seeded sample of {cells['checked']} passed")
+        reason = (
+            f"undecided: degenerate vertex ({pr.extra_tight.size} extra kinks at zero) with "
+            f"{cells['n_cells']} incident hidden cells, more than the cap of {exhaustive} that HiGHS "
+            f"decides exhaustively; a seeded sample of {cells['checked']} passed"
+        )
     return DRSCertificate(
-        ray_test=ray_ok, n_rays=2 * model.D, min_slope=float(np.min(ns)), degenerate=degenerate,
-        n_tight_hidden=int(tight_hidden.size), n_cells=int(cells["n_cells"]), n_cells_checked=int(cells["checked"]),
-        n_cells_infeasible=int(cells["infeasible"]), sampled=bool(cells["sampled"]),
-        sample_seed=seed if cells["sampled"] else None, lp_confirmed=bool(cells["ok"]),
-        max_lp_gap=float(cells["max_gap"]), box_radius=radius, basis=tuple(int(b) for b in st.B),
-        duals=_frozen(pr.duals), certified=certified, reason=reason,
+        ray_test=ray_ok,
+        n_rays=2 * model.D,
+        min_slope=float(np.min(ns)),
+        degenerate=degenerate,
+        n_tight_hidden=int(tight_hidden.size),
+        n_cells=int(cells["n_cells"]),
+        n_cells_checked=int(cells["checked"]),
+        n_cells_infeasible=int(cells["infeasible"]),
+        sampled=bool(cells["sampled"]),
+        sample_seed=seed if cells["sampled"] else None,
+        lp_confirmed=bool(cells["ok"]),
+        max_lp_gap=float(cells["max_gap"]),
+        box_radius=radius,
+        basis=tuple(int(b) for b in st.B),
+        duals=_frozen(pr.duals),
+        certified=certified,
+        reason=reason,
     ), (cells.get("best_x") if ray_ok else None)
 
 
@@ -324,16 +417,33 @@ def build_trajectory(log: EngineLog, *, D: int, line_search: bool) -> nx.DiGraph
     """The vertex path as a DiGraph (attributes str/int/float/bool only)."""
     G = nx.DiGraph(D=int(D), status=str(log.status), line_search=bool(line_search))
     for k, (loss, reg, nt, B) in enumerate(zip(log.losses, log.regions, log.n_tight, log.bases)):
-        G.add_node(k, loss=float(loss), iteration=int(k), region=str(reg), n_tight=int(nt),
-                   basis=",".join(str(int(b)) for b in sorted(B)))
+        G.add_node(
+            k,
+            loss=float(loss),
+            iteration=int(k),
+            region=str(reg),
+            n_tight=int(nt),
+            basis=",".join(str(int(b)) for b in sorted(B)),
+        )
     for k, (step, tt, kc, rc, lv, en, sl, kind) in enumerate(log.edges):
-        G.add_edge(k, k + 1, step=float(step), t=float(tt), kinks_crossed=int(kc), region_changed=bool(rc),
-                   leaving=int(lv), entering=int(en), slope=float(sl), kind=str(kind))
+        G.add_edge(
+            k,
+            k + 1,
+            step=float(step),
+            t=float(tt),
+            kinks_crossed=int(kc),
+            region_changed=bool(rc),
+            leaving=int(lv),
+            entering=int(en),
+            slope=float(sl),
+            kind=str(kind),
+        )
     return G
 
 
-def make_result(model: LayerwiseModel, log: EngineLog, cert, stats, *, line_search: bool,
-                network: ReLUNetwork | None, layer: int) -> DRSResult:
+def make_result(
+    model: LayerwiseModel, log: EngineLog, cert, stats, *, line_search: bool, network: ReLUNetwork | None, layer: int
+) -> DRSResult:
     st = log.final
     thetas = np.array(log.thetas).reshape(-1, model.D)
     theta_pub = model.to_public(st.theta)
@@ -341,7 +451,7 @@ def make_result(model: LayerwiseModel, log: EngineLog, cert, stats, *, line_sear
     if network is not None and model.mode == "layer":
         W = network.weights[layer]
         Wn = theta_pub[: W.size].reshape(W.shape)
-        bn = theta_pub[W.size:]
+        bn = theta_pub[W.size :]
         ws = list(network.weights)
         bs = list(network.biases)
         ws[layer], bs[layer] = Wn, bn
@@ -350,12 +460,21 @@ def make_result(model: LayerwiseModel, log: EngineLog, cert, stats, *, line_sear
         net_out = network
     pert = log.perturbation
     return DRSResult(
-        theta=_frozen(theta_pub), fun=float(st.loss), losses=_frozen(np.array(log.losses, dtype=np.float64)),
-        thetas=_frozen(model.to_public(thetas)), nit=int(log.nit), status=str(log.status),
-        certified=bool(cert.certified) if cert is not None else False, certificate=cert, message=log.message,
-        trajectory=build_trajectory(log, D=model.D, line_search=line_search), network=net_out,
-        start_loss=float(log.start_loss), theta0=_frozen(model.to_public(log.theta0)) if log.theta0 is not None else None,
-        perturbation=_frozen(model.to_public(pert)) if pert is not None else None, stats=stats,
+        theta=_frozen(theta_pub),
+        fun=float(st.loss),
+        losses=_frozen(np.array(log.losses, dtype=np.float64)),
+        thetas=_frozen(model.to_public(thetas)),
+        nit=int(log.nit),
+        status=str(log.status),
+        certified=bool(cert.certified) if cert is not None else False,
+        certificate=cert,
+        message=log.message,
+        trajectory=build_trajectory(log, D=model.D, line_search=line_search),
+        network=net_out,
+        start_loss=float(log.start_loss),
+        theta0=_frozen(model.to_public(log.theta0)) if log.theta0 is not None else None,
+        perturbation=_frozen(model.to_public(pert)) if pert is not None else None,
+        stats=stats,
         unbounded_ray=_frozen(model.to_public(log.unbounded_ray)) if log.unbounded_ray is not None else None,
         layer=layer,
     )
@@ -477,12 +596,25 @@ def deep_relu_simplex(
         theta0_pub = np.concatenate([np.ravel(W), b])
     else:
         theta0_pub = check_array(theta0, "theta0", shape=(model.D,), error=InvalidProblemError)
-    log, cert, stats = solve_model(model, model.from_public(theta0_pub), seed=seed, max_pivots=max_pivots,
-                                   time_limit=time_limit, line_search=line_search, verify=verify,
-                                   callback=callback, tol=tol, pricing=pricing, certify_cells=certify_cells,
-                                   backend=backend, certify_max_cells=certify_max_cells, engine=engine)
-    return make_result(model, log, cert, stats, line_search=line_search and engine == "native", network=net,
-                       layer=layer)
+    log, cert, stats = solve_model(
+        model,
+        model.from_public(theta0_pub),
+        seed=seed,
+        max_pivots=max_pivots,
+        time_limit=time_limit,
+        line_search=line_search,
+        verify=verify,
+        callback=callback,
+        tol=tol,
+        pricing=pricing,
+        certify_cells=certify_cells,
+        backend=backend,
+        certify_max_cells=certify_max_cells,
+        engine=engine,
+    )
+    return make_result(
+        model, log, cert, stats, line_search=line_search and engine == "native", network=net, layer=layer
+    )
 
 
 def minimize_output(
@@ -517,7 +649,18 @@ def minimize_output(
     """
     model = build_argmin_model(net)
     x0 = check_array(x0, "x0", shape=(model.D,), error=InvalidProblemError)
-    log, cert, stats = solve_model(model, x0, seed=seed, max_pivots=max_pivots, time_limit=time_limit,
-                                   line_search=line_search, verify=verify, callback=callback, tol=tol,
-                                   certify_cells=certify_cells, backend=backend, certify_max_cells=certify_max_cells)
+    log, cert, stats = solve_model(
+        model,
+        x0,
+        seed=seed,
+        max_pivots=max_pivots,
+        time_limit=time_limit,
+        line_search=line_search,
+        verify=verify,
+        callback=callback,
+        tol=tol,
+        certify_cells=certify_cells,
+        backend=backend,
+        certify_max_cells=certify_max_cells,
+    )
     return make_result(model, log, cert, stats, line_search=line_search, network=net, layer=0)

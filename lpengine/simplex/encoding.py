@@ -110,8 +110,9 @@ def _check_data(X, y, n_in: int | None, sample_weight=None):
     return X, y, c
 
 
-def build_layer_model(net: ReLUNetwork, X, y, *, layer: int = 0, quantile: float = 0.5,
-                      sample_weight=None) -> LayerwiseModel:
+def build_layer_model(
+    net: ReLUNetwork, X, y, *, layer: int = 0, quantile: float = 0.5, sample_weight=None
+) -> LayerwiseModel:
     """Model of the loss as a function of ``weights[layer], biases[layer]`` (others frozen).
 
     Raises
@@ -145,21 +146,30 @@ def build_layer_model(net: ReLUNetwork, X, y, *, layer: int = 0, quantile: float
     # Public layout [W.ravel(), b]: W[k, j] at k*(p-1) + j, b[k] at n_units*(p-1) + k.
     perm = np.empty(n_units * p, dtype=np.int64)
     for k in range(n_units):
-        perm[k * (p - 1):(k + 1) * (p - 1)] = np.arange(k * p, k * p + p - 1)
+        perm[k * (p - 1) : (k + 1) * (p - 1)] = np.arange(k * p, k * p + p - 1)
         perm[n_units * (p - 1) + k] = k * p + p - 1
     is_output = layer == n_layers - 1
     hidden_W = [np.array(net.weights[l]) for l in range(layer + 1, n_layers - 1)]
     hidden_b = [np.array(net.biases[l]) for l in range(layer + 1, n_layers - 1)]
     return LayerwiseModel(
-        mode="layer", H=Hu, W_in=None, b_in=None, hidden_W=[] if is_output else hidden_W,
+        mode="layer",
+        H=Hu,
+        W_in=None,
+        b_in=None,
+        hidden_W=[] if is_output else hidden_W,
         hidden_b=[] if is_output else hidden_b,
-        out_W=None if is_output else np.array(net.weights[-1]), out_b=None if is_output else np.array(net.biases[-1]),
-        group=group, y=ym, c=cm, loss=loss_for_quantile(quantile), n_units=n_units, public_perm=perm,
+        out_W=None if is_output else np.array(net.weights[-1]),
+        out_b=None if is_output else np.array(net.biases[-1]),
+        group=group,
+        y=ym,
+        c=cm,
+        loss=loss_for_quantile(quantile),
+        n_units=n_units,
+        public_perm=perm,
     )
 
 
-def build_lad_model(X, y, *, quantile: float = 0.5, fit_intercept: bool = True,
-                    sample_weight=None) -> LayerwiseModel:
+def build_lad_model(X, y, *, quantile: float = 0.5, fit_intercept: bool = True, sample_weight=None) -> LayerwiseModel:
     """Model of ``sum_i c_i rho(x_i . beta (+ b) - y_i)``: LAD / quantile regression.
 
     The intercept, when fitted, is the last coefficient.
@@ -171,8 +181,20 @@ def build_lad_model(X, y, *, quantile: float = 0.5, fit_intercept: bool = True,
     Hu, group, ym, cm = _merge_samples(H, y, c)
     p = H.shape[1]
     return LayerwiseModel(
-        mode="layer", H=Hu, W_in=None, b_in=None, hidden_W=[], hidden_b=[], out_W=None, out_b=None,
-        group=group, y=ym, c=cm, loss=loss_for_quantile(quantile), n_units=1, public_perm=np.arange(p),
+        mode="layer",
+        H=Hu,
+        W_in=None,
+        b_in=None,
+        hidden_W=[],
+        hidden_b=[],
+        out_W=None,
+        out_b=None,
+        group=group,
+        y=ym,
+        c=cm,
+        loss=loss_for_quantile(quantile),
+        n_units=1,
+        public_perm=np.arange(p),
     )
 
 
@@ -186,12 +208,20 @@ def build_argmin_model(net: ReLUNetwork) -> LayerwiseModel:
     _check_rank(W0, f"weights[0] (shape {W0.shape})")
     n = len(net.weights)
     return LayerwiseModel(
-        mode="input", H=None, W_in=W0, b_in=np.array(net.biases[0]),
+        mode="input",
+        H=None,
+        W_in=W0,
+        b_in=np.array(net.biases[0]),
         hidden_W=[np.array(net.weights[l]) for l in range(1, n - 1)],
         hidden_b=[np.array(net.biases[l]) for l in range(1, n - 1)],
-        out_W=np.array(net.weights[-1]), out_b=np.array(net.biases[-1]),
-        group=np.zeros(1, np.int64), y=np.zeros(1), c=np.ones(1), loss=RhoLoss(1.0, -1.0),
-        n_units=W0.shape[0], public_perm=np.arange(W0.shape[1]),
+        out_W=np.array(net.weights[-1]),
+        out_b=np.array(net.biases[-1]),
+        group=np.zeros(1, np.int64),
+        y=np.zeros(1),
+        c=np.ones(1),
+        loss=RhoLoss(1.0, -1.0),
+        n_units=W0.shape[0],
+        public_perm=np.arange(W0.shape[1]),
     )
 
 
@@ -220,9 +250,14 @@ def cell_affine(model: LayerwiseModel, hidden_signs: NDArray[np.int8]):
     return Q, q0, U, out0
 
 
-def region_lp(model: LayerwiseModel, hidden_signs: NDArray[np.int8], *,
-              fix_hidden: NDArray[np.int64] | None = None, fix_residual: NDArray[np.int64] | None = None,
-              box: tuple[NDArray[np.float64], float] | None = None) -> tuple[LinearProgram, int]:
+def region_lp(
+    model: LayerwiseModel,
+    hidden_signs: NDArray[np.int8],
+    *,
+    fix_hidden: NDArray[np.int64] | None = None,
+    fix_residual: NDArray[np.int64] | None = None,
+    box: tuple[NDArray[np.float64], float] | None = None,
+) -> tuple[LinearProgram, int]:
     """The LP of the hidden cell with the given signs (see module docstring).
 
     Parameters
@@ -279,14 +314,16 @@ def region_lp(model: LayerwiseModel, hidden_signs: NDArray[np.int8], *,
         if fix_residual is not None and len(fix_residual):
             cu[D + np.asarray(fix_residual)] = 0.0
             cu[D + N + np.asarray(fix_residual)] = 0.0
-        lp = LinearProgram(c=c, A=A, row_lower=np.concatenate(rlo), row_upper=np.concatenate(rhi),
-                           col_lower=cl, col_upper=cu)
+        lp = LinearProgram(
+            c=c, A=A, row_lower=np.concatenate(rlo), row_upper=np.concatenate(rhi), col_lower=cl, col_upper=cu
+        )
     else:
         c = model.loss.w_plus * (model.c @ Ug)
         offset = float(model.loss.w_plus * (model.c @ og))
         A = Q[live] if np.any(live) else np.zeros((0, D))
-        lp = LinearProgram(c=c, A=A, row_lower=lo_h[live], row_upper=hi_h[live], col_lower=col_lo,
-                           col_upper=col_hi, offset=offset)
+        lp = LinearProgram(
+            c=c, A=A, row_lower=lo_h[live], row_upper=hi_h[live], col_lower=col_lo, col_upper=col_hi, offset=offset
+        )
     if np.any(dead_bad):
         # A constant kink with the wrong sign: the cell is empty.
         lp = _empty_lp(lp)
@@ -297,6 +334,12 @@ def _empty_lp(lp: LinearProgram) -> LinearProgram:
     """An infeasible copy of ``lp`` (one extra row 0 >= 1): a cell that a constant kink rules out."""
     extra = sp.csc_array((1, lp.n_cols))
     A = sp.vstack([lp.A, extra], format="csc")
-    return LinearProgram(c=lp.c, A=A, row_lower=np.concatenate([lp.row_lower, [1.0]]),
-                         row_upper=np.concatenate([lp.row_upper, [np.inf]]), col_lower=lp.col_lower,
-                         col_upper=lp.col_upper, offset=lp.offset)
+    return LinearProgram(
+        c=lp.c,
+        A=A,
+        row_lower=np.concatenate([lp.row_lower, [1.0]]),
+        row_upper=np.concatenate([lp.row_upper, [np.inf]]),
+        col_lower=lp.col_lower,
+        col_upper=lp.col_upper,
+        offset=lp.offset,
+    )

@@ -169,9 +169,20 @@ class _Engine:
 
     def _search(self, e, leave, sigma, bland) -> Step:
         o = self.opts
-        step = line_search(self.model, self.st, e, leave=leave, sigma=sigma, multi=o.line_search, tz=self.tz,
-                           ptol=self.tol.pivot, stol=self._stol, bland=bland, t_tol=self.tol.kink,
-                           chunk=self._chunk)
+        step = line_search(
+            self.model,
+            self.st,
+            e,
+            leave=leave,
+            sigma=sigma,
+            multi=o.line_search,
+            tz=self.tz,
+            ptol=self.tol.pivot,
+            stol=self._stol,
+            bland=bland,
+            t_tol=self.tol.kink,
+            chunk=self._chunk,
+        )
         # First batch of the next line search: twice this one's crossings (fewer batches, smaller rounds).
         self._chunk = int(min(max(16, 2 * step.crossed.size + 2), 4096))
         return step
@@ -220,7 +231,7 @@ class _Engine:
 
     def _gradient(self) -> NDArray[np.float64]:
         model, st = self.model, self.st
-        rs = st.signs[model.n_hidden_kinks:]
+        rs = st.signs[model.n_hidden_kinks :]
         rho = model.c * np.where(rs > 0, model.loss.w_plus, -model.loss.w_minus)
         gbar = np.bincount(model.group, weights=rho, minlength=model.G)
         return model.grad(gbar, st.masks)
@@ -230,8 +241,9 @@ class _Engine:
         st = self.st
         cond = np.linalg.cond(st.A)
         if not np.isfinite(cond) or cond > 1.0 / np.finfo(float).eps:
-            raise SolverError(f"the basis matrix is singular (condition number {cond:.3g}); "
-                              f"basis kinks {st.B.tolist()}.")
+            raise SolverError(
+                f"the basis matrix is singular (condition number {cond:.3g}); basis kinks {st.B.tolist()}."
+            )
         fresh = np.linalg.inv(st.A)
         if record and st.Ainv is not None:
             dev = float(np.max(np.abs(st.Ainv - fresh)) / max(1e-300, float(np.max(np.abs(fresh)))))
@@ -281,8 +293,9 @@ class _Engine:
         log.n_tight.append(int(np.count_nonzero(self._tight)))
         log.bases.append(st.B.copy())
         if self.opts.verify:
-            dth, dl = check_vertex(self.model, st.theta, st.signs, st.B, st.loss, tol=self.tol,
-                                   backend=self.opts.backend)
+            dth, dl = check_vertex(
+                self.model, st.theta, st.signs, st.B, st.loss, tol=self.tol, backend=self.opts.backend
+            )
             exact = self.model.loss_at(st.theta)
             dl = max(dl, abs(exact - st.loss))
             log.verified += 1
@@ -371,14 +384,30 @@ class _Engine:
             log.region_changes += int(rc)
             log.kinks_crossed += int(step.crossed.size)
             dth = st.theta - old_theta
-            log.edges.append((math.sqrt(float(dth @ dth)), float(step.t), int(step.crossed.size),
-                              bool(rc), leave_id, int(step.enter), float(ns[r]), "pivot"))
+            log.edges.append(
+                (
+                    math.sqrt(float(dth @ dth)),
+                    float(step.t),
+                    int(step.crossed.size),
+                    bool(rc),
+                    leave_id,
+                    int(step.enter),
+                    float(ns[r]),
+                    "pivot",
+                )
+            )
             if log.losses[-1] > log.losses[-2] + self.tol.objective * (1.0 + abs(log.losses[-2])):
                 raise SolverError(f"loss increased at pivot {log.nit}: {log.losses[-2]!r} -> {log.losses[-1]!r}")
             if opts.callback is not None:
-                state = opts.state_factory(iteration=log.nit, loss=float(st.loss), region_changes=log.region_changes,
-                                           kinks_crossed=log.kinks_crossed, step=float(step.t),
-                                           elapsed=self._elapsed(), n_vertices=len(log.losses))
+                state = opts.state_factory(
+                    iteration=log.nit,
+                    loss=float(st.loss),
+                    region_changes=log.region_changes,
+                    kinks_crossed=log.kinks_crossed,
+                    step=float(step.t),
+                    elapsed=self._elapsed(),
+                    n_vertices=len(log.losses),
+                )
                 if opts.callback(state):
                     log.status, log.message = "stopped", f"stopped by the callback after {log.nit} pivots"
                     break
@@ -388,7 +417,9 @@ class _Engine:
         return log
 
 
-def run_engine(model: LayerwiseModel, theta0: NDArray[np.float64], opts: EngineOptions, tol: Tolerances) -> tuple[EngineLog, float, float]:
+def run_engine(
+    model: LayerwiseModel, theta0: NDArray[np.float64], opts: EngineOptions, tol: Tolerances
+) -> tuple[EngineLog, float, float]:
     """Run phases 1 and 2; returns the log, the kink tolerance and the kink scale."""
     eng = _Engine(model, theta0, opts, tol)
     log = eng.run()

@@ -54,8 +54,9 @@ logger = logging.getLogger(__name__)
 __all__ = ["run_highs_engine"]
 
 
-def _start(model: LayerwiseModel, theta0: NDArray[np.float64], opts: EngineOptions, tol: Tolerances,
-           log: EngineLog) -> tuple[NDArray[np.float64], NDArray[np.int8], float]:
+def _start(
+    model: LayerwiseModel, theta0: NDArray[np.float64], opts: EngineOptions, tol: Tolerances, log: EngineLog
+) -> tuple[NDArray[np.float64], NDArray[np.int8], float]:
     """Start point moved off the kinks (as in the native engine); returns it, its signs, the kink tolerance."""
     rng = np.random.default_rng(opts.seed)
     theta = np.array(theta0, dtype=np.float64)
@@ -116,8 +117,7 @@ class _CellSolver:
         return res, basis
 
 
-def _vertex_at(model: LayerwiseModel, theta: NDArray[np.float64], hidden: NDArray[np.int8], tz: float
-               ) -> Vertex | None:
+def _vertex_at(model: LayerwiseModel, theta: NDArray[np.float64], hidden: NDArray[np.int8], tz: float) -> Vertex | None:
     """Engine state at an LP optimum: tracked signs, and a basis of ``D`` independent tight kinks (or None)."""
     nhk = model.n_hidden_kinks
     flat = model.values(theta, model.fmasks(np.concatenate([hidden, np.ones(model.N, np.int8)])))[0]
@@ -139,8 +139,9 @@ def _vertex_at(model: LayerwiseModel, theta: NDArray[np.float64], hidden: NDArra
     return st
 
 
-def run_highs_engine(model: LayerwiseModel, theta0: NDArray[np.float64], opts: EngineOptions,
-                     tol: Tolerances) -> tuple[EngineLog, float, float]:
+def run_highs_engine(
+    model: LayerwiseModel, theta0: NDArray[np.float64], opts: EngineOptions, tol: Tolerances
+) -> tuple[EngineLog, float, float]:
     """Walk hidden cells with HiGHS (see the module docstring); returns the log, kink tolerance and scale."""
     t_start, c_start = time.perf_counter(), time.process_time()
     log = EngineLog()
@@ -212,20 +213,28 @@ def run_highs_engine(model: LayerwiseModel, theta0: NDArray[np.float64], opts: E
         x2 = np.array(r2.x[: model.D])
         step = float(np.linalg.norm(x2 - x))
         flat2 = model.values(x2, model.fmasks(np.concatenate([h2, np.ones(model.N, np.int8)])))[0]
-        crossed = int(np.count_nonzero(h2 != hidden)) + int(np.count_nonzero(
-            (flat2[nhk:] > tz) & (flat[nhk:] < -tz) | (flat2[nhk:] < -tz) & (flat[nhk:] > tz)))
+        crossed = int(np.count_nonzero(h2 != hidden)) + int(
+            np.count_nonzero((flat2[nhk:] > tz) & (flat[nhk:] < -tz) | (flat2[nhk:] < -tz) & (flat[nhk:] > tz))
+        )
         log.nit += 1
         log.region_changes += 1
         log.kinks_crossed += crossed
-        log.edges.append((step, step, crossed, True, -1, -1,
-                          (float(r2.fun) - loss) / step if step > 0 else 0.0, "region"))
+        log.edges.append(
+            (step, step, crossed, True, -1, -1, (float(r2.fun) - loss) / step if step > 0 else 0.0, "region")
+        )
         cells.basis = b2
         hidden, x, loss = h2, x2, float(r2.fun)
         st = record(x, loss, hidden)
         if opts.callback is not None:
-            state = opts.state_factory(iteration=log.nit, loss=loss, region_changes=log.region_changes,
-                                       kinks_crossed=log.kinks_crossed, step=step,
-                                       elapsed=time.perf_counter() - t_start, n_vertices=len(log.losses))
+            state = opts.state_factory(
+                iteration=log.nit,
+                loss=loss,
+                region_changes=log.region_changes,
+                kinks_crossed=log.kinks_crossed,
+                step=step,
+                elapsed=time.perf_counter() - t_start,
+                n_vertices=len(log.losses),
+            )
             if opts.callback(state):
                 log.status, log.message = "stopped", f"stopped by the callback after {log.nit} region moves"
                 break

@@ -140,9 +140,19 @@ def lad(
         from ..exceptions import InvalidProblemError
 
         b0 = check_array(beta0, "beta0", shape=(model.D,), error=InvalidProblemError)
-    log, cert, stats = solve_model(model, b0, seed=seed, max_pivots=max_pivots, time_limit=time_limit,
-                                   line_search=line_search, verify=False, callback=None, tol=tol,
-                                   certify_cells=1, backend=backend)
+    log, cert, stats = solve_model(
+        model,
+        b0,
+        seed=seed,
+        max_pivots=max_pivots,
+        time_limit=time_limit,
+        line_search=line_search,
+        verify=False,
+        callback=None,
+        tol=tol,
+        certify_cells=1,
+        backend=backend,
+    )
     beta = model.to_public(log.final.theta)
     coef = beta[:-1].copy() if fit_intercept else beta.copy()
     icpt = float(beta[-1]) if fit_intercept else 0.0
@@ -150,7 +160,18 @@ def lad(
         a.flags.writeable = False
     losses = np.array(log.losses, dtype=np.float64)
     losses.flags.writeable = False
-    return LADResult(coef=coef, intercept=icpt, x=beta, fun=float(log.final.loss), nit=int(log.nit),
-                     n_vertices=len(log.losses), kinks_crossed=int(stats["kinks_crossed"]), status=str(log.status),
-                     certified=bool(cert.certified) if cert is not None else False, certificate=cert,
-                     losses=losses, quantile=float(quantile), seconds=float(stats["seconds"]))
+    return LADResult(
+        coef=coef,
+        intercept=icpt,
+        x=beta,
+        fun=float(log.final.loss),
+        nit=int(log.nit),
+        n_vertices=len(log.losses),
+        kinks_crossed=int(stats["kinks_crossed"]),
+        status=str(log.status),
+        certified=bool(cert.certified) if cert is not None else False,
+        certificate=cert,
+        losses=losses,
+        quantile=float(quantile),
+        seconds=float(stats["seconds"]),
+    )

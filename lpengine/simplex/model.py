@@ -110,11 +110,24 @@ class LayerwiseModel:
         ``theta_public = theta_internal[public_perm]``.
     """
 
-    def __init__(self, *, mode: str, H: NDArray[np.float64] | None, W_in: NDArray[np.float64] | None,
-                 b_in: NDArray[np.float64] | None, hidden_W: list[NDArray[np.float64]],
-                 hidden_b: list[NDArray[np.float64]], out_W: NDArray[np.float64] | None,
-                 out_b: NDArray[np.float64] | None, group: NDArray[np.int64], y: NDArray[np.float64],
-                 c: NDArray[np.float64], loss: RhoLoss, n_units: int, public_perm: NDArray[np.int64]):
+    def __init__(
+        self,
+        *,
+        mode: str,
+        H: NDArray[np.float64] | None,
+        W_in: NDArray[np.float64] | None,
+        b_in: NDArray[np.float64] | None,
+        hidden_W: list[NDArray[np.float64]],
+        hidden_b: list[NDArray[np.float64]],
+        out_W: NDArray[np.float64] | None,
+        out_b: NDArray[np.float64] | None,
+        group: NDArray[np.int64],
+        y: NDArray[np.float64],
+        c: NDArray[np.float64],
+        loss: RhoLoss,
+        n_units: int,
+        public_perm: NDArray[np.int64],
+    ):
         self.mode = mode
         self.H = H
         self.W_in = W_in
@@ -150,18 +163,24 @@ class LayerwiseModel:
         self.group_ptr = np.concatenate([[0], np.cumsum(np.bincount(self.group, minlength=self.G))]).astype(np.int64)
         self.single_sample_groups = bool(np.all(np.diff(self.group_ptr) == 1))
         # Flat ids of every group's hidden kinks, shape (G, n_hidden).
-        ids = [self.G * self.off[l] + np.arange(self.G)[:, None] * self.widths[l] + np.arange(self.widths[l])[None, :]
-               for l in range(self.K)]
+        ids = [
+            self.G * self.off[l] + np.arange(self.G)[:, None] * self.widths[l] + np.arange(self.widths[l])[None, :]
+            for l in range(self.K)
+        ]
         self.hidden_ids = np.concatenate(ids, axis=1) if self.K else np.zeros((self.G, 0), np.int64)
         # Layer/unit of each column of hidden_ids.
-        self.col_layer = np.concatenate([np.full(w, l) for l, w in enumerate(self.widths)]).astype(np.int64) \
-            if self.K else np.zeros(0, np.int64)
-        self.col_unit = np.concatenate([np.arange(w) for w in self.widths]).astype(np.int64) \
-            if self.K else np.zeros(0, np.int64)
+        self.col_layer = (
+            np.concatenate([np.full(w, l) for l, w in enumerate(self.widths)]).astype(np.int64)
+            if self.K
+            else np.zeros(0, np.int64)
+        )
+        self.col_unit = (
+            np.concatenate([np.arange(w) for w in self.widths]).astype(np.int64) if self.K else np.zeros(0, np.int64)
+        )
         # A kink is "real" if the loss can bend there (the residuals of a linear loss are not).
         self.kink_mask = np.ones(self.M, dtype=bool)
         if not loss.kinked:
-            self.kink_mask[self.n_hidden_kinks:] = False
+            self.kink_mask[self.n_hidden_kinks :] = False
         self.all_kinks = bool(np.all(self.kink_mask))
         # Every group is the one sample of the same index (no duplicate rows): group sums are identities.
         self.identity_groups = bool(self.G == self.N and np.array_equal(self.group, np.arange(self.N)))
@@ -249,17 +268,23 @@ class LayerwiseModel:
     def masks(self, signs: NDArray[np.int8]) -> list[NDArray[np.bool_]]:
         """Per-layer activity masks ``(G, n_l)`` from the tracked signs."""
         pos = signs[: self.n_hidden_kinks] > 0
-        return [pos[self.G * self.off[l]: self.G * self.off[l + 1]].reshape(self.G, self.widths[l])
-                for l in range(self.K)]
+        return [
+            pos[self.G * self.off[l] : self.G * self.off[l + 1]].reshape(self.G, self.widths[l]) for l in range(self.K)
+        ]
 
     def fmasks(self, signs: NDArray[np.int8]) -> list[NDArray[np.float64]]:
         """:meth:`masks` as 0/1 floats (the engine's form: masking is one multiplication)."""
         pos = (signs[: self.n_hidden_kinks] > 0).astype(np.float64)
-        return [pos[self.G * self.off[l]: self.G * self.off[l + 1]].reshape(self.G, self.widths[l])
-                for l in range(self.K)]
+        return [
+            pos[self.G * self.off[l] : self.G * self.off[l + 1]].reshape(self.G, self.widths[l]) for l in range(self.K)
+        ]
 
-    def forward(self, theta: NDArray[np.float64], masks: list[NDArray[np.bool_]] | None = None,
-                rows: NDArray[np.int64] | None = None) -> tuple[list[NDArray[np.float64]], NDArray[np.float64]]:
+    def forward(
+        self,
+        theta: NDArray[np.float64],
+        masks: list[NDArray[np.bool_]] | None = None,
+        rows: NDArray[np.int64] | None = None,
+    ) -> tuple[list[NDArray[np.float64]], NDArray[np.float64]]:
         """Pre-activations of the kink layers and the output per group.
 
         With ``masks=None`` the true ReLU is applied; otherwise the given masks
@@ -280,8 +305,9 @@ class LayerwiseModel:
                 out = a @ self.out_W[0] + self.out_b[0]
         return zs, out
 
-    def jvp(self, v: NDArray[np.float64], masks: list[NDArray[np.bool_]],
-            rows: NDArray[np.int64] | None = None) -> tuple[list[NDArray[np.float64]], NDArray[np.float64]]:
+    def jvp(
+        self, v: NDArray[np.float64], masks: list[NDArray[np.bool_]], rows: NDArray[np.int64] | None = None
+    ) -> tuple[list[NDArray[np.float64]], NDArray[np.float64]]:
         """Rates of the kink layers and the output along ``v`` under fixed masks."""
         zd = self.z0_dot(v, rows)
         if self.K == 0:
@@ -299,10 +325,11 @@ class LayerwiseModel:
 
     def row_masks(self, sign_rows: NDArray[np.int8]) -> list[NDArray[np.bool_]]:
         """Per-layer masks from per-group hidden signs ``(n, n_hidden)`` (columns as in ``hidden_ids``)."""
-        return [sign_rows[:, self.off[l]: self.off[l + 1]] > 0 for l in range(self.K)]
+        return [sign_rows[:, self.off[l] : self.off[l + 1]] > 0 for l in range(self.K)]
 
-    def jvp_rows(self, v: NDArray[np.float64], rows: NDArray[np.int64], rmasks: list[NDArray[np.bool_]]
-                 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    def jvp_rows(
+        self, v: NDArray[np.float64], rows: NDArray[np.int64], rmasks: list[NDArray[np.bool_]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Rates ``(n, n_hidden)`` and output rates ``(n,)`` of groups ``rows`` under row masks."""
         zd = self.z0_dot(v, rows)
         zds = [zd]
@@ -326,7 +353,9 @@ class LayerwiseModel:
             S[l] = s
         return np.concatenate(S, axis=1)
 
-    def out_sens(self, masks: list[NDArray[np.bool_]], rows: NDArray[np.int64] | None = None) -> list[NDArray[np.float64]]:
+    def out_sens(
+        self, masks: list[NDArray[np.bool_]], rows: NDArray[np.int64] | None = None
+    ) -> list[NDArray[np.float64]]:
         """``d out / d a_l`` (pre-mask sensitivities of the output) per kink layer, shapes ``(G, n_l)``."""
         if self.K == 0:
             return []
@@ -371,8 +400,9 @@ class LayerwiseModel:
         """Gradient of ``sum_g gbar_g * out_g`` in ``theta`` under fixed masks."""
         return self.z0_grad(self.zbar(gbar, masks))
 
-    def grad_rows(self, gbar_rows: NDArray[np.float64], masks: list[NDArray[np.bool_]],
-                  rows: NDArray[np.int64]) -> NDArray[np.float64]:
+    def grad_rows(
+        self, gbar_rows: NDArray[np.float64], masks: list[NDArray[np.bool_]], rows: NDArray[np.int64]
+    ) -> NDArray[np.float64]:
         """Gradient of ``sum_j gbar_rows[j] * out_{rows[j]}`` in ``theta`` (distinct groups ``rows``)."""
         if self.K == 0:
             Zbar = gbar_rows[:, None]
@@ -393,8 +423,9 @@ class LayerwiseModel:
             return np.einsum("rup,rp->ru", V.reshape(V.shape[0], self.n_units, self.p), self.H[rows])
         return V @ self.W_in.T
 
-    def sensitivities(self, ids: NDArray[np.int64], masks: list[NDArray[np.bool_]]
-                      ) -> tuple[NDArray[np.float64], list[NDArray[np.float64] | None], tuple]:
+    def sensitivities(
+        self, ids: NDArray[np.int64], masks: list[NDArray[np.bool_]]
+    ) -> tuple[NDArray[np.float64], list[NDArray[np.float64] | None], tuple]:
         """Normals of kinks ``ids`` under ``masks``, plus pre-mask sensitivities.
 
         Returns
@@ -424,8 +455,9 @@ class LayerwiseModel:
         return self.rows_of(grp, cur), pre, (layer, grp, unit)
 
     # ------------------------------------------------------------------ loss
-    def values(self, theta: NDArray[np.float64], masks: list[NDArray[np.bool_]] | None = None
-               ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+    def values(
+        self, theta: NDArray[np.float64], masks: list[NDArray[np.bool_]] | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
         """Flat kink values ``(M,)``, residuals ``(N,)`` and the loss at ``theta``."""
         zs, out = self.forward(theta, masks)
         r = out[self.group] - self.y

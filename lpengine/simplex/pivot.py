@@ -76,24 +76,24 @@ class Vertex:
 class Pricing:
     """Slopes of all 2D edge rays at a vertex."""
 
-    rays: NDArray[np.float64]      # (2D, D): row 2i goes to kink i's + side, row 2i+1 to its - side
-    slopes: NDArray[np.float64]    # (2D,) exact one-sided directional derivatives
-    norms: NDArray[np.float64]     # (2D,)
-    duals: NDArray[np.float64]     # (D,) lambda_i = -g_N . d_i
+    rays: NDArray[np.float64]  # (2D, D): row 2i goes to kink i's + side, row 2i+1 to its - side
+    slopes: NDArray[np.float64]  # (2D,) exact one-sided directional derivatives
+    norms: NDArray[np.float64]  # (2D,)
+    duals: NDArray[np.float64]  # (D,) lambda_i = -g_N . d_i
     extra_tight: NDArray[np.int64]  # kinks at zero that are not in the basis (degenerate vertex)
-    scale: float                   # slope scale for the descent tolerance
+    scale: float  # slope scale for the descent tolerance
 
 
 @dataclass
 class Step:
     """Outcome of a ratio test / line search along one ray."""
 
-    status: str                    # "ok" | "unbounded"
+    status: str  # "ok" | "unbounded"
     t: float = 0.0
     enter: int = -1
     crossed: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     slope_end: float = 0.0
-    masks: list | None = None      # masks after the step when no kink was crossed (plain ratio test)
+    masks: list | None = None  # masks after the step when no kink was crossed (plain ratio test)
 
 
 def tight_mask(model: LayerwiseModel, st: Vertex, tz: float) -> NDArray[np.bool_]:
@@ -105,8 +105,9 @@ def tight_mask(model: LayerwiseModel, st: Vertex, tz: float) -> NDArray[np.bool_
     return t
 
 
-def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0.0,
-               tight: NDArray[np.bool_] | None = None) -> Pricing:
+def price_rays(
+    model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0.0, tight: NDArray[np.bool_] | None = None
+) -> Pricing:
     """Exact one-sided slopes of the 2D edge rays at the vertex ``st``.
 
     ``slope(e) = g . e + corr(e)``, with ``g`` the gradient under the tracked
@@ -161,7 +162,7 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
                 units = np.flatnonzero(np.bincount(u0, minlength=model.n_units))
                 for u in units:
                     j = np.flatnonzero(u0 == u) if units.size > 1 else slice(None)
-                    rates[:, j] = E[:, u * model.p:(u + 1) * model.p] @ model.H[g0[j]].T
+                    rates[:, j] = E[:, u * model.p : (u + 1) * model.p] @ model.H[g0[j]].T
             else:
                 rates = E @ model.W_in[u0].T
             # Significant rates only (|rate| above rate_tol times the largest); rays without any (typically
@@ -221,10 +222,17 @@ def price_rays(model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0
     return Pricing(E, slopes, norms, duals, extra, scale)
 
 
-def _shallow_pairs(model: LayerwiseModel, st: Vertex, deep_g: NDArray[np.int64], S_pre: NDArray[np.float64],
-                   own_g: NDArray[np.int64], g0: NDArray[np.int64], u0: NDArray[np.int64],
-                   rates: NDArray[np.float64], mism: NDArray[np.bool_]
-                   ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+def _shallow_pairs(
+    model: LayerwiseModel,
+    st: Vertex,
+    deep_g: NDArray[np.int64],
+    S_pre: NDArray[np.float64],
+    own_g: NDArray[np.int64],
+    g0: NDArray[np.int64],
+    u0: NDArray[np.int64],
+    rates: NDArray[np.float64],
+    mism: NDArray[np.bool_],
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
     """Pairs made by extra trained-layer kinks at zero, priced without a pass where the pass is linear.
 
     ``g0, u0``: group and unit of the extra trained-layer kinks at zero, sorted by group (the columns of
@@ -306,8 +314,14 @@ def _edge_rays(model: LayerwiseModel, st: Vertex) -> NDArray[np.float64]:
     return E
 
 
-def _price_general(model: LayerwiseModel, st: Vertex, tight: NDArray[np.bool_], extra: NDArray[np.int64],
-                   gbar_all: NDArray[np.float64], E: NDArray[np.float64]) -> Pricing:
+def _price_general(
+    model: LayerwiseModel,
+    st: Vertex,
+    tight: NDArray[np.bool_],
+    extra: NDArray[np.int64],
+    gbar_all: NDArray[np.float64],
+    E: NDArray[np.float64],
+) -> Pricing:
     """Pricing at a degenerate vertex: every ray through every group with a kink at zero."""
     G, K = model.G, model.K
     nhk = model.n_hidden_kinks
@@ -346,9 +360,21 @@ def _price_general(model: LayerwiseModel, st: Vertex, tight: NDArray[np.bool_], 
     return Pricing(E, slopes, norms, duals, extra, scale)
 
 
-def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, leave: int | None,
-                sigma: float, multi: bool, tz: float, ptol: float, stol: float, bland: bool,
-                t_tol: float, chunk: int = 0) -> Step:
+def line_search(
+    model: LayerwiseModel,
+    st: Vertex,
+    e: NDArray[np.float64],
+    *,
+    leave: int | None,
+    sigma: float,
+    multi: bool,
+    tz: float,
+    ptol: float,
+    stol: float,
+    bland: bool,
+    t_tol: float,
+    chunk: int = 0,
+) -> Step:
     """Move along ``e`` from the vertex until the slope turns non-negative (or the first kink).
 
     ``leave`` is the basis position of the kink that leaves (moving to side
@@ -372,8 +398,23 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
         rdot = odot[model.group]
         zscale = max([float(np.max(np.abs(z))) for z in zds] + [float(np.max(np.abs(rdot)))])
         rho = model.c * np.where(signs[nhk:] > 0, lw.w_plus, -lw.w_minus)
-        return _hidden_line_search(model, st, e, signs, Bp, zds, odot, rdot, rho, float(rho @ rdot),
-                                   ptol * max(zscale, 1e-300), stol, bland, t_tol, chunk or _CHUNK)
+        return _hidden_line_search(
+            model,
+            st,
+            e,
+            signs,
+            Bp,
+            zds,
+            odot,
+            rdot,
+            rho,
+            float(rho @ rdot),
+            ptol * max(zscale, 1e-300),
+            stol,
+            bland,
+            t_tol,
+            chunk or _CHUNK,
+        )
     # Only the leaving kink changes sign: reuse the vertex's masks, copying the one layer it is in.
     masks = list(st.masks)
     if 0 <= lid < model.n_hidden_kinks:
@@ -384,7 +425,7 @@ def line_search(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], *, le
     rdot = odot if model.identity_groups else odot[model.group]
     zd = np.concatenate([z.ravel() for z in zds] + [rdot]) if K else rdot
     zscale = max(float(zd.max()), -float(zd.min())) if zd.size else 0.0
-    moving = (zd * signs < -ptol * max(zscale, 1e-300))
+    moving = zd * signs < -ptol * max(zscale, 1e-300)
     if not model.all_kinks:
         moving &= model.kink_mask
     # The basis kinks other than the leaving one stay at zero (the leaving one moves to its side
@@ -423,10 +464,23 @@ def _hidden_line_search(*args) -> Step:
         return _hidden_line_search_impl(*args)
 
 
-def _hidden_line_search_impl(model: LayerwiseModel, st: Vertex, e: NDArray[np.float64], signs: NDArray[np.int8],
-                        Bp: NDArray[np.int64], zds: list[NDArray[np.float64]], odot: NDArray[np.float64],
-                        rdot: NDArray[np.float64], rho: NDArray[np.float64], slope: float, thr: float,
-                        stol: float, bland: bool, t_tol: float, chunk: int) -> Step:
+def _hidden_line_search_impl(
+    model: LayerwiseModel,
+    st: Vertex,
+    e: NDArray[np.float64],
+    signs: NDArray[np.int8],
+    Bp: NDArray[np.int64],
+    zds: list[NDArray[np.float64]],
+    odot: NDArray[np.float64],
+    rdot: NDArray[np.float64],
+    rho: NDArray[np.float64],
+    slope: float,
+    thr: float,
+    stol: float,
+    bland: bool,
+    t_tol: float,
+    chunk: int,
+) -> Step:
     """Barrodale–Roberts line search with hidden kinks, processed group by group up to a horizon.
 
     Groups (distinct feature rows) are independent along the ray: a group's
@@ -572,8 +626,16 @@ def _hidden_line_search_impl(model: LayerwiseModel, st: Vertex, e: NDArray[np.fl
         m = min(2 * m, model.M)
 
 
-def _residual_line_search(model: LayerwiseModel, fin: NDArray[np.int64], Tf: NDArray[np.float64],
-                          zd: NDArray[np.float64], slope: float, stol: float, bland: bool, t_tol: float) -> Step:
+def _residual_line_search(
+    model: LayerwiseModel,
+    fin: NDArray[np.int64],
+    Tf: NDArray[np.float64],
+    zd: NDArray[np.float64],
+    slope: float,
+    stol: float,
+    bland: bool,
+    t_tol: float,
+) -> Step:
     """Line search with residual kinks only (LAD / quantile / output layer): a weighted median.
 
     Every crossing raises the slope by ``c_i (w_plus + w_minus) |r'_i|`` independently of the
@@ -607,8 +669,9 @@ def _residual_line_search(model: LayerwiseModel, fin: NDArray[np.int64], Tf: NDA
     before = order[:k]
     if q < k:
         before = before[before != order[q]]
-    return Step("ok", t=t_stop, enter=int(fin[order[q]]), crossed=fin[before].astype(np.int64),
-                slope_end=slope + float(cums[k]))
+    return Step(
+        "ok", t=t_stop, enter=int(fin[order[q]]), crossed=fin[before].astype(np.int64), slope_end=slope + float(cums[k])
+    )
 
 
 def _cat(parts: list[NDArray[np.int64]]) -> NDArray[np.int64]:

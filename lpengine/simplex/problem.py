@@ -70,8 +70,16 @@ _ALLOWED = {
     "network": {"kind", "n_in", "hidden", "init", "low", "high", "seed", "path"},
     "data": {"kind", "n_samples", "n_features", "x_low", "x_high", "y_low", "y_high", "seed", "path"},
     "training": {"layer", "quantile", "start", "start_low", "start_high", "start_seed", "start_values"},
-    "solver": {"line_search", "max_pivots", "time_limit", "verify", "seed", "certify_cells", "certify_max_cells",
-               "engine"},
+    "solver": {
+        "line_search",
+        "max_pivots",
+        "time_limit",
+        "verify",
+        "seed",
+        "certify_cells",
+        "certify_max_cells",
+        "engine",
+    },
 }
 
 
@@ -148,7 +156,9 @@ def load_data_file(path: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]
         raise InvalidProblemError(f"cannot read data file {path!r}: {exc}") from exc
     M = np.asarray(M, dtype=float)
     if M.ndim != 2 or M.shape[1] < 2:
-        raise InvalidProblemError(f"data file {path!r} must be a 2-D table with >= 2 columns (features, then y); got shape {M.shape}.")
+        raise InvalidProblemError(
+            f"data file {path!r} must be a 2-D table with >= 2 columns (features, then y); got shape {M.shape}."
+        )
     return M[:, :-1], M[:, -1]
 
 
@@ -162,7 +172,9 @@ def _network(tbl: dict, base: str) -> ReLUNetwork:
     n_in = _get(tbl, "n_in", "network", int, required=True)
     hidden = _get(tbl, "hidden", "network", list, required=True)
     if n_in < 1 or not hidden or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden):
-        raise InvalidProblemError(f"network.n_in must be >= 1 and network.hidden a non-empty list of ints >= 1; got {n_in!r}, {hidden!r}.")
+        raise InvalidProblemError(
+            f"network.n_in must be >= 1 and network.hidden a non-empty list of ints >= 1; got {n_in!r}, {hidden!r}."
+        )
     seed = _get(tbl, "seed", "network", int, 0)
     init = _get(tbl, "init", "network", str, "uniform")
     if init == "he":
@@ -198,7 +210,9 @@ def _data(tbl: dict, base: str, n_in: int | None) -> tuple[NDArray[np.float64], 
     yl = float(_get(tbl, "y_low", "data", (int, float), 0.0))
     yh = float(_get(tbl, "y_high", "data", (int, float), 1.0))
     if not (xl < xh and yl < yh):
-        raise InvalidProblemError(f"data ranges must satisfy x_low < x_high and y_low < y_high; got ({xl}, {xh}), ({yl}, {yh}).")
+        raise InvalidProblemError(
+            f"data ranges must satisfy x_low < x_high and y_low < y_high; got ({xl}, {xh}), ({yl}, {yh})."
+        )
     X = rng.uniform(xl, xh, (n, p))
     y = rng.uniform(yl, yh, n)
     return X, y
@@ -221,7 +235,9 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
             raise InvalidProblemError(f"{sect} must be a table; got {val!r}.")
         extra = sorted(set(val) - _ALLOWED[sect])
         if extra:
-            raise InvalidProblemError(f"unknown key(s) {extra} in [{sect}] of {path!r}; allowed: {sorted(_ALLOWED[sect])}.")
+            raise InvalidProblemError(
+                f"unknown key(s) {extra} in [{sect}] of {path!r}; allowed: {sorted(_ALLOWED[sect])}."
+            )
     base = os.path.dirname(os.path.abspath(path))
     prob = doc.get("problem", {})
     task = _get(prob, "task", "problem", str, "train")
@@ -254,7 +270,9 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
         D = X.shape[1] + 1
     if start == "network":
         if task == "lad":
-            raise InvalidProblemError("training.start = 'network' needs a network; use 'zeros', 'uniform' or 'values' for lad.")
+            raise InvalidProblemError(
+                "training.start = 'network' needs a network; use 'zeros', 'uniform' or 'values' for lad."
+            )
         theta0 = np.concatenate([net.weights[layer].ravel(), net.biases[layer]]) if task == "train" else np.zeros(D)
     elif start == "zeros":
         theta0 = np.zeros(D)
@@ -275,7 +293,9 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
     options = {
         "line_search": _get(so, "line_search", "solver", bool, True),
         "max_pivots": _get(so, "max_pivots", "solver", int, None),
-        "time_limit": (float(so["time_limit"]) if _get(so, "time_limit", "solver", (int, float), None) is not None else None),
+        "time_limit": (
+            float(so["time_limit"]) if _get(so, "time_limit", "solver", (int, float), None) is not None else None
+        ),
         "verify": _get(so, "verify", "solver", bool, False),
         "seed": _get(so, "seed", "solver", int, 0),
         "certify_cells": _positive(so, "certify_cells", 32),
@@ -285,11 +305,24 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
     if engine not in ("native", "highs"):
         raise InvalidProblemError(f"solver.engine must be 'native' or 'highs'; got {engine!r}.")
     if engine != "native" and task != "train":
-        raise InvalidProblemError(f"solver.engine = {engine!r} is available for task = 'train' only; got task {task!r}.")
+        raise InvalidProblemError(
+            f"solver.engine = {engine!r} is available for task = 'train' only; got task {task!r}."
+        )
     if task == "train":
         options["engine"] = engine
-    return Problem(name=name, task=task, provenance=prov, network=net, X=X, y=y, layer=layer, quantile=q,
-                   theta0=theta0, options=options, path=path)
+    return Problem(
+        name=name,
+        task=task,
+        provenance=prov,
+        network=net,
+        X=X,
+        y=y,
+        layer=layer,
+        quantile=q,
+        theta0=theta0,
+        options=options,
+        path=path,
+    )
 
 
 def solve_problem(problem: Problem, **overrides: Any):
@@ -301,9 +334,25 @@ def solve_problem(problem: Problem, **overrides: Any):
     opts.update({k: v for k, v in overrides.items() if v is not None or k in ("callback",)})
     cb = opts.pop("callback", None)
     if problem.task == "train":
-        return deep_relu_simplex(problem.network, problem.X, problem.y, layer=problem.layer, quantile=problem.quantile,
-                                 theta0=problem.theta0, callback=cb, **opts)
+        return deep_relu_simplex(
+            problem.network,
+            problem.X,
+            problem.y,
+            layer=problem.layer,
+            quantile=problem.quantile,
+            theta0=problem.theta0,
+            callback=cb,
+            **opts,
+        )
     if problem.task == "argmin":
         return minimize_output(problem.network, problem.theta0, callback=cb, **opts)
-    return lad(problem.X, problem.y, problem.quantile, beta0=problem.theta0, line_search=opts["line_search"],
-               max_pivots=opts["max_pivots"], time_limit=opts["time_limit"], seed=opts["seed"])
+    return lad(
+        problem.X,
+        problem.y,
+        problem.quantile,
+        beta0=problem.theta0,
+        line_search=opts["line_search"],
+        max_pivots=opts["max_pivots"],
+        time_limit=opts["time_limit"],
+        seed=opts["seed"],
+    )

@@ -48,12 +48,17 @@ def brute_global_min(prob: LayerwiseL1Problem) -> float:
                 lo.append(0.0)
                 if s[i, k] > 0:
                     resid[i] += v[k] * a
-        A = np.vstack([np.hstack([resid, -np.eye(N), np.eye(N)]), np.hstack([np.array(rows), np.zeros((N * n, 2 * N))])])
+        A = np.vstack(
+            [np.hstack([resid, -np.eye(N), np.eye(N)]), np.hstack([np.array(rows), np.zeros((N * n, 2 * N))])]
+        )
         rhs = prob.y - b_out
-        lp = LinearProgram(c=np.concatenate([np.zeros(D), np.ones(2 * N)]), A=A,
-                           row_lower=np.concatenate([rhs, lo]),
-                           row_upper=np.concatenate([rhs, np.full(N * n, np.inf)]),
-                           col_lower=np.concatenate([np.full(D, -np.inf), np.zeros(2 * N)]))
+        lp = LinearProgram(
+            c=np.concatenate([np.zeros(D), np.ones(2 * N)]),
+            A=A,
+            row_lower=np.concatenate([rhs, lo]),
+            row_upper=np.concatenate([rhs, np.full(N * n, np.inf)]),
+            col_lower=np.concatenate([np.full(D, -np.inf), np.zeros(2 * N)]),
+        )
         res = solve(lp, backend="scipy")
         if res.status is LPStatus.OPTIMAL:
             best = min(best, res.fun)
@@ -110,8 +115,9 @@ def test_census_matches_certified_simplex_end_points() -> None:
     rng = np.random.default_rng(0)
     ends = []
     for s in range(6):
-        res = deep_relu_simplex(prob.net, prob.X, prob.y, theta0=rng.uniform(-3, 3, prob.dim), seed=s,
-                                line_search=False)
+        res = deep_relu_simplex(
+            prob.net, prob.X, prob.y, theta0=rng.uniform(-3, 3, prob.dim), seed=s, line_search=False
+        )
         assert res.certified
         ends.append(res.theta)
     b = assign_basins(cen, np.array(ends))
@@ -183,7 +189,9 @@ def brute_minima_2d(prob: LayerwiseL1Problem) -> tuple[int, list[tuple[np.ndarra
     joined when one lies in the closure of the other.
     """
     x, v, c = prob.X[:, 0], prob.net.weights[1][0, 0], prob.net.biases[1][0]
-    lines = [(np.array([xi, 1.0]), 0.0) for xi in x] + [(np.array([xi, 1.0]), (yi - c) / v) for xi, yi in zip(x, prob.y)]
+    lines = [(np.array([xi, 1.0]), 0.0) for xi in x] + [
+        (np.array([xi, 1.0]), (yi - c) / v) for xi, yi in zip(x, prob.y)
+    ]
     lines = [(a / np.linalg.norm(a), r / np.linalg.norm(a)) for a, r in lines]
     An = np.array([a for a, _ in lines])
     cn = np.array([r for _, r in lines])
@@ -203,8 +211,11 @@ def brute_minima_2d(prob: LayerwiseL1Problem) -> tuple[int, list[tuple[np.ndarra
         reps += [base + (t[0] - 1.0) * dirs[j], base + (t[-1] + 1.0) * dirs[j]]
     for p in verts:  # 2-cells: bisectors between consecutive rays around each vertex
         through = np.flatnonzero(np.abs(An @ p - cn) < 1e-9)
-        ang = np.sort(np.concatenate([np.arctan2(dirs[through, 1], dirs[through, 0]),
-                                      np.arctan2(-dirs[through, 1], -dirs[through, 0])]))
+        ang = np.sort(
+            np.concatenate(
+                [np.arctan2(dirs[through, 1], dirs[through, 0]), np.arctan2(-dirs[through, 1], -dirs[through, 0])]
+            )
+        )
         mids = 0.5 * (ang + np.roll(ang, -1))
         mids[-1] += np.pi
         far = np.min(np.abs(An @ p - cn)[np.abs(An @ p - cn) >= 1e-9], initial=1.0)

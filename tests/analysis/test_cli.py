@@ -30,8 +30,9 @@ def write_trajectory(tmp_path, n: int = 40):
 
 def test_analyze_graphml_json(tmp_path, capsys) -> None:
     path, losses = write_trajectory(tmp_path)
-    rc = main(["analyze", str(path), "--thetas", str(tmp_path / "thetas.npy"), "--json",
-               "--plots", str(tmp_path / "plots")])
+    rc = main(
+        ["analyze", str(path), "--thetas", str(tmp_path / "thetas.npy"), "--json", "--plots", str(tmp_path / "plots")]
+    )
     assert rc == 0
     out = json.loads(capsys.readouterr().out)
     assert out["n_vertices"] == 40 and out["final_loss"] == pytest.approx(losses[-1], rel=1e-15)
@@ -78,10 +79,12 @@ def test_analyze_shipped_problem(tmp_path, capsys) -> None:
 def test_analyze_problem_toml_overrides(tmp_path, capsys) -> None:
     """A small problem file in the ``lpengine solve`` schema; --no-line-search walks vertex by vertex."""
     p = tmp_path / "p.toml"
-    p.write_text('[problem]\nname = "tiny"\ntask = "train"\n'
-                 '[network]\nkind = "random"\nn_in = 1\nhidden = [2]\nseed = 0\n'
-                 '[data]\nkind = "uniform"\nn_samples = 8\nx_low = -3.0\nx_high = 3.0\n'
-                 'y_low = -3.0\ny_high = 3.0\nseed = 0\n[solver]\nline_search = true\n')
+    p.write_text(
+        '[problem]\nname = "tiny"\ntask = "train"\n'
+        '[network]\nkind = "random"\nn_in = 1\nhidden = [2]\nseed = 0\n'
+        '[data]\nkind = "uniform"\nn_samples = 8\nx_low = -3.0\nx_high = 3.0\n'
+        "y_low = -3.0\ny_high = 3.0\nseed = 0\n[solver]\nline_search = true\n"
+    )
     assert main(["analyze", str(p), "--json", "--no-line-search"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert (out["problem"], out["line_search"], out["status"]) == ("tiny", False, "local_minimum")

@@ -17,8 +17,11 @@ def test_stops_where_the_true_gap_crosses_the_tolerance(method: str) -> None:
     # Exact geometric: every estimator predicts the gap 0.9**k exactly, so the rule fires at the
     # first k with 0.9**k < 1e-3, i.e. k = ceil(log(1e-3) / log(0.9)) = 66.
     y = 1.0 + 0.9 ** np.arange(200)
-    rule = EarlyStopping(gain_tol=1e-3, method=method, min_vertices=10, window=10) if method != "aitken" \
+    rule = (
+        EarlyStopping(gain_tol=1e-3, method=method, min_vertices=10, window=10)
+        if method != "aitken"
         else EarlyStopping(gain_tol=1e-3, method=method, min_vertices=10, h=3)
+    )
     out = evaluate_early_stop(y, rule)
     assert out.stop_index == math.ceil(math.log(1e-3) / math.log(0.9)) == 66
     assert (out.n_vertices, out.vertices_saved, out.stopped) == (200, 133, True)

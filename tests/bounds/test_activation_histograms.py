@@ -74,7 +74,10 @@ def test_worked_values_and_gains():
     assert upper_bound_activation_counts(2, [3, 3, 3]) == 208
     assert upper_bound_activation_counts(1, [5, 5]) == 36
     assert framework_histograms(3, [4, 4, 4], gamma="activation_counts").histograms == (
-        (0, 4, 6, 5, 0), (0, 52, 84, 25, 0), (0, 528, 906, 125, 0))
+        (0, 4, 6, 5, 0),
+        (0, 52, 84, 25, 0),
+        (0, 528, 906, 125, 0),
+    )
     for n in range(2, 8):  # T_n(n, 2n) <= Z(2n, <=n) - n, n below Serra's
         assert activation_count_tails(n, 2 * n)[n] == zaslavsky_sum(2 * n, n) - n
 

@@ -29,7 +29,7 @@ def test_table_and_json(capsys):
 
 def test_big_values_are_exact_in_json(capsys):
     rc, out, _ = _run(capsys, "bounds", "--n0", "5", "--widths", ",".join(["40"] * 30), "--json")
-    assert rc == 0 and json.loads(out)["montufar2014_upper"] == 2 ** 1200
+    assert rc == 0 and json.loads(out)["montufar2014_upper"] == 2**1200
 
 
 def test_ranks_option(capsys):

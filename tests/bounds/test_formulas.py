@@ -120,8 +120,12 @@ architectures = st.tuples(st.integers(1, 8), st.lists(st.integers(1, 9), min_siz
 @given(architectures)
 def test_chain_serra_le_m17_le_raghu_le_2n(arch):
     n0, widths = arch
-    s, m, r, t = (upper_bound_serra2018(n0, widths), upper_bound_montufar2017(n0, widths),
-                  upper_bound_raghu_style(n0, widths), upper_bound_montufar2014(n0, widths))
+    s, m, r, t = (
+        upper_bound_serra2018(n0, widths),
+        upper_bound_montufar2017(n0, widths),
+        upper_bound_raghu_style(n0, widths),
+        upper_bound_montufar2014(n0, widths),
+    )
     assert s <= m <= r <= t
     # Montufar 2017 in Serra's form d_l = min(n0, ..., n_l)
     assert m == prod(zaslavsky_sum(n, min([n0] + widths[: l + 1])) for l, n in enumerate(widths))
@@ -179,8 +183,13 @@ def test_monotone_in_every_width(arch, data):
 def test_lower_bounds_below_serra(arch):
     n0, widths = arch
     ub = upper_bound_serra2018(n0, widths)
-    for f in (lower_bound_montufar2014, lower_bound_pascanu2013, lower_bound_serra2018_thm6,
-              lower_bound_serra2018_thm7, lower_bound_arora2018):
+    for f in (
+        lower_bound_montufar2014,
+        lower_bound_pascanu2013,
+        lower_bound_serra2018_thm6,
+        lower_bound_serra2018_thm7,
+        lower_bound_arora2018,
+    ):
         try:
             lb = f(n0, widths)
         except ValueError:

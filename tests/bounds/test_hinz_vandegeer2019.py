@@ -34,7 +34,12 @@ from lpengine.bounds import (
 
 def test_worked_matrices():
     assert transition_matrix(4, gamma="serra2018") == (
-        (1, 0, 0, 0, 1), (0, 5, 0, 4, 4), (0, 0, 11, 6, 6), (0, 0, 0, 5, 4), (0, 0, 0, 0, 1))
+        (1, 0, 0, 0, 1),
+        (0, 5, 0, 4, 4),
+        (0, 0, 11, 6, 6),
+        (0, 0, 0, 5, 4),
+        (0, 0, 0, 0, 1),
+    )
     assert transition_matrix(3, gamma="serra2018") == ((1, 0, 0, 1), (0, 4, 3, 3), (0, 0, 4, 3), (0, 0, 0, 1))
     assert transition_matrix(3, gamma="montufar2017") == ((1, 0, 0, 0), (0, 4, 0, 0), (0, 0, 7, 0), (0, 0, 0, 8))
     assert transition_matrix(3, gamma="all_patterns") == ((8, 1, 1, 1), (0, 7, 3, 3), (0, 0, 4, 3), (0, 0, 0, 1))
@@ -74,8 +79,11 @@ def _matrix_product_bound(n0, widths, gamma):
     return sum(x[0] for x in v)
 
 
-DIRECT = {"all_patterns": upper_bound_montufar2014, "montufar2017": upper_bound_montufar2017,
-          "serra2018": upper_bound_serra2018}
+DIRECT = {
+    "all_patterns": upper_bound_montufar2014,
+    "montufar2017": upper_bound_montufar2017,
+    "serra2018": upper_bound_serra2018,
+}
 
 architectures = st.tuples(st.integers(1, 7), st.lists(st.integers(1, 8), min_size=1, max_size=4))
 

@@ -9,8 +9,9 @@ import subprocess
 import time
 
 
-def interrupt_when_running(cmd: list[str], marker: bytes, cwd: str, *, delay: float = 0.5,
-                           timeout: float = 60.0) -> tuple[int, str]:
+def interrupt_when_running(
+    cmd: list[str], marker: bytes, cwd: str, *, delay: float = 0.5, timeout: float = 60.0
+) -> tuple[int, str]:
     """Start ``cmd``, wait for ``marker`` on its stderr (its progress output), wait ``delay`` s, send
     SIGINT; return ``(exit code, stdout)``."""
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)

@@ -49,9 +49,7 @@ def assert_farkas_certificate(lp: LinearProgram, y: np.ndarray, *, tol: float = 
     col_lo, col_hi = interval_of_dot(d, lp.col_lower, lp.col_upper)
     row_lo, row_hi = interval_of_dot(y, lp.row_lower, lp.row_upper)
     gap = max(col_lo - row_hi, row_lo - col_hi)
-    assert gap > tol, (
-        f"not a certificate: (yA)x ranges over [{col_lo}, {col_hi}], y.r over [{row_lo}, {row_hi}]"
-    )
+    assert gap > tol, f"not a certificate: (yA)x ranges over [{col_lo}, {col_hi}], y.r over [{row_lo}, {row_hi}]"
 
 
 def assert_primal_feasible(lp: LinearProgram, x: np.ndarray, *, tol: float = 1e-7) -> None:

@@ -63,8 +63,7 @@ def test_unique_optimum_and_duals(backend: str) -> None:
 
 @backend_param
 def test_offset_is_added(backend: str) -> None:
-    lp = LinearProgram(c=[-1.0, -1.0], A=[[1.0, 2.0], [3.0, 1.0]], row_upper=[4.0, 6.0], col_lower=0.0,
-                       offset=10.0)
+    lp = LinearProgram(c=[-1.0, -1.0], A=[[1.0, 2.0], [3.0, 1.0]], row_upper=[4.0, 6.0], col_lower=0.0, offset=10.0)
     res = solve(lp, backend=backend)
     assert res.fun == pytest.approx(10 - 14 / 5, abs=1e-9)
 
@@ -111,8 +110,7 @@ def test_unbounded(backend: str) -> None:
 def test_degenerate_optimum(backend: str) -> None:
     # min -x - y s.t. x + y <= 2, x <= 1, y <= 1 (all rows), x, y >= 0.  Three rows are
     # active at the unique optimum (1, 1) in 2-D: primal degenerate, duals not unique.
-    lp = LinearProgram(c=[-1.0, -1.0], A=[[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]], row_upper=[2.0, 1.0, 1.0],
-                       col_lower=0.0)
+    lp = LinearProgram(c=[-1.0, -1.0], A=[[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]], row_upper=[2.0, 1.0, 1.0], col_lower=0.0)
     res = solve(lp, backend=backend)
     assert res.status is LPStatus.OPTIMAL
     assert res.fun == pytest.approx(-2.0, abs=1e-9)
@@ -124,8 +122,9 @@ def test_degenerate_optimum(backend: str) -> None:
 @backend_param
 def test_empty_row_feasible(backend: str) -> None:
     # Row 0 has no entries: its activity is 0, inside [-1, 1].  Then min x + y s.t. x + y >= 1 -> 1.
-    lp = LinearProgram(c=[1.0, 1.0], A=[[0.0, 0.0], [1.0, 1.0]], row_lower=[-1.0, 1.0], row_upper=[1.0, INF],
-                       col_lower=0.0)
+    lp = LinearProgram(
+        c=[1.0, 1.0], A=[[0.0, 0.0], [1.0, 1.0]], row_lower=[-1.0, 1.0], row_upper=[1.0, INF], col_lower=0.0
+    )
     res = solve(lp, backend=backend)
     assert res.status is LPStatus.OPTIMAL
     assert res.fun == pytest.approx(1.0, abs=1e-9)
@@ -192,16 +191,18 @@ def test_warm_resolve_after_row_bound_flip(backend: str) -> None:
         assert r1.fun == pytest.approx(-6.0, abs=1e-9)
         np.testing.assert_allclose(r1.x, [0.0, 6.0], atol=1e-9)
         if backend == "highs":
-            flipped = LinearProgram(c=[-1.0, -1.0], A=[[1.0, 2.0], [3.0, 1.0]], row_lower=[4.0, -INF],
-                                    row_upper=[INF, 6.0], col_lower=0.0)
+            flipped = LinearProgram(
+                c=[-1.0, -1.0], A=[[1.0, 2.0], [3.0, 1.0]], row_lower=[4.0, -INF], row_upper=[INF, 6.0], col_lower=0.0
+            )
             assert_kkt(flipped, r1)
         # x + 2y >= 20 is impossible: the largest x + 2y with 3x + y <= 6, x, y >= 0 is 12.
         s.set_row_bounds([0], [20.0], [INF])
         r2 = s.solve()
         assert r2.status is LPStatus.INFEASIBLE
         if backend == "highs":
-            bad = LinearProgram(c=[-1.0, -1.0], A=[[1.0, 2.0], [3.0, 1.0]], row_lower=[20.0, -INF],
-                                row_upper=[INF, 6.0], col_lower=0.0)
+            bad = LinearProgram(
+                c=[-1.0, -1.0], A=[[1.0, 2.0], [3.0, 1.0]], row_lower=[20.0, -INF], row_upper=[INF, 6.0], col_lower=0.0
+            )
             assert r2.farkas is not None
             assert_farkas_certificate(bad, r2.farkas)
         # Flip back: the original optimum returns.
@@ -270,8 +271,9 @@ def test_set_col_bounds(backend: str) -> None:
         assert r.fun == pytest.approx(-7 / 3, abs=1e-9)
         np.testing.assert_allclose(r.x, [11 / 6, 0.5], atol=1e-9)
         if backend == "highs":
-            lp = LinearProgram(c=[-1.0, -1.0], A=[[1.0, 2.0], [3.0, 1.0]], row_upper=[4.0, 6.0], col_lower=0.0,
-                               col_upper=[INF, 0.5])
+            lp = LinearProgram(
+                c=[-1.0, -1.0], A=[[1.0, 2.0], [3.0, 1.0]], row_upper=[4.0, 6.0], col_lower=0.0, col_upper=[INF, 0.5]
+            )
             assert_kkt(lp, r)
             # The column's upper bound is active: its dual is <= 0 (c_y - A[:,y].y = -1 + 1/3 = -2/3).
             assert r.col_duals[1] == pytest.approx(-2 / 3, abs=1e-9)
@@ -361,9 +363,14 @@ def test_iteration_limit(backend: str) -> None:
         (dict(c=[1.0, np.inf]), r"c contains NaN or inf"),
         (dict(c=[1.0], A=[[np.nan]]), r"A contains NaN or inf"),
         (dict(c=[1.0], A=[[1.0]], row_upper=[np.nan]), r"row_upper contains NaN"),
-        (dict(c=[1.0, 1.0], col_lower=[0.0, 2.0], col_upper=[1.0, 1.0]),
-         r"col_lower\[1\] = 2.0 exceeds col_upper\[1\] = 1.0"),
-        (dict(c=[1.0], A=[[1.0]], row_lower=[3.0], row_upper=[2.0]), r"row_lower\[0\] = 3.0 exceeds row_upper\[0\] = 2.0"),
+        (
+            dict(c=[1.0, 1.0], col_lower=[0.0, 2.0], col_upper=[1.0, 1.0]),
+            r"col_lower\[1\] = 2.0 exceeds col_upper\[1\] = 1.0",
+        ),
+        (
+            dict(c=[1.0], A=[[1.0]], row_lower=[3.0], row_upper=[2.0]),
+            r"row_lower\[0\] = 3.0 exceeds row_upper\[0\] = 2.0",
+        ),
         (dict(c=[[1.0, 2.0]]), r"c has 2 dimension\(s\)"),
     ],
 )

@@ -116,9 +116,7 @@ def test_duplicate_scaled_and_opposite_neurons_do_not_add_regions():
     assert set(res.patterns) == {p + (p[0], p[1], -p[0]) for p in base.patterns}
 
 
-@pytest.mark.parametrize(
-    ("bias", "sign"), [(0.5, 1), (-0.5, -1), (0.0, -1), (1e-12, -1), (-1e-12, -1), (1e-6, 1)]
-)
+@pytest.mark.parametrize(("bias", "sign"), [(0.5, 1), (-0.5, -1), (0.0, -1), (1e-12, -1), (-1e-12, -1), (1e-6, 1)])
 def test_zero_row_unit_takes_the_sign_of_its_bias(bias, sign):
     # |bias| <= tol.activation (1e-9) counts as inactive: exactly one pattern per region.
     res = brute_force_regions(one_layer([[1.0, 0.0], [0.0, 0.0]], [0.0, bias]), box=(-1.0, 1.0))
@@ -129,18 +127,14 @@ def test_zero_row_unit_takes_the_sign_of_its_bias(bias, sign):
 def test_deep_hand_made_net_with_a_dead_unit_per_quadrant():
     # h = relu(x), relu(y); z = h1 + h2 - 1.  In quadrant (-,-) z = -1 is constant (dead, inactive);
     # in each other quadrant the bent line z = 0 splits it: 3 * 2 + 1 = 7 regions.
-    net = ReLUNetwork(
-        (np.eye(2), np.array([[1.0, 1.0]])), (np.zeros(2), np.array([-1.0])), has_output_layer=False
-    )
+    net = ReLUNetwork((np.eye(2), np.array([[1.0, 1.0]])), (np.zeros(2), np.array([-1.0])), has_output_layer=False)
     res = brute_force_regions(net, box=(-2.0, 2.0))
     assert res.count == 7
     expected = {(s1, s2, s3) for s1 in (1, -1) for s2 in (1, -1) for s3 in (1, -1) if (s1, s2) != (-1, -1)}
     assert set(res.patterns) == expected | {(-1, -1, -1)}
     # z = h1 - h2 with zero bias: dead with beta = 0 in (-,-) (inactive), single-signed in the mixed
     # quadrants, and split along x = y in (+,+): 2 + 1 + 1 + 1 = 5 regions.
-    net2 = ReLUNetwork(
-        (np.eye(2), np.array([[1.0, -1.0]])), (np.zeros(2), np.array([0.0])), has_output_layer=False
-    )
+    net2 = ReLUNetwork((np.eye(2), np.array([[1.0, -1.0]])), (np.zeros(2), np.array([0.0])), has_output_layer=False)
     res2 = brute_force_regions(net2, box=(-2.0, 2.0))
     assert set(res2.patterns) == {(1, 1, 1), (1, 1, -1), (1, -1, 1), (-1, 1, -1), (-1, -1, -1)}
 
@@ -148,9 +142,9 @@ def test_deep_hand_made_net_with_a_dead_unit_per_quadrant():
 def test_output_layer_is_ignored():
     hidden = ReLUNetwork((np.eye(2),), (np.zeros(2),), has_output_layer=False)
     with_out = ReLUNetwork((np.eye(2), np.ones((1, 2))), (np.zeros(2), np.zeros(1)), has_output_layer=True)
-    assert brute_force_regions(with_out, box=(-1.0, 1.0)).patterns == brute_force_regions(
-        hidden, box=(-1.0, 1.0)
-    ).patterns
+    assert (
+        brute_force_regions(with_out, box=(-1.0, 1.0)).patterns == brute_force_regions(hidden, box=(-1.0, 1.0)).patterns
+    )
 
 
 def test_regions_thinner_than_the_margin_are_not_counted():

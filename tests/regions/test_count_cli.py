@@ -49,10 +49,13 @@ def test_bundled_default_problem_json_matches_brute_force(capsys) -> None:
     assert obj["network"]["hidden_widths"] == [8, 8]
 
 
-@pytest.mark.parametrize("domain_args, kwargs", [
-    (["--box", "-2", "2"], {"box": (-2, 2)}),
-    (["--whole-space"], {"whole_space": True}),
-])
+@pytest.mark.parametrize(
+    "domain_args, kwargs",
+    [
+        (["--box", "-2", "2"], {"box": (-2, 2)}),
+        (["--whole-space"], {"whole_space": True}),
+    ],
+)
 def test_domains_match_brute_force(small_net, capsys, domain_args, kwargs) -> None:
     net, path = small_net
     assert main(["count", "--net", path, "--json", *domain_args]) == 0
@@ -124,8 +127,24 @@ def test_ctrl_c_reports_the_partial_result(tmp_path, jobs: str) -> None:
     path = tmp_path / "big.npz"
     ReLUNetwork.random(4, [32, 32], seed=0).save(path)
     rc, out = interrupt_when_running(
-        [sys.executable, "-m", "lpengine.cli", "count", "--net", str(path), "--box", "-2", "2", "--json",
-         "--progress", "--jobs", jobs], b"regions", str(tmp_path))
+        [
+            sys.executable,
+            "-m",
+            "lpengine.cli",
+            "count",
+            "--net",
+            str(path),
+            "--box",
+            "-2",
+            "2",
+            "--json",
+            "--progress",
+            "--jobs",
+            jobs,
+        ],
+        b"regions",
+        str(tmp_path),
+    )
     assert rc == 1
     obj = json.loads(out)
     assert obj["complete"] is False and obj["message"] == "interrupted (Ctrl-C)" and obj["regions"] > 0

@@ -153,11 +153,14 @@ def test_parallel_equals_serial() -> None:
     assert set(map(frozenset, a.graph.edges)) == set(map(frozenset, b.graph.edges))
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"box": (-2, 2)},
-    {"whole_space": True},  # the LP method, with boundedness by LP
-    {"polytope": (np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]), np.array([1.0, 1.0, 1.5]))},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"box": (-2, 2)},
+        {"whole_space": True},  # the LP method, with boundedness by LP
+        {"polytope": (np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]), np.array([1.0, 1.0, 1.5]))},
+    ],
+)
 def test_work_sharing_equals_serial_on_every_domain(kwargs, eager_workers) -> None:
     net = ReLUNetwork.random(2, [6, 5], seed=3)
     a = enumerate_regions(net, **kwargs)
@@ -194,11 +197,17 @@ def test_work_sharing_budgets(eager_workers) -> None:
     assert not stopped.complete and stopped.count < full.count
 
 
-@given(seed=st.integers(0, 10_000), d=st.integers(2, 3), widths=st.lists(st.integers(2, 6), min_size=1, max_size=2),
-       duplicate=st.booleans(), whole_space=st.booleans())
+@given(
+    seed=st.integers(0, 10_000),
+    d=st.integers(2, 3),
+    widths=st.lists(st.integers(2, 6), min_size=1, max_size=2),
+    duplicate=st.booleans(),
+    whole_space=st.booleans(),
+)
 @settings(max_examples=12)
-def test_work_sharing_equals_serial_property(seed: int, d: int, widths: list[int], duplicate: bool,
-                                             whole_space: bool) -> None:
+def test_work_sharing_equals_serial_property(
+    seed: int, d: int, widths: list[int], duplicate: bool, whole_space: bool
+) -> None:
     # Random networks, optionally with a duplicated first-layer unit (coincident hyperplanes: group
     # flips and one-sided limits at crossings), in a box or in R^d: the shared search must give the
     # serial result exactly — patterns, adjacency with its facet units, facet counts, boundedness.

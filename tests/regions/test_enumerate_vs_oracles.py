@@ -35,8 +35,10 @@ def small_nets(draw, n_in: int | None = None, max_layers: int = 3):
     entries = st.integers(-8, 8).map(lambda k: k / 4)
     ws, bs = [], []
     for fan_in, fan_out in zip(dims[:-1], dims[1:]):
-        W = np.array(draw(st.lists(st.lists(entries, min_size=fan_in, max_size=fan_in),
-                                   min_size=fan_out, max_size=fan_out)), dtype=float)
+        W = np.array(
+            draw(st.lists(st.lists(entries, min_size=fan_in, max_size=fan_in), min_size=fan_out, max_size=fan_out)),
+            dtype=float,
+        )
         b = np.array(draw(st.lists(entries, min_size=fan_out, max_size=fan_out)), dtype=float)
         edit = draw(st.sampled_from(EDITS))
         if edit == "zero":
@@ -156,7 +158,9 @@ def test_lp_facet_method_equals_brute_force_in_box(net):
     assert patterns_of(res) == set(brute.patterns)
 
 
-@pytest.mark.parametrize(("seed", "d", "widths"), [(0, 2, [4, 4]), (1, 2, [3, 3, 3]), (2, 3, [4, 3]), (3, 3, [3, 3, 2])])
+@pytest.mark.parametrize(
+    ("seed", "d", "widths"), [(0, 2, [4, 4]), (1, 2, [3, 3, 3]), (2, 3, [4, 3]), (3, 3, [3, 3, 2])]
+)
 def test_random_gaussian_nets_equal_brute_force(seed, d, widths):
     net = ReLUNetwork.random(d, widths, seed=seed)
     for kwargs in ({"box": (-1.5, 1.5)}, {"whole_space": True}):

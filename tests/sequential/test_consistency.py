@@ -69,8 +69,10 @@ def test_two_units_match_brute_force_over_all_patterns() -> None:
     verdicts = []
     for y in itertools.product([-1, 1], repeat=3):
         d = decide_consistency(X, y, output_weights=a)
-        answers = [check_pattern_consistency(X, y, np.array(p, dtype=bool).reshape(3, 2), output_weights=a)
-                   for p in itertools.product([0, 1], repeat=6)]
+        answers = [
+            check_pattern_consistency(X, y, np.array(p, dtype=bool).reshape(3, 2), output_weights=a)
+            for p in itertools.product([0, 1], repeat=6)
+        ]
         assert all(r.certified for r in answers)
         assert d.consistent == any(r.feasible for r in answers), y
         verdicts.append(d.consistent)
@@ -142,13 +144,16 @@ def test_budget_stops_undecided_with_warning() -> None:
     assert d.consistent is None
 
 
-@pytest.mark.parametrize("X,y,kw,err,match", [
-    (T5, [1, -1], {"output_weights": [1.0]}, InvalidProblemError, r"y has shape \(2,\); expected \(5,\)"),
-    (T5, [1, 0, 1, 1, 1], {"output_weights": [1.0]}, InvalidProblemError, "only the labels"),
-    (T5, [1] * 5, {"output_weights": [1.0, 0.0]}, InvalidOptionError, r"output_weights\[1\] is 0"),
-    ([[np.nan]], [1], {"output_weights": [1.0]}, InvalidProblemError, "NaN"),
-    (T5, [1] * 5, {"output_weights": [1.0], "max_regions": 0}, InvalidOptionError, "max_regions"),
-])
+@pytest.mark.parametrize(
+    "X,y,kw,err,match",
+    [
+        (T5, [1, -1], {"output_weights": [1.0]}, InvalidProblemError, r"y has shape \(2,\); expected \(5,\)"),
+        (T5, [1, 0, 1, 1, 1], {"output_weights": [1.0]}, InvalidProblemError, "only the labels"),
+        (T5, [1] * 5, {"output_weights": [1.0, 0.0]}, InvalidOptionError, r"output_weights\[1\] is 0"),
+        ([[np.nan]], [1], {"output_weights": [1.0]}, InvalidProblemError, "NaN"),
+        (T5, [1] * 5, {"output_weights": [1.0], "max_regions": 0}, InvalidOptionError, "max_regions"),
+    ],
+)
 def test_bad_input(X, y, kw, err, match) -> None:
     with pytest.raises(err, match=match):
         decide_consistency(X, y, **kw)
@@ -164,6 +169,9 @@ def test_highs_and_scipy_backends_reach_the_same_decisions() -> None:
     for y in itertools.product([-1, 1], repeat=4):
         a = decide_consistency(X, y, output_weights=[1.0, -1.0])
         b = decide_consistency(X, y, output_weights=[1.0, -1.0], backend="scipy")
-        assert (a.consistent, a.first_unrealizable_step, a.n_regions) == (b.consistent, b.first_unrealizable_step,
-                                                                          b.n_regions), y
+        assert (a.consistent, a.first_unrealizable_step, a.n_regions) == (
+            b.consistent,
+            b.first_unrealizable_step,
+            b.n_regions,
+        ), y
         assert a.certified  # HiGHS supplies Farkas rays; scipy's linprog does not, so only HiGHS certifies

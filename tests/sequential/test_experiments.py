@@ -44,11 +44,14 @@ def test_realizable_every_target_respects_both_bounds() -> None:
     assert hist == [3632, 2192, 478, 228, 31] == np.bincount(r.mistakes_halving).tolist()
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"n_in": 1, "width": 1, "scale": 8},
-    {"n_in": 2, "width": 1, "scale": 2},
-    {"n_in": 1, "width": 3, "scale": 1, "output_weights": (1, 1, -1)},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"n_in": 1, "width": 1, "scale": 8},
+        {"n_in": 2, "width": 1, "scale": 2},
+        {"n_in": 1, "width": 3, "scale": 1, "output_weights": (1, 1, -1)},
+    ],
+)
 def test_realizable_bounds_on_other_classes(kwargs: dict) -> None:
     H = GridReLUClass(**kwargs)
     r = experiment_realizable(H, n_steps=120, n_targets=None, seed=5)
@@ -120,8 +123,9 @@ def test_random_labels_stay_in_the_999_band(seed: int) -> None:
 
 
 # ---------------------------------------------------------------- (c)
-@pytest.mark.parametrize("kwargs,T", [({}, 200), ({"n_in": 2, "width": 1, "scale": 1}, 50),
-                                      ({"width": 3, "scale": 1}, 77)])
+@pytest.mark.parametrize(
+    "kwargs,T", [({}, 200), ({"n_in": 2, "width": 1, "scale": 1}, 50), ({"width": 3, "scale": 1}, 77)]
+)
 def test_adversarial_makes_exactly_T_mistakes(kwargs: dict, T: int) -> None:
     H = GridReLUClass(**kwargs) if kwargs else None
     r = experiment_adversarial(H, n_steps=T, seed=3)
@@ -152,19 +156,22 @@ def test_refinement_target_counts_bounded_for_other_seeds() -> None:
 
 
 # ---------------------------------------------------------------- bad input
-@pytest.mark.parametrize("call,match", [
-    (lambda: experiment_realizable(n_steps=0), "n_steps"),
-    (lambda: experiment_realizable(n_targets=10**6), "n_targets"),
-    (lambda: experiment_realizable("class"), "GridReLUClass"),
-    (lambda: experiment_random_labels(confidence=1.5), "confidence"),
-    (lambda: experiment_random_labels(continuous_prefix=-1), "continuous_prefix"),
-    (lambda: experiment_adversarial(n_steps=2.5), "n_steps"),
-    (lambda: experiment_refinement(GridReLUClass(n_in=2, width=1, scale=1)), "n_in = 1"),
-    (lambda: experiment_refinement(levels=()), "empty"),
-    (lambda: experiment_refinement(levels=(3, 30)), r"levels\[1\]"),
-    (lambda: experiment_refinement(levels=5), "sequence of ints"),
-    (lambda: binomial_band(0), "n_steps"),
-])
+@pytest.mark.parametrize(
+    "call,match",
+    [
+        (lambda: experiment_realizable(n_steps=0), "n_steps"),
+        (lambda: experiment_realizable(n_targets=10**6), "n_targets"),
+        (lambda: experiment_realizable("class"), "GridReLUClass"),
+        (lambda: experiment_random_labels(confidence=1.5), "confidence"),
+        (lambda: experiment_random_labels(continuous_prefix=-1), "continuous_prefix"),
+        (lambda: experiment_adversarial(n_steps=2.5), "n_steps"),
+        (lambda: experiment_refinement(GridReLUClass(n_in=2, width=1, scale=1)), "n_in = 1"),
+        (lambda: experiment_refinement(levels=()), "empty"),
+        (lambda: experiment_refinement(levels=(3, 30)), r"levels\[1\]"),
+        (lambda: experiment_refinement(levels=5), "sequence of ints"),
+        (lambda: binomial_band(0), "n_steps"),
+    ],
+)
 def test_bad_input(call, match: str) -> None:
     with pytest.raises(InvalidOptionError, match=match):
         call()

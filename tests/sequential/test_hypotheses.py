@@ -23,9 +23,16 @@ def _fraction_label(H: GridReLUClass, theta: np.ndarray, x: np.ndarray) -> int:
     return 1 if f > 0 else -1
 
 
-@pytest.mark.parametrize("n_in,width,scale,bias,size", [
-    (1, 2, 2, True, 625), (1, 1, 3, True, 49), (2, 1, 1, True, 27), (2, 2, 1, False, 81), (1, 3, 1, True, 729),
-])
+@pytest.mark.parametrize(
+    "n_in,width,scale,bias,size",
+    [
+        (1, 2, 2, True, 625),
+        (1, 1, 3, True, 49),
+        (2, 1, 1, True, 27),
+        (2, 2, 1, False, 81),
+        (1, 3, 1, True, 729),
+    ],
+)
 def test_size_is_product_formula(n_in: int, width: int, scale: int, bias: bool, size: int) -> None:
     H = GridReLUClass(n_in=n_in, width=width, scale=scale, bias=bias)
     assert H.size == size == (2 * scale + 1) ** (width * (n_in + bias))
@@ -53,10 +60,12 @@ def test_index_of_round_trips() -> None:
 def test_labels_match_exact_rational_oracle_including_non_dyadic_and_tiny_inputs() -> None:
     H = GridReLUClass(n_in=2, width=2, scale=1, output_weights=(2, -3))
     rng = np.random.default_rng(3)
-    X = np.vstack([
-        rng.uniform(-1, 1, size=(6, 2)),
-        [[1 / 3, -1 / 3], [0.1, 0.2], [1e-20, -1e-20], [0.5, 0.0], [0.0, 0.0]],
-    ])
+    X = np.vstack(
+        [
+            rng.uniform(-1, 1, size=(6, 2)),
+            [[1 / 3, -1 / 3], [0.1, 0.2], [1e-20, -1e-20], [0.5, 0.0], [0.0, 0.0]],
+        ]
+    )
     L = H.labels(X)
     assert L.shape == (729, X.shape[0]) and L.dtype == np.int8
     for h in range(H.size):
@@ -92,16 +101,19 @@ def test_network_of_index_has_grid_weights() -> None:
     np.testing.assert_array_equal(net.weights[1], [[3.0, -1.0]])
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"width": 0}, "width"),
-    ({"scale": -1}, "scale"),
-    ({"n_in": 1.5}, "n_in"),
-    ({"output_weights": (1, 0)}, r"output_weights\[1\] is 0"),
-    ({"output_weights": (1,)}, "expected width = 2"),
-    ({"output_weights": (1, 0.5)}, r"output_weights\[1\]"),
-    ({"bias": "yes"}, "bias"),
-    ({"width": 4, "scale": 3}, f"at most {MAX_CLASS_SIZE}"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"width": 0}, "width"),
+        ({"scale": -1}, "scale"),
+        ({"n_in": 1.5}, "n_in"),
+        ({"output_weights": (1, 0)}, r"output_weights\[1\] is 0"),
+        ({"output_weights": (1,)}, "expected width = 2"),
+        ({"output_weights": (1, 0.5)}, r"output_weights\[1\]"),
+        ({"bias": "yes"}, "bias"),
+        ({"width": 4, "scale": 3}, f"at most {MAX_CLASS_SIZE}"),
+    ],
+)
 def test_bad_class_parameters(kwargs: dict, match: str) -> None:
     with pytest.raises(InvalidOptionError, match=match):
         GridReLUClass(**kwargs)

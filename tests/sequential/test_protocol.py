@@ -119,14 +119,17 @@ def test_distinct_rows_groups_exactly() -> None:
     assert inverse.tolist() == [0, 1, 0, 2, 1]
 
 
-@pytest.mark.parametrize("B,y,kw,err,match", [
-    ([[1, 0]], [1, 1], {}, InvalidProblemError, "only the labels -1 and \\+1"),
-    ([1, -1], [1, 1], {}, InvalidProblemError, "expected a non-empty 2-D array"),
-    ([[1, -1]], [1], {}, InvalidProblemError, r"y has shape \(1,\); expected \(2,\)"),
-    ([[1, -1]], [1, 2], {}, InvalidProblemError, "y must contain only"),
-    ([[1, -1]], "adversary", {}, InvalidOptionError, "'adversarial'"),
-    ([[1, -1]], [1, 1], {"predictor": "majority"}, InvalidOptionError, "predictor"),
-])
+@pytest.mark.parametrize(
+    "B,y,kw,err,match",
+    [
+        ([[1, 0]], [1, 1], {}, InvalidProblemError, "only the labels -1 and \\+1"),
+        ([1, -1], [1, 1], {}, InvalidProblemError, "expected a non-empty 2-D array"),
+        ([[1, -1]], [1], {}, InvalidProblemError, r"y has shape \(1,\); expected \(2,\)"),
+        ([[1, -1]], [1, 2], {}, InvalidProblemError, "y must contain only"),
+        ([[1, -1]], "adversary", {}, InvalidOptionError, "'adversarial'"),
+        ([[1, -1]], [1, 1], {"predictor": "majority"}, InvalidOptionError, "predictor"),
+    ],
+)
 def test_bad_input(B, y, kw, err, match) -> None:
     with pytest.raises(err, match=match):
         run_protocol(B, y, **kw)

@@ -30,8 +30,9 @@ def test_every_line_search_crossing_has_D_independent_tight_kinks():
         scale = max(1.0, float(np.max(np.abs(model.signs_at(a)))))
         za, zb = model.signs_at(a + 1e-9 * d), model.signs_at(b - 1e-9 * d)
         # Kinks strictly on opposite sides at the two ends (the leaving and entering kinks end at zero).
-        changed = np.flatnonzero((np.sign(za) * np.sign(zb) < 0) & (np.abs(za) > 1e-7 * scale)
-                                 & (np.abs(zb) > 1e-7 * scale))
+        changed = np.flatnonzero(
+            (np.sign(za) * np.sign(zb) < 0) & (np.abs(za) > 1e-7 * scale) & (np.abs(zb) > 1e-7 * scale)
+        )
         # A deeper kink may cross and cross back (its rate changes after an upstream crossing), and a
         # crossed kink may end within the tolerance of zero: net sign changes never exceed the crossings.
         assert changed.size <= e["kinks_crossed"]

@@ -97,8 +97,7 @@ def test_lad_case_both_engines_reach_the_global_optimum(quantile):
     w_plus, w_minus = (1.0, 1.0) if quantile == 0.5 else (1 - quantile, quantile)  # L1 is sum |r|
     c = np.concatenate([np.zeros(p), np.full(40, w_plus), np.full(40, w_minus)])
     Aeq = np.hstack([A, -np.eye(40), np.eye(40)])
-    ref = scipy.optimize.linprog(c, A_eq=Aeq, b_eq=y, bounds=[(None, None)] * p + [(0, None)] * 80,
-                                 method="highs")
+    ref = scipy.optimize.linprog(c, A_eq=Aeq, b_eq=y, bounds=[(None, None)] * p + [(0, None)] * 80, method="highs")
     for eng in ("native", "highs"):
         res = deep_relu_simplex(net, X, y, layer=1, quantile=quantile, theta0=np.zeros(p), seed=0, engine=eng)
         assert res.status == "local_minimum" and res.certified
@@ -114,8 +113,10 @@ def test_engine_option_is_checked():
 
 def test_problem_file_engine_and_cell_cap_reach_the_solver(tmp_path, capsys):
     f = tmp_path / "p.toml"
-    f.write_text("[network]\nn_in = 2\nhidden = [3]\nseed = 1\n[data]\nn_samples = 20\nseed = 2\n"
-                 "[solver]\nengine = 'highs'\ncertify_max_cells = 64\n")
+    f.write_text(
+        "[network]\nn_in = 2\nhidden = [3]\nseed = 1\n[data]\nn_samples = 20\nseed = 2\n"
+        "[solver]\nengine = 'highs'\ncertify_max_cells = 64\n"
+    )
     p = load_problem(f)
     assert p.options["engine"] == "highs" and p.options["certify_max_cells"] == 64
     assert main(["solve", str(f), "--json", "--quiet", "--engine", "native"]) == 0

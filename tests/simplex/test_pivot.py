@@ -67,8 +67,12 @@ def engine_at_first_vertex(net, X, y, layer, seed):
     return model, eng
 
 
-CASES = [((3, [4, 3, 2]), 0, 60, False), ((3, [4, 3, 2]), 1, 60, False), ((2, [5, 3]), 0, 50, True),
-         ((4, [3, 3]), 0, 80, False)]
+CASES = [
+    ((3, [4, 3, 2]), 0, 60, False),
+    ((3, [4, 3, 2]), 1, 60, False),
+    ((2, [5, 3]), 0, 50, True),
+    ((4, [3, 3]), 0, 80, False),
+]
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
@@ -80,7 +84,7 @@ def test_line_search_equals_one_event_at_a_time_reference(case, seed):
     X = rng.uniform(-2, 2, (n, n_in))
     y = rng.uniform(-2, 2, n)
     if dup:  # duplicate feature rows with different targets: groups with several samples
-        X[n // 2:] = X[: n - n // 2]
+        X[n // 2 :] = X[: n - n // 2]
     model, eng = engine_at_first_vertex(net, X, y, layer, seed)
     st = eng.st
     pr = price_rays(model, st, eng.tz)
@@ -92,8 +96,9 @@ def test_line_search_equals_one_event_at_a_time_reference(case, seed):
         pos, sigma = int(r // 2), (1.0 if r % 2 == 0 else -1.0)
         e = pr.rays[r]
         stol = 1e-9 * pr.scale * pr.norms[r]
-        step = line_search(model, st, e, leave=pos, sigma=sigma, multi=True, tz=eng.tz, ptol=1e-10, stol=stol,
-                           bland=False, t_tol=1e-9)
+        step = line_search(
+            model, st, e, leave=pos, sigma=sigma, multi=True, tz=eng.tz, ptol=1e-10, stol=stol, bland=False, t_tol=1e-9
+        )
         zs = [np.abs(z).max() for z in model.jvp(e, st.masks)[0]]
         thr = 1e-10 * max(zs + [np.abs(model.jvp(e, st.masks)[1]).max()])
         ref = reference_line_search(model, st, e, pos, sigma, stol, thr)
@@ -128,7 +133,7 @@ def test_fast_pricing_equals_general_pricing(seed):
         pr = price_rays(model, st, eng.tz)
         assert pr.extra_tight.size == 0
         tight = tight_mask(model, st, eng.tz)
-        rho = model.c * np.where(st.signs[model.n_hidden_kinks:] > 0, 1.0, -1.0)
+        rho = model.c * np.where(st.signs[model.n_hidden_kinks :] > 0, 1.0, -1.0)
         gbar = np.bincount(model.group, weights=rho, minlength=model.G)
         ref = _price_general(model, st, tight, pr.extra_tight, gbar, _edge_rays(model, st))
         np.testing.assert_allclose(pr.slopes, ref.slopes, rtol=1e-10, atol=1e-10 * np.abs(ref.slopes).max())
@@ -150,7 +155,7 @@ def test_pair_pricing_at_degenerate_vertices_equals_general_pricing(monkeypatch)
         pr = price_rays(model, st, tz, rate_tol, tight=tight)
         if pr.extra_tight.size:
             tight = tight_mask(model, st, tz)
-            rho = model.c * np.where(st.signs[model.n_hidden_kinks:] > 0, 1.0, -1.0)
+            rho = model.c * np.where(st.signs[model.n_hidden_kinks :] > 0, 1.0, -1.0)
             gbar = np.bincount(model.group, weights=rho, minlength=model.G)
             ref = _price_general(model, st, tight, pr.extra_tight, gbar, _edge_rays(model, st))
             scale = np.abs(ref.slopes).max()
@@ -186,19 +191,19 @@ def test_shallow_pair_pricing_equals_general_pricing_on_forced_degeneracy(seed, 
     st = eng.st
     G, w0 = model.G, model.widths[0]
     base = tight_mask(model, st, eng.tz)  # the basis, plus whatever is at zero already
-    rho = model.c * np.where(st.signs[model.n_hidden_kinks:] > 0, 1.0, -1.0)
+    rho = model.c * np.where(st.signs[model.n_hidden_kinks :] > 0, 1.0, -1.0)
     gbar = np.bincount(model.group, weights=rho, minlength=G)
     E = _edge_rays(model, st)
     layer0 = np.arange(G)[:, None] * w0 + np.arange(w0)[None, :]  # ids of trained-layer kinks (G, w0)
     n_checked = 0
     for variant in range(4):
         tight = base.copy()
-        tight[layer0[:, 0]] = True                                    # one whole unit at zero
+        tight[layer0[:, 0]] = True  # one whole unit at zero
         if variant >= 1:
             tight[layer0[rng.choice(G, G // 3, replace=False), 1]] = True  # a second unit in a third of the groups
         if variant >= 2:
             gs = rng.choice(G, 5, replace=False)
-            tight[model.hidden_ids[gs, w0]] = True                        # a deeper kink at zero
+            tight[model.hidden_ids[gs, w0]] = True  # a deeper kink at zero
         if variant >= 3:
             tight[model.n_hidden_kinks + rng.choice(model.N, 5, replace=False)] = True  # residuals at zero
         extra = np.flatnonzero(tight & ~np.isin(np.arange(model.M), st.B))

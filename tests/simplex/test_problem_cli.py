@@ -56,17 +56,31 @@ def write(tmp_path, text):
         ("[network]\nn_in = 'x'\nhidden = [3]\n[data]\nn_samples = 10\n", "network.n_in"),
         ("[network]\nn_in = 2\nhidden = []\n[data]\nn_samples = 10\n", "network.hidden"),
         ("[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[training]\nlayer = 7\n", "training.layer"),
-        ("[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[training]\nquantile = 1.5\n", "training.quantile"),
-        ("[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\nmax_pivots = 'many'\n", "solver.max_pivots"),
+        (
+            "[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[training]\nquantile = 1.5\n",
+            "training.quantile",
+        ),
+        (
+            "[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\nmax_pivots = 'many'\n",
+            "solver.max_pivots",
+        ),
         ("[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\nfoo = 1\n", "foo"),
-        ("[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\ncertify_max_cells = 0\n",
-         r"solver\.certify_max_cells must be an integer >= 1; got 0"),
-        ("[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\ncertify_max_cells = 2.5\n",
-         r"solver\.certify_max_cells must be a int; got 2\.5"),
-        ("[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\ncertify_max_cells = true\n",
-         r"solver\.certify_max_cells"),
-        ("[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\nengine = 'gpu'\n",
-         r"solver\.engine must be 'native' or 'highs'; got 'gpu'"),
+        (
+            "[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\ncertify_max_cells = 0\n",
+            r"solver\.certify_max_cells must be an integer >= 1; got 0",
+        ),
+        (
+            "[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\ncertify_max_cells = 2.5\n",
+            r"solver\.certify_max_cells must be a int; got 2\.5",
+        ),
+        (
+            "[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\ncertify_max_cells = true\n",
+            r"solver\.certify_max_cells",
+        ),
+        (
+            "[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\nengine = 'gpu'\n",
+            r"solver\.engine must be 'native' or 'highs'; got 'gpu'",
+        ),
         ("[network]\nn_in = 2\nhidden = [3]\n[dta]\n", r"\[dta\]"),
         ("[problem]\ntask = 'lad'\n[data]\nkind = 'file'\npath = 'missing.csv'\n", "missing.csv"),
         ("[network\n", "not valid TOML"),
@@ -132,8 +146,20 @@ def test_ctrl_c_stops_the_walk_and_reports_it(tmp_path) -> None:
     from tests.common.interrupt import interrupt_when_running
 
     rc, out = interrupt_when_running(
-        [sys.executable, "-m", "lpengine.cli", "solve", str(PROBLEMS / "first_layer_500.toml"), "--verify", "--json",
-         "--graph", str(tmp_path / "t.graphml")], b"pivot", str(tmp_path))
+        [
+            sys.executable,
+            "-m",
+            "lpengine.cli",
+            "solve",
+            str(PROBLEMS / "first_layer_500.toml"),
+            "--verify",
+            "--json",
+            "--graph",
+            str(tmp_path / "t.graphml"),
+        ],
+        b"pivot",
+        str(tmp_path),
+    )
     assert rc == 1
     obj = json.loads(out)
     assert obj["status"] == "stopped" and obj["message"] == "interrupted (Ctrl-C)"

@@ -129,7 +129,9 @@ class ModelMirror:
         A[row, col] = value
         self.A = sp.csr_array(A)
 
-    def add_rows(self, A: Any, lower: ArrayLike, upper: ArrayLike) -> tuple[Any, NDArray[np.float64], NDArray[np.float64]]:
+    def add_rows(
+        self, A: Any, lower: ArrayLike, upper: ArrayLike
+    ) -> tuple[Any, NDArray[np.float64], NDArray[np.float64]]:
         import scipy.sparse as sp
 
         rows = sp.csr_array(A if sp.issparse(A) else np.atleast_2d(np.asarray(A, dtype=np.float64)))
@@ -162,5 +164,12 @@ class ModelMirror:
         return viol
 
     def to_lp(self) -> LinearProgram:
-        return LinearProgram(c=self.c, A=self.A, row_lower=self.rl, row_upper=self.ru,
-                             col_lower=self.cl, col_upper=self.cu, offset=self.offset)
+        return LinearProgram(
+            c=self.c,
+            A=self.A,
+            row_lower=self.rl,
+            row_upper=self.ru,
+            col_lower=self.cl,
+            col_upper=self.cu,
+            offset=self.offset,
+        )

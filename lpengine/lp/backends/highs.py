@@ -65,8 +65,13 @@ BASE_OPTIONS: dict[str, Any] = {
     "threads": 1,
 }
 
-_BASIS_TO_LPE = {"kLower": BasisStatus.LOWER, "kBasic": BasisStatus.BASIC, "kUpper": BasisStatus.UPPER,
-                 "kZero": BasisStatus.ZERO, "kNonbasic": BasisStatus.NONBASIC}
+_BASIS_TO_LPE = {
+    "kLower": BasisStatus.LOWER,
+    "kBasic": BasisStatus.BASIC,
+    "kUpper": BasisStatus.UPPER,
+    "kZero": BasisStatus.ZERO,
+    "kNonbasic": BasisStatus.NONBASIC,
+}
 
 
 def _import_highspy() -> Any:
@@ -206,8 +211,15 @@ class HighsWarmSolver:
         rows, lo, hi = self._m.add_rows(A, lower, upper)
         k = rows.shape[0]
         self._check(
-            self._h.addRows(k, self._clip(lo), self._clip(hi), int(rows.nnz), rows.indptr[:-1].astype(np.int32),
-                            rows.indices.astype(np.int32), rows.data.astype(np.float64)),
+            self._h.addRows(
+                k,
+                self._clip(lo),
+                self._clip(hi),
+                int(rows.nnz),
+                rows.indptr[:-1].astype(np.int32),
+                rows.indices.astype(np.int32),
+                rows.data.astype(np.float64),
+            ),
             "addRows",
         )
 
@@ -323,8 +335,18 @@ class HighsWarmSolver:
             if has_ray:
                 farkas = np.array(ray, dtype=np.float64)
         self.counters.record(status, nit, seconds)
-        return LPResult(x=x, fun=fun, status=status, message=message, nit=nit, row_activity=row_act,
-                        row_duals=row_duals, col_duals=col_duals, farkas=farkas, residual=residual)
+        return LPResult(
+            x=x,
+            fun=fun,
+            status=status,
+            message=message,
+            nit=nit,
+            row_activity=row_act,
+            row_duals=row_duals,
+            col_duals=col_duals,
+            farkas=farkas,
+            residual=residual,
+        )
 
     def _run(self) -> Any:
         try:
@@ -358,13 +380,15 @@ class HighsBackend:
             return False
         return True
 
-    def open(self, lp: LinearProgram, *, options: dict[str, Any] | None = None,
-             tol: Tolerances | None = None) -> HighsWarmSolver:
+    def open(
+        self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None
+    ) -> HighsWarmSolver:
         """A persistent solver holding ``lp``, for hot re-solves after edits."""
         return HighsWarmSolver(lp, options=options, tol=tol)
 
-    def solve(self, lp: LinearProgram, *, options: dict[str, Any] | None = None,
-              tol: Tolerances | None = None) -> LPResult:
+    def solve(
+        self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None
+    ) -> LPResult:
         """Solve ``lp`` once."""
         with self.open(lp, options=options, tol=tol) as s:
             return s.solve()

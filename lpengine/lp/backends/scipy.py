@@ -41,8 +41,10 @@ class ScipyWarmSolver:
     def __init__(self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None):
         self._tol = resolve_tolerances(tol)
         self._m = ModelMirror(lp)
-        self._options = {"primal_feasibility_tolerance": self._tol.lp_primal,
-                         "dual_feasibility_tolerance": self._tol.lp_dual}
+        self._options = {
+            "primal_feasibility_tolerance": self._tol.lp_primal,
+            "dual_feasibility_tolerance": self._tol.lp_dual,
+        }
         for k, v in (options or {}).items():
             if k not in _ALLOWED_OPTIONS:
                 raise InvalidOptionError(
@@ -61,11 +63,15 @@ class ScipyWarmSolver:
 
     def set_row_bounds(self, idx: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         i = as_index(idx)
-        self._m.set_row_bounds(i, as_values(lower, i.size, "row lower bounds"), as_values(upper, i.size, "row upper bounds"))
+        self._m.set_row_bounds(
+            i, as_values(lower, i.size, "row lower bounds"), as_values(upper, i.size, "row upper bounds")
+        )
 
     def set_col_bounds(self, idx: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         i = as_index(idx)
-        self._m.set_col_bounds(i, as_values(lower, i.size, "column lower bounds"), as_values(upper, i.size, "column upper bounds"))
+        self._m.set_col_bounds(
+            i, as_values(lower, i.size, "column lower bounds"), as_values(upper, i.size, "column upper bounds")
+        )
 
     def set_cost(self, c: ArrayLike, offset: float | None = None) -> None:
         self._m.set_cost(c, offset)
@@ -86,8 +92,13 @@ class ScipyWarmSolver:
     def set_basis(self, basis: LPBasis | None) -> None:
         """Ignored (every solve is cold)."""
 
-    def solve(self, *, objective_bound: float | None = None, time_limit: float | None = None,
-              iteration_limit: int | None = None) -> LPResult:
+    def solve(
+        self,
+        *,
+        objective_bound: float | None = None,
+        time_limit: float | None = None,
+        iteration_limit: int | None = None,
+    ) -> LPResult:
         from scipy.optimize import linprog
 
         m = self._m
@@ -99,7 +110,9 @@ class ScipyWarmSolver:
         b_ub = np.concatenate([m.ru[up], -m.rl[lo]]) if A_ub is not None else None
         A_eq = A[eq] if eq.any() else None
         b_eq = m.rl[eq] if eq.any() else None
-        bounds = np.column_stack([np.where(np.isfinite(m.cl), m.cl, -np.inf), np.where(np.isfinite(m.cu), m.cu, np.inf)])
+        bounds = np.column_stack(
+            [np.where(np.isfinite(m.cl), m.cl, -np.inf), np.where(np.isfinite(m.cu), m.cu, np.inf)]
+        )
         opts = dict(self._options)
         if time_limit is not None:
             opts["time_limit"] = time_limit
@@ -113,17 +126,29 @@ class ScipyWarmSolver:
         fun = float(m.c @ x + m.offset) if x is not None else float("nan")
         residual = m.residual(x) if x is not None else float("nan")
         message = f"{status.value} (scipy linprog status {res.status}: {res.message})"
-        if status is LPStatus.OPTIMAL and residual > self._tol.feasibility * max(1.0, float(np.max(np.abs(x), initial=0.0))):
+        if status is LPStatus.OPTIMAL and residual > self._tol.feasibility * max(
+            1.0, float(np.max(np.abs(x), initial=0.0))
+        ):
             status = LPStatus.INACCURATE
             message = f"inaccurate (scipy linprog, recomputed residual {residual:.3g})"
-            warnings.warn(f"linprog optimal solution has residual {residual:.3g}; marked INACCURATE.",
-                          InaccurateSolutionWarning, stacklevel=2)
+            warnings.warn(
+                f"linprog optimal solution has residual {residual:.3g}; marked INACCURATE.",
+                InaccurateSolutionWarning,
+                stacklevel=2,
+            )
         if status is not LPStatus.OPTIMAL and status is not LPStatus.INACCURATE:
             x, fun = None, float("nan")
         nit = int(getattr(res, "nit", 0) or 0)
         self.counters.record(status, nit, seconds)
-        return LPResult(x=x, fun=fun, status=status, message=message, nit=nit,
-                        row_activity=(m.A @ x) if x is not None else None, residual=residual)
+        return LPResult(
+            x=x,
+            fun=fun,
+            status=status,
+            message=message,
+            nit=nit,
+            row_activity=(m.A @ x) if x is not None else None,
+            residual=residual,
+        )
 
     def close(self) -> None:
         """Nothing to release."""
@@ -143,11 +168,13 @@ class ScipyBackend:
     def is_available(self) -> bool:
         return True
 
-    def open(self, lp: LinearProgram, *, options: dict[str, Any] | None = None,
-             tol: Tolerances | None = None) -> ScipyWarmSolver:
+    def open(
+        self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None
+    ) -> ScipyWarmSolver:
         return ScipyWarmSolver(lp, options=options, tol=tol)
 
-    def solve(self, lp: LinearProgram, *, options: dict[str, Any] | None = None,
-              tol: Tolerances | None = None) -> LPResult:
+    def solve(
+        self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None
+    ) -> LPResult:
         with self.open(lp, options=options, tol=tol) as s:
             return s.solve()
