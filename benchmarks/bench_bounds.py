@@ -13,6 +13,8 @@ import argparse
 import time
 
 from lpengine.bounds import (
+    _arch,
+    activation_histograms,
     all_bounds,
     growth_rate,
     lower_bound_arora2018,
@@ -28,7 +30,6 @@ from lpengine.bounds import (
     upper_bound_serra2018,
     upper_bound_zaslavsky,
 )
-from lpengine.bounds import _arch, activation_histograms
 
 
 def _clear_caches() -> None:

@@ -17,21 +17,21 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import pathlib  # noqa: E402
-import time  # noqa: E402
+import argparse
+import pathlib
+import time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from lpengine.simplex import deep_relu_simplex  # noqa: E402
-from lpengine.simplex.problem import load_problem  # noqa: E402
+from lpengine.simplex import deep_relu_simplex
+from lpengine.simplex.problem import load_problem
 
 PROBLEM = pathlib.Path(__file__).resolve().parents[1] / "problems" / "first_layer_500.toml"
 
 
 def l1_first_layer(net, X, y, W1, b1):
     h = np.maximum(X @ W1.T + b1, 0.0)
-    for W, b in zip(net.weights[1:-1], net.biases[1:-1]):
+    for W, b in zip(net.weights[1:-1], net.biases[1:-1], strict=True):
         h = np.maximum(h @ W.T + b, 0.0)
     return float(np.abs(h @ net.weights[-1][0] + net.biases[-1][0] - y).sum())
 
@@ -47,7 +47,7 @@ def subgradient(net, X, y, theta0, seconds, eta0=0.05):
     while time.perf_counter() - t0 < seconds:
         z1 = X @ W1.T + b1
         hs, zs = [np.maximum(z1, 0.0)], [z1]
-        for W, b in zip(net.weights[1:-1], net.biases[1:-1]):
+        for W, b in zip(net.weights[1:-1], net.biases[1:-1], strict=True):
             zs.append(hs[-1] @ W.T + b)
             hs.append(np.maximum(zs[-1], 0.0))
         out = hs[-1] @ net.weights[-1][0] + net.biases[-1][0]
@@ -75,7 +75,7 @@ def adam(net, X, y, theta0, seconds, lr=0.05):
     W1 = torch.tensor(theta0[: n1 * n0].reshape(n1, n0), dtype=torch.float64, requires_grad=True)
     b1 = torch.tensor(theta0[n1 * n0 :], dtype=torch.float64, requires_grad=True)
     Xt, yt = torch.tensor(X), torch.tensor(y)
-    rest = [(torch.tensor(W), torch.tensor(b)) for W, b in zip(net.weights[1:], net.biases[1:])]
+    rest = [(torch.tensor(W), torch.tensor(b)) for W, b in zip(net.weights[1:], net.biases[1:], strict=True)]
     opt = torch.optim.Adam([W1, b1], lr=lr)
     best, k = np.inf, 0
     t0 = time.perf_counter()

@@ -15,15 +15,15 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import argparse  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import argparse
+import shutil
+import subprocess
+import tempfile
+import time
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from lpengine.simplex import lad  # noqa: E402
+from lpengine.simplex import lad
 
 
 def objective(X, y, coef, icpt, q):

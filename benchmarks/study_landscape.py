@@ -42,7 +42,6 @@ import numpy as np
 from lpengine import ReLUNetwork
 from lpengine.analysis import (
     LayerwiseL1Problem,
-    Trajectory,
     assign_basins,
     certify_local_minimum,
     count_vertices_in_box,
@@ -346,7 +345,7 @@ def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[st
                         np.median(
                             [
                                 o.loss_given_up / max(1e-300, float(r["losses"][0] - r["losses"][-1]))
-                                for o, r in zip(outs, done)
+                                for o, r in zip(outs, done, strict=True)
                             ]
                         )
                     ),
@@ -354,7 +353,7 @@ def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[st
                         np.max(
                             [
                                 o.loss_given_up / max(1e-300, float(r["losses"][0] - r["losses"][-1]))
-                                for o, r in zip(outs, done)
+                                for o, r in zip(outs, done, strict=True)
                             ]
                         )
                     ),
@@ -459,7 +458,7 @@ def census_case(cfg: dict[str, Any], n_starts: int, census_time: float) -> dict[
             }
         )
         # unmatched end points: are they local minima at all (independent local certificate)?
-        un = [e for e, i in zip(ends, b.index) if i < 0]
+        un = [e for e, i in zip(ends, b.index, strict=True) if i < 0]
         row["unmatched_certified_local_min"] = int(sum(certify_local_minimum(prob, e).certified for e in un[:10]))
     # claim (ii') exactly: all arrangement vertices (hidden and residual kinks, visited or not) in ∞-balls
     # around LP vertices that are local-minimum points vs around LP vertices that are not; the centre

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from . import export
 from .exceptions import (
     BackendNotAvailable,
     InaccurateSolutionWarning,
@@ -21,10 +22,9 @@ from .exceptions import (
     SolverError,
 )
 from .network import LocalAffineMap, ReLUNetwork
-from .tolerances import DEFAULT_TOLERANCES, Tolerances
 from .regions import count_regions, enumerate_regions
 from .simplex import deep_relu_simplex, lad
-from . import export
+from .tolerances import DEFAULT_TOLERANCES, Tolerances
 
 __version__ = "0.1.0"
 

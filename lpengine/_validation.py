@@ -56,7 +56,7 @@ def check_array(
     if ndim is not None and arr.ndim != ndim:
         raise error(f"{name} has {arr.ndim} dimension(s) (shape {arr.shape}); expected {ndim}.")
     if shape is not None:
-        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape, strict=True)):
             want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
             raise error(f"{name} has shape {arr.shape}; expected {want}.")
     if not allow_empty and arr.size == 0:

@@ -16,7 +16,8 @@ import logging
 import signal
 import sys
 import threading
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from . import __version__
 from .exceptions import LPEngineError
@@ -53,7 +54,7 @@ class CtrlC:
         self.pressed = True
         signal.signal(signal.SIGINT, signal.default_int_handler)
 
-    def __enter__(self) -> "CtrlC":
+    def __enter__(self) -> CtrlC:
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handler)
         return self

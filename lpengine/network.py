@@ -14,8 +14,9 @@ weight matrices from 0: ``weights[0]`` maps the input to the first hidden layer.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -115,7 +116,7 @@ class ReLUNetwork:
             )
         fw, fb = [], []
         prev = None
-        for l, (w, b) in enumerate(zip(ws, bs)):
+        for l, (w, b) in enumerate(zip(ws, bs, strict=True)):
             w = check_array(w, f"weights[{l}]", ndim=2, error=InvalidNetworkError)
             if prev is not None and w.shape[1] != prev:
                 raise InvalidNetworkError(
@@ -183,8 +184,8 @@ class ReLUNetwork:
         return (
             self.has_output_layer == other.has_output_layer
             and len(self.weights) == len(other.weights)
-            and all(np.array_equal(a, b) for a, b in zip(self.weights, other.weights))
-            and all(np.array_equal(a, b) for a, b in zip(self.biases, other.biases))
+            and all(np.array_equal(a, b) for a, b in zip(self.weights, other.weights, strict=True))
+            and all(np.array_equal(a, b) for a, b in zip(self.biases, other.biases, strict=True))
         )
 
     __hash__ = None  # type: ignore[assignment]
@@ -200,7 +201,7 @@ class ReLUNetwork:
         seed: int | np.random.Generator | None = None,
         weight_scale: float = 1.0,
         bias_std: float = 1.0,
-    ) -> "ReLUNetwork":
+    ) -> ReLUNetwork:
         """A random network with He-normal weights and Gaussian biases.
 
         ``W^l`` has i.i.d. entries ``N(0, weight_scale**2 * 2 / fan_in)`` (He et al.
@@ -232,7 +233,7 @@ class ReLUNetwork:
         rng = np.random.default_rng(seed)
         dims = [n_in, *widths] + ([n_out] if n_out is not None else [])
         ws, bs = [], []
-        for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+        for fan_in, fan_out in zip(dims[:-1], dims[1:], strict=True):
             ws.append(rng.normal(0.0, weight_scale * np.sqrt(2.0 / fan_in), size=(fan_out, fan_in)))
             bs.append(rng.normal(0.0, bias_std, size=fan_out) if bias_std > 0 else np.zeros(fan_out))
         return cls(tuple(ws), tuple(bs), has_output_layer=n_out is not None)
@@ -245,7 +246,7 @@ class ReLUNetwork:
         output layer) and ``format_version`` (int, currently 1).
         """
         arrays: dict[str, Any] = {}
-        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             arrays[f"W{l}"] = w
             arrays[f"b{l}"] = b
         arrays["has_output_layer"] = np.array(self.has_output_layer)
@@ -253,7 +254,7 @@ class ReLUNetwork:
         np.savez(path, **arrays)
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> "ReLUNetwork":
+    def load(cls, path: str | os.PathLike[str]) -> ReLUNetwork:
         """Read a network written by :meth:`save` (see there for the layout).
 
         A file without the ``has_output_layer`` marker is rejected: whether the
@@ -295,7 +296,7 @@ class ReLUNetwork:
             return cls(ws, bs, has_output_layer=bool(marker))
 
     @classmethod
-    def from_torch(cls, module: Any) -> "ReLUNetwork":
+    def from_torch(cls, module: Any) -> ReLUNetwork:
         """Convert a PyTorch ``nn.Sequential`` of ``Linear``/``ReLU`` modules.
 
         Every ``Linear`` followed by a ``ReLU`` is a hidden layer; a final
@@ -341,7 +342,7 @@ class ReLUNetwork:
         from torch import nn
 
         mods: list[Any] = []
-        for l, (w, b) in enumerate(zip(self.weights, self.biases)):
+        for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
             lin = nn.Linear(w.shape[1], w.shape[0]).double()
             with torch.no_grad():
                 lin.weight.copy_(torch.from_numpy(np.array(w)))

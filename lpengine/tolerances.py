@@ -99,7 +99,7 @@ class Tolerances:
             if not isinstance(value, (int, float)) or not (0.0 < float(value) < 1.0):
                 raise ValueError(f"Tolerances.{field.name} must be a float in the range (0, 1). Got {value!r} instead.")
 
-    def replace(self, **changes: float) -> "Tolerances":
+    def replace(self, **changes: float) -> Tolerances:
         """Return a copy with some fields changed (``dataclasses.replace``)."""
         return dataclasses.replace(self, **changes)
 
@@ -107,7 +107,7 @@ class Tolerances:
 DEFAULT_TOLERANCES = Tolerances()
 
 
-def resolve_tolerances(tol: "Tolerances | None") -> Tolerances:
+def resolve_tolerances(tol: Tolerances | None) -> Tolerances:
     """Return ``tol`` or the defaults; reject anything that is not a ``Tolerances``."""
     if tol is None:
         return DEFAULT_TOLERANCES

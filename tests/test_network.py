@@ -216,7 +216,7 @@ def test_local_affine_map_matches_evaluation(seed: int, n_in: int, widths: list[
     X = np.random.default_rng(seed).normal(scale=2.0, size=(20, n_in))
     Z = net.preactivations(X)
     out = net.forward(X)
-    for x, z, y in zip(X, Z, out):
+    for x, z, y in zip(X, Z, out, strict=True):
         lam = net.local_affine_map(z > 0)
         np.testing.assert_allclose(lam.A @ x + lam.c, z, rtol=1e-12, atol=1e-12)
         if n_out is None:
@@ -260,7 +260,7 @@ def test_random_is_deterministic_per_seed() -> None:
     c = ReLUNetwork.random(3, [4, 4], n_out=2, seed=124)
     assert a == b
     assert a != c
-    assert not any(np.array_equal(wa, wc) for wa, wc in zip(a.weights, c.weights))
+    assert not any(np.array_equal(wa, wc) for wa, wc in zip(a.weights, c.weights, strict=True))
     assert [w.shape for w in a.weights] == [(4, 3), (4, 4), (2, 4)]
     assert [b_.shape for b_ in a.biases] == [(4,), (4,), (2,)]
 

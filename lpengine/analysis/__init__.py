@@ -15,22 +15,6 @@ simplex result or its trajectory graph.
 
 from __future__ import annotations
 
-from .decay import DecayFit, DecayProfile, GapDecayProfile, decay_profile, fit_decay, gap_decay_profile
-from .density import DensitySummary, RadiusCounts, density_summary, distances_to, step_lengths, visited_within
-from .estimators import (
-    ESTIMATORS,
-    EstimatorTrace,
-    LimitEstimate,
-    estimate_aitken,
-    estimate_geometric_fit,
-    estimate_geometric_tail,
-    estimate_limit,
-    estimate_naive,
-    estimator_trace,
-)
-from .trajectory import Trajectory
-from .lossnet import LayerwiseL1Problem
-from .early_stop import EarlyStopOutcome, EarlyStopping, evaluate_early_stop
 from .census import (
     BasinAssignment,
     LandscapeCensus,
@@ -43,6 +27,22 @@ from .census import (
     landscape_census,
     solve_cell,
 )
+from .decay import DecayFit, DecayProfile, GapDecayProfile, decay_profile, fit_decay, gap_decay_profile
+from .density import DensitySummary, RadiusCounts, density_summary, distances_to, step_lengths, visited_within
+from .early_stop import EarlyStopOutcome, EarlyStopping, evaluate_early_stop
+from .estimators import (
+    ESTIMATORS,
+    EstimatorTrace,
+    LimitEstimate,
+    estimate_aitken,
+    estimate_geometric_fit,
+    estimate_geometric_tail,
+    estimate_limit,
+    estimate_naive,
+    estimator_trace,
+)
+from .lossnet import LayerwiseL1Problem
+from .trajectory import Trajectory
 
 __all__ = [
     "DecayFit",

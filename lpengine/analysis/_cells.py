@@ -15,8 +15,9 @@ closure of another cell iff that point does.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -116,7 +117,7 @@ class CellRows:
     g: NDArray[np.float64]
 
     @classmethod
-    def from_region(cls, region: Any, tol: Tolerances) -> "CellRows":
+    def from_region(cls, region: Any, tol: Tolerances) -> CellRows:
         A, c = region.affine.A, region.affine.c
         norms = np.sqrt(np.einsum("ij,ij->i", A, A))
         live = norms > tol.zero_row

@@ -527,7 +527,7 @@ def landscape_census(
     logger.info("census: %d hidden cells (%s), complete=%s", enum.count, enum.domain, enum.complete)
     regions = enum.regions
     signs = [r.pattern.signs.astype(np.int8) for r in regions]
-    cells = tuple(_solve(problem, s, tol, lo, hi, str(r.pattern)) for r, s in zip(regions, signs))
+    cells = tuple(_solve(problem, s, tol, lo, hi, str(r.pattern)) for r, s in zip(regions, signs, strict=True))
     rows = tuple(CellRows.from_region(r, tol) for r in regions)
     values = np.array([c.value for c in cells])
     n = len(cells)
@@ -729,7 +729,7 @@ def assign_basins(census: LandscapeCensus, end_thetas: ArrayLike, *, tol: Tolera
     inside = np.array(
         [
             r.contains(E, tol) if math.isfinite(v) else np.zeros(E.shape[0], dtype=bool)
-            for r, v in zip(census.cell_rows, values)
+            for r, v in zip(census.cell_rows, values, strict=True)
         ]
     ).reshape(len(values), E.shape[0])
     for k, e in enumerate(E):

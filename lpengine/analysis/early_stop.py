@@ -14,11 +14,9 @@ vertices saved against loss given up (:func:`evaluate_early_stop`).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from numpy.typing import ArrayLike
 
 from .._validation import check_int, check_scalar

@@ -120,7 +120,7 @@ class LayerwiseL1Problem:
     @classmethod
     def from_quantile(
         cls, net: ReLUNetwork, X: ArrayLike, y: ArrayLike, *, layer: int = 0, quantile: float = 0.5
-    ) -> "LayerwiseL1Problem":
+    ) -> LayerwiseL1Problem:
         """The τ-quantile loss, with :func:`lpengine.simplex.deep_relu_simplex`'s convention.
 
         ``τ = 0.5`` is the plain L1 loss ``Σ|r_i|`` (``w₊ = w₋ = 1``); any other τ

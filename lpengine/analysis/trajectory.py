@@ -64,7 +64,7 @@ class Trajectory:
         return float(self.losses[-1])
 
     @classmethod
-    def from_graph(cls, graph: Any, thetas: ArrayLike | None = None, *, certified: bool | None = None) -> "Trajectory":
+    def from_graph(cls, graph: Any, thetas: ArrayLike | None = None, *, certified: bool | None = None) -> Trajectory:
         """Read a trajectory graph (nodes with ``loss``; ordered by ``iteration``, else by node key).
 
         Parameters
@@ -107,6 +107,6 @@ class Trajectory:
         return cls(np.asarray(losses), None if thetas is None else np.asarray(thetas, dtype=np.float64), certified)
 
     @classmethod
-    def from_result(cls, result: Any) -> "Trajectory":
+    def from_result(cls, result: Any) -> Trajectory:
         """Take ``losses``, ``thetas`` and ``certified`` from a ``DRSResult``."""
         return cls(np.asarray(result.losses), np.asarray(result.thetas), bool(result.certified))

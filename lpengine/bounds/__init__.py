@@ -13,9 +13,9 @@ them with exact counts, layer by layer.
 from __future__ import annotations
 
 from ._arch import zaslavsky_sum
+from ._histogram import clip, dominates, tail_sums
 from .activation_histograms import activation_count_tails, gamma_activation_counts, upper_bound_activation_counts
 from .arora2018 import lower_bound_arora2018
-from ._histogram import clip, dominates, tail_sums
 from .asymptotics import GrowthRate, growth_rate
 from .hinz_vandegeer2019 import (
     FrameworkResult,

@@ -10,9 +10,10 @@ Python ints: the values pass 2**64 quickly and are never floats.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 from functools import lru_cache
 from math import comb
-from typing import Any, Sequence
+from typing import Any
 
 from .._validation import check_int
 from ..exceptions import InvalidNetworkError

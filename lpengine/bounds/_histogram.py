@@ -6,7 +6,7 @@ A histogram is a finite vector ``v = (v_0, v_1, ...)`` of non-negative ints;
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 __all__ = ["tail_sums", "dominates", "clip"]
 
@@ -33,7 +33,7 @@ def dominates(w: Sequence[int], v: Sequence[int]) -> bool:
     n = max(len(v), len(w))
     tv = tail_sums(list(v) + [0] * (n - len(v)))
     tw = tail_sums(list(w) + [0] * (n - len(w)))
-    return all(a <= b for a, b in zip(tv, tw))
+    return all(a <= b for a, b in zip(tv, tw, strict=True))
 
 
 def clip(v: Sequence[int], i: int) -> tuple[int, ...]:

@@ -106,13 +106,13 @@ def _tail_table(n_prime: int) -> tuple[tuple[int, ...], ...]:
         elif n >= n_prime:
             cand = serra
         elif n == 1:
-            cand = [min(a, b) for a, b in zip(serra, _exact_1d_tails(n_prime))]
+            cand = [min(a, b) for a, b in zip(serra, _exact_1d_tails(n_prime), strict=True)]
         else:
-            cand = [min(a, b) for a, b in zip(serra, _circle_tails(n, n_prime))]
+            cand = [min(a, b) for a, b in zip(serra, _circle_tails(n, n_prime), strict=True)]
         for J in range(1, n_prime + 1):  # non-increasing in J
             cand[J] = min(cand[J], cand[J - 1])
         if rows:  # non-decreasing in n
-            cand = [max(a, b) for a, b in zip(cand, rows[-1])]
+            cand = [max(a, b) for a, b in zip(cand, rows[-1], strict=True)]
         rows.append(tuple(cand))
     return tuple(rows)
 

@@ -60,7 +60,7 @@ class Fold:
     def __call__(self, u: Any) -> Any:
         u = np.asarray(u, dtype=float)
         out = float(self.offset) + 0 * u
-        for s, t, a in zip(self.sign, self.breaks, self.coef):
+        for s, t, a in zip(self.sign, self.breaks, self.coef, strict=True):
             out = out + float(a) * np.maximum(s * (u - float(t)), 0.0)
         return out
 

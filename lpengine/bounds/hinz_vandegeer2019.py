@@ -56,8 +56,9 @@ with the direct formulas on hundreds of random architectures.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from ..exceptions import InvalidOptionError
 from ._arch import binomial_row, check_architecture, zaslavsky_sum
@@ -197,7 +198,7 @@ def check_gamma(gamma: str | Gamma, n_prime: int, *, n_max: int | None = None) -
         vals = _gamma_value(fn, n, n_prime)
         tails = tail_sums(vals)
         if prev_tails is not None:
-            bad = [J for J, (a, b) in enumerate(zip(prev_tails, tails)) if a > b]
+            bad = [J for J, (a, b) in enumerate(zip(prev_tails, tails, strict=True)) if a > b]
             if bad:
                 J = bad[0]
                 raise InvalidOptionError(

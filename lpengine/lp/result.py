@@ -107,7 +107,7 @@ class LPCounters:
         self.seconds += seconds
         self.by_status[status.value] = self.by_status.get(status.value, 0) + 1
 
-    def merge(self, other: "LPCounters") -> None:
+    def merge(self, other: LPCounters) -> None:
         """Add another counter's totals to this one."""
         self.solves += other.solves
         self.iterations += other.iterations

@@ -61,8 +61,9 @@ import functools
 import logging
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -293,7 +294,7 @@ class _Collector:
         # from its lower-index end.
         for j, units in waiting.pop(key, ()):
             edges.setdefault((j, i), units)
-        for b, units in zip(w.neighbor_keys, units_list):
+        for b, units in zip(w.neighbor_keys, units_list, strict=True):
             j = index.get(b)
             if j is None:
                 waiting.setdefault(b, []).append((i, units))
@@ -413,7 +414,7 @@ class _RegionProcessor:
         neighbor_keys: list[bytes] = []
         neighbors: list[_Item] = []
         fin = np.isfinite(facets.points).all(axis=1)
-        for rep, grp, pt, pt_ok in zip(facets.rows.tolist(), facets.groups, facets.points, fin.tolist()):
+        for rep, grp, pt, pt_ok in zip(facets.rows.tolist(), facets.groups, facets.points, fin.tolist(), strict=True):
             if grp.shape[0] == 1:
                 u = int(rows.unit[rep])
                 if u < 0:
@@ -690,7 +691,7 @@ def _worker_main(
                 else:
                     others.append((kind, payload))
                 _enqueue_new(neighbors, reported, fresh)
-        except Exception as exc:  # handed to the master, which re-raises it
+        except Exception as exc:  # noqa: BLE001 -- any error is handed to the master, which re-raises it
             conn.send(("error", exc))
             continue
         conn.send(("ok", (_pack_works(works), others, proc.counters, _pack_items(fresh, d) if fresh else None)))

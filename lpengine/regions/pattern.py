@@ -7,8 +7,8 @@ e.g. ``"+-+|--"``; :meth:`ActivationPattern.from_string` inverts it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 from numpy.typing import NDArray
@@ -54,7 +54,7 @@ class ActivationPattern:
         object.__setattr__(self, "_key", s.tobytes())
 
     @classmethod
-    def _trusted(cls, signs: NDArray[np.int8], widths: tuple[int, ...]) -> "ActivationPattern":
+    def _trusted(cls, signs: NDArray[np.int8], widths: tuple[int, ...]) -> ActivationPattern:
         # Fast path for the enumerators: ``signs`` is a valid int8 +-1 vector, ``widths`` a tuple of int.
         self = object.__new__(cls)
         s = signs.copy()
@@ -65,7 +65,7 @@ class ActivationPattern:
         return self
 
     @classmethod
-    def from_string(cls, text: str) -> "ActivationPattern":
+    def from_string(cls, text: str) -> ActivationPattern:
         """Parse ``"+-+|--"``."""
         layers = text.strip().split("|")
         signs: list[int] = []
@@ -91,12 +91,12 @@ class ActivationPattern:
         off = int(np.sum(self.widths[:l]))
         return self.signs[off : off + self.widths[l]]
 
-    def prefix(self, n_layers: int) -> "ActivationPattern":
+    def prefix(self, n_layers: int) -> ActivationPattern:
         """The pattern of the first ``n_layers`` hidden layers."""
         w = self.widths[:n_layers]
         return ActivationPattern(self.signs[: sum(w)], w)
 
-    def flip(self, units: Sequence[int]) -> "ActivationPattern":
+    def flip(self, units: Sequence[int]) -> ActivationPattern:
         """The pattern with the given units' signs flipped."""
         s = np.array(self.signs)
         s[list(units)] *= -1

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_array, check_scalar
+from .._validation import check_array
 from ..exceptions import InvalidDomainError
 from ..lp import LinearProgram, LPStatus, open_solver
 from ..network import ReLUNetwork
@@ -338,7 +338,7 @@ def facets_by_vertices(
         return FacetInfo(fac.astype(np.intp), tuple(fac[:, None]), centres, V)
     rows, groups, points = [], [], []
     taken = np.zeros(m, dtype=bool)
-    for j, (i, grp) in enumerate(zip(fac, _coincident_groups(G, h, fac, tol))):
+    for j, (i, grp) in enumerate(zip(fac, _coincident_groups(G, h, fac, tol), strict=True)):
         if taken[i]:
             continue
         taken[grp] = True

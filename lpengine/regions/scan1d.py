@@ -20,9 +20,10 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -97,12 +98,12 @@ class _Net:
         P, Q = p, q
         for l in range(n_layers):
             W, b = self.W[l], self.b[l]
-            zP = [sum((w * v for w, v in zip(row, P)), start=bb) for row, bb in zip(W, b)]
-            zQ = [sum((w * v for w, v in zip(row, Q)), start=0 * bb) for row, bb in zip(W, b)]
-            s = [1 if a + t * c > zero_tol else -1 for a, c in zip(zP, zQ)]
+            zP = [sum((w * v for w, v in zip(row, P, strict=True)), start=bb) for row, bb in zip(W, b, strict=True)]
+            zQ = [sum((w * v for w, v in zip(row, Q, strict=True)), start=0 * bb) for row, bb in zip(W, b, strict=True)]
+            s = [1 if a + t * c > zero_tol else -1 for a, c in zip(zP, zQ, strict=True)]
             out.append((zP, zQ, s))
-            P = [a if si > 0 else 0 * a for a, si in zip(zP, s)]
-            Q = [c if si > 0 else 0 * c for c, si in zip(zQ, s)]
+            P = [a if si > 0 else 0 * a for a, si in zip(zP, s, strict=True)]
+            Q = [c if si > 0 else 0 * c for c, si in zip(zQ, s, strict=True)]
         return out
 
 
@@ -219,10 +220,10 @@ def scan_line(
     for l in range(L):
         ends = [lo, *breaks, hi]
         new: list[Number] = []
-        for a, b in zip(ends[:-1], ends[1:]):
+        for a, b in zip(ends[:-1], ends[1:], strict=True):
             m = _interior_point(a, b, one)
             zP, zQ, _ = model.layer_forms(p, q, m, l + 1, zero_tol)[l]
-            for c0, c1 in zip(zP, zQ):
+            for c0, c1 in zip(zP, zQ, strict=True):
                 if abs(c1) > zero_tol:
                     root = -c0 / c1
                     if (a is None or root > a) and (b is None or root < b) and inside(root):
@@ -237,7 +238,7 @@ def scan_line(
     # Pattern of every piece, read at an interior point; drop pieces too short to count.
     ends = [lo, *breaks, hi]
     pieces: list[tuple[Number, Number, tuple[int, ...]]] = []
-    for a, b in zip(ends[:-1], ends[1:]):
+    for a, b in zip(ends[:-1], ends[1:], strict=True):
         if a is not None and b is not None and b - a <= min_len:
             continue
         m = _interior_point(a, b, one)

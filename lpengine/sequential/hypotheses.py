@@ -262,7 +262,7 @@ class GridReLUClass:
             bound,
             "int64" if exact_dtype is np.int64 else "python int",
         )
-        pts = np.array([r + ([d] if self.bias else []) for r, d in zip(nums, dens)], dtype=exact_dtype)
+        pts = np.array([r + ([d] if self.bias else []) for r, d in zip(nums, dens, strict=True)], dtype=exact_dtype)
         z = rows.astype(exact_dtype) @ pts.T  # (R, n): D_i times each unit's pre-activation
         rz = np.where(z > 0, z, 0).astype(exact_dtype)
         idx = self._row_index

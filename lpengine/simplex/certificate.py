@@ -221,7 +221,6 @@ def _one_sided_rates(
     G = model.G
     _, grp, _ = model.decode(tight_hidden)
     C = np.unique(grp)
-    flat = model.signs_at(theta)
     tight = np.zeros(model.M, dtype=bool)
     tight[tight_hidden] = True
     zd = model.z0_dot(U, rows=C)

@@ -54,8 +54,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -416,7 +417,7 @@ def _certify(
 def build_trajectory(log: EngineLog, *, D: int, line_search: bool) -> nx.DiGraph:
     """The vertex path as a DiGraph (attributes str/int/float/bool only)."""
     G = nx.DiGraph(D=int(D), status=str(log.status), line_search=bool(line_search))
-    for k, (loss, reg, nt, B) in enumerate(zip(log.losses, log.regions, log.n_tight, log.bases)):
+    for k, (loss, reg, nt, B) in enumerate(zip(log.losses, log.regions, log.n_tight, log.bases, strict=True)):
         G.add_node(
             k,
             loss=float(loss),

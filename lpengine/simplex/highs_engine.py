@@ -32,7 +32,6 @@ each; the LP iterations of all solves are in ``stats["lp_iterations"]``.
 from __future__ import annotations
 
 import logging
-import math
 import time
 
 import numpy as np

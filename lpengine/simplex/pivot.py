@@ -180,7 +180,9 @@ def price_rays(
                 parts_r.append(rsel[rr])
                 parts_c.append(g0[jj])
         if parts_r:
-            key = np.unique(np.concatenate([pr_r * G + pr_c] + [r_ * G + c_ for r_, c_ in zip(parts_r, parts_c)]))
+            key = np.unique(
+                np.concatenate([pr_r * G + pr_c] + [r_ * G + c_ for r_, c_ in zip(parts_r, parts_c, strict=True)])
+            )
             pr_r, pr_c = key // G, key % G
     mark_c = np.zeros(G, dtype=bool)
     mark_c[C] = True
@@ -384,7 +386,7 @@ def line_search(
     found; ``0`` means the default ``_CHUNK``).
     On return ``st.signs`` is *not* modified; the caller applies ``Step``.
     """
-    G, K, nhk = model.G, model.K, model.n_hidden_kinks
+    K, nhk = model.K, model.n_hidden_kinks
     lw = model.loss
     signs = st.signs.copy()
     lid = -1

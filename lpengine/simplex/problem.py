@@ -187,7 +187,7 @@ def _network(tbl: dict, base: str) -> ReLUNetwork:
         raise InvalidProblemError(f"network.low must be < network.high; got {lo} and {hi}.")
     rng = np.random.default_rng(seed)
     dims = [n_in, *hidden, 1]
-    ws = tuple(rng.uniform(lo, hi, (b, a)) for a, b in zip(dims[:-1], dims[1:]))
+    ws = tuple(rng.uniform(lo, hi, (b, a)) for a, b in zip(dims[:-1], dims[1:], strict=True))
     bs = tuple(rng.uniform(lo, hi, b) for b in dims[1:])
     return ReLUNetwork(ws, bs)
 

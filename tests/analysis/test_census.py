@@ -190,7 +190,7 @@ def brute_minima_2d(prob: LayerwiseL1Problem) -> tuple[int, list[tuple[np.ndarra
     """
     x, v, c = prob.X[:, 0], prob.net.weights[1][0, 0], prob.net.biases[1][0]
     lines = [(np.array([xi, 1.0]), 0.0) for xi in x] + [
-        (np.array([xi, 1.0]), (yi - c) / v) for xi, yi in zip(x, prob.y)
+        (np.array([xi, 1.0]), (yi - c) / v) for xi, yi in zip(x, prob.y, strict=True)
     ]
     lines = [(a / np.linalg.norm(a), r / np.linalg.norm(a)) for a, r in lines]
     An = np.array([a for a, _ in lines])
@@ -207,7 +207,7 @@ def brute_minima_2d(prob: LayerwiseL1Problem) -> tuple[int, list[tuple[np.ndarra
     for j in range(len(lines)):  # edges and rays on each line
         t = sorted({round(float(dirs[j] @ p), 12) for p in verts if abs(An[j] @ p - cn[j]) < 1e-9})
         base = An[j] * cn[j]
-        reps += [base + 0.5 * (s + u) * dirs[j] for s, u in zip(t[:-1], t[1:])]
+        reps += [base + 0.5 * (s + u) * dirs[j] for s, u in zip(t[:-1], t[1:], strict=True)]
         reps += [base + (t[0] - 1.0) * dirs[j], base + (t[-1] + 1.0) * dirs[j]]
     for p in verts:  # 2-cells: bisectors between consecutive rays around each vertex
         through = np.flatnonzero(np.abs(An @ p - cn) < 1e-9)

@@ -94,7 +94,7 @@ def test_admissible_and_totals():
         for n in range(n_prime + 1):
             g = gamma_activation_counts(n, n_prime)
             assert sum(g) == (1 if n == 0 else zaslavsky_sum(n_prime, n))
-            assert all(a <= b for a, b in zip(tail_sums(g), tail_sums(gamma_serra2018(n, n_prime))))
+            assert all(a <= b for a, b in zip(tail_sums(g), tail_sums(gamma_serra2018(n, n_prime)), strict=True))
 
 
 def _vertex_box(net):
@@ -129,4 +129,4 @@ def test_tails_dominate_exact_enumerations(n0, n_prime, seeds):
             assert sum(h) == zaslavsky_sum(n_prime, n0)  # generic: Zaslavsky's count exactly
             t = tail_sums(h)
             bound = activation_count_tails(n0, n_prime)
-            assert all(a <= b for a, b in zip(t, bound)), (seed, h, bound)
+            assert all(a <= b for a, b in zip(t, bound, strict=True)), (seed, h, bound)

@@ -18,12 +18,16 @@ def test_folds_alternate_between_zero_and_one(p, extra):
     assert f.pieces == p + int(extra) and len(f.sign) == p
     # exact evaluation at the piece boundaries: 0, 1, 0, 1, ...
     for k, t in enumerate(f.nodes):
-        val = f.offset + sum(a * max(s * (t - b), Fraction(0)) for s, b, a in zip(f.sign, f.breaks, f.coef))
+        val = f.offset + sum(
+            a * max(s * (t - b), Fraction(0)) for s, b, a in zip(f.sign, f.breaks, f.coef, strict=True)
+        )
         assert val == k % 2
     # affine between nodes: the midpoint value is the mean of the end values
-    for t0, t1 in zip(f.nodes, f.nodes[1:]):
+    for t0, t1 in zip(f.nodes, f.nodes[1:], strict=False):
         mid = (t0 + t1) / 2
-        val = f.offset + sum(a * max(s * (mid - b), Fraction(0)) for s, b, a in zip(f.sign, f.breaks, f.coef))
+        val = f.offset + sum(
+            a * max(s * (mid - b), Fraction(0)) for s, b, a in zip(f.sign, f.breaks, f.coef, strict=True)
+        )
         assert val == Fraction(1, 2)
 
 

@@ -91,7 +91,9 @@ def test_serra_hand_cases():
 
 
 def _serra_bruteforce(n0, widths, ranks=None):
-    return sum(prod(comb(n, j) for n, j in zip(widths, J)) for J in serra2018_index_set(n0, widths, ranks=ranks))
+    return sum(
+        prod(comb(n, j) for n, j in zip(widths, J, strict=True)) for J in serra2018_index_set(n0, widths, ranks=ranks)
+    )
 
 
 def _serra_definition(n0, widths):
@@ -100,7 +102,7 @@ def _serra_definition(n0, widths):
     for J in itertools.product(*[range(n + 1) for n in widths]):
         ok = all(J[l] <= min([n0] + [widths[k] - J[k] for k in range(l)] + [widths[l]]) for l in range(len(widths)))
         if ok:
-            total += prod(comb(n, j) for n, j in zip(widths, J))
+            total += prod(comb(n, j) for n, j in zip(widths, J, strict=True))
     return total
 
 
@@ -213,7 +215,7 @@ def test_bottleneck_moving_a_unit_forward_decreases():
     n0 = 20
     for total in range(4, 14):
         vals = [upper_bound_serra2018(n0, [a, total - a]) for a in range(total - 1, 0, -1)]
-        assert all(x > y for x, y in zip(vals, vals[1:])), (total, vals)
+        assert all(x > y for x, y in zip(vals, vals[1:], strict=False)), (total, vals)
 
 
 def test_raghu_order_is_a_formula():

@@ -18,7 +18,6 @@ from lpengine.cli import main
 from lpengine.export import read_graph
 from lpengine.regions import enumerate_regions
 from lpengine.regions.brute import brute_force_regions
-
 from tests.common.interrupt import interrupt_when_running
 
 REPO = Path(__file__).resolve().parents[2]

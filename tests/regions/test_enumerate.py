@@ -9,7 +9,6 @@ test_enumerate_vs_oracles.py.)
 
 from __future__ import annotations
 
-import warnings
 from math import comb
 
 import networkx as nx
@@ -397,7 +396,7 @@ def planar_euler_characteristic(net: ReLUNetwork, lo: float, hi: float) -> tuple
             ids = np.flatnonzero(on & inside)
             direction = np.array([-G[rep][1], G[rep][0]])
             ids = ids[np.argsort(uniq[ids] @ direction)]
-            for a, b in zip(ids[:-1], ids[1:]):
+            for a, b in zip(ids[:-1], ids[1:], strict=True):
                 edges.add((min(a, b), max(a, b)))
     return len(uniq), len(edges), res.count
 

@@ -34,7 +34,7 @@ def small_nets(draw, n_in: int | None = None, max_layers: int = 3):
     dims = [n_in, *widths]
     entries = st.integers(-8, 8).map(lambda k: k / 4)
     ws, bs = [], []
-    for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+    for fan_in, fan_out in zip(dims[:-1], dims[1:], strict=True):
         W = np.array(
             draw(st.lists(st.lists(entries, min_size=fan_in, max_size=fan_in), min_size=fan_out, max_size=fan_out)),
             dtype=float,

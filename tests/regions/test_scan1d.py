@@ -119,7 +119,7 @@ def test_scan_agrees_with_dense_sampling(seed):
     assert distinct <= set(res.patterns)
     bps = np.array([float(b) for b in res.breakpoints])
     far = clean & (np.min(np.abs(ts[:, None] - bps[None, :]), axis=1, initial=np.inf) > 1e-9)
-    for t, row in zip(ts[far][::50], sampled[far][::50]):
+    for t, row in zip(ts[far][::50], sampled[far][::50], strict=True):
         assert res.pattern_at(t) == tuple(int(v) for v in row)
 
 
@@ -165,7 +165,7 @@ def dyadic_1d_nets(draw):
     dims = [1, *widths]
     entries = st.integers(-8, 8).map(lambda k: k / 4)
     ws, bs = [], []
-    for fan_in, fan_out in zip(dims[:-1], dims[1:]):
+    for fan_in, fan_out in zip(dims[:-1], dims[1:], strict=True):
         rows = draw(st.lists(st.lists(entries, min_size=fan_in, max_size=fan_in), min_size=fan_out, max_size=fan_out))
         if fan_out > 1 and draw(st.booleans()):
             rows[-1] = list(rows[0])  # a duplicated unit
@@ -192,7 +192,7 @@ def test_brute_force_equals_scan_for_random_one_input_nets(seed):
     assert brute.patterns == tuple(sorted(scan.patterns))
     # Each brute-force region is an interval: its Chebyshev radius is half the piece's length.
     ends = [-2.0, *map(float, scan.breakpoints), 2.0]
-    half = {p: (b - a) / 2 for p, a, b in zip(scan.patterns, ends[:-1], ends[1:])}
+    half = {p: (b - a) / 2 for p, a, b in zip(scan.patterns, ends[:-1], ends[1:], strict=True)}
     assert_allclose(brute.margins, [half[p] for p in brute.patterns], atol=1e-7)
 
 

@@ -24,7 +24,7 @@ T5 = np.array([[0.1], [0.7], [0.3], [0.9], [0.5]])  # time order differs from so
 
 def _one_unit_closed_form(t: np.ndarray, y: tuple[int, ...]) -> bool:
     """relu(w t + b) > 0 exactly on an open half-line: positives form a prefix or suffix of the sorted times."""
-    ys = [lab for _, lab in sorted(zip(t.tolist(), y))]
+    ys = [lab for _, lab in sorted(zip(t.tolist(), y, strict=True))]
     pos = [i for i, v in enumerate(ys) if v > 0]
     if not pos:
         return True
@@ -87,7 +87,7 @@ def _bump_closed_form(t: np.ndarray, y: tuple[int, ...]) -> bool:
     Necessity: if f > 0 at t1 < t3 then l1 > 0 on [t1, t3], where f = l1 - relu(l2) is concave, so
     f > 0 in between.  Sufficiency: l1 kinks just left of the block, a steep l2 just right of it.
     """
-    ys = [lab for _, lab in sorted(zip(t.tolist(), y))]
+    ys = [lab for _, lab in sorted(zip(t.tolist(), y, strict=True))]
     pos = [i for i, v in enumerate(ys) if v > 0]
     return not pos or pos == list(range(pos[0], pos[-1] + 1))
 

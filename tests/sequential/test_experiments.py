@@ -103,7 +103,7 @@ def test_random_labels_unrealizable_steps_match_brute_force() -> None:
 
     # continuous class relu(l1) - relu(l2): consistent iff the positives are contiguous in sorted time
     def ok(k: int) -> bool:
-        ys = [lab for _, lab in sorted(zip(X[:k, 0].tolist(), y[:k].tolist()))]
+        ys = [lab for _, lab in sorted(zip(X[:k, 0].tolist(), y[:k].tolist(), strict=True))]
         pos = [i for i, v in enumerate(ys) if v > 0]
         return not pos or pos == list(range(pos[0], pos[-1] + 1))
 
@@ -141,7 +141,7 @@ def test_refinement_default_seed0_exact() -> None:
     assert r.mistakes_random_halving == (5, 6, 23, 35, 63, 138, 251, 529)
     assert r.mistakes_target_least_consistent == (1,) * 8
     assert r.mistakes_target_halving == (1,) * 8
-    for m, lo, hi in zip(r.mistakes_random_least_consistent, r.band_low, r.band_high):
+    for m, lo, hi in zip(r.mistakes_random_least_consistent, r.band_low, r.band_high, strict=True):
         assert lo <= m <= hi
     # the realizable scenario: a bounded number of mistakes at every resolution
     assert max(r.mistakes_target_least_consistent) <= r.n_hypotheses - 1

@@ -88,7 +88,7 @@ def test_realizable_bounds_and_agreement_with_naive(n_h: int, T: int, seed: int,
             assert r.mistakes <= D - 1 <= n_h - 1
             steps = list(r.mistake_steps)
             # the finite Hardin-Taylor shadow: chosen index strictly increases across mistakes
-            assert all(r.chosen[a] < r.chosen[b] for a, b in zip(steps, steps[1:]))
+            assert all(r.chosen[a] < r.chosen[b] for a, b in zip(steps, steps[1:], strict=False))
         else:
             assert r.mistakes <= n_h.bit_length() - 1  # floor(log2 |H|)
 

@@ -21,7 +21,7 @@ from lpengine.simplex.pivot import Vertex, price_rays
 def uniform_net(n_in, widths, seed, scale=1.0):
     rng = np.random.default_rng(seed)
     dims = [n_in, *widths, 1]
-    ws = tuple(np.round(rng.uniform(-scale, scale, (b, a)), 3) for a, b in zip(dims[:-1], dims[1:]))
+    ws = tuple(np.round(rng.uniform(-scale, scale, (b, a)), 3) for a, b in zip(dims[:-1], dims[1:], strict=True))
     bs = tuple(np.round(rng.uniform(-scale, scale, b), 3) for b in dims[1:])
     return ReLUNetwork(ws, bs)
 

@@ -24,7 +24,7 @@ from lpengine.simplex.problem import load_problem
 def uniform_net(n_in, widths, seed):
     rng = np.random.default_rng(seed)
     dims = [n_in, *widths, 1]
-    ws = tuple(np.round(rng.uniform(-1, 1, (b, a)), 3) for a, b in zip(dims[:-1], dims[1:]))
+    ws = tuple(np.round(rng.uniform(-1, 1, (b, a)), 3) for a, b in zip(dims[:-1], dims[1:], strict=True))
     bs = tuple(np.round(rng.uniform(-1, 1, b), 3) for b in dims[1:])
     return ReLUNetwork(ws, bs)
 

@@ -15,7 +15,7 @@ from lpengine.tolerances import Tolerances
 def uniform_net(n_in, widths, seed):
     rng = np.random.default_rng(seed)
     dims = [n_in, *widths, 1]
-    ws = tuple(rng.uniform(-1, 1, (b, a)) for a, b in zip(dims[:-1], dims[1:]))
+    ws = tuple(rng.uniform(-1, 1, (b, a)) for a, b in zip(dims[:-1], dims[1:], strict=True))
     bs = tuple(rng.uniform(-1, 1, b) for b in dims[1:])
     return ReLUNetwork(ws, bs)
 

@@ -351,7 +351,7 @@ class HighsWarmSolver:
     def _run(self) -> Any:
         try:
             return self._h.run()
-        except Exception as exc:  # noqa: BLE001 - backend exceptions never leak
+        except Exception as exc:
             raise SolverError(f"HiGHS run() raised {type(exc).__name__}: {exc}") from exc
 
     def close(self) -> None:
@@ -360,7 +360,7 @@ class HighsWarmSolver:
             self._h.clear()
             self._closed = True
 
-    def __enter__(self) -> "HighsWarmSolver":
+    def __enter__(self) -> HighsWarmSolver:
         return self
 
     def __exit__(self, *exc: object) -> None:

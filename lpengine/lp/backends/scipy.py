@@ -153,7 +153,7 @@ class ScipyWarmSolver:
     def close(self) -> None:
         """Nothing to release."""
 
-    def __enter__(self) -> "ScipyWarmSolver":
+    def __enter__(self) -> ScipyWarmSolver:
         return self
 
     def __exit__(self, *exc: object) -> None:
