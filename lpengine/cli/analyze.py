@@ -90,8 +90,8 @@ def _read_graph(path: Path) -> Any:
 
 def _solve_problem_file(path: Path, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     """Load a ``lpengine solve`` problem file, run its task, return ``(Trajectory, extra summary)``."""
+    from ..analysis.trajectory import Trajectory
     from ..simplex.problem import load_problem, solve_problem
-    from .trajectory import Trajectory
 
     problem = load_problem(path)
     overrides: dict[str, Any] = {"max_pivots": args.max_pivots, "time_limit": args.time_limit}
@@ -122,9 +122,9 @@ def _finite(v: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import emit_json
-    from .report import analyze_trajectory, save_plots
-    from .trajectory import Trajectory
+    from ..analysis.report import analyze_trajectory, save_plots
+    from ..analysis.trajectory import Trajectory
+    from .common import emit_json
 
     path: Path = args.input
     if not path.exists():

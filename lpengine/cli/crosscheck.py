@@ -78,10 +78,10 @@ def _compare(
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._cli import load_polytope
-    from .brute import DEFAULT_MAX_UNITS, brute_force_regions
-    from .enumerate import enumerate_regions
-    from .scan1d import scan_line
+    from ..regions.brute import DEFAULT_MAX_UNITS, brute_force_regions
+    from ..regions.enumerate import enumerate_regions
+    from ..regions.scan1d import scan_line
+    from .count import load_polytope
 
     net = ReLUNetwork.load(args.net)
     kw: dict[str, Any] = {}
@@ -126,7 +126,7 @@ def run(args: argparse.Namespace) -> int:
         "network": {"n_in": net.n_in, "hidden_widths": list(widths), "file": str(args.net)},
     }
     if args.json:
-        from ..cli import emit_json
+        from .common import emit_json
 
         emit_json(summary)
     else:

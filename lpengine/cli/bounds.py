@@ -71,15 +71,15 @@ def _widths_text(widths: tuple[int, ...]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import emit_json
-    from .table import all_bounds
+    from ..bounds.table import all_bounds
+    from .common import emit_json
 
     emp = None
     if args.net is not None:
         if args.n0 is not None or args.ranks is not None:
             raise InvalidNetworkError("--n0 and --ranks come from the network file; do not combine them with --net.")
+        from ..bounds.empirical import layer_histograms, matrix_ranks
         from ..network import ReLUNetwork
-        from .empirical import layer_histograms, matrix_ranks
 
         net = ReLUNetwork.load(args.net)
         n0, widths, ranks = net.n_in, list(net.hidden_widths), list(matrix_ranks(net))

@@ -129,7 +129,7 @@ def test_ctrl_c_reports_the_partial_result(tmp_path, jobs: str) -> None:
         [
             sys.executable,
             "-m",
-            "lpengine.cli",
+            "lpengine",
             "count",
             "--net",
             str(path),

@@ -80,7 +80,7 @@ def load_polytope(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from .enumerate import enumerate_regions
+    from ..regions.enumerate import enumerate_regions
 
     net = ReLUNetwork.load(args.net)
     kw: dict[str, Any] = {}
@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
 
     import warnings
 
-    from ..cli import CtrlC
+    from .common import CtrlC
 
     with CtrlC() as ctrl_c, warnings.catch_warnings():
         warnings.simplefilter("ignore")  # incompleteness is reported in the summary instead
@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
         "file": str(args.net),
     }
     if args.json:
-        from ..cli import emit_json
+        from .common import emit_json
 
         emit_json(summary)
     else:

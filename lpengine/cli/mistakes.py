@@ -16,14 +16,14 @@ import argparse
 import sys
 from typing import Any
 
-from .experiments import (
+from ..sequential.experiments import (
     DEFAULT_CLASS,
     experiment_adversarial,
     experiment_random_labels,
     experiment_realizable,
     experiment_refinement,
 )
-from .hypotheses import GridReLUClass
+from ..sequential.hypotheses import GridReLUClass
 
 __all__ = ["register", "run"]
 
@@ -68,7 +68,7 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..cli import emit_json
+    from .common import emit_json
 
     H = GridReLUClass(
         n_in=args.n_in,

@@ -1,4 +1,4 @@
-"""``lpengine solve PROBLEM.toml`` and ``lpengine lad DATA``: the Deep ReLU Simplex on the command line."""
+"""``lpengine solve PROBLEM.toml``: the Deep ReLU Simplex (or a LAD fit, or argument minimisation) on a problem file."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["register"]
+__all__ = ["register", "run_solve"]
 
 
 def register(subparsers: Any) -> None:
-    """Add the ``solve`` and ``lad`` subcommands."""
+    """Add the ``solve`` subcommand."""
     p = subparsers.add_parser(
         "solve",
         help="run a problem file (Deep ReLU Simplex / LAD / argument minimisation)",
@@ -34,17 +34,6 @@ def register(subparsers: Any) -> None:
         help="pivot engine for task = 'train' (overrides the file; default native)",
     )
     p.set_defaults(func=run_solve)
-
-    q = subparsers.add_parser(
-        "lad",
-        help="least-absolute-deviation / quantile regression (Barrodale-Roberts case)",
-        description="Fit y ~ X (+ intercept) by LAD or quantile regression; DATA is .csv/.npy (last column y) or .npz (X, y).",
-    )
-    q.add_argument("data", metavar="DATA", help="data file (.csv, .npy: last column is y; .npz: arrays X, y)")
-    q.add_argument("--quantile", type=float, default=0.5, metavar="q", help="quantile in (0, 1) (default 0.5: LAD)")
-    q.add_argument("--no-intercept", action="store_true", help="do not fit an intercept")
-    q.add_argument("--json", action="store_true", help="print one JSON object on stdout")
-    q.set_defaults(func=run_lad)
 
 
 class _Progress:
@@ -99,10 +88,10 @@ def _cert_dict(c: Any) -> dict | None:
 
 def run_solve(args: argparse.Namespace) -> int:
     """Entry point of ``lpengine solve``."""
-    from ..cli import emit_json
     from ..export import write_graph
-    from .lad import LADResult
-    from .problem import load_problem, solve_problem
+    from ..simplex.lad import LADResult
+    from ..simplex.problem import load_problem, solve_problem
+    from .common import emit_json
 
     prob = load_problem(args.problem)
     prog = _Progress(not args.quiet and prob.task != "lad")
@@ -121,7 +110,7 @@ def run_solve(args: argparse.Namespace) -> int:
         over["engine"] = args.engine
     import contextlib
 
-    from ..cli import CtrlC
+    from .common import CtrlC
 
     # Ctrl-C stops a walk at the current vertex and the partial trajectory is reported.  A LAD fit
     # has no callback to poll the request, so there Ctrl-C keeps its usual meaning.
@@ -193,41 +182,3 @@ def run_solve(args: argparse.Namespace) -> int:
     if args.graph and "graph" in out:
         w(f"trajectory    {args.graph}\n")
     return 1 if interrupted else 0
-
-
-def run_lad(args: argparse.Namespace) -> int:
-    """Entry point of ``lpengine lad``."""
-    from ..cli import emit_json
-    from .lad import lad
-    from .problem import load_data_file
-
-    X, y = load_data_file(args.data)
-    t0 = time.perf_counter()
-    res = lad(X, y, args.quantile, fit_intercept=not args.no_intercept)
-    wall = time.perf_counter() - t0
-    out = {
-        "status": res.status,
-        "certified": res.certified,
-        "fun": res.fun,
-        "coef": res.coef.tolist(),
-        "intercept": res.intercept,
-        "quantile": res.quantile,
-        "nit": res.nit,
-        "n_vertices": res.n_vertices,
-        "kinks_crossed": res.kinks_crossed,
-        "n_samples": int(X.shape[0]),
-        "seconds": wall,
-    }
-    if args.json:
-        emit_json(out)
-        return 0
-    w = sys.stdout.write
-    w(f"{'LAD' if res.quantile == 0.5 else f'quantile {res.quantile:g}'} regression on {X.shape[0]} samples\n")
-    w("coef          " + " ".join(f"{c:.10g}" for c in res.coef) + "\n")
-    w(f"intercept     {res.intercept:.10g}\n")
-    w(f"loss          {res.fun:.12g}\n")
-    w(
-        f"status        {res.status} ({'certified' if res.certified else 'not certified'}), "
-        f"{res.n_vertices} vertices, {res.kinks_crossed} kinks crossed, {wall:.3f} s\n"
-    )
-    return 0

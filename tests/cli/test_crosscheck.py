@@ -10,7 +10,7 @@ import pytest
 
 from lpengine import ReLUNetwork
 from lpengine.cli import main
-from lpengine.regions._crosscheck_cli import format_pattern
+from lpengine.cli.crosscheck import format_pattern
 
 
 @pytest.fixture

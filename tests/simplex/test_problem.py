@@ -1,17 +1,14 @@
-"""Problem files, the ``solve``/``lad`` subcommands and trajectory export."""
+"""Problem files (:mod:`lpengine.simplex.problem`): loading, validation messages, data files."""
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from lpengine.cli import main
 from lpengine.exceptions import InvalidProblemError
-from lpengine.export import read_graph
 from lpengine.simplex import lad
 from lpengine.simplex.problem import load_problem, solve_problem
 
@@ -102,66 +99,3 @@ def test_data_files(tmp_path):
     for name in ("d.csv", "d.npy", "d.npz"):
         p = load_problem(write(tmp_path, f"[problem]\ntask = 'lad'\n[data]\nkind = 'file'\npath = '{name}'\n"))
         assert_allclose(solve_problem(p).x, ref.x, rtol=1e-12, atol=1e-12)
-
-
-def test_cli_solve_json_and_graph(tmp_path, capsys):
-    out = tmp_path / "traj.graphml"
-    rc = main(["solve", str(PROBLEMS / "default.toml"), "--json", "--graph", str(out), "--quiet"])
-    assert rc == 0
-    d = json.loads(capsys.readouterr().out)
-    assert d["status"] == "local_minimum" and d["certified"] is True
-    G = read_graph(out)
-    assert G.number_of_nodes() == d["n_vertices"] and G.number_of_edges() == d["nit"]
-    assert_allclose(G.nodes[d["n_vertices"] - 1]["loss"], d["fun"])
-
-
-def test_cli_solve_budget_and_summary(capsys):
-    rc = main(["solve", str(PROBLEMS / "default.toml"), "--max-pivots", "5", "--no-line-search"])
-    assert rc == 0
-    text = capsys.readouterr()
-    assert "status        max_pivots" in text.out and "vertices      6  (pivots 5" in text.out
-    assert "pivot" in text.err
-
-
-def test_cli_lad(tmp_path, capsys):
-    x = np.arange(4.0)
-    np.savetxt(tmp_path / "d.csv", np.c_[x, [0.0, 1.0, 2.0, 10.0]], delimiter=",")
-    assert main(["lad", str(tmp_path / "d.csv"), "--json"]) == 0
-    d = json.loads(capsys.readouterr().out)
-    assert_allclose([d["coef"][0], d["intercept"], d["fun"]], [1.0, 0.0, 7.0], atol=1e-12)
-    assert main(["lad", str(tmp_path / "nope.csv")]) == 1
-    assert "nope.csv" in capsys.readouterr().err
-
-
-def test_cli_bad_problem_exit_code(tmp_path, capsys):
-    assert main(["solve", str(write(tmp_path, "[problem]\ntask = 'fly'\n"))]) == 1
-    assert "problem.task" in capsys.readouterr().err
-
-
-def test_ctrl_c_stops_the_walk_and_reports_it(tmp_path) -> None:
-    # --verify makes every vertex a HiGHS check (a few pivots/s): Ctrl-C must end the walk at the
-    # current vertex with the partial trajectory reported, exit 1.
-    import sys
-
-    from tests.common.interrupt import interrupt_when_running
-
-    rc, out = interrupt_when_running(
-        [
-            sys.executable,
-            "-m",
-            "lpengine.cli",
-            "solve",
-            str(PROBLEMS / "first_layer_500.toml"),
-            "--verify",
-            "--json",
-            "--graph",
-            str(tmp_path / "t.graphml"),
-        ],
-        b"pivot",
-        str(tmp_path),
-    )
-    assert rc == 1
-    obj = json.loads(out)
-    assert obj["status"] == "stopped" and obj["message"] == "interrupted (Ctrl-C)"
-    assert obj["nit"] >= 1 and obj["certified"] is False
-    assert read_graph(tmp_path / "t.graphml").number_of_nodes() == obj["n_vertices"]
