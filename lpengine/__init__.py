@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from . import export
+from ._version import __version__
 from .exceptions import (
     BackendNotAvailable,
     InaccurateSolutionWarning,
@@ -25,8 +26,6 @@ from .network import LocalAffineMap, ReLUNetwork
 from .regions import count_regions, enumerate_regions
 from .simplex import deep_relu_simplex, lad
 from .tolerances import DEFAULT_TOLERANCES, Tolerances
-
-__version__ = "0.1.0"
 
 __all__ = [
     "__version__",
