@@ -26,6 +26,7 @@ from .network import LocalAffineMap, ReLUNetwork
 from .regions import count_regions, enumerate_regions
 from .simplex import deep_relu_simplex, lad
 from .tolerances import DEFAULT_TOLERANCES, Tolerances
+from .training import TrainingResult, train_network
 
 __all__ = [
     "__version__",
@@ -35,6 +36,8 @@ __all__ = [
     "count_regions",
     "deep_relu_simplex",
     "lad",
+    "train_network",
+    "TrainingResult",
     "export",
     "Tolerances",
     "DEFAULT_TOLERANCES",

@@ -75,6 +75,19 @@ class Tolerances:
         Deep ReLU Simplex certificate: the HiGHS cell LPs confirm the minimum
         on the box ``|theta - theta*|_inf <= cell_radius * max(1, |theta*|_inf)``
         (by convexity of each cell's LP, optimality there is local optimality).
+    cycle : float
+        :func:`~lpengine.train_network`: training stops (status ``"converged"``)
+        once a full cycle over the layers lowers the loss by at most
+        ``cycle * max(1, loss)``.  After a cycle of certified layer-wise minima
+        the decrease is usually exactly zero; 1e-6 also ends the long tails of
+        ever smaller gains that no user would wait for.
+    dependence : float
+        :func:`~lpengine.train_network`: a feature column of a trained layer
+        (an upstream unit, dead or a combination of others on the data) counts as
+        dependent when its distance to the span of the kept columns is at most
+        ``dependence * max(1, |column|)``; its weights are then held fixed and
+        the others are reparametrised so that the network's outputs on the data
+        do not change (a vertex needs independent features).
     """
 
     feasibility: float = 1e-6
@@ -92,6 +105,8 @@ class Tolerances:
     perturbation: float = 1e-7
     verify: float = 1e-6
     cell_radius: float = 1e-4
+    cycle: float = 1e-6
+    dependence: float = 1e-9
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

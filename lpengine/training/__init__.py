@@ -1,0 +1,12 @@
+"""Whole-network training by the Deep ReLU Simplex, one layer at a time (block-coordinate descent).
+
+>>> from lpengine.training import train_network, TrainingResult
+"""
+
+from __future__ import annotations
+
+from .layerwise import l1_loss, train_network
+from .reduction import dead_units
+from .result import TrainingResult, TrainingState, TrainingStep
+
+__all__ = ["train_network", "l1_loss", "dead_units", "TrainingResult", "TrainingStep", "TrainingState"]
