@@ -40,7 +40,11 @@ _ORDERS = ("forward", "backward", "random")
 
 
 def l1_loss(
-    net: ReLUNetwork, X: NDArray[np.float64], y: NDArray[np.float64], quantile: float = 0.5, sample_weight=None
+    net: ReLUNetwork,
+    X: NDArray[np.float64],
+    y: NDArray[np.float64],
+    quantile: float = 0.5,
+    sample_weight: NDArray[np.float64] | None = None,
 ) -> float:
     """Training loss by a plain forward pass: ``sum c_i rho(f(x_i) - y_i)``.
 
@@ -55,7 +59,19 @@ def l1_loss(
     return float(np.sum(v if sample_weight is None else sample_weight * v))
 
 
-def _check_inputs(net, X, y, sample_weight, order, layers, cycles, quantile, time_limit, max_pivots, callback):
+def _check_inputs(
+    net: Any,
+    X: Any,
+    y: Any,
+    sample_weight: Any,
+    order: Any,
+    layers: Any,
+    cycles: Any,
+    quantile: Any,
+    time_limit: Any,
+    max_pivots: Any,
+    callback: Any,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None, list[int]]:
     if not isinstance(net, ReLUNetwork):
         raise InvalidNetworkError(f"net must be a lpengine.ReLUNetwork; got {type(net).__name__}.")
     if not net.has_output_layer or net.n_out != 1:
@@ -254,14 +270,40 @@ def _frozen(a: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _layer_step(
-    net, X, y, sw, layer, cycle, index, loss, quantile, time_left, max_pivots, callback, seed, t, engine, cells, start
+    net: ReLUNetwork,
+    X: NDArray[np.float64],
+    y: NDArray[np.float64],
+    sw: NDArray[np.float64] | None,
+    layer: int,
+    cycle: int,
+    index: int,
+    loss: float,
+    quantile: float,
+    time_left: float | None,
+    max_pivots: int | None,
+    callback: Callable[[TrainingState], bool | None] | None,
+    seed: int | None,
+    t: Tolerances,
+    engine: str,
+    cells: int,
+    start: float,
 ) -> tuple[TrainingStep, ReLUNetwork, bool]:
     """One walk on ``layer``: reduce, run, map back, check by a forward pass."""
     t0 = time.perf_counter()
     red_net, Xr, theta0, red = reduce_layer(net, X, layer, t)
     held = tuple(int(j) for j in red.held)
 
-    def done(status, certified, vertices, pivots, new_net, new_loss, accepted, msg, traj):
+    def done(
+        status: str,
+        certified: bool,
+        vertices: int,
+        pivots: int,
+        new_net: ReLUNetwork,
+        new_loss: float,
+        accepted: bool,
+        msg: str,
+        traj: Any,
+    ) -> tuple[TrainingStep, ReLUNetwork]:
         step = TrainingStep(
             layer=layer,
             cycle=cycle,

@@ -84,7 +84,7 @@ def reduce_layer(
         return None, None, None, ReducedLayer(keep, held, np.zeros((0, held.size)), np.zeros(held.size))
     A = np.hstack([F[:, keep], np.ones((F.shape[0], 1))])
     coef, *_ = np.linalg.lstsq(A, F[:, held], rcond=None)
-    C, c0 = coef[:-1], coef[-1]
+    C, c0 = np.asarray(coef[:-1], dtype=np.float64), np.asarray(coef[-1], dtype=np.float64)
     Wd = W[:, held]
     Wk = W[:, keep] + Wd @ C.T
     bk = b + Wd @ c0
