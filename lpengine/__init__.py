@@ -24,6 +24,7 @@ from .exceptions import (
 )
 from .network import LocalAffineMap, ReLUNetwork
 from .regions import count_regions, enumerate_regions
+from .regions.plot import plot_regions
 from .simplex import deep_relu_simplex, lad
 from .tolerances import DEFAULT_TOLERANCES, Tolerances
 from .training import TrainingResult, train_network
@@ -34,6 +35,7 @@ __all__ = [
     "LocalAffineMap",
     "enumerate_regions",
     "count_regions",
+    "plot_regions",
     "deep_relu_simplex",
     "lad",
     "train_network",
