@@ -242,7 +242,7 @@ def domain_polygon(
                 f"the domain {domain.describe()} is unbounded; give window=(lo, hi) to cut it to a finite view."
             )
         # A square certainly containing the bounded domain: its vertices, from Qhull.
-        from scipy.spatial import HalfspaceIntersection  # type: ignore[import-untyped]
+        from scipy.spatial import HalfspaceIntersection
 
         Vd = HalfspaceIntersection(np.concatenate((domain.G, -domain.h[:, None]), axis=1), domain.center).intersections
         lo_w, hi_w = Vd.min(axis=0) - 1.0, Vd.max(axis=0) + 1.0
