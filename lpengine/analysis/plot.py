@@ -1,9 +1,11 @@
 """Plots of trajectory analyses (matplotlib, imported lazily).
 
 Every function takes ``ax=``: an existing ``matplotlib.axes.Axes`` to draw
-into, or ``None`` to draw into a new figure that is created without pyplot
-(``matplotlib.figure.Figure``), so no global plotting state and no display are
-touched.  Every function returns the ``Axes``; ``ax.figure.savefig(path)``
+into, or ``None`` for a new pyplot figure, so that a notebook cell ending with
+the call shows the picture with no magic (scripts that must not touch pyplot
+pass ``ax=new_axes(pyplot=False)``).  Every function returns the ``Axes`` with
+a title, labelled axes, a legend naming every curve (fits with their fitted
+values), and markers visible on short series; ``ax.figure.savefig(path)``
 writes it.
 """
 
@@ -30,14 +32,30 @@ __all__ = [
 ]
 
 
-def new_axes(ax: Any = None) -> Any:
-    """Return ``ax`` or the axes of a new pyplot-free figure."""
+#: Series up to this length get a marker at every point (longer ones are drawn as lines).
+MARKER_MAX_POINTS = 150
+
+
+def new_axes(ax: Any = None, *, pyplot: bool = True) -> Any:
+    """Return ``ax``, or the axes of a new figure (a pyplot figure, or a pyplot-free one with ``pyplot=False``)."""
     if ax is not None:
         return ax
+    if pyplot:
+        import matplotlib.pyplot as plt
+
+        _, new = plt.subplots(figsize=(6.0, 4.0), layout="constrained")
+        return new
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.0, 4.0), layout="constrained")
-    return fig.add_subplot()
+    return Figure(figsize=(6.0, 4.0), layout="constrained").add_subplot()
+
+
+def _marker(n: int) -> dict[str, Any]:
+    return {"marker": "o", "ms": 3.5} if n <= MARKER_MAX_POINTS else {}
+
+
+def _fit_label(f: DecayFit) -> str:
+    return f"fit k={f.start}..{f.stop - 1}: L* = {f.l_star:.4g}, q = {f.q:.3f}"
 
 
 def plot_losses(
@@ -47,6 +65,7 @@ def plot_losses(
     fits: Sequence[DecayFit] = (),
     reference: float | None = None,
     log_gap: bool = False,
+    title: str | None = None,
 ) -> Any:
     """Loss against vertex index, with fitted decay curves.
 
@@ -60,6 +79,8 @@ def plot_losses(
         A limit drawn as a horizontal line; with ``log_gap=True`` the plot shows
         ``L_k - reference`` on a log scale (an exponential decay is a straight line).
     log_gap : bool
+    title : str, optional
+        Default: "Loss along the trajectory" (or "Loss gap to the limit" with ``log_gap``).
     """
     ax = new_axes(ax)
     y = np.asarray(losses, dtype=np.float64)
@@ -69,23 +90,24 @@ def plot_losses(
             raise ValueError("plot_losses(log_gap=True) needs a reference limit.")
         gap = y - reference
         keep = gap > 0
-        ax.semilogy(k[keep], gap[keep], lw=1.0, label="L_k - L*")
-        ax.set_ylabel("loss gap to reference")
+        ax.semilogy(k[keep], gap[keep], lw=1.2, label="gap L_k - L*", **_marker(int(keep.sum())))
+        ax.set_ylabel(f"loss gap to L* = {reference:.4g}")
     else:
-        ax.plot(k, y, lw=1.0, label="loss")
+        ax.plot(k, y, lw=1.2, label="loss L_k", **_marker(y.shape[0]))
         ax.set_ylabel("loss")
         if reference is not None:
-            ax.axhline(reference, color="k", ls=":", lw=0.8, label="reference")
+            ax.axhline(reference, color="k", ls=":", lw=1.0, label=f"reference {reference:.4g}")
     for f in fits:
         kk = np.arange(f.start, f.stop)
         model = f.predict(kk)
         if log_gap:
             gap = model - float(reference)  # type: ignore[arg-type]
             keep = gap > 0
-            ax.semilogy(kk[keep], gap[keep], ls="--", lw=1.0)
+            ax.semilogy(kk[keep], gap[keep], ls="--", lw=1.5, label=_fit_label(f))
         else:
-            ax.plot(kk, model, ls="--", lw=1.0)
+            ax.plot(kk, model, ls="--", lw=1.5, label=_fit_label(f))
     ax.set_xlabel("vertex index k")
+    ax.set_title(title if title is not None else "Loss gap to the limit" if log_gap else "Loss along the trajectory")
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -97,9 +119,10 @@ def plot_decay_profile(profile: DecayProfile, *, ax: Any = None) -> Any:
     se = profile.column("q_se")
     se = np.where(np.isfinite(se), se, 0.0)
     ok = np.array([f.status == "ok" for f in profile.fits])
-    ax.errorbar(profile.starts[ok], q[ok], yerr=se[ok], fmt="o", ms=3, lw=0.8, label="fitted q")
+    ax.errorbar(profile.starts[ok], q[ok], yerr=se[ok], fmt="o", ms=4.5, lw=1.0, capsize=2, label="fitted q ± 1 s.e.")
     ax.set_xlabel("window start k")
     ax.set_ylabel(f"q per vertex (window {profile.window})")
+    ax.set_title("Decay ratio q of L_k = L* + C q^k, per window")
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -108,7 +131,7 @@ def plot_estimates(traces: Sequence[EstimatorTrace], *, ax: Any = None, truth: f
     """Estimates of L* against the prefix end ``k`` (with ±1 s.e. bands where finite)."""
     ax = new_axes(ax)
     for tr in traces:
-        (line,) = ax.plot(tr.ks, tr.estimates, lw=1.0, label=tr.method)
+        (line,) = ax.plot(tr.ks, tr.estimates, lw=1.2, label=tr.method, **_marker(len(tr.ks)))
         u = tr.uncertainties
         fin = np.isfinite(u)
         if fin.any():
@@ -116,9 +139,10 @@ def plot_estimates(traces: Sequence[EstimatorTrace], *, ax: Any = None, truth: f
                 tr.ks[fin], (tr.estimates - u)[fin], (tr.estimates + u)[fin], color=line.get_color(), alpha=0.15, lw=0
             )
     if truth is not None:
-        ax.axhline(truth, color="k", ls=":", lw=0.8, label="final loss")
+        ax.axhline(truth, color="k", ls=":", lw=1.0, label=f"final loss {truth:.4g}")
     ax.set_xlabel("vertices seen k")
     ax.set_ylabel("estimate of L*")
+    ax.set_title("Estimates of the limit loss L* from each prefix")
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -143,9 +167,10 @@ def plot_estimator_errors(
     for name, e in errors.items():
         e = np.asarray(e, dtype=np.float64)
         keep = (e > 0) & np.isfinite(e)
-        ax.loglog(x[keep], e[keep], marker="o", ms=3, lw=1.0, label=name)
+        ax.loglog(x[keep], e[keep], marker="o", ms=4.5, lw=1.2, label=name)
     ax.set_xlabel("vertices still to go")
     ax.set_ylabel("median |estimate - L*|")
+    ax.set_title("Estimator error against the vertices still to go")
     ax.legend(loc="best", fontsize="small")
     return ax
 
@@ -156,9 +181,11 @@ def plot_step_lengths(steps: ArrayLike, distances: ArrayLike, *, ax: Any = None)
     s = np.asarray(steps, dtype=np.float64)
     d = np.asarray(distances, dtype=np.float64)[: s.shape[0]]
     keep = (s > 0) & (d > 0)
-    ax.loglog(d[keep], s[keep], ".", ms=2, alpha=0.5)
+    ax.loglog(d[keep], s[keep], "o", ms=3.5, alpha=0.6, label=f"{int(keep.sum())} steps")
     ax.set_xlabel("distance to final vertex")
     ax.set_ylabel("step length")
+    ax.set_title("Step length against distance to the final vertex")
+    ax.legend(loc="best", fontsize="small")
     return ax
 
 
@@ -176,9 +203,14 @@ def plot_radius_counts(
         yv = rc.per_radius if per_radius else rc.counts.astype(np.float64)
         keep = yv > 0
         lab = labels[i] if labels is not None else None
-        ax.loglog(rc.radii[keep], yv[keep], lw=1.0, alpha=0.8, label=lab)
+        ax.loglog(rc.radii[keep], yv[keep], lw=1.2, alpha=0.9, label=lab, **_marker(int(keep.sum())))
     ax.set_xlabel("radius ε around final vertex")
     ax.set_ylabel("N(ε)/ε" if per_radius else "visited vertices N(ε)")
+    ax.set_title(
+        "Visited vertices per radius around the final vertex"
+        if per_radius
+        else "Visited vertices near the final vertex"
+    )
     if labels is not None:
         ax.legend(loc="best", fontsize="small")
     return ax

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .._display import fmt_num, html_card, short_repr
 from .._validation import check_int
 from .decay import DecayFit, GapDecayProfile, fit_decay, gap_decay_profile
 from .density import DensitySummary, density_summary
@@ -113,6 +114,61 @@ class TrajectoryAnalysis:
             }
         return out
 
+    def to_text(self) -> str:
+        """The human summary printed by ``lpengine analyze``: one fact per line, numbers rounded to read."""
+        lines = [
+            f"{self.n_vertices:,d} vertices, loss {fmt_num(self.initial_loss, 6)} -> {fmt_num(self.final_loss, 6)}"
+            f" (certified: {self.certified})"
+        ]
+        f = self.tail_fit
+        if f is not None:
+            lines.append(
+                f"tail fit (vertices {f.start}..{f.stop - 1}): L* = {fmt_num(f.l_star, 6)} ± {fmt_num(f.l_star_se, 3)},"
+                f" q = {fmt_num(f.q, 4)} ({f.status})"
+            )
+        for fr, e in self.estimates:
+            lines.append(
+                f"  at {fr:.0%} ({e.k} vertices) {e.method:>15}: L* ≈ {fmt_num(e.estimate, 6)}"
+                f"  |err| {fmt_num(abs(e.estimate - self.final_loss), 3)}  [{e.status}]"
+            )
+        d = self.density
+        if d is not None:
+            lines.append(
+                f"median step early/late {fmt_num(d.step_ratio, 3)}, Spearman(step, distance) {fmt_num(d.spearman, 3)}"
+            )
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        fields: list[tuple[str, Any]] = [
+            ("n_vertices", self.n_vertices),
+            ("initial_loss", self.initial_loss),
+            ("final_loss", self.final_loss),
+            ("certified", self.certified),
+        ]
+        if self.tail_fit is not None:
+            fields += [("tail_l_star", self.tail_fit.l_star), ("tail_q", self.tail_fit.q)]
+        return short_repr("TrajectoryAnalysis", fields)
+
+    def _repr_html_(self) -> str:
+        facts: list[tuple[str, Any]] = [
+            ("vertices", self.n_vertices),
+            ("loss", f"{fmt_num(self.initial_loss, 6)} → {fmt_num(self.final_loss, 6)}"),
+            ("certified local minimum", str(self.certified)),
+        ]
+        if self.tail_fit is not None:
+            f = self.tail_fit
+            facts.append(("tail fit L*", f"{fmt_num(f.l_star, 6)} ± {fmt_num(f.l_star_se, 3)} (q = {fmt_num(f.q)})"))
+        rows = [
+            (f"{fr:.0%}", e.k, e.method, e.estimate, abs(e.estimate - self.final_loss), e.status)
+            for fr, e in self.estimates
+        ]
+        return html_card(
+            "Trajectory analysis",
+            facts,
+            header=("prefix", "k", "method", "L* estimate", "|error|", "status"),
+            rows=rows,
+        )
+
 
 def analyze_trajectory(traj: Trajectory, *, window: int | None = None) -> TrajectoryAnalysis:
     """Decay fits, L* estimates at checkpoints and density of one trajectory.
@@ -143,7 +199,10 @@ def analyze_trajectory(traj: Trajectory, *, window: int | None = None) -> Trajec
 
 
 def save_plots(traj: Trajectory, analysis: TrajectoryAnalysis, directory: str | Path) -> list[Path]:
-    """Write ``losses.png``, ``log_gap.png`` (and ``steps.png``, ``radius.png`` with vertices) into ``directory``."""
+    """Write ``losses.png``, ``log_gap.png`` (and ``steps.png``, ``radius.png`` with vertices) into ``directory``.
+
+    The figures are made without pyplot (no global state, nothing left open).
+    """
     from . import plot as P
     from .density import distances_to, step_lengths, visited_within
 
@@ -152,20 +211,20 @@ def save_plots(traj: Trajectory, analysis: TrajectoryAnalysis, directory: str | 
     y = traj.losses
     fits = [analysis.tail_fit] if analysis.tail_fit is not None and analysis.tail_fit.status == "ok" else []
     paths = []
-    ax = P.plot_losses(y, fits=fits)
+    ax = P.plot_losses(y, fits=fits, ax=P.new_axes(pyplot=False))
     paths.append(out / "losses.png")
     ax.figure.savefig(paths[-1], dpi=120)
     if y.shape[0] >= 2 and y[0] > y[-1]:
-        ax = P.plot_losses(y, fits=fits, reference=float(y[-1]), log_gap=True)
+        ax = P.plot_losses(y, fits=fits, reference=float(y[-1]), log_gap=True, ax=P.new_axes(pyplot=False))
         paths.append(out / "log_gap.png")
         ax.figure.savefig(paths[-1], dpi=120)
     if traj.thetas is not None and traj.n_vertices >= 3:
-        ax = P.plot_step_lengths(step_lengths(traj.thetas), distances_to(traj.thetas))
+        ax = P.plot_step_lengths(step_lengths(traj.thetas), distances_to(traj.thetas), ax=P.new_axes(pyplot=False))
         paths.append(out / "steps.png")
         ax.figure.savefig(paths[-1], dpi=120)
         d = distances_to(traj.thetas)[:-1]
         if np.any(d > 0):
-            ax = P.plot_radius_counts(visited_within(traj.thetas), per_radius=True)
+            ax = P.plot_radius_counts(visited_within(traj.thetas), per_radius=True, ax=P.new_axes(pyplot=False))
             paths.append(out / "radius.png")
             ax.figure.savefig(paths[-1], dpi=120)
     return paths

@@ -10,6 +10,8 @@ plane, which is the enumeration of the network restricted to that plane.
 from __future__ import annotations
 
 import colorsys
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +24,7 @@ from .enumerate import RegionEnumeration, enumerate_regions
 from .polygons import DOMAIN_EDGE, WINDOW_EDGE, Polygon, domain_polygon, plane_network, region_polygon
 from .polytope import Domain, make_domain
 
-__all__ = ["plot_regions", "region_polygons", "COLOR_BY"]
+__all__ = ["plot_regions", "region_polygons", "write_regions_plot", "COLOR_BY"]
 
 #: The colourings :func:`plot_regions` accepts.
 COLOR_BY = ("pattern", "rank", "output", "layer")
@@ -35,6 +37,7 @@ def region_polygons(
     *,
     box: Any = None,
     polytope: Any = None,
+    whole_space: bool = False,
     window: tuple[ArrayLike, ArrayLike] | None = None,
     tol: Tolerances | None = None,
 ) -> list[Polygon]:
@@ -44,10 +47,11 @@ def region_polygons(
     ----------
     enumeration : RegionEnumeration
         Of a network with two inputs.
-    box, polytope : optional
-        The domain the enumeration was run on (as given to
-        :func:`~lpengine.regions.enumerate_regions`); default the box
-        ``[-1, 1]^2``, the default domain of the enumeration.
+    box, polytope, whole_space : optional
+        The domain the enumeration was run on, as given to
+        :func:`~lpengine.regions.enumerate_regions` (default the box
+        ``[-1, 1]^2``; R^2 is recognised without ``whole_space``).  Checked
+        against the enumeration's description of its domain.
     window : (lo, hi), optional
         View box for an unbounded domain (default: the bounding box of
         every vertex of the arrangement, with a margin).
@@ -58,14 +62,16 @@ def region_polygons(
     list of Polygon
     """
     t = resolve_tolerances(tol)
-    domain = _domain_of(enumeration, box=box, polytope=polytope, tol=t)
+    domain = _domain_of(enumeration, box=box, polytope=polytope, whole_space=whole_space, tol=t)
     if not domain.bounded and window is None:
         window = _auto_window(enumeration, domain, t)
     dom = domain_polygon(domain, window=window, tol=t)
     return [region_polygon(r.affine, r.pattern.signs, dom, tol=t) for r in enumeration.regions]
 
 
-def _domain_of(enumeration: RegionEnumeration, *, box: Any, polytope: Any, tol: Tolerances) -> Domain:
+def _domain_of(
+    enumeration: RegionEnumeration, *, box: Any, polytope: Any, whole_space: bool, tol: Tolerances
+) -> Domain:
     """The enumeration's domain, rebuilt from ``box``/``polytope`` and checked against its description."""
     if not enumeration.regions:
         raise InvalidDomainError("the enumeration has no regions to draw.")
@@ -75,7 +81,8 @@ def _domain_of(enumeration: RegionEnumeration, *, box: Any, polytope: Any, tol: 
             f"plot_regions draws networks with 2 inputs; this enumeration is in R^{d}. "
             "Pass the network with plane=(x0, u, v) to draw a 2-D slice."
         )
-    whole = enumeration.domain.startswith("R^") and box is None and polytope is None
+    # R^2 is recognised from the description (it has no parameters); a box or polytope must be given again.
+    whole = whole_space or (enumeration.domain.startswith("R^") and box is None and polytope is None)
     domain = make_domain(2, box=box, polytope=polytope, whole_space=whole, tol=tol)
     if domain.describe() != enumeration.domain:
         raise InvalidDomainError(
@@ -111,6 +118,29 @@ def _auto_window(
     return c - half, c + half
 
 
+def write_regions_plot(
+    enumeration: RegionEnumeration,
+    path: str | os.PathLike[str],
+    *,
+    color_by: str = "pattern",
+    box: Any = None,
+    polytope: Any = None,
+    whole_space: bool = False,
+    dpi: int = 150,
+) -> Path:
+    """Draw :func:`plot_regions` into a new pyplot-free figure and write it to ``path`` (format from the suffix).
+
+    For scripts and the command line: no global pyplot state is touched.
+    """
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.0, 6.0), layout="constrained")
+    plot_regions(enumeration, fig.add_subplot(), color_by=color_by, box=box, polytope=polytope, whole_space=whole_space)
+    out = Path(path)
+    fig.savefig(out, dpi=dpi)
+    return out
+
+
 def _distinct_colors(n: int) -> NDArray[np.float64]:
     """``n`` RGB colours, neighbours in index order far apart in hue (golden-ratio steps)."""
     hues = (np.arange(n) * _GOLDEN) % 1.0
@@ -126,6 +156,7 @@ def plot_regions(
     plane: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None,
     box: Any = None,
     polytope: Any = None,
+    whole_space: bool = False,
     window: tuple[ArrayLike, ArrayLike] | None = None,
     output: int = 0,
     edges: bool = True,
@@ -155,7 +186,7 @@ def plot_regions(
         ``box``/``polytope`` are then in the coordinates ``t`` (default box
         ``[-1, 1]^2``).  Computed exactly as the enumeration of the restricted
         network (:func:`~lpengine.regions.polygons.plane_network`).
-    box, polytope : optional
+    box, polytope, whole_space : optional
         The domain (as for :func:`~lpengine.regions.enumerate_regions`; for an
         enumeration, the domain it was run on).
     window : (lo, hi), optional
@@ -202,14 +233,14 @@ def plot_regions(
                 f"the network has n_in = {obj.n_in}; plot_regions draws 2-D inputs. "
                 "Give plane=(x0, u, v) to draw the slice through a plane."
             )
-        enumeration = enumerate_regions(net, box=box, polytope=polytope, tol=t)
+        enumeration = enumerate_regions(net, box=box, polytope=polytope, whole_space=whole_space, tol=t)
     elif isinstance(obj, RegionEnumeration):
         if plane is not None:
             raise ValueError("plane= needs the network, not an enumeration: call plot_regions(net, plane=(x0, u, v)).")
         enumeration = obj
     else:
         raise TypeError(f"plot_regions takes a RegionEnumeration or a ReLUNetwork; got {type(obj).__name__}.")
-    polys = region_polygons(enumeration, box=box, polytope=polytope, window=window, tol=t)
+    polys = region_polygons(enumeration, box=box, polytope=polytope, whole_space=whole_space, window=window, tol=t)
     regions = enumeration.regions
     if color_by in ("rank", "output") and regions[0].affine.out_A is None:
         raise ValueError(f"color_by={color_by!r} needs a network with an output layer; this one has none.")
