@@ -26,13 +26,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from .._validation import check_array
-from ..exceptions import InvalidDomainError
-from ..lp import LinearProgram, LPStatus, open_solver
+from ..exceptions import SolverError
+from ..lp import LinearProgram, LPCounters, LPStatus, open_solver
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances
+from .domain import Domain, make_domain
 
 __all__ = [
+    # Re-exported from .domain, where they moved (older imports keep working).
     "Domain",
     "make_domain",
     "RegionRows",
@@ -42,129 +43,6 @@ __all__ = [
     "facets_by_lp",
     "FacetInfo",
 ]
-
-
-@dataclass(frozen=True, eq=False)
-class Domain:
-    """An input domain: a box, a polytope ``{x : A x <= c}`` or all of R^d.
-
-    ``G, h`` are its normalised halfspaces (empty for R^d); ``bounded`` says
-    whether it is a polytope; ``center``/``radius`` its Chebyshev ball
-    (``radius = inf`` for R^d).
-    """
-
-    kind: str
-    G: NDArray[np.float64]
-    h: NDArray[np.float64]
-    bounded: bool
-    center: NDArray[np.float64]
-    radius: float
-    lo: NDArray[np.float64] | None = None
-    hi: NDArray[np.float64] | None = None
-
-    @property
-    def dim(self) -> int:
-        return int(self.center.shape[0])
-
-    def describe(self) -> str:
-        if self.kind == "box":
-            assert self.lo is not None and self.hi is not None
-            if np.all(self.lo == self.lo[0]) and np.all(self.hi == self.hi[0]):
-                return f"box [{self.lo[0]:g}, {self.hi[0]:g}]^{self.dim}"
-            return f"box {list(map(float, self.lo))} x {list(map(float, self.hi))}"
-        if self.kind == "polytope":
-            return f"polytope with {self.G.shape[0]} halfspaces in R^{self.dim}"
-        return f"R^{self.dim}"
-
-
-def make_domain(
-    n_in: int,
-    *,
-    box: Any = None,
-    polytope: Any = None,
-    whole_space: bool = False,
-    tol: Tolerances,
-) -> Domain:
-    """Validate a domain specification (exactly one of the three forms)."""
-    given = [box is not None, polytope is not None, bool(whole_space)]
-    if sum(given) > 1:
-        raise InvalidDomainError("give at most one of box=, polytope= and whole_space=True.")
-    if whole_space:
-        return Domain("whole", np.zeros((0, n_in)), np.zeros(0), False, np.zeros(n_in), float("inf"))
-    if polytope is None:
-        if box is None:
-            box = (-1.0, 1.0)
-        try:
-            lo_raw, hi_raw = box
-        except (TypeError, ValueError):
-            raise InvalidDomainError(f"box must be a pair (lo, hi); got {box!r}.") from None
-        lo = (
-            np.broadcast_to(
-                check_array(np.atleast_1d(lo_raw), "box lo", ndim=1, error=InvalidDomainError), (n_in,)
-            ).copy()
-            if np.ndim(lo_raw) == 0 or np.size(lo_raw) in (1, n_in)
-            else None
-        )
-        hi = (
-            np.broadcast_to(
-                check_array(np.atleast_1d(hi_raw), "box hi", ndim=1, error=InvalidDomainError), (n_in,)
-            ).copy()
-            if np.ndim(hi_raw) == 0 or np.size(hi_raw) in (1, n_in)
-            else None
-        )
-        if lo is None or hi is None:
-            raise InvalidDomainError(f"box bounds must be scalars or vectors of length n_in = {n_in}.")
-        if np.any(hi - lo <= 2 * tol.margin):
-            i = int(np.flatnonzero(hi - lo <= 2 * tol.margin)[0])
-            raise InvalidDomainError(
-                f"box is empty or thinner than the margin tolerance in coordinate {i}: lo = {lo[i]}, hi = {hi[i]}."
-            )
-        eye = np.eye(n_in)
-        G = np.vstack([eye, -eye])
-        h = np.concatenate([hi, -lo])
-        return Domain("box", G, h, True, (lo + hi) / 2, float(np.min(hi - lo) / 2), lo, hi)
-    try:
-        A_raw, c_raw = polytope
-    except (TypeError, ValueError):
-        raise InvalidDomainError("polytope must be a pair (A, c) describing {x : A x <= c}.") from None
-    A = check_array(A_raw, "polytope A", ndim=2, error=InvalidDomainError)
-    c = check_array(c_raw, "polytope c", ndim=1, error=InvalidDomainError)
-    if A.shape[1] != n_in or c.shape[0] != A.shape[0]:
-        raise InvalidDomainError(f"polytope A has shape {A.shape} and c {c.shape}; expected (m, {n_in}) and (m,).")
-    norms = np.linalg.norm(A, axis=1)
-    if np.any(norms <= tol.zero_row):
-        i = int(np.flatnonzero(norms <= tol.zero_row)[0])
-        raise InvalidDomainError(f"polytope row {i} is zero; remove it (0 <= c[{i}] is not a halfspace).")
-    G, h = A / norms[:, None], c / norms
-    center, radius, status = chebyshev_center(G, h, r_max=np.inf, tol=tol)
-    if status is LPStatus.UNBOUNDED or status is LPStatus.INFEASIBLE_OR_UNBOUNDED and center is None:
-        # An infinite inscribed radius: unbounded in every direction of a cone.
-        center, radius, status = chebyshev_center(G, h, r_max=1.0, tol=tol)
-        radius = float("inf")
-    if center is None or radius <= tol.margin:
-        raise InvalidDomainError(
-            f"polytope has an empty interior (largest inscribed ball radius {0.0 if center is None else radius:.3g} "
-            f"<= margin tolerance {tol.margin:g})."
-        )
-    bounded = _is_bounded(G, tol)
-    return Domain("polytope", G, h, bounded, center, radius)
-
-
-def _is_bounded(G: NDArray[np.float64], tol: Tolerances, counters: Any = None) -> bool:
-    """``{x : G x <= h}`` (non-empty) is bounded iff its recession cone ``{G y <= 0}`` is {0}.
-
-    The cone is {0} iff the rows of ``G`` positively span R^d, i.e. ``rank G = d``
-    and some ``lambda >= 1`` has ``G^T lambda = 0`` (one LP).
-    """
-    m, d = G.shape
-    if m == 0 or np.linalg.matrix_rank(G) < d:
-        return False
-    lp = LinearProgram(c=np.zeros(m), A=G.T, row_lower=np.zeros(d), row_upper=np.zeros(d), col_lower=np.ones(m))
-    with open_solver(lp, tol=tol) as s:
-        ok = s.solve().status is LPStatus.OPTIMAL
-        if counters is not None:
-            counters.merge(s.counters)
-    return ok
 
 
 @dataclass(frozen=True)
@@ -219,7 +97,8 @@ def chebyshev_center(
     *,
     r_max: float,
     tol: Tolerances,
-    solver: Any = None,
+    counters: LPCounters | None = None,
+    backend: Any = "highs",
 ) -> tuple[NDArray[np.float64] | None, float, LPStatus]:
     """Largest ball ``{|x - x*| <= r*}`` inside ``{G x <= h}`` (rows normalised), capped at ``r_max``.
 
@@ -235,10 +114,10 @@ def chebyshev_center(
         col_lower=np.concatenate([np.full(d, -np.inf), [0.0]]),
         col_upper=np.concatenate([np.full(d, np.inf), [r_max]]),
     )
-    with open_solver(lp, tol=tol) as s:
+    with open_solver(lp, tol=tol, backend=backend) as s:
         res = s.solve()
-        if solver is not None:
-            solver.merge(s.counters)
+        if counters is not None:
+            counters.merge(s.counters)
     if res.status is not LPStatus.OPTIMAL or res.x is None:
         return None, 0.0, res.status
     return res.x[:d], float(res.x[d]), res.status
@@ -353,9 +232,10 @@ def facets_by_lp(
     h: NDArray[np.float64],
     center: NDArray[np.float64],
     tol: Tolerances,
-    counters: Any = None,
+    counters: LPCounters | None = None,
     *,
     known: tuple[NDArray[np.intp], NDArray[np.float64]] | None = None,
+    backend: Any = "highs",
 ) -> FacetInfo:
     """Facets of ``{G x <= h}`` (bounded or not) by LP, from an interior ``center``.
 
@@ -394,7 +274,7 @@ def facets_by_lp(
     fpoint[first[hit_dirs]] = center + tmin[hit_dirs, None] * G[hit_dirs]
     # Coincident duplicates of a facet are the same facet.
     lp = LinearProgram(c=np.zeros(d), A=G, row_upper=h)
-    with open_solver(lp, tol=tol) as s:
+    with open_solver(lp, tol=tol, backend=backend) as s:
         for k in np.flatnonzero(~decided):
             if decided[k]:
                 continue
@@ -409,8 +289,6 @@ def facets_by_lp(
                     lam = slack[k] / (slack[k] + viol)
                     fpoint[k] = center + lam * (res.x - center)
             elif res.status is not LPStatus.OPTIMAL:
-                from ..exceptions import SolverError
-
                 raise SolverError(f"facet LP for row {k} ended with status {res.status.value} ({res.message}).")
             decided[k] = True
         if counters is not None:
@@ -434,14 +312,12 @@ def facets_by_lp(
             lp2 = LinearProgram(
                 c=-G[i], A=np.vstack([G[others], G[i][None]]), row_upper=np.concatenate([h[others], [h[i] + 1.0]])
             )
-            with open_solver(lp2, tol=tol) as s2:
+            with open_solver(lp2, tol=tol, backend=backend) as s2:
                 res = s2.solve()
                 if counters is not None:
                     counters.merge(s2.counters)
             taken[grp] = True
             if res.status is not LPStatus.OPTIMAL or res.x is None:
-                from ..exceptions import SolverError
-
                 raise SolverError(
                     f"facet LP for coincident row {i} ended with status {res.status.value} ({res.message})."
                 )

@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from lpengine import DEFAULT_TOLERANCES, InvalidDomainError, IterationLimitWarning, ReLUNetwork
 from lpengine.regions import ActivationPattern, count_regions, enumerate_regions, pattern_at
-from lpengine.regions.polytope import facets_by_vertices, make_domain, region_halfspaces
+from lpengine.regions.domain import make_domain
+from lpengine.regions.polytope import facets_by_vertices, region_halfspaces
 
 TOL = DEFAULT_TOLERANCES
 
@@ -137,9 +138,9 @@ def test_box_count_at_most_whole_space_count() -> None:
 @pytest.fixture
 def eager_workers(monkeypatch):
     """Start the workers at the first pending region, so that small test searches really share work."""
-    import lpengine.regions.enumerate as enum_mod
+    import lpengine.regions.parallel as par_mod
 
-    monkeypatch.setattr(enum_mod, "_START_WORKERS_AT", 1)
+    monkeypatch.setattr(par_mod, "_START_WORKERS_AT", 1)
 
 
 def test_parallel_equals_serial() -> None:
@@ -212,7 +213,7 @@ def test_work_sharing_equals_serial_property(
     # serial result exactly — patterns, adjacency with its facet units, facet counts, boundedness.
     from unittest import mock
 
-    import lpengine.regions.enumerate as enum_mod
+    import lpengine.regions.parallel as par_mod
 
     net = ReLUNetwork.random(d, widths, seed=seed)
     if duplicate:
@@ -222,7 +223,7 @@ def test_work_sharing_equals_serial_property(
         net = ReLUNetwork(W, b, has_output_layer=net.has_output_layer)
     kw = {"whole_space": True} if whole_space else {"box": (-2, 2)}
     a = enumerate_regions(net, **kw)
-    with mock.patch.object(enum_mod, "_START_WORKERS_AT", 1):
+    with mock.patch.object(par_mod, "_START_WORKERS_AT", 1):
         b_ = enumerate_regions(net, n_jobs=2, **kw)
     assert a.complete and b_.complete and b_.processes == 2
     summary = {str(r.pattern): (r.n_facets, r.bounded, sorted(r.facet_units)) for r in a.regions}
@@ -239,7 +240,8 @@ def test_collector_edges_do_not_depend_on_arrival_order() -> None:
     import itertools
 
     from lpengine.network import LocalAffineMap
-    from lpengine.regions.enumerate import _Collector, _Work
+    from lpengine.regions.outcome import RegionWork
+    from lpengine.regions.result import RegionCollector
 
     def work(signs, neighbours):
         s = np.array(signs, dtype=np.int8)
@@ -250,13 +252,13 @@ def test_collector_edges_do_not_depend_on_arrival_order() -> None:
             nb[list(u)] *= -1
             keys.append(nb.tobytes())
         aff = LocalAffineMap(np.zeros((3, 2)), np.zeros(3), None, None)
-        return _Work(s, np.zeros(2), 0.1, units, keys, len(units), True, aff)
+        return RegionWork(s, np.zeros(2), 0.1, units, keys, len(units), True, aff)
 
     # A = +++ lists B = -++ (unit 0) and C = +-+ (unit 1); B lists A; C lists nobody (one-sided).
     works = [work([1, 1, 1], [[0], [1]]), work([-1, 1, 1], [[0]]), work([1, -1, 1], [])]
     expected = {frozenset(("+++", "-++")): (0,), frozenset(("+++", "+-+")): (1,)}
     for order in itertools.permutations(works):
-        c = _Collector((3,))
+        c = RegionCollector((3,))
         for w in order:
             c.add(w)
         names = ["".join("+" if v > 0 else "-" for v in r.pattern.signs) for r in c.regions]
@@ -279,9 +281,9 @@ def test_work_sharing_reraises_errors(monkeypatch, where: str) -> None:
     # surface in the caller, not hang or vanish.
     import os
 
-    import lpengine.regions.enumerate as enum_mod
+    import lpengine.regions.processor as proc_mod
 
-    original = enum_mod._RegionProcessor.process
+    original = proc_mod.RegionProcessor.process
     caller = os.getpid()
     calls = {"n": 0}
 
@@ -292,7 +294,7 @@ def test_work_sharing_reraises_errors(monkeypatch, where: str) -> None:
                 raise RuntimeError(f"injected failure in the {where}")
         return original(self, item)
 
-    monkeypatch.setattr(enum_mod._RegionProcessor, "process", failing)
+    monkeypatch.setattr(proc_mod.RegionProcessor, "process", failing)
     with pytest.raises(RuntimeError, match=f"injected failure in the {where}"):
         enumerate_regions(ReLUNetwork.random(3, [16, 16], seed=4), box=(-2, 2), n_jobs=2)
 
@@ -302,11 +304,11 @@ def test_work_sharing_survives_a_dead_worker(monkeypatch) -> None:
     # the batches it had not answered, warns, and still returns the exact, complete result.
     import os
 
-    import lpengine.regions.enumerate as enum_mod
+    import lpengine.regions.processor as proc_mod
 
     net = ReLUNetwork.random(3, [12, 12], seed=4)
     serial = enumerate_regions(net, box=(-2, 2))
-    original = enum_mod._RegionProcessor.process
+    original = proc_mod.RegionProcessor.process
     caller = os.getpid()
     calls = {"n": 0}
 
@@ -317,7 +319,7 @@ def test_work_sharing_survives_a_dead_worker(monkeypatch) -> None:
                 os._exit(3)
         return original(self, item)
 
-    monkeypatch.setattr(enum_mod._RegionProcessor, "process", dying)
+    monkeypatch.setattr(proc_mod.RegionProcessor, "process", dying)
     with pytest.warns(RuntimeWarning, match="ended unexpectedly"):
         res = enumerate_regions(net, box=(-2, 2), n_jobs=2)
     assert res.complete and res.count == serial.count and res.processes == 2
@@ -359,11 +361,11 @@ def test_hybrid_and_lp_methods_agree_in_whole_space(seed: int, d: int, widths: l
 
 def test_hybrid_box_smaller_than_the_arrangement_is_still_exact(monkeypatch) -> None:
     # Shrink the artificial box so that most regions leave it: the LP fallback must keep the answer exact.
-    import lpengine.regions.enumerate as enum_mod
+    import lpengine.regions.processor as proc_mod
 
     net = ReLUNetwork.random(2, [7, 5], seed=4)
     ref = enumerate_regions(net, whole_space=True, method="lp")
-    monkeypatch.setattr(enum_mod, "_HYBRID_BOX", 1e-3)
+    monkeypatch.setattr(proc_mod, "_HYBRID_BOX", 1e-3)
     small = enumerate_regions(net, whole_space=True, method="hybrid")
     assert small.count == ref.count and small.n_bounded == ref.n_bounded
     assert {str(r.pattern) for r in small.regions} == {str(r.pattern) for r in ref.regions}
@@ -459,3 +461,41 @@ def test_graph_round_trips_through_graphml(tmp_path) -> None:
     for n, data in res.graph.nodes(data=True):
         assert back.nodes[n]["index"] == data["index"]
         assert back.nodes[n]["margin"] == pytest.approx(data["margin"], rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "domain_kw, method",
+    [({"box": (-2, 2)}, "lp"), ({"box": (-2, 2)}, "vertex"), ({"whole_space": True}, "hybrid")],
+)
+def test_scipy_backend_runs_every_lp_and_agrees(monkeypatch, domain_kw, method) -> None:
+    # The whole enumeration on the scipy backend: no LP may reach HiGHS's warm solver, and the
+    # regions, adjacency and boundedness must equal the HiGHS run's.
+    from lpengine.lp.backends.highs import HighsBackend
+    from lpengine.lp.backends.scipy import ScipyBackend
+
+    net = ReLUNetwork.random(2, [5, 4], seed=11)
+    ref = enumerate_regions(net, method=method, **domain_kw)
+    opened = {"n": 0}
+    real_open = ScipyBackend.open
+
+    def counting_open(self, lp, **kw):
+        opened["n"] += 1
+        return real_open(self, lp, **kw)
+
+    def refuse(self, lp, **kw):
+        raise AssertionError("an LP reached the HiGHS backend")
+
+    monkeypatch.setattr(ScipyBackend, "open", counting_open)
+    monkeypatch.setattr(HighsBackend, "open", refuse)
+    res = enumerate_regions(net, method=method, backend="scipy", **domain_kw)
+    assert res.complete and res.count == ref.count
+    if method != "vertex":  # the vertex method needs no LP on this net
+        assert opened["n"] > 0 and res.lp_solves > 0
+    assert {str(r.pattern) for r in res.regions} == {str(r.pattern) for r in ref.regions}
+    assert set(map(frozenset, res.graph.edges)) == set(map(frozenset, ref.graph.edges))
+    assert res.n_bounded == ref.n_bounded
+
+
+def test_unknown_backend_is_rejected_before_any_work() -> None:
+    with pytest.raises(ValueError, match="unknown LP backend 'glpk'"):
+        enumerate_regions(ReLUNetwork.random(2, [3], seed=0), backend="glpk")

@@ -1,0 +1,206 @@
+"""Input domains of a region enumeration: a box, a polytope ``{x : A x <= c}`` or all of R^d.
+
+A :class:`Domain` stores its halfspaces normalised (``|g| = 1``), so that
+``h - g @ x`` is the Euclidean distance of ``x`` to a face.  Build one with
+:meth:`Domain.box`, :meth:`Domain.polytope` or :meth:`Domain.whole_space`, or
+let :func:`make_domain` read the ``box=`` / ``polytope=`` / ``whole_space=``
+keywords of the public functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from .._validation import check_array
+from ..exceptions import InvalidDomainError
+from ..lp import LinearProgram, LPCounters, LPStatus, open_solver
+from ..tolerances import Tolerances, resolve_tolerances
+
+__all__ = ["Domain", "make_domain", "is_bounded"]
+
+
+@dataclass(frozen=True, eq=False)
+class Domain:
+    """An input domain: a box, a polytope ``{x : A x <= c}`` or all of R^d.
+
+    Attributes
+    ----------
+    kind : {"box", "polytope", "whole"}
+    G : ndarray, shape (m, dim)
+        Unit-norm face normals (empty for R^d).
+    h : ndarray, shape (m,)
+        Offsets: the domain is ``{x : G x <= h}``.
+    bounded : bool
+        Whether the domain is a bounded polytope.
+    center : ndarray, shape (dim,)
+        Chebyshev centre (the origin for R^d).
+    radius : float
+        Chebyshev radius (``inf`` for R^d and for polytopes containing arbitrarily large balls).
+    lo, hi : ndarray, shape (dim,), optional
+        The bounds of a box.
+    """
+
+    kind: str
+    G: NDArray[np.float64]
+    h: NDArray[np.float64]
+    bounded: bool
+    center: NDArray[np.float64]
+    radius: float
+    lo: NDArray[np.float64] | None = None
+    hi: NDArray[np.float64] | None = None
+
+    @property
+    def dim(self) -> int:
+        """Dimension of the input space."""
+        return int(self.center.shape[0])
+
+    def describe(self) -> str:
+        """A one-line description, e.g. ``"box [-1, 1]^2"``."""
+        if self.kind == "box":
+            assert self.lo is not None and self.hi is not None
+            if np.all(self.lo == self.lo[0]) and np.all(self.hi == self.hi[0]):
+                return f"box [{self.lo[0]:g}, {self.hi[0]:g}]^{self.dim}"
+            return f"box {list(map(float, self.lo))} x {list(map(float, self.hi))}"
+        if self.kind == "polytope":
+            return f"polytope with {self.G.shape[0]} halfspaces in R^{self.dim}"
+        return f"R^{self.dim}"
+
+    @classmethod
+    def box(cls, lo: ArrayLike, hi: ArrayLike, dim: int | None = None, *, tol: Tolerances | None = None) -> Domain:
+        """The box ``[lo, hi]`` (scalars need ``dim``; vectors give it).
+
+        >>> Domain.box(-1, 1, dim=2).describe()
+        'box [-1, 1]^2'
+        """
+        if dim is None:
+            if np.ndim(lo) == 0 and np.ndim(hi) == 0:
+                raise InvalidDomainError("Domain.box with scalar bounds needs dim (the input dimension).")
+            dim = int(np.size(lo) if np.ndim(lo) else np.size(hi))
+        return _box(dim, (lo, hi), resolve_tolerances(tol))
+
+    @classmethod
+    def polytope(cls, A: ArrayLike, c: ArrayLike, *, tol: Tolerances | None = None, backend: Any = "highs") -> Domain:
+        """The polytope ``{x : A x <= c}`` (bounded or not) with nonempty interior."""
+        A_arr = check_array(A, "polytope A", ndim=2, error=InvalidDomainError)
+        return _polytope(int(A_arr.shape[1]), (A_arr, c), resolve_tolerances(tol), backend)
+
+    @classmethod
+    def whole_space(cls, dim: int) -> Domain:
+        """All of R^dim."""
+        return cls("whole", np.zeros((0, dim)), np.zeros(0), False, np.zeros(dim), float("inf"))
+
+
+def make_domain(
+    n_in: int,
+    domain: Domain | None = None,
+    *,
+    box: Any = None,
+    polytope: Any = None,
+    whole_space: bool = False,
+    tol: Tolerances,
+    backend: Any = "highs",
+) -> Domain:
+    """Resolve a domain: a :class:`Domain`, or exactly one of the three keyword forms.
+
+    Without any, the domain is the box ``[-1, 1]^n_in``.
+
+    Raises
+    ------
+    InvalidDomainError
+        Two forms given, a dimension other than ``n_in``, malformed bounds, or
+        an empty (or thinner than ``tol.margin``) domain.
+    """
+    given = [domain is not None, box is not None, polytope is not None, bool(whole_space)]
+    if sum(given) > 1:
+        raise InvalidDomainError("give at most one of domain=, box=, polytope= and whole_space=True.")
+    if domain is not None:
+        if not isinstance(domain, Domain):
+            raise InvalidDomainError(f"domain must be a lpengine Domain; got {type(domain).__name__}.")
+        if domain.dim != n_in:
+            raise InvalidDomainError(f"domain has dimension {domain.dim}; expected the network's n_in = {n_in}.")
+        return domain
+    if whole_space:
+        return Domain.whole_space(n_in)
+    if polytope is not None:
+        return _polytope(n_in, polytope, tol, backend)
+    return _box(n_in, (-1.0, 1.0) if box is None else box, tol)
+
+
+def _bound_vector(raw: Any, n_in: int, name: str) -> NDArray[np.float64] | None:
+    if np.ndim(raw) == 0 or np.size(raw) in (1, n_in):
+        arr = check_array(np.atleast_1d(raw), name, ndim=1, error=InvalidDomainError)
+        return np.broadcast_to(arr, (n_in,)).copy()
+    return None
+
+
+def _box(n_in: int, box: Any, tol: Tolerances) -> Domain:
+    try:
+        lo_raw, hi_raw = box
+    except (TypeError, ValueError):
+        raise InvalidDomainError(f"box must be a pair (lo, hi); got {box!r}.") from None
+    lo = _bound_vector(lo_raw, n_in, "box lo")
+    hi = _bound_vector(hi_raw, n_in, "box hi")
+    if lo is None or hi is None:
+        raise InvalidDomainError(f"box bounds must be scalars or vectors of length n_in = {n_in}.")
+    if np.any(hi - lo <= 2 * tol.margin):
+        i = int(np.flatnonzero(hi - lo <= 2 * tol.margin)[0])
+        raise InvalidDomainError(
+            f"box is empty or thinner than the margin tolerance in coordinate {i}: lo = {lo[i]}, hi = {hi[i]}."
+        )
+    eye = np.eye(n_in)
+    G = np.vstack([eye, -eye])
+    h = np.concatenate([hi, -lo])
+    return Domain("box", G, h, True, (lo + hi) / 2, float(np.min(hi - lo) / 2), lo, hi)
+
+
+def _polytope(n_in: int, polytope: Any, tol: Tolerances, backend: Any) -> Domain:
+    try:
+        A_raw, c_raw = polytope
+    except (TypeError, ValueError):
+        raise InvalidDomainError("polytope must be a pair (A, c) describing {x : A x <= c}.") from None
+    A = check_array(A_raw, "polytope A", ndim=2, error=InvalidDomainError)
+    c = check_array(c_raw, "polytope c", ndim=1, error=InvalidDomainError)
+    if A.shape[1] != n_in or c.shape[0] != A.shape[0]:
+        raise InvalidDomainError(f"polytope A has shape {A.shape} and c {c.shape}; expected (m, {n_in}) and (m,).")
+    norms = np.linalg.norm(A, axis=1)
+    if np.any(norms <= tol.zero_row):
+        i = int(np.flatnonzero(norms <= tol.zero_row)[0])
+        raise InvalidDomainError(f"polytope row {i} is zero; remove it (0 <= c[{i}] is not a halfspace).")
+    G, h = A / norms[:, None], c / norms
+    from .polytope import chebyshev_center  # polytope.py imports this module for the Domain type
+
+    center, radius, status = chebyshev_center(G, h, r_max=np.inf, tol=tol, backend=backend)
+    if status is LPStatus.UNBOUNDED or status is LPStatus.INFEASIBLE_OR_UNBOUNDED and center is None:
+        # An infinite inscribed radius: unbounded in every direction of a cone.
+        center, radius, status = chebyshev_center(G, h, r_max=1.0, tol=tol, backend=backend)
+        radius = float("inf")
+    if center is None or radius <= tol.margin:
+        raise InvalidDomainError(
+            f"polytope has an empty interior (largest inscribed ball radius {0.0 if center is None else radius:.3g} "
+            f"<= margin tolerance {tol.margin:g})."
+        )
+    bounded = is_bounded(G, tol, backend=backend)
+    return Domain("polytope", G, h, bounded, center, radius)
+
+
+def is_bounded(
+    G: NDArray[np.float64], tol: Tolerances, counters: LPCounters | None = None, *, backend: Any = "highs"
+) -> bool:
+    """``{x : G x <= h}`` (non-empty) is bounded iff its recession cone ``{G y <= 0}`` is {0}.
+
+    The cone is {0} iff the rows of ``G`` positively span R^d, i.e. ``rank G = d``
+    and some ``lambda >= 1`` has ``G^T lambda = 0`` (one LP).
+    """
+    m, d = G.shape
+    if m == 0 or np.linalg.matrix_rank(G) < d:
+        return False
+    lp = LinearProgram(c=np.zeros(m), A=G.T, row_lower=np.zeros(d), row_upper=np.zeros(d), col_lower=np.ones(m))
+    with open_solver(lp, tol=tol, backend=backend) as s:
+        ok = s.solve().status is LPStatus.OPTIMAL
+        if counters is not None:
+            counters.merge(s.counters)
+    return ok

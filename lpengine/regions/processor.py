@@ -1,0 +1,290 @@
+"""The per-region geometry of the search: rows, interior point, certificate, facets, neighbours.
+
+:class:`RegionProcessor` turns one :class:`~.outcome.PendingRegion` into a
+:class:`~.outcome.Processed` outcome (counted, not counted, or unresolved)
+plus the neighbouring patterns across its facets.  It holds no search state
+(only LP counters), so the serial search and every worker process run the
+same code.  Facets are found by one of three methods (see
+:mod:`lpengine.regions.enumerate`): ``"vertex"``, ``"hybrid"`` or ``"lp"``.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..lp import LPCounters, LPStatus
+from ..network import LocalAffineMap, ReLUNetwork
+from ..tolerances import Tolerances
+from .domain import Domain, is_bounded
+from .outcome import Counted, NotCounted, Outcome, PendingRegion, Processed, RegionWork, Unresolved
+from .pattern import pattern_toward
+from .polytope import FacetInfo, chebyshev_center, facets_by_lp, facets_by_vertices, region_halfspaces
+
+__all__ = ["RegionProcessor", "Ball", "initial_witness", "center_by_chords"]
+
+logger = logging.getLogger(__name__)
+
+# Half-width of the hybrid method's artificial box, in units of the largest distance of a first-layer
+# hyperplane from the origin (a speed knob: regions leaving the box get LPs; never a correctness one).
+_HYBRID_BOX = 10.0
+
+
+@dataclass(frozen=True)
+class Ball:
+    """An inscribed ball of a region: its centre (the witness) and radius (the margin)."""
+
+    center: NDArray[np.float64]
+    radius: float
+
+
+class RegionProcessor:
+    """Everything the search does for one pending region: rows, certificate, facets, neighbours.
+
+    Shared by the serial search and the worker processes; holds no search
+    state except the LP counters.
+    """
+
+    def __init__(
+        self,
+        net: ReLUNetwork,
+        domain: Domain,
+        tol: Tolerances,
+        method: str,
+        compute_bounded: bool,
+        backend: Any = "highs",
+    ) -> None:
+        self.net, self.domain, self.tol, self.method = net, domain, tol, method
+        self.compute_bounded = compute_bounded
+        self.backend = backend
+        self.counters = LPCounters()
+        if method == "hybrid":
+            # The artificial box B = [-R, R]^d of the hybrid method (see _hybrid_facets).
+            d = domain.dim
+            W0, b0 = net.weights[0], net.biases[0]
+            norms = np.linalg.norm(W0, axis=1)
+            live = norms > tol.zero_row
+            reach = float(np.max(np.abs(b0[live]) / norms[live])) if live.any() else 0.0
+            R = _HYBRID_BOX * max(1.0, reach, float(np.max(np.abs(domain.center))))
+            eye = np.eye(d)
+            self.box_G = np.concatenate((eye, -eye))
+            self.box_h = np.full(2 * d, R)
+
+    def process(self, item: PendingRegion) -> Processed:
+        """Decide one pending region and find its neighbours (none unless it is counted)."""
+        net, domain, tol = self.net, self.domain, self.tol
+        signs, fpoint, fnormal, guess = item.signs, item.facet_point, item.normal, item.guess
+        rows = region_halfspaces(net, signs, domain, tol)
+        if not rows.consistent:
+            return Processed(NotCounted(signs))
+        G, h = rows.G, rows.h
+        facets: FacetInfo | None = None
+        bounded: bool | None = True if domain.bounded else None
+        use_vertex = self.method == "vertex" and domain.dim >= 2
+        if self.method == "hybrid":
+            facets, bounded, witness, margin = self._hybrid_facets(G, h, fpoint, fnormal, guess)
+        else:
+            witness, margin = initial_witness(G, h, fpoint, fnormal, guess, tol)
+            if use_vertex and margin > tol.margin:
+                facets = facets_by_vertices(G, h, witness, tol)
+        if facets is None:
+            # LP path: Chebyshev centre (certificate and interior point), then facets.
+            ball = self._chebyshev(G, h, signs)
+            if not isinstance(ball, Ball):
+                return Processed(ball)
+            witness, margin = ball.center, ball.radius
+            if use_vertex:
+                facets = facets_by_vertices(G, h, witness, tol)
+            if facets is None:
+                facets = facets_by_lp(G, h, witness, tol, self.counters, backend=self.backend)
+        if facets.vertices is not None:
+            # Certificate: the vertex centroid, with its exact distance to every row.
+            cen = facets.vertices.sum(axis=0) / facets.vertices.shape[0]
+            m_cen = float((h - G @ cen).min())
+            if m_cen > margin:
+                witness, margin = cen, m_cen
+        if margin <= tol.margin:
+            ball = self._chebyshev(G, h, signs)
+            if not isinstance(ball, Ball):
+                return Processed(ball)
+            witness, margin = ball.center, ball.radius
+        # Units identically zero on this region (dead with value 0) may come alive across a
+        # facet with their hyperplane lying on it; such units must flip with the facet.
+        last_vanishing = -1
+        if rows.dead.any():
+            vanishing = np.flatnonzero(rows.dead & (np.abs(rows.c) <= tol.activation))
+            last_vanishing = int(vanishing.max()) if vanishing.size else -1
+        facet_units: list[tuple[int, ...]] = []
+        neighbor_keys: list[bytes] = []
+        neighbors: list[PendingRegion] = []
+        fin = [bool(v) for v in np.isfinite(facets.points).all(axis=1)]
+        for rep, grp, pt, pt_ok in zip(facets.rows.tolist(), facets.groups, facets.points, fin, strict=True):
+            if grp.shape[0] == 1:
+                u = int(rows.unit[rep])
+                if u < 0:
+                    continue  # a domain face: no neighbour inside
+                flipped: tuple[int, ...] = (u,)
+            else:
+                units = rows.unit[grp]
+                if np.any(units < 0):
+                    continue  # a domain face with unit hyperplanes lying on it
+                flipped = tuple(sorted(units.tolist()))
+            nb = signs.copy()
+            if len(flipped) == 1:
+                nb[u] = -nb[u]
+            else:
+                nb[list(flipped)] *= -1
+            if (len(flipped) > 1 or last_vanishing > flipped[0]) and pt_ok:
+                # Degenerate crossing: several units share the facet (possibly in different
+                # layers, the deeper ones depending on the shallower), or deeper units vanish
+                # here and may come alive on the far side with their hyperplane on the facet.
+                # Flipping the group is then not enough; the one-sided limit decides exactly.
+                nb = pattern_toward(net, pt, G[rep], tol=tol)
+                flipped = tuple(np.flatnonzero(nb != signs).tolist())
+            facet_units.append(flipped)
+            neighbor_keys.append(nb.tobytes())
+            neighbors.append(PendingRegion(nb, pt if pt_ok else None, G[rep], witness))
+        if self.compute_bounded and bounded is None:
+            bounded = is_bounded(G, tol, self.counters, backend=self.backend)
+        work = RegionWork(
+            rows.signs.copy(),
+            witness,
+            margin,
+            facet_units,
+            neighbor_keys,
+            int(len(facets.rows)),
+            bounded,
+            LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c),
+        )
+        return Processed(Counted(work), tuple(neighbors))
+
+    def _chebyshev(self, G: NDArray[np.float64], h: NDArray[np.float64], signs: NDArray[np.int8]) -> Ball | Outcome:
+        """The region's largest inscribed ball (capped at radius 1 in unbounded domains), or the
+        outcome when there is none (thinner than ``tol.margin``) or the LP gave no answer."""
+        center, radius, status = chebyshev_center(
+            G,
+            h,
+            r_max=np.inf if self.domain.bounded else 1.0,
+            tol=self.tol,
+            counters=self.counters,
+            backend=self.backend,
+        )
+        if center is None and status is not LPStatus.INFEASIBLE:
+            logger.warning("region LP for pattern %s ended with status %s", signs.tolist(), status.value)
+            return Unresolved(signs, status)
+        if center is None or radius <= self.tol.margin:
+            return NotCounted(signs)
+        return Ball(center, radius)
+
+    def _hybrid_facets(
+        self,
+        G: NDArray[np.float64],
+        h: NDArray[np.float64],
+        fpoint: NDArray[np.float64] | None,
+        fnormal: NDArray[np.float64] | None,
+        guess: NDArray[np.float64] | None,
+    ) -> tuple[FacetInfo | None, bool | None, NDArray[np.float64], float]:
+        """Facets of a region of an unbounded domain from the vertices of ``P ∩ B`` (B the artificial box).
+
+        A facet of ``P ∩ B`` on a region row is a facet of ``P``.  If no facet of
+        ``P ∩ B`` lies on a face of ``B``, then ``P ⊂ B`` (a convex body leaving
+        ``B`` meets its boundary in a (d-1)-dimensional set), so ``P`` is bounded
+        and its facets are exactly those: no LP.  Otherwise the facets found are
+        kept and only the remaining rows go to :func:`facets_by_lp`.  Returns
+        ``(facets or None, bounded or None, witness, margin)``; ``None`` facets
+        send the caller to the LP path.
+        """
+        tol = self.tol
+        m = G.shape[0]
+        if m == 0:  # the whole domain is one region: the LP path handles it
+            return None, None, np.zeros(G.shape[1]), -np.inf
+        GB = np.concatenate((G, self.box_G))
+        hB = np.concatenate((h, self.box_h))
+        witness, marginB = initial_witness(GB, hB, fpoint, fnormal, guess, tol)
+        if marginB <= tol.margin:
+            return None, None, witness, -np.inf
+        fB = facets_by_vertices(GB, hB, witness, tol)
+        if fB is None or fB.vertices is None:
+            return None, None, witness, -np.inf
+        cen = fB.vertices.sum(axis=0) / fB.vertices.shape[0]
+        m_w, m_c = float((h - G @ witness).min()), float((h - G @ cen).min())
+        witness, margin = (cen, m_c) if m_c > m_w else (witness, m_w)
+        inner = np.array([bool((grp < m).all()) for grp in fB.groups], dtype=bool)
+        if inner.all():
+            return FacetInfo(fB.rows, fB.groups, fB.points, fB.vertices), True, witness, margin
+        if margin <= tol.margin:
+            return None, None, witness, -np.inf
+        known = (fB.rows[inner], fB.points[inner])
+        facets = facets_by_lp(G, h, witness, tol, self.counters, known=known, backend=self.backend)
+        return facets, None, witness, margin
+
+
+# The interior point handed to Qhull is centred by axis chords only when its margin is
+# below this fraction of the push from the facet (a numerical-quality knob, not a tolerance:
+# correctness never depends on it).
+_CENTRE_BELOW = 0.05
+
+
+def initial_witness(
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    fpoint: NDArray[np.float64] | None,
+    fnormal: NDArray[np.float64] | None,
+    guess: NDArray[np.float64] | None,
+    tol: Tolerances,
+) -> tuple[NDArray[np.float64], float]:
+    """An interior point: the shared facet's centre pushed halfway across this region.
+
+    ``fnormal`` points from the parent into this region.  Along it, the first
+    row (other than the facet's own, which is at zero slack and increasing)
+    to be hit bounds the step; the point halfway has positive margin.  Two
+    axis-chord centring passes improve the margin when it is poor.
+    """
+    if G.shape[0] == 0:
+        return (np.zeros(G.shape[1]) if guess is None else guess), np.inf
+    if fpoint is not None and fnormal is not None:
+        slack = h - G @ fpoint
+        rate = G @ fnormal
+        hit = (rate > tol.pivot) & (slack > tol.activation)  # the facet itself (and coincident rows) excluded
+        step = float((slack[hit] / rate[hit]).min()) if hit.any() else 1.0
+        x = fpoint + (0.5 * step) * fnormal
+        slack -= (0.5 * step) * rate
+    elif guess is not None:
+        x = guess
+        slack = h - G @ x
+    else:
+        return np.zeros(G.shape[1]), -np.inf
+    margin = float(slack.min())
+    if 0 < margin < _CENTRE_BELOW * float(np.abs(x - fpoint).max() if fpoint is not None else 1.0):
+        # A poorly centred point (a row close by): axis-chord centring, cheap and safe.
+        x, slack = center_by_chords(G, x, slack, tol)
+        margin = float(slack.min())
+    return x, margin
+
+
+def center_by_chords(
+    G: NDArray[np.float64], x: NDArray[np.float64], slack: NDArray[np.float64], tol: Tolerances, passes: int = 2
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Move the interior point ``x`` (row slacks ``slack > 0``) towards the middle by axis chords.
+
+    Each pass finds, for every coordinate axis at once, the chord of the
+    polytope through ``x`` along that axis and moves ``x`` to the mean of the
+    chord midpoints: a convex combination of points of the polytope, so ``x``
+    stays strictly inside.  Returns the new point and its slacks.
+    """
+    d = G.shape[1]
+    pos, neg = G > tol.pivot, G < -tol.pivot
+    Gs = np.where(pos | neg, G, 1.0)
+    for _ in range(passes):
+        ratio = slack[:, None] / Gs
+        tp = np.where(pos, ratio, np.inf).min(axis=0)
+        tm = np.where(neg, -ratio, np.inf).min(axis=0)
+        ok = (tp < np.inf) & (tm < np.inf)
+        delta = np.where(ok, (0.5 / d) * (np.where(ok, tp, 0.0) - np.where(ok, tm, 0.0)), 0.0)
+        x = x + delta
+        slack = slack - G @ delta
+    return x, slack

@@ -1,0 +1,121 @@
+"""The serial breadth-first search over the dual graph of the regions.
+
+The search keeps a queue of :class:`~.outcome.PendingRegion` and the set of
+patterns seen; :class:`~.processor.RegionProcessor` decides each pending
+region and returns its neighbours.  The work sharing (:mod:`.parallel`)
+uses the same pieces: :func:`start_point`, :func:`record`,
+:func:`enqueue_new` and :class:`SearchOut`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..exceptions import InvalidDomainError
+from ..lp import LPCounters
+from ..network import ReLUNetwork
+from ..tolerances import Tolerances
+from .budget import Budget
+from .domain import Domain
+from .outcome import Counted, NotCounted, Outcome, PendingRegion
+from .pattern import ActivationPattern, AmbiguousPointError, pattern_at
+from .processor import RegionProcessor
+from .result import RegionCollector
+
+__all__ = ["SearchOut", "start_point", "record", "enqueue_new", "search"]
+
+logger = logging.getLogger(__name__)
+
+# Attempts at a start point off every hyperplane (the domain centre first, then seeded perturbations).
+_START_ATTEMPTS = 200
+
+
+@dataclass
+class SearchOut:
+    """What a search produced: the collected result and how the search ended."""
+
+    collector: RegionCollector
+    not_counted: list[NDArray[np.int8]] = field(default_factory=list)
+    counters: LPCounters = field(default_factory=LPCounters)
+    complete: bool = True
+    message: str = "complete"
+    method: str = "vertex"
+    processes: int = 1
+
+
+def start_point(
+    net: ReLUNetwork, domain: Domain, tol: Tolerances, seed: int
+) -> tuple[NDArray[np.float64], ActivationPattern]:
+    """A point inside the domain off every hyperplane, and its pattern."""
+    rng = np.random.default_rng(seed)
+    x = domain.center.copy()
+    scale = domain.radius if np.isfinite(domain.radius) else 1.0
+    for attempt in range(_START_ATTEMPTS):
+        inside = domain.G.shape[0] == 0 or bool(np.all(domain.G @ x < domain.h))
+        if inside:
+            try:
+                return x, pattern_at(net, x, tol=tol)
+            except AmbiguousPointError:
+                pass
+        x = domain.center + rng.uniform(-0.5, 0.5, size=domain.dim) * scale * min(1.0, 0.01 * (attempt + 1))
+    raise InvalidDomainError("could not find a start point off every hyperplane inside the domain.")
+
+
+def record(out: SearchOut, outcome: Outcome) -> bool:
+    """Store one outcome in the result; True if it was a counted region."""
+    if isinstance(outcome, Counted):
+        out.collector.add(outcome.work)
+        return True
+    if isinstance(outcome, NotCounted):
+        out.not_counted.append(outcome.signs)
+    else:
+        # An LP gave no usable answer: never guess, mark the result incomplete.
+        out.complete = False
+        out.message = f"a region LP ended with status {outcome.status.value}; the count is a lower bound"
+    return False
+
+
+def enqueue_new(neighbors: Iterable[PendingRegion], seen: set[bytes], queue: Any) -> None:
+    """Append the neighbours whose pattern is not in ``seen`` to ``queue`` (and mark them seen)."""
+    for nb in neighbors:
+        key = nb.key
+        if key not in seen:
+            seen.add(key)
+            queue.append(nb)
+
+
+def search(
+    net: ReLUNetwork,
+    domain: Domain,
+    tol: Tolerances,
+    *,
+    method: str,
+    start: tuple[NDArray[np.float64], ActivationPattern],
+    budget: Budget,
+    compute_bounded: bool,
+    backend: Any = "highs",
+) -> SearchOut:
+    """Serial breadth-first search over the dual graph inside ``domain``."""
+    out = SearchOut(RegionCollector(net.hidden_widths), method=method)
+    proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
+    out.counters = proc.counters
+    x0, p0 = start
+    seen: set[bytes] = {p0.key}
+    queue: deque[PendingRegion] = deque([PendingRegion(np.array(p0.signs), guess=x0)])
+    n_regions = 0
+    while queue:
+        reason = budget.stop_reason(n_regions, len(queue), out.counters.solves)
+        if reason is not None:
+            out.complete, out.message = False, reason
+            break
+        done = proc.process(queue.popleft())
+        n_regions += record(out, done.outcome)
+        enqueue_new(done.neighbors, seen, queue)
+    return out
