@@ -114,6 +114,10 @@ class TrajectoryAnalysis:
             }
         return out
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (the same as :meth:`summary`)."""
+        return self.summary()
+
     def to_text(self) -> str:
         """The human summary printed by ``lpengine analyze``: one fact per line, numbers rounded to read."""
         lines = [

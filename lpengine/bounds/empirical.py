@@ -106,6 +106,10 @@ class LayerHistogram:
             "ratios": {k: float(v) for k, v in self.ratios().items()},
         }
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: :meth:`summary` plus ``upper_bounds_hold``."""
+        return {**self.summary(), "upper_bounds_hold": self.upper_bounds_hold}
+
 
 @dataclass(frozen=True)
 class EmpiricalHistograms:
@@ -125,6 +129,18 @@ class EmpiricalHistograms:
     def all_checks_pass(self) -> bool:
         """Every upper bound and every framework domination holds at every layer."""
         return all(h.upper_bounds_hold and all(h.framework_dominates.values()) for h in self.layers)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: architecture, domain, ``exact_count``, ``complete``, ``all_checks_pass``, ``layers``."""
+        return {
+            "n0": self.n0,
+            "widths": list(self.widths),
+            "domain": self.domain,
+            "exact_count": self.count,
+            "complete": all(h.complete for h in self.layers),
+            "all_checks_pass": self.all_checks_pass,
+            "layers": [h.to_dict() for h in self.layers],
+        }
 
 
 def matrix_ranks(net: ReLUNetwork) -> tuple[int, ...]:

@@ -82,8 +82,23 @@ class BoundsTable:
         return max(vals) if vals else None
 
     def as_dict(self) -> dict[str, Any]:
-        """``{name: value}`` (the order's expression for ``kind == "order"``): the CLI's JSON payload."""
+        """``{name: value}`` (the order's expression for ``kind == "order"``)."""
         return {e.name: (e.note if e.kind == "order" else e.value) for e in self.entries}
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``n0``, ``widths``, ``bounds`` (:meth:`as_dict`), ``best_upper``, ``best_lower``
+        and ``entries`` (one ``{name, kind, value, source, note}`` per row).  Values stay exact Python ints."""
+        return {
+            "n0": self.n0,
+            "widths": list(self.widths),
+            "bounds": self.as_dict(),
+            "best_upper": self.best_upper,
+            "best_lower": self.best_lower,
+            "entries": [
+                {"name": e.name, "kind": e.kind, "value": e.value, "source": e.source, "note": e.note}
+                for e in self.entries
+            ],
+        }
 
 
 def _try(fn: Callable[[], int]) -> tuple[int | None, str]:

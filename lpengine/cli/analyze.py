@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..exceptions import InvalidProblemError
+from .common import EXIT_INCOMPLETE, EXIT_OK, CtrlC, Outcome, Progress, add_command, add_progress_flag
+from .solve import drs_progress_line
 
 __all__ = ["register", "run"]
 
@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "analyze",
         help="analyse a simplex trajectory: decay of the loss, L* estimates, vertex density, plots",
         description="Analyse a Deep ReLU Simplex trajectory (.graphml/.gexf/.json) or solve a problem file "
@@ -63,29 +64,8 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--time-limit", type=float, default=None, metavar="S", help="problem file: time budget in seconds (overrides)"
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    add_progress_flag(p)
     p.set_defaults(func=run)
-
-
-def _read_graph(path: Path) -> Any:
-    try:
-        from ..export import read_graph  # written by the simplex/export module when present
-    except ImportError:
-        read_graph = None
-    if read_graph is not None:
-        return read_graph(path)
-    import json
-
-    import networkx as nx
-
-    suffix = path.suffix.lower()
-    if suffix == ".graphml":
-        return nx.read_graphml(path)
-    if suffix == ".gexf":
-        return nx.read_gexf(path)
-    if suffix == ".json":
-        return nx.node_link_graph(json.loads(path.read_text()), edges="links")
-    raise InvalidProblemError(f"{path}: unknown trajectory format {suffix!r}; expected .graphml, .gexf or .json.")
 
 
 def _solve_problem_file(path: Path, args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
@@ -97,7 +77,11 @@ def _solve_problem_file(path: Path, args: argparse.Namespace) -> tuple[Any, dict
     overrides: dict[str, Any] = {"max_pivots": args.max_pivots, "time_limit": args.time_limit}
     if args.no_line_search:
         overrides["line_search"] = False
-    res = solve_problem(problem, **overrides)
+    progress = Progress(args.progress)
+    with CtrlC() as ctrl_c:
+        overrides["callback"] = lambda state: progress.update(drs_progress_line(state)) or ctrl_c.pressed
+        res = solve_problem(problem, **overrides)
+    progress.close(f"done  {res.status}: loss {res.fun:.12g} after {res.nit} pivots")
     thetas = getattr(res, "thetas", None)
     traj = Trajectory(
         np.asarray(res.losses, dtype=np.float64),
@@ -112,19 +96,16 @@ def _solve_problem_file(path: Path, args: argparse.Namespace) -> tuple[Any, dict
         "nit": int(res.nit),
         "line_search": line_search,
     }
+    if ctrl_c.pressed and res.status == "stopped":
+        extra["message"] = CtrlC.message
     return traj, extra
 
 
-def _finite(v: Any) -> Any:
-    if isinstance(v, float) and not math.isfinite(v):
-        return None
-    return v
-
-
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> Outcome:
+    """Entry point of ``lpengine analyze``."""
     from ..analysis.report import analyze_trajectory, save_plots
     from ..analysis.trajectory import Trajectory
-    from .common import emit_json
+    from ..export import read_graph
 
     path: Path = args.input
     if not path.exists():
@@ -134,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
         traj, more = _solve_problem_file(path, args)
         extra.update(more)
     else:
-        G = _read_graph(path)
+        G = read_graph(path)
         thetas = None
         if args.thetas is not None:
             thetas = np.load(args.thetas)
@@ -142,37 +123,9 @@ def run(args: argparse.Namespace) -> int:
                 thetas = thetas[thetas.files[0]]
         traj = Trajectory.from_graph(G, thetas)
     analysis = analyze_trajectory(traj, window=args.window)
-    summary = {**extra, **analysis.summary()}
+    summary = {**extra, **analysis.to_dict()}
     if args.plots is not None:
         summary["plots"] = [str(p) for p in save_plots(traj, analysis, args.plots)]
-    if args.json:
-        emit_json(_clean(summary))
-    else:
-        out = [
-            f"{summary['n_vertices']} vertices, loss {summary['initial_loss']:.6g} -> {summary['final_loss']:.6g}"
-            f" (certified: {summary['certified']})"
-        ]
-        if "tail_fit" in summary:
-            tf = summary["tail_fit"]
-            out.append(f"tail fit L* = {tf['l_star']:.6g} ± {tf['l_star_se']}, q = {tf['q']:.6f} ({tf['status']})")
-        for e in summary["estimates"]:
-            out.append(
-                f"  at {e['fraction']:.0%} ({e['k']} vertices) {e['method']:>15}: L* ≈ {e['estimate']:.6g}"
-                f"  |err| {e['error_vs_final']:.3g}  [{e['status']}]"
-            )
-        if "density" in summary:
-            d = summary["density"]
-            out.append(
-                f"steps early/late {d['step_ratio_early_late']}, Spearman(step, distance) "
-                f"{d['spearman_step_distance']:.3f}"
-            )
-        sys.stdout.write("\n".join(out) + "\n")
-    return 0
-
-
-def _clean(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
-    return _finite(obj)
+    # Analysing a given trajectory is complete; a run made here is incomplete unless its end point is certified.
+    code = EXIT_INCOMPLETE if "task" in extra and not summary["certified"] else EXIT_OK
+    return Outcome(summary, code, lambda: analysis.to_text() + "\n")

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 from ..exceptions import InvalidNetworkError
+from .common import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, Outcome, add_command
 
 __all__ = ["register", "run", "parse_widths"]
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "bounds",
         help="every upper and lower bound on the number of regions, exact integers",
         description="Print every known bound on the number of activation regions for input dimension N and hidden "
@@ -37,7 +38,6 @@ def register(sub: Any) -> None:
         metavar=("LO", "HI"),
         help="domain [LO, HI]^n0 for the exact count with --net (default -1 1)",
     )
-    p.add_argument("--json", action="store_true", help="print one JSON object keyed by bound name")
     p.set_defaults(func=run)
 
 
@@ -70,9 +70,9 @@ def _widths_text(widths: tuple[int, ...]) -> str:
     return "[" + ", ".join(f"{v}" if k == 1 else f"{v} x {k}" for v, k in runs) + f"] (L = {len(widths)})"
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> Outcome:
+    """Entry point of ``lpengine bounds``."""
     from ..bounds.table import all_bounds
-    from .common import emit_json
 
     emp = None
     if args.net is not None:
@@ -92,36 +92,39 @@ def run(args: argparse.Namespace) -> int:
             raise InvalidNetworkError("--box applies to the exact count of --net FILE; there is no network here.")
         n0, widths, ranks = args.n0, args.widths, args.ranks
     table = all_bounds(n0, widths, ranks=ranks)
-    if args.json:
-        out: dict[str, Any] = dict(table.as_dict())
-        out["n0"], out["widths"] = table.n0, list(table.widths)
-        if emp is not None:
-            out["exact_count"] = emp.count
-            out["domain"] = emp.domain
-            out["layers"] = [h.summary() for h in emp.layers]
-        emit_json(out)
-        return 0
-    w = sys.stdout.write
-    w(f"Region-count bounds for n0 = {table.n0}, widths = {_widths_text(table.widths)}\n")
+    result: dict[str, Any] = table.to_dict()
+    code, error = EXIT_OK, None
     if emp is not None:
-        w(f"exact count ({emp.domain}): {emp.count}\n")
-    w(f"{'bound':<26}{'kind':<13}{'value':>32}  {'bound/exact' if emp else 'note'}\n")
+        result["empirical"] = emp.to_dict()
+        # A violated upper bound or framework domination contradicts a theorem: a failure, not an answer.
+        if not emp.all_checks_pass:
+            code, error = EXIT_FAILURE, "an upper bound or a framework domination is violated by the exact count"
+        elif not all(h.complete for h in emp.layers):
+            code = EXIT_INCOMPLETE
+    return Outcome(result, code, lambda: _text(table, emp), error=error)
+
+
+def _text(table: Any, emp: Any) -> str:
+    lines = [f"Region-count bounds for n0 = {table.n0}, widths = {_widths_text(table.widths)}"]
+    if emp is not None:
+        lines.append(f"exact count ({emp.domain}): {emp.count}")
+    lines.append(f"{'bound':<26}{'kind':<13}{'value':>32}  {'bound/exact' if emp else 'note'}")
     for e in table.entries:
         if emp is not None and e.kind in ("upper", "exact") and e.value is not None and emp.count:
             extra = f"{e.value / emp.count:.4g}"
         else:
             extra = e.note
-        w(f"{e.name:<26}{e.kind:<13}{_fmt(e.value):>32}  {extra}\n")
+        lines.append(f"{e.name:<26}{e.kind:<13}{_fmt(e.value):>32}  {extra}")
     if emp is not None:
-        w(
+        lines.append(
             "\nper layer (first l hidden layers): exact count, histograms by image dimension / rank bound, "
-            "and the framework vectors (gamma serra2018 | activation_counts)\n"
+            "and the framework vectors (gamma serra2018 | activation_counts)"
         )
         for h in emp.layers:
             fw = " | ".join(str(list(v)) for v in h.framework.values())
             ok = "ok" if h.upper_bounds_hold and all(h.framework_dominates.values()) else "VIOLATED"
-            w(
+            lines.append(
                 f"  l={h.layer}: count {h.count}, dim {list(h.dimension_histogram)}, "
-                f"rank-bound {list(h.rank_bound_histogram)}, framework {fw}  [{ok}]\n"
+                f"rank-bound {list(h.rank_bound_histogram)}, framework {fw}  [{ok}]"
             )
-    return 0
+    return "\n".join(lines) + "\n"

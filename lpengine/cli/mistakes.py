@@ -13,7 +13,6 @@ a :class:`~lpengine.sequential.hypotheses.GridReLUClass` and prints the counts
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from ..sequential.experiments import (
@@ -24,6 +23,7 @@ from ..sequential.experiments import (
     experiment_refinement,
 )
 from ..sequential.hypotheses import GridReLUClass
+from .common import EXIT_OK, Outcome, add_command
 
 __all__ = ["register", "run"]
 
@@ -31,7 +31,8 @@ EXPERIMENTS = ("realizable", "random", "adversarial", "refinement")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser(
+    p = add_command(
+        sub,
         "mistakes",
         help="exact mistake counts of the least-consistent and halving predictors (four experiments)",
         description=(
@@ -63,13 +64,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--confidence", type=float, default=0.99, help="coverage of the binomial band")
     p.add_argument("--seed", type=int, default=0, help="seed of numpy.random.default_rng")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    from .common import emit_json
-
+def run(args: argparse.Namespace) -> Outcome:
+    """Entry point of ``lpengine mistakes``."""
     H = GridReLUClass(
         n_in=args.n_in,
         width=args.width,
@@ -93,14 +92,10 @@ def run(args: argparse.Namespace) -> int:
         "n_in": H.n_in,
         "width": H.width,
         "scale": H.scale,
-        "output_weights": list(H.output_weights),
+        "output_weights": list(H.output_weights or ()),
         "size": H.size,
     }
-    if args.json:
-        emit_json(out)
-        return 0
-    sys.stdout.write(_summary(out))
-    return 0
+    return Outcome(out, EXIT_OK, lambda: _summary(out))
 
 
 def _summary(d: dict[str, Any]) -> str:

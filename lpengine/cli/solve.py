@@ -1,32 +1,53 @@
-"""``lpengine solve PROBLEM.toml``: the Deep ReLU Simplex (or a LAD fit, or argument minimisation) on a problem file."""
+"""``lpengine solve PROBLEM.toml``: the Deep ReLU Simplex (or a LAD fit, or argument minimisation) on a problem file.
+
+Two losses are printed and they differ on purpose: the *start loss* is the loss at the start point
+``theta0`` of the file (perturbed off a kink if it lay on one), which in general is not a vertex;
+phase 1 then moves, without increasing the loss, to the first vertex, which is vertex 0 of the
+trajectory (and of the ``--graph`` export) with the *first-vertex loss*.  Phase 2 pivots from there.
+"""
 
 from __future__ import annotations
 
 import argparse
-import sys
+import contextlib
+import logging
 import time
 from typing import Any
 
-import numpy as np
+from .common import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    CtrlC,
+    Outcome,
+    Progress,
+    UsageError,
+    add_command,
+    add_progress_flag,
+)
 
-__all__ = ["register", "run_solve"]
+__all__ = ["register", "run_solve", "certificate_sentence", "drs_progress_line"]
+
+logger = logging.getLogger(__name__)
 
 
 def register(subparsers: Any) -> None:
     """Add the ``solve`` subcommand."""
-    p = subparsers.add_parser(
+    p = add_command(
+        subparsers,
         "solve",
         help="run a problem file (Deep ReLU Simplex / LAD / argument minimisation)",
-        description="Solve a problems/*.toml file with the Deep ReLU Simplex and certify the end point.",
+        description="Solve a problems/*.toml file with the Deep ReLU Simplex and certify the end point. "
+        "Exit 0 when the end point is certified, 3 when the walk stopped early or is not certified.",
     )
     p.add_argument("problem", metavar="PROBLEM.toml", help="problem file (see lpengine.simplex.problem)")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     p.add_argument("--graph", metavar="OUT", help="write the vertex trajectory (.graphml, .gexf or .json)")
     p.add_argument("--max-pivots", type=int, metavar="K", help="pivot budget (overrides the file)")
     p.add_argument("--time-limit", type=float, metavar="S", help="time budget in seconds (overrides the file)")
     p.add_argument("--no-line-search", action="store_true", help="single-crossing pivots (plain simplex steps)")
     p.add_argument("--verify", action="store_true", help="check every vertex against its HiGHS region LP (slow)")
-    p.add_argument("--quiet", action="store_true", help="no live progress on stderr")
+    add_progress_flag(p)
+    # Former spelling of --no-progress, kept working but no longer advertised.
+    p.add_argument("--quiet", dest="progress", action="store_false", help=argparse.SUPPRESS)
     p.add_argument(
         "--engine",
         choices=("native", "highs"),
@@ -36,65 +57,44 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=run_solve)
 
 
-class _Progress:
-    """Live progress line on stderr (rewritten in place on a terminal, every 0.5 s otherwise)."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.tty = sys.stderr.isatty()
-        self.last = 0.0
-
-    def __call__(self, state: Any) -> None:
-        if not self.enabled:
-            return None
-        now = time.perf_counter()
-        if now - self.last < (0.1 if self.tty else 0.5):
-            return None
-        self.last = now
-        rate = state.iteration / state.elapsed if state.elapsed > 0 else 0.0
-        msg = (
-            f"pivot {state.iteration:>8d}  loss {state.loss:.10g}  region changes {state.region_changes:>7d}  "
-            f"kinks crossed {state.kinks_crossed:>9d}  {rate:,.0f} pivots/s"
-        )
-        sys.stderr.write(("\r" + msg) if self.tty else (msg + "\n"))
-        sys.stderr.flush()
-        return None
-
-    def close(self) -> None:
-        if self.enabled and self.tty and self.last:
-            sys.stderr.write("\n")
+def drs_progress_line(state: Any) -> str:
+    """One progress line from a ``DRSState`` (shared with ``lpengine analyze``)."""
+    rate = state.iteration / state.elapsed if state.elapsed > 0 else 0.0
+    return (
+        f"pivot {state.iteration:>8d}  loss {state.loss:.10g}  region changes {state.region_changes:>7d}  "
+        f"kinks crossed {state.kinks_crossed:>9d}  {rate:,.0f} pivots/s"
+    )
 
 
-def _cert_dict(c: Any) -> dict | None:
+def certificate_sentence(c: Any) -> str:
+    """The certificate in words: the proof first, then what confirms it (or why there is no proof)."""
     if c is None:
-        return None
-    return {
-        "certified": c.certified,
-        "ray_test": c.ray_test,
-        "n_rays": c.n_rays,
-        "min_slope": c.min_slope,
-        "degenerate": c.degenerate,
-        "n_tight_hidden": c.n_tight_hidden,
-        "n_cells": str(c.n_cells),
-        "n_cells_checked": c.n_cells_checked,
-        "n_cells_infeasible": c.n_cells_infeasible,
-        "sampled": c.sampled,
-        "sample_seed": c.sample_seed,
-        "lp_confirmed": c.lp_confirmed,
-        "max_lp_gap": None if not np.isfinite(c.max_lp_gap) else c.max_lp_gap,
-        "reason": c.reason,
-    }
+        return "not certified: the run did not end at a vertex"
+    cells = f"{c.n_cells_checked:,d} of {c.n_cells:,d} incident hidden cell(s)"
+    if c.sampled:
+        cells += f" (a seeded sample, seed {c.sample_seed})"
+    gap = f"largest loss - LP optimum {c.max_lp_gap:.3g}"
+    if not c.certified:
+        return f"not certified: {c.reason}"
+    if not c.degenerate:
+        return (
+            f"CERTIFIED local minimum. Proof: the complete ray test, none of the {c.n_rays} edge rays "
+            f"descends (smallest normalised slope {c.min_slope:.3g}). Confirmation: HiGHS re-solved the cell "
+            f"LPs of {cells} and found no lower loss ({gap})."
+        )
+    return (
+        f"CERTIFIED local minimum at a degenerate vertex. Proof: HiGHS solved the LPs of all {cells} and "
+        f"found no lower loss ({gap}); the ray test over all {c.n_rays} edge rays agrees."
+    )
 
 
-def run_solve(args: argparse.Namespace) -> int:
+def run_solve(args: argparse.Namespace) -> Outcome:
     """Entry point of ``lpengine solve``."""
     from ..export import write_graph
     from ..simplex.lad import LADResult
     from ..simplex.problem import load_problem, solve_problem
-    from .common import emit_json
 
     prob = load_problem(args.problem)
-    prog = _Progress(not args.quiet and prob.task != "lad")
     over: dict[str, Any] = {"max_pivots": args.max_pivots, "time_limit": args.time_limit}
     if args.no_line_search:
         over["line_search"] = False
@@ -102,83 +102,51 @@ def run_solve(args: argparse.Namespace) -> int:
         over["verify"] = True
     if args.engine is not None:
         if prob.task != "train":
-            print(
-                f"lpengine solve: --engine applies to task = 'train' only; this problem's task is {prob.task!r}.",
-                file=sys.stderr,
-            )
-            return 2
+            raise UsageError(f"--engine applies to task = 'train' only; {args.problem} has task {prob.task!r}.")
         over["engine"] = args.engine
-    import contextlib
-
-    from .common import CtrlC
-
+    walk = prob.task != "lad"
+    progress = Progress(args.progress if walk else False)
     # Ctrl-C stops a walk at the current vertex and the partial trajectory is reported.  A LAD fit
     # has no callback to poll the request, so there Ctrl-C keeps its usual meaning.
     ctrl_c = CtrlC()
-    if prob.task != "lad":
-        over["callback"] = lambda state: bool(prog(state)) or ctrl_c.pressed
+    if walk:
+        over["callback"] = lambda state: progress.update(drs_progress_line(state)) or ctrl_c.pressed
     t0 = time.perf_counter()
-    with ctrl_c if prob.task != "lad" else contextlib.nullcontext():
+    with ctrl_c if walk else contextlib.nullcontext():
         res = solve_problem(prob, **over)
     wall = time.perf_counter() - t0
-    interrupted = ctrl_c.pressed and getattr(res, "status", None) == "stopped"
-    prog.close()
+    interrupted = ctrl_c.pressed and res.status == "stopped"
+    result: dict[str, Any] = {"problem": prob.name, "task": prob.task, **res.to_dict(), "wall_seconds": wall}
+    if interrupted:
+        result["message"] = CtrlC.message
+    final = f"{res.status}: loss {res.fun:.12g} after {res.nit} pivots, {wall:.2f} s"
+    progress.close(f"done  {final}")
+    logger.info("%s (%s) %s; %s", prob.name, prob.task, final, certificate_sentence(res.certificate))
     if isinstance(res, LADResult):
-        out = {
-            "problem": prob.name,
-            "task": prob.task,
-            "status": res.status,
-            "certified": res.certified,
-            "fun": res.fun,
-            "coef": res.coef.tolist(),
-            "intercept": res.intercept,
-            "quantile": res.quantile,
-            "nit": res.nit,
-            "n_vertices": res.n_vertices,
-            "kinks_crossed": res.kinks_crossed,
-            "seconds": wall,
-            "certificate": _cert_dict(res.certificate),
-        }
         if args.graph:
-            sys.stderr.write("lpengine solve: --graph ignored for a LAD problem (no trajectory graph)\n")
-    else:
-        out = {
-            "problem": prob.name,
-            "task": prob.task,
-            "status": res.status,
-            "certified": res.certified,
-            "start_loss": res.start_loss,
-            "first_vertex_loss": float(res.losses[0]) if res.losses.size else None,
-            "fun": res.fun,
-            "theta": res.theta.tolist(),
-            "nit": res.nit,
-            "n_vertices": int(res.losses.size),
-            "region_changes": res.region_changes,
-            "kinks_crossed": int(res.stats["kinks_crossed"]),
-            "escapes": int(res.stats["escapes"]),
-            "seconds": wall,
-            "vertices_per_second": (res.nit / res.stats["seconds"]) if res.stats["seconds"] > 0 else None,
-            "message": CtrlC.message if interrupted else res.message,
-            "certificate": _cert_dict(res.certificate),
-        }
-        if args.graph:
-            write_graph(res.trajectory, args.graph)
-            out["graph"] = args.graph
-    if args.json:
-        emit_json(out)
-        return 1 if interrupted else 0
-    w = sys.stdout.write
-    w(f"problem       {prob.name} ({prob.task})\n")
+            logger.warning("--graph ignored for a LAD problem (no trajectory graph)")
+    elif args.graph:
+        write_graph(res.trajectory, args.graph)
+        result["graph"] = args.graph
+    code = EXIT_OK if res.certified or res.status == "unbounded" else EXIT_INCOMPLETE
+    return Outcome(result, code, lambda: _text(args, result, res, interrupted, wall))
+
+
+def _text(args: argparse.Namespace, out: dict[str, Any], res: Any, interrupted: bool, wall: float) -> str:
+    lines = [f"problem       {out['problem']} ({out['task']})"]
     if "start_loss" in out:
-        w(f"start loss    {out['start_loss']:.12g}\n")
-    w(f"final loss    {out['fun']:.12g}\n")
-    w(f"status        {out['status']}{' (' + CtrlC.message + ')' if interrupted else ''}\n")
-    w(f"vertices      {out['n_vertices']}  (pivots {out['nit']}, kinks crossed {out['kinks_crossed']})\n")
+        lines.append(f"start loss    {out['start_loss']:.12g}  (at the start point theta0; not a vertex in general)")
+        if out["first_vertex_loss"] is not None:
+            lines.append(
+                f"first vertex  {out['first_vertex_loss']:.12g}  (vertex 0 of the trajectory, reached by phase 1)"
+            )
+    lines.append(f"final loss    {out['fun']:.12g}")
+    lines.append(f"status        {out['status']}{' (' + CtrlC.message + ')' if interrupted else ''}")
+    lines.append(f"vertices      {out['n_vertices']}  (pivots {out['nit']}, kinks crossed {out['kinks_crossed']})")
     if "region_changes" in out:
-        w(f"region changes {out['region_changes']}\n")
-    c = out["certificate"]
-    w(f"certificate   {'CERTIFIED' if out['certified'] else 'not certified'}: {c['reason'] if c else 'no vertex'}\n")
-    w(f"time          {wall:.3f} s\n")
-    if args.graph and "graph" in out:
-        w(f"trajectory    {args.graph}\n")
-    return 1 if interrupted else 0
+        lines.append(f"region changes {out['region_changes']}")
+    lines.append(f"certificate   {certificate_sentence(res.certificate)}")
+    lines.append(f"time          {wall:.3f} s")
+    if "graph" in out:
+        lines.append(f"trajectory    {out['graph']}")
+    return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -84,6 +85,28 @@ class DRSCertificate:
     duals: NDArray[np.float64]
     certified: bool
     reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: every field as a Python scalar or list (``n_cells`` stays an exact int)."""
+        return {
+            "certified": self.certified,
+            "ray_test": self.ray_test,
+            "n_rays": self.n_rays,
+            "min_slope": float(self.min_slope),
+            "degenerate": self.degenerate,
+            "n_tight_hidden": self.n_tight_hidden,
+            "n_cells": int(self.n_cells),
+            "n_cells_checked": self.n_cells_checked,
+            "n_cells_infeasible": self.n_cells_infeasible,
+            "sampled": self.sampled,
+            "sample_seed": self.sample_seed,
+            "lp_confirmed": self.lp_confirmed,
+            "max_lp_gap": float(self.max_lp_gap),
+            "box_radius": float(self.box_radius),
+            "basis": [int(b) for b in self.basis],
+            "duals": [float(v) for v in self.duals],
+            "reason": self.reason,
+        }
 
 
 def local_cell_lp(

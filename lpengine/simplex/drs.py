@@ -186,6 +186,30 @@ class DRSResult:
         """Pivots whose end vertex lies in another hidden cell."""
         return int(self.stats["region_changes"])
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary: status, losses (start point and first vertex told apart), final point,
+        counters and the certificate.  The trajectory and the visited vertices are left out (export them)."""
+        seconds = float(self.stats.get("seconds", 0.0))
+        return {
+            "status": self.status,
+            "success": self.success,
+            "certified": self.certified,
+            "message": self.message,
+            "fun": float(self.fun),
+            "start_loss": float(self.start_loss),
+            "first_vertex_loss": float(self.losses[0]) if self.losses.size else None,
+            "theta": [float(v) for v in self.theta],
+            "layer": int(self.layer),
+            "nit": int(self.nit),
+            "n_vertices": int(self.losses.size),
+            "region_changes": self.region_changes,
+            "kinks_crossed": int(self.stats.get("kinks_crossed", 0)),
+            "escapes": int(self.stats.get("escapes", 0)),
+            "seconds": seconds,
+            "vertices_per_second": self.nit / seconds if seconds > 0 else None,
+            "certificate": None if self.certificate is None else self.certificate.to_dict(),
+        }
+
 
 def _frozen(a: NDArray[np.float64]) -> NDArray[np.float64]:
     a = np.array(a, dtype=np.float64, copy=True)

@@ -77,6 +77,23 @@ class LADResult:
         """Whether the optimum was reached."""
         return self.status == "local_minimum"
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (Python scalars and lists; the per-vertex ``losses`` are left out)."""
+        return {
+            "status": self.status,
+            "success": self.success,
+            "certified": self.certified,
+            "fun": float(self.fun),
+            "coef": [float(v) for v in self.coef],
+            "intercept": float(self.intercept),
+            "quantile": float(self.quantile),
+            "nit": int(self.nit),
+            "n_vertices": int(self.n_vertices),
+            "kinks_crossed": int(self.kinks_crossed),
+            "seconds": float(self.seconds),
+            "certificate": None if self.certificate is None else self.certificate.to_dict(),
+        }
+
 
 def lad(
     X: Any,

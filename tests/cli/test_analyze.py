@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import networkx as nx
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 
 from lpengine.cli import main
+from tests.cli.envelope import unwrap
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +34,7 @@ def test_analyze_graphml_json(tmp_path, capsys) -> None:
         ["analyze", str(path), "--thetas", str(tmp_path / "thetas.npy"), "--json", "--plots", str(tmp_path / "plots")]
     )
     assert rc == 0
-    out = json.loads(capsys.readouterr().out)
+    out = unwrap(capsys.readouterr().out)
     assert out["n_vertices"] == 40 and out["final_loss"] == pytest.approx(losses[-1], rel=1e-15)
     # exact geometric input: the tail fit recovers L* = 3 and q = 0.9
     assert out["tail_fit"]["l_star"] == pytest.approx(3.0, abs=1e-9)
@@ -66,7 +66,7 @@ def test_analyze_shipped_problem(tmp_path, capsys) -> None:
 
     path = ROOT / "problems" / "default.toml"
     assert main(["analyze", str(path), "--json", "--plots", str(tmp_path / "plots")]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = unwrap(capsys.readouterr().out)
     ref = solve_problem(load_problem(path))  # the same run, independently: the simplex is deterministic
     assert (out["problem"], out["task"], out["line_search"]) == ("default", "train", True)
     assert out["status"] == "local_minimum" and out["certified"] is True
@@ -86,10 +86,10 @@ def test_analyze_problem_toml_overrides(tmp_path, capsys) -> None:
         "y_low = -3.0\ny_high = 3.0\nseed = 0\n[solver]\nline_search = true\n"
     )
     assert main(["analyze", str(p), "--json", "--no-line-search"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = unwrap(capsys.readouterr().out)
     assert (out["problem"], out["line_search"], out["status"]) == ("tiny", False, "local_minimum")
     assert out["final_loss"] <= out["initial_loss"]
     assert out["n_vertices"] == out["nit"] + 1
     assert main(["analyze", str(p), "--json", "--max-pivots", "1"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = unwrap(capsys.readouterr().out)
     assert out["nit"] <= 1

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from lpengine import ReLUNetwork
 from lpengine.cli import main
+from tests.cli.envelope import unwrap
 
 
 def _run(capsys, *argv):
@@ -20,29 +19,44 @@ def test_table_and_json(capsys):
     rc, out, _ = _run(capsys, "bounds", "--n0", "2", "--widths", "4,4")
     assert rc == 0 and "serra2018_upper" in out and "109" in out and "44" in out
     rc, out, _ = _run(capsys, "bounds", "--n0", "3", "--widths", "4,4,4", "--json")
-    obj = json.loads(out)
+    obj = unwrap(out, "bounds")
+    b = obj["bounds"]
     assert rc == 0 and out.count("\n") == 1
-    assert obj["serra2018_upper"] == 1631 and obj["activation_counts_upper"] == 1559
-    assert obj["serra2018_thm7_lower"] == 100 and obj["serra2018_thm6_lower"] is None
+    assert b["serra2018_upper"] == 1631 and b["activation_counts_upper"] == 1559
+    assert b["serra2018_thm7_lower"] == 100 and b["serra2018_thm6_lower"] is None
     assert obj["n0"] == 3 and obj["widths"] == [4, 4, 4]
+    assert obj["best_upper"] <= 1559 and obj["best_lower"] >= 100
+    row = next(e for e in obj["entries"] if e["name"] == "serra2018_upper")
+    assert row["kind"] == "upper" and row["value"] == 1631 and "Serra" in row["source"]
 
 
-def test_big_values_are_exact_in_json(capsys):
+def test_big_values_are_exact_decimal_strings_in_json(capsys):
+    # The documented rule: integers beyond 2**53 - 1 are decimal strings, smaller ones stay numbers.
     rc, out, _ = _run(capsys, "bounds", "--n0", "5", "--widths", ",".join(["40"] * 30), "--json")
-    assert rc == 0 and json.loads(out)["montufar2014_upper"] == 2**1200
+    b = unwrap(out)["bounds"]
+    assert rc == 0 and b["montufar2014_upper"] == str(2**1200)
+    assert '"montufar2014_upper": "' in out
+    rc, out, _ = _run(capsys, "bounds", "--n0", "1", "--widths", "2", "--json")
+    assert isinstance(unwrap(out)["bounds"]["zaslavsky_first_layer"], int)
 
 
 def test_ranks_option(capsys):
     rc, out, _ = _run(capsys, "bounds", "--n0", "2", "--widths", "4,4", "--ranks", "1,2", "--json")
-    assert rc == 0 and json.loads(out)["serra2018_rank_upper"] == 55
+    assert rc == 0 and unwrap(out)["bounds"]["serra2018_rank_upper"] == 55
 
 
 def test_net_with_exact_counts(capsys, tmp_path):
     path = tmp_path / "net.npz"
     ReLUNetwork.random(2, [3, 3], n_out=1, seed=2).save(path)
     rc, out, _ = _run(capsys, "bounds", "--net", str(path), "--box", "-3", "3", "--json")
-    obj = json.loads(out)
-    assert rc == 0 and obj["exact_count"] == 17 and obj["domain"] == "box [-3, 3]^2"
+    obj = unwrap(out)["empirical"]
+    assert (
+        rc == 0
+        and obj["exact_count"] == 17
+        and obj["complete"] is True
+        and obj["all_checks_pass"] is True
+        and obj["domain"] == "box [-3, 3]^2"
+    )
     assert [h["exact_count"] for h in obj["layers"]] == [7, 17]
     assert obj["layers"][1]["dimension_histogram"] == [4, 10, 3, 0]
     assert all(all(h["framework_dominates"].values()) for h in obj["layers"])
@@ -65,9 +79,7 @@ def test_errors(capsys, argv, rc, msg):
 
 
 def test_usage_errors(capsys):
-    with pytest.raises(SystemExit) as exc:
-        main(["bounds", "--n0", "2", "--widths", "3,x"])
-    assert exc.value.code == 2 and "comma-separated integers" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exc:
-        main(["bounds", "--n0", "2"])
-    assert exc.value.code == 2 and "--widths" in capsys.readouterr().err
+    assert main(["bounds", "--n0", "2", "--widths", "3,x"]) == 2
+    assert "comma-separated integers" in capsys.readouterr().err
+    assert main(["bounds", "--n0", "2"]) == 2
+    assert "--widths" in capsys.readouterr().err

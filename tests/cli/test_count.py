@@ -18,6 +18,7 @@ from lpengine.cli import main
 from lpengine.export import read_graph
 from lpengine.regions import enumerate_regions
 from lpengine.regions.brute import brute_force_regions
+from tests.cli.envelope import unwrap
 from tests.common.interrupt import interrupt_when_running
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,9 +26,7 @@ DEFAULT_NET = REPO / "problems" / "regions_default.npz"
 
 
 def _json(capsys) -> dict:
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1  # exactly one JSON object on stdout
-    return json.loads(out)
+    return unwrap(capsys.readouterr().out, "count")
 
 
 @pytest.fixture
@@ -95,9 +94,9 @@ def test_graph_and_regions_exports(small_net, tmp_path, capsys) -> None:
         assert np.array_equal(np.where(pre > 0, 1, -1), f["patterns"])
 
 
-def test_budget_gives_partial_result_and_exit_1(small_net, capsys) -> None:
+def test_budget_gives_partial_result_and_exit_3(small_net, capsys) -> None:
     _, path = small_net
-    assert main(["count", "--net", path, "--box", "-2", "2", "--max-regions", "3", "--json"]) == 1
+    assert main(["count", "--net", path, "--box", "-2", "2", "--max-regions", "3", "--json"]) == 3
     obj = _json(capsys)
     assert obj["regions"] == 3 and obj["complete"] is False and "max_regions" in obj["message"]
 
@@ -144,6 +143,6 @@ def test_ctrl_c_reports_the_partial_result(tmp_path, jobs: str) -> None:
         b"regions",
         str(tmp_path),
     )
-    assert rc == 1
-    obj = json.loads(out)
+    assert rc == 3
+    obj = unwrap(out, "count")
     assert obj["complete"] is False and obj["message"] == "interrupted (Ctrl-C)" and obj["regions"] > 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from types import SimpleNamespace
 
 import numpy as np
@@ -11,6 +10,7 @@ import pytest
 from lpengine import ReLUNetwork
 from lpengine.cli import main
 from lpengine.cli.crosscheck import format_pattern
+from tests.cli.envelope import envelope, unwrap
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def test_format_pattern_separates_layers():
 
 def test_agreeing_counts_give_exit_0_and_one_json_object(net_files, capsys):
     rc = main(["crosscheck", "--net", net_files["one"], "--box", "-2", "2", "--json"])
-    out = json.loads(capsys.readouterr().out)
+    out = unwrap(capsys.readouterr().out)
     assert rc == 0
     assert out["agree"] is True
     assert out["counts"]["brute_force"] == out["counts"]["enumerate_regions"] == out["counts"]["scan1d"] >= 2
@@ -56,8 +56,10 @@ def test_a_missing_region_is_reported_with_exit_1(net_files, capsys, monkeypatch
 
     monkeypatch.setattr(enum_mod, "enumerate_regions", drop_last)
     rc = main(["crosscheck", "--net", net_files["one"], "--box", "-2", "2", "--json"])
-    out = json.loads(capsys.readouterr().out)
-    assert rc == 1
+    env = envelope(capsys.readouterr().out, "crosscheck")
+    out = env["result"]
+    assert rc == 1 and env["status"] == "failed" and env["error"]["type"] == "CheckFailed"
+    assert "brute_force" in env["error"]["message"] and "scan1d" in env["error"]["message"]
     assert out["agree"] is False
     assert out["counts"]["enumerate_regions"] == out["counts"]["brute_force"] - 1
     assert all(c["n_missing"] == 1 and c["n_extra"] == 0 for c in out["checks"])
@@ -65,6 +67,8 @@ def test_a_missing_region_is_reported_with_exit_1(net_files, capsys, monkeypatch
 
 def test_too_many_units_is_a_clear_error(net_files, capsys):
     assert main(["crosscheck", "--net", net_files["wide"]]) == 1
-    assert "more than max_units = 16" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # The command line's flag, not the library's keyword argument.
+    assert "17 hidden units" in err and "--max-units 17" in err and "max_units=" not in err
     assert main(["crosscheck", "--net", net_files["wide"], "--max-units", "17", "--whole-space", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["counts"] == {"brute_force": 18, "enumerate_regions": 18, "scan1d": 18}
+    assert unwrap(capsys.readouterr().out)["counts"] == {"brute_force": 18, "enumerate_regions": 18, "scan1d": 18}

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from lpengine.cli import main
+from tests.cli.envelope import unwrap
 
 
 def test_mistakes_adversarial_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["mistakes", "adversarial", "--steps", "25", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = unwrap(capsys.readouterr().out)
     assert out["mistakes_least_consistent"] == out["mistakes_halving"] == out["n_steps"] == 25
     assert out["hypothesis_class"]["size"] == 6561
 
@@ -19,7 +18,7 @@ def test_mistakes_adversarial_json(capsys: pytest.CaptureFixture[str]) -> None:
 def test_mistakes_realizable_json_small_class(capsys: pytest.CaptureFixture[str]) -> None:
     argv = ["mistakes", "realizable", "--width", "1", "--scale", "2", "--steps", "40", "--targets", "0", "--json"]
     assert main(argv) == 0
-    out = json.loads(capsys.readouterr().out)
+    out = unwrap(capsys.readouterr().out)
     assert out["n_hypotheses"] == 25 and len(out["targets"]) == 25
     assert out["max_mistakes_least_consistent"] <= out["bound_least_consistent"] == 24
     assert out["max_mistakes_halving"] <= out["bound_halving"] == 4

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import pathlib
 
 from numpy.testing import assert_allclose
 
 from lpengine.cli import main
 from lpengine.export import read_graph
+from tests.cli.envelope import unwrap
 
 PROBLEMS = pathlib.Path(__file__).resolve().parents[2] / "problems"
 
@@ -23,7 +23,7 @@ def test_cli_solve_json_and_graph(tmp_path, capsys):
     out = tmp_path / "traj.graphml"
     rc = main(["solve", str(PROBLEMS / "default.toml"), "--json", "--graph", str(out), "--quiet"])
     assert rc == 0
-    d = json.loads(capsys.readouterr().out)
+    d = unwrap(capsys.readouterr().out)
     assert d["status"] == "local_minimum" and d["certified"] is True
     G = read_graph(out)
     assert G.number_of_nodes() == d["n_vertices"] and G.number_of_edges() == d["nit"]
@@ -31,11 +31,17 @@ def test_cli_solve_json_and_graph(tmp_path, capsys):
 
 
 def test_cli_solve_budget_and_summary(capsys):
+    # A budget stop is "incomplete" (exit 3); stderr is not a terminal here, so no progress by default.
     rc = main(["solve", str(PROBLEMS / "default.toml"), "--max-pivots", "5", "--no-line-search"])
-    assert rc == 0
+    assert rc == 3
     text = capsys.readouterr()
     assert "status        max_pivots" in text.out and "vertices      6  (pivots 5" in text.out
-    assert "pivot" in text.err
+    assert text.err == ""
+    # Forced on into a non-terminal: whole lines, never a carriage return, and the last line has the final figures.
+    rc = main(["solve", str(PROBLEMS / "default.toml"), "--max-pivots", "5", "--no-line-search", "--progress"])
+    err = capsys.readouterr().err
+    assert rc == 3 and "\r" not in err and err.endswith("\n")
+    assert err.splitlines()[-1].startswith("done  max_pivots: loss") and "after 5 pivots" in err.splitlines()[-1]
 
 
 def test_cli_bad_problem_exit_code(tmp_path, capsys):
@@ -61,12 +67,13 @@ def test_ctrl_c_stops_the_walk_and_reports_it(tmp_path) -> None:
             "--json",
             "--graph",
             str(tmp_path / "t.graphml"),
+            "--progress",
         ],
         b"pivot",
         str(tmp_path),
     )
-    assert rc == 1
-    obj = json.loads(out)
+    assert rc == 3
+    obj = unwrap(out, "solve")
     assert obj["status"] == "stopped" and obj["message"] == "interrupted (Ctrl-C)"
     assert obj["nit"] >= 1 and obj["certified"] is False
     assert read_graph(tmp_path / "t.graphml").number_of_nodes() == obj["n_vertices"]
