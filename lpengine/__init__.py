@@ -40,6 +40,9 @@ __all__ = [
     "lad",
     "train_network",
     "TrainingResult",
+    "LADRegressor",
+    "QuantileRegressor",
+    "ReLURegressor",
     "export",
     "Tolerances",
     "DEFAULT_TOLERANCES",
@@ -55,3 +58,21 @@ __all__ = [
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+
+#: Exports that need an optional extra, imported on first access (``lpengine.LADRegressor``).
+_OPTIONAL = {"LADRegressor": "sklearn", "QuantileRegressor": "sklearn", "ReLURegressor": "sklearn"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _OPTIONAL:
+        extra = _OPTIONAL[name]
+        try:
+            import importlib
+
+            module = importlib.import_module(f"{__name__}.{extra}")
+        except ImportError as exc:
+            raise ImportError(
+                f"lpengine.{name} needs the optional extra {extra!r}: pip install 'lpengine[{extra}]'."
+            ) from exc
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
