@@ -383,7 +383,7 @@ def framework_histograms(n0: int, widths: Any, *, gamma: str | Gamma = "serra201
 
 
 def upper_bound_hinz_vandegeer(n0: int, widths: Any, *, gamma: str | Gamma = "serra2018") -> int:
-    """The framework's upper bound ``‖B_{n_L} M ... B_{n_1} M e_{n0}‖_1`` (see :func:`framework_histograms`).
+    """The framework's upper bound ``‖B_{n_L} M ⋯ B_{n_1} M e_{n0}‖_1`` (see :func:`framework_histograms`).
 
     References
     ----------
@@ -429,7 +429,7 @@ def block_matrix(d_in: int, widths: Any, *, gamma: str | Gamma = "serra2018") ->
 
 
 def upper_bound_blocks(n0: int, blocks: Sequence[Sequence[Sequence[int]]]) -> int:
-    """Compose block matrices: ``‖K_m M ... K_1 M e_{n0}‖_1``.
+    """Compose block matrices: ``‖K_m M ⋯ K_1 M e_{n0}‖_1``.
 
     Parameters
     ----------

@@ -336,7 +336,7 @@ def _open_cone_feasible(rows: NDArray[np.float64], signs: NDArray[np.bool_], bac
 def weight_space_cells(
     X: Any, *, backend: Any = "highs", tol: Tolerances | None = None
 ) -> tuple[tuple[bool, ...], ...]:
-    """Full-dimensional cells of the central arrangement ``{w : (x_i, 1) . w = 0}`` in ``R^{n_in + 1}``.
+    """Full-dimensional cells of the central arrangement ``{w : (x_i, 1) · w = 0}`` in ``R^{n_in + 1}``.
 
     Each cell is named by its sign vector (``True``: ``(x_i, 1) . w > 0``),
     listed in lexicographic order with ``False < True``.  One hidden unit's
