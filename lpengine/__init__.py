@@ -20,6 +20,7 @@ from .exceptions import (
     InvalidProblemError,
     IterationLimitWarning,
     LPEngineError,
+    RankDeficiencyWarning,
     SolverError,
 )
 from .network import LocalAffineMap, ReLUNetwork
@@ -55,6 +56,7 @@ __all__ = [
     "SolverError",
     "InaccurateSolutionWarning",
     "IterationLimitWarning",
+    "RankDeficiencyWarning",
 ]
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

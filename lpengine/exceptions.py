@@ -18,6 +18,7 @@ __all__ = [
     "InaccurateSolutionWarning",
     "IterationLimitWarning",
     "AmbiguousPatternWarning",
+    "RankDeficiencyWarning",
 ]
 
 
@@ -63,3 +64,7 @@ class IterationLimitWarning(LPEngineWarning):
 
 class AmbiguousPatternWarning(LPEngineWarning):
     """A pre-activation lies within the activation tolerance of zero."""
+
+
+class RankDeficiencyWarning(LPEngineWarning):
+    """A design matrix is rank deficient: some coefficients are aliased and held at zero."""

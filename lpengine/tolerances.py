@@ -71,6 +71,22 @@ class Tolerances:
         region LP iff ``|theta - theta_LP|_inf <= verify * (1 + |theta|_inf)``
         and ``|loss - LP optimum| <= verify * (1 + |loss|)``.  Looser than
         ``drift`` because the LP itself is only solved to ``lp_primal``.
+    rank : float
+        LAD / quantile regression: a design column whose component orthogonal to
+        the earlier (kept) columns has norm ``<= rank`` times its own norm is
+        *aliased* (a linear combination of earlier columns, as R's ``lm`` reports
+        ``NA``) and held at zero.  Relative to each column's own norm, so column
+        scaling does not matter.  The exact certificate then states whether the
+        fit is also optimal with the aliased columns free.
+    crossover : float
+        LAD / quantile regression: when the crossover from an interior point picks
+        the ``p`` interpolated rows of the first vertex, a row is accepted only if
+        its component orthogonal to the rows already chosen has at least this
+        fraction of its norm (a well-conditioned start basis).  Affects speed only.
+    ipm_gap : float
+        LAD / quantile regression: relative duality gap at which the interior-point
+        warm start stops.  Affects speed only: the exact vertex and its proof come
+        after it.
     cell_radius : float
         Deep ReLU Simplex certificate: the HiGHS cell LPs confirm the minimum
         on the box ``|theta - theta*|_inf <= cell_radius * max(1, |theta*|_inf)``
@@ -107,6 +123,9 @@ class Tolerances:
     cell_radius: float = 1e-4
     cycle: float = 1e-6
     dependence: float = 1e-9
+    rank: float = 1e-10
+    crossover: float = 1e-6
+    ipm_gap: float = 1e-9
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

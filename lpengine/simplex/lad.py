@@ -1,29 +1,49 @@
-"""Least-absolute-deviation and quantile regression by the Deep ReLU Simplex engine.
+"""Least-absolute-deviation and quantile regression, solved exactly.
 
-With no hidden layer the layer-wise loss is ``sum_i c_i rho(x_i . beta - y_i)``
-and the Deep ReLU Simplex is the Barrodale–Roberts algorithm: a vertex is an
-elemental fit (``beta`` interpolating ``p`` observations), an edge lets one
-interpolated point go up or down, and the line search stops at the weighted
-median of the breakpoints along the edge (reference notes
-``deep_relu_simplex.md`` §6).  The convex loss makes the vertex found optimal;
-the certificate is the dual-weight condition ``-c_i w_minus <= lambda_i <=
-c_i w_plus`` on the final basis, confirmed by one HiGHS LP.
+The loss is ``sum_i c_i rho_tau(y_i - x_i . beta)`` with the check function
+``rho_tau(r) = r (tau - 1{r < 0})``.  :attr:`LADResult.fun` keeps the convention of
+earlier releases: ``sum c_i |r_i|`` at ``quantile = 0.5`` (twice ``rho_0.5``), and
+``sum c_i ((1 - q) r_+ + q r_-)`` with ``r = prediction - target`` otherwise (that
+is ``rho_q`` of ``target - prediction``).
+
+Pipeline (reference notes ``exact_and_scale.md`` §4):
+
+1. validation; rows with zero weight are dropped, rows that are zero in every
+   column are a constant term of the loss;
+2. rank: aliased columns (linear combinations of earlier ones, intercept first)
+   are held at zero and reported, with a :class:`RankDeficiencyWarning`;
+3. the exact optimal vertex by preprocessing, interior point, crossover and the
+   Barrodale–Roberts walk (:mod:`lpengine.simplex.lad_glob`);
+4. the Barrodale–Roberts / Koenker–d'Orey dual certificate, in exact rational
+   arithmetic (:mod:`lpengine.simplex.lad_certificate`).  ``success`` is True only
+   when it proves the optimum.
 """
 
 from __future__ import annotations
 
+import logging
+import time
+import warnings
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
+import scipy.linalg as sla
 from numpy.typing import NDArray
 
-from ..tolerances import Tolerances
-from .certificate import DRSCertificate
-from .drs import solve_model
-from .encoding import build_lad_model
+from .._validation import check_array, check_int, check_scalar
+from ..exceptions import InvalidProblemError, IterationLimitWarning, RankDeficiencyWarning
+from ..tolerances import Tolerances, resolve_tolerances
+from .lad_certificate import LADCertificate, exact_column_sums, exact_loss
+from .lad_glob import fit_quantile
 
-__all__ = ["LADResult", "lad"]
+__all__ = ["LADResult", "lad", "aliased_columns"]
+
+logger = logging.getLogger(__name__)
+
+_METHODS = ("auto", "glob", "ipm", "simplex")
+_QR_CHUNK = 65536  # rows per block of the tall-skinny QR (bounds its memory)
 
 
 @dataclass(frozen=True, eq=False)
@@ -33,49 +53,154 @@ class LADResult:
     Attributes
     ----------
     coef : ndarray, shape (n_features,)
-        Slopes ``beta``.
+        Slopes ``beta`` (aliased ones are 0).
     intercept : float
-        Intercept (0.0 when ``fit_intercept=False``).
+        Intercept (0.0 when ``fit_intercept=False``, or when aliased).
     x : ndarray, shape (n_features + 1,) or (n_features,)
         All coefficients, intercept last (scipy's name).
     fun : float
-        Final loss: ``sum |r_i|`` for ``quantile=0.5``, else ``sum (1-q) r_+ + q r_-``
-        with ``r = prediction - target``.
+        Loss at ``x``: ``sum |r_i|`` for ``quantile=0.5``, else
+        ``sum c_i ((1-q) r_+ + q r_-)`` with ``r = prediction - target``; the
+        float nearest to ``fun_exact``.
+    fun_exact : Fraction or None
+        With ``exact_objective=True``: the same loss in exact rational arithmetic
+        (data read as the rationals their floats represent, coefficients the
+        exact vertex, which ``x`` rounds).
     nit : int
-        Pivots after the first vertex.
+        Simplex pivots.
     n_vertices : int
-        Vertices visited (``nit + 1``).
+        Vertices visited (``len(losses)``).
     kinks_crossed : int
-        Residual sign changes passed by the line search.
+        Residual sign changes passed by the multi-crossing line search.
     status : str
-        ``"local_minimum"`` (optimal: the loss is convex) or a budget status.
+        ``"optimal"`` (proved), ``"max_pivots"`` or ``"time_limit"`` (budget), or
+        ``"not_certified"`` (the walk stopped but the exact check refuted it).
     certified : bool
-        Optimality certified by the dual weights and HiGHS.
-    certificate : DRSCertificate
-    basis : ndarray of int
-        Indices (into the merged samples) of the interpolated observations.
+        The exact dual certificate proves the optimum (with aliased columns at zero).
+    certificate : LADCertificate
     losses : ndarray
-        Loss at every vertex.
+        Working-problem loss at every vertex of the walk (the working problem
+        fixes the signs of preprocessed rows, so its loss is a lower bound of the
+        full loss, equal at the end).  Same scale as ``fun``.
+    quantile : float
+    seconds : float
+        Wall time of the fit.
+    aliased : tuple of int
+        Indices into ``x`` of the aliased (held-at-zero) coefficients.
+    rank : int
+        Rank of the design (with intercept).
+    n_zero_rows : int
+        Rows zero in every column (constant terms of the loss).
+    method : str
+        ``"glob"``, ``"ipm"`` or ``"simplex"``: how the vertex was reached.
+    ipm_iterations, glob_rounds, fixups : int
+        Interior-point iterations, preprocessing rounds and sign fix-up rounds.
+    message : str
+        Human-readable outcome.
     """
 
     coef: NDArray[np.float64]
     intercept: float
     x: NDArray[np.float64]
     fun: float
+    fun_exact: Fraction | None
     nit: int
     n_vertices: int
     kinks_crossed: int
     status: str
     certified: bool
-    certificate: DRSCertificate | None
+    certificate: LADCertificate | None
     losses: NDArray[np.float64]
     quantile: float
     seconds: float
+    aliased: tuple[int, ...]
+    rank: int
+    n_zero_rows: int
+    method: str
+    ipm_iterations: int
+    glob_rounds: int
+    fixups: int
+    message: str
 
     @property
     def success(self) -> bool:
-        """Whether the optimum was reached."""
-        return self.status == "local_minimum"
+        """Whether the optimum was reached and proved."""
+        return self.status == "optimal" and self.certified
+
+
+def aliased_columns(H: NDArray[np.float64], order: NDArray[np.int64], *, tol: Tolerances) -> list[int]:
+    """Columns of ``H`` that are linear combinations of earlier ones (in ``order``).
+
+    A tall-skinny QR (blocks of rows) gives ``R`` with ``R^T R = H^T H``; a
+    Gram–Schmidt pass over ``R``'s columns in ``order`` then measures each
+    column's distance to the span of the kept earlier ones, relative to its own
+    norm (R's ``lm`` semantics: later columns are the aliased ones).
+
+    Parameters
+    ----------
+    H : ndarray, shape (n, P)
+    order : ndarray of int, shape (P,)
+        Priority order of the columns (the intercept first).
+    tol : Tolerances
+        ``tol.rank`` is the relative threshold.
+
+    Returns
+    -------
+    list of int
+        Aliased column indices, ascending.
+    """
+    n, P = H.shape
+    R = np.zeros((0, P))
+    for start in range(0, n, _QR_CHUNK):
+        block = np.vstack([R, H[start : start + _QR_CHUNK]])
+        R = sla.qr(block, mode="r", check_finite=False)[0][: min(block.shape[0], P)]
+    Q = np.zeros((R.shape[0], 0))
+    aliased = []
+    for j in order.tolist():
+        v = R[:, j].copy()
+        norm = float(np.linalg.norm(v))
+        for _ in range(2):  # Gram–Schmidt twice is enough (Kahan–Parlett)
+            v -= Q @ (Q.T @ v)
+        res = float(np.linalg.norm(v))
+        if norm == 0.0 or res <= tol.rank * norm:
+            aliased.append(j)
+        else:
+            Q = np.column_stack([Q, v / res])
+    return sorted(aliased)
+
+
+def _loss_of_constant_rows(y: NDArray[np.float64], c: NDArray[np.float64] | None, tau: float) -> Fraction:
+    """Exact ``sum c_i rho_tau(y_i)`` (rows whose prediction is identically 0)."""
+    if y.size == 0:
+        return Fraction(0)
+    t = Fraction(tau)
+    pos = exact_column_sums(y[:, None], c, y > 0)[0]
+    neg = exact_column_sums(y[:, None], c, y < 0)[0]
+    return t * pos + (t - 1) * neg
+
+
+def _trivial_certificate(reason: str) -> LADCertificate:
+    return LADCertificate(
+        certified=True,
+        full_design=True,
+        dual_feasible=True,
+        basis=(),
+        duals=np.zeros(0),
+        min_slope=0.0,
+        degenerate=False,
+        n_zero_residuals=0,
+        n_exact_residuals=0,
+        sign_corrections=0,
+        objective=Fraction(0),
+        beta=(),
+        violations=(),
+        reason=reason,
+    )
+
+
+def _frozen(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    a.flags.writeable = False
+    return a
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (Python scalars and lists; the per-vertex ``losses`` are left out)."""
@@ -102,6 +227,7 @@ def lad(
     *,
     fit_intercept: bool = True,
     sample_weight: Any = None,
+    method: str = "auto",
     beta0: Any = None,
     line_search: bool = True,
     max_pivots: int | None = None,
@@ -109,8 +235,9 @@ def lad(
     seed: int | None = 0,
     tol: Tolerances | None = None,
     backend: str = "highs",
+    exact_objective: bool = False,
 ) -> LADResult:
-    """Least-absolute-deviation (``quantile=0.5``) or quantile regression, exactly.
+    """Least-absolute-deviation (``quantile=0.5``) or quantile regression, solved and proved exactly.
 
     Parameters
     ----------
@@ -120,16 +247,32 @@ def lad(
     fit_intercept : bool, default True
         Append a column of ones (its coefficient is ``intercept``).
     sample_weight : array_like, shape (n_samples,), optional
-    beta0 : array_like, optional
-        Start coefficients (intercept last); default zeros.
+        Non-negative weights ``c_i``; rows of weight 0 are left out.
+    method : {"auto", "glob", "ipm", "simplex"}, default "auto"
+        ``"glob"``: preprocessing on a subsample (Portnoy & Koenker 1997), exact
+        walk on the reduced problem, sign checks (it falls back to ``"ipm"`` when
+        the subsample would be at least half the data); ``"ipm"``: interior
+        point on all rows, crossover, walk; ``"simplex"``: the Barrodale–Roberts
+        walk from the crossover of ``beta0``.  ``"auto"`` is ``"simplex"`` when
+        ``beta0`` is given, else ``"glob"``.  Every method ends with the same
+        exact certificate.
+    beta0 : array_like, shape (n_coef,), optional
+        Start coefficients for ``method="simplex"`` (intercept last); default zeros.
     line_search : bool, default True
-        Barrodale–Roberts multi-crossing step (False: one residual per pivot).
-    max_pivots, time_limit : optional budgets.
-    seed : int, default 0
-        Seeds the perturbation of a start point lying on a kink (e.g. ``y_i = 0`` at ``beta0 = 0``).
+        Barrodale–Roberts multi-crossing steps (False: one residual per pivot).
+    max_pivots : int, optional
+        Budget of simplex pivots.
+    time_limit : float, optional
+        Seconds; the walk stops at the current vertex when it is exceeded.
+    seed : int or None, default 0
+        Seeds the preprocessing subsample.
     tol : Tolerances, optional
+        ``rank`` (aliasing), ``slope`` (float pricing), ``crossover``, ``ipm_gap``.
+        None of them can make a non-optimal vertex certified.
     backend : str
-        LP backend of the certificate.
+        Accepted for compatibility; the certificate needs no LP solver.
+    exact_objective : bool, default False
+        Also compute ``fun_exact``, the loss in rationals (``O(n p)`` extra work).
 
     Returns
     -------
@@ -138,57 +281,169 @@ def lad(
     Raises
     ------
     InvalidProblemError
-        Malformed data, a quantile outside (0, 1), or a rank-deficient design
-        (collinear or constant columns: the optimum is not a vertex).
+        Malformed data (shape, NaN/inf, negative weights), a quantile outside (0, 1),
+        an unknown method, or a ``beta0`` of the wrong shape.
+
+    Warns
+    -----
+    RankDeficiencyWarning
+        Aliased columns held at zero.
+    IterationLimitWarning
+        A budget stopped the walk before the optimum was proved.
+
+    Notes
+    -----
+    The LP (Koenker 2005, §6.2): ``min sum c_i (tau u_i + (1-tau) v_i)`` subject to
+    ``X beta + u - v = y``, ``u, v >= 0``.  Its vertices are elemental fits;
+    :mod:`lpengine.simplex.lad_certificate` states the optimality proof.
+
+    References
+    ----------
+    Barrodale & Roberts, SIAM J. Numer. Anal. 10 (1973); Koenker & d'Orey, Appl.
+    Stat. 36 (1987); Portnoy & Koenker, Statist. Sci. 12 (1997).
 
     Examples
     --------
     >>> import numpy as np
     >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
     >>> res = lad(X, [0.0, 1.0, 2.0, 10.0])
-    >>> round(float(res.coef[0]), 12), round(res.intercept, 12), round(res.fun, 12)
-    (1.0, 0.0, 7.0)
+    >>> float(res.coef[0]), res.intercept, res.fun, res.success
+    (1.0, 0.0, 7.0, True)
     """
-    model = build_lad_model(X, y, quantile=quantile, fit_intercept=fit_intercept, sample_weight=sample_weight)
-    if beta0 is None:
-        b0 = np.zeros(model.D)
+    t_start = time.perf_counter()
+    tol = resolve_tolerances(tol)
+    Xa = check_array(X, "X", ndim=2, error=InvalidProblemError)
+    n, nf = Xa.shape
+    ya = check_array(y, "y", shape=(n,), error=InvalidProblemError)
+    tau = check_scalar(quantile, "quantile", low=0.0, high=1.0, error=InvalidProblemError)
+    if method not in _METHODS:
+        raise InvalidProblemError(f"The 'method' parameter of lad must be one of {_METHODS}. Got {method!r} instead.")
+    if not isinstance(backend, str):
+        raise InvalidProblemError(f"The 'backend' parameter of lad must be a str. Got {backend!r} instead.")
+    if max_pivots is not None:
+        max_pivots = check_int(max_pivots, "max_pivots", low=0, error=InvalidProblemError)
+    if time_limit is not None:
+        time_limit = check_scalar(time_limit, "time_limit", low=0.0, error=InvalidProblemError)
+    if sample_weight is None:
+        cw = None
     else:
-        from .._validation import check_array
-        from ..exceptions import InvalidProblemError
-
-        b0 = check_array(beta0, "beta0", shape=(model.D,), error=InvalidProblemError)
-    log, cert, stats = solve_model(
-        model,
-        b0,
-        seed=seed,
-        max_pivots=max_pivots,
-        time_limit=time_limit,
-        line_search=line_search,
-        verify=False,
-        callback=None,
-        tol=tol,
-        certify_cells=1,
-        backend=backend,
+        cw = check_array(sample_weight, "sample_weight", shape=(n,), error=InvalidProblemError)
+        if np.any(cw < 0):
+            i = int(np.flatnonzero(cw < 0)[0])
+            raise InvalidProblemError(f"sample_weight[{i}] = {cw[i]!r}; expected weights >= 0.")
+        if np.all(cw == 1.0):
+            cw = None
+    P = nf + 1 if fit_intercept else nf
+    b0 = None
+    if beta0 is not None:
+        b0 = check_array(beta0, "beta0", shape=(P,), error=InvalidProblemError)
+    if method == "auto":
+        method = "simplex" if b0 is not None else "glob"
+    H = np.hstack([Xa, np.ones((n, 1))]) if fit_intercept else Xa
+    keep_rows = np.ones(n, dtype=bool) if cw is None else cw > 0
+    zero_rows = keep_rows & ~np.any(H != 0, axis=1)
+    rows = np.flatnonzero(keep_rows & ~zero_rows)
+    constant = (
+        _loss_of_constant_rows(ya[zero_rows], None if cw is None else cw[zero_rows], tau) if exact_objective else 0
     )
-    beta = model.to_public(log.final.theta)
-    coef = beta[:-1].copy() if fit_intercept else beta.copy()
-    icpt = float(beta[-1]) if fit_intercept else 0.0
-    for a in (coef, beta):
-        a.flags.writeable = False
-    losses = np.array(log.losses, dtype=np.float64)
-    losses.flags.writeable = False
+    Hr, yr = H[rows], ya[rows]
+    cr = None if cw is None else cw[rows]
+    order = np.r_[nf, np.arange(nf)] if fit_intercept else np.arange(nf)
+    aliased = aliased_columns(Hr, order, tol=tol) if rows.size else list(range(P))
+    kept = np.array([j for j in range(P) if j not in set(aliased)], dtype=np.int64)
+    if aliased:
+        names = ", ".join("intercept" if (fit_intercept and j == nf) else f"X[:, {j}]" for j in aliased)
+        warnings.warn(
+            f"The design matrix{' with intercept' if fit_intercept else ''} (shape {H.shape}, "
+            f"{rows.size} non-zero rows) has rank {kept.size} < {P} columns: {names} "
+            f"{'is' if len(aliased) == 1 else 'are'} aliased (linear combinations of earlier columns) and held at 0.",
+            RankDeficiencyWarning,
+            stacklevel=2,
+        )
+    xfull = np.zeros(P)
+    status, cert = "optimal", None
+    stats: dict[str, Any] = {"nit": 0, "kinks": 0, "ipm": 0, "glob": 0, "fix": 0, "losses": [], "method": method}
+    objective: Fraction | None = Fraction(0)
+    if kept.size == 0:
+        cert = _trivial_certificate("optimal: the loss does not depend on the coefficients (no non-zero row)")
+    else:
+        A = np.ascontiguousarray(Hr[:, kept])
+        Aal = np.ascontiguousarray(Hr[:, aliased]) if aliased else None
+        start = None if b0 is None else b0[kept]
+        deadline = None if time_limit is None else t_start + time_limit
+        out = fit_quantile(
+            A,
+            yr,
+            cr,
+            tau,
+            method=method,
+            tol=tol,
+            seed=seed,
+            line_search=bool(line_search),
+            max_pivots=max_pivots,
+            deadline=deadline,
+            beta0=start,
+            A_aliased=Aal,
+            row_ids=rows,
+        )
+        cert = out.certificate
+        assert cert is not None
+        status = out.status if not (out.status == "optimal" and not cert.certified) else "not_certified"
+        if cert.beta:
+            xfull[kept] = [float(b) for b in cert.beta]
+        objective = exact_loss(A, yr, cr, tau, cert.beta) if exact_objective and cert.beta else None
+        stats = {
+            "nit": out.nit,
+            "kinks": out.kinks_crossed,
+            "ipm": out.ipm_iterations,
+            "glob": out.glob_rounds,
+            "fix": out.fixups,
+            "losses": out.losses,
+            "method": out.method,
+        }
+    # Report on the historical scale: sum |r| at q = 0.5 (twice rho_0.5), rho_q otherwise.
+    factor = 2 if tau == 0.5 else 1
+    fun_exact = factor * (objective + constant) if objective is not None else None
+    r_all = ya - H @ xfull
+    rho = np.maximum(tau * r_all, (tau - 1.0) * r_all)
+    fun = factor * float(rho.sum() if cw is None else cw @ rho)
+    if status in ("max_pivots", "time_limit"):
+        warnings.warn(
+            f"lad stopped at its {status.replace('_', ' ')} budget after {stats['nit']} pivots; "
+            f"the result is {'nevertheless proved optimal' if cert.certified else 'not proved optimal'}.",
+            IterationLimitWarning,
+            stacklevel=2,
+        )
+        if cert.certified:
+            status = "optimal"
+    coef = _frozen(xfull[:nf].copy())
+    rho0 = np.maximum(tau * ya[zero_rows], (tau - 1.0) * ya[zero_rows])
+    const_f = float(rho0.sum() if cw is None else cw[zero_rows] @ rho0)
+    losses = _frozen(factor * (np.array(stats["losses"], dtype=np.float64) + const_f))
+    message = cert.reason if cert is not None else status
+    if aliased:
+        message += f"; aliased coefficients {aliased} held at 0"
     return LADResult(
         coef=coef,
-        intercept=icpt,
-        x=beta,
-        fun=float(log.final.loss),
-        nit=int(log.nit),
-        n_vertices=len(log.losses),
-        kinks_crossed=int(stats["kinks_crossed"]),
-        status=str(log.status),
-        certified=bool(cert.certified) if cert is not None else False,
+        intercept=float(xfull[nf]) if fit_intercept else 0.0,
+        x=_frozen(xfull),
+        fun=float(fun_exact) if fun_exact is not None else fun,
+        fun_exact=fun_exact,
+        nit=int(stats["nit"]),
+        n_vertices=int(losses.size),
+        kinks_crossed=int(stats["kinks"]),
+        status=status,
+        certified=bool(cert.certified),
         certificate=cert,
         losses=losses,
-        quantile=float(quantile),
-        seconds=float(stats["seconds"]),
+        quantile=tau,
+        seconds=time.perf_counter() - t_start,
+        aliased=tuple(aliased),
+        rank=int(kept.size),
+        n_zero_rows=int(zero_rows.sum()),
+        method=str(stats["method"]),
+        ipm_iterations=int(stats["ipm"]),
+        glob_rounds=int(stats["glob"]),
+        fixups=int(stats["fix"]),
+        message=message,
     )
