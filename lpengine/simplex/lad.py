@@ -127,6 +127,33 @@ class LADResult:
         """Whether the optimum was reached and proved."""
         return self.status == "optimal" and self.certified
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (Python scalars and lists; the per-vertex ``losses`` are left out)."""
+        return {
+            "status": self.status,
+            "success": self.success,
+            "certified": self.certified,
+            "fun": float(self.fun),
+            "fun_exact": None if self.fun_exact is None else str(self.fun_exact),
+            "coef": [float(v) for v in self.coef],
+            "intercept": float(self.intercept),
+            "x": [float(v) for v in self.x],
+            "quantile": float(self.quantile),
+            "aliased": list(self.aliased),
+            "rank": int(self.rank),
+            "n_zero_rows": int(self.n_zero_rows),
+            "method": self.method,
+            "nit": int(self.nit),
+            "n_vertices": int(self.n_vertices),
+            "kinks_crossed": int(self.kinks_crossed),
+            "ipm_iterations": int(self.ipm_iterations),
+            "glob_rounds": int(self.glob_rounds),
+            "fixups": int(self.fixups),
+            "seconds": float(self.seconds),
+            "message": self.message,
+            "certificate": None if self.certificate is None else self.certificate.to_dict(),
+        }
+
 
 def aliased_columns(H: NDArray[np.float64], order: NDArray[np.int64], *, tol: Tolerances) -> list[int]:
     """Columns of ``H`` that are linear combinations of earlier ones (in ``order``).
@@ -201,23 +228,6 @@ def _trivial_certificate(reason: str) -> LADCertificate:
 def _frozen(a: NDArray[np.float64]) -> NDArray[np.float64]:
     a.flags.writeable = False
     return a
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary (Python scalars and lists; the per-vertex ``losses`` are left out)."""
-        return {
-            "status": self.status,
-            "success": self.success,
-            "certified": self.certified,
-            "fun": float(self.fun),
-            "coef": [float(v) for v in self.coef],
-            "intercept": float(self.intercept),
-            "quantile": float(self.quantile),
-            "nit": int(self.nit),
-            "n_vertices": int(self.n_vertices),
-            "kinks_crossed": int(self.kinks_crossed),
-            "seconds": float(self.seconds),
-            "certificate": None if self.certificate is None else self.certificate.to_dict(),
-        }
 
 
 def lad(
