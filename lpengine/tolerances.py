@@ -27,6 +27,13 @@ class Tolerances:
         Largest primal residual (row or bound violation) accepted from an LP
         reported optimal; beyond it the result is marked ``INACCURATE``.
         HiGHS works to 1e-7 internally; 1e-6 leaves room for scaling.
+    dual : float
+        Largest relative dual infeasibility accepted from an LP reported
+        optimal (stationarity residual ``|c - A^T y - z|`` or a dual whose sign
+        no active bound supports, over ``max(1, |c|, |y|, |z|)``); beyond it the
+        result is marked ``INACCURATE``.  Also the smallest relative gap by
+        which a Farkas ray must prove an "infeasible" answer.  Ten times the
+        HiGHS dual tolerance, which bounds the reduced-cost errors it leaves.
     lp_primal, lp_dual : float
         Passed to HiGHS as ``primal_feasibility_tolerance`` and
         ``dual_feasibility_tolerance`` (the HiGHS defaults).
@@ -107,6 +114,7 @@ class Tolerances:
     """
 
     feasibility: float = 1e-6
+    dual: float = 1e-6
     lp_primal: float = 1e-7
     lp_dual: float = 1e-7
     activation: float = 1e-9

@@ -12,6 +12,10 @@ from ..result import LPBasis, LPCounters, LPResult
 
 __all__ = ["LPBackend", "WarmSolver"]
 
+#: Largest ``m * n`` for which :meth:`ModelMirror.matrix` keeps a dense copy of ``A``
+#: (200k entries, 1.6 MB): beyond it the checks use the sparse matrix.
+DENSE_CHECK_LIMIT = 200_000
+
 
 @runtime_checkable
 class WarmSolver(Protocol):
@@ -102,6 +106,20 @@ class ModelMirror:
         self.A = sp.csr_array(lp.A)
         self.rl, self.ru = np.array(lp.row_lower), np.array(lp.row_upper)
         self.cl, self.cu = np.array(lp.col_lower), np.array(lp.col_upper)
+        self._dense: NDArray[np.float64] | None = None
+
+    def matrix(self) -> Any:
+        """``A`` for the post-solve checks: a cached dense copy when small, else the CSR matrix.
+
+        Small region LPs spend more time in scipy.sparse's per-call overhead than
+        in arithmetic; the dense copy is rebuilt only after an edit of ``A``.
+        """
+        m, n = self.shape
+        if m * n > DENSE_CHECK_LIMIT:
+            return self.A
+        if self._dense is None:
+            self._dense = self.A.toarray()
+        return self._dense
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -128,6 +146,7 @@ class ModelMirror:
         A = sp.lil_array(self.A)
         A[row, col] = value
         self.A = sp.csr_array(A)
+        self._dense = None
 
     def add_rows(
         self, A: Any, lower: ArrayLike, upper: ArrayLike
@@ -143,6 +162,7 @@ class ModelMirror:
         lo = as_values(lower, k, "row lower bounds")
         hi = as_values(upper, k, "row upper bounds")
         self.A = sp.vstack([self.A, rows], format="csr") if self.shape[0] else rows
+        self._dense = None
         self.rl = np.concatenate([self.rl, lo])
         self.ru = np.concatenate([self.ru, hi])
         return rows, lo, hi
@@ -152,14 +172,15 @@ class ModelMirror:
         keep[i] = False
         self.A = self.A[keep]
         self.rl, self.ru = self.rl[keep], self.ru[keep]
+        self._dense = None
 
-    def residual(self, x: NDArray[np.float64]) -> float:
-        """Largest bound or row violation at ``x``."""
+    def residual(self, x: NDArray[np.float64], ax: NDArray[np.float64] | None = None) -> float:
+        """Largest bound or row violation at ``x`` (``ax = A @ x`` if already computed)."""
         viol = 0.0
         if x.size:
             viol = max(float(np.max(self.cl - x)), float(np.max(x - self.cu)), 0.0)
         if self.shape[0]:
-            ax = self.A @ x
+            ax = self.matrix() @ x if ax is None else ax
             viol = max(viol, float(np.max(self.rl - ax)), float(np.max(ax - self.ru)))
         return viol
 

@@ -9,10 +9,14 @@ Design (see ``region_counting.md`` §4 of the reference notes):
   :class:`~lpengine.exceptions.InvalidOptionError` naming it.
 * Statuses are mapped explicitly (:data:`STATUS_MAP`); an unknown HiGHS status
   becomes ``LPStatus.ERROR`` with the native name kept in the message.
-* After every OPTIMAL solve the primal residual is recomputed from lpengine's
-  own copy of the model; if it exceeds ``Tolerances.feasibility`` the result
-  is downgraded to ``INACCURATE`` and an :class:`InaccurateSolutionWarning` is
-  emitted.  A wrong answer is never returned as optimal.
+* After every OPTIMAL solve the primal residual and the dual residual (the
+  stationarity and the signs of the duals) are recomputed from lpengine's own
+  copy of the model (:func:`~lpengine.lp.checks.review_optimal`); beyond
+  ``Tolerances.feasibility`` / ``Tolerances.dual`` the result is downgraded to
+  ``INACCURATE`` and an :class:`InaccurateSolutionWarning` is emitted.  An
+  INFEASIBLE answer keeps its status only with a Farkas ray that checks
+  (HiGHS's ``getDualRay``, else the ray LP of :func:`~lpengine.lp.checks.farkas_lp`).
+  A wrong answer is never returned as optimal or infeasible.
 
 The low-level ``highspy._core._Highs`` class is used when present: the public
 ``highspy.Highs`` wrapper enables Python callbacks in its constructor, which
@@ -37,6 +41,7 @@ from ...exceptions import (
     SolverError,
 )
 from ...tolerances import Tolerances, resolve_tolerances
+from ..checks import ModelData, certify_infeasible, review_optimal
 from ..problem import LinearProgram
 from ..result import BasisStatus, LPBasis, LPCounters, LPResult, LPStatus
 from .base import ModelMirror, as_index, as_values
@@ -313,7 +318,8 @@ class HighsWarmSolver:
                 x = np.array(sol.col_value, dtype=np.float64)
                 row_act = np.array(sol.row_value, dtype=np.float64)
                 fun = float(self._m.c @ x + self._m.offset)
-                residual = self._m.residual(x)
+                ax = self._m.matrix() @ x  # recomputed: HiGHS's row values are not trusted
+                residual = self._m.residual(x, ax)
             if sol.dual_valid:
                 row_duals = np.array(sol.row_dual, dtype=np.float64)
                 col_duals = np.array(sol.col_dual, dtype=np.float64)
@@ -321,19 +327,28 @@ class HighsWarmSolver:
                 if x is None:
                     status = LPStatus.ERROR
                     message = f"error (HiGHS {native} without a primal solution)"
-                elif residual > self._tol.feasibility * max(1.0, float(np.max(np.abs(x), initial=0.0))):
-                    status = LPStatus.INACCURATE
-                    message = f"inaccurate (HiGHS {native}, recomputed residual {residual:.3g})"
-                    warnings.warn(
-                        f"HiGHS reported an optimal solution whose residual is {residual:.3g} "
-                        f"(> feasibility tolerance {self._tol.feasibility:g}); marked INACCURATE.",
-                        InaccurateSolutionWarning,
-                        stacklevel=2,
-                    )
+                else:
+                    verdict = review_optimal(self._model(), x, ax, residual, row_duals, col_duals, self._tol)
+                    if verdict is not None:
+                        status = LPStatus.INACCURATE
+                        message = f"inaccurate (HiGHS {native}, {verdict})"
+                        warnings.warn(
+                            f"HiGHS reported an optimal solution but {verdict}; marked INACCURATE.",
+                            InaccurateSolutionWarning,
+                            stacklevel=2,
+                        )
         elif status is LPStatus.INFEASIBLE:
-            ok, has_ray, ray = h.getDualRay()
-            if has_ray:
-                farkas = np.array(ray, dtype=np.float64)
+            _, has_ray, ray = h.getDualRay()
+            farkas = np.array(ray, dtype=np.float64) if has_ray else None
+            farkas, verdict = certify_infeasible(self._model(), farkas, self._tol, HighsBackend())
+            if verdict is not None:
+                status = LPStatus.INACCURATE
+                message = f"inaccurate (HiGHS {native}, {verdict})"
+                warnings.warn(
+                    f"HiGHS reported infeasible but {verdict}; marked INACCURATE.",
+                    InaccurateSolutionWarning,
+                    stacklevel=2,
+                )
         self.counters.record(status, nit, seconds)
         return LPResult(
             x=x,
@@ -347,6 +362,10 @@ class HighsWarmSolver:
             farkas=farkas,
             residual=residual,
         )
+
+    def _model(self) -> ModelData:
+        m = self._m
+        return ModelData(m.c, m.matrix(), m.rl, m.ru, m.cl, m.cu)
 
     def _run(self) -> Any:
         try:

@@ -1,8 +1,12 @@
 """Reference backend on ``scipy.optimize.linprog`` (method ``highs-ds``).
 
 It shares no code path with :mod:`.highs` beyond HiGHS itself being scipy's
-solver: the model is rebuilt from lpengine's mirror and solved from scratch
-every time (no warm start).  Use it as an oracle in tests and for A/B timing.
+solver and the post-solve checks of :mod:`lpengine.lp.checks`: the model is
+rebuilt from lpengine's mirror and solved from scratch every time (no warm
+start).  Optimal answers carry linprog's marginals as duals (HiGHS's sign
+convention) and are checked like the HiGHS backend's; an infeasible answer
+gets its Farkas ray from the ray LP (linprog returns none).  Use it as an
+oracle in tests and for A/B timing.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import ArrayLike
+from numpy.typing import ArrayLike, NDArray
 
 from ...exceptions import InaccurateSolutionWarning, InvalidOptionError
 from ...tolerances import Tolerances, resolve_tolerances
+from ..checks import ModelData, certify_infeasible, review_optimal
 from ..problem import LinearProgram
 from ..result import LPBasis, LPCounters, LPResult, LPStatus
 from .base import ModelMirror, as_index, as_values
@@ -33,6 +38,29 @@ STATUS_MAP: dict[int, LPStatus] = {
 }
 
 _ALLOWED_OPTIONS = {"time_limit", "presolve", "primal_feasibility_tolerance", "dual_feasibility_tolerance"}
+
+
+def _duals(
+    res: Any, up: NDArray[np.bool_], lo: NDArray[np.bool_], eq: NDArray[np.bool_], m: int
+) -> tuple[NDArray[np.float64] | None, NDArray[np.float64] | None]:
+    """linprog's marginals in HiGHS's convention (``c = A^T y + z``), or ``(None, None)``.
+
+    ``ineqlin`` holds the upper-bound rows (``A x <= ru``) then the negated
+    lower-bound rows (``-A x <= -rl``); a marginal is the objective's
+    sensitivity to its right-hand side, so the row dual is ``mu_up - mu_lo``.
+    """
+    try:
+        mu = np.asarray(res.ineqlin.marginals, dtype=np.float64)
+        col = np.asarray(res.lower.marginals, dtype=np.float64) + np.asarray(res.upper.marginals, dtype=np.float64)
+        eq_mu = np.asarray(res.eqlin.marginals, dtype=np.float64)
+    except AttributeError:
+        return None, None
+    y = np.zeros(m)
+    n_up = int(np.count_nonzero(up))
+    y[up] += mu[:n_up]
+    y[lo] -= mu[n_up:]
+    y[eq] = eq_mu
+    return y, col
 
 
 class ScipyWarmSolver:
@@ -126,16 +154,29 @@ class ScipyWarmSolver:
         fun = float(m.c @ x + m.offset) if x is not None else float("nan")
         residual = m.residual(x) if x is not None else float("nan")
         message = f"{status.value} (scipy linprog status {res.status}: {res.message})"
-        if status is LPStatus.OPTIMAL and residual > self._tol.feasibility * max(
-            1.0, float(np.max(np.abs(x), initial=0.0))
-        ):
-            status = LPStatus.INACCURATE
-            message = f"inaccurate (scipy linprog, recomputed residual {residual:.3g})"
-            warnings.warn(
-                f"linprog optimal solution has residual {residual:.3g}; marked INACCURATE.",
-                InaccurateSolutionWarning,
-                stacklevel=2,
-            )
+        row_duals = col_duals = farkas = None
+        if status is LPStatus.OPTIMAL and x is not None:
+            row_duals, col_duals = _duals(res, up, lo, eq, self.n_rows)
+            verdict = review_optimal(self._model(), x, m.matrix() @ x, residual, row_duals, col_duals, self._tol)
+            if verdict is not None:
+                status = LPStatus.INACCURATE
+                message = f"inaccurate (scipy linprog, {verdict})"
+                warnings.warn(
+                    f"linprog reported an optimal solution but {verdict}; marked INACCURATE.",
+                    InaccurateSolutionWarning,
+                    stacklevel=2,
+                )
+        elif status is LPStatus.INFEASIBLE:
+            # linprog returns no ray: the ray LP is solved (it is feasible and bounded, so no recursion).
+            farkas, verdict = certify_infeasible(self._model(), None, self._tol, ScipyBackend())
+            if verdict is not None:
+                status = LPStatus.INACCURATE
+                message = f"inaccurate (scipy linprog status {res.status}, {verdict})"
+                warnings.warn(
+                    f"linprog reported infeasible but {verdict}; marked INACCURATE.",
+                    InaccurateSolutionWarning,
+                    stacklevel=2,
+                )
         if status is not LPStatus.OPTIMAL and status is not LPStatus.INACCURATE:
             x, fun = None, float("nan")
         nit = int(getattr(res, "nit", 0) or 0)
@@ -147,8 +188,15 @@ class ScipyWarmSolver:
             message=message,
             nit=nit,
             row_activity=(m.A @ x) if x is not None else None,
+            row_duals=row_duals,
+            col_duals=col_duals,
+            farkas=farkas,
             residual=residual,
         )
+
+    def _model(self) -> ModelData:
+        m = self._m
+        return ModelData(m.c, m.matrix(), m.rl, m.ru, m.cl, m.cu)
 
     def close(self) -> None:
         """Nothing to release."""

@@ -1,0 +1,94 @@
+"""Cost of the LP layer's post-solve checks on a typical region LP.
+
+Usage: python benchmarks/bench_lp_checks.py [--repeat 2000] [--d 3] [--units 20]
+
+A Chebyshev LP of an activation region (``d`` inputs, ``units`` unit rows plus
+the box) is re-solved hot after a sign flip of one row, as the region search
+does.  Printed side by side, from one run: the mean time of a whole
+``WarmSolver.solve()`` (checks included) and the mean time of the checks alone
+(:func:`review_optimal` on the same answer; :func:`farkas_gap` on an infeasible
+one), and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from lpengine.lp import LinearProgram, LPStatus, open_solver
+from lpengine.lp.checks import ModelData, farkas_gap, review_optimal
+from lpengine.tolerances import Tolerances
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeat", type=int, default=2000)
+    ap.add_argument("--d", type=int, default=3)
+    ap.add_argument("--units", type=int, default=20)
+    args = ap.parse_args()
+    rng = np.random.default_rng(0)
+    d, k = args.d, args.units
+    W = rng.standard_normal((k, d))
+    b = rng.standard_normal(k) * 0.3
+    G = np.vstack([W, np.eye(d), -np.eye(d)])
+    norms = np.linalg.norm(G, axis=1)
+    h = np.concatenate([-b, np.ones(2 * d)])
+    cost = np.zeros(d + 1)
+    cost[d] = -1.0
+    lp = LinearProgram(
+        c=cost,
+        A=np.hstack([G / norms[:, None], np.ones((G.shape[0], 1))]),
+        row_upper=h / norms,
+        col_lower=np.concatenate([np.full(d, -np.inf), [0.0]]),
+    )
+    tol = Tolerances()
+    t_solve = {LPStatus.OPTIMAL: [], LPStatus.INFEASIBLE: []}
+    t_check = {LPStatus.OPTIMAL: [], LPStatus.INFEASIBLE: []}
+    x0 = rng.uniform(-0.5, 0.5, d)
+    base_sign = np.where(W @ x0 + b > 0, 1.0, -1.0)
+    rays_checked = 0
+
+    def set_unit(s, i: int, sg: float) -> None:
+        # unit i: sg * (w.x + b) >= r |w|  <=>  -sg w.x/|w| + r <= sg b/|w|
+        for j in range(d):
+            s.set_coefficient(i, j, -sg * W[i, j] / norms[i])
+        s.set_row_bounds(i, -np.inf, sg * b[i] / norms[i])
+
+    with open_solver(lp) as s:
+        for i in range(k):
+            set_unit(s, i, base_sign[i])
+        s.solve()
+        for it in range(args.repeat):
+            i = it % k
+            set_unit(s, i, -base_sign[i])  # the neighbour across unit i (may be empty)
+            t0 = time.perf_counter()
+            res = s.solve()
+            t1 = time.perf_counter()
+            if res.status not in t_solve:
+                set_unit(s, i, base_sign[i])
+                continue
+            m = s._m  # the solver's own model copy (benchmark only)
+            model = ModelData(m.c, m.matrix(), m.rl, m.ru, m.cl, m.cu)
+            t2 = time.perf_counter()
+            if res.status is LPStatus.OPTIMAL:
+                review_optimal(model, res.x, model.A @ res.x, res.residual, res.row_duals, res.col_duals, tol)
+            else:
+                rays_checked += farkas_gap(model, res.farkas, tol) > tol.dual
+            t3 = time.perf_counter()
+            set_unit(s, i, base_sign[i])
+            t_solve[res.status].append(t1 - t0)
+            t_check[res.status].append(t3 - t2)
+    print(f"region LP: d = {d}, {k} unit rows + {2 * d} box rows; {args.repeat} hot re-solves")
+    print(f"{'answer':12s} {'count':>6s} {'solve (us)':>11s} {'checks (us)':>12s} {'checks/solve':>13s}")
+    for st in t_solve:
+        if t_solve[st]:
+            a, c = 1e6 * np.mean(t_solve[st]), 1e6 * np.mean(t_check[st])
+            print(f"{st.value:12s} {len(t_solve[st]):6d} {a:11.1f} {c:12.1f} {c / a:13.2f}")
+    n_inf = len(t_solve[LPStatus.INFEASIBLE])
+    print(f"infeasible answers whose HiGHS ray checked at once (no ray LP): {rays_checked} of {n_inf}")
+
+
+if __name__ == "__main__":
+    main()
