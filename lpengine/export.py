@@ -13,30 +13,49 @@ Each format needs a small fix-up, done here and not by callers:
 * GraphML stores a typed key per attribute and reads it back typed, but node
   ids are strings; the original key type is recorded in the graph attribute
   ``_node_key_type``.
-* GEXF adds ``label`` (and for some versions ``id``) attributes, writes
-  booleans as ``"true"``/``"false"``, and stores graph attributes in its own
-  ``mode``/``edge_default`` fields and drops the rest; the original attribute
-  types and the graph attributes are stored on a marker node
-  ``__lpengine_meta__`` that :func:`read_graph` removes.
-* node-link JSON keeps ints, floats, bools and strings natively.
+* GEXF has no graph attributes (only ``name`` and ``mode``), adds ``label``
+  (and for some versions ``id``) attributes and writes booleans as
+  ``"true"``/``"false"``.  The graph attributes and the attribute types are
+  written as one JSON object into the file's standard ``<meta><description>``
+  element, which Gephi shows as the graph's description and other readers
+  ignore: the file holds exactly the graph's nodes and edges, so
+  ``networkx.read_gexf`` or Gephi see no extra vertex.
+* node-link JSON keeps ints, floats, bools and strings natively.  The edge list
+  is written under both ``"edges"`` (the default key of
+  ``networkx.node_link_graph`` from networkx 3.6 on) and ``"links"`` (its
+  default before, and the key D3's force layout examples read), so plain
+  ``networkx.node_link_graph(json.load(f))`` works with any networkx >= 3.2 and
+  ``d3.forceLink(data.links)`` works as is.  JSON has no ``inf``/``nan``: such
+  attribute values are written as ``null`` (and read back as ``None``).
+
+:func:`region_graph` is the region adjacency graph of an enumeration with the
+region's coordinates added as node attributes (witness point, and for two
+inputs the centroid of the exact region polygon), so that the graph can be
+laid out by geometry in Gephi, D3 or networkx.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
+import xml.etree.ElementTree as ET
 from typing import Any
+from xml.sax.saxutils import escape
 
 import networkx as nx
 import numpy as np
 
-__all__ = ["write_graph", "read_graph", "FORMATS"]
+__all__ = ["write_graph", "read_graph", "region_graph", "FORMATS"]
 
 #: Supported file extensions.
 FORMATS = (".graphml", ".gexf", ".json")
 
 _ALLOWED = (str, int, float, bool)
-_META_NODE = "__lpengine_meta__"
+#: Old files carried the metadata on this extra node; :func:`read_graph` still removes it.
+_LEGACY_META_NODE = "__lpengine_meta__"
+#: Key of the JSON object in a GEXF file's ``<meta><description>``.
+_GEXF_META_KEY = "lpengine"
 
 
 def _format(path: str | os.PathLike[str]) -> str:
@@ -110,8 +129,9 @@ def write_graph(G: nx.Graph, path: str | os.PathLike[str]) -> None:
         raise TypeError("node keys must be all int or all str to round-trip.")
     if fmt == ".json":
         data = nx.node_link_data(H, edges="edges")
+        data["links"] = data["edges"]  # the same list object: one copy in memory, both keys in the file
         with open(path, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, sort_keys=True, allow_nan=True)
+            json.dump(_no_nonfinite(data), fh, sort_keys=True, allow_nan=False)
         return
     # Record attribute types so the reader restores them exactly.
     node_t: dict[str, str] = {}
@@ -127,17 +147,47 @@ def write_graph(G: nx.Graph, path: str | os.PathLike[str]) -> None:
         "_lpengine_graph": json.dumps({k: [type(v).__name__, v] for k, v in H.graph.items()}, sort_keys=True),
     }
     K = H.__class__()
-    K.graph.update(meta)
     for n, d in H.nodes(data=True):
         K.add_node(str(n), **d)
     for u, v, d in H.edges(data=True):
         K.add_edge(str(u), str(v), **d)
     if fmt == ".graphml":
+        K.graph.update(meta)
         nx.write_graphml(K, path)
-    else:
-        # GEXF drops graph attributes: carry them on a marker node removed again by read_graph.
-        K.add_node(_META_NODE, **meta)
-        nx.write_gexf(K, path)
+        return
+    # GEXF: the metadata goes into <meta><description> as one JSON object (no extra node).
+    text = "\n".join(nx.generate_gexf(K))
+    description = f"<description>{escape(json.dumps({_GEXF_META_KEY: meta}, sort_keys=True))}</description>"
+    if "</meta>" not in text:  # pragma: no cover - networkx always writes <meta>
+        raise RuntimeError("networkx wrote a GEXF file without a <meta> element")
+    text = text.replace("</meta>", description + "</meta>", 1)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+
+
+def _no_nonfinite(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by ``None`` (JSON has no inf/nan)."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _no_nonfinite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_no_nonfinite(v) for v in obj]
+    return obj
+
+
+def _gexf_meta(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The lpengine metadata stored in a GEXF file's ``<meta><description>`` (empty if there is none)."""
+    root = ET.parse(path).getroot()
+    for el in root.iter():
+        if el.tag.endswith("}description") or el.tag == "description":
+            try:
+                obj = json.loads(el.text or "")
+            except json.JSONDecodeError:
+                continue
+            if isinstance(obj, dict) and isinstance(obj.get(_GEXF_META_KEY), dict):
+                return dict(obj[_GEXF_META_KEY])
+    return {}
 
 
 def read_graph(path: str | os.PathLike[str]) -> nx.Graph:
@@ -146,14 +196,15 @@ def read_graph(path: str | os.PathLike[str]) -> nx.Graph:
     if fmt == ".json":
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
-        return nx.node_link_graph(data, edges="edges")
+        return nx.node_link_graph(data, edges="edges" if "edges" in data else "links")
     if fmt == ".graphml":
         K = nx.read_graphml(path)
     else:
         K = nx.read_gexf(path)
-        if _META_NODE in K:
-            K.graph.update({k: v for k, v in K.nodes[_META_NODE].items() if k.startswith("_lpengine")})
-            K.remove_node(_META_NODE)
+        K.graph.update(_gexf_meta(path))
+        if _LEGACY_META_NODE in K:  # files written before the metadata moved into <meta>
+            K.graph.update({k: v for k, v in K.nodes[_LEGACY_META_NODE].items() if k.startswith("_lpengine")})
+            K.remove_node(_LEGACY_META_NODE)
     meta = K.graph
     try:
         key_type = meta["_lpengine_node_key"]
@@ -169,4 +220,53 @@ def read_graph(path: str | os.PathLike[str]) -> nx.Graph:
         G.add_node(conv(n), **{k: _cast(v, node_t[k]) for k, v in d.items() if k in node_t})
     for u, v, d in K.edges(data=True):
         G.add_edge(conv(u), conv(v), **{k: _cast(x, edge_t[k]) for k, x in d.items() if k in edge_t})
+    return G
+
+
+def region_graph(
+    enumeration: Any,
+    *,
+    box: Any = None,
+    polytope: Any = None,
+    whole_space: bool = False,
+) -> nx.Graph:
+    """The region adjacency graph of an enumeration, with coordinates for a geometric layout.
+
+    A copy of ``enumeration.graph`` (schema in :mod:`lpengine.regions.result`) whose nodes also carry
+
+    * ``witness_0, ..., witness_{d-1}`` (float): the region's interior witness point, and ``bounded``
+      (bool) when boundedness was computed;
+    * for two inputs, ``centroid_0, centroid_1`` (float): the centroid of the region's exact polygon
+      (:func:`lpengine.regions.plot.region_polygons`), for every region that is bounded (all of them in
+      a bounded domain).  The centroid of a convex polygon lies inside it, so it has the region's pattern.
+
+    Parameters
+    ----------
+    enumeration : RegionEnumeration
+    box, polytope, whole_space : optional
+        The domain given to :func:`~lpengine.regions.enumerate_regions` (default the box ``[-1, 1]^d``);
+        needed only for the centroids.
+
+    Returns
+    -------
+    networkx.Graph
+        Attributes are str/int/float/bool only, as :func:`write_graph` requires.
+    """
+    G = enumeration.graph.copy()
+    regions = enumeration.regions
+    for r in regions:
+        node = G.nodes[str(r.pattern)]
+        for i, v in enumerate(r.witness):
+            node[f"witness_{i}"] = float(v)
+        if r.bounded is not None:
+            node["bounded"] = bool(r.bounded)
+    if regions and regions[0].witness.shape[0] == 2:
+        from .regions.plot import region_polygons
+
+        polygons = region_polygons(enumeration, box=box, polytope=polytope, whole_space=whole_space)
+        for r, poly in zip(regions, polygons, strict=True):
+            if r.bounded is False or poly.n_vertices < 3:
+                continue  # an unbounded region has no centroid (its polygon is cut by a view window)
+            cx, cy = (float(v) for v in poly.centroid)
+            G.nodes[str(r.pattern)].update(centroid_0=cx, centroid_1=cy)
     return G

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ._arch import zaslavsky_sum
 from ._histogram import clip, dominates, tail_sums
-from .activation_histograms import activation_count_tails, gamma_activation_counts, upper_bound_activation_counts
+from .activation_histograms import activation_count_tails, gamma_activation_counts
 from .arora2018 import lower_bound_arora2018
 from .asymptotics import GrowthRate, growth_rate
 from .hinz_vandegeer2019 import (
@@ -27,6 +27,7 @@ from .hinz_vandegeer2019 import (
     gamma_montufar2017,
     gamma_serra2018,
     transition_matrix,
+    upper_bound_activation_counts,
     upper_bound_blocks,
     upper_bound_hinz_vandegeer,
 )

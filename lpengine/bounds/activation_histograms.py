@@ -65,9 +65,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from ._arch import check_architecture, zaslavsky_sum
-from .hinz_vandegeer2019 import framework_histograms
 
-__all__ = ["gamma_activation_counts", "activation_count_tails", "upper_bound_activation_counts"]
+__all__ = ["gamma_activation_counts", "activation_count_tails"]
 
 
 def _exact_1d_tails(n_prime: int) -> list[int]:
@@ -145,14 +144,3 @@ def gamma_activation_counts(n: int, n_prime: int) -> tuple[int, ...]:
     """
     t = activation_count_tails(n, n_prime)
     return tuple(t[J] - (t[J + 1] if J + 1 < len(t) else 0) for J in range(len(t)))
-
-
-def upper_bound_activation_counts(n0: int, widths: list[int] | tuple[int, ...]) -> int:
-    """The framework bound with :func:`gamma_activation_counts` (never above Serra et al.'s Theorem 1).
-
-    Examples
-    --------
-    >>> upper_bound_activation_counts(2, [4, 4]), upper_bound_activation_counts(3, [4, 4, 4])
-    (109, 1559)
-    """
-    return framework_histograms(n0, widths, gamma=gamma_activation_counts).bound

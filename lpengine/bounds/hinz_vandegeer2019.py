@@ -63,6 +63,7 @@ from typing import Any
 from ..exceptions import InvalidOptionError
 from ._arch import binomial_row, check_architecture, zaslavsky_sum
 from ._histogram import clip, dominates, tail_sums
+from .activation_histograms import gamma_activation_counts
 
 __all__ = [
     "Gamma",
@@ -81,6 +82,7 @@ __all__ = [
     "upper_bound_hinz_vandegeer",
     "block_matrix",
     "upper_bound_blocks",
+    "upper_bound_activation_counts",
 ]
 
 #: ``gamma(n, n_prime) -> sequence of n_prime + 1 ints`` (histogram by active count).
@@ -124,8 +126,6 @@ def gamma_serra2018(n: int, n_prime: int) -> tuple[int, ...]:
 
 
 def _named_gammas() -> dict[str, Gamma]:
-    from .activation_histograms import gamma_activation_counts
-
     return {
         "all_patterns": gamma_all_patterns,
         "montufar2017": gamma_montufar2017,
@@ -479,3 +479,14 @@ def upper_bound_blocks(n0: int, blocks: Sequence[Sequence[Sequence[int]]]) -> in
                     out[i] += c * x
         v = out
     return sum(v)
+
+
+def upper_bound_activation_counts(n0: int, widths: list[int] | tuple[int, ...]) -> int:
+    """The framework bound with :func:`~lpengine.bounds.activation_histograms.gamma_activation_counts` (never above Serra et al.'s Theorem 1).
+
+    Examples
+    --------
+    >>> upper_bound_activation_counts(2, [4, 4]), upper_bound_activation_counts(3, [4, 4, 4])
+    (109, 1559)
+    """
+    return framework_histograms(n0, widths, gamma=gamma_activation_counts).bound

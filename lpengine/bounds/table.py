@@ -8,8 +8,8 @@ from typing import Any
 
 from ..exceptions import InvalidNetworkError
 from ._arch import check_architecture, check_ranks
-from .activation_histograms import upper_bound_activation_counts
 from .arora2018 import lower_bound_arora2018
+from .hinz_vandegeer2019 import upper_bound_activation_counts
 from .montufar2014 import lower_bound_montufar2014, upper_bound_montufar2014
 from .montufar2017 import upper_bound_montufar2017
 from .pascanu2013 import lower_bound_pascanu2013

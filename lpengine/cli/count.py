@@ -39,7 +39,8 @@ def register(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="OUT",
-        help="write the region adjacency graph (.graphml, .gexf or .json node-link)",
+        help="write the region adjacency graph (.graphml, .gexf or .json node-link) with witness coordinates "
+        "(and polygon centroids for 2 inputs) as node attributes",
     )
     p.add_argument(
         "--regions", type=Path, default=None, metavar="OUT.npz", help="write patterns, witnesses and margins to .npz"
@@ -133,9 +134,9 @@ def run(args: argparse.Namespace) -> Outcome:
         f"LPs {res.lp_solves:>9,d}   {res.seconds:7.1f} s"
     )
     if args.graph is not None:
-        from ..export import write_graph
+        from ..export import region_graph, write_graph
 
-        write_graph(res.graph, args.graph)
+        write_graph(region_graph(res, **kw), args.graph)
     if args.regions is not None:
         np.savez(
             args.regions,
@@ -145,7 +146,7 @@ def run(args: argparse.Namespace) -> Outcome:
             witnesses=np.stack([r.witness for r in res.regions]) if res.regions else np.zeros((0, net.n_in)),
             margins=np.array([r.margin for r in res.regions]),
         )
-    result = res.summary()
+    result = res.to_dict()
     if ctrl_c.pressed and not res.complete:
         result["message"] = CtrlC.message
     result["network"] = network_info(net, args.net)

@@ -68,6 +68,17 @@ class Region:
         """Patterns of the regions sharing a facet with this one."""
         return tuple(self.pattern.flip(u) for u in self.facet_units)
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ``pattern`` (its string form), ``witness``, ``margin``, ``n_facets``, ``bounded``, ``rank``."""
+        return {
+            "pattern": str(self.pattern),
+            "witness": [float(v) for v in self.witness],
+            "margin": float(self.margin),
+            "n_facets": int(self.n_facets),
+            "bounded": self.bounded,
+            "rank": self.rank,
+        }
+
 
 @dataclass(frozen=True)
 class EnumerationProgress:
@@ -183,6 +194,13 @@ class RegionEnumeration:
             for rk in ranks:
                 hist[str(rk)] = hist.get(str(rk), 0) + 1
             out["output_rank_histogram"] = hist
+        return out
+
+    def to_dict(self, *, regions: bool = False) -> dict[str, Any]:
+        """JSON-ready: :meth:`summary`, and with ``regions=True`` also every region's :meth:`Region.to_dict`."""
+        out = self.summary()
+        if regions:
+            out["region_list"] = [r.to_dict() for r in self.regions]
         return out
 
 

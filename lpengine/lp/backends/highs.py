@@ -83,10 +83,10 @@ def _import_highspy() -> Any:
     try:
         import highspy
     except ImportError as exc:  # pragma: no cover - highspy is a hard dependency
-        from . import available_backends
-
+        # No import of the package's registry here (it imports this module); get_backend() lists the
+        # available backends before it ever reaches this point.
         raise BackendNotAvailable(
-            f"the 'highs' LP backend needs highspy (pip install highspy); available backends: {available_backends()}"
+            "the 'highs' LP backend needs highspy (pip install highspy); backend='scipy' needs no extra package"
         ) from exc
     return highspy
 
