@@ -5,13 +5,14 @@ Build (warnings are errors, as in CI)::
     python -m sphinx -W -b html docs docs/_build/html
 
 The API reference is generated from the docstrings (autosummary + numpydoc).
-The notebooks under ``docs/notebooks/`` are rendered copies with their outputs
-(``python docs/render_notebooks.py`` writes them); nothing is executed at build
-time.
+The notebooks in ``notebooks/`` are shown with their committed outputs: they are
+copied into ``docs/notebooks/`` (generated, not committed) when the build starts,
+and nothing is executed at build time.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -22,6 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import lpengine  # noqa: E402  (needs the path above)
+
+# The notebooks live in notebooks/ (committed with outputs); Sphinx reads sources only below docs/.
+_NOTEBOOKS = Path(__file__).resolve().parent / "notebooks"
+shutil.rmtree(_NOTEBOOKS, ignore_errors=True)
+_NOTEBOOKS.mkdir()
+for _nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
+    shutil.copy2(_nb, _NOTEBOOKS / _nb.name)
 
 project = "lpengine"
 author = "the lpengine developers"
@@ -40,7 +48,7 @@ extensions = [
 
 source_suffix = {".rst": "restructuredtext", ".md": "myst-nb", ".ipynb": "myst-nb"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints", "render_notebooks.py"]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
 templates_path = ["_templates"]
 
 # --- API reference ---------------------------------------------------------------------------------------
@@ -53,7 +61,7 @@ numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 
 # --- MyST and notebooks ----------------------------------------------------------------------------------
-nb_execution_mode = "off"  # notebooks are rendered with their committed outputs; never run at build time
+nb_execution_mode = "off"  # notebooks are shown with their committed outputs; never run at build time
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence", "deflist"]
 myst_heading_anchors = 3
 

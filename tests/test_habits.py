@@ -6,8 +6,7 @@ with that tool's own report:
 * lint and format: ``ruff check`` and ``ruff format --check`` (configuration in pyproject.toml);
 * types: ``mypy`` on ``lpengine/`` (``[tool.mypy]`` in pyproject.toml);
 * the Examples sections of every module, as doctests;
-* the documentation: ``python -m sphinx -W`` (every warning is an error), and the rendered notebooks in
-  docs/notebooks/ in step with their sources in notebooks/;
+* the documentation: ``python -m sphinx -W`` (every warning is an error);
 * packaging: the sdist and the wheel build, ``twine check`` passes, and the wheel, installed into a fresh
   virtual environment outside the source tree, runs the main job on a bundled problem.
 """
@@ -100,20 +99,3 @@ def test_docs_build(tmp_path: Path) -> None:
         assert (out / page).is_file(), page
     # the reference is generated from the docstrings: one page per public function
     assert (out / "generated" / "lpengine.regions.enumerate_regions.html").is_file()
-
-
-def test_rendered_notebooks_match_sources() -> None:
-    """docs/notebooks/ holds each notebook of notebooks/ with outputs, and the same cells."""
-    nbformat = pytest.importorskip("nbformat")
-    sources = sorted(p.name for p in (ROOT / "notebooks").glob("*.ipynb"))
-    rendered = sorted(p.name for p in (ROOT / "docs" / "notebooks").glob("*.ipynb"))
-    fix = "run: python docs/render_notebooks.py"
-    assert rendered == sources, fix
-    for name in sources:
-        src = nbformat.read(ROOT / "notebooks" / name, as_version=4)
-        out = nbformat.read(ROOT / "docs" / "notebooks" / name, as_version=4)
-        assert [(c.cell_type, c.source) for c in out.cells] == [(c.cell_type, c.source) for c in src.cells], (
-            f"docs/notebooks/{name} is out of date; {fix} {name[: -len('.ipynb')]}"
-        )
-        code = [c for c in out.cells if c.cell_type == "code"]
-        assert all(c.execution_count is not None for c in code), f"docs/notebooks/{name} is not executed; {fix}"
