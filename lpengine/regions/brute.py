@@ -29,8 +29,10 @@ from numpy.typing import NDArray
 from .._validation import check_array, check_int
 from ..exceptions import InvalidDomainError, InvalidOptionError, SolverError
 from ..lp import LinearProgram, LPStatus, open_solver
+from ..lp.exact import RationalVector
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
+from .brute_exact import exact_pattern_search
 
 __all__ = ["BruteForceResult", "brute_force_regions", "DEFAULT_MAX_UNITS", "WHOLE_SPACE_R_MAX"]
 
@@ -54,7 +56,8 @@ class BruteForceResult:
     ----------
     count : int
         Number of activation patterns whose region has a Chebyshev radius
-        ``> tol.margin`` inside the domain.
+        ``> tol.margin`` inside the domain (``exact=True``: whose region has
+        nonempty interior, decided exactly).
     patterns : tuple of tuple of int
         The counted patterns, each a tuple of ``+1`` (active) / ``-1``
         (inactive) of length ``net.n_hidden`` (units layer by layer), sorted
@@ -71,6 +74,17 @@ class BruteForceResult:
         Wall-clock time.
     domain : str
         ``"box"``, ``"polytope"`` or ``"whole_space"``.
+    exact : bool
+        True for ``exact=True`` runs: every pattern was decided in exact
+        rational arithmetic with a checked certificate.
+    points : tuple of RationalVector
+        ``exact=True`` only: an exact interior point of each counted region
+        (checked strictly inside every row); ``witnesses`` holds their float
+        roundings, and ``margins`` the float distance from each point to the
+        nearest bounding hyperplane (informative, not a threshold).
+    empty_certificates : int
+        ``exact=True`` only: pattern prefixes proved empty by a Farkas vector
+        checked in exact arithmetic.
     """
 
     count: int
@@ -80,6 +94,9 @@ class BruteForceResult:
     lp_solves: int
     seconds: float
     domain: str
+    exact: bool = False
+    points: tuple[RationalVector, ...] = ()
+    empty_certificates: int = 0
 
     def pattern_array(self) -> NDArray[np.int8]:
         """The patterns as an ``int8`` array of shape ``(count, n_hidden)``."""
@@ -90,7 +107,7 @@ class BruteForceResult:
 def _domain_rows(
     n_in: int, box: Any, polytope: Any, whole_space: bool
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], str]:
-    """The domain as ``G x <= h`` with unit-norm rows of ``G``, and its kind."""
+    """The domain as ``G x <= h`` exactly as given (rows not normalised), and its kind."""
     given = [name for name, v in (("box", box), ("polytope", polytope)) if v is not None]
     if whole_space:
         given.append("whole_space")
@@ -132,13 +149,19 @@ def _domain_rows(
     if A.shape[1] != n_in:
         raise InvalidDomainError(f"polytope A has shape {A.shape}; expected (m, {n_in}) for n_in = {n_in}.")
     c = check_array(c_raw, "polytope c", shape=(A.shape[0],), error=InvalidDomainError)
-    norms = np.linalg.norm(A, axis=1)
-    zero = norms == 0.0
+    # An exact test on the input data, not a tolerance: a row of zeros says 0 <= c_i.
+    zero = ~np.any(A != 0.0, axis=1)
     if np.any(zero & (c < 0)):
         i = int(np.flatnonzero(zero & (c < 0))[0])
         raise InvalidDomainError(f"polytope row {i} reads 0 <= {c[i]}: the polytope is empty.")
     keep = ~zero
-    return A[keep] / norms[keep, None], c[keep] / norms[keep], "polytope"
+    return A[keep], c[keep], "polytope"
+
+
+def _normalised(G: NDArray[np.float64], h: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Rows divided by their Euclidean norms (the float Chebyshev LP's form); rows are nonzero."""
+    norms = np.linalg.norm(G, axis=1)
+    return G / norms[:, None], h / norms
 
 
 def brute_force_regions(
@@ -151,6 +174,7 @@ def brute_force_regions(
     backend: Any = "highs",
     prune: bool = True,
     max_units: int = DEFAULT_MAX_UNITS,
+    exact: bool = False,
 ) -> BruteForceResult:
     """Count activation regions by testing every sign vector with a Chebyshev LP.
 
@@ -179,6 +203,13 @@ def brute_force_regions(
     max_units : int, default 16
         Refuse networks with more hidden units than this (the search is
         exponential).
+    exact : bool, default False
+        Decide every pattern in exact rational arithmetic (the float64 weights
+        read as the rationals they store), with a checked certificate for each
+        decision: a region counts iff its interior is nonempty, however thin
+        (see :mod:`lpengine.regions.brute_exact`).  ``tol`` and ``prune`` are
+        then not used (pruning is always on, and exact).  Practical up to about
+        14 hidden units.
 
     Returns
     -------
@@ -193,7 +224,8 @@ def brute_force_regions(
         domain has no interior point (Chebyshev radius ``<= tol.margin``).
     SolverError
         If an LP ends with a status other than optimal or infeasible, also
-        after one retry from the slack basis: an oracle never guesses.
+        after one retry from the slack basis: an oracle never guesses
+        (``exact=False``; the exact mode never depends on an LP status).
 
     Notes
     -----
@@ -244,7 +276,10 @@ def brute_force_regions(
             f"more than max_units = {max_units}. Pass max_units={net.n_hidden} to run it anyway."
         )
     t = resolve_tolerances(tol)
-    G, h, kind = _domain_rows(net.n_in, box, polytope, bool(whole_space))
+    G_raw, h_raw, kind = _domain_rows(net.n_in, box, polytope, bool(whole_space))
+    if exact:
+        return _exact_result(net, G_raw, h_raw, kind, backend, t0)
+    G, h = _normalised(G_raw, h_raw) if G_raw.shape[0] else (G_raw, h_raw)
     n = net.n_in
     r_max = np.inf if kind == "box" else WHOLE_SPACE_R_MAX
     # Columns: x_0..x_{n-1}, r.  Minimise -r.
@@ -274,6 +309,12 @@ def brute_force_regions(
                 # HiGHS occasionally stops a hot start with kUnknown after rows were deleted
                 # (ERGO-Code/HiGHS#1528, #2267); the same LP from the slack basis solves.
                 logger.debug("Chebyshev LP hot start ended with %s; retrying from the slack basis", res.message)
+                solver.set_basis(None)
+                res = solver.solve()
+            if res.status is LPStatus.OPTIMAL and res.x is not None and float(res.x[n]) <= t.margin:
+                # A hot start once ended OPTIMAL with r ~ 1e-8 on wedges of inradius 1 (issue 13):
+                # a "too thin" verdict prunes a whole subtree, so it is confirmed from the slack basis.
+                logger.debug("Chebyshev LP hot start gave r* = %.3g; confirming from the slack basis", res.x[n])
                 solver.set_basis(None)
                 res = solver.solve()
             if res.status is LPStatus.INFEASIBLE:
@@ -357,3 +398,60 @@ def brute_force_regions(
         seconds=seconds,
         domain=kind,
     )
+
+
+def _exact_result(
+    net: ReLUNetwork, G: NDArray[np.float64], h: NDArray[np.float64], kind: str, backend: Any, t0: float
+) -> BruteForceResult:
+    search = exact_pattern_search(net, G, h, backend=backend)
+    if search is None:
+        raise InvalidDomainError(f"the {kind} domain has empty interior (decided exactly).")
+    found = sorted(search.regions, key=lambda item: item[0])
+    points = tuple(p for _, p in found)
+    witnesses = np.array([p.to_float() for p in points], dtype=np.float64).reshape(len(found), net.n_in)
+    witnesses.flags.writeable = False
+    margins = tuple(_float_margin(net, pat, w, G, h) for (pat, _), w in zip(found, witnesses, strict=True))
+    seconds = time.perf_counter() - t0
+    logger.info("exact brute force (%s): %d regions, %.3f s", kind, len(found), seconds)
+    return BruteForceResult(
+        count=len(found),
+        patterns=tuple(p for p, _ in found),
+        margins=margins,
+        witnesses=witnesses,
+        lp_solves=search.lp_decisions,
+        seconds=seconds,
+        domain=kind,
+        exact=True,
+        points=points,
+        empty_certificates=search.empty_prefixes,
+    )
+
+
+def _float_margin(
+    net: ReLUNetwork, pattern: tuple[int, ...], x: NDArray[np.float64], G: NDArray[np.float64], h: NDArray[np.float64]
+) -> float:
+    """Float distance from ``x`` to the nearest unit hyperplane or domain face (informative only)."""
+    dists = [float("inf")]
+    if G.shape[0]:
+        dists.extend(((h - G @ x) / np.linalg.norm(G, axis=1)).tolist())
+    pre = _preactivation_maps(net, pattern)
+    for A, c in pre:
+        nrm = np.linalg.norm(A, axis=1)
+        ok = nrm > 0
+        dists.extend((np.abs(A[ok] @ x + c[ok]) / nrm[ok]).tolist())
+    return float(min(dists))
+
+
+def _preactivation_maps(
+    net: ReLUNetwork, pattern: tuple[int, ...]
+) -> list[tuple[NDArray[np.float64], NDArray[np.float64]]]:
+    """Float masked affine maps of every hidden layer under ``pattern``."""
+    out = []
+    A, c = net.weights[0], net.biases[0]
+    offs = net.layer_offsets
+    for l in range(net.n_hidden_layers):
+        if l > 0:
+            m = (np.array(pattern[offs[l - 1] : offs[l]]) > 0).astype(np.float64)
+            A, c = net.weights[l] @ (m[:, None] * A), net.weights[l] @ (m * c) + net.biases[l]
+        out.append((A, c))
+    return out

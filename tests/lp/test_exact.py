@@ -20,6 +20,7 @@ from lpengine.lp.exact import (
     check_interior_point,
     check_lp_optimum,
     decide_interior,
+    integer_rows,
     proportionality,
     solve_exact,
     to_dyadic,
@@ -233,3 +234,22 @@ def test_solve_exact_known_lps(lp, status, objective):
     assert sol.status is status
     if status is ExactStatus.OPTIMAL:
         assert sol.check.optimal and sol.check.objective == objective
+
+
+def test_interior_of_exact_rows_beyond_float64():
+    # 1/3 - 10^-30 < x < 1/3: nonempty; no float64 row can say it.  x < 1/3 and x > 1/3: empty.
+    third = Fraction(1, 3)
+    G = np.array([[1], [-1]], dtype=object)
+    cert = decide_interior(G, np.array([third, -(third - Fraction(1, 10**30))], dtype=object))
+    assert cert.nonempty
+    (x,) = cert.point.to_fractions()
+    assert third - Fraction(1, 10**30) < x < third
+    h = np.array([third, -third], dtype=object)
+    cert = decide_interior(G, h)
+    assert not cert.nonempty and check_farkas(G, h, cert.farkas)
+    assert cert.farkas.to_fractions()[0] == cert.farkas.to_fractions()[1]  # y = (1, 1) up to scale
+
+
+def test_integer_rows_scale_each_row_positively():
+    rows = integer_rows([[0.5, -0.25]], [0.125])
+    assert rows.G == ((4, -2),) and rows.h == (1,) and rows.scale == (8,)

@@ -254,3 +254,148 @@ def test_bad_domains_are_rejected_with_a_clear_message(kwargs, match):
 def test_non_network_is_rejected():
     with pytest.raises(TypeError, match="net must be a ReLUNetwork"):
         brute_force_regions(np.eye(2), box=(-1.0, 1.0))  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------ exact mode
+def exact_preactivation_signs(net: ReLUNetwork, point) -> list[int]:
+    """Signs of every hidden pre-activation at a rational point, with Fractions (independent of the library).
+
+    Units follow their own sign (ReLU of the exact value), layer by layer.
+    """
+    from fractions import Fraction
+
+    x = list(point.to_fractions())
+    signs: list[int] = []
+    for l in range(net.n_hidden_layers):
+        W, b = net.weights[l], net.biases[l]
+        z = [
+            sum((Fraction(w) * xi for w, xi in zip(row, x, strict=True)), Fraction(bb))
+            for row, bb in zip(W.tolist(), b.tolist(), strict=True)
+        ]
+        signs.extend((v > 0) - (v < 0) for v in z)
+        x = [max(v, Fraction(0)) for v in z]
+    return signs
+
+
+def assert_exact_points_reproduce_patterns(net: ReLUNetwork, res: BruteForceResult) -> None:
+    assert res.exact and len(res.points) == res.count
+    for pat, pt in zip(res.patterns, res.points, strict=True):
+        got = exact_preactivation_signs(net, pt)
+        # A unit that is identically zero on the region reads 0 here and is recorded -1.
+        assert all(g == p or (g == 0 and p == -1) for g, p in zip(got, pat, strict=True)), (pat, got)
+
+
+@pytest.mark.parametrize(("d", "n", "seed"), [(1, 5, 0), (2, 4, 0), (2, 8, 1), (3, 6, 0)])
+def test_exact_one_layer_generic_whole_space_matches_zaslavsky(d, n, seed):
+    net = ReLUNetwork.random(d, [n], seed=seed, n_out=None)
+    assert in_general_position(net.weights[0], net.biases[0])
+    res = brute_force_regions(net, whole_space=True, exact=True)
+    assert res.count == sum(comb(n, i) for i in range(d + 1))
+    assert_exact_points_reproduce_patterns(net, res)
+
+
+@pytest.mark.parametrize("gap", [0.25, 1e-6, 1e-10, 1e-14, "ulp"])
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_exact_parallel_slabs_any_width(gap, d):
+    # k parallel hyperplanes x_1 = c_j, all inside (-1, 1): k + 1 regions, however close they are
+    # ("ulp": consecutive floats, slabs 1.4e-17 wide).
+    if gap == "ulp":
+        c1 = np.nextafter(0.1, 1.0)
+        cs = [0.1, float(c1), float(np.nextafter(c1, 1.0)), -0.3]
+    else:
+        cs = [0.1, 0.1 + gap, 0.1 + 2 * gap, -0.3]
+    assert len(set(cs)) == 4
+    W = np.zeros((4, d))
+    W[:, 0] = 1.0
+    net = one_layer(W, [-c for c in cs])
+    res = brute_force_regions(net, box=(-1.0, 1.0), exact=True)
+    assert res.count == 5
+    assert_exact_points_reproduce_patterns(net, res)
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+@pytest.mark.parametrize("domain", ["box", "whole_space"])
+def test_exact_start_in_a_thin_strip(d, domain):
+    # Hyperplanes x_1 = -5e-9 and x_1 = 5e-9: the strip between them, and the two sides: 3 regions.
+    W = np.zeros((2, d))
+    W[:, 0] = 1.0
+    net = one_layer(W, [5e-9, -5e-9])
+    kw = {"box": (-1.0, 1.0)} if domain == "box" else {"whole_space": True}
+    res = brute_force_regions(net, exact=True, **kw)
+    assert res.count == 3
+    assert set(res.patterns) == {(1, 1), (1, -1), (-1, -1)}
+    assert_exact_points_reproduce_patterns(net, res)
+
+
+def test_exact_near_coincident_lines_and_a_transversal():
+    # x_1 = 0 and x_1 = 5e-11 (distinct), x_2 = 0: 3 strips times 2 half-planes = 6 regions.
+    net = one_layer([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]], [0.0, -5e-11, 0.0])
+    assert brute_force_regions(net, box=(-1.0, 1.0), exact=True).count == 6
+    # The R^3 pair x_1 = 1, x_1 = 1 + 3e-10: 3 regions.
+    net3 = one_layer([[1.0, 0.0, 0.0], [1.0, 0.0, 0.0]], [-1.0, -(1.0 + 3e-10)])
+    assert brute_force_regions(net3, whole_space=True, exact=True).count == 3
+
+
+def test_exact_coincident_and_opposite_units():
+    # Unit 1 = 2 * unit 0 exactly (same hyperplane, same side); unit 2 = -unit 0: one hyperplane, 2 regions.
+    net = one_layer([[1.0, 3.0], [2.0, 6.0], [-1.0, -3.0]], [0.5, 1.0, -0.5])
+    res = brute_force_regions(net, box=(-1.0, 1.0), exact=True)
+    assert res.patterns == ((-1, -1, 1), (1, 1, -1))
+    assert res.empty_certificates >= 2  # the mixed prefixes are proved empty
+
+
+@pytest.mark.parametrize("n", [3, 4])
+def test_exact_concurrent_lines_and_their_perturbation(n):
+    # Lines crossing a box: regions = 1 + (number of lines) + sum over crossing points p of (mult(p) - 1).
+    # n lines through the origin (zero biases: exactly concurrent): 1 + n + (n - 1) = 2n.
+    ang = np.arange(n) * np.pi / n + 0.1
+    W = np.column_stack([np.cos(ang), np.sin(ang)])
+    assert brute_force_regions(one_layer(W, np.zeros(n)), box=(-1.0, 1.0), exact=True).count == 2 * n
+    # Shift line 0 by 1e-12: lines 1..n-1 still meet at the origin (n - 2), line 0 meets each of them at its
+    # own point (n - 1 points of multiplicity 2): 1 + n + (n - 2) + (n - 1) = 3n - 2 regions.
+    b = np.zeros(n)
+    b[0] = 1e-12
+    res = brute_force_regions(one_layer(W, b), box=(-1.0, 1.0), exact=True)
+    assert res.count == 3 * n - 2
+    assert_exact_points_reproduce_patterns(one_layer(W, b), res)
+
+
+@pytest.mark.parametrize("scale", [1e-13, 2.0**-40, 1e-9, 1.0, 1e12])
+def test_exact_counts_are_scale_invariant(scale):
+    # A generic 2-layer net; multiplying layer 0 by s scales every pre-activation of both layers by s
+    # (ReLU is positively homogeneous), so the regions do not change.
+    net = ReLUNetwork.random(2, [4, 3], seed=3, n_out=None)
+    base = brute_force_regions(net, box=(-1.0, 1.0), exact=True)
+    ref = brute_force_regions(net, box=(-1.0, 1.0))
+    assert base.count == ref.count and base.patterns == ref.patterns  # comfortable net: float oracle agrees
+    scaled = ReLUNetwork(
+        (net.weights[0] * scale, net.weights[1]), (net.biases[0] * scale, net.biases[1] * scale), has_output_layer=False
+    )
+    res = brute_force_regions(scaled, box=(-1.0, 1.0), exact=True)
+    assert res.patterns == base.patterns
+
+
+def test_exact_tiny_but_nonzero_units_keep_their_signs():
+    # A unit with weights and bias ~1e-27 (positive everywhere on the box) is active, not "dead":
+    # z = 1e-27 * (0.1 x + 1) > 0 on [-1, 1].  A second tiny unit crosses the box at x = 0.25.
+    net = one_layer([[1e-28], [4e-27]], [1e-27, -1e-27])
+    res = brute_force_regions(net, box=(-1.0, 1.0), exact=True)
+    assert res.patterns == ((1, -1), (1, 1))
+
+
+def test_exact_deep_net_agrees_with_float_oracle_when_floats_are_clear():
+    net = ReLUNetwork.random(2, [5, 4, 3], seed=7, n_out=None)
+    ex = brute_force_regions(net, box=(-1.0, 1.0), exact=True)
+    fl = brute_force_regions(net, box=(-1.0, 1.0))
+    assert ex.patterns == fl.patterns
+    assert_exact_points_reproduce_patterns(net, ex)
+
+
+def test_exact_polytope_and_empty_domain():
+    # Triangle x >= 0, y >= 0, x + y <= 1 and the line x = y: 2 regions.
+    net = one_layer([[1.0, -1.0]], [0.0])
+    tri = (np.array([[-1.0, 0.0], [0.0, -1.0], [1.0, 1.0]]), np.array([0.0, 0.0, 1.0]))
+    assert brute_force_regions(net, polytope=tri, exact=True).count == 2
+    flat = (np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([0.0, 0.0]))  # 0 <= x <= 0: no interior
+    with pytest.raises(InvalidDomainError, match="empty interior"):
+        brute_force_regions(net, polytope=flat, exact=True)

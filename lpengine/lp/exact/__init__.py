@@ -23,7 +23,15 @@ rigorous floating-point error bound (:func:`float_sign_filter`); only rows
 within their bound are evaluated in integers.
 """
 
-from .interior import InteriorCertificate, check_farkas, check_interior_point, decide_interior, with_box
+from .interior import (
+    IntegerRows,
+    InteriorCertificate,
+    check_farkas,
+    check_interior_point,
+    decide_interior,
+    integer_rows,
+    with_box,
+)
 from .lpcheck import ExactLPCheck, check_lp_optimum, verify_basis
 from .rational import (
     DyadicArray,
@@ -45,6 +53,8 @@ __all__ = [
     "float_sign_filter",
     "proportionality",
     "InteriorCertificate",
+    "IntegerRows",
+    "integer_rows",
     "check_interior_point",
     "check_farkas",
     "decide_interior",

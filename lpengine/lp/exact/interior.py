@@ -13,19 +13,24 @@ certificates exists (Motzkin's transposition theorem):
 has passed :func:`check_interior_point` or :func:`check_farkas`, exact integer
 checks that share no code with the way the certificate was found.
 
+Rows may be float64 (read exactly) or exact rationals (an object array of
+``int``/``Fraction``, e.g. the masked affine maps of a deep layer, which need
+more than 53 bits).  Each row is first scaled by a positive rational to
+integers ``(g_i, h_i)``; this changes no set and no certificate's validity.
+
 How the certificate is found, cheapest first (the caller's float work is reused):
 
-1. the caller's ``hint`` point, checked exactly (microseconds);
-2. the LP  ``max t  s.t.  G x + w t <= h,  t <= 1``  with ``w_i`` the power of two
-   nearest ``max_j |G_ij|`` (so dividing a row by it is exact and the float LP
-   HiGHS solves *is* the rational LP), solved by HiGHS; its basis is verified in
-   rationals (:func:`~lpengine.lp.exact.lpcheck.verify_basis`).  Its optimum
-   ``t*`` is ``> 0`` iff ``P`` is nonempty (``w > 0``); the primal point or the
-   duals give the certificate;
-3. if the basis does not verify: the same LP's dual, in the variables
-   ``(y, z) >= 0`` with ``G^T y = 0``, ``w.y + z = 1``, minimise ``h.y + z``,
-   solved by the exact simplex (``d + 1`` rows): its optimum ``y`` is a Farkas
-   vector when the value is ``<= 0``, and its duals give ``(x, t*)`` otherwise.
+1. the caller's ``hint`` point, checked exactly;
+2. the LP ``max t  s.t.  g_i . x + w_i t <= h_i,  t <= 1``, ``w_i = max_j |g_ij|``
+   (``w_i = 1`` for a zero row), solved in floats by HiGHS on rounded,
+   normalised rows; its basis is then re-solved and checked in rationals on the
+   exact rows (:func:`_verify_chebyshev_basis`).  Its optimum ``t*`` is ``> 0``
+   iff ``P`` is nonempty (``w > 0``); the primal point or the multipliers give
+   the certificate;
+3. if the basis does not verify: the same LP's dual, in ``(y, z) >= 0`` with
+   ``G^T y = 0``, ``w.y + z = 1``, minimise ``h.y + z``, solved by the exact
+   simplex (``d + 1`` rows): its optimum ``y`` is a Farkas vector when the value
+   is ``<= 0``, and its duals give ``(x, t*)`` otherwise.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from fractions import Fraction
+from math import lcm
 from typing import Any
 
 import numpy as np
@@ -40,11 +46,19 @@ from numpy.typing import ArrayLike, NDArray
 
 from ...exceptions import InvalidProblemError
 from ..problem import LinearProgram
-from .lpcheck import fmpq_of, verify_basis
-from .rational import RationalVector, affine_signs, to_dyadic
+from ..result import BasisStatus
+from .rational import RationalVector, affine_signs
 from .simplex import ExactStatus, solve_standard_form
 
-__all__ = ["InteriorCertificate", "check_interior_point", "check_farkas", "decide_interior", "with_box"]
+__all__ = [
+    "InteriorCertificate",
+    "IntegerRows",
+    "integer_rows",
+    "check_interior_point",
+    "check_farkas",
+    "decide_interior",
+    "with_box",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -59,11 +73,12 @@ class InteriorCertificate:
     point : RationalVector or None
         When ``nonempty``: a point with ``G x < h`` in every row (checked exactly).
     farkas : RationalVector or None
-        When empty: ``y >= 0, y != 0, y^T G = 0, y^T h <= 0`` (checked exactly).
+        When empty: ``y >= 0, y != 0, y^T G = 0, y^T h <= 0`` for the rows as
+        given (checked exactly).
     margin : Fraction or None
-        The exact optimum ``t*`` of ``max t s.t. G x + w t <= h, t <= 1`` when
-        steps 2-3 computed it (``None`` when the hint settled the question):
-        a scale-free inradius (in the max-norm of each row, capped at 1).
+        The exact optimum ``t*`` of ``max t s.t. g_i x + w_i t <= h_i, t <= 1`` on
+        the integer-scaled rows when steps 2-3 computed it (``None`` when the
+        hint settled the question).
     method : str
         ``"hint"``, ``"basis"`` or ``"exact simplex"``: which step decided.
     """
@@ -75,21 +90,92 @@ class InteriorCertificate:
     method: str
 
 
-def _rows(G: ArrayLike, h: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    Gf = np.atleast_2d(np.asarray(G, dtype=np.float64))
-    hf = np.ravel(np.asarray(h, dtype=np.float64))
-    if Gf.ndim != 2 or Gf.shape[0] != hf.shape[0]:
-        raise InvalidProblemError(f"G has shape {Gf.shape} and h {hf.shape}; expected (m, d) and (m,).")
-    if not (np.all(np.isfinite(Gf)) and np.all(np.isfinite(hf))):
-        raise InvalidProblemError("G and h must be finite.")
-    return Gf, hf
+@dataclass(frozen=True)
+class IntegerRows:
+    """Rows ``g_i . x < h_i`` with integer entries (each row a positive multiple of the input row).
+
+    Attributes
+    ----------
+    G : tuple of tuple of int, shape (m, d)
+    h : tuple of int, shape (m,)
+    scale : tuple of Fraction, shape (m,)
+        ``(g_i, h_i) = scale_i * (input row i)``, ``scale_i > 0``.
+    d : int
+        Number of columns (kept for ``m = 0``).
+    """
+
+    G: tuple[tuple[int, ...], ...]
+    h: tuple[int, ...]
+    scale: tuple[Fraction, ...]
+    d: int
+
+    @property
+    def m(self) -> int:
+        return len(self.h)
+
+    def float_rows(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Rounded rows divided by ``max(1, max_j |g_ij|)`` in magnitude: for the float LP only."""
+        Gf = np.zeros((self.m, self.d))
+        hf = np.zeros(self.m)
+        for i, (g, hi) in enumerate(zip(self.G, self.h, strict=True)):
+            w = max((abs(v) for v in g), default=0) or 1
+            Gf[i] = [float(Fraction(v, w)) for v in g]
+            hf[i] = float(Fraction(hi, w))
+        return Gf, hf
+
+
+def _row_to_ints(values: list[Fraction]) -> tuple[list[int], Fraction]:
+    den = lcm(1, *(v.denominator for v in values))
+    ints = [int(v * den) for v in values]
+    return ints, Fraction(den)
+
+
+def integer_rows(G: Any, h: Any) -> IntegerRows:
+    """Scale each row of ``G x < h`` by a positive rational to integers.
+
+    Parameters
+    ----------
+    G : array_like of float, or object array of int/Fraction, shape (m, d)
+    h : array_like, shape (m,)
+        Floats are read exactly; they must be finite.
+
+    Returns
+    -------
+    IntegerRows
+    """
+    Garr = np.asarray(G)
+    harr = np.ravel(np.asarray(h))
+    if Garr.ndim == 1 and Garr.size == 0:
+        Garr = Garr.reshape(0, 0)
+    if Garr.ndim != 2 or Garr.shape[0] != harr.shape[0]:
+        raise InvalidProblemError(f"G has shape {Garr.shape} and h {harr.shape}; expected (m, d) and (m,).")
+    exact = Garr.dtype == object or harr.dtype == object
+    if not exact:
+        Gf = Garr.astype(np.float64)
+        hf = harr.astype(np.float64)
+        if not (np.all(np.isfinite(Gf)) and np.all(np.isfinite(hf))):
+            raise InvalidProblemError("G and h must be finite.")
+        rows = np.hstack([Gf, hf[:, None]]).tolist()
+    else:
+        rows = [list(Garr[i]) + [harr[i]] for i in range(Garr.shape[0])]
+    Gi: list[tuple[int, ...]] = []
+    hi: list[int] = []
+    sc: list[Fraction] = []
+    for row in rows:
+        fr = [Fraction(v) if not isinstance(v, float) else Fraction(v) for v in row]
+        ints, s = _row_to_ints(fr)
+        Gi.append(tuple(ints[:-1]))
+        hi.append(ints[-1])
+        sc.append(s)
+    return IntegerRows(tuple(Gi), tuple(hi), tuple(sc), int(Garr.shape[1]))
 
 
 def with_box(
     G: ArrayLike, h: ArrayLike, lo: ArrayLike, hi: ArrayLike
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Append the rows ``x < hi`` and ``-x < -lo`` of a box to ``G x < h``."""
-    Gf, hf = _rows(G, h)
+    """Append the rows ``x < hi`` and ``-x < -lo`` of a box to float rows ``G x < h``."""
+    Gf = np.atleast_2d(np.asarray(G, dtype=np.float64))
+    hf = np.ravel(np.asarray(h, dtype=np.float64))
     d = Gf.shape[1]
     lo_a = np.broadcast_to(np.asarray(lo, dtype=np.float64), (d,))
     hi_a = np.broadcast_to(np.asarray(hi, dtype=np.float64), (d,))
@@ -97,81 +183,152 @@ def with_box(
     return np.vstack([Gf, eye, -eye]), np.concatenate([hf, hi_a, -lo_a])
 
 
-def check_interior_point(G: ArrayLike, h: ArrayLike, x: RationalVector | ArrayLike) -> bool:
-    """Exactly: does ``x`` satisfy every strict inequality ``G x < h``?"""
-    Gf, hf = _rows(G, h)
-    d = len(x) if isinstance(x, RationalVector) else int(np.size(x))
-    if d != Gf.shape[1]:
-        raise InvalidProblemError(f"x has {d} entries; expected {Gf.shape[1]}.")
-    if Gf.shape[0] == 0:
-        return True
-    return bool(np.all(affine_signs(Gf, -hf, x) < 0))
+def _is_float_data(G: Any, h: Any) -> bool:
+    return not isinstance(G, IntegerRows) and np.asarray(G).dtype != object and np.asarray(h).dtype != object
 
 
-def check_farkas(G: ArrayLike, h: ArrayLike, y: RationalVector) -> bool:
+def _as_rows(G: Any, h: Any) -> IntegerRows:
+    return G if isinstance(G, IntegerRows) else integer_rows(G, h)
+
+
+def _point_ok(rows: IntegerRows, x: RationalVector) -> bool:
+    # g . (p / q) < h  <=>  g . p - h q < 0  (q > 0)
+    p, q = x.num, x.den
+    return all(sum(a * b for a, b in zip(g, p, strict=True)) < hi * q for g, hi in zip(rows.G, rows.h, strict=True))
+
+
+def check_interior_point(G: Any, h: Any, x: RationalVector | ArrayLike) -> bool:
+    """Exactly: does ``x`` satisfy every strict inequality ``G x < h``?
+
+    ``G, h`` are float arrays (read exactly), exact object arrays, or an
+    :class:`IntegerRows` (then ``h`` is ignored).  For float data and a float
+    point, rows whose sign a rigorous float error bound settles are not
+    recomputed (:func:`~lpengine.lp.exact.rational.float_sign_filter`).
+    """
+    if _is_float_data(G, h) and not isinstance(x, RationalVector):
+        Gf = np.atleast_2d(np.asarray(G, dtype=np.float64))
+        if Gf.shape[0] == 0:
+            return True
+        return bool(np.all(affine_signs(Gf, -np.ravel(np.asarray(h, dtype=np.float64)), x) < 0))
+    rows = _as_rows(G, h)
+    xr = x if isinstance(x, RationalVector) else RationalVector.from_floats(x)
+    if len(xr) != rows.d:
+        raise InvalidProblemError(f"x has {len(xr)} entries; expected {rows.d}.")
+    return _point_ok(rows, xr)
+
+
+def check_farkas(G: Any, h: Any, y: RationalVector) -> bool:
     """Exactly: is ``y`` a certificate that ``{x : G x < h}`` is empty?
 
-    True iff ``y >= 0``, ``y != 0``, ``y^T G = 0`` and ``y^T h <= 0``.
+    True iff ``y >= 0``, ``y != 0``, ``y^T G = 0`` and ``y^T h <= 0`` for the rows
+    as given (floats read exactly, or exact object arrays).
     """
-    Gf, hf = _rows(G, h)
-    if len(y) != Gf.shape[0]:
-        raise InvalidProblemError(f"y has {len(y)} entries; expected {Gf.shape[0]} (one per row).")
+    rows = _as_rows(G, h)
+    if len(y) != rows.m:
+        raise InvalidProblemError(f"y has {len(y)} entries; expected {rows.m} (one per row).")
     if any(v < 0 for v in y.num) or not any(y.num):
         return False
-    yy = np.array(y.num, dtype=object)
-    dG = to_dyadic(Gf, name="G")
-    if Gf.shape[1] and any(v != 0 for v in yy.dot(dG.mantissas).tolist()):
-        return False
-    dh = to_dyadic(hf, name="h")
-    return bool(yy.dot(dh.mantissas) <= 0)
+    # On the integer rows the multipliers are y_i / scale_i (positive rescaling of each row).
+    yi = [Fraction(v, y.den) / s for v, s in zip(y.num, rows.scale, strict=True)]
+    for j in range(rows.d):
+        if sum((a * g[j] for a, g in zip(yi, rows.G, strict=True)), Fraction(0)) != 0:
+            return False
+    return sum((a * hh for a, hh in zip(yi, rows.h, strict=True)), Fraction(0)) <= 0
 
 
-def _weights(G: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Per row, the power of two nearest ``max |G_i|`` (1 for a zero row)."""
-    amax = np.max(np.abs(G), axis=1) if G.shape[1] else np.zeros(G.shape[0])
-    w = np.ones(G.shape[0])
-    nz = amax > 0
-    _, ex = np.frexp(amax[nz])
-    w[nz] = np.ldexp(1.0, ex - 1)
-    return w
+def _weights(rows: IntegerRows) -> list[int]:
+    return [max((abs(v) for v in g), default=0) or 1 for g in rows.G]
 
 
-def _certificate_from_lp(
-    G: NDArray[np.float64],
-    h: NDArray[np.float64],
-    w: NDArray[np.float64],
-    x: list[Fraction],
-    t: Fraction,
-    y: list[Fraction],
-    method: str,
+def _certificate(
+    rows: IntegerRows, x: list[Fraction], t: Fraction, lam: list[Fraction], method: str
 ) -> InteriorCertificate | None:
+    """Certificate from the Chebyshev LP's solution on the integer rows (``lam``: row multipliers >= 0)."""
     if t > 0:
         pt = RationalVector.from_fractions(x)
-        if check_interior_point(G, h, pt):
+        if _point_ok(rows, pt):
             return InteriorCertificate(True, pt, None, t, method)
         return None
-    # y >= 0 solve the LP's dual: y^T G = 0, w.y + z = 1, h.y + z = t* <= 0.
-    fy = RationalVector.from_fractions([abs(v) for v in y])
-    if check_farkas(G, h, fy):
-        return InteriorCertificate(False, None, fy, t, method)
+    # Multipliers of the integer rows -> multipliers of the rows as given: times scale_i > 0.
+    y = RationalVector.from_fractions([a * s for a, s in zip(lam, rows.scale, strict=True)])
+    if check_farkas(rows, None, y):
+        return InteriorCertificate(False, None, y, t, method)
     return None
 
 
-def _via_basis(
-    G: NDArray[np.float64], h: NDArray[np.float64], w: NDArray[np.float64], backend: Any
+def _verify_chebyshev_basis(
+    rows: IntegerRows, w: list[int], col_status: list[int], row_status: list[int]
 ) -> InteriorCertificate | None:
+    """Re-solve the basis of ``max t s.t. g_i x + w_i t <= h_i, t <= 1`` exactly; certificate if optimal."""
+    import flint
+
+    d, m = rows.d, rows.m
+    eqs: list[list[Any]] = []
+    rhs: list[Any] = []
+    owners: list[int] = []  # row index, or -1 - j for column j (j = d is t)
+    for j, s in enumerate(col_status):
+        if s == BasisStatus.BASIC:
+            continue
+        if j < d and s == BasisStatus.ZERO:
+            val = 0
+        elif j == d and s == BasisStatus.UPPER:
+            val = 1
+        else:
+            return None
+        eqs.append([1 if k == j else 0 for k in range(d + 1)])
+        rhs.append(val)
+        owners.append(-1 - j)
+    for i, s in enumerate(row_status):
+        if s == BasisStatus.BASIC:
+            continue
+        if s != BasisStatus.UPPER:
+            return None
+        eqs.append(list(rows.G[i]) + [w[i]])
+        rhs.append(rows.h[i])
+        owners.append(i)
+    if len(eqs) != d + 1:
+        return None
+    M = flint.fmpq_mat(eqs)
+    try:
+        sol = M.solve(flint.fmpq_mat(d + 1, 1, rhs))
+        # Multipliers: minimise -t, so M^T lam = (0, ..., 0, -1).
+        lam = M.transpose().solve(flint.fmpq_mat(d + 1, 1, [0] * d + [-1]))
+    except ZeroDivisionError:
+        return None
+    fr = lambda q: Fraction(int(q.p), int(q.q))  # noqa: E731
+    z = [fr(sol[k, 0]) for k in range(d + 1)]
+    x, t = z[:d], z[d]
+    # Primal feasibility of every row, exactly.
+    for g, hh, wi in zip(rows.G, rows.h, w, strict=True):
+        if sum((a * b for a, b in zip(g, x, strict=True)), Fraction(0)) + wi * t > hh:
+            return None
+    # Dual feasibility: rows and t at their upper bounds need lam <= 0; free x at 0 need lam = 0.
+    row_lam = [Fraction(0)] * m
+    for k, owner in enumerate(owners):
+        v = fr(lam[k, 0])
+        if owner >= 0:
+            if v > 0:
+                return None
+            row_lam[owner] = -v
+        elif owner == -1 - d:
+            if v > 0:
+                return None
+        elif v != 0:
+            return None
+    return _certificate(rows, x, t, row_lam, "basis")
+
+
+def _via_basis(rows: IntegerRows, w: list[int], backend: Any) -> InteriorCertificate | None:
     from ..backends import get_backend
 
-    m, d = G.shape
-    Gs, hs = G / w[:, None], h / w
-    if not (np.array_equal(Gs * w[:, None], G) and np.array_equal(hs * w, h)):
-        return None  # under/overflow in the scaling: leave it to the exact simplex
+    d = rows.d
+    Gf, hf = rows.float_rows()
     cost = np.zeros(d + 1)
     cost[d] = -1.0
     lp = LinearProgram(
         c=cost,
-        A=np.hstack([Gs, np.ones((m, 1))]),
-        row_upper=hs,
+        A=np.hstack([Gf, np.ones((rows.m, 1))]),
+        row_upper=hf,
         col_upper=np.concatenate([np.full(d, np.inf), [1.0]]),
     )
     with get_backend(backend).open(lp) as solver:
@@ -179,46 +336,40 @@ def _via_basis(
         basis = solver.get_basis()
     if basis is None:
         return None
-    chk = verify_basis(lp, basis)
-    if not chk.optimal:
-        logger.debug("interior LP basis did not verify: %s", chk.message)
-        return None
-    assert chk.x is not None and chk.row_duals is not None
-    xs = chk.x.to_fractions()
-    # Rows were divided by w_i: duals of the original rows are y_i / w_i (a positive rescaling).
-    y = [-v / Fraction(wi) for v, wi in zip(chk.row_duals.to_fractions(), w.tolist(), strict=True)]
-    return _certificate_from_lp(G, h, w, list(xs[:d]), xs[d], y, "basis")
+    cert = _verify_chebyshev_basis(rows, w, basis.col_status.tolist(), basis.row_status.tolist())
+    if cert is None:
+        logger.debug("interior LP basis did not verify exactly; falling back to the exact simplex")
+    return cert
 
 
-def _via_exact_simplex(G: NDArray[np.float64], h: NDArray[np.float64], w: NDArray[np.float64]) -> InteriorCertificate:
+def _via_exact_simplex(rows: IntegerRows, w: list[int]) -> InteriorCertificate:
     import flint
 
-    m, d = G.shape
+    m, d = rows.m, rows.d
     zero, one = flint.fmpq(0), flint.fmpq(1)
-    Gq = [[fmpq_of(v) for v in row] for row in G.tolist()]
-    # Variables (y_1..y_m, z); rows: G^T y = 0 (d rows), w.y + z = 1.
-    A = [[Gq[i][j] for i in range(m)] + [zero] for j in range(d)]
-    A.append([fmpq_of(v) for v in w.tolist()] + [one])
+    # Variables (y_1..y_m, z); rows: G^T y = 0 (d rows), w.y + z = 1; minimise h.y + z.
+    A = [[flint.fmpq(rows.G[i][j]) for i in range(m)] + [zero] for j in range(d)]
+    A.append([flint.fmpq(v) for v in w] + [one])
     b = [zero] * d + [one]
-    c = [fmpq_of(v) for v in h.tolist()] + [one]
+    c = [flint.fmpq(v) for v in rows.h] + [one]
     sol = solve_standard_form(A, b, c)
-    if sol.status is not ExactStatus.OPTIMAL:  # pragma: no cover - the LP is feasible (z = 1) and bounded
+    if sol.status is not ExactStatus.OPTIMAL:  # pragma: no cover - feasible (z = 1) and bounded (w > 0)
         raise ArithmeticError(f"decide_interior: the exact dual LP ended {sol.status.value}; it cannot.")
     assert sol.y is not None and sol.duals is not None
-    t = Fraction(int(sol.objective.p), int(sol.objective.q))
     fr = lambda q: Fraction(int(q.p), int(q.q))  # noqa: E731
-    # Duals (x, t) of the rows: G x + w t <= h (x = duals of G^T y = 0, t = dual of the last row).
+    t = fr(sol.objective)
+    # Duals (x, t) of the rows G^T y = 0 and w.y + z = 1 solve the primal: G x + w t <= h, t <= 1.
     x = [fr(v) for v in sol.duals[:d]]
-    y = [fr(v) for v in sol.y[:m]]
-    cert = _certificate_from_lp(G, h, w, x, t, y, "exact simplex")
+    lam = [fr(v) for v in sol.y[:m]]
+    cert = _certificate(rows, x, t, lam, "exact simplex")
     if cert is None:
         raise ArithmeticError("decide_interior: the exact simplex certificate failed its check (a bug).")
     return cert
 
 
 def decide_interior(
-    G: ArrayLike,
-    h: ArrayLike,
+    G: Any,
+    h: Any = None,
     *,
     hint: RationalVector | ArrayLike | None = None,
     backend: Any | None = "highs",
@@ -227,10 +378,10 @@ def decide_interior(
 
     Parameters
     ----------
-    G : array_like of float, shape (m, d)
-    h : array_like of float, shape (m,)
-        Read as exact rationals.  Add domain rows with :func:`with_box` or by
-        stacking a polytope's rows.
+    G : array_like of float, object array of int/Fraction, or IntegerRows; shape (m, d)
+    h : array_like, shape (m,)
+        Read as exact rationals (ignored when ``G`` is an :class:`IntegerRows`).
+        Add domain rows with :func:`with_box` or by stacking a polytope's rows.
     hint : RationalVector or array_like, shape (d,), optional
         A candidate interior point (e.g. a float Chebyshev centre); if it
         passes the exact check no LP is solved.
@@ -255,16 +406,15 @@ def decide_interior(
     >>> decide_interior([[1.0], [-1.0]], [0.0, 0.0]).farkas.num       # x < 0 and -x < 0
     (1, 1)
     """
-    Gf, hf = _rows(G, h)
-    m, d = Gf.shape
-    if hint is not None and check_interior_point(Gf, hf, hint):
+    if hint is not None and check_interior_point(G, h, hint):
         pt = hint if isinstance(hint, RationalVector) else RationalVector.from_floats(hint)
         return InteriorCertificate(True, pt, None, None, "hint")
-    if m == 0:
-        return InteriorCertificate(True, RationalVector((0,) * d, 1), None, Fraction(1), "basis")
-    w = _weights(Gf)
+    rows = _as_rows(G, h)
+    if rows.m == 0:
+        return InteriorCertificate(True, RationalVector((0,) * rows.d, 1), None, Fraction(1), "basis")
+    w = _weights(rows)
     if backend is not None:
-        cert = _via_basis(Gf, hf, w, backend)
+        cert = _via_basis(rows, w, backend)
         if cert is not None:
             return cert
-    return _via_exact_simplex(Gf, hf, w)
+    return _via_exact_simplex(rows, w)
