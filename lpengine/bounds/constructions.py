@@ -90,10 +90,10 @@ def fold(p: int, *, extra_piece: bool) -> Fold:
             raise RuntimeError(f"fold({p}): slope identity violated; this is a bug in lpengine.")
         offset = -(coef[1] * breaks[1] + coef[2] * breaks[2])  # g(0) = 0
         return Fold(sign, breaks, coef, offset, p + 1, tuple(nodes))
-    nodes = tuple(Fraction(k, p) for k in range(p + 1))
-    breaks = (Fraction(-1),) + nodes[1:-1]
+    grid = tuple(Fraction(k, p) for k in range(p + 1))
+    breaks = (Fraction(-1),) + grid[1:-1]
     coef = (Fraction(p),) + tuple(Fraction(2 * p * (-1) ** k) for k in range(1, p))
-    return Fold((1,) * p, breaks, coef, Fraction(-p), p, nodes)
+    return Fold((1,) * p, breaks, coef, Fraction(-p), p, grid)
 
 
 @dataclass(frozen=True)

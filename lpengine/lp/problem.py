@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_array
 from ..exceptions import InvalidProblemError
@@ -37,7 +37,7 @@ def _bounds(value: Any, n: int, name: str, default: float) -> NDArray[np.float64
     return arr
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, init=False)
 class LinearProgram:
     """A linear program in lpengine's canonical form (see module docstring).
 
@@ -61,48 +61,59 @@ class LinearProgram:
     (2, 1)
     """
 
+    # The fields hold the validated, frozen values; the constructor also takes array_like and None (the
+    # defaults), hence an explicit __init__ whose parameter types differ from the field types.
     c: NDArray[np.float64]
-    A: sp.csc_array | None = None
-    row_lower: NDArray[np.float64] | None = None
-    row_upper: NDArray[np.float64] | None = None
-    col_lower: NDArray[np.float64] | None = None
-    col_upper: NDArray[np.float64] | None = None
-    offset: float = 0.0
+    A: sp.csc_array
+    row_lower: NDArray[np.float64]
+    row_upper: NDArray[np.float64]
+    col_lower: NDArray[np.float64]
+    col_upper: NDArray[np.float64]
+    offset: float
 
-    def __post_init__(self) -> None:
-        c = check_array(self.c, "c", ndim=1, error=InvalidProblemError, allow_empty=True)
-        n = c.shape[0]
-        if self.A is None:
-            A = sp.csc_array((0, n), dtype=np.float64)
-        elif sp.issparse(self.A):
-            A = sp.csc_array(self.A, dtype=np.float64)
+    def __init__(
+        self,
+        c: ArrayLike,
+        A: ArrayLike | sp.sparray | sp.spmatrix | None = None,
+        row_lower: ArrayLike | None = None,
+        row_upper: ArrayLike | None = None,
+        col_lower: ArrayLike | None = None,
+        col_upper: ArrayLike | None = None,
+        offset: float = 0.0,
+    ) -> None:
+        cv = check_array(c, "c", ndim=1, error=InvalidProblemError, allow_empty=True)
+        n = cv.shape[0]
+        if A is None:
+            Am = sp.csc_array((0, n), dtype=np.float64)
+        elif sp.issparse(A):
+            Am = sp.csc_array(A, dtype=np.float64)
         else:
-            dense = np.asarray(self.A, dtype=np.float64)
+            dense = np.asarray(A, dtype=np.float64)
             if dense.size == 0:
                 dense = dense.reshape(0, n)
-            A = sp.csc_array(check_array(dense, "A", ndim=2, error=InvalidProblemError, allow_empty=True))
-        if A.shape[1] != n:
-            raise InvalidProblemError(f"A has shape {A.shape}; expected (m, {n}) to match c.")
-        if A.nnz and not np.all(np.isfinite(A.data)):
+            Am = sp.csc_array(check_array(dense, "A", ndim=2, error=InvalidProblemError, allow_empty=True))
+        if Am.shape[1] != n:
+            raise InvalidProblemError(f"A has shape {Am.shape}; expected (m, {n}) to match c.")
+        if Am.nnz and not np.all(np.isfinite(Am.data)):
             raise InvalidProblemError("A contains NaN or inf.")
-        A.sum_duplicates()
-        A.sort_indices()
-        m = A.shape[0]
-        rl = _bounds(self.row_lower, m, "row_lower", -np.inf)
-        ru = _bounds(self.row_upper, m, "row_upper", np.inf)
-        cl = _bounds(self.col_lower, n, "col_lower", -np.inf)
-        cu = _bounds(self.col_upper, n, "col_upper", np.inf)
+        Am.sum_duplicates()
+        Am.sort_indices()
+        m = Am.shape[0]
+        rl = _bounds(row_lower, m, "row_lower", -np.inf)
+        ru = _bounds(row_upper, m, "row_upper", np.inf)
+        cl = _bounds(col_lower, n, "col_lower", -np.inf)
+        cu = _bounds(col_upper, n, "col_upper", np.inf)
         for lo, hi, name in ((rl, ru, "row"), (cl, cu, "col")):
             bad = np.flatnonzero(lo > hi)
             if bad.size:
                 i = int(bad[0])
                 raise InvalidProblemError(f"{name}_lower[{i}] = {lo[i]} exceeds {name}_upper[{i}] = {hi[i]}.")
-        for name, arr in (("c", c), ("row_lower", rl), ("row_upper", ru), ("col_lower", cl), ("col_upper", cu)):
+        for name, arr in (("c", cv), ("row_lower", rl), ("row_upper", ru), ("col_lower", cl), ("col_upper", cu)):
             arr = np.array(arr, copy=True)
             arr.flags.writeable = False
             object.__setattr__(self, name, arr)
-        object.__setattr__(self, "A", A)
-        object.__setattr__(self, "offset", float(self.offset))
+        object.__setattr__(self, "A", Am)
+        object.__setattr__(self, "offset", float(offset))
 
     @property
     def n_cols(self) -> int:

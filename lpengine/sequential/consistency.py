@@ -250,6 +250,7 @@ def _solve_region(
     res = solve(lp, backend=backend, tol=t)
     m, p = a.shape[0], Xa.shape[1]
     if res.status is LPStatus.OPTIMAL:
+        assert res.x is not None  # an OPTIMAL LPResult always carries its primal point
         W = res.x[:-1].reshape(m, p)
         return PatternConsistency(
             True, res.status, res.message, W, None, _witness_ok(W, Xa, y, pattern, a, t), float(res.x[-1])

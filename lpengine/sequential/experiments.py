@@ -59,7 +59,7 @@ POINT_BITS = 10
 
 def _default_class(hclass: GridReLUClass | None) -> GridReLUClass:
     if hclass is None:
-        return GridReLUClass(**DEFAULT_CLASS)
+        return GridReLUClass(n_in=DEFAULT_CLASS["n_in"], width=DEFAULT_CLASS["width"], scale=DEFAULT_CLASS["scale"])
     if not isinstance(hclass, GridReLUClass):
         raise InvalidOptionError(
             f"The 'hclass' parameter must be a GridReLUClass or None. Got {type(hclass).__name__} instead."

@@ -251,9 +251,11 @@ class GridReLUClass:
         nums, dens = _exact_dyadic(X)
         rows = self._unit_rows
         K = self.scale
+        a = self.output_weights
+        assert a is not None  # __post_init__ replaces None by the default weights
         max_abs = max((abs(v) for r in nums for v in r), default=0)
         max_den = max(dens)
-        bound = K * (self.n_in * max_abs + max_den) * self.width * max(abs(a) for a in self.output_weights)
+        bound = K * (self.n_in * max_abs + max_den) * self.width * max(abs(w) for w in a)
         exact_dtype: Any = np.int64 if bound < _INT64_SAFE else object
         logger.debug(
             "exact labels: %d hypotheses x %d points, integer bound %d (%s)",
@@ -266,7 +268,6 @@ class GridReLUClass:
         z = rows.astype(exact_dtype) @ pts.T  # (R, n): D_i times each unit's pre-activation
         rz = np.where(z > 0, z, 0).astype(exact_dtype)
         idx = self._row_index
-        a = self.output_weights
         n = X.shape[0]
         out = np.empty((self.size, n), dtype=np.int8)
         block = max(1, _BLOCK_ENTRIES // max(n, 1))
