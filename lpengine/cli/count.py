@@ -11,7 +11,7 @@ import numpy as np
 
 from ..exceptions import InvalidDomainError
 from ..network import ReLUNetwork
-from .common import EXIT_INCOMPLETE, EXIT_OK, CtrlC, Outcome, Progress, add_command, add_progress_flag
+from .common import EXIT_INCOMPLETE, EXIT_OK, CtrlC, Outcome, Progress, UsageError, add_command, add_progress_flag
 
 __all__ = ["register", "run", "load_polytope", "add_domain_flags", "domain_kwargs", "network_info"]
 
@@ -44,6 +44,13 @@ def register(sub: Any) -> None:
     )
     p.add_argument(
         "--regions", type=Path, default=None, metavar="OUT.npz", help="write patterns, witnesses and margins to .npz"
+    )
+    p.add_argument(
+        "--plot",
+        type=Path,
+        default=None,
+        metavar="FILE.png",
+        help="draw the exact region polygons (networks with 2 inputs; format from the suffix: .png, .svg, .pdf)",
     )
     add_progress_flag(p)
     p.set_defaults(func=run)
@@ -108,6 +115,8 @@ def run(args: argparse.Namespace) -> Outcome:
     from ..regions.enumerate import enumerate_regions
 
     net = ReLUNetwork.load(args.net)
+    if args.plot is not None and net.n_in != 2:
+        raise UsageError(f"--plot draws networks with 2 inputs; {args.net} has n_in = {net.n_in}.")
     kw = domain_kwargs(args)
     progress = Progress(args.progress)
 
@@ -147,6 +156,10 @@ def run(args: argparse.Namespace) -> Outcome:
             margins=np.array([r.margin for r in res.regions]),
         )
     result = res.to_dict()
+    if args.plot is not None:
+        from ..regions.plot import write_regions_plot
+
+        result["plot"] = str(write_regions_plot(res, args.plot))
     if ctrl_c.pressed and not res.complete:
         result["message"] = CtrlC.message
     result["network"] = network_info(net, args.net)
@@ -185,4 +198,6 @@ def _text(args: argparse.Namespace, net: ReLUNetwork, res: Any, summary: dict[st
         )
     if "output_rank_histogram" in summary:
         lines.append(f"output-map rank histogram: {summary['output_rank_histogram']}")
+    if "plot" in summary:
+        lines.append(f"picture   {summary['plot']}")
     return "\n".join(lines) + "\n"

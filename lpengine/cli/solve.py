@@ -41,6 +41,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("problem", metavar="PROBLEM.toml", help="problem file (see lpengine.simplex.problem)")
     p.add_argument("--graph", metavar="OUT", help="write the vertex trajectory (.graphml, .gexf or .json)")
+    p.add_argument("--plot", metavar="FILE.png", help="draw the loss at each vertex of the trajectory")
     p.add_argument("--max-pivots", type=int, metavar="K", help="pivot budget (overrides the file)")
     p.add_argument("--time-limit", type=float, metavar="S", help="time budget in seconds (overrides the file)")
     p.add_argument("--no-line-search", action="store_true", help="single-crossing pivots (plain simplex steps)")
@@ -128,6 +129,14 @@ def run_solve(args: argparse.Namespace) -> Outcome:
     elif args.graph:
         write_graph(res.trajectory, args.graph)
         result["graph"] = args.graph
+    if args.plot:
+        from ..analysis.plot import new_axes, plot_losses
+
+        ax = plot_losses(
+            res.losses, ax=new_axes(pyplot=False), title=f"{prob.name}: loss at each vertex ({res.status})"
+        )
+        ax.figure.savefig(args.plot, dpi=150)
+        result["plot"] = args.plot
     code = EXIT_OK if res.certified or res.status == "unbounded" else EXIT_INCOMPLETE
     return Outcome(result, code, lambda: _text(args, result, res, interrupted, wall))
 
@@ -149,4 +158,6 @@ def _text(args: argparse.Namespace, out: dict[str, Any], res: Any, interrupted: 
     lines.append(f"time          {wall:.3f} s")
     if "graph" in out:
         lines.append(f"trajectory    {out['graph']}")
+    if "plot" in out:
+        lines.append(f"loss plot     {out['plot']}")
     return "\n".join(lines) + "\n"

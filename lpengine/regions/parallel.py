@@ -234,7 +234,7 @@ def parallel_search(
     from multiprocessing.connection import wait
 
     d = domain.dim
-    out = SearchOut(RegionCollector(net.hidden_widths), method=method)
+    out = SearchOut(RegionCollector(net.hidden_widths, domain), method=method)
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     out.counters = proc.counters
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()

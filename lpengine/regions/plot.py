@@ -20,9 +20,10 @@ from numpy.typing import ArrayLike, NDArray
 from ..exceptions import InvalidDomainError
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
-from .enumerate import RegionEnumeration, enumerate_regions
+from .domain import Domain, make_domain
+from .enumerate import enumerate_regions
 from .polygons import DOMAIN_EDGE, WINDOW_EDGE, Polygon, domain_polygon, plane_network, region_polygon
-from .polytope import Domain, make_domain
+from .result import RegionEnumeration
 
 __all__ = ["plot_regions", "region_polygons", "write_regions_plot", "COLOR_BY"]
 
@@ -34,6 +35,7 @@ _GOLDEN = 0.6180339887498949
 
 def region_polygons(
     enumeration: RegionEnumeration,
+    domain: Domain | None = None,
     *,
     box: Any = None,
     polytope: Any = None,
@@ -47,11 +49,10 @@ def region_polygons(
     ----------
     enumeration : RegionEnumeration
         Of a network with two inputs.
-    box, polytope, whole_space : optional
-        The domain the enumeration was run on, as given to
-        :func:`~lpengine.regions.enumerate_regions` (default the box
-        ``[-1, 1]^2``; R^2 is recognised without ``whole_space``).  Checked
-        against the enumeration's description of its domain.
+    domain, box, polytope, whole_space : optional
+        The domain the enumeration was run on.  Not needed: every region
+        carries it.  If given (as to
+        :func:`~lpengine.regions.enumerate_regions`), it must be the same.
     window : (lo, hi), optional
         View box for an unbounded domain (default: the bounding box of
         every vertex of the arrangement, with a margin).
@@ -62,34 +63,42 @@ def region_polygons(
     list of Polygon
     """
     t = resolve_tolerances(tol)
-    domain = _domain_of(enumeration, box=box, polytope=polytope, whole_space=whole_space, tol=t)
-    if not domain.bounded and window is None:
-        window = _auto_window(enumeration, domain, t)
-    dom = domain_polygon(domain, window=window, tol=t)
+    dom_spec = _domain_of(enumeration, domain, box=box, polytope=polytope, whole_space=whole_space, tol=t)
+    if not dom_spec.bounded and window is None:
+        window = _auto_window(enumeration, dom_spec, t)
+    dom = domain_polygon(dom_spec, window=window, tol=t)
     return [region_polygon(r.affine, r.pattern.signs, dom, tol=t) for r in enumeration.regions]
 
 
 def _domain_of(
-    enumeration: RegionEnumeration, *, box: Any, polytope: Any, whole_space: bool, tol: Tolerances
+    enumeration: RegionEnumeration,
+    domain: Domain | None,
+    *,
+    box: Any,
+    polytope: Any,
+    whole_space: bool,
+    tol: Tolerances,
 ) -> Domain:
-    """The enumeration's domain, rebuilt from ``box``/``polytope`` and checked against its description."""
+    """The enumeration's domain (carried by its regions), checked against one given by the caller."""
     if not enumeration.regions:
         raise InvalidDomainError("the enumeration has no regions to draw.")
-    d = int(enumeration.regions[0].witness.shape[0])
+    first = enumeration.regions[0]
+    d = int(first.witness.shape[0])
     if d != 2:
         raise InvalidDomainError(
             f"plot_regions draws networks with 2 inputs; this enumeration is in R^{d}. "
             "Pass the network with plane=(x0, u, v) to draw a 2-D slice."
         )
-    # R^2 is recognised from the description (it has no parameters); a box or polytope must be given again.
-    whole = whole_space or (enumeration.domain.startswith("R^") and box is None and polytope is None)
-    domain = make_domain(2, box=box, polytope=polytope, whole_space=whole, tol=tol)
-    if domain.describe() != enumeration.domain:
+    given = domain is not None or box is not None or polytope is not None or whole_space
+    if not given and first.domain is not None:
+        return first.domain
+    dom = make_domain(2, domain, box=box, polytope=polytope, whole_space=whole_space, tol=tol)
+    if dom.describe() != enumeration.domain:
         raise InvalidDomainError(
-            f"the enumeration was run on {enumeration.domain}, but the domain given here is {domain.describe()}; "
-            "pass the same box= or polytope= as to enumerate_regions."
+            f"the enumeration was run on {enumeration.domain}, but the domain given here is {dom.describe()}; "
+            "give the same domain as to enumerate_regions, or none."
         )
-    return domain
+    return dom
 
 
 def _auto_window(
@@ -123,9 +132,6 @@ def write_regions_plot(
     path: str | os.PathLike[str],
     *,
     color_by: str = "pattern",
-    box: Any = None,
-    polytope: Any = None,
-    whole_space: bool = False,
     dpi: int = 150,
 ) -> Path:
     """Draw :func:`plot_regions` into a new pyplot-free figure and write it to ``path`` (format from the suffix).
@@ -135,7 +141,7 @@ def write_regions_plot(
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(6.0, 6.0), layout="constrained")
-    plot_regions(enumeration, fig.add_subplot(), color_by=color_by, box=box, polytope=polytope, whole_space=whole_space)
+    plot_regions(enumeration, fig.add_subplot(), color_by=color_by)
     out = Path(path)
     fig.savefig(out, dpi=dpi)
     return out
@@ -154,6 +160,7 @@ def plot_regions(
     *,
     color_by: str = "pattern",
     plane: tuple[ArrayLike, ArrayLike, ArrayLike] | None = None,
+    domain: Domain | None = None,
     box: Any = None,
     polytope: Any = None,
     whole_space: bool = False,
@@ -186,9 +193,10 @@ def plot_regions(
         ``box``/``polytope`` are then in the coordinates ``t`` (default box
         ``[-1, 1]^2``).  Computed exactly as the enumeration of the restricted
         network (:func:`~lpengine.regions.polygons.plane_network`).
-    box, polytope, whole_space : optional
-        The domain (as for :func:`~lpengine.regions.enumerate_regions`; for an
-        enumeration, the domain it was run on).
+    domain, box, polytope, whole_space : optional
+        For a network, the domain to enumerate (as for
+        :func:`~lpengine.regions.enumerate_regions`; default the box
+        ``[-1, 1]^2``).  An enumeration carries its own domain.
     window : (lo, hi), optional
         View box for an unbounded domain (default: around every witness).
     output : int
@@ -233,14 +241,19 @@ def plot_regions(
                 f"the network has n_in = {obj.n_in}; plot_regions draws 2-D inputs. "
                 "Give plane=(x0, u, v) to draw the slice through a plane."
             )
-        enumeration = enumerate_regions(net, box=box, polytope=polytope, whole_space=whole_space, tol=t)
+        enumeration = enumerate_regions(net, domain, box=box, polytope=polytope, whole_space=whole_space, tol=t)
     elif isinstance(obj, RegionEnumeration):
         if plane is not None:
             raise ValueError("plane= needs the network, not an enumeration: call plot_regions(net, plane=(x0, u, v)).")
         enumeration = obj
     else:
         raise TypeError(f"plot_regions takes a RegionEnumeration or a ReLUNetwork; got {type(obj).__name__}.")
-    polys = region_polygons(enumeration, box=box, polytope=polytope, whole_space=whole_space, window=window, tol=t)
+    if isinstance(obj, ReLUNetwork):
+        polys = region_polygons(enumeration, window=window, tol=t)  # the domain is the one just enumerated
+    else:
+        polys = region_polygons(
+            enumeration, domain, box=box, polytope=polytope, whole_space=whole_space, window=window, tol=t
+        )
     regions = enumeration.regions
     if color_by in ("rank", "output") and regions[0].affine.out_A is None:
         raise ValueError(f"color_by={color_by!r} needs a network with an output layer; this one has none.")

@@ -17,6 +17,10 @@ than that are merged.
 Unbounded domains (R^2, an unbounded polytope) are clipped to a finite view
 *window* first; the window's edges are labelled :data:`WINDOW_EDGE`.
 
+:func:`region_vertices` gives the vertices of a bounded region in any
+dimension (the polygon's corners for two inputs, the interval's ends for one,
+Qhull's halfspace intersection from the region's interior witness above two).
+
 For ``n_in > 2``, :func:`plane_network` restricts a network to the plane
 ``t -> x0 + t_1 u + t_2 v``: a network with two inputs whose regions are
 exactly the slices of the original regions by that plane.
@@ -35,7 +39,7 @@ from .._validation import check_array
 from ..exceptions import InvalidDomainError
 from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
-from .polytope import Domain
+from .domain import Domain
 
 __all__ = [
     "Polygon",
@@ -44,6 +48,7 @@ __all__ = [
     "clip_polygon",
     "domain_polygon",
     "region_polygon",
+    "region_vertices",
     "plane_network",
 ]
 
@@ -282,16 +287,91 @@ def region_polygon(
         Edges labelled by hidden unit (or by the domain/window).
     """
     t = resolve_tolerances(tol)
-    A = np.asarray(affine.A, dtype=np.float64)
+    A = np.asarray(affine.A)
     if A.ndim != 2 or A.shape[1] != 2:
         raise InvalidDomainError(f"region polygons need a network with 2 inputs; the region's map has shape {A.shape}.")
+    G, h, live = _region_rows(affine, signs, t)
+    return clip_polygon(domain, G, h, live, tol=t)
+
+
+def _region_rows(
+    affine: LocalAffineMap, signs: NDArray[np.int8], tol: Tolerances
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
+    """Normalised rows ``G x <= h`` of the live units of a region, and their unit indices."""
+    A = np.asarray(affine.A, dtype=np.float64)
     norms = np.linalg.norm(A, axis=1)
-    live = np.flatnonzero(norms > t.zero_row)
+    live = np.flatnonzero(norms > tol.zero_row)
     s = np.asarray(signs, dtype=np.float64)[live] / norms[live]
     # s_k (a_k x + c_k) >= 0  <=>  -s_k a_k x <= s_k c_k  (normalised: a distance).
-    G = -s[:, None] * A[live]
-    h = s * np.asarray(affine.c, dtype=np.float64)[live]
-    return clip_polygon(domain, G, h, live, tol=t)
+    return -s[:, None] * A[live], s * np.asarray(affine.c, dtype=np.float64)[live], live
+
+
+def region_vertices(
+    affine: LocalAffineMap,
+    signs: NDArray[np.int8],
+    domain: Domain,
+    witness: NDArray[np.float64],
+    *,
+    tol: Tolerances | None = None,
+) -> NDArray[np.float64]:
+    """The vertices of a bounded region, in any input dimension.
+
+    Parameters
+    ----------
+    affine, signs
+        The region's local pre-activations and pattern (as in :func:`region_polygon`).
+    domain : Domain
+        The enumeration's domain.
+    witness : ndarray, shape (n_in,)
+        A point in the region's interior (the region's certificate).
+    tol : Tolerances, optional
+
+    Returns
+    -------
+    ndarray, shape (n_vertices, n_in)
+        For ``n_in = 2`` counter-clockwise; for ``n_in = 1`` the two ends;
+        otherwise in Qhull's order, vertices closer than ``tol.activation``
+        (times the coordinate scale) merged.
+
+    Raises
+    ------
+    InvalidDomainError
+        If the region is unbounded (it has no finite vertex description).
+    """
+    t = resolve_tolerances(tol)
+    G_u, h_u, _ = _region_rows(affine, signs, t)
+    G = np.concatenate((G_u, domain.G))
+    h = np.concatenate((h_u, domain.h))
+    d = int(np.asarray(witness).shape[0])
+    if d == 2:
+        if domain.bounded:
+            return region_polygon(affine, signs, domain_polygon(domain, tol=t), tol=t).vertices
+        far = 1e6 * max(1.0, float(np.abs(witness).max()), float(np.abs(h).max(initial=0.0)))
+        p = region_polygon(affine, signs, domain_polygon(domain, window=(-far, far), tol=t), tol=t)
+        if WINDOW_EDGE in p.edge_units.tolist():
+            raise InvalidDomainError("the region is unbounded: it has no finite vertex description.")
+        return p.vertices
+    if d == 1:
+        g = G[:, 0]
+        upper = h[g > 0] / g[g > 0]
+        lower = h[g < 0] / g[g < 0]
+        if upper.size == 0 or lower.size == 0:
+            raise InvalidDomainError("the region is unbounded: it has no finite vertex description.")
+        return np.array([[float(lower.max())], [float(upper.min())]])
+    from scipy.spatial import HalfspaceIntersection, QhullError
+
+    try:
+        V = HalfspaceIntersection(np.concatenate((G, -h[:, None]), axis=1), np.asarray(witness, float)).intersections
+    except QhullError as exc:
+        raise InvalidDomainError(f"Qhull could not intersect the region's halfspaces ({exc}).") from exc
+    if not np.isfinite(V).all():
+        raise InvalidDomainError("the region is unbounded: it has no finite vertex description.")
+    eps = t.activation * max(1.0, float(np.abs(V).max()))
+    keep: list[NDArray[np.float64]] = []
+    for v in V:  # Qhull lists a degenerate vertex once per simplicial facet: merge the copies
+        if not any(float(np.max(np.abs(v - k))) <= eps for k in keep):
+            keep.append(v)
+    return np.array(keep)
 
 
 def plane_network(net: ReLUNetwork, x0: ArrayLike, u: ArrayLike, v: ArrayLike) -> ReLUNetwork:

@@ -13,14 +13,16 @@ str/int/float only, so GraphML and node-link JSON both round-trip.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from .._display import fmt_num, html_card, short_repr
 from ..network import LocalAffineMap, ReLUNetwork
+from .domain import Domain
 from .outcome import RegionWork
 from .pattern import ActivationPattern
 
@@ -48,6 +50,8 @@ class Region:
     bounded : bool or None
         Whether the region is bounded (always True in a bounded domain; decided by
         an LP in R^d; ``None`` if not computed).
+    domain : Domain or None
+        The enumeration's domain (shared by all regions; gives :attr:`vertices`).
     """
 
     pattern: ActivationPattern
@@ -57,6 +61,33 @@ class Region:
     facet_units: tuple[tuple[int, ...], ...]
     n_facets: int
     bounded: bool | None = None
+    domain: Domain | None = field(default=None, repr=False)
+
+    def __repr__(self) -> str:
+        return short_repr(
+            "Region",
+            [
+                ("pattern", str(self.pattern)),
+                ("margin", self.margin),
+                ("n_facets", self.n_facets),
+                ("bounded", self.bounded),
+            ],
+        )
+
+    @property
+    def vertices(self) -> NDArray[np.float64]:
+        """Vertices of the region (intersected with the domain), shape ``(n_vertices, n_in)``.
+
+        Exact polygon corners for two inputs (counter-clockwise, see
+        :mod:`lpengine.regions.polygons`), interval ends for one, Qhull's
+        halfspace intersection above two.  Raises ``InvalidDomainError`` for an
+        unbounded region, ``ValueError`` if the region carries no domain.
+        """
+        from .polygons import region_vertices
+
+        if self.domain is None:
+            raise ValueError("this region carries no domain; its vertices are not defined.")
+        return region_vertices(self.affine, self.pattern.signs, self.domain, self.witness)
 
     @property
     def rank(self) -> int | None:
@@ -144,6 +175,35 @@ class RegionEnumeration:
     message: str
     processes: int = 1
 
+    def __repr__(self) -> str:
+        return short_repr(
+            "RegionEnumeration",
+            [("count", self.count), ("complete", self.complete), ("domain", self.domain), ("seconds", self.seconds)],
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the count and its status, the work, and a few regions."""
+        status = "complete" if self.complete else f"INCOMPLETE ({self.message}): the count is a lower bound"
+        facts: list[tuple[str, Any]] = [
+            ("regions", self.count),
+            ("status", status),
+            ("domain", self.domain),
+            ("shared facets", len(self.edges)),
+            ("work", f"{fmt_num(self.seconds, 3)} s, {self.lp_solves:,d} LPs, method {self.method}"),
+        ]
+        if self.thin_patterns:
+            facts.append(("thinner than the margin (not counted)", len(self.thin_patterns)))
+        rows = [
+            (str(r.pattern), r.margin, r.n_facets, "-" if r.rank is None else str(r.rank)) for r in self.regions[:8]
+        ]
+        return html_card(
+            "RegionEnumeration",
+            facts,
+            header=("pattern", "margin", "facets", "output rank"),
+            rows=rows,
+            total_rows=self.count,
+        )
+
     @functools.cached_property
     def graph(self) -> nx.Graph:
         """The region adjacency graph (see the class docstring)."""
@@ -214,8 +274,9 @@ class RegionCollector:
     tail after the search.
     """
 
-    def __init__(self, widths: tuple[int, ...]) -> None:
+    def __init__(self, widths: tuple[int, ...], domain: Domain | None = None) -> None:
         self.widths = widths
+        self.domain = domain
         self.regions: list[Region] = []
         self.index: dict[bytes, int] = {}
         self.edges: dict[tuple[int, int], tuple[int, ...]] = {}
@@ -226,7 +287,9 @@ class RegionCollector:
         i = len(self.regions)
         pattern = ActivationPattern._trusted(w.signs, self.widths)
         units_list = tuple(w.facet_units)
-        self.regions.append(Region(pattern, w.witness, w.margin, w.affine, units_list, w.n_facets, w.bounded))
+        self.regions.append(
+            Region(pattern, w.witness, w.margin, w.affine, units_list, w.n_facets, w.bounded, self.domain)
+        )
         key = pattern.key
         self.index[key] = i
         edges, index, waiting = self.edges, self.index, self.waiting

@@ -103,7 +103,7 @@ def search(
     backend: Any = "highs",
 ) -> SearchOut:
     """Serial breadth-first search over the dual graph inside ``domain``."""
-    out = SearchOut(RegionCollector(net.hidden_widths), method=method)
+    out = SearchOut(RegionCollector(net.hidden_widths, domain), method=method)
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     out.counters = proc.counters
     x0, p0 = start

@@ -162,8 +162,10 @@ def test_polytope_and_window_domains() -> None:
 def test_errors_name_the_problem() -> None:
     net = one_layer([[1, 0], [0, 1]], [0, 0])
     res = enumerate_regions(net, box=(-3, 3))
-    with pytest.raises(InvalidDomainError, match=r"run on box \[-3, 3\]\^2.*pass the same box="):
-        region_polygons(res)
+    # The regions carry their domain, so none is needed; a different one is refused.
+    assert_allclose(sum(p.area for p in region_polygons(res)), 36.0, rtol=1e-12)
+    with pytest.raises(InvalidDomainError, match=r"run on box \[-3, 3\]\^2.*domain given here is box \[-1, 1\]\^2"):
+        region_polygons(res, box=(-1, 1))
     dom = make_domain(2, whole_space=True, tol=DEFAULT_TOLERANCES)
     with pytest.raises(InvalidDomainError, match="unbounded; give window="):
         domain_polygon(dom)
@@ -202,3 +204,37 @@ def test_plane_network_is_the_slice() -> None:
     cube = one_layer(np.eye(3), np.zeros(3))
     res = enumerate_regions(plane_network(cube, [0, 0, 0.5], [1, 0, 0], [0, 1, 0]))
     assert sorted(str(r.pattern) for r in res.regions) == ["+++", "+-+", "-++", "--+"]
+
+
+def test_region_vertices_in_1_2_3_dimensions() -> None:
+    # 2-D: the (+, +) rectangle [0.2, 1] x [-0.3, 1] of the two-line net, counter-clockwise.
+    res = enumerate_regions(one_layer([[1, 0], [0, 1]], [-0.2, 0.3]))
+    r = next(r for r in res.regions if str(r.pattern) == "++")
+    V = r.vertices
+    assert corner_set(Polygon(V, np.zeros(len(V), dtype=np.intp))) == {(0.2, -0.3), (1.0, -0.3), (1.0, 1.0), (0.2, 1.0)}
+    assert Polygon(V, np.zeros(len(V), dtype=np.intp)).area > 0  # counter-clockwise
+    # 1-D: the units x - 0.5 and -x - 0.25 cut [-1, 1] at 0.5 and -0.25.
+    res1 = enumerate_regions(one_layer([[1.0], [-1.0]], [-0.5, -0.25]))
+    ends = sorted(tuple(np.round(r.vertices[:, 0], 12)) for r in res1.regions)
+    assert ends == [(-1.0, -0.25), (-0.25, 0.5), (0.5, 1.0)]
+    # 3-D: the coordinate hyperplanes cut [-1, 1]^3 into 8 unit cubes with 8 corners each.
+    res3 = enumerate_regions(one_layer(np.eye(3), np.zeros(3)))
+    assert res3.count == 8
+    for r in res3.regions:
+        V = r.vertices
+        assert V.shape == (8, 3)
+        assert_allclose(np.sort(np.abs(V), axis=0), np.repeat([[0.0] * 3, [1.0] * 3], 4, axis=0), atol=ATOL)
+        assert np.all(V * r.pattern.signs >= -ATOL)  # the cube of the region's orthant
+    # An unbounded region of R^2 has no vertex description; a bounded one of R^2 has.
+    resw = enumerate_regions(
+        ReLUNetwork((np.array([[1.0, 0], [0, 1], [-1, -1]]),), (np.array([0.0, 0, 1]),), has_output_layer=False),
+        whole_space=True,
+    )
+    tri = [r for r in resw.regions if r.bounded]
+    assert len(tri) == 1 and corner_set(Polygon(tri[0].vertices, np.zeros(3, dtype=np.intp))) == {
+        (0.0, 0.0),
+        (1.0, 0.0),
+        (0.0, 1.0),
+    }
+    with pytest.raises(InvalidDomainError, match="unbounded"):
+        _ = next(r for r in resw.regions if not r.bounded).vertices
