@@ -32,6 +32,10 @@ COLOR_BY = ("pattern", "rank", "output", "layer")
 
 _GOLDEN = 0.6180339887498949
 
+#: Relative area the region polygons may leave uncovered (float round-off in the shoelace sums) before the
+#: picture's title reports missing regions.
+COVERAGE_SLACK = 1e-9
+
 
 def region_polygons(
     enumeration: RegionEnumeration,
@@ -63,11 +67,25 @@ def region_polygons(
     list of Polygon
     """
     t = resolve_tolerances(tol)
-    dom_spec = _domain_of(enumeration, domain, box=box, polytope=polytope, whole_space=whole_space, tol=t)
-    if not dom_spec.bounded and window is None:
-        window = _auto_window(enumeration, dom_spec, t)
-    dom = domain_polygon(dom_spec, window=window, tol=t)
+    dom = _frame(enumeration, domain, box=box, polytope=polytope, whole_space=whole_space, window=window, tol=t)
     return [region_polygon(r.affine, r.pattern.signs, dom, tol=t) for r in enumeration.regions]
+
+
+def _frame(
+    enumeration: RegionEnumeration,
+    domain: Domain | None,
+    *,
+    box: Any,
+    polytope: Any,
+    whole_space: bool,
+    window: tuple[ArrayLike, ArrayLike] | None,
+    tol: Tolerances,
+) -> Polygon:
+    """The polygon every region is cut from: the domain, or an unbounded domain cut by the view window."""
+    dom_spec = _domain_of(enumeration, domain, box=box, polytope=polytope, whole_space=whole_space, tol=tol)
+    if not dom_spec.bounded and window is None:
+        window = _auto_window(enumeration, dom_spec, tol)
+    return domain_polygon(dom_spec, window=window, tol=tol)
 
 
 def _domain_of(
@@ -248,12 +266,11 @@ def plot_regions(
         enumeration = obj
     else:
         raise TypeError(f"plot_regions takes a RegionEnumeration or a ReLUNetwork; got {type(obj).__name__}.")
-    if isinstance(obj, ReLUNetwork):
-        polys = region_polygons(enumeration, window=window, tol=t)  # the domain is the one just enumerated
+    if isinstance(obj, ReLUNetwork):  # the domain is the one just enumerated, carried by the regions
+        frame = _frame(enumeration, None, box=None, polytope=None, whole_space=False, window=window, tol=t)
     else:
-        polys = region_polygons(
-            enumeration, domain, box=box, polytope=polytope, whole_space=whole_space, window=window, tol=t
-        )
+        frame = _frame(enumeration, domain, box=box, polytope=polytope, whole_space=whole_space, window=window, tol=t)
+    polys = [region_polygon(r.affine, r.pattern.signs, frame, tol=t) for r in enumeration.regions]
     regions = enumeration.regions
     if color_by in ("rank", "output") and regions[0].affine.out_A is None:
         raise ValueError(f"color_by={color_by!r} needs a network with an output layer; this one has none.")
@@ -294,8 +311,12 @@ def plot_regions(
         _draw_output(ax, [regions[i] for i in keep], verts, output)
     if edges:
         _draw_edges(ax, polys, by_layer=color_by == "layer", widths=regions[0].pattern.widths)
-    dom_v = np.concatenate(verts) if verts else np.zeros((1, 2))
-    lo, hi = dom_v.min(axis=0), dom_v.max(axis=0)
+    # The frame, not the polygons found, sets the view: area no region covers shows as background.
+    outline = np.concatenate((frame.vertices, frame.vertices[:1]))
+    on_domain = frame.edge_units != WINDOW_EDGE
+    for i in np.flatnonzero(on_domain):
+        ax.plot(outline[i : i + 2, 0], outline[i : i + 2, 1], color="black", lw=1.0)
+    lo, hi = frame.vertices.min(axis=0), frame.vertices.max(axis=0)
     pad = 0.02 * float(np.max(hi - lo))
     ax.set_xlim(lo[0] - pad, hi[0] + pad)
     ax.set_ylim(lo[1] - pad, hi[1] + pad)
@@ -305,7 +326,12 @@ def plot_regions(
     ax.set_ylabel(names[1])
     status = "" if enumeration.complete else " (incomplete: a lower bound)"
     where = "slice through a plane" if plane is not None else enumeration.domain
-    ax.set_title(f"{enumeration.count} regions{status}, {where}", fontsize="medium")
+    title = f"{enumeration.count} regions{status}, {where}"
+    # The regions of a network tile its domain; area in no region found means regions are missing.
+    uncovered = 1.0 - sum(p.area for p in polys) / frame.area
+    if uncovered > COVERAGE_SLACK:
+        title += f"\n{uncovered:.3g} of the view lies in no region found"
+    ax.set_title(title, fontsize="medium")
     return ax
 
 
@@ -337,12 +363,10 @@ def _draw_edges(ax: Any, polys: list[Polygon], *, by_layer: bool, widths: tuple[
     for p in polys:
         V = p.vertices
         for i, u in enumerate(p.edge_units.tolist()):
-            if u in (WINDOW_EDGE,):
-                continue
-            layer = -1 if u == DOMAIN_EDGE else int(np.searchsorted(offsets, u, side="right") - 1)
-            segs.setdefault(layer if by_layer else 0 if u != DOMAIN_EDGE else -1, []).append(
-                np.stack([V[i], V[(i + 1) % V.shape[0]]])
-            )
+            if u in (WINDOW_EDGE, DOMAIN_EDGE):
+                continue  # the frame is drawn once, by plot_regions
+            layer = int(np.searchsorted(offsets, u, side="right") - 1)
+            segs.setdefault(layer if by_layer else 0, []).append(np.stack([V[i], V[(i + 1) % V.shape[0]]]))
     if by_layer:
         import matplotlib
 
@@ -354,5 +378,3 @@ def _draw_edges(ax: Any, polys: list[Polygon], *, by_layer: bool, widths: tuple[
         ax.legend(loc="upper right", fontsize="small", framealpha=0.85)
     elif 0 in segs:
         ax.add_collection(LineCollection(segs[0], colors="0.15", linewidths=0.6))
-    if -1 in segs:
-        ax.add_collection(LineCollection(segs[-1], colors="black", linewidths=1.0))
