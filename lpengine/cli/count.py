@@ -112,8 +112,10 @@ def run(args: argparse.Namespace) -> Outcome:
     """Entry point of ``lpengine count``."""
     import warnings
 
+    from ..bundled import find_problem_file
     from ..regions.enumerate import enumerate_regions
 
+    args.net = find_problem_file(args.net, suffixes=(".npz",))  # a bare name may be a bundled network
     net = ReLUNetwork.load(args.net)
     if args.plot is not None and net.n_in != 2:
         raise UsageError(f"--plot draws networks with 2 inputs; {args.net} has n_in = {net.n_in}.")

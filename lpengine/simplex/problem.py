@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..bundled import find_problem_file
 from ..exceptions import InvalidProblemError
 from ..network import ReLUNetwork
 
@@ -219,8 +220,12 @@ def _data(tbl: dict, base: str, n_in: int | None) -> tuple[NDArray[np.float64], 
 
 
 def load_problem(path: str | os.PathLike[str]) -> Problem:
-    """Read and materialise a problem file (see the module docstring for the layout)."""
-    path = os.fspath(path)
+    """Read and materialise a problem file (see the module docstring for the layout).
+
+    A bare name that is not an existing file (``"default"``) names a problem bundled with lpengine
+    (:mod:`lpengine.bundled`).
+    """
+    path = os.fspath(find_problem_file(path, suffixes=(".toml",)))
     try:
         with open(path, "rb") as fh:
             doc = tomllib.load(fh)
