@@ -145,7 +145,10 @@ def test_missing_area_is_shown_and_reported() -> None:
         warnings.simplefilter("ignore")
         res = enumerate_regions(net, max_regions=1)
     ax = plot_regions(res, edges=False)
-    assert ax.get_title() == "1 regions (incomplete: a lower bound), box [-1, 1]^2\n0.61 of the view lies in no region found"
+    assert (
+        ax.get_title()
+        == "1 regions (incomplete: a lower bound), box [-1, 1]^2\n0.61 of the view lies in no region found"
+    )
     assert ax.get_xlim() == pytest.approx((-1.04, 1.04))  # the view is the domain, not the region found
     inner, view_area = render(ax)
     counts = colour_counts(inner)
