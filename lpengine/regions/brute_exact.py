@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -89,7 +88,7 @@ def _next_layer(net: ReLUNetwork, l: int, prev: _LayerMap, mask: NDArray[np.bool
 
 
 def _append(rows: IntegerRows, g: list[int], h: int) -> IntegerRows:
-    return IntegerRows(rows.G + (tuple(g),), rows.h + (h,), rows.scale + (Fraction(1),), rows.d)
+    return IntegerRows(rows.G + (tuple(g),), rows.h + (h,), rows.scale + (1,), rows.d)
 
 
 def exact_pattern_search(

@@ -98,15 +98,15 @@ class IntegerRows:
     ----------
     G : tuple of tuple of int, shape (m, d)
     h : tuple of int, shape (m,)
-    scale : tuple of Fraction, shape (m,)
-        ``(g_i, h_i) = scale_i * (input row i)``, ``scale_i > 0``.
+    scale : tuple of int, shape (m,)
+        ``(g_i, h_i) = scale_i * (input row i)``, ``scale_i`` a positive integer.
     d : int
         Number of columns (kept for ``m = 0``).
     """
 
     G: tuple[tuple[int, ...], ...]
     h: tuple[int, ...]
-    scale: tuple[Fraction, ...]
+    scale: tuple[int, ...]
     d: int
 
     @property
@@ -114,20 +114,28 @@ class IntegerRows:
         return len(self.h)
 
     def float_rows(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Rounded rows divided by ``max(1, max_j |g_ij|)`` in magnitude: for the float LP only."""
+        """Rounded rows divided by ``max(1, max_j |g_ij|)`` in magnitude: for the float LP only.
+
+        ``int / int`` is correctly rounded in Python, whatever the sizes; right-hand
+        sides beyond float range are clipped to ``+-1e300`` (the float LP only
+        proposes a basis; the exact check decides).
+        """
         Gf = np.zeros((self.m, self.d))
         hf = np.zeros(self.m)
         for i, (g, hi) in enumerate(zip(self.G, self.h, strict=True)):
             w = max((abs(v) for v in g), default=0) or 1
-            Gf[i] = [float(Fraction(v, w)) for v in g]
-            hf[i] = float(Fraction(hi, w))
+            Gf[i] = [v / w for v in g]
+            try:
+                hf[i] = hi / w
+            except OverflowError:
+                hf[i] = 1e300 if hi > 0 else -1e300
         return Gf, hf
 
 
-def _row_to_ints(values: list[Fraction]) -> tuple[list[int], Fraction]:
+def _row_to_ints(values: list[Fraction]) -> tuple[list[int], int]:
     den = lcm(1, *(v.denominator for v in values))
-    ints = [int(v * den) for v in values]
-    return ints, Fraction(den)
+    ints = [v.numerator * (den // v.denominator) for v in values]
+    return ints, den
 
 
 def integer_rows(G: Any, h: Any) -> IntegerRows:
@@ -160,7 +168,7 @@ def integer_rows(G: Any, h: Any) -> IntegerRows:
         rows = [list(Garr[i]) + [harr[i]] for i in range(Garr.shape[0])]
     Gi: list[tuple[int, ...]] = []
     hi: list[int] = []
-    sc: list[Fraction] = []
+    sc: list[int] = []
     for row in rows:
         fr = [Fraction(v) if not isinstance(v, float) else Fraction(v) for v in row]
         ints, s = _row_to_ints(fr)
@@ -228,12 +236,14 @@ def check_farkas(G: Any, h: Any, y: RationalVector) -> bool:
         raise InvalidProblemError(f"y has {len(y)} entries; expected {rows.m} (one per row).")
     if any(v < 0 for v in y.num) or not any(y.num):
         return False
-    # On the integer rows the multipliers are y_i / scale_i (positive rescaling of each row).
-    yi = [Fraction(v, y.den) / s for v, s in zip(y.num, rows.scale, strict=True)]
+    # On the integer rows the multipliers are y_i / scale_i (each scale_i a positive integer):
+    # times the positive constant den * lcm(scale), they are the integers z_i below.
+    S = lcm(*rows.scale) if rows.m else 1
+    z = [v * (S // sc) for v, sc in zip(y.num, rows.scale, strict=True)]
     for j in range(rows.d):
-        if sum((a * g[j] for a, g in zip(yi, rows.G, strict=True)), Fraction(0)) != 0:
+        if sum(a * g[j] for a, g in zip(z, rows.G, strict=True)) != 0:
             return False
-    return sum((a * hh for a, hh in zip(yi, rows.h, strict=True)), Fraction(0)) <= 0
+    return sum(a * hh for a, hh in zip(z, rows.h, strict=True)) <= 0
 
 
 def _weights(rows: IntegerRows) -> list[int]:
@@ -298,9 +308,11 @@ def _verify_chebyshev_basis(
     fr = lambda q: Fraction(int(q.p), int(q.q))  # noqa: E731
     z = [fr(sol[k, 0]) for k in range(d + 1)]
     x, t = z[:d], z[d]
-    # Primal feasibility of every row, exactly.
+    # Primal feasibility of every row, exactly, in integers: x = p / q, t = tn / td.
+    xr = RationalVector.from_fractions(x)
+    p, q, tn, td = xr.num, xr.den, t.numerator, t.denominator
     for g, hh, wi in zip(rows.G, rows.h, w, strict=True):
-        if sum((a * b for a, b in zip(g, x, strict=True)), Fraction(0)) + wi * t > hh:
+        if sum(a * b for a, b in zip(g, p, strict=True)) * td + wi * tn * q > hh * q * td:
             return None
     # Dual feasibility: rows and t at their upper bounds need lam <= 0; free x at 0 need lam = 0.
     row_lam = [Fraction(0)] * m
