@@ -12,7 +12,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["check_array", "check_scalar", "check_int"]
+__all__ = ["check_array", "check_scalar", "check_int", "check_numpy_file", "read_csv_table"]
+
+#: The first bytes of a .npz archive (a zip file) and of a .npy file.
+_MAGIC = {".npz": b"PK\x03\x04", ".npy": b"\x93NUMPY"}
 
 
 def check_array(
@@ -112,3 +115,81 @@ def check_int(
             f"[{'-inf' if low is None else low}, {'inf' if high is None else high}]. Got {v}."
         )
     return v
+
+
+def check_numpy_file(path: Any, *, what: str, error: type[Exception] = ValueError) -> None:
+    """Raise ``error`` unless ``path`` (ending in .npz or .npy) really is such a file.
+
+    ``numpy.load`` reports any other content, e.g. a text file named ``.npz``, as "pickled (object)
+    data"; this check says what the file is instead.  Missing files are left to the caller's ``open``.
+    """
+    import os
+
+    name = os.fspath(path)
+    ext = os.path.splitext(name)[1].lower()
+    if ext not in _MAGIC or not os.path.isfile(name):
+        return
+    with open(name, "rb") as fh:
+        head = fh.read(16)
+    if head.startswith(_MAGIC[ext]):
+        return
+    try:
+        text = head.decode("utf-8")
+        looks = f"it is a text file beginning {text.splitlines()[0][:12]!r}" if text.strip() else "it is empty"
+    except UnicodeDecodeError:
+        looks = f"it begins with the bytes {head[:8]!r}"
+    raise error(
+        f"cannot read {what} {name!r}: not a NumPy {ext} file ({looks}); "
+        f"write it with numpy.{'savez' if ext == '.npz' else 'save'}."
+    )
+
+
+def read_csv_table(path: Any, *, what: str, error: type[Exception] = ValueError) -> NDArray[np.float64]:
+    """A numeric CSV table (comma-separated; a first line that is not numeric is a header and skipped).
+
+    Errors name the line and column as an editor shows them (both 1-based, the header counted as line 1).
+    """
+    import os
+
+    name = os.fspath(path)
+    rows: list[list[float]] = []
+    width = 0
+    first_data_line = 0
+    with open(name, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            cells = [c.strip() for c in line.split(",")]
+            try:
+                row = [float(c) for c in cells]
+            except ValueError:
+                if not rows and lineno == 1:
+                    continue  # a header line
+                col = next(j for j, c in enumerate(cells, start=1) if not _is_float(c))
+                raise error(
+                    f"{what} {name!r}, line {lineno}, column {col}: {cells[col - 1]!r} is not a number."
+                ) from None
+            if not rows:
+                width, first_data_line = len(row), lineno
+            elif len(row) != width:
+                raise error(
+                    f"{what} {name!r}, line {lineno}: {len(row)} columns, but line {first_data_line} "
+                    f"(the first data line) has {width}."
+                )
+            rows.append(row)
+    if not rows:
+        raise error(f"{what} {name!r} has no data lines.")
+    table = np.array(rows, dtype=np.float64)
+    bad = np.argwhere(~np.isfinite(table))
+    if bad.size:
+        i, j = (int(v) for v in bad[0])
+        raise error(f"{what} {name!r}, data row {i + 1}, column {j + 1}: {table[i, j]} is not finite.")
+    return table
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True

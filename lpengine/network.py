@@ -14,6 +14,7 @@ weight matrices from 0: ``weights[0]`` maps the input to the first hidden layer.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_array, check_int, check_scalar
+from ._validation import check_array, check_int, check_numpy_file, check_scalar
 from .exceptions import InvalidNetworkError
 from .tolerances import Tolerances, resolve_tolerances
 
@@ -260,6 +261,7 @@ class ReLUNetwork:
         A file without the ``has_output_layer`` marker is rejected: whether the
         last layer has a ReLU changes every result, so it is never guessed.
         """
+        check_numpy_file(path, what="network file", error=InvalidNetworkError)
         try:
             data = np.load(path, allow_pickle=False)
         except (OSError, ValueError) as exc:
@@ -293,7 +295,12 @@ class ReLUNetwork:
                 )
             ws = tuple(data[f"W{l}"] for l in range(n))
             bs = tuple(data[f"b{l}"] for l in range(n))
-            return cls(ws, bs, has_output_layer=bool(marker))
+            try:
+                return cls(ws, bs, has_output_layer=bool(marker))
+            except InvalidNetworkError as exc:
+                # Say it in the file's own names: array W1, not weights[1].
+                msg = re.sub(r"biases\[(\d+)\]", r"b\1", re.sub(r"weights\[(\d+)\]", r"W\1", str(exc)))
+                raise InvalidNetworkError(f"network file {os.fspath(path)!r}: {msg}") from exc
 
     @classmethod
     def from_torch(cls, module: Any) -> ReLUNetwork:

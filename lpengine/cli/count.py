@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validation import check_numpy_file
 from ..exceptions import InvalidDomainError
 from ..network import ReLUNetwork
 from .common import EXIT_INCOMPLETE, EXIT_OK, CtrlC, Outcome, Progress, UsageError, add_command, add_progress_flag
@@ -91,6 +92,7 @@ def network_info(net: ReLUNetwork, path: Path) -> dict[str, Any]:
 def load_polytope(path: Path) -> tuple[np.ndarray, np.ndarray]:
     """Read ``(A, c)`` from .npz or .json."""
     if path.suffix == ".npz":
+        check_numpy_file(path, what="polytope file", error=InvalidDomainError)
         with np.load(path, allow_pickle=False) as f:
             if "A" not in f.files or "c" not in f.files:
                 raise InvalidDomainError(

@@ -59,6 +59,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._validation import check_numpy_file, read_csv_table
 from ..bundled import find_problem_file
 from ..exceptions import InvalidProblemError
 from ..network import ReLUNetwork
@@ -104,12 +105,12 @@ class Problem:
 def _get(tbl: dict, key: str, where: str, typ: Any, default: Any = None, required: bool = False) -> Any:
     if key not in tbl:
         if required:
-            raise InvalidProblemError(f"{where}.{key} is missing; expected a {_tname(typ)}.")
+            raise InvalidProblemError(f"{where}.{key} is missing; expected {_tname(typ)}.")
         return default
     v = tbl[key]
     ok = isinstance(v, typ) and not (typ in (int, (int, float)) and isinstance(v, bool))
     if not ok:
-        raise InvalidProblemError(f"{where}.{key} must be a {_tname(typ)}; got {v!r}.")
+        raise InvalidProblemError(f"{where}.{key} must be {_tname(typ)}; got {v!r}.")
     return v
 
 
@@ -121,18 +122,34 @@ def _positive(tbl: dict, key: str, default: int) -> int:
     return v
 
 
+#: TOML value types in words, with their article ("must be an integer", not "must be a int").
+_TYPE_WORDS = {
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    bool: "true or false",
+    list: "a list",
+    dict: "a table",
+}
+
+
 def _tname(typ: Any) -> str:
     if typ == (int, float):
-        return "number"
+        return "a number"
     if isinstance(typ, tuple):
-        return " or ".join(t.__name__ for t in typ)
-    return typ.__name__
+        return " or ".join(_TYPE_WORDS.get(t, f"a {t.__name__}") for t in typ)
+    return _TYPE_WORDS.get(typ, f"a {typ.__name__}")
 
 
 def load_data_file(path: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Read ``X, y`` from .csv / .npy (last column = y; a non-numeric CSV header is skipped) or .npz (``X``, ``y``)."""
+    """Read ``X, y`` from .csv / .npy (last column = y; a non-numeric CSV header is skipped) or .npz (``X``, ``y``).
+
+    Errors name the file, and for a CSV the line and column as an editor shows them (1-based).
+    """
     ext = os.path.splitext(path)[1].lower()
     try:
+        if ext in (".npz", ".npy"):
+            check_numpy_file(path, what="data file", error=InvalidProblemError)
         if ext == ".npz":
             with np.load(path, allow_pickle=False) as d:
                 if "X" not in d.files or "y" not in d.files:
@@ -141,14 +158,7 @@ def load_data_file(path: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]
         if ext == ".npy":
             M = np.load(path, allow_pickle=False)
         elif ext == ".csv":
-            with open(path, encoding="utf-8") as fh:
-                first = fh.readline()
-            try:
-                [float(t) for t in first.strip().split(",")]
-                skip = 0
-            except ValueError:
-                skip = 1
-            M = np.loadtxt(path, delimiter=",", skiprows=skip, ndmin=2)
+            M = read_csv_table(path, what="data file", error=InvalidProblemError)
         else:
             raise InvalidProblemError(f"data file {path!r}: expected a .csv, .npy or .npz file.")
     except (OSError, ValueError) as exc:

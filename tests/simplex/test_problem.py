@@ -68,7 +68,7 @@ def write(tmp_path, text):
         ),
         (
             "[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\ncertify_max_cells = 2.5\n",
-            r"solver\.certify_max_cells must be a int; got 2\.5",
+            r"solver\.certify_max_cells must be an integer; got 2\.5",
         ),
         (
             "[network]\nn_in = 2\nhidden = [3]\n[data]\nn_samples = 10\n[solver]\ncertify_max_cells = true\n",
