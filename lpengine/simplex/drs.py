@@ -62,6 +62,7 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from .._display import fmt_num, html_card, short_repr
 from .._validation import check_array, check_int, check_scalar
 from ..exceptions import InvalidOptionError, InvalidProblemError
 from ..network import ReLUNetwork
@@ -209,6 +210,29 @@ class DRSResult:
             "vertices_per_second": self.nit / seconds if seconds > 0 else None,
             "certificate": None if self.certificate is None else self.certificate.to_dict(),
         }
+
+    def __repr__(self) -> str:
+        fields = [("status", self.status), ("fun", self.fun), ("nit", self.nit), ("n_vertices", int(self.losses.size))]
+        return short_repr("DRSResult", [*fields, ("certified", self.certified), ("layer", self.layer)])
+
+    def _repr_html_(self) -> str:
+        """Notebook view: status, certificate, losses, work, and the loss at a few vertices of the walk."""
+        n = int(self.losses.size)
+        first = f"{fmt_num(float(self.losses[0]), 8)}" if n else "-"
+        facts: list[tuple[str, Any]] = [
+            ("status", f"{self.status} ({'certified' if self.certified else 'not certified'})"),
+            ("loss", f"start {fmt_num(self.start_loss, 8)}, first vertex {first}, final {fmt_num(self.fun, 8)}"),
+            ("vertices", f"{n:,d} ({self.nit:,d} pivots, {self.region_changes:,d} region changes)"),
+            ("seconds", float(self.stats.get("seconds", 0.0))),
+        ]
+        picks = sorted({0, n // 4, n // 2, (3 * n) // 4, n - 1}) if n else []
+        return html_card(
+            f"DRSResult (layer {self.layer})",
+            facts,
+            header=("vertex", "loss"),
+            rows=[(k, float(self.losses[k])) for k in picks],
+            note=self.message,
+        )
 
 
 def _frozen(a: NDArray[np.float64]) -> NDArray[np.float64]:
