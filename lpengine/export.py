@@ -223,13 +223,7 @@ def read_graph(path: str | os.PathLike[str]) -> nx.Graph:
     return G
 
 
-def region_graph(
-    enumeration: Any,
-    *,
-    box: Any = None,
-    polytope: Any = None,
-    whole_space: bool = False,
-) -> nx.Graph:
+def region_graph(enumeration: Any) -> nx.Graph:
     """The region adjacency graph of an enumeration, with coordinates for a geometric layout.
 
     A copy of ``enumeration.graph`` (schema in :mod:`lpengine.regions.result`) whose nodes also carry
@@ -237,36 +231,31 @@ def region_graph(
     * ``witness_0, ..., witness_{d-1}`` (float): the region's interior witness point, and ``bounded``
       (bool) when boundedness was computed;
     * for two inputs, ``centroid_0, centroid_1`` (float): the centroid of the region's exact polygon
-      (:func:`lpengine.regions.plot.region_polygons`), for every region that is bounded (all of them in
-      a bounded domain).  The centroid of a convex polygon lies inside it, so it has the region's pattern.
+      (:attr:`lpengine.regions.Region.vertices`), for every bounded region (all of them in a bounded
+      domain).  The centroid of a convex polygon lies inside it, so it has the region's pattern.
 
     Parameters
     ----------
     enumeration : RegionEnumeration
-    box, polytope, whole_space : optional
-        The domain given to :func:`~lpengine.regions.enumerate_regions` (default the box ``[-1, 1]^d``);
-        needed only for the centroids.
 
     Returns
     -------
     networkx.Graph
         Attributes are str/int/float/bool only, as :func:`write_graph` requires.
     """
+    from .regions.polygons import Polygon
+
     G = enumeration.graph.copy()
-    regions = enumeration.regions
-    for r in regions:
+    for r in enumeration.regions:
         node = G.nodes[str(r.pattern)]
         for i, v in enumerate(r.witness):
             node[f"witness_{i}"] = float(v)
         if r.bounded is not None:
             node["bounded"] = bool(r.bounded)
-    if regions and regions[0].witness.shape[0] == 2:
-        from .regions.plot import region_polygons
-
-        polygons = region_polygons(enumeration, box=box, polytope=polytope, whole_space=whole_space)
-        for r, poly in zip(regions, polygons, strict=True):
-            if r.bounded is False or poly.n_vertices < 3:
-                continue  # an unbounded region has no centroid (its polygon is cut by a view window)
-            cx, cy = (float(v) for v in poly.centroid)
-            G.nodes[str(r.pattern)].update(centroid_0=cx, centroid_1=cy)
+        if r.witness.shape[0] != 2 or r.bounded is False or r.domain is None:
+            continue  # an unbounded region has no centroid
+        V = np.asarray(r.vertices, dtype=np.float64)
+        if V.shape[0] >= 3:
+            cx, cy = (float(v) for v in Polygon(V, np.zeros(V.shape[0], dtype=np.intp)).centroid)
+            node.update(centroid_0=cx, centroid_1=cy)
     return G

@@ -103,7 +103,7 @@ def test_region_graph_carries_witnesses_and_centroids_with_the_right_patterns(tm
 
     net = ReLUNetwork.random(2, [4, 3], seed=2)
     res = enumerate_regions(net, **kw)
-    G = region_graph(res, **kw)
+    G = region_graph(res)
     assert G.number_of_nodes() == res.count and G.number_of_edges() == len(res.edges)
     n_centroids = 0
     for name, d in G.nodes(data=True):

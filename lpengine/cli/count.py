@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> Outcome:
     if args.graph is not None:
         from ..export import region_graph, write_graph
 
-        write_graph(region_graph(res, **kw), args.graph)
+        write_graph(region_graph(res), args.graph)
     if args.regions is not None:
         np.savez(
             args.regions,

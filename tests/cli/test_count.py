@@ -146,3 +146,19 @@ def test_ctrl_c_reports_the_partial_result(tmp_path, jobs: str) -> None:
     assert rc == 3
     obj = unwrap(out, "count")
     assert obj["complete"] is False and obj["message"] == "interrupted (Ctrl-C)" and obj["regions"] > 0
+
+
+@pytest.mark.parametrize("ext", [".json", ".gexf"])
+def test_graph_export_loads_in_plain_networkx_with_coordinates(small_net, tmp_path, capsys, ext) -> None:
+    import networkx as nx
+
+    net, path = small_net
+    out = tmp_path / f"g{ext}"
+    assert main(["count", "--net", path, "--graph", str(out)]) == 0
+    G = nx.node_link_graph(json.loads(out.read_text())) if ext == ".json" else nx.read_gexf(out)
+    res = enumerate_regions(net, box=(-1, 1))
+    assert G.number_of_nodes() == res.count and G.number_of_edges() == len(res.edges)
+    for name, d in G.nodes(data=True):
+        for key in ("witness", "centroid"):  # both points lie in the node's own region
+            pre = net.preactivations(np.array([float(d[f"{key}_0"]), float(d[f"{key}_1"])]))
+            assert "".join("+" if z > 0 else "-" for z in pre) == str(name).replace("|", "")
