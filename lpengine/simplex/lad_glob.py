@@ -50,6 +50,8 @@ logger = logging.getLogger(__name__)
 _BAND_FACTOR = 0.8
 # More wrong signs than this fraction of the band: enlarge the subsample instead of fixing up.
 _FIXUP_FRACTION = 0.1
+# Relative duality gap of the subsample fit: it only places the band, so a rough fit will do.
+_SUBSAMPLE_GAP = 1e-5
 # Rounds of fix-ups per subsample size, and exact-certificate repairs, before giving up.
 _MAX_FIXUPS = 6
 _MAX_REPAIRS = 20
@@ -102,11 +104,11 @@ def _walk_into(out: FitOutcome, prob, basis, signs, *, tol, line_search, max_piv
 
 
 def _band(A, y, c, tau, m, rng, tol, out):
-    """Subsample fit and the band of rows kept free; returns (band mask, fixed signs of the rest)."""
+    """Subsample fit and the band: fixed signs (0 in the band, -1 below it, +1 above it)."""
     n, p = A.shape
     sub = np.sort(rng.choice(n, size=m, replace=False))
     As = A[sub]
-    fit = quantile_ipm(As, y[sub], c[sub], tau, gap_tol=tol.ipm_gap)
+    fit = quantile_ipm(As, y[sub], c[sub], tau, gap_tol=max(tol.ipm_gap, _SUBSAMPLE_GAP))
     out.ipm_iterations += fit.nit
     r = y - A @ fit.beta
     # Scale of the prediction a_i beta: sqrt(a_i (As^T As)^{-1} a_i^T) = |a_i L^{-T}| with As^T As = L L^T.
