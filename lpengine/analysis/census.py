@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._display import fmt_num, html_card, short_repr
 from .._validation import check_array, check_int, check_scalar
 from ..exceptions import InvalidOptionError, SolverError
 from ..lp import LPStatus, open_solver, solve
@@ -376,6 +377,34 @@ class LandscapeCensus:
             "face_lps": self.face_lps,
             "seconds": self.seconds,
         }
+
+    def __repr__(self) -> str:
+        return short_repr(
+            "LandscapeCensus",
+            [
+                ("n_cells", self.n_cells),
+                ("n_minima", self.n_minima),
+                ("global_min", self.global_min),
+                ("complete", self.complete),
+                ("certified", self.certified),
+            ],
+        )
+
+    def _repr_html_(self) -> str:
+        """Notebook view: the census in numbers and the local minima by loss."""
+        facts: list[tuple[str, Any]] = [
+            ("cells", f"{self.n_cells:,d} ({'complete' if self.complete else 'INCOMPLETE'}), {self.domain}"),
+            ("local minima", f"{self.n_minima:,d} ({'all certified' if self.certified else 'not all certified'})"),
+            ("global minimum", self.global_min),
+            ("work", f"{self.lp_solves:,d} LPs, {fmt_num(self.seconds, 3)} s"),
+        ]
+        rows = [(m.loss, m.n_cells, m.n_vertices, str(m.verified)) for m in sorted(self.minima, key=lambda m: m.loss)]
+        return html_card(
+            "LandscapeCensus",
+            facts,
+            header=("loss", "cells", "LP vertices", "verified"),
+            rows=rows,
+        )
 
 
 def _pair_meets(

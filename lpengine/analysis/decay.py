@@ -31,10 +31,12 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._display import short_repr
 from .._validation import check_array, check_int
 from ..tolerances import Tolerances, resolve_tolerances
 
@@ -287,6 +289,9 @@ class DecayProfile:
         """One field of every fit as an array, e.g. ``profile.column("q")``."""
         return np.array([getattr(f, name) for f in self.fits], dtype=np.float64)
 
+    def __repr__(self) -> str:
+        return short_repr("DecayProfile", [("window", self.window), ("n_windows", len(self.fits))])
+
 
 def decay_profile(
     losses: ArrayLike,
@@ -349,6 +354,12 @@ class GapDecayProfile:
     starts: NDArray[np.int64]
     q: NDArray[np.float64]
     r2: NDArray[np.float64]
+
+    def __repr__(self) -> str:
+        fields: list[tuple[str, Any]] = [("reference", self.reference), ("window", self.window)]
+        if self.q.size:
+            fields += [("first_q", float(self.q[0])), ("last_q", float(self.q[-1]))]
+        return short_repr("GapDecayProfile", [*fields, ("n_windows", int(self.q.size))])
 
 
 def gap_decay_profile(

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from .._display import short_repr
 from .._validation import check_int
 from ..exceptions import InvalidOptionError
 from ..tolerances import Tolerances, resolve_tolerances
@@ -345,6 +346,10 @@ class EstimatorTrace:
     estimates: NDArray[np.float64]
     uncertainties: NDArray[np.float64]
     statuses: tuple[str, ...]
+
+    def __repr__(self) -> str:
+        last: list[tuple[str, Any]] = [("last_estimate", float(self.estimates[-1]))] if self.estimates.size else []
+        return short_repr("EstimatorTrace", [("method", self.method), ("n_points", int(self.ks.size)), *last])
 
     def errors(self, truth: float) -> NDArray[np.float64]:
         """Absolute errors ``|estimate - truth|``."""
