@@ -569,7 +569,7 @@ def landscape_census(
     # 1. Distinct LP vertices; which cells contain each; which are local-minimum points.
     cand: list[NDArray[np.float64]] = []
     vertex_of = np.full(n, -1, dtype=np.int64)
-    for i in feasible:
+    for i in feasible.tolist():
         th = cells[i].theta
         for j, c in enumerate(cand):
             if same_point(th, c, tol):
@@ -583,9 +583,9 @@ def landscape_census(
     cut = cand_loss - np.array([objective_slack(v, tol) for v in cand_loss])
     containing: list[list[int]] = [[] for _ in cand]
     alive = np.ones(len(cand), dtype=bool)
-    for i in feasible:
+    for i in feasible.tolist():
         inside = np.flatnonzero(rows[i].contains(Theta, tol))
-        for j in inside:
+        for j in inside.tolist():
             containing[j].append(int(i))
         alive[inside[values[i] < cut[inside]]] = False
 
@@ -594,13 +594,13 @@ def landscape_census(
     piece = np.zeros(n, dtype=bool)
     face_lps = 0
     reps: list[tuple[NDArray[np.float64], float, int, int]] = []  # (point, loss, vertex index or -1, a cell)
-    for j in np.flatnonzero(alive):
+    for j in np.flatnonzero(alive).tolist():
         cs = containing[j]
         piece[cs] = True
         for i in cs[1:]:
             uf.join(cs[0], i)
         reps.append((Theta[j], float(cand_loss[j]), int(j), cs[0]))
-    for i in feasible:
+    for i in feasible.tolist():
         if piece[i]:
             continue
         j = int(vertex_of[i])
@@ -610,10 +610,10 @@ def landscape_census(
         # cells containing p all contain θ_H (step 3 of the module docstring)
         if _lower_cell_contains(p, Lp, containing[j], values, rows, tol):
             continue
-        around = [c for c in containing[j] if bool(rows[c].contains(p[None, :], tol)[0])]
+        around = [cell for cell in containing[j] if bool(rows[cell].contains(p[None, :], tol)[0])]
         piece[around] = True
-        for c in around:
-            uf.join(i, c)
+        for cell in around:
+            uf.join(i, cell)
         reps.append((p, Lp, -1, int(i)))
 
     # 3. Merge equal-valued components whose optimal faces share a local-minimum point.
@@ -622,7 +622,7 @@ def landscape_census(
     linear = hnet.n_hidden_layers == 1  # every kink is the same linear function in every cell
     pieces = np.flatnonzero(piece)
     by_root: dict[int, list[int]] = {}
-    for i in pieces:
+    for i in pieces.tolist():
         by_root.setdefault(uf.find(int(i)), []).append(int(i))
     roots = sorted(by_root, key=lambda r: values[r])
     for a_pos, ra in enumerate(roots):
@@ -653,7 +653,7 @@ def landscape_census(
 
     # 4. One LocalMinimum per component.
     comp_cells: dict[int, list[int]] = {}
-    for i in pieces:
+    for i in pieces.tolist():
         comp_cells.setdefault(uf.find(int(i)), []).append(int(i))
     comp_rep: dict[int, tuple[NDArray[np.float64], float, int]] = {}
     comp_vertices: dict[int, set[int]] = {}

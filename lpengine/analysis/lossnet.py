@@ -200,10 +200,11 @@ class LayerwiseL1Problem:
         for k in range(n):
             W1[k::n, k * m : (k + 1) * m] = self.features
             W1[k::n, n * m + k] = 1.0
-        ws, bs = [W1], [np.zeros(N * n)]
+        ws: list[NDArray[np.float64]] = [W1]
+        bs: list[NDArray[np.float64]] = [np.zeros(N * n)]
         eye = np.eye(N)
         for l in range(self.layer + 1, self.net.n_hidden_layers):
-            ws.append(np.kron(eye, self.net.weights[l]))
+            ws.append(np.asarray(np.kron(eye, self.net.weights[l]), dtype=np.float64))
             bs.append(np.tile(self.net.biases[l], N))
         return ws, bs
 
@@ -215,7 +216,7 @@ class LayerwiseL1Problem:
         (unit ``i·n_l + j`` of θ-layer ``l`` is unit ``j`` of sample ``i``).
         """
         ws, bs = self._theta_layers()
-        ws.append(np.kron(np.eye(self.n_samples), self.net.weights[-1]))
+        ws.append(np.asarray(np.kron(np.eye(self.n_samples), self.net.weights[-1]), dtype=np.float64))
         bs.append(np.tile(self.net.biases[-1], self.n_samples))
         return ReLUNetwork(tuple(ws), tuple(bs), has_output_layer=True)
 

@@ -84,7 +84,7 @@ class ActivationPattern:
     @property
     def key(self) -> bytes:
         """Compact hashable key (the raw sign bytes)."""
-        return self._key  # type: ignore[attr-defined,no-any-return]
+        return self._key  # type: ignore[attr-defined]  # set in __post_init__ (a cache, not a field)
 
     def layer(self, l: int) -> NDArray[np.int8]:
         """Signs of hidden layer ``l`` (0-based)."""

@@ -146,8 +146,14 @@ class LayerwiseModel:
         self.n_units = n_units
         self.public_perm = public_perm
         self.inverse_perm = np.argsort(public_perm)
-        self.G = int(H.shape[0]) if mode == "layer" else 1
-        self.p = int(H.shape[1]) if mode == "layer" else int(W_in.shape[1])
+        # The mode decides which arrays exist: H in mode "layer", W_in/b_in in mode "input", out_W/out_b
+        # when K > 0.  Methods narrow them with an assert where the mode or K guarantees them.
+        if mode == "layer":
+            assert H is not None
+            self.G, self.p = int(H.shape[0]), int(H.shape[1])
+        else:
+            assert W_in is not None
+            self.G, self.p = 1, int(W_in.shape[1])
         self.D = n_units * self.p if mode == "layer" else self.p
         # Kink layers: the trained layer is a ReLU layer iff there is an output layer above it.
         self.K = 0 if out_W is None else 1 + len(hidden_W)
@@ -233,19 +239,23 @@ class LayerwiseModel:
     def z0(self, theta: NDArray[np.float64], rows: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
         """Trained-layer outputs ``Z_0``, shape ``(G, n_0)`` (or the given rows)."""
         if self.mode == "layer":
+            assert self.H is not None
             H = self.H if rows is None else self.H[rows]
             return H @ np.ascontiguousarray(theta.reshape(self.n_units, self.p).T)
+        assert self.W_in is not None and self.b_in is not None
         z = (self.W_in @ theta + self.b_in)[None, :]
         return z if rows is None else z[np.zeros(len(rows), np.int64)]
 
     def z0_dot(self, V: NDArray[np.float64], rows: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
         """Rates of ``Z_0`` along directions ``V`` (shape ``(D,)`` or ``(R, D)``)."""
         if self.mode == "layer":
+            assert self.H is not None
             H = self.H if rows is None else self.H[rows]
             if V.ndim == 1:
                 return H @ np.ascontiguousarray(V.reshape(self.n_units, self.p).T)
             R = V.shape[0]
             return (V.reshape(R * self.n_units, self.p) @ H.T).reshape(R, self.n_units, H.shape[0]).transpose(0, 2, 1)
+        assert self.W_in is not None
         zd = V @ self.W_in.T  # (n_0,) or (R, n_0)
         n = 1 if rows is None else len(rows)
         if V.ndim == 1:
@@ -255,13 +265,17 @@ class LayerwiseModel:
     def z0_grad(self, Zbar: NDArray[np.float64]) -> NDArray[np.float64]:
         """Gradient in ``theta`` of ``sum(Zbar * Z_0)`` (all groups)."""
         if self.mode == "layer":
+            assert self.H is not None
             return (Zbar.T @ self.H).ravel()
+        assert self.W_in is not None
         return self.W_in.T @ Zbar.sum(axis=0)
 
     def rows_of(self, groups: NDArray[np.int64], delta: NDArray[np.float64]) -> NDArray[np.float64]:
         """Normals in ``theta`` of kinks with trained-layer sensitivities ``delta`` (k, n_0) in ``groups``."""
         if self.mode == "layer":
+            assert self.H is not None
             return (delta[:, :, None] * self.H[groups][:, None, :]).reshape(len(groups), self.D)
+        assert self.W_in is not None
         return delta @ self.W_in
 
     # --------------------------------------------------------------- forward
@@ -302,6 +316,7 @@ class LayerwiseModel:
                 z += self.hidden_b[l]
                 zs.append(z)
             else:
+                assert self.out_W is not None and self.out_b is not None  # K > 0
                 out = a @ self.out_W[0] + self.out_b[0]
         return zs, out
 
@@ -320,6 +335,7 @@ class LayerwiseModel:
                 zd = a @ self.hidden_WT[l]
                 zds.append(zd)
             else:
+                assert self.out_W is not None  # K > 0
                 out = a @ self.out_W[0]
         return zds, out
 
@@ -339,13 +355,15 @@ class LayerwiseModel:
                 zd = a @ self.hidden_WT[l]
                 zds.append(zd)
             else:
+                assert self.out_W is not None  # K > 0
                 out = a @ self.out_W[0]
         return np.concatenate(zds, axis=1), out
 
     def out_sens_rows(self, rmasks: list[NDArray[np.bool_]]) -> NDArray[np.float64]:
         """``d out / d a`` per hidden column ``(n, n_hidden)`` under row masks."""
         n = rmasks[0].shape[0]
-        S = [None] * self.K
+        assert self.out_W is not None  # rmasks[0] exists, so K > 0
+        S: list[NDArray[np.float64]] = [np.empty(0)] * self.K
         s = np.broadcast_to(self.out_W[0], (n, self.widths[-1])).copy()
         S[self.K - 1] = s
         for l in range(self.K - 2, -1, -1):
@@ -360,7 +378,8 @@ class LayerwiseModel:
         if self.K == 0:
             return []
         n = self.G if rows is None else len(rows)
-        S = [None] * self.K
+        assert self.out_W is not None  # K > 0
+        S: list[NDArray[np.float64]] = [np.empty(0)] * self.K
         s = np.empty((n, self.widths[-1]))
         s[:] = self.out_W[0]
         S[self.K - 1] = s
@@ -378,6 +397,7 @@ class LayerwiseModel:
         """
         if self.K == 0:
             return gbar[:, None]
+        assert self.out_W is not None  # K > 0
         s = gbar[:, None] * self.out_W[0]
         for l in range(self.K - 1, 0, -1):
             s = _apply_mask(s, masks[l]) @ self.hidden_W[l - 1]
@@ -391,6 +411,7 @@ class LayerwiseModel:
         """
         if self.K == 0:
             return gbar[:, None]
+        assert self.out_W is not None  # K > 0
         s = gbar[:, None] * self.out_W[0]
         for l in range(self.K - 1, 0, -1):
             s = _apply_mask(s, masks[l]) @ self.hidden_W[l - 1]
@@ -414,13 +435,17 @@ class LayerwiseModel:
     def z0_grad_rows(self, Zbar: NDArray[np.float64], rows: NDArray[np.int64]) -> NDArray[np.float64]:
         """Gradient in ``theta`` of ``sum(Zbar * Z_0[rows])`` (adjoints ``Zbar`` of the groups ``rows``)."""
         if self.mode == "layer":
+            assert self.H is not None
             return (Zbar.T @ self.H[rows]).ravel()
+        assert self.W_in is not None
         return self.W_in.T @ Zbar.sum(axis=0)
 
     def z0_dot_pairs(self, V: NDArray[np.float64], rows: NDArray[np.int64]) -> NDArray[np.float64]:
         """Rates of ``Z_0`` of group ``rows[j]`` along direction ``V[j]``, shape ``(R, n_0)``."""
         if self.mode == "layer":
+            assert self.H is not None
             return np.einsum("rup,rp->ru", V.reshape(V.shape[0], self.n_units, self.p), self.H[rows])
+        assert self.W_in is not None
         return V @ self.W_in.T
 
     def sensitivities(

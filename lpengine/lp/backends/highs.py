@@ -92,8 +92,11 @@ def _import_highspy() -> Any:
 
 
 def _new_highs(highspy: Any) -> Any:
+    core_cls: Any
     try:
-        from highspy._core import _Highs as core_cls
+        from highspy._core import _Highs
+
+        core_cls = _Highs
     except ImportError:  # pragma: no cover - older highspy layouts
         core_cls = highspy.Highs
     h = core_cls()

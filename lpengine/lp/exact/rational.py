@@ -111,9 +111,9 @@ def to_dyadic(a: ArrayLike, *, name: str = "array") -> DyadicArray:
     Q = max((q for _, q in ratios), default=1)
     out = np.empty(len(ratios), dtype=object)
     out[:] = [p * (Q // q) for p, q in ratios]
-    out = out.reshape(arr.shape)
-    out.flags.writeable = False
-    return DyadicArray(out, 1 - Q.bit_length())
+    mantissas = out.reshape(arr.shape)
+    mantissas.flags.writeable = False
+    return DyadicArray(mantissas, 1 - Q.bit_length())
 
 
 def to_fractions(a: ArrayLike) -> NDArray[Any]:
