@@ -8,6 +8,10 @@ does.  Printed side by side, from one run: the mean time of a whole
 ``WarmSolver.solve()`` (checks included) and the mean time of the checks alone
 (:func:`review_optimal` on the same answer; :func:`farkas_gap` on an infeasible
 one), and their ratio.
+
+Table 2 times whole region enumerations (``enumerate_regions``, three small
+nets) with the checks as shipped and with the checks replaced by no-ops in the
+HiGHS backend, alternating A/B runs in one process (best of ``--rounds``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import time
 
 import numpy as np
 
+import lpengine.lp.backends.highs as highs_backend
+from lpengine import ReLUNetwork
 from lpengine.lp import LinearProgram, LPStatus, open_solver
 from lpengine.lp.checks import ModelData, farkas_gap, review_optimal
 from lpengine.tolerances import Tolerances
@@ -27,6 +33,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2000)
     ap.add_argument("--d", type=int, default=3)
     ap.add_argument("--units", type=int, default=20)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     d, k = args.d, args.units
@@ -88,6 +95,35 @@ def main() -> None:
             print(f"{st.value:12s} {len(t_solve[st]):6d} {a:11.1f} {c:12.1f} {c / a:13.2f}")
     n_inf = len(t_solve[LPStatus.INFEASIBLE])
     print(f"infeasible answers whose HiGHS ray checked at once (no ray LP): {rays_checked} of {n_inf}")
+    enumeration_ab(args.rounds)
+
+
+def enumeration_ab(rounds: int) -> None:
+    from lpengine.regions import enumerate_regions
+
+    nets = [
+        ("2-D [8, 8], box", ReLUNetwork.random(2, [8, 8], seed=1, n_out=None), {"box": (-1.0, 1.0)}),
+        (
+            "3-D [10, 6], box, lp",
+            ReLUNetwork.random(3, [10, 6], seed=2, n_out=None),
+            {"box": (-1.0, 1.0), "method": "lp"},
+        ),
+        ("2-D [6, 6], R^2", ReLUNetwork.random(2, [6, 6], seed=3, n_out=None), {"whole_space": True}),
+    ]
+    real = (highs_backend.review_optimal, highs_backend.certify_infeasible)
+    stub = (lambda *a: None, lambda model, ray, tol, backend: (ray, None))
+    print(f"\n{'enumeration':24s} {'regions':>7s} {'checks (s)':>11s} {'no checks (s)':>14s} {'ratio':>6s}")
+    for name, net, kw in nets:
+        best = {"real": np.inf, "stub": np.inf}
+        count = 0
+        for _ in range(rounds):
+            for label, fns in (("real", real), ("stub", stub)):
+                highs_backend.review_optimal, highs_backend.certify_infeasible = fns
+                t0 = time.perf_counter()
+                count = enumerate_regions(net, **kw).count
+                best[label] = min(best[label], time.perf_counter() - t0)
+        highs_backend.review_optimal, highs_backend.certify_infeasible = real
+        print(f"{name:24s} {count:7d} {best['real']:11.3f} {best['stub']:14.3f} {best['real'] / best['stub']:6.2f}")
 
 
 if __name__ == "__main__":

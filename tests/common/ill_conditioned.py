@@ -153,11 +153,14 @@ def deep_near_parallel(seed: int, delta: float, *, d: int = 2, domain: str = "bo
 
 
 def quantized(
-    seed: int, levels: int, *, d: int = 2, widths: tuple[int, ...] = (4, 4), domain: str = "box"
+    seed: int, levels: int, *, d: int = 2, widths: tuple[int, ...] | None = None, domain: str = "box"
 ) -> tuple[ReLUNetwork, dict]:
-    """A random net with every layer rounded to the grid of step ``max|W^l| / levels`` (not a power of two)."""
+    """A random net with every layer rounded to the grid of step ``max|W^l| / levels`` (not a power of two).
+
+    Default widths: [6, 6] for d <= 2, [4, 4] above (the exact oracle's cost grows with the region count).
+    """
     rng = np.random.default_rng(seed)
-    ws, bs = _random(rng, d, list(widths))
+    ws, bs = _random(rng, d, list(widths or ((6, 6) if d <= 2 else (4, 4))))
     qw, qb = [], []
     for W, b in zip(ws, bs, strict=True):
         step = float(np.max(np.abs(W))) / levels

@@ -36,6 +36,7 @@ How the certificate is found, cheapest first (the caller's float work is reused)
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
@@ -44,7 +45,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ...exceptions import InvalidProblemError
+from ...exceptions import InaccurateSolutionWarning, InvalidProblemError
 from ..problem import LinearProgram
 from ..result import BasisStatus
 from .rational import RationalVector, affine_signs
@@ -343,7 +344,9 @@ def _via_basis(rows: IntegerRows, w: list[int], backend: Any) -> InteriorCertifi
         row_upper=hf,
         col_upper=np.concatenate([np.full(d, np.inf), [1.0]]),
     )
-    with get_backend(backend).open(lp) as solver:
+    with get_backend(backend).open(lp) as solver, warnings.catch_warnings():
+        # Only the basis is used, and it is verified exactly below: an INACCURATE float answer is no error here.
+        warnings.simplefilter("ignore", InaccurateSolutionWarning)
         solver.solve()
         basis = solver.get_basis()
     if basis is None:
