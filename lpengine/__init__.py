@@ -14,6 +14,7 @@ from ._version import __version__
 from .exceptions import (
     BackendNotAvailable,
     InaccurateSolutionWarning,
+    IncompleteCountError,
     InvalidDomainError,
     InvalidNetworkError,
     InvalidOptionError,
@@ -54,6 +55,7 @@ __all__ = [
     "InvalidOptionError",
     "BackendNotAvailable",
     "SolverError",
+    "IncompleteCountError",
     "InaccurateSolutionWarning",
     "IterationLimitWarning",
     "RankDeficiencyWarning",

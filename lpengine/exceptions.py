@@ -14,6 +14,7 @@ __all__ = [
     "InvalidOptionError",
     "BackendNotAvailable",
     "SolverError",
+    "IncompleteCountError",
     "LPEngineWarning",
     "InaccurateSolutionWarning",
     "IterationLimitWarning",
@@ -48,6 +49,18 @@ class BackendNotAvailable(LPEngineError, ImportError):
 
 class SolverError(LPEngineError, RuntimeError):
     """The LP backend crashed or returned something that cannot be interpreted."""
+
+
+class IncompleteCountError(LPEngineError, RuntimeError):
+    """An exact count was asked for, but the enumeration did not finish or left patterns undecided.
+
+    ``result`` holds the partial :class:`~lpengine.regions.RegionEnumeration`
+    (its ``count_lower``, ``count_upper`` and ``undecided_patterns``).
+    """
+
+    def __init__(self, message: str, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
 
 
 class LPEngineWarning(UserWarning):

@@ -173,10 +173,11 @@ def run(args: argparse.Namespace) -> Outcome:
 
 def _text(args: argparse.Namespace, net: ReLUNetwork, res: Any, summary: dict[str, Any]) -> str:
     lines = []
-    status = "complete" if res.complete else f"INCOMPLETE ({summary['message']}): the count is a lower bound"
+    status = "complete" if res.complete else f"INCOMPLETE ({summary['message']}): only bounds are known"
     lines.append(f"network   {net!r}  ({args.net})")
     lines.append(f"domain    {res.domain}")
-    lines.append(f"regions   {res.count:,d}   [{status}]")
+    count = f"{res.count:,d}" if res.complete else f"[{res.count_lower:,d}, ?] (lower bound {res.count_lower:,d})"
+    lines.append(f"regions   {count}   [{status}]")
     if summary.get("bounded_regions") is not None and not args.box and (args.whole_space or args.polytope):
         lines.append(f"bounded   {summary['bounded_regions']:,d}")
     lines.append(
@@ -193,7 +194,9 @@ def _text(args: argparse.Namespace, net: ReLUNetwork, res: Any, summary: dict[st
             f"{summary['min_margin']:.3g}"
         )
     if res.thin_patterns:
-        lines.append(f"skipped   {len(res.thin_patterns)} pattern(s) thinner than the margin tolerance")
+        lines.append(f"thin      {len(res.thin_patterns)} counted region(s) thinner than the margin tolerance")
+    if res.undecided_patterns:
+        lines.append(f"undecided {len(res.undecided_patterns)} pattern(s)")
     lines.append("layer  width  regions(first l layers)  mean active  never active  always active")
     for s in res.layer_stats:
         lines.append(

@@ -9,6 +9,7 @@ keywords of the public functions.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,11 +17,14 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_array
-from ..exceptions import InvalidDomainError
+from ..exceptions import InvalidDomainError, SolverError
 from ..lp import LinearProgram, LPCounters, LPStatus, open_solver
+from ..lp.exact import to_dyadic
 from ..tolerances import Tolerances, resolve_tolerances
 
 __all__ = ["Domain", "make_domain", "is_bounded"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False)
@@ -42,6 +46,8 @@ class Domain:
         Chebyshev radius (``inf`` for R^d and for polytopes containing arbitrarily large balls).
     lo, hi : ndarray, shape (dim,), optional
         The bounds of a box.
+    A, c : ndarray, optional
+        The rows of a polytope as given (not normalised): exact decisions use these.
     """
 
     kind: str
@@ -52,6 +58,8 @@ class Domain:
     radius: float
     lo: NDArray[np.float64] | None = None
     hi: NDArray[np.float64] | None = None
+    A: NDArray[np.float64] | None = None
+    c: NDArray[np.float64] | None = None
 
     @property
     def dim(self) -> int:
@@ -166,11 +174,13 @@ def _polytope(n_in: int, polytope: Any, tol: Tolerances, backend: Any) -> Domain
     c = check_array(c_raw, "polytope c", ndim=1, error=InvalidDomainError)
     if A.shape[1] != n_in or c.shape[0] != A.shape[0]:
         raise InvalidDomainError(f"polytope A has shape {A.shape} and c {c.shape}; expected (m, {n_in}) and (m,).")
-    norms = np.linalg.norm(A, axis=1)
-    if np.any(norms <= tol.zero_row):
-        i = int(np.flatnonzero(norms <= tol.zero_row)[0])
+    amax = np.abs(A).max(axis=1) if A.shape[1] else np.zeros(A.shape[0])
+    if np.any(amax == 0):
+        i = int(np.flatnonzero(amax == 0)[0])
         raise InvalidDomainError(f"polytope row {i} is zero; remove it (0 <= c[{i}] is not a halfspace).")
-    G, h = A / norms[:, None], c / norms
+    As, cs = A / amax[:, None], c / amax  # scaled first, so tiny or huge rows normalise without under/overflow
+    norms = np.linalg.norm(As, axis=1)
+    G, h = As / norms[:, None], cs / norms
     from .polytope import chebyshev_center  # polytope.py imports this module for the Domain type
 
     center, radius, status = chebyshev_center(G, h, r_max=np.inf, tol=tol, backend=backend)
@@ -178,29 +188,54 @@ def _polytope(n_in: int, polytope: Any, tol: Tolerances, backend: Any) -> Domain
         # An infinite inscribed radius: unbounded in every direction of a cone.
         center, radius, status = chebyshev_center(G, h, r_max=1.0, tol=tol, backend=backend)
         radius = float("inf")
-    if center is None or radius <= tol.margin:
-        raise InvalidDomainError(
-            f"polytope has an empty interior (largest inscribed ball radius {0.0 if center is None else radius:.3g} "
-            f"<= margin tolerance {tol.margin:g})."
+    if center is None and status is not LPStatus.INFEASIBLE:
+        raise SolverError(
+            f"the Chebyshev LP of the polytope domain ended with status {status.value}; its interior is undecided."
         )
+    if center is None or radius <= tol.margin:
+        # Borderline or empty in floats: decide exactly (the rows read as the rationals they store).
+        from .exact import decide_strict
+
+        P = np.empty((A.shape[0], n_in + 1), dtype=object)
+        for i in range(A.shape[0]):
+            P[i] = to_dyadic(np.append(-A[i], c[i]), name="polytope row").mantissas
+        dec = decide_strict(P, center)
+        if not dec.nonempty:
+            raise InvalidDomainError(
+                "polytope has an empty interior (proved exactly: a nonnegative combination of its rows "
+                "gives 0 <= c' with c' < 0 or an implicit equality)."
+            )
+        assert dec.point is not None
+        center, radius = dec.point.to_float(), max(radius, 0.0)
     bounded = is_bounded(G, tol, backend=backend)
-    return Domain("polytope", G, h, bounded, center, radius)
+    if bounded is None:
+        raise SolverError("the boundedness LP of the polytope domain gave no answer; the domain is undecided.")
+    return Domain("polytope", G, h, bounded, center, radius, A=A, c=c)
 
 
 def is_bounded(
     G: NDArray[np.float64], tol: Tolerances, counters: LPCounters | None = None, *, backend: Any = "highs"
-) -> bool:
+) -> bool | None:
     """``{x : G x <= h}`` (non-empty) is bounded iff its recession cone ``{G y <= 0}`` is {0}.
 
     The cone is {0} iff the rows of ``G`` positively span R^d, i.e. ``rank G = d``
-    and some ``lambda >= 1`` has ``G^T lambda = 0`` (one LP).
+    and some ``lambda >= 1`` has ``G^T lambda = 0`` (one LP).  Returns ``None``
+    when the LP gives no answer (a status other than optimal or infeasible):
+    an unknown is never read as "unbounded".
     """
     m, d = G.shape
     if m == 0 or np.linalg.matrix_rank(G) < d:
         return False
     lp = LinearProgram(c=np.zeros(m), A=G.T, row_lower=np.zeros(d), row_upper=np.zeros(d), col_lower=np.ones(m))
-    with open_solver(lp, tol=tol, backend=backend) as s:
-        ok = s.solve().status is LPStatus.OPTIMAL
+    from .polytope import statuses_handled
+
+    with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
+        status = s.solve().status
         if counters is not None:
             counters.merge(s.counters)
-    return ok
+    if status is LPStatus.OPTIMAL:
+        return True
+    if status is LPStatus.INFEASIBLE:
+        return False
+    logger.warning("boundedness LP ended with status %s; boundedness left undecided", status.value)
+    return None

@@ -23,22 +23,29 @@ Algorithm (breadth-first search over the dual graph, ``region_counting.md`` §2.
    that facet (coincident hyperplanes flip together).  Its interior point is
    the facet's centre pushed halfway across the neighbour along the normal.
 
-Certificates.  Every counted region carries a witness ``x`` and a margin
-``r > tol.margin`` such that the ball ``B(x, r)`` lies in the region (recomputed
-from the region's own rows), and re-evaluating the network at ``x``
-reproduces the pattern.  Regions whose largest inscribed ball has radius
-``<= tol.margin`` (checked by the Chebyshev LP) are *thin*: not counted, listed
-in ``thin_patterns``.
+Definition and certificates (:mod:`lpengine.regions.certify`).  A pattern's
+region counts iff its interior is nonempty, with the float64 weights read as
+the exact rationals they store.  Every counted region carries a witness
+inside it: proved by floats when every row clears its rigorous rounding-error
+bound there, otherwise checked in rational arithmetic (``Region.exact_witness``),
+or found by the exact LP.  A pattern is dropped only with an exactly checked
+emptiness certificate.  Regions whose inscribed radius is below ``tol.margin``
+are counted and flagged ``thin``; the search crosses them by trying every
+one-flip pattern (each decided exactly).  Facet decisions the floats make
+within ``tol.margin`` (or LPs without an answer) also send their one-flip
+pattern to the queue, so no region behind a borderline facet is lost.
 
 Degenerate input, and the documented answers:
 
 * coincident hyperplanes (duplicate units, a unit coinciding with a domain
-  face): one facet; crossing it flips all of its units together;
+  face) - exactly proportional rows only, by an integer test: one facet;
+  crossing it flips all of its units together.  Rows that are merely close
+  stay separate (the thin region between them is a region);
 * several hyperplanes through one point: handled exactly (facets are decided
   by vertex spans or LPs, never by genericity assumptions);
-* dead units (zero local gradient): no hyperplane; the sign follows the
-  constant value, a value within ``tol.activation`` of 0 counting as inactive;
-* regions thinner than ``tol.margin``: not counted (see above).
+* dead units (gradient exactly zero under the pattern): no hyperplane; the sign
+  follows the exact constant value, 0 counting as inactive.  A tiny but
+  nonzero gradient (weights of 1e-27, say) is a live unit with its exact sign.
 
 Parallelism (``n_jobs > 1``, any domain): work sharing, see
 :mod:`lpengine.regions.parallel`; the result equals the serial one.
@@ -58,7 +65,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._validation import check_int, check_scalar
-from ..exceptions import InvalidDomainError, IterationLimitWarning
+from ..exceptions import IncompleteCountError, InvalidDomainError, IterationLimitWarning
 from ..lp import get_backend
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
@@ -189,8 +196,12 @@ def _assemble(net: ReLUNetwork, domain: Domain, out: SearchOut, method: str, t0:
     # Every pattern is processed once (serial or shared), so the collected regions are distinct.
     regions, edges = out.collector.regions, out.collector.edges
     found = out.collector.index
-    thin = sorted({str(ActivationPattern(s, widths)) for s in out.not_counted if s.tobytes() not in found})
+    thin = sorted(str(r.pattern) for r in regions if r.thin)
+    undecided = sorted({str(ActivationPattern(s, widths)) for s in out.undecided if s.tobytes() not in found})
     stats = layer_stats(net, regions)
+    decisions = {k: getattr(out.stats, k) for k in ("float_certified", "exact_witness", "exact_lp", "proved_empty")}
+    decisions["exact_rows"] = out.stats.exact_rows
+    decisions["seconds_exact"] = out.stats.seconds_exact
     if not out.complete:
         warnings.warn(
             f"region enumeration incomplete ({out.message}); the count is a lower bound.",
@@ -211,6 +222,8 @@ def _assemble(net: ReLUNetwork, domain: Domain, out: SearchOut, method: str, t0:
         stats,
         out.message,
         out.processes,
+        tuple(undecided),
+        decisions,
     )
 
 
@@ -225,7 +238,14 @@ def count_regions(
     n_jobs: int = 1,
     backend: Any = "highs",
 ) -> int:
-    """The exact number of full-dimensional activation regions (see :func:`enumerate_regions`).
+    """The exact number of activation regions (see :func:`enumerate_regions` for the definition).
+
+    Raises
+    ------
+    IncompleteCountError
+        If the enumeration could not decide every pattern it met; the partial
+        result (with ``count_lower``) is the exception's ``result``.  A lower
+        bound is never returned as the count.
 
     >>> from lpengine import ReLUNetwork
     >>> count_regions(ReLUNetwork.random(2, [4], seed=1), whole_space=True)
@@ -242,4 +262,10 @@ def count_regions(
         compute_bounded=False,
         backend=backend,
     )
+    if not res.complete:
+        raise IncompleteCountError(
+            f"the region count is not exact ({res.message}): at least {res.count_lower} regions, "
+            f"{len(res.undecided_patterns)} pattern(s) undecided.",
+            res,
+        )
     return res.count

@@ -14,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..lp import LPStatus
+from ..lp.exact import RationalVector
 from ..network import LocalAffineMap
 
 __all__ = ["PendingRegion", "RegionWork", "Counted", "NotCounted", "Unresolved", "Outcome", "Processed"]
@@ -49,7 +50,12 @@ class PendingRegion:
 
 @dataclass(eq=False)
 class RegionWork:
-    """One region as processed by the search: everything the result needs about it."""
+    """One region as processed by the search: everything the result needs about it.
+
+    ``thin`` marks a region whose inscribed radius is below ``Tolerances.margin``
+    (counted; its existence decided exactly); ``exact_witness`` is the exactly
+    checked interior point when floats alone did not certify ``witness``.
+    """
 
     signs: NDArray[np.int8]
     witness: NDArray[np.float64]
@@ -59,6 +65,8 @@ class RegionWork:
     n_facets: int
     bounded: bool | None
     affine: LocalAffineMap
+    thin: bool = False
+    exact_witness: RationalVector | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -70,7 +78,7 @@ class Counted:
 
 @dataclass(frozen=True, eq=False)
 class NotCounted:
-    """The pattern has no region thicker than ``Tolerances.margin`` (empty, or thin)."""
+    """The pattern has no region: its interior is proved empty (exactly checked certificate)."""
 
     signs: NDArray[np.int8]
 

@@ -31,6 +31,7 @@ from ..lp import LPCounters
 from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
 from .budget import Budget
+from .certify import DecisionStats
 from .domain import Domain
 from .outcome import Counted, Outcome, PendingRegion, RegionWork
 from .pattern import ActivationPattern
@@ -72,6 +73,7 @@ class BatchReply:
     others: list[Outcome]
     counters: LPCounters
     fresh: PackedItems | None
+    stats: DecisionStats
 
 
 @dataclass(frozen=True)
@@ -127,6 +129,8 @@ def pack_works(works: list[RegionWork]) -> dict[str, Any]:
         "neighbor_keys": [w.neighbor_keys for w in works],
         "n_facets": [w.n_facets for w in works],
         "bounded": [w.bounded for w in works],
+        "thin": [w.thin for w in works],
+        "exact_witness": [w.exact_witness for w in works],
         "A": np.stack([w.affine.A for w in works]),
         "c": np.stack([w.affine.c for w in works]),
         "out_A": np.stack([w.affine.out_A for w in works if w.affine.out_A is not None]) if has_out else None,
@@ -154,6 +158,8 @@ def unpack_works(pk: dict[str, Any]) -> list[RegionWork]:
                 pk["n_facets"][i],
                 pk["bounded"][i],
                 aff,
+                pk["thin"][i],
+                pk["exact_witness"][i],
             )
         )
     return out
@@ -192,7 +198,8 @@ def worker_main(
         fresh: list[PendingRegion] = []
         works: list[RegionWork] = []
         others: list[Outcome] = []
-        proc.counters = LPCounters()  # this batch's LPs
+        proc.counters = LPCounters()  # this batch's LPs and decisions
+        proc.cert.stats = DecisionStats()
         try:
             for i in range(msg.signs.shape[0]):
                 done = proc.process(unpack_item(msg, i, d))
@@ -204,7 +211,8 @@ def worker_main(
         except Exception as exc:  # noqa: BLE001 -- any error is handed to the master, which re-raises it
             conn.send(WorkerFailed(exc))
             continue
-        conn.send(BatchReply(pack_works(works), others, proc.counters, pack_items(fresh, d) if fresh else None))
+        packed_fresh = pack_items(fresh, d) if fresh else None
+        conn.send(BatchReply(pack_works(works), others, proc.counters, packed_fresh, proc.cert.stats))
 
 
 def parallel_search(
@@ -237,6 +245,7 @@ def parallel_search(
     out = SearchOut(RegionCollector(net.hidden_widths, domain), method=method)
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     out.counters = proc.counters
+    out.stats = proc.cert.stats
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     procs: list[Any] = []
     sent: dict[Any, deque[list[PendingRegion]]] = {}  # live worker connection -> its unanswered batches
@@ -265,6 +274,7 @@ def parallel_search(
         for outcome in reply.others:
             record(out, outcome)
         out.counters.merge(reply.counters)
+        out.stats.merge(reply.stats)
         packed = reply.fresh
         if packed is not None and not stopping:
             for i in range(packed.signs.shape[0]):

@@ -20,13 +20,16 @@ Primitives:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..exceptions import SolverError
+from ..exceptions import InaccurateSolutionWarning
 from ..lp import LinearProgram, LPCounters, LPStatus, open_solver
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances
@@ -114,7 +117,7 @@ def chebyshev_center(
         col_lower=np.concatenate([np.full(d, -np.inf), [0.0]]),
         col_upper=np.concatenate([np.full(d, np.inf), [r_max]]),
     )
-    with open_solver(lp, tol=tol, backend=backend) as s:
+    with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
         res = s.solve()
         if counters is not None:
             counters.merge(s.counters)
@@ -130,28 +133,68 @@ class FacetInfo:
     ``rows`` - indices (into the region's rows) of one representative row per
     facet; ``groups`` - for each facet, all rows whose hyperplane coincides with
     it; ``points`` - a point in the relative interior of each facet (or ``nan``
-    rows when unknown); ``vertices`` - the region's vertices when computed.
+    rows when unknown); ``vertices`` - the region's vertices when computed;
+    ``borderline`` - rows judged *not* facets by a float margin too small to be
+    sure (within ``tol.margin``), or whose facet LP gave no answer: the search
+    also tries their one-flip patterns, deciding each exactly.
     """
 
     rows: NDArray[np.intp]
     groups: tuple[NDArray[np.intp], ...]
     points: NDArray[np.float64]
     vertices: NDArray[np.float64] | None
+    borderline: NDArray[np.intp] = field(default_factory=lambda: np.zeros(0, dtype=np.intp))
 
 
-def coincident_rows(G: NDArray[np.float64], h: NDArray[np.float64], i: int, tol: Tolerances) -> NDArray[np.intp]:
-    """Rows whose normalised halfspace equals row ``i``'s (within ``tol.coincident``)."""
-    return _coincident_groups(G, h, np.array([i], dtype=np.intp), tol)[0]
+@contextlib.contextmanager
+def statuses_handled() -> Iterator[None]:
+    """Silence :class:`InaccurateSolutionWarning` around region LPs whose caller acts on every status.
+
+    The region search reads any status other than a clean OPTIMAL (INACCURATE
+    included) as "undecided in floats" and decides exactly; the warning, meant
+    for callers that would otherwise trust the answer, would only be noise.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InaccurateSolutionWarning)
+        yield
+
+
+#: Exact test "rows i and j bound the same halfspace" (see :func:`coincident_rows`).
+SameHyperplane = Callable[[int, int], bool]
+
+
+def coincident_rows(
+    G: NDArray[np.float64], h: NDArray[np.float64], i: int, tol: Tolerances, same: SameHyperplane | None = None
+) -> NDArray[np.intp]:
+    """Rows whose halfspace equals row ``i``'s.
+
+    Candidates are the rows within ``tol.coincident`` of row ``i`` in floats;
+    with ``same`` (an exact test, e.g. integer proportionality of the exact rows)
+    only those it confirms are kept, so near-coincident rows stay separate.
+    """
+    return _coincident_groups(G, h, np.array([i], dtype=np.intp), tol, same)[0]
 
 
 def _coincident_groups(
-    G: NDArray[np.float64], h: NDArray[np.float64], rows: NDArray[np.intp], tol: Tolerances
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    rows: NDArray[np.intp],
+    tol: Tolerances,
+    same: SameHyperplane | None = None,
 ) -> list[NDArray[np.intp]]:
-    """For each row in ``rows``, every row with the same oriented halfspace (within ``tol.coincident``)."""
+    """For each row in ``rows``, every row with the same oriented halfspace (see :func:`coincident_rows`)."""
     diff = np.maximum(
         np.max(np.abs(G[rows][:, None, :] - G[None, :, :]), axis=2), np.abs(h[rows][:, None] - h[None, :])
     )
-    return [np.flatnonzero(r) for r in diff <= tol.coincident]
+    groups = [np.flatnonzero(r) for r in diff <= tol.coincident]
+    if same is None:
+        return groups
+    out = []
+    for i, grp in zip(rows.tolist(), groups, strict=True):
+        if grp.size > 1:
+            grp = np.array([j for j in grp.tolist() if j == i or same(i, j)], dtype=np.intp)
+        out.append(grp)
+    return out
 
 
 _QHULL: tuple[Any, Any] | None = None
@@ -172,6 +215,8 @@ def facets_by_vertices(
     h: NDArray[np.float64],
     interior: NDArray[np.float64],
     tol: Tolerances,
+    *,
+    same: SameHyperplane | None = None,
 ) -> FacetInfo | None:
     """Facets of the bounded polytope ``{G x <= h}`` via its vertices (d >= 2, no LP).
 
@@ -211,20 +256,23 @@ def facets_by_vertices(
     fac = np.flatnonzero(keep)
     if fac.size == 0:
         return None
+    # Rows not kept but passing within tol.margin of a vertex: the floats cannot be sure.
+    near = np.min(h[:, None] - G @ V.T, axis=1) <= tol.margin * max(1.0, float(np.abs(V).max()))
+    borderline = np.flatnonzero(near & ~keep).astype(np.intp)
     centres = (on[fac].astype(np.float64) @ V) / n_on[fac, None]
     if all_simple:
         # At a simple vertex no two tight rows coincide, so every facet has one row.
-        return FacetInfo(fac.astype(np.intp), tuple(fac[:, None]), centres, V)
+        return FacetInfo(fac.astype(np.intp), tuple(fac[:, None]), centres, V, borderline)
     rows, groups, points = [], [], []
     taken = np.zeros(m, dtype=bool)
-    for j, (i, grp) in enumerate(zip(fac, _coincident_groups(G, h, fac, tol), strict=True)):
+    for j, (i, grp) in enumerate(zip(fac, _coincident_groups(G, h, fac, tol, same), strict=True)):
         if taken[i]:
             continue
         taken[grp] = True
         rows.append(int(i))
         groups.append(grp)
         points.append(centres[j])
-    return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points), V)
+    return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points), V, borderline)
 
 
 def facets_by_lp(
@@ -236,6 +284,7 @@ def facets_by_lp(
     *,
     known: tuple[NDArray[np.intp], NDArray[np.float64]] | None = None,
     backend: Any = "highs",
+    same: SameHyperplane | None = None,
 ) -> FacetInfo:
     """Facets of ``{G x <= h}`` (bounded or not) by LP, from an interior ``center``.
 
@@ -251,6 +300,7 @@ def facets_by_lp(
     if m == 0:
         return FacetInfo(np.zeros(0, dtype=np.intp), (), np.zeros((0, d)), None)
     slack = h - G @ center
+    borderline: list[int] = []
     is_facet = np.zeros(m, dtype=bool)
     decided = np.zeros(m, dtype=bool)
     fpoint = np.full((m, d), np.nan)
@@ -274,7 +324,7 @@ def facets_by_lp(
     fpoint[first[hit_dirs]] = center + tmin[hit_dirs, None] * G[hit_dirs]
     # Coincident duplicates of a facet are the same facet.
     lp = LinearProgram(c=np.zeros(d), A=G, row_upper=h)
-    with open_solver(lp, tol=tol, backend=backend) as s:
+    with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
         for k in np.flatnonzero(~decided):
             if decided[k]:
                 continue
@@ -288,8 +338,11 @@ def facets_by_lp(
                 if is_facet[k]:
                     lam = slack[k] / (slack[k] + viol)
                     fpoint[k] = center + lam * (res.x - center)
-            elif res.status is not LPStatus.OPTIMAL:
-                raise SolverError(f"facet LP for row {k} ended with status {res.status.value} ({res.message}).")
+                elif viol > -tol.margin:
+                    borderline.append(int(k))
+            else:
+                # No answer: never read as "not a facet"; the row's flip is searched exactly.
+                borderline.append(int(k))
             decided[k] = True
         if counters is not None:
             counters.merge(s.counters)
@@ -298,7 +351,7 @@ def facets_by_lp(
     for i in np.flatnonzero(is_facet):
         if taken[i]:
             continue
-        grp = coincident_rows(G, h, int(i), tol)
+        grp = coincident_rows(G, h, int(i), tol, same)
         # A duplicate hyperplane hides its twin from the "other rows" LP; group them.
         taken[grp] = True
         rows.append(int(i))
@@ -306,24 +359,24 @@ def facets_by_lp(
         points.append(fpoint[i])
     # Rows that are redundant only because a coincident twin is present are facets too.
     for i in np.flatnonzero(~is_facet & ~taken):
-        grp = coincident_rows(G, h, int(i), tol)
+        grp = coincident_rows(G, h, int(i), tol, same)
         if grp.size > 1:
             others = np.setdiff1d(np.arange(m), grp)
             lp2 = LinearProgram(
                 c=-G[i], A=np.vstack([G[others], G[i][None]]), row_upper=np.concatenate([h[others], [h[i] + 1.0]])
             )
-            with open_solver(lp2, tol=tol, backend=backend) as s2:
+            with statuses_handled(), open_solver(lp2, tol=tol, backend=backend) as s2:
                 res = s2.solve()
                 if counters is not None:
                     counters.merge(s2.counters)
             taken[grp] = True
             if res.status is not LPStatus.OPTIMAL or res.x is None:
-                raise SolverError(
-                    f"facet LP for coincident row {i} ended with status {res.status.value} ({res.message})."
-                )
+                borderline.append(int(i))
+                continue
             if float(G[i] @ res.x - h[i]) > tol.activation:
                 viol = float(G[i] @ res.x - h[i])
                 rows.append(int(i))
                 groups.append(grp)
                 points.append(center + slack[i] / (slack[i] + viol) * (res.x - center))
-    return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points).reshape(-1, d), None)
+    bl = np.array(sorted(set(borderline) - set(rows)), dtype=np.intp)
+    return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points).reshape(-1, d), None, bl)

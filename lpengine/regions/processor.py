@@ -11,6 +11,7 @@ same code.  Facets are found by one of three methods (see
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +21,11 @@ from numpy.typing import NDArray
 from ..lp import LPCounters, LPStatus
 from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
+from .certify import CertifiedRows, Certifier
 from .domain import Domain, is_bounded
-from .outcome import Counted, NotCounted, Outcome, PendingRegion, Processed, RegionWork, Unresolved
+from .outcome import Counted, NotCounted, PendingRegion, Processed, RegionWork
 from .pattern import pattern_toward
-from .polytope import FacetInfo, chebyshev_center, facets_by_lp, facets_by_vertices, region_halfspaces
+from .polytope import FacetInfo, chebyshev_center, facets_by_lp, facets_by_vertices
 
 __all__ = ["RegionProcessor", "Ball", "initial_witness", "center_by_chords"]
 
@@ -36,10 +38,19 @@ _HYBRID_BOX = 10.0
 
 @dataclass(frozen=True)
 class Ball:
-    """An inscribed ball of a region: its centre (the witness) and radius (the margin)."""
+    """An inscribed ball of a region in floats: its centre (the witness) and radius (the margin).
 
-    center: NDArray[np.float64]
+    ``center`` is ``None`` (and ``radius = -inf``) when the LP gave none.
+    """
+
+    center: NDArray[np.float64] | None
     radius: float
+
+
+def _flipped(signs: NDArray[np.int8], u: int) -> NDArray[np.int8]:
+    nb = signs.copy()
+    nb[u] = -nb[u]
+    return nb
 
 
 class RegionProcessor:
@@ -62,12 +73,13 @@ class RegionProcessor:
         self.compute_bounded = compute_bounded
         self.backend = backend
         self.counters = LPCounters()
+        self.cert = Certifier(net, domain, tol, backend)
         if method == "hybrid":
             # The artificial box B = [-R, R]^d of the hybrid method (see _hybrid_facets).
             d = domain.dim
             W0, b0 = net.weights[0], net.biases[0]
             norms = np.linalg.norm(W0, axis=1)
-            live = norms > tol.zero_row
+            live = norms > 0
             reach = float(np.max(np.abs(b0[live]) / norms[live])) if live.any() else 0.0
             R = _HYBRID_BOX * max(1.0, reach, float(np.max(np.abs(domain.center))))
             eye = np.eye(d)
@@ -75,32 +87,37 @@ class RegionProcessor:
             self.box_h = np.full(2 * d, R)
 
     def process(self, item: PendingRegion) -> Processed:
-        """Decide one pending region and find its neighbours (none unless it is counted)."""
+        """Decide one pending region exactly and find its neighbours (none unless it is counted)."""
         net, domain, tol = self.net, self.domain, self.tol
         signs, fpoint, fnormal, guess = item.signs, item.facet_point, item.normal, item.guess
-        rows = region_halfspaces(net, signs, domain, tol)
+        cr = self.cert.rows(signs)
+        rows = cr.rows
         if not rows.consistent:
+            # A dead unit's exact constant sign contradicts the pattern: no region.
+            self.cert.stats.proved_empty += 1
             return Processed(NotCounted(signs))
         G, h = rows.G, rows.h
         facets: FacetInfo | None = None
         bounded: bool | None = True if domain.bounded else None
         use_vertex = self.method == "vertex" and domain.dim >= 2
+        same = cr.same_hyperplane
         if self.method == "hybrid":
-            facets, bounded, witness, margin = self._hybrid_facets(G, h, fpoint, fnormal, guess)
+            facets, bounded, witness, margin = self._hybrid_facets(G, h, fpoint, fnormal, guess, same)
         else:
             witness, margin = initial_witness(G, h, fpoint, fnormal, guess, tol)
             if use_vertex and margin > tol.margin:
-                facets = facets_by_vertices(G, h, witness, tol)
+                facets = facets_by_vertices(G, h, witness, tol, same=same)
         if facets is None:
             # LP path: Chebyshev centre (certificate and interior point), then facets.
-            ball = self._chebyshev(G, h, signs)
-            if not isinstance(ball, Ball):
-                return Processed(ball)
+            ball = self._chebyshev(G, h)
+            if ball.radius <= tol.margin:
+                return self._borderline(cr, ball.center if ball.center is not None else witness)
+            assert ball.center is not None
             witness, margin = ball.center, ball.radius
             if use_vertex:
-                facets = facets_by_vertices(G, h, witness, tol)
+                facets = facets_by_vertices(G, h, witness, tol, same=same)
             if facets is None:
-                facets = facets_by_lp(G, h, witness, tol, self.counters, backend=self.backend)
+                facets = facets_by_lp(G, h, witness, tol, self.counters, backend=self.backend, same=same)
         if facets.vertices is not None:
             # Certificate: the vertex centroid, with its exact distance to every row.
             cen = facets.vertices.sum(axis=0) / facets.vertices.shape[0]
@@ -108,15 +125,25 @@ class RegionProcessor:
             if m_cen > margin:
                 witness, margin = cen, m_cen
         if margin <= tol.margin:
-            ball = self._chebyshev(G, h, signs)
-            if not isinstance(ball, Ball):
-                return Processed(ball)
+            ball = self._chebyshev(G, h)
+            if ball.radius <= tol.margin:
+                return self._borderline(cr, ball.center if ball.center is not None else witness)
+            assert ball.center is not None
             witness, margin = ball.center, ball.radius
+        exact_witness = None
+        if cr.witness_certain(witness):
+            self.cert.stats.float_certified += 1
+        else:
+            dec = self.cert.decide(cr, witness)
+            if not dec.nonempty:
+                return Processed(NotCounted(signs))
+            assert dec.point is not None
+            exact_witness = dec.point
         # Units identically zero on this region (dead with value 0) may come alive across a
         # facet with their hyperplane lying on it; such units must flip with the facet.
         last_vanishing = -1
         if rows.dead.any():
-            vanishing = np.flatnonzero(rows.dead & (np.abs(rows.c) <= tol.activation))
+            vanishing = np.flatnonzero(rows.dead & (rows.c == 0.0))
             last_vanishing = int(vanishing.max()) if vanishing.size else -1
         facet_units: list[tuple[int, ...]] = []
         neighbor_keys: list[bytes] = []
@@ -148,6 +175,12 @@ class RegionProcessor:
             facet_units.append(flipped)
             neighbor_keys.append(nb.tobytes())
             neighbors.append(PendingRegion(nb, pt if pt_ok else None, G[rep], witness))
+        # Rows whose facet decision the floats could not make clearly: their one-flip patterns
+        # are searched too (each decided exactly), so no region behind them is lost.
+        for k in facets.borderline.tolist():
+            u = int(rows.unit[k])
+            if u >= 0:
+                neighbors.append(PendingRegion(self.cert.canonical(_flipped(signs, u)), guess=witness))
         if self.compute_bounded and bounded is None:
             bounded = is_bounded(G, tol, self.counters, backend=self.backend)
         work = RegionWork(
@@ -159,12 +192,53 @@ class RegionProcessor:
             int(len(facets.rows)),
             bounded,
             LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c),
+            exact_witness=exact_witness,
         )
         return Processed(Counted(work), tuple(neighbors))
 
-    def _chebyshev(self, G: NDArray[np.float64], h: NDArray[np.float64], signs: NDArray[np.int8]) -> Ball | Outcome:
-        """The region's largest inscribed ball (capped at radius 1 in unbounded domains), or the
-        outcome when there is none (thinner than ``tol.margin``) or the LP gave no answer."""
+    def _borderline(self, cr: CertifiedRows, hint: NDArray[np.float64] | None) -> Processed:
+        """A region the floats call thinner than ``tol.margin`` (or could not solve): decided exactly.
+
+        Nonempty: counted and flagged ``thin``, with the exactly checked witness; its
+        facets are not trusted to floats, so every live unit's one-flip pattern is
+        searched (each decided exactly), and no edge is recorded for it.
+        Empty: not counted (a checked Farkas certificate).
+        """
+        signs = cr.signs
+        dec = self.cert.decide(cr, hint)
+        if not dec.nonempty:
+            return Processed(NotCounted(signs))
+        assert dec.point is not None
+        witness = dec.point.to_float()
+        rows = cr.rows
+        margin = float(np.min(rows.h - rows.G @ witness)) if rows.G.shape[0] else float("inf")
+        neighbors = [
+            PendingRegion(self.cert.canonical(_flipped(signs, int(u))), guess=witness)
+            for u in rows.unit[rows.unit >= 0].tolist()
+        ]
+        bounded: bool | None = True if self.domain.bounded else None
+        if self.compute_bounded and bounded is None:
+            bounded = is_bounded(rows.G, self.tol, self.counters, backend=self.backend)
+        work = RegionWork(
+            rows.signs.copy(),
+            witness,
+            max(margin, 0.0),
+            [],
+            [],
+            0,
+            bounded,
+            LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c),
+            thin=True,
+            exact_witness=dec.point,
+        )
+        return Processed(Counted(work), tuple(neighbors))
+
+    def _chebyshev(self, G: NDArray[np.float64], h: NDArray[np.float64]) -> Ball:
+        """The region's largest inscribed ball in floats (capped at radius 1 in unbounded domains).
+
+        ``center`` is ``None`` and ``radius`` is ``-inf`` when the LP reports no optimum
+        (infeasible or any other status): the caller then decides exactly.
+        """
         center, radius, status = chebyshev_center(
             G,
             h,
@@ -173,11 +247,10 @@ class RegionProcessor:
             counters=self.counters,
             backend=self.backend,
         )
-        if center is None and status is not LPStatus.INFEASIBLE:
-            logger.warning("region LP for pattern %s ended with status %s", signs.tolist(), status.value)
-            return Unresolved(signs, status)
-        if center is None or radius <= self.tol.margin:
-            return NotCounted(signs)
+        if center is None:
+            if status is not LPStatus.INFEASIBLE:
+                logger.debug("Chebyshev LP ended with status %s; deciding exactly", status.value)
+            return Ball(None, -np.inf)
         return Ball(center, radius)
 
     def _hybrid_facets(
@@ -187,6 +260,7 @@ class RegionProcessor:
         fpoint: NDArray[np.float64] | None,
         fnormal: NDArray[np.float64] | None,
         guess: NDArray[np.float64] | None,
+        same: Callable[[int, int], bool],
     ) -> tuple[FacetInfo | None, bool | None, NDArray[np.float64], float]:
         """Facets of a region of an unbounded domain from the vertices of ``P ∩ B`` (B the artificial box).
 
@@ -207,7 +281,8 @@ class RegionProcessor:
         witness, marginB = initial_witness(GB, hB, fpoint, fnormal, guess, tol)
         if marginB <= tol.margin:
             return None, None, witness, -np.inf
-        fB = facets_by_vertices(GB, hB, witness, tol)
+        m0 = G.shape[0]
+        fB = facets_by_vertices(GB, hB, witness, tol, same=lambda i, j: i < m0 and j < m0 and same(i, j))
         if fB is None or fB.vertices is None:
             return None, None, witness, -np.inf
         cen = fB.vertices.sum(axis=0) / fB.vertices.shape[0]
@@ -215,11 +290,14 @@ class RegionProcessor:
         witness, margin = (cen, m_c) if m_c > m_w else (witness, m_w)
         inner = np.array([bool((grp < m).all()) for grp in fB.groups], dtype=bool)
         if inner.all():
-            return FacetInfo(fB.rows, fB.groups, fB.points, fB.vertices), True, witness, margin
+            inner_borderline = fB.borderline[fB.borderline < m]
+            return FacetInfo(fB.rows, fB.groups, fB.points, fB.vertices, inner_borderline), True, witness, margin
         if margin <= tol.margin:
             return None, None, witness, -np.inf
         known = (fB.rows[inner], fB.points[inner])
-        facets = facets_by_lp(G, h, witness, tol, self.counters, known=known, backend=self.backend)
+        facets = facets_by_lp(G, h, witness, tol, self.counters, known=known, backend=self.backend, same=same)
+        borderline = np.union1d(facets.borderline, fB.borderline[fB.borderline < m]).astype(np.intp)
+        facets = FacetInfo(facets.rows, facets.groups, facets.points, facets.vertices, borderline)
         return facets, None, witness, margin
 
 

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._display import fmt_num, html_card, short_repr
+from ..lp.exact import RationalVector
 from ..network import LocalAffineMap, ReLUNetwork
 from .domain import Domain
 from .outcome import RegionWork
@@ -37,9 +38,10 @@ class Region:
     ----------
     pattern : ActivationPattern
     witness : ndarray, shape (n_in,)
-        Interior point: the ball of radius ``margin`` around it lies in the region.
+        Interior point: the ball of radius ``margin`` around it lies in the region
+        (in floats; for a thin region the exact witness is ``exact_witness``).
     margin : float
-        Radius of that ball (> ``tol.margin``).
+        Radius of that ball (``> tol.margin`` unless the region is ``thin``).
     affine : LocalAffineMap
         Pre-activations (and the output map, if the network has an output layer) on the region.
     facet_units : tuple of tuple of int
@@ -49,9 +51,17 @@ class Region:
         All facets, domain faces included.
     bounded : bool or None
         Whether the region is bounded (always True in a bounded domain; decided by
-        an LP in R^d; ``None`` if not computed).
+        an LP in R^d; ``None`` if not computed or undecided).
     domain : Domain or None
         The enumeration's domain (shared by all regions; gives :attr:`vertices`).
+    thin : bool
+        The region's inscribed radius is below ``tol.margin``: it is counted (its
+        interior is proved nonempty exactly) but its facets were not computed in
+        floats; its neighbours were found by trying every one-flip pattern, and
+        it has no edges in the graph.
+    exact_witness : RationalVector or None
+        An interior point checked in exact rational arithmetic, when floats alone
+        did not certify ``witness``.
     """
 
     pattern: ActivationPattern
@@ -62,6 +72,8 @@ class Region:
     n_facets: int
     bounded: bool | None = None
     domain: Domain | None = field(default=None, repr=False)
+    thin: bool = False
+    exact_witness: RationalVector | None = None
 
     def __repr__(self) -> str:
         return short_repr(
@@ -100,7 +112,7 @@ class Region:
         return tuple(self.pattern.flip(u) for u in self.facet_units)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``pattern`` (its string form), ``witness``, ``margin``, ``n_facets``, ``bounded``, ``rank``."""
+        """JSON-ready: ``pattern`` (its string form), ``witness``, ``margin``, ``n_facets``, ``bounded``, ``rank``, ``thin``."""
         return {
             "pattern": str(self.pattern),
             "witness": [float(v) for v in self.witness],
@@ -108,6 +120,7 @@ class Region:
             "n_facets": int(self.n_facets),
             "bounded": self.bounded,
             "rank": self.rank,
+            "thin": self.thin,
         }
 
 
@@ -128,10 +141,13 @@ class RegionEnumeration:
     Attributes
     ----------
     count : int
-        Number of full-dimensional activation regions found.
+        Number of activation regions found (regions with nonempty interior).  The
+        exact count when ``complete``; otherwise a lower bound (``count_lower``).
     complete : bool
+        True iff every pattern met was decided and the search ran to its end.
         False when a budget (``max_regions``, ``time_limit``, callback) stopped
-        the search: then ``count`` is a lower bound only.
+        the search or a pattern stayed undecided: then the true count lies in
+        ``[count_lower, count_upper]``.
     regions : tuple of Region
     edges : tuple of (int, int, tuple of int)
         Shared facets as ``(i, j, units)``: indices into ``regions`` (``i < j``)
@@ -149,7 +165,17 @@ class RegionEnumeration:
     domain : str
         Description of the domain.
     thin_patterns : tuple of str
-        Patterns met whose region is thinner than ``tol.margin`` (not counted).
+        Counted regions whose inscribed radius is below ``tol.margin`` (see
+        :attr:`Region.thin`).
+    undecided_patterns : tuple of str
+        Patterns met but neither counted nor proved empty (empty when ``complete``).
+    decisions : dict
+        How the regions were decided: ``float_certified`` (floats proved the
+        witness inside every row), ``exact_witness`` (the witness checked in
+        rational arithmetic), ``exact_lp`` (decided by the exact LP),
+        ``proved_empty`` (patterns met with a checked emptiness certificate),
+        ``exact_rows`` (regions whose rows were composed in integers) and
+        ``seconds_exact``.
     layer_stats : tuple of dict
         Per hidden layer ``l``: ``prefix_regions`` (distinct patterns of layers
         ``1..l``, i.e. the region count of the network truncated after layer l),
@@ -174,6 +200,26 @@ class RegionEnumeration:
     layer_stats: tuple[dict[str, Any], ...]
     message: str
     processes: int = 1
+    undecided_patterns: tuple[str, ...] = ()
+    decisions: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def count_lower(self) -> int:
+        """A lower bound on the number of regions (the exact count when ``complete``)."""
+        return self.count
+
+    @property
+    def count_upper(self) -> int | None:
+        """An upper bound on the number of regions: ``count`` when ``complete``, else ``None`` (unknown).
+
+        A search stopped early (budget) or with undecided patterns may have
+        regions behind them it never reached, so no finite bound is claimed.
+        """
+        return self.count if self.complete else None
+
+    def interval(self) -> str:
+        """The count as text: ``"42"`` when exact, ``"[42, ?]"`` when only a lower bound is known."""
+        return str(self.count) if self.complete else f"[{self.count}, ?]"
 
     def __repr__(self) -> str:
         return short_repr(
@@ -239,7 +285,11 @@ class RegionEnumeration:
             "method": self.method,
             "domain": self.domain,
             "edges": len(self.edges),
-            "thin_regions_skipped": len(self.thin_patterns),
+            "count_lower": self.count_lower,
+            "count_upper": self.count_upper,
+            "thin_regions": len(self.thin_patterns),
+            "undecided_patterns": len(self.undecided_patterns),
+            "decisions": dict(self.decisions),
             "layer_stats": list(self.layer_stats),
             "min_margin": min((r.margin for r in self.regions), default=None),
             "message": self.message,
@@ -288,7 +338,18 @@ class RegionCollector:
         pattern = ActivationPattern._trusted(w.signs, self.widths)
         units_list = tuple(w.facet_units)
         self.regions.append(
-            Region(pattern, w.witness, w.margin, w.affine, units_list, w.n_facets, w.bounded, self.domain)
+            Region(
+                pattern,
+                w.witness,
+                w.margin,
+                w.affine,
+                units_list,
+                w.n_facets,
+                w.bounded,
+                self.domain,
+                thin=w.thin,
+                exact_witness=w.exact_witness,
+            )
         )
         key = pattern.key
         self.index[key] = i

@@ -20,12 +20,15 @@ from numpy.typing import NDArray
 
 from ..exceptions import InvalidDomainError
 from ..lp import LPCounters
+from ..lp.exact import RationalVector
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances
 from .budget import Budget
+from .certify import DecisionStats, domain_rows
 from .domain import Domain
-from .outcome import Counted, NotCounted, Outcome, PendingRegion
-from .pattern import ActivationPattern, AmbiguousPointError, pattern_at
+from .exact import ExactNet, strictly_inside
+from .outcome import Counted, Outcome, PendingRegion, Unresolved
+from .pattern import ActivationPattern
 from .processor import RegionProcessor
 from .result import RegionCollector
 
@@ -42,8 +45,9 @@ class SearchOut:
     """What a search produced: the collected result and how the search ended."""
 
     collector: RegionCollector
-    not_counted: list[NDArray[np.int8]] = field(default_factory=list)
+    undecided: list[NDArray[np.int8]] = field(default_factory=list)
     counters: LPCounters = field(default_factory=LPCounters)
+    stats: DecisionStats = field(default_factory=DecisionStats)
     complete: bool = True
     message: str = "complete"
     method: str = "vertex"
@@ -53,18 +57,28 @@ class SearchOut:
 def start_point(
     net: ReLUNetwork, domain: Domain, tol: Tolerances, seed: int
 ) -> tuple[NDArray[np.float64], ActivationPattern]:
-    """A point inside the domain off every hyperplane, and its pattern."""
+    """A point strictly inside the domain and off every hyperplane, decided exactly, and its pattern.
+
+    The point's region is therefore proved nonempty (the point is in its
+    interior).  The domain centre is tried first, then seeded perturbations.
+    A unit that is exactly 0 at the point counts as off its hyperplane only if
+    its gradient there is exactly zero (a dead unit, inactive).
+    """
+    del tol  # every test here is exact
     rng = np.random.default_rng(seed)
+    exnet = ExactNet(net)
+    dom_rows = domain_rows(domain)
+    d = domain.dim
     x = domain.center.copy()
     scale = domain.radius if np.isfinite(domain.radius) else 1.0
     for attempt in range(_START_ATTEMPTS):
-        inside = domain.G.shape[0] == 0 or bool(np.all(domain.G @ x < domain.h))
-        if inside:
-            try:
-                return x, pattern_at(net, x, tol=tol)
-            except AmbiguousPointError:
-                pass
-        x = domain.center + rng.uniform(-0.5, 0.5, size=domain.dim) * scale * min(1.0, 0.01 * (attempt + 1))
+        xr = RationalVector.from_floats(x)
+        if strictly_inside(dom_rows, xr):
+            s, R = exnet.forward_signs(xr)
+            on_plane = [k for k in np.flatnonzero(s == 0).tolist() if any(v != 0 for v in R[k, :d].tolist())]
+            if not on_plane:
+                return x, ActivationPattern(np.where(s > 0, 1, -1).astype(np.int8), net.hidden_widths)
+        x = domain.center + rng.uniform(-0.5, 0.5, size=d) * scale * min(1.0, 0.01 * (attempt + 1))
     raise InvalidDomainError("could not find a start point off every hyperplane inside the domain.")
 
 
@@ -73,12 +87,11 @@ def record(out: SearchOut, outcome: Outcome) -> bool:
     if isinstance(outcome, Counted):
         out.collector.add(outcome.work)
         return True
-    if isinstance(outcome, NotCounted):
-        out.not_counted.append(outcome.signs)
-    else:
-        # An LP gave no usable answer: never guess, mark the result incomplete.
+    if isinstance(outcome, Unresolved):
+        # No decision: never guess, mark the result incomplete.
+        out.undecided.append(outcome.signs)
         out.complete = False
-        out.message = f"a region LP ended with status {outcome.status.value}; the count is a lower bound"
+        out.message = f"a pattern stayed undecided ({outcome.status.value}); the count is a lower bound"
     return False
 
 
@@ -106,6 +119,7 @@ def search(
     out = SearchOut(RegionCollector(net.hidden_widths, domain), method=method)
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     out.counters = proc.counters
+    out.stats = proc.cert.stats
     x0, p0 = start
     seen: set[bytes] = {p0.key}
     queue: deque[PendingRegion] = deque([PendingRegion(np.array(p0.signs), guess=x0)])

@@ -1,0 +1,314 @@
+"""Exact certification of the search's decisions, at float cost when the floats are clear.
+
+Definition (the one the count means): the region of a pattern ``S`` is
+``{x in int(Dom) : sigma_k z_k(x) > 0 for every live unit k}``, with the float64 weights
+read as the exact rationals they store; it counts iff it is nonempty.  A unit is
+*dead* on the region iff its gradient ``alpha_k`` is exactly zero; its sign is then
+that of its constant value (``0`` counts as inactive, ReLU gives 0 either way).
+
+:class:`Certifier` holds the exact form of the network (:class:`~.exact.ExactNet`)
+and the domain's exact rows; :meth:`Certifier.rows` builds a region's rows with
+the float composition, a rigorous bound on its error, and the exact rows only
+where the floats cannot be trusted (a gradient within its error bound of zero, or
+a row whose relative error bound is not small).  Decisions:
+
+* **counted, by floats**: every row is strictly positive at the float witness by
+  more than its error bound (:meth:`CertifiedRows.witness_certain`);
+* **counted, exactly**: the witness checked in integers, else
+  :func:`decide_region` (float LP for a point or a Farkas support, then the exact
+  simplex);
+* **empty**: only with an exactly checked Farkas vector (or a dead unit whose exact
+  constant sign contradicts the pattern).
+
+:attr:`Certifier.stats` counts the decisions of each kind.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..lp import LinearProgram, LPStatus, open_solver
+from ..lp.exact import RationalVector, to_dyadic
+from ..network import ReLUNetwork
+from ..tolerances import Tolerances
+from .domain import Domain
+from .exact import ExactNet, StrictDecision, decide_strict, row_error_bounds, rows_to_float, same_hyperplane
+from .polytope import RegionRows, statuses_handled
+
+__all__ = ["Certifier", "CertifiedRows", "DecisionStats"]
+
+logger = logging.getLogger(__name__)
+
+# A float row whose relative error bound exceeds this is replaced by the exact row rounded to float.
+# A speed/quality knob for the float geometry only: every count decision is certified separately.
+_ROW_RELATIVE_ERROR = 1e-8
+
+
+@dataclass
+class DecisionStats:
+    """How the region decisions were made (summed over processes)."""
+
+    float_certified: int = 0
+    exact_witness: int = 0
+    exact_lp: int = 0
+    proved_empty: int = 0
+    exact_rows: int = 0
+    seconds_exact: float = 0.0
+
+    def merge(self, other: DecisionStats) -> None:
+        for f in ("float_certified", "exact_witness", "exact_lp", "proved_empty", "exact_rows", "seconds_exact"):
+            setattr(self, f, getattr(self, f) + getattr(other, f))
+
+    @property
+    def exact_share(self) -> float:
+        """Share of the region decisions that needed exact arithmetic."""
+        n = self.float_certified + self.exact_witness + self.exact_lp
+        return (self.exact_witness + self.exact_lp) / n if n else 0.0
+
+
+def domain_rows(domain: Domain) -> NDArray[Any]:
+    """The domain's interior as exact integer rows ``P . (x, 1) > 0`` (same order as ``domain.G``)."""
+    d = domain.dim
+    if domain.kind == "whole":
+        return np.empty((0, d + 1), dtype=object)
+    if domain.kind == "box":
+        assert domain.lo is not None and domain.hi is not None
+        raw = np.concatenate((-np.eye(d), np.eye(d)))
+        rhs = np.concatenate((domain.hi, -domain.lo))
+    else:
+        assert domain.A is not None and domain.c is not None
+        raw, rhs = -domain.A, domain.c
+    out = np.empty((raw.shape[0], d + 1), dtype=object)
+    for i in range(raw.shape[0]):
+        dy = to_dyadic(np.append(raw[i], rhs[i]), name="domain row")
+        out[i] = dy.mantissas
+    return out
+
+
+@dataclass
+class CertifiedRows:
+    """A region's float rows with what is needed to certify decisions on them.
+
+    ``rows`` are the usual normalised rows (live units, then domain).  ``bound`` and
+    ``mag`` give each unit row's float error at a point ``x``: ``bound * mag[k] . (|x|, 1)``
+    in the units of ``(A, c)``.  ``exact`` (integer rows, oriented so that the
+    region is ``P . (x, 1) > 0``; lazily computed) covers the same rows as ``rows.G``.
+    """
+
+    rows: RegionRows
+    mag: NDArray[np.float64]
+    bound: float
+    signs: NDArray[np.int8]
+    certifier: Certifier
+    _exact_units: NDArray[Any] | None = None
+    _P: NDArray[Any] | None = field(default=None, repr=False)
+
+    def witness_certain(self, x: NDArray[np.float64]) -> bool:
+        """Floats prove that ``x`` is strictly inside every row (no integer arithmetic)."""
+        r = self.rows
+        live = r.unit[r.unit >= 0]
+        if live.size:
+            z = (r.A[live] @ x + r.c[live]) * r.signs[live]
+            err = self.bound * (self.mag[live, :-1] @ np.abs(x) + self.mag[live, -1])
+            if not bool(np.all(z > err)):
+                return False
+        dom = self.certifier.domain
+        if dom.kind == "box":
+            assert dom.lo is not None and dom.hi is not None
+            return bool(np.all(x < dom.hi) and np.all(x > dom.lo))  # float comparisons are exact
+        if dom.kind == "polytope":
+            assert dom.A is not None and dom.c is not None
+            u = 2.0**-52 * (dom.dim + 2)
+            slack = dom.c - dom.A @ x
+            return bool(np.all(slack > u * (np.abs(dom.A) @ np.abs(x) + np.abs(dom.c))))
+        return True
+
+    def exact_rows(self) -> NDArray[Any]:
+        """The region's rows exactly (live units oriented by the pattern, then the domain)."""
+        if self._P is None:
+            units = self.certifier.unit_rows(self)
+            live = self.rows.unit[self.rows.unit >= 0]
+            P_units = units[live] * self.rows.signs[live].astype(object)[:, None]
+            self._P = np.concatenate((P_units, self.certifier.dom_rows), axis=0)
+        return self._P
+
+    def same_hyperplane(self, i: int, j: int) -> bool:
+        """Exactly: do rows ``i`` and ``j`` (indices into ``rows.G``) bound the same halfspace?"""
+        P = self.exact_rows()
+        return same_hyperplane(P[i], P[j]) > 0
+
+
+class Certifier:
+    """Exact decisions for one search (one per process; holds no search state)."""
+
+    def __init__(self, net: ReLUNetwork, domain: Domain, tol: Tolerances, backend: Any) -> None:
+        self.net, self.domain, self.tol, self.backend = net, domain, tol, backend
+        self.exact_net = ExactNet(net)
+        self.dom_rows = domain_rows(domain)
+        self.stats = DecisionStats()
+
+    def unit_rows(self, cr: CertifiedRows) -> NDArray[Any]:
+        """Exact integer rows of every hidden unit under the region's pattern (cached on ``cr``)."""
+        if cr._exact_units is None:
+            cr._exact_units = self.exact_net.rows(cr.signs)
+            self.stats.exact_rows += 1
+        return cr._exact_units
+
+    def rows(self, signs: NDArray[np.int8]) -> CertifiedRows:
+        """The region's rows: float composition, exact rows only where the floats are not clear."""
+        net, tol, domain = self.net, self.tol, self.domain
+        aff = net._local_affine_map(signs > 0)
+        A, c = aff.A, aff.c
+        mag, bound = row_error_bounds(net, signs)
+        err_a = bound * mag[:, :-1].max(axis=1)  # bound on each entry's error of alpha_k
+        amax = np.abs(A).max(axis=1) if A.shape[1] else np.zeros(A.shape[0])
+        # Every path from the input masked: alpha is exactly 0; the constant's sign is sure when it
+        # clears its error bound (or no path from any bias is open either: it is exactly b).
+        zero_path = mag[:, :-1].max(axis=1) == 0 if A.shape[1] else np.ones(A.shape[0], dtype=bool)
+        c_sure = (np.abs(c) > bound * mag[:, -1]) | (mag[:, -1] == 0)
+        fast_dead = zero_path & c_sure
+        unsure = (~zero_path & (amax <= err_a * (1.0 / _ROW_RELATIVE_ERROR))) | (zero_path & ~c_sure)
+        canon = np.array(signs, dtype=np.int8)
+        exact_units: NDArray[Any] | None = None
+        dead = fast_dead.copy()
+        consistent = True
+        if fast_dead.any():
+            want_fast = np.where(c[fast_dead] > 0, 1, -1).astype(np.int8)
+            consistent = bool(np.all(want_fast == canon[fast_dead]))
+            A = A.copy()
+            c = c.copy()
+            A[fast_dead] = 0.0
+            c[fast_dead] = np.sign(c[fast_dead])
+        if unsure.any():
+            exact_units = self.exact_net.rows(signs)
+            self.stats.exact_rows += 1
+            d = A.shape[1]
+            idx = np.flatnonzero(unsure)
+            rounded = rows_to_float(exact_units[idx])
+            A = A.copy()
+            c = c.copy()
+            mag = mag.copy()
+            for k, row in zip(idx.tolist(), rounded, strict=True):
+                if all(v == 0 for v in exact_units[k, :d].tolist()):
+                    dead[k] = True
+                    cv = exact_units[k, d]
+                    want = 1 if cv > 0 else -1
+                    consistent = consistent and want == canon[k]
+                    A[k] = 0.0
+                    c[k] = float(np.sign(float(cv > 0) - float(cv < 0)))
+                else:
+                    A[k], c[k] = row[:d], row[d]
+                    mag[k] = np.abs(row)  # a rounded exact row: error within bound * |row|
+        live = np.flatnonzero(~dead)
+        norms = np.sqrt(np.einsum("ij,ij->i", A[live], A[live]))
+        s = canon[live] / norms
+        G_units = -s[:, None] * A[live]
+        h_units = s * c[live]
+        n_dom = domain.G.shape[0]
+        G = np.concatenate((G_units, domain.G)) if n_dom else G_units
+        h = np.concatenate((h_units, domain.h)) if n_dom else h_units
+        unit = np.concatenate((live, np.full(n_dom, -1, dtype=np.intp))) if n_dom else live
+        rows = RegionRows(G, h, unit, canon, dead, consistent, A, c, aff.out_A, aff.out_c)
+        del tol
+        return CertifiedRows(rows, mag, bound, canon, self, exact_units)
+
+    def canonical(self, signs: NDArray[np.int8]) -> NDArray[np.int8]:
+        """``signs`` with every dead unit's sign set to that of its exact constant value.
+
+        A flip can make deeper units dead (constant); their sign is then not free.
+        Fixing one layer's dead units changes only later layers, so this settles
+        in at most one pass per layer.
+        """
+        s = signs
+        for _ in range(len(self.net.hidden_widths) + 1):
+            cr = self.rows(s)
+            if cr.rows.consistent:
+                return s
+            r = cr.rows
+            want = np.where(r.c > 0, 1, -1).astype(np.int8)
+            s = s.copy()
+            s[r.dead] = want[r.dead]
+        return s
+
+    def decide(self, cr: CertifiedRows, hint: NDArray[np.float64] | None) -> StrictDecision:
+        """Decide exactly whether the region is nonempty (counted in :attr:`stats`)."""
+        import time
+
+        t0 = time.perf_counter()
+        if not cr.rows.consistent:
+            self.stats.proved_empty += 1
+            return StrictDecision(False, None, None, "dead unit")
+        P = cr.exact_rows()
+        dec = decide_region(P, cr.rows.G, cr.rows.h, hint, self.tol, self.backend)
+        if dec.nonempty:
+            if dec.method == "hint":
+                self.stats.exact_witness += 1
+            else:
+                self.stats.exact_lp += 1
+        else:
+            self.stats.proved_empty += 1
+        self.stats.seconds_exact += time.perf_counter() - t0
+        return dec
+
+
+def decide_region(
+    P: NDArray[Any],
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    hint: NDArray[np.float64] | None,
+    tol: Tolerances,
+    backend: Any,
+) -> StrictDecision:
+    """Exact decision of ``{P . (x, 1) > 0}`` with float help: hint, float LP point, Farkas support.
+
+    The float LP ``max r s.t. G x + r <= h, r <= 1`` (``r`` free) on the normalised
+    float rows gives a point (checked exactly when ``r > 0``) or, at its optimum,
+    the rows that bind; the exact simplex on those few rows alone proves the
+    region empty when they already are (a subsystem without a solution has
+    none with more rows; its Farkas vector, padded with zeros, is checked on the
+    whole system).  Only when both fail does the exact simplex see every row.
+    """
+    from .exact import strictly_inside
+
+    m, d = G.shape
+    if hint is not None and np.all(np.isfinite(hint)) and strictly_inside(P, RationalVector.from_floats(hint)):
+        return StrictDecision(True, RationalVector.from_floats(hint), None, "hint")
+    if m > d + 2:
+        lp = LinearProgram(
+            c=np.concatenate([np.zeros(d), [-1.0]]),
+            A=np.hstack([G, np.ones((m, 1))]),
+            row_upper=h,
+            col_lower=np.full(d + 1, -np.inf),
+            col_upper=np.concatenate([np.full(d, np.inf), [1.0]]),
+        )
+        with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
+            res = s.solve()
+        if res.status is LPStatus.OPTIMAL and res.x is not None:
+            x, r = res.x[:d], float(res.x[d])
+            if r > 0 and strictly_inside(P, RationalVector.from_floats(x)):
+                return StrictDecision(True, RationalVector.from_floats(x), None, "float lp point")
+            slack = h - G @ x
+            support = np.argsort(slack, kind="stable")[: 2 * (d + 1)]
+            sub = decide_strict(P[support])
+            if not sub.nonempty:
+                assert sub.farkas is not None
+                y = [0] * m
+                for i, v in zip(support.tolist(), sub.farkas, strict=True):
+                    y[i] = v
+                full = _padded_farkas(P, y)
+                if full is not None:
+                    return full
+    return decide_strict(P)
+
+
+def _padded_farkas(P: NDArray[Any], y: list[int]) -> StrictDecision | None:
+    d = P.shape[1] - 1
+    comb = np.array(y, dtype=object).dot(P)
+    if all(v >= 0 for v in y) and any(y) and all(v == 0 for v in comb[:d].tolist()) and comb[d] <= 0:
+        return StrictDecision(False, None, tuple(y), "farkas support")
+    return None

@@ -1,0 +1,260 @@
+"""Exact region decisions: the network's float64 weights read as the rationals they store.
+
+The region of a pattern ``S`` is ``{x in int(Dom) : sigma_k z_k(x) > 0 for every live unit k}``,
+``z_k`` the pre-activation composed under ``S`` (``region_counting.md`` §1).  With
+every weight and bias a dyadic rational ``m 2^e``, each ``z_k`` is an affine form
+with dyadic coefficients, computed here with Python integers (no rounding, no
+division): :class:`ExactNet`.  On top of it:
+
+* :meth:`ExactNet.rows` - the exact rows of a pattern (a positive multiple of
+  ``(alpha_k, beta_k)`` per unit, as integers);
+* :meth:`ExactNet.forward_signs` - the exact pattern at a point, ``0`` for a unit
+  exactly on its hyperplane;
+* :func:`row_error_bounds` - a rigorous bound on the rounding error of the float
+  composition, so that signs the floats already prove need no integers;
+* :func:`decide_strict` - is ``{x : P_i . (x, 1) > 0 for all i}`` nonempty, answered
+  with an exactly checked certificate: an interior point, or a Motzkin/Farkas
+  vector ``y >= 0, y != 0, y^T a = 0, y^T b <= 0``.  The LP is the exact simplex of
+  :mod:`lpengine.lp.exact` (python-flint rationals) on the dual of
+  ``max t s.t. a_i x + t <= b_i, t <= 1``; the certificate is then checked in
+  integers by code that shares nothing with the simplex.
+* :func:`same_hyperplane` - exact proportionality of two integer rows.
+
+Only borderline decisions come here; the float path settles the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..lp.exact import RationalVector, to_dyadic
+from ..network import ReLUNetwork
+
+__all__ = ["ExactNet", "StrictDecision", "decide_strict", "row_error_bounds", "same_hyperplane", "rows_to_float"]
+
+logger = logging.getLogger(__name__)
+
+_UNIT_ROUNDOFF = 2.0**-53
+
+
+def _ints(a: Any) -> NDArray[Any]:
+    """A numpy object array of Python ints (exact arithmetic in ``dot``)."""
+    out = np.empty(np.shape(a), dtype=object)
+    out[...] = a
+    return out
+
+
+class ExactNet:
+    """The hidden layers of a network as dyadic integers: ``W^l = Wm^l 2^{eW_l}``, ``b^l = bm^l 2^{eb_l}``."""
+
+    def __init__(self, net: ReLUNetwork) -> None:
+        self.widths = net.hidden_widths
+        self.n_in = net.n_in
+        self.offsets = net.layer_offsets
+        self.layers: list[tuple[NDArray[Any], int, NDArray[Any], int]] = []
+        for l in range(net.n_hidden_layers):
+            dW = to_dyadic(net.weights[l], name=f"weights[{l}]")
+            db = to_dyadic(net.biases[l], name=f"biases[{l}]")
+            self.layers.append((_ints(dW.mantissas), dW.exponent, _ints(db.mantissas), db.exponent))
+
+    def _compose(self, signs: NDArray[np.int8] | None, x: RationalVector | None) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Integer rows under ``signs`` (or under the pattern read at ``x`` when ``signs`` is None).
+
+        Row ``k`` is ``(a_k, beta_k)`` with ``z_k(x) = 2^{e_l} (a_k . x + beta_k)``: only the
+        common power of two of each layer is dropped, so signs are exact.  Returns
+        ``(rows, signs_at_x)`` (the latter all-zero unless ``x`` is given).
+        """
+        d = self.n_in
+        blocks: list[NDArray[Any]] = []
+        at_x = np.zeros(sum(self.widths), dtype=np.int8)
+        prev: NDArray[Any] | None = None  # (n_prev, d + 1) integer rows
+        e_prev = 0
+        for l, (Wm, eW, bm, eb) in enumerate(self.layers):
+            if prev is None:
+                e = min(eW, eb)
+                R = np.empty((Wm.shape[0], d + 1), dtype=object)
+                R[:, :d] = Wm * (1 << (eW - e))
+                R[:, d] = bm * (1 << (eb - e))
+            else:
+                e = min(eW + e_prev, eb)
+                R = Wm.dot(prev) * (1 << (eW + e_prev - e))
+                R[:, d] = R[:, d] + bm * (1 << (eb - e))
+            lo, hi = self.offsets[l], self.offsets[l + 1]
+            if signs is not None:
+                active = signs[lo:hi] > 0
+            else:
+                assert x is not None
+                vals = R[:, :d].dot(np.array(x.num, dtype=object)) + R[:, d] * x.den
+                s = np.array([(v > 0) - (v < 0) for v in vals.tolist()], dtype=np.int8)
+                at_x[lo:hi] = s
+                active = s > 0
+            blocks.append(R)
+            prev = R * active[:, None].astype(object)
+            e_prev = e
+        return np.concatenate(blocks, axis=0), at_x
+
+    def rows(self, signs: NDArray[np.int8]) -> NDArray[Any]:
+        """Exact integer rows ``(a_k, beta_k)`` of every hidden unit under the pattern ``signs``.
+
+        Row ``k`` is a positive multiple of ``(alpha_k, beta_k)``, the unit's
+        pre-activation as an affine form; shape ``(N, n_in + 1)``, dtype object.
+        """
+        return self._compose(signs, None)[0]
+
+    def forward_signs(self, x: RationalVector) -> tuple[NDArray[np.int8], NDArray[Any]]:
+        """Exact signs ``-1/0/+1`` of every pre-activation at ``x``, and the rows of the pattern read there.
+
+        A unit at exactly 0 is inactive (ReLU gives 0 either way) for the layers after it.
+        """
+        rows, s = self._compose(None, x)
+        return s, rows
+
+
+def row_error_bounds(net: ReLUNetwork, signs: NDArray[np.int8]) -> tuple[NDArray[np.float64], float]:
+    """Magnitudes ``M`` (shape ``(N, n_in + 1)``) and ``gamma`` bounding the float composition's error.
+
+    The float rows ``(A, c)`` of :meth:`ReLUNetwork.local_affine_map` and the
+    exact rows satisfy ``|A - A_exact| <= gamma M[:, :d]``, ``|c - c_exact| <= gamma M[:, d]``
+    elementwise, and a float evaluation ``A x + c`` is within ``2 gamma M . (|x|, 1)``
+    of the exact value.  ``M`` is the composition of the absolute values
+    (``|W^{l+1}| diag(m^l) M^l``, plus ``|b|``), the standard bound for a chain of
+    float products (Higham, *Accuracy and Stability*, §3.5); ``gamma`` is
+    ``n u / (1 - n u)`` for the total length ``n`` of the chain, doubled to cover
+    the rounding of ``M`` itself.
+    """
+    offs = net.layer_offsets
+    blocks = []
+    Mx = np.abs(net.weights[0])
+    Mc = np.abs(net.biases[0])
+    n = net.n_in + 1
+    for l in range(net.n_hidden_layers):
+        blocks.append(np.concatenate((Mx, Mc[:, None]), axis=1))
+        act = signs[offs[l] : offs[l + 1]] > 0
+        if l + 1 < net.n_hidden_layers:
+            aW = np.abs(net.weights[l + 1])
+            Mx = aW @ (Mx * act[:, None])
+            Mc = aW @ (Mc * act) + np.abs(net.biases[l + 1])
+            n += int(act.shape[0]) + 1
+    nu = (n + net.n_in + 1) * _UNIT_ROUNDOFF
+    return np.concatenate(blocks, axis=0), 2.0 * nu / (1.0 - nu)
+
+
+def rows_to_float(R: NDArray[Any]) -> NDArray[np.float64]:
+    """Integer rows rounded to float64, each scaled by a power of two so its gradient part is O(1)."""
+    d = R.shape[1] - 1
+    out = np.empty(R.shape, dtype=np.float64)
+    for i, row in enumerate(R.tolist()):
+        e = max((abs(v).bit_length() for v in row[:d]), default=0)
+        if e == 0:
+            e = max(abs(row[d]).bit_length(), 1)
+        den = 1 << e
+        out[i] = [float(Fraction(v, den)) for v in row]
+    return out
+
+
+def same_hyperplane(r: NDArray[Any], s: NDArray[Any]) -> int:
+    """Exactly: ``+1`` if integer rows ``r = lam s`` with ``lam > 0``, ``-1`` if ``lam < 0``, else 0."""
+    rl, sl = [int(v) for v in r.tolist()], [int(v) for v in s.tolist()]
+    k = next((i for i, v in enumerate(rl[:-1]) if v != 0), -1)  # a zero gradient is no hyperplane
+    if k < 0 or sl[k] == 0:
+        return 0
+    if any(a * sl[k] != b * rl[k] for a, b in zip(rl, sl, strict=True)):
+        return 0
+    return 1 if (rl[k] > 0) == (sl[k] > 0) else -1
+
+
+@dataclass(frozen=True)
+class StrictDecision:
+    """An exactly checked answer to "is ``{x : P_i . (x, 1) > 0 for all i}`` nonempty?".
+
+    Attributes
+    ----------
+    nonempty : bool
+    point : RationalVector or None
+        An interior point (every row strictly positive there, checked in integers).
+    farkas : tuple of int or None
+        ``y >= 0``, ``y != 0`` with ``sum_i y_i P_i = (0, ..., 0, c)``, ``c <= 0`` (checked in integers).
+    method : str
+        ``"hint"`` (the float witness passed the exact check) or ``"exact simplex"``.
+    """
+
+    nonempty: bool
+    point: RationalVector | None
+    farkas: tuple[int, ...] | None
+    method: str
+
+
+def strictly_inside(P: NDArray[Any], x: RationalVector) -> bool:
+    """Exactly: ``P_i . (x, 1) > 0`` for every row."""
+    if P.shape[0] == 0:
+        return True
+    d = P.shape[1] - 1
+    vals = P[:, :d].dot(np.array(x.num, dtype=object)) + P[:, d] * x.den
+    return all(v > 0 for v in vals.tolist())
+
+
+def _is_farkas(P: NDArray[Any], y: list[int]) -> bool:
+    if any(v < 0 for v in y) or not any(y):
+        return False
+    comb = np.array(y, dtype=object).dot(P)
+    d = P.shape[1] - 1
+    return all(v == 0 for v in comb[:d].tolist()) and comb[d] <= 0
+
+
+def decide_strict(P: NDArray[Any], hint: NDArray[np.float64] | None = None) -> StrictDecision:
+    """Decide exactly whether ``{x : P_i . (x, 1) > 0 for all i}`` (integer rows) is nonempty.
+
+    Steps: the float ``hint``, read as a rational and checked exactly; otherwise
+    the exact simplex on the dual of ``max t s.t. -a_i . x + t <= beta_i, t <= 1``
+    (``P_i = (a_i, beta_i)``): variables ``(y, z) >= 0``, ``sum y_i a_i = 0``,
+    ``sum y_i + z = 1``, minimise ``beta . y + z``.  Its optimum ``t*`` is ``> 0`` iff the
+    set is nonempty; the duals give the point, ``y`` the Farkas vector.  Either
+    certificate is checked in integers before it is returned.
+
+    Raises
+    ------
+    ArithmeticError
+        If the certificate fails its check (a bug, never a silent answer).
+    """
+    import flint
+
+    m, d1 = P.shape
+    d = d1 - 1
+    if hint is not None and np.all(np.isfinite(hint)):
+        x = RationalVector.from_floats(hint)
+        if strictly_inside(P, x):
+            return StrictDecision(True, x, None, "hint")
+    if m == 0:
+        return StrictDecision(True, RationalVector((0,) * d, 1), None, "hint")
+    zero, one = flint.fmpq(0), flint.fmpq(1)
+    # Rows a_i . x + t <= b_i with a_i = -P_i[:d], b_i = P_i[d]; dual equality rows: one per x_j, one for t.
+    A = [[flint.fmpq(-int(P[i, j])) for i in range(m)] + [zero] for j in range(d)]
+    A.append([one] * m + [one])
+    b = [zero] * d + [one]
+    c = [flint.fmpq(int(P[i, d])) for i in range(m)] + [one]
+    from ..lp.exact import ExactStatus, solve_standard_form
+
+    sol = solve_standard_form(A, b, c)
+    if sol.status is not ExactStatus.OPTIMAL or sol.y is None or sol.duals is None:
+        raise ArithmeticError(f"decide_strict: the exact dual LP ended {sol.status.value}; it is feasible and bounded.")
+    t = Fraction(int(sol.objective.p), int(sol.objective.q))
+    if t > 0:
+        xs = [Fraction(int(v.p), int(v.q)) for v in sol.duals[:d]]
+        for cand in (xs, [-v for v in xs]):
+            pt = RationalVector.from_fractions(cand)
+            if strictly_inside(P, pt):
+                return StrictDecision(True, pt, None, "exact simplex")
+        raise ArithmeticError("decide_strict: the exact interior point failed its check (a bug).")
+    ys = [Fraction(int(v.p), int(v.q)) for v in sol.y[:m]]
+    den = lcm(1, *(f.denominator for f in ys))
+    yi = [int(f * den) for f in ys]
+    if not _is_farkas(P, yi):
+        raise ArithmeticError("decide_strict: the exact Farkas vector failed its check (a bug).")
+    return StrictDecision(False, None, tuple(yi), "exact simplex")
