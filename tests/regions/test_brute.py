@@ -7,6 +7,8 @@ from math import comb
 
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 from scipy.optimize import linprog
 
@@ -399,3 +401,28 @@ def test_exact_polytope_and_empty_domain():
     flat = (np.array([[1.0, 0.0], [-1.0, 0.0]]), np.array([0.0, 0.0]))  # 0 <= x <= 0: no interior
     with pytest.raises(InvalidDomainError, match="empty interior"):
         brute_force_regions(net, polytope=flat, exact=True)
+
+
+@settings(max_examples=5, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.integers(1, 3), st.integers(1, 7))
+def test_exact_oracle_matches_zaslavsky_on_random_generic_layers(seed, d, n):
+    # Gaussian hyperplanes are in general position with probability one; the guard makes sure of it.
+    rng = np.random.default_rng(seed)
+    W, b = rng.standard_normal((n, d)), rng.standard_normal(n)
+    assume(in_general_position(W, b))
+    res = brute_force_regions(one_layer(W, b), whole_space=True, exact=True)
+    assert res.count == sum(comb(n, i) for i in range(d + 1))
+
+
+@pytest.mark.slow
+def test_exact_oracle_at_fourteen_units():
+    # One layer of 14 generic lines in the plane: 1 + 14 + 91 = 106 regions; and a [7, 7] net in a box,
+    # where the float oracle (comfortable geometry) must find the same patterns.
+    net = ReLUNetwork.random(2, [14], seed=5, n_out=None)
+    assert in_general_position(net.weights[0], net.biases[0])
+    res = brute_force_regions(net, whole_space=True, exact=True)
+    assert res.count == 1 + 14 + comb(14, 2)
+    deep = ReLUNetwork.random(2, [7, 7], seed=5, n_out=None)
+    ex = brute_force_regions(deep, box=(-1.0, 1.0), exact=True)
+    assert ex.patterns == brute_force_regions(deep, box=(-1.0, 1.0)).patterns
+    assert_exact_points_reproduce_patterns(deep, ex)
