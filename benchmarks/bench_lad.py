@@ -15,7 +15,8 @@ Columns
 - HiGHS: the LP dual (max y.w, X^T w = 0, tau-1 <= w <= tau) by HiGHS's interior point with
   crossover (scipy.optimize.linprog method="highs-ipm"); beta from the equality duals.
 - sklearn: QuantileRegressor(quantile=tau, alpha=0, solver="highs") (the primal LP), only up to
-  --sklearn-max-n rows (it takes minutes beyond).
+  n p = --sklearn-max-np (it takes minutes beyond).  br and HiGHS have such limits too (a dash
+  in the table: not run).
 - gap: (loss of the solver's coefficients - LP optimum) / LP optimum, where the LP optimum is the
   exact rational loss at lpengine's proved vertex; losses of the others are evaluated in float64
   (error ~1e-16 relative), so gaps below ~1e-14 read as 0.
@@ -157,9 +158,10 @@ def main() -> None:
     ap.add_argument("--quantiles", type=float, nargs="+", default=[0.5, 0.9])
     ap.add_argument("--repeat", type=int, default=3, help="runs per timing (median); 1 for n >= 1e6")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--sklearn-max-n", type=int, default=20_000)
-    ap.add_argument("--highs-max-n", type=int, default=1_000_000)
-    ap.add_argument("--br-max-n", type=int, default=1_000_000)
+    ap.add_argument("--sklearn-max-np", type=float, default=2e5, help="skip scikit-learn when n * p is larger")
+    ap.add_argument("--highs-max-np", type=float, default=2e7, help="skip HiGHS when n * p is larger")
+    ap.add_argument("--br-max-np", type=float, default=2e6, help="skip quantreg br when n * p is larger")
+    ap.add_argument("--fn-max-np", type=float, default=1e9, help="skip quantreg fn when n * p is larger")
     ap.add_argument("--r-timeout", type=float, default=1800.0, help="seconds per R call")
     a = ap.parse_args()
     sizes = a.sizes or ([10_000, 100_000, 1_000_000] if a.full else [10_000, 100_000])
@@ -187,15 +189,15 @@ def main() -> None:
                 row = {"n": n, "p": p, "tau": tau, "ours": t_ours, "proved": res.success, "gap": ours_gap}
                 row["method"] = f"{res.method}/{res.nit}"
                 if have_r:
-                    methods = ["fn"] + (["br"] if n <= a.br_max_n else [])
+                    methods = (["fn"] if n * p <= a.fn_max_np else []) + (["br"] if n * p <= a.br_max_np else [])
                     rr = run_r(H, y, tau, methods, rep, a.r_timeout)
                     for m in methods:
                         t, beta = rr.get(m, (None, None))
                         row[m], row[m + "_gap"] = t, gap(beta)
-                if n <= a.highs_max_n:
+                if n * p <= a.highs_max_np:
                     t, beta = median_time(lambda: run_highs(H, y, tau), 1)
                     row["highs"], row["highs_gap"] = t, gap(beta)
-                if n <= a.sklearn_max_n:
+                if n * p <= a.sklearn_max_np:
                     t, beta = median_time(lambda: run_sklearn(X, y, tau), 1)
                     row["sk"], row["sk_gap"] = t, gap(beta)
                 rows.append(row)

@@ -255,7 +255,14 @@ class LADCertificate:
         }
 
 
-def _float_duals(A, cw, tau, basis, signs, cb) -> list[Fraction] | None:
+def _float_duals(
+    A: NDArray[np.float64],
+    cw: NDArray[np.float64],
+    tau: float,
+    basis: NDArray[np.int64],
+    signs: NDArray[np.int8],
+    cb: list[Fraction],
+) -> list[Fraction] | None:
     """Approximate duals if ball arithmetic proves every ``d_k`` inside its bounds, else ``None``.
 
     ``g`` is summed in floats; ``|fl(g) - g| <= e_g`` with ``e_g = 2 (n + 4) u |A|^T |w|``
@@ -290,7 +297,9 @@ def _float_duals(A, cw, tau, basis, signs, cb) -> list[Fraction] | None:
     return out
 
 
-def _residual_error_bound(A, y, beta, p: int) -> NDArray[np.float64]:
+def _residual_error_bound(
+    A: NDArray[np.float64], y: NDArray[np.float64], beta: NDArray[np.float64], p: int
+) -> NDArray[np.float64]:
     # r = y - A beta in float64: |fl(r) - r_exact| <= gamma_{p+1} (|y| + |A| |beta|) plus the effect of
     # rounding beta* to float (|beta - beta*| <= u |beta|), both bounded by the same expression;
     # the factor 4 (p + 4) u over-covers both and the rounding of the bound itself.
@@ -386,13 +395,14 @@ def certify_vertex(
     corrections = int(np.count_nonzero((new_signs != signs) & ~is_basic & ~zero))
     nb = ~is_basic
     cb = [Fraction(float(cw[i])) for i in basis.tolist()]
-    has_aliased = A_aliased is not None and A_aliased.shape[1] > 0
+    Aal = A_aliased if A_aliased is not None else np.zeros((n, 0))
+    has_aliased = Aal.shape[1] > 0
     d = None if (has_aliased or exact_objective) else _float_duals(A, cw, tau, basis, new_signs, cb)
     path = "float sums with rigorous error bounds, arb ball arithmetic"
     g: list[Fraction] = []
     if d is None:  # borderline in floats, or exact sums wanted anyway: sum exactly
         path = "exact sums"
-        V = np.column_stack([A] + ([A_aliased] if has_aliased else []) + [y])
+        V = np.column_stack([A, Aal, y])
         wts = None if c is None else cw
         s_all = exact_column_sums(V, wts, nb)
         s_neg = exact_column_sums(V, wts, new_signs < 0)
@@ -409,8 +419,8 @@ def certify_vertex(
     beta_fr = tuple(_to_fraction(b) for b in beta_q)
     full = True
     if has_aliased:
-        Aal_h = A_aliased[basis]
-        for j in range(A_aliased.shape[1]):
+        Aal_h = Aal[basis]
+        for j in range(Aal.shape[1]):
             val = g[p + j] + sum((d[k] * Fraction(float(Aal_h[k, j])) for k in range(p)), Fraction(0))
             full = full and val == 0
     # Objective: sum_{not h} c_i psi_i (y_i - a_i beta*) = g_y - g . beta*  (basic residuals are 0).

@@ -40,7 +40,7 @@ from numpy.typing import NDArray
 from ..tolerances import Tolerances
 from .lad_certificate import LADCertificate, certify_vertex
 from .lad_ipm import quantile_ipm
-from .lad_vertex import WalkProblem, crossover_basis, vertex_walk, walk_state
+from .lad_vertex import WalkProblem, WalkResult, crossover_basis, vertex_walk, walk_state
 
 __all__ = ["FitOutcome", "fit_quantile"]
 
@@ -85,7 +85,18 @@ def _start_basis(prob: WalkProblem, beta: NDArray[np.float64], tol: Tolerances) 
     return basis
 
 
-def _walk_into(out: FitOutcome, prob, basis, signs, *, tol, line_search, max_pivots, deadline, force=None):
+def _walk_into(
+    out: FitOutcome,
+    prob: WalkProblem,
+    basis: NDArray[np.int64],
+    signs: NDArray[np.int8],
+    *,
+    tol: Tolerances,
+    line_search: bool,
+    max_pivots: int | None,
+    deadline: float | None,
+    force: tuple[int, int] | None = None,
+) -> WalkResult:
     budget = None if max_pivots is None else max(0, max_pivots - out.nit)
     w = vertex_walk(
         prob,
@@ -103,7 +114,16 @@ def _walk_into(out: FitOutcome, prob, basis, signs, *, tol, line_search, max_piv
     return w
 
 
-def _band(A, y, c, tau, m, rng, tol, out):
+def _band(
+    A: NDArray[np.float64],
+    y: NDArray[np.float64],
+    c: NDArray[np.float64],
+    tau: float,
+    m: int,
+    rng: np.random.Generator,
+    tol: Tolerances,
+    out: FitOutcome,
+) -> NDArray[np.int8]:
     """Subsample fit and the band: fixed signs (0 in the band, -1 below it, +1 above it)."""
     n, p = A.shape
     sub = np.sort(rng.choice(n, size=m, replace=False))
@@ -129,7 +149,9 @@ def _band(A, y, c, tau, m, rng, tol, out):
     return fixed
 
 
-def _working(A, y, c, tau, fixed) -> tuple[WalkProblem, NDArray[np.int64]]:
+def _working(
+    A: NDArray[np.float64], y: NDArray[np.float64], c: NDArray[np.float64], tau: float, fixed: NDArray[np.int8]
+) -> tuple[WalkProblem, NDArray[np.int64]]:
     band = np.flatnonzero(fixed == 0)
     # A row of fixed sign s contributes c_i psi(s) (y_i - a_i . beta): linear in beta.
     wfix = c * np.where(fixed < 0, tau - 1.0, np.where(fixed > 0, tau, 0.0))
@@ -170,7 +192,7 @@ def fit_quantile(
     use_glob = method == "glob" and m < n // 2
     if method == "glob" and not use_glob:
         out.method = "ipm"
-    w = None
+    w: WalkResult | None = None
     while True:  # subsample rounds
         if use_glob:
             out.glob_rounds += 1
@@ -182,6 +204,11 @@ def fit_quantile(
         else:
             fit = quantile_ipm(prob.A, prob.y, prob.c, tau, linear=prob.linear, gap_tol=tol.ipm_gap)
             out.ipm_iterations += fit.nit
+            if use_glob and not fit.converged and m < n // 2:
+                # Typically an unbounded working problem (too narrow a band): enlarge the subsample.
+                m = min(2 * m, n)
+                logger.debug("glob: the reduced problem's interior point did not converge; subsample %d rows", m)
+                continue
             start = fit.beta
         basis_local = _start_basis(prob, start, tol)
         _, signs_local = walk_state(prob, basis_local)
@@ -227,6 +254,7 @@ def fit_quantile(
             _, signs_local = walk_state(prob, basis_local, hint)
         else:
             restart = True
+        assert w is not None
         if restart and use_glob and w.status in ("optimal", "unbounded") and m < n // 2:
             m = min(2 * m, n)
             logger.debug("glob: enlarging the subsample to %d rows", m)

@@ -66,9 +66,10 @@ class IPMResult:
 
 def _solve_normal(M: NDArray[np.float64], rhs: NDArray[np.float64]) -> NDArray[np.float64]:
     try:
-        return np.linalg.solve(M, rhs)
+        out = np.linalg.solve(M, rhs)
     except np.linalg.LinAlgError:
-        return np.linalg.lstsq(M, rhs, rcond=None)[0]
+        out = np.linalg.lstsq(M, rhs, rcond=None)[0]
+    return np.asarray(out, dtype=np.float64)
 
 
 def _max_step(v: NDArray[np.float64], dv: NDArray[np.float64]) -> float:
@@ -77,7 +78,9 @@ def _max_step(v: NDArray[np.float64], dv: NDArray[np.float64]) -> float:
     return 1.0 if worst <= 1.0 else 1.0 / worst
 
 
-def _direction(state, r_az, r_sw):
+def _direction(
+    state: tuple[NDArray[np.float64], ...], r_az: NDArray[np.float64], r_sw: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Newton direction for complementarity right-hand sides ``r_az`` (a z) and ``r_sw`` (s w)."""
     A, M, q, a, s, z, w, r_p, r_d = state
     rho = r_d - r_sw / s + r_az / a
@@ -129,6 +132,26 @@ def quantile_ipm(
     shift = max(float(np.median(np.abs(r))), float(np.finfo(float).tiny))
     w = np.maximum(r, 0.0) + shift
     z = np.maximum(-r, 0.0) + shift
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _iterate(A, y, c, b, a, s, beta, z, w, gap_tol=gap_tol, max_iter=max_iter)
+
+
+def _iterate(
+    A: NDArray[np.float64],
+    y: NDArray[np.float64],
+    c: NDArray[np.float64],
+    b: NDArray[np.float64],
+    a: NDArray[np.float64],
+    s: NDArray[np.float64],
+    beta: NDArray[np.float64],
+    z: NDArray[np.float64],
+    w: NDArray[np.float64],
+    *,
+    gap_tol: float,
+    max_iter: int,
+) -> IPMResult:
+    """Mehrotra predictor-corrector iterations from the given start."""
+    n, p = A.shape
     scale_b = 1.0 + float(np.abs(b).max())
     scale_y = 1.0 + float(np.abs(y).max())
     gap = np.inf
@@ -158,12 +181,10 @@ def quantile_ipm(
         db, da2, dz2, dw2 = _direction(state, sigma * mu - a * z - da * dz, sigma * mu - s * w + da * dw)
         ap = _STEP_FRACTION * min(_max_step(a, da2), _max_step(s, -da2))
         ad = _STEP_FRACTION * min(_max_step(z, dz2), _max_step(w, dw2))
-        a = a + ap * da2
-        s = s - ap * da2
-        beta = beta + ad * db
-        z = z + ad * dz2
-        w = w + ad * dw2
-        if not (np.all(np.isfinite(beta)) and np.all(np.isfinite(a))):
+        new = (a + ap * da2, s - ap * da2, beta + ad * db, z + ad * dz2, w + ad * dw2)
+        if not all(np.all(np.isfinite(v)) for v in new):
+            # Diverging (e.g. an unbounded working problem): keep the last finite iterate, not converged.
             break
+        a, s, beta, z, w = new
     logger.debug("IPM: n=%d p=%d, %d iterations, relative gap %.2e", n, p, it, gap)
     return IPMResult(beta=beta, multipliers=a, nit=it, gap=float(gap), converged=converged)

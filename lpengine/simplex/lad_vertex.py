@@ -126,10 +126,12 @@ def walk_state(
         s[zero] = signs_hint[zero]
     s[s == 0] = 1
     s[basis] = 0
-    return beta, s
+    return np.asarray(beta, dtype=np.float64), s
 
 
-def _duals(prob: WalkProblem, basis, signs, Binv):
+def _duals(
+    prob: WalkProblem, basis: NDArray[np.int64], signs: NDArray[np.int8], Binv: NDArray[np.float64]
+) -> NDArray[np.float64]:
     t = prob.tau
     wts = prob.c * np.where(signs > 0, t, t - 1.0)
     wts[basis] = 0.0
@@ -137,7 +139,9 @@ def _duals(prob: WalkProblem, basis, signs, Binv):
     return -(Binv.T @ G)
 
 
-def _line_search(ts, jumps, need, bland, ids):
+def _line_search(
+    ts: NDArray[np.float64], jumps: NDArray[np.float64], need: float, bland: bool, ids: NDArray[np.int64]
+) -> tuple[int, int]:
     """Index (into ts) of the stopping breakpoint and the number passed before it; -1 if unbounded."""
     m = ts.size
     if m == 0:
@@ -203,7 +207,7 @@ def vertex_walk(
     zero_run = 0
     while True:
         B = A[basis]
-        Binv = np.linalg.inv(B)
+        Binv = np.asarray(np.linalg.inv(B), dtype=np.float64)
         beta = Binv @ y[basis]
         res.beta = beta
         res.losses.append(prob.loss(beta))

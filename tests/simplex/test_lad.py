@@ -146,6 +146,21 @@ def test_glob_path_large_enough_to_preprocess(q):
     assert abs(res.fun - lp_optimum(with_intercept(X), y, q)) <= 1e-9 * res.fun
 
 
+@pytest.mark.parametrize("band_factor", [0.8, 0.1, 0.03])
+def test_glob_fixups_and_restarts_keep_the_exact_optimum(monkeypatch, band_factor):
+    """Narrow bands force wrong fixed signs: fix-up rounds and larger subsamples, never a wrong answer."""
+    import lpengine.simplex.lad_glob as lad_glob
+
+    monkeypatch.setattr(lad_glob, "_BAND_FACTOR", band_factor)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((20_000, 2))
+    y = X @ [1.0, 2.0] + rng.standard_cauchy(20_000)
+    res = lad(X, y, 0.5)
+    assert res.success and res.method == "glob"
+    assert res.fixups + res.glob_rounds >= 2  # seed 3: one fix-up at 0.8; restarts at the narrower bands
+    assert abs(res.fun - lp_optimum(with_intercept(X), y, 0.5)) <= 1e-9 * res.fun
+
+
 def test_small_example():
     X = np.array([[0.0], [1.0], [2.0], [3.0]])
     res = lad(X, [0.0, 1.0, 2.0, 10.0], exact_objective=True)
