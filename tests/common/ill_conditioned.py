@@ -30,6 +30,10 @@ __all__ = [
     "near_face",
     "deep_near_parallel",
     "quantized",
+    "near_concurrent",
+    "deep_thin",
+    "quantized_scaled",
+    "near_polytope_face",
     "FAMILIES",
 ]
 
@@ -169,6 +173,43 @@ def quantized(
     return _net(qw, qb), domain_kw(domain, d)
 
 
+def near_concurrent(seed: int, delta: float, *, d: int = 2, domain: str = "box") -> tuple[ReLUNetwork, dict]:
+    """Three first-layer hyperplanes through one point, one shifted by ``delta`` (a tiny simplex), then a layer of 3."""
+    rng = np.random.default_rng(seed)
+    ws, bs = _random(rng, d, [5, 3])
+    p = rng.uniform(-0.4, 0.4, d)
+    for i in range(3):
+        bs[0][i] = -(ws[0][i] @ p)
+    bs[0][0] += delta
+    return _net(ws, bs), domain_kw(domain, d)
+
+
+def deep_thin(seed: int, delta: float, *, d: int = 2, domain: str = "box") -> tuple[ReLUNetwork, dict]:
+    """A [3, 3, 3] net whose third layer has a near-duplicate unit (bias shifted by ``delta``)."""
+    rng = np.random.default_rng(seed)
+    ws, bs = _random(rng, d, [3, 3, 3])
+    i, j = rng.choice(3, 2, replace=False)
+    ws[2][j] = ws[2][i]
+    bs[2][j] = bs[2][i] + delta
+    return _net(ws, bs), domain_kw(domain, d)
+
+
+def quantized_scaled(seed: int, scale: float, *, d: int = 2, domain: str = "box") -> tuple[ReLUNetwork, dict]:
+    """A 4-bit quantized [5, 4] net, then ``W^0`` and every bias multiplied by ``scale``."""
+    net, dom = quantized(seed, 7, d=d, widths=(5, 4), domain=domain)
+    ws = (net.weights[0] * scale,) + tuple(net.weights[1:])
+    return _net(list(ws), [b * scale for b in net.biases]), dom
+
+
+def near_polytope_face(seed: int, eps: float, *, d: int = 2) -> tuple[ReLUNetwork, dict]:
+    """A hyperplane parallel to the simplex domain's slanted face ``sum x = 1``, ``eps`` inside it, plus 3 units."""
+    rng = np.random.default_rng(seed)
+    ws, bs = _random(rng, d, [3])
+    W = np.vstack([ws[0], np.ones(d)])
+    b = np.concatenate([bs[0], [-(1.0 - eps)]])
+    return _net([W], [b]), domain_kw("polytope", d)
+
+
 FAMILIES = {
     "near_duplicate": near_duplicate,
     "slab": slab,
@@ -177,4 +218,8 @@ FAMILIES = {
     "near_face": near_face,
     "deep_near_parallel": deep_near_parallel,
     "quantized": quantized,
+    "near_concurrent": near_concurrent,
+    "deep_thin": deep_thin,
+    "quantized_scaled": quantized_scaled,
+    "near_polytope_face": near_polytope_face,
 }
