@@ -1,4 +1,4 @@
-"""Independent checks of LP answers: KKT conditions and Farkas certificates.
+"""Independent checks of LP answers (KKT conditions, Farkas certificates) and the standard LPs every backend must solve.
 
 These helpers recompute everything from the :class:`~lpengine.lp.LinearProgram`
 data with plain numpy, so a test does not trust the solver that produced the
@@ -8,11 +8,22 @@ the dual of an active lower bound is >= 0, of an active upper bound <= 0.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from fractions import Fraction
+
 import numpy as np
 
-from lpengine.lp import LinearProgram, LPResult
+from lpengine.lp import LinearProgram, LPResult, LPStatus
 
-__all__ = ["interval_of_dot", "assert_farkas_certificate", "assert_kkt", "assert_primal_feasible"]
+__all__ = [
+    "interval_of_dot",
+    "assert_farkas_certificate",
+    "assert_kkt",
+    "assert_primal_feasible",
+    "StandardLP",
+    "STANDARD_LPS",
+    "assert_standard_answer",
+]
 
 
 def interval_of_dot(d: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[float, float]:
@@ -86,3 +97,102 @@ def assert_kkt(lp: LinearProgram, res: LPResult, *, tol: float = 1e-7) -> None:
     assert abs(dual_obj - lp.objective(x)) <= tol * max(1.0, abs(dual_obj)), (
         f"duality gap: primal {lp.objective(x)}, dual {dual_obj}"
     )
+
+
+@dataclass(frozen=True)
+class StandardLP:
+    """A hand-solved LP: the status and, when optimal, the exact optimum and the unique optimal point."""
+
+    name: str
+    lp: LinearProgram
+    status: LPStatus
+    objective: Fraction | None = None
+    x: tuple[Fraction, ...] | None = None
+
+
+INF = np.inf
+
+#: Each expected value is derived by hand in the comment above the LP.
+STANDARD_LPS: tuple[StandardLP, ...] = (
+    # min -x - y, x + 2y <= 4, 3x + y <= 6, x, y >= 0: both rows active at (8/5, 6/5), value -14/5.
+    StandardLP(
+        "optimal",
+        LinearProgram(c=[-1.0, -1.0], A=[[1.0, 2.0], [3.0, 1.0]], row_upper=[4.0, 6.0], col_lower=0.0),
+        LPStatus.OPTIMAL,
+        Fraction(-14, 5),
+        (Fraction(8, 5), Fraction(6, 5)),
+    ),
+    # x + y >= 3 and x + y <= 1: infeasible (the rows contradict: y = (1, -1)).
+    StandardLP(
+        "infeasible rows",
+        LinearProgram(c=[1.0, 0.0], A=[[1.0, 1.0], [1.0, 1.0]], row_lower=[3.0, -INF], row_upper=[INF, 1.0]),
+        LPStatus.INFEASIBLE,
+    ),
+    # x + y <= -1 with x, y >= 0: infeasible through the column bounds.
+    StandardLP(
+        "infeasible columns",
+        LinearProgram(c=[1.0, 1.0], A=[[1.0, 1.0]], row_upper=[-1.0], col_lower=0.0),
+        LPStatus.INFEASIBLE,
+    ),
+    # min -x, x - y <= 1, x, y >= 0: the ray (1, 1) keeps the row and drives -x to -inf.
+    StandardLP(
+        "unbounded",
+        LinearProgram(c=[-1.0, 0.0], A=[[1.0, -1.0]], row_upper=[1.0], col_lower=0.0),
+        LPStatus.UNBOUNDED,
+    ),
+    # min -x - y, x + y <= 2, x <= 1, y <= 1 (rows), x, y >= 0: three rows active at (1, 1): degenerate.
+    StandardLP(
+        "degenerate",
+        LinearProgram(c=[-1.0, -1.0], A=[[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]], row_upper=[2.0, 1.0, 1.0], col_lower=0.0),
+        LPStatus.OPTIMAL,
+        Fraction(-2),
+        (Fraction(1), Fraction(1)),
+    ),
+    # An empty row 0 in [-1, 1] (activity 0) and min x + y s.t. x + y >= 1, x, y >= 0: value 1 (optimum not unique).
+    StandardLP(
+        "empty row",
+        LinearProgram(
+            c=[1.0, 1.0], A=[[0.0, 0.0], [1.0, 1.0]], row_lower=[-1.0, 1.0], row_upper=[1.0, INF], col_lower=0.0
+        ),
+        LPStatus.OPTIMAL,
+        Fraction(1),
+    ),
+    # min x + 2y, x, y free, x - y = 1, x + y >= 3: x = 1 + y, 1 + 2y >= 3 -> y = 1, x = 2, value 4.
+    StandardLP(
+        "free variables, equality row",
+        LinearProgram(c=[1.0, 2.0], A=[[1.0, -1.0], [1.0, 1.0]], row_lower=[1.0, 3.0], row_upper=[1.0, INF]),
+        LPStatus.OPTIMAL,
+        Fraction(4),
+        (Fraction(2), Fraction(1)),
+    ),
+    # Only column bounds: min 2x - y over [2, 5] x [-1, 3] -> (2, 3), value 1.
+    StandardLP(
+        "no rows",
+        LinearProgram(c=[2.0, -1.0], col_lower=[2.0, -1.0], col_upper=[5.0, 3.0]),
+        LPStatus.OPTIMAL,
+        Fraction(1),
+        (Fraction(2), Fraction(3)),
+    ),
+    # Data that are not short decimals in binary: max x + y on x, y >= 0, x + y <= fl(1/3), x <= fl(0.1):
+    # the optimum is exactly fl(1/3) (the rationals of the floats, not 1/3).
+    StandardLP(
+        "binary fractions",
+        LinearProgram(c=[-1.0, -1.0], A=[[1.0, 1.0], [1.0, 0.0]], row_upper=[1 / 3, 0.1], col_lower=0.0),
+        LPStatus.OPTIMAL,
+        -Fraction(1 / 3),
+    ),
+)
+
+
+def assert_standard_answer(case: StandardLP, res: LPResult, *, tol: float = 1e-9) -> None:
+    """Assert a backend's answer to a standard LP: status, objective and point, and its certificate."""
+    assert res.status is case.status, f"{case.name}: {res.message}"
+    if case.status is LPStatus.OPTIMAL:
+        assert case.objective is not None
+        assert abs(res.fun - float(case.objective)) <= tol * max(1.0, abs(float(case.objective)))
+        if case.x is not None:
+            np.testing.assert_allclose(res.x, [float(v) for v in case.x], atol=tol, rtol=0)
+        assert_kkt(case.lp, res)
+    elif case.status is LPStatus.INFEASIBLE:
+        assert res.farkas is not None, f"{case.name}: an infeasible answer must carry a checked Farkas ray"
+        assert_farkas_certificate(case.lp, res.farkas)
