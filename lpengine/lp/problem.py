@@ -89,8 +89,8 @@ class LinearProgram:
             Am = sp.csc_array(A, dtype=np.float64)
         else:
             dense = np.asarray(A, dtype=np.float64)
-            if dense.size == 0:
-                dense = dense.reshape(0, n)
+            if dense.size == 0 and dense.ndim != 2:
+                dense = dense.reshape(0, n)  # ``A=[]``: no rows (a 2-D empty array keeps its row count)
             Am = sp.csc_array(check_array(dense, "A", ndim=2, error=InvalidProblemError, allow_empty=True))
         if Am.shape[1] != n:
             raise InvalidProblemError(f"A has shape {Am.shape}; expected (m, {n}) to match c.")

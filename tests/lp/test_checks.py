@@ -125,3 +125,18 @@ def test_ray_from_farkas_lp_splits_u_minus_v() -> None:
     lp = base_lp()
     z = np.array([0.5, 0.0, 0.25, 0.125, 0.0, 0.0, 0.0, 0.0])
     np.testing.assert_array_equal(ray_from_farkas_lp(ModelData.of(lp), z), [0.25, -0.125])
+
+
+@backend_param
+def test_models_without_columns_are_decided_directly(backend: str) -> None:
+    # No variables: every row's activity is 0.  Feasible iff each row's range contains 0.
+    ok = solve(
+        LinearProgram(c=np.zeros(0), A=np.zeros((2, 0)), row_lower=[-1.0, 0.0], row_upper=[1.0, 0.0], offset=2.5),
+        backend=backend,
+    )
+    assert ok.status is LPStatus.OPTIMAL and ok.fun == 2.5 and ok.x.shape == (0,)
+    bad_lp = LinearProgram(c=np.zeros(0), A=np.zeros((2, 0)), row_lower=[-1.0, 0.5], row_upper=[1.0, 1.0])
+    bad = solve(bad_lp, backend=backend)
+    assert bad.status is LPStatus.INFEASIBLE
+    assert_farkas_certificate(bad_lp, bad.farkas)
+    assert solve(LinearProgram(c=np.zeros(0)), backend=backend).status is LPStatus.OPTIMAL

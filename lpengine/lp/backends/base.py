@@ -8,9 +8,9 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..problem import LinearProgram
-from ..result import LPBasis, LPCounters, LPResult
+from ..result import LPBasis, LPCounters, LPResult, LPStatus
 
-__all__ = ["LPBackend", "WarmSolver"]
+__all__ = ["LPBackend", "WarmSolver", "no_column_result"]
 
 #: Largest ``m * n`` for which :meth:`ModelMirror.matrix` keeps a dense copy of ``A``
 #: (200k entries, 1.6 MB): beyond it the checks use the sparse matrix.
@@ -194,3 +194,32 @@ class ModelMirror:
             col_upper=self.cu,
             offset=self.offset,
         )
+
+
+def no_column_result(mirror: ModelMirror) -> LPResult:
+    """The answer for a model without columns, decided directly (solvers reject or mishandle it).
+
+    Every row's activity is 0: the model is feasible (optimal, objective ``offset``)
+    iff ``row_lower <= 0 <= row_upper`` for every row; otherwise row ``i`` alone is
+    a Farkas ray (``y = e_i`` if ``row_lower_i > 0``, ``-e_i`` if ``row_upper_i < 0``).
+    """
+    m = mirror.shape[0]
+    low = np.flatnonzero(mirror.rl > 0)
+    high = np.flatnonzero(mirror.ru < 0)
+    if low.size or high.size:
+        y = np.zeros(m)
+        if low.size:
+            y[int(low[0])] = 1.0
+        else:
+            y[int(high[0])] = -1.0
+        return LPResult(None, float("nan"), LPStatus.INFEASIBLE, "infeasible (no columns: a row excludes 0)", farkas=y)
+    return LPResult(
+        x=np.zeros(0),
+        fun=float(mirror.offset),
+        status=LPStatus.OPTIMAL,
+        message="optimal (no columns)",
+        row_activity=np.zeros(m),
+        row_duals=np.zeros(m),
+        col_duals=np.zeros(0),
+        residual=0.0,
+    )

@@ -44,7 +44,7 @@ from ...tolerances import Tolerances, resolve_tolerances
 from ..checks import ModelData, certify_infeasible, review_optimal
 from ..problem import LinearProgram
 from ..result import BasisStatus, LPBasis, LPCounters, LPResult, LPStatus
-from .base import ModelMirror, as_index, as_values
+from .base import ModelMirror, as_index, as_values, no_column_result
 
 __all__ = ["HighsBackend", "HighsWarmSolver", "STATUS_MAP"]
 
@@ -286,6 +286,10 @@ class HighsWarmSolver:
         iteration_limit : int, optional
             Simplex iterations for this solve.
         """
+        if self.n_cols == 0:
+            res = no_column_result(self._m)
+            self.counters.record(res.status, 0, 0.0)
+            return res
         self._set_limit("objective_bound", objective_bound, self._inf)
         self._set_limit("time_limit", time_limit, self._inf)
         self._set_limit("simplex_iteration_limit", iteration_limit, 2**31 - 1)

@@ -24,7 +24,7 @@ from ...tolerances import Tolerances, resolve_tolerances
 from ..checks import ModelData, certify_infeasible, review_optimal
 from ..problem import LinearProgram
 from ..result import LPBasis, LPCounters, LPResult, LPStatus
-from .base import ModelMirror, as_index, as_values
+from .base import ModelMirror, as_index, as_values, no_column_result
 
 __all__ = ["ScipyBackend", "ScipyWarmSolver", "STATUS_MAP"]
 
@@ -128,6 +128,11 @@ class ScipyWarmSolver:
         iteration_limit: int | None = None,
     ) -> LPResult:
         from scipy.optimize import linprog
+
+        if self.n_cols == 0:
+            res0 = no_column_result(self._m)
+            self.counters.record(res0.status, 0, 0.0)
+            return res0
 
         m = self._m
         A = sp.csr_array(m.A)
