@@ -38,7 +38,18 @@ def draw(family: str, rng: np.random.Generator) -> dict:
         return {"seed": seed, "eps": lu(-12, -6), "d": d}
     if family == "deep_near_parallel":
         return {"seed": seed, "delta": lu(-12, -5), "d": d, "domain": dom}
-    return {"seed": seed, "levels": int(rng.choice([7, 127])), "d": d, "domain": dom}
+    if family == "near_concurrent":
+        return {"seed": seed, "delta": lu(-12, -5), "d": int(rng.integers(2, 4)), "domain": dom}
+    if family == "deep_thin":
+        return {"seed": seed, "delta": lu(-12, -5), "d": d, "domain": dom}
+    if family == "quantized_scaled":
+        scale = float(rng.choice([2.0**-40, 1e-10, 1e-6, 1e6, 1e10]))
+        return {"seed": seed, "scale": scale, "d": int(rng.integers(1, 3)), "domain": dom}
+    if family == "near_polytope_face":
+        return {"seed": seed, "eps": lu(-12, -6), "d": int(rng.integers(2, 5))}
+    if family == "quantized":
+        return {"seed": seed, "levels": int(rng.choice([7, 127])), "d": d, "domain": dom}
+    raise ValueError(f"unknown family {family!r}")
 
 
 def main() -> None:

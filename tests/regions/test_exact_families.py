@@ -231,3 +231,21 @@ def test_power_of_two_scaling_of_a_quantized_net_keeps_the_regions(seed: int, e:
     ok0, base = _patterns(net, dom)
     ok1, got = _patterns(_scaled(net, 2.0**e), dom)
     assert ok0 and ok1 and got == base
+
+
+@pytest.mark.xfail(strict=True, reason="issue 13: R^2 regions that begin ~1e16 from the origin are missed")
+@pytest.mark.parametrize("method", ["auto", "lp"])
+def test_regions_far_from_the_origin_in_whole_space(method: str) -> None:
+    # Found by benchmarks/sweep_exact_families.py: a 4-bit quantized [6, 6] net in R^2 has nearly parallel
+    # lines whose cells separate only ~1e16 from the origin.  The exact oracle finds 63 regions, 5 of them with
+    # witnesses at |x| ~ 1.6e16 .. 1.7e17 and margins 0.016 .. 1 (not thin: far).  The fast path reports 58 as
+    # complete.
+    from lpengine.regions.brute import brute_force_regions
+    from tests.common.ill_conditioned import quantized
+
+    net, dom = quantized(637537969, 7, d=2, domain="whole_space")
+    oracle = brute_force_regions(net, exact=True, **dom)
+    assert oracle.count == 63
+    assert sum(np.max(np.abs(w)) > 1e15 for w in oracle.witnesses) == 5
+    res = enumerate_regions(net, method=method, **dom)
+    assert res.complete and {tuple(int(s) for s in r.pattern.signs) for r in res.regions} == set(oracle.patterns)
