@@ -278,8 +278,8 @@ def region_polygon(
     domain : Polygon
         From :func:`domain_polygon`.
     tol : Tolerances, optional
-        Units with ``|A[k]| <= tol.zero_row`` are dead (constant) on the region
-        and give no line.
+        ``tol.activation`` decides "on a line" (see :func:`clip_polygon`).  Units
+        whose gradient is exactly zero are constant on the region and give no line.
 
     Returns
     -------
@@ -297,10 +297,17 @@ def region_polygon(
 def _region_rows(
     affine: LocalAffineMap, signs: NDArray[np.int8], tol: Tolerances
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]:
-    """Normalised rows ``G x <= h`` of the live units of a region, and their unit indices."""
+    """Normalised rows ``G x <= h`` of the live units of a region, and their unit indices.
+
+    A unit is dead (no line) only when its gradient is exactly zero: the rows are normalised, so a unit with
+    tiny weights still has its exact line, and the polygons do not change when a unit is rescaled.
+    """
     A = np.asarray(affine.A, dtype=np.float64)
-    norms = np.linalg.norm(A, axis=1)
-    live = np.flatnonzero(norms > tol.zero_row)
+    # Scaled by the largest entry first, so that the norm of a tiny gradient does not underflow to 0.
+    big = np.max(np.abs(A), axis=1)
+    safe = np.where(big > 0, big, 1.0)
+    norms = np.linalg.norm(A / safe[:, None], axis=1) * big
+    live = np.flatnonzero(big > 0)
     s = np.asarray(signs, dtype=np.float64)[live] / norms[live]
     # s_k (a_k x + c_k) >= 0  <=>  -s_k a_k x <= s_k c_k  (normalised: a distance).
     return -s[:, None] * A[live], s * np.asarray(affine.c, dtype=np.float64)[live], live

@@ -22,6 +22,7 @@ from lpengine.regions.polygons import (
     clip_polygon,
     domain_polygon,
     plane_network,
+    region_polygon,
 )
 from lpengine.regions.polytope import make_domain
 
@@ -238,3 +239,18 @@ def test_region_vertices_in_1_2_3_dimensions() -> None:
     }
     with pytest.raises(InvalidDomainError, match="unbounded"):
         _ = next(r for r in resw.regions if not r.bounded).vertices
+
+
+@pytest.mark.parametrize("scale", [1e-13, 1e-6, 1e6, 1e13])
+def test_polygons_do_not_change_when_units_are_rescaled(scale: float) -> None:
+    # Rescaling a unit's weights and bias leaves its line, hence every polygon, unchanged (rows are normalised;
+    # a unit is dead only when its gradient is exactly zero).
+    net = ReLUNetwork.random(2, [4, 3], seed=7)
+    res = enumerate_regions(net, box=(-2, 2))
+    frame = domain_polygon(make_domain(2, box=(-2, 2), tol=DEFAULT_TOLERANCES))
+    for r in res.regions:
+        scaled = type(r.affine)(r.affine.A * scale, r.affine.c * scale, r.affine.out_A, r.affine.out_c)
+        p0 = region_polygon(r.affine, r.pattern.signs, frame)
+        p1 = region_polygon(scaled, r.pattern.signs, frame)
+        assert p0.n_vertices == p1.n_vertices
+        assert_allclose(p1.vertices, p0.vertices, rtol=0, atol=1e-12)
