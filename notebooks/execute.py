@@ -12,8 +12,8 @@ timestamps and kernel metadata dropped; each code cell records the SHA-256 of it
 edited after its outputs were made.
 
 The check (``--check``, and the test) compares the *structure* of the outputs, not their bytes: for every
-code cell the sequence of outputs with their kind (stream name, display, result, error) and MIME types,
-and the number of images.  Bytes would differ with timings in printed text, float round-off across BLAS
+code cell the streams it writes (stdout, stderr) and its other outputs in order with their kind (display,
+result, error) and MIME types, and the number of images.  Bytes would differ with timings in printed text, float round-off across BLAS
 builds and matplotlib/font versions in PNGs; the structure is what goes stale when a cell is edited without
 re-running or when a figure stops displaying (the bug this machinery replaced: notebooks that computed
 figures and showed none).
@@ -37,32 +37,25 @@ def source_sha(cell: Any) -> str:
     return hashlib.sha256(cell.source.encode("utf-8")).hexdigest()
 
 
-def output_structure(nb: Any) -> list[list[tuple[str, ...]]]:
-    """Per code cell: each output as ``(kind, *sorted MIME types)`` (``kind`` = stream name or output type)."""
+def output_structure(nb: Any) -> list[tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]]:
+    """Per code cell: the stream names it writes, and its other outputs in order as ``(kind, *MIME types)``.
+
+    Streams are compared as a set: the kernel splits and interleaves stdout and stderr chunks depending on
+    timing, while displays, results and errors come in a fixed order.
+    """
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        outs = []
+        streams = sorted({o.name for o in cell.get("outputs", []) if o.output_type == "stream"})
+        others = []
         for o in cell.get("outputs", []):
-            if o.output_type == "stream":
-                outs.append(("stream:" + o.name,))
-            elif o.output_type == "error":
-                outs.append(("error", o.get("ename", "")))
-            else:
-                outs.append((o.output_type, *sorted(o.get("data", {}))))
-        cells.append(_merge_streams(outs))
+            if o.output_type == "error":
+                others.append(("error", o.get("ename", "")))
+            elif o.output_type != "stream":
+                others.append((o.output_type, *sorted(o.get("data", {}))))
+        cells.append((tuple(streams), tuple(others)))
     return cells
-
-
-def _merge_streams(outs: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
-    # A kernel may split one stream into several chunks depending on timing; consecutive chunks are one output.
-    merged: list[tuple[str, ...]] = []
-    for o in outs:
-        if merged and o[0].startswith("stream:") and merged[-1] == o:
-            continue
-        merged.append(o)
-    return merged
 
 
 def n_images(nb: Any) -> int:
