@@ -241,7 +241,10 @@ def plot_regions(
     --------
     >>> import lpengine
     >>> net = lpengine.ReLUNetwork.random(2, [6, 6], seed=0)
-    >>> ax = lpengine.plot_regions(net, box=(-3, 3))  # doctest: +SKIP
+    >>> ax = lpengine.plot_regions(net, box=(-3, 3), color_by="layer")
+    >>> ax.get_title()
+    '55 regions, box [-3, 3]^2'
+    >>> ax.figure.savefig("regions.png")  # doctest: +SKIP
     """
     if color_by not in COLOR_BY:
         raise ValueError(
