@@ -183,8 +183,7 @@ def aliased_columns(H: NDArray[np.float64], order: NDArray[np.int64], *, tol: To
     """
     n, P = H.shape
     if n >= P:
-        Ho = H[:, order]
-        G = Ho.T @ Ho
+        G = (H.T @ H)[np.ix_(order, order)]
         norms = np.sqrt(np.diag(G))
         if np.all(norms > 0):
             try:

@@ -149,7 +149,8 @@ def exact_loss(
     bq = [_fmpq(b) for b in beta]
     beta_f = np.array([float(b) for b in beta])
     r = y - A @ beta_f
-    bound = _residual_error_bound(A, y, beta_f, p)
+    absA = np.abs(A)
+    bound = _residual_error_bound(absA, y, beta_f, p)
     sign = np.where(r > bound, 1, np.where(r < -bound, -1, 0)).astype(np.int8)
     for i in np.flatnonzero(sign == 0).tolist():
         ri = _fmpq(float(y[i])) - sum((_fmpq(float(A[i, j])) * bq[j] for j in range(p)), flint.fmpq(0))
@@ -257,6 +258,7 @@ class LADCertificate:
 
 def _float_duals(
     A: NDArray[np.float64],
+    absA: NDArray[np.float64],
     cw: NDArray[np.float64],
     tau: float,
     basis: NDArray[np.int64],
@@ -276,7 +278,7 @@ def _float_duals(
     w = cw * np.where(signs > 0, tau, tau - 1.0)
     w[basis] = 0.0
     g = A.T @ w
-    e_g = 2.0 * (n + 4) * _U * (np.abs(A).T @ np.abs(w)) + np.finfo(float).tiny
+    e_g = 2.0 * (n + 4) * _U * (absA.T @ np.abs(w)) + np.finfo(float).tiny
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(e_g))):
         return None
     M = flint.arb_mat(p, p, [flint.arb(v) for v in A[basis].T.ravel().tolist()])
@@ -298,12 +300,12 @@ def _float_duals(
 
 
 def _residual_error_bound(
-    A: NDArray[np.float64], y: NDArray[np.float64], beta: NDArray[np.float64], p: int
+    absA: NDArray[np.float64], y: NDArray[np.float64], beta: NDArray[np.float64], p: int
 ) -> NDArray[np.float64]:
     # r = y - A beta in float64: |fl(r) - r_exact| <= gamma_{p+1} (|y| + |A| |beta|) plus the effect of
     # rounding beta* to float (|beta - beta*| <= u |beta|), both bounded by the same expression;
     # the factor 4 (p + 4) u over-covers both and the rounding of the bound itself.
-    return 4.0 * (p + 4) * _U * (np.abs(y) + np.abs(A) @ np.abs(beta)) + np.finfo(float).tiny
+    return 4.0 * (p + 4) * _U * (np.abs(y) + absA @ np.abs(beta)) + np.finfo(float).tiny
 
 
 def certify_vertex(
@@ -372,7 +374,8 @@ def certify_vertex(
     beta_q = [bq[i, 0] for i in range(p)]
     beta_f = np.array([float(_to_fraction(b)) for b in beta_q])
     r = y - A @ beta_f
-    bound = _residual_error_bound(A, y, beta_f, p)
+    absA = np.abs(A)
+    bound = _residual_error_bound(absA, y, beta_f, p)
     exact = np.zeros(n, dtype=np.int8)
     exact[r > bound] = 1
     exact[r < -bound] = -1
@@ -397,7 +400,7 @@ def certify_vertex(
     cb = [Fraction(float(cw[i])) for i in basis.tolist()]
     Aal = A_aliased if A_aliased is not None else np.zeros((n, 0))
     has_aliased = Aal.shape[1] > 0
-    d = None if (has_aliased or exact_objective) else _float_duals(A, cw, tau, basis, new_signs, cb)
+    d = None if (has_aliased or exact_objective) else _float_duals(A, absA, cw, tau, basis, new_signs, cb)
     path = "float sums with rigorous error bounds, arb ball arithmetic"
     g: list[Fraction] = []
     if d is None:  # borderline in floats, or exact sums wanted anyway: sum exactly
