@@ -43,6 +43,9 @@ logger = logging.getLogger(__name__)
 
 # Consecutive zero-length steps after which pricing switches to Bland's rule.
 _BLAND_AFTER = 30
+# Without a user budget, a walk stops (status "max_pivots") after this many pivots per row and column: a
+# guard against endless float-level loops, far beyond the pivot counts observed (tens to hundreds).
+_PIVOTS_PER_ROW = 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -205,6 +208,8 @@ def vertex_walk(
     ids = np.arange(A.shape[0])
     res = WalkResult(basis=basis, signs=signs, beta=np.zeros(A.shape[1]), status="optimal")
     zero_run = 0
+    if max_pivots is None:
+        max_pivots = _PIVOTS_PER_ROW * (A.shape[0] + A.shape[1])
     while True:
         B = A[basis]
         Binv = np.asarray(np.linalg.inv(B), dtype=np.float64)
