@@ -239,7 +239,9 @@ def facets_by_vertices(
         return None
     if V.shape[0] < d + 1 or not np.isfinite(V).all():
         return None
-    on = np.abs(h[:, None] - G @ V.T) <= tol.activation * max(1.0, float(np.abs(V).max()))  # (m, n_vertices)
+    vscale = max(1.0, float(np.abs(V).max()))
+    slack_v = h[:, None] - G @ V.T  # (m, n_vertices)
+    on = np.abs(slack_v) <= tol.activation * vscale
     n_on = on.sum(axis=1)
     simple = on.sum(axis=0) == d
     all_simple = bool(simple.all())
@@ -257,7 +259,7 @@ def facets_by_vertices(
     if fac.size == 0:
         return None
     # Rows not kept but passing within tol.margin of a vertex: the floats cannot be sure.
-    near = np.min(h[:, None] - G @ V.T, axis=1) <= tol.margin * max(1.0, float(np.abs(V).max()))
+    near = slack_v.min(axis=1) <= tol.margin * vscale
     borderline = np.flatnonzero(near & ~keep).astype(np.intp)
     centres = (on[fac].astype(np.float64) @ V) / n_on[fac, None]
     if all_simple:

@@ -131,7 +131,9 @@ class RegionProcessor:
             assert ball.center is not None
             witness, margin = ball.center, ball.radius
         exact_witness = None
-        if cr.witness_certain(witness):
+        # The float distance to the nearest row, recomputed (an LP's radius carries its own tolerance).
+        slack_min = float((h - G @ witness).min()) if G.shape[0] else float("inf")
+        if cr.witness_certain(witness, slack_min):
             self.cert.stats.float_certified += 1
         else:
             dec = self.cert.decide(cr, witness)
