@@ -15,6 +15,7 @@ __all__ = [
     "BackendNotAvailable",
     "SolverError",
     "IncompleteCountError",
+    "CheckpointError",
     "LPEngineWarning",
     "InaccurateSolutionWarning",
     "IterationLimitWarning",
@@ -61,6 +62,10 @@ class IncompleteCountError(LPEngineError, RuntimeError):
     def __init__(self, message: str, result: object = None) -> None:
         super().__init__(message)
         self.result = result
+
+
+class CheckpointError(LPEngineError, ValueError):
+    """A checkpoint file cannot be resumed: missing, not a checkpoint, another format version, or another search."""
 
 
 class LPEngineWarning(UserWarning):

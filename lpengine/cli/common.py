@@ -324,32 +324,42 @@ def _isatty(stream: Any) -> bool:
 
 
 class CtrlC:
-    """Ctrl-C as a clean stop request for a long run (a context manager).
+    """Ctrl-C and SIGTERM as a clean stop request for a long run (a context manager).
 
-    Inside the ``with`` block the first Ctrl-C only sets :attr:`pressed`; the
+    Inside the ``with`` block the first Ctrl-C (or SIGTERM, as sent by ``kill``,
+    a batch scheduler or a container runtime) only sets :attr:`pressed`; the
     run polls it (through its ``callback``) and returns its partial result,
-    which the command then reports (exit 3, incomplete).  A second Ctrl-C raises
-    ``KeyboardInterrupt`` at once.  Outside the main thread it does nothing.
+    which the command then reports (exit 3, incomplete), and a checkpoint, if
+    one is being written, gets the final state.  A second Ctrl-C raises
+    ``KeyboardInterrupt`` at once; a second SIGTERM ends the process.  Outside
+    the main thread it does nothing.
     """
 
     message = "interrupted (Ctrl-C)"
 
     def __init__(self) -> None:
         self.pressed = False
-        self._previous: Any = None
+        self.reason = self.message
+        self._previous: dict[int, Any] = {}
 
     def _handler(self, signum: int, frame: Any) -> None:
         self.pressed = True
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        if signum == signal.SIGTERM:
+            self.reason = "terminated (SIGTERM)"
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        else:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
     def __enter__(self) -> CtrlC:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handler)
         return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
+        self._previous = {}
 
 
 def silence_stdout() -> None:

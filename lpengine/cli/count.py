@@ -36,6 +36,31 @@ def register(sub: Any) -> None:
     p.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds (partial result)")
     p.add_argument("--jobs", type=int, default=1, help="worker processes sharing the region work (default 1)")
     p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the region work on the Dask cluster at ADDRESS (e.g. tcp://host:8786; needs the "
+        "'distributed' extra); --jobs is then ignored",
+    )
+    p.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="write the search state to FILE every few seconds (atomically) and at the end",
+    )
+    p.add_argument(
+        "--checkpoint-every", type=float, default=5.0, metavar="SECONDS", help="seconds between checkpoints (default 5)"
+    )
+    p.add_argument(
+        "--resume",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="go on from a checkpoint written for the same network, domain and settings (and keep checkpointing "
+        "to FILE unless --checkpoint names another)",
+    )
+    p.add_argument(
         "--graph",
         type=Path,
         default=None,
@@ -125,23 +150,33 @@ def run(args: argparse.Namespace) -> Outcome:
     progress = Progress(args.progress)
 
     def callback(state: Any) -> bool:
+        rate = state.regions / state.seconds if state.seconds > 0 else 0.0
         progress.update(
-            f"  regions {state.regions:>9,d}   queued {state.queued:>8,d}   "
+            f"  regions {state.regions:>9,d}   frontier {state.queued:>8,d}   {rate:>8,.0f} regions/s   "
             f"LPs {state.lp_solves:>9,d}   {state.seconds:7.1f} s"
         )
-        return ctrl_c.pressed  # Ctrl-C: stop and report the regions found so far
+        return ctrl_c.pressed  # Ctrl-C or SIGTERM: stop and report the regions found so far
 
-    with CtrlC() as ctrl_c, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # incompleteness is reported in the summary instead
-        res = enumerate_regions(
-            net,
-            method=args.method,
-            max_regions=args.max_regions,
-            time_limit=args.time_limit,
-            n_jobs=args.jobs,
-            callback=callback,
-            **kw,
-        )
+    client = _connect(args.scheduler) if args.scheduler else None
+    try:
+        with CtrlC() as ctrl_c, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # incompleteness is reported in the summary instead
+            res = enumerate_regions(
+                net,
+                method=args.method,
+                max_regions=args.max_regions,
+                time_limit=args.time_limit,
+                n_jobs=args.jobs,
+                callback=callback,
+                checkpoint=args.checkpoint,
+                checkpoint_every=args.checkpoint_every,
+                resume=args.resume,
+                client=client,
+                **kw,
+            )
+    finally:
+        if client is not None:
+            client.close()
     progress.close(
         f"  regions {res.count:>9,d}   {'complete' if res.complete else 'INCOMPLETE'}   "
         f"LPs {res.lp_solves:>9,d}   {res.seconds:7.1f} s"
@@ -165,10 +200,24 @@ def run(args: argparse.Namespace) -> Outcome:
 
         result["plot"] = str(write_regions_plot(res, args.plot))
     if ctrl_c.pressed and not res.complete:
-        result["message"] = CtrlC.message
+        result["message"] = ctrl_c.reason
     result["network"] = network_info(net, args.net)
     code = EXIT_OK if res.complete else EXIT_INCOMPLETE
     return Outcome(result, code, lambda: _text(args, net, res, result))
+
+
+def _connect(address: str) -> Any:
+    """A Dask client of the scheduler at ``address`` (clear errors when Dask is missing or unreachable)."""
+    try:
+        from distributed import Client
+    except ImportError as exc:
+        raise UsageError(
+            "--scheduler needs Dask's distributed scheduler: pip install 'lpengine[distributed]'."
+        ) from exc
+    try:
+        return Client(address, timeout=30)
+    except (OSError, TimeoutError) as exc:
+        raise OSError(f"could not reach the Dask scheduler at {address!r} ({exc}).") from exc
 
 
 def _text(args: argparse.Namespace, net: ReLUNetwork, res: Any, summary: dict[str, Any]) -> str:

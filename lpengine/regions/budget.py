@@ -43,6 +43,10 @@ class Budget:
         self.max_regions, self.deadline, self.callback, self.t0 = max_regions, deadline, callback, t0
         self.last_report = float("-inf")
 
+    def elapsed(self) -> float:
+        """Seconds since the search started."""
+        return time.perf_counter() - self.t0
+
     def stop_reason(self, n_regions: int, queued: int, lp_solves: int) -> str | None:
         """Why the search must stop now, or ``None`` to go on."""
         if self.max_regions is not None and n_regions >= self.max_regions:

@@ -59,6 +59,7 @@ sharing), :mod:`.budget` (stopping rules).
 from __future__ import annotations
 
 import logging
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -70,6 +71,7 @@ from ..lp import get_backend
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
 from .budget import Budget
+from .checkpoint import Checkpointer, fingerprint, load_checkpoint
 from .domain import Domain, make_domain
 from .parallel import parallel_search
 from .pattern import ActivationPattern
@@ -97,6 +99,10 @@ def enumerate_regions(
     compute_bounded: bool | None = None,
     seed: int = 0,
     backend: Any = "highs",
+    checkpoint: str | os.PathLike[str] | None = None,
+    checkpoint_every: float = 5.0,
+    resume: str | os.PathLike[str] | None = None,
+    client: Any = None,
 ) -> RegionEnumeration:
     """Enumerate every full-dimensional activation region of ``net`` in a domain.
 
@@ -143,6 +149,22 @@ def enumerate_regions(
         The LP backend of every LP the enumeration opens (``"highs"``, or
         ``"scipy"`` as an independent cross-check; see
         :func:`lpengine.lp.available_backends`).
+    checkpoint : path, optional
+        Write the search state to this file every ``checkpoint_every`` seconds
+        (atomically) and once at the end; see :mod:`lpengine.regions.checkpoint`.
+        A run stopped by a budget, Ctrl-C, SIGTERM or SIGKILL loses at most
+        one interval.
+    checkpoint_every : float
+        Seconds between checkpoint writes (at least; the interval grows so
+        that writing takes at most a tenth of the time).
+    resume : path, optional
+        Go on from this checkpoint, written for the same network, domain,
+        tolerances and method (else :class:`~lpengine.exceptions.CheckpointError`).
+        The result equals that of an uninterrupted run.  With ``checkpoint``
+        unset, the run keeps checkpointing to the same file.
+    client : distributed.Client, optional
+        Run the region work on this Dask cluster (see
+        :mod:`lpengine.regions.distributed`); ``n_jobs`` is then ignored.
 
     Returns
     -------
@@ -183,8 +205,27 @@ def enumerate_regions(
     t0 = time.perf_counter()
     budget = Budget(max_regions, None if time_limit is None else t0 + time_limit, callback, t0)
     start = start_point(net, dom, t, seed)
-    kw = {"method": method, "start": start, "budget": budget, "compute_bounded": compute_bounded, "backend": backend}
-    if n_jobs > 1:
+    snap = None
+    if resume is not None:
+        snap = load_checkpoint(resume, net, dom, t, method, compute_bounded, backend)
+        checkpoint = resume if checkpoint is None else checkpoint
+    ckpt = None
+    if checkpoint is not None:
+        ckpt = Checkpointer(checkpoint, fingerprint(net, dom, t, method, compute_bounded), checkpoint_every)
+    kw: dict[str, Any] = {
+        "method": method,
+        "start": start,
+        "budget": budget,
+        "compute_bounded": compute_bounded,
+        "backend": backend,
+        "resume": snap,
+        "checkpointer": ckpt,
+    }
+    if client is not None:
+        from .distributed import distributed_search
+
+        out = distributed_search(net, dom, t, client=client, **kw)
+    elif n_jobs > 1:
         out = parallel_search(net, dom, t, n_jobs=n_jobs, **kw)
     else:
         out = search(net, dom, t, **kw)

@@ -19,6 +19,7 @@ the stop message with :class:`WorkerDone`.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections import deque
 from dataclasses import dataclass
@@ -32,14 +33,15 @@ from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
 from .budget import Budget
 from .certify import DecisionStats
+from .checkpoint import Checkpointer, SearchSnapshot
 from .domain import Domain
 from .outcome import Counted, Outcome, PendingRegion, RegionWork
 from .pattern import ActivationPattern
 from .processor import RegionProcessor
 from .result import RegionCollector
-from .search import SearchOut, enqueue_new, record
+from .search import SearchOut, begin, enqueue_new, record, snapshot
 
-__all__ = ["parallel_search", "worker_main", "PackedItems", "BatchReply", "WorkerFailed", "WorkerDone"]
+__all__ = ["parallel_search", "worker_main", "process_batch", "PackedItems", "BatchReply", "WorkerFailed", "WorkerDone"]
 
 # Regions the master processes itself between two looks at the workers' replies.
 _MASTER_CHUNK = 4
@@ -47,6 +49,9 @@ _MASTER_CHUNK = 4
 # The workers are started once this many regions are pending (small searches stay serial:
 # starting a process costs about as much as processing a dozen regions).
 _START_WORKERS_AT = 16
+
+# Seconds between a worker's checks that its parent is still alive (while it waits for work).
+_PARENT_POLL = 1.0
 
 # Largest batch of pending regions handed to a worker at once (a latency/overhead trade-off).
 _MAX_BATCH = 32
@@ -187,32 +192,54 @@ def worker_main(
     # Ctrl-C in a terminal reaches the whole process group: the master decides what happens
     # (stop or abort) and tells the workers, so they ignore it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
     d = domain.dim
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     reported: set[bytes] = set()
     while True:
-        msg = conn.recv()
-        if msg is None:
-            conn.send(WorkerDone())
-            return
-        fresh: list[PendingRegion] = []
-        works: list[RegionWork] = []
-        others: list[Outcome] = []
-        proc.counters = LPCounters()  # this batch's LPs and decisions
-        proc.cert.stats = DecisionStats()
+        # A parent that died (SIGKILL, SIGTERM without cleanup) never sends the stop message:
+        # look for it between polls, so no worker is left behind at full CPU.
+        while not conn.poll(_PARENT_POLL):
+            if os.getppid() != parent:
+                os._exit(0)
         try:
-            for i in range(msg.signs.shape[0]):
-                done = proc.process(unpack_item(msg, i, d))
-                if isinstance(done.outcome, Counted):
-                    works.append(done.outcome.work)
-                else:
-                    others.append(done.outcome)
-                enqueue_new(done.neighbors, reported, fresh)
-        except Exception as exc:  # noqa: BLE001 -- any error is handed to the master, which re-raises it
-            conn.send(WorkerFailed(exc))
-            continue
-        packed_fresh = pack_items(fresh, d) if fresh else None
-        conn.send(BatchReply(pack_works(works), others, proc.counters, packed_fresh, proc.cert.stats))
+            msg = conn.recv()
+        except (EOFError, OSError):
+            os._exit(0)
+        try:
+            if msg is None:
+                conn.send(WorkerDone())
+                return
+            conn.send(process_batch(proc, msg, reported, d))
+        except (BrokenPipeError, EOFError, OSError):
+            os._exit(0)  # the parent is gone: nobody wants the answer
+
+
+def process_batch(proc: RegionProcessor, batch: PackedItems, reported: set[bytes], d: int) -> BatchReply | WorkerFailed:
+    """Process one batch of pending regions: everything it produced, packed for the trip back.
+
+    ``reported`` holds the neighbour patterns this worker already sent (it is
+    updated), so each is sent once per worker; the caller owns the global
+    ``seen`` set.  An error is returned as :class:`WorkerFailed`, for the
+    caller to re-raise.
+    """
+    fresh: list[PendingRegion] = []
+    works: list[RegionWork] = []
+    others: list[Outcome] = []
+    proc.counters = LPCounters()  # this batch's LPs and decisions
+    proc.cert.stats = DecisionStats()
+    try:
+        for i in range(batch.signs.shape[0]):
+            done = proc.process(unpack_item(batch, i, d))
+            if isinstance(done.outcome, Counted):
+                works.append(done.outcome.work)
+            else:
+                others.append(done.outcome)
+            enqueue_new(done.neighbors, reported, fresh)
+    except Exception as exc:  # noqa: BLE001 -- any error is handed to the caller, which re-raises it
+        return WorkerFailed(exc)
+    packed_fresh = pack_items(fresh, d) if fresh else None
+    return BatchReply(pack_works(works), others, proc.counters, packed_fresh, proc.cert.stats)
 
 
 def parallel_search(
@@ -226,6 +253,8 @@ def parallel_search(
     compute_bounded: bool,
     n_jobs: int,
     backend: Any = "highs",
+    resume: SearchSnapshot | None = None,
+    checkpointer: Checkpointer | None = None,
 ) -> SearchOut:
     """Breadth-first search with the region work shared among ``n_jobs`` processes.
 
@@ -249,10 +278,8 @@ def parallel_search(
     ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
     procs: list[Any] = []
     sent: dict[Any, deque[list[PendingRegion]]] = {}  # live worker connection -> its unanswered batches
-    x0, p0 = start
-    seen: set[bytes] = {p0.key}
-    queue: deque[PendingRegion] = deque([PendingRegion(np.array(p0.signs), guess=x0)])
-    n_regions = 0
+    queue, seen = begin(out, start, resume, checkpointer)
+    n_regions = len(out.collector.regions)
     stopping = False
     error: BaseException | None = None
 
@@ -270,13 +297,13 @@ def parallel_search(
     def take(reply: BatchReply) -> int:
         """Merge a worker's answer to one batch into the result; the number of regions in it."""
         for w in unpack_works(reply.works):
-            out.collector.add(w)
+            record(out, Counted(w))
         for outcome in reply.others:
             record(out, outcome)
         out.counters.merge(reply.counters)
         out.stats.merge(reply.stats)
         packed = reply.fresh
-        if packed is not None and not stopping:
+        if packed is not None:  # also when stopping: a checkpoint keeps them pending
             for i in range(packed.signs.shape[0]):
                 key = packed.signs[i].tobytes()
                 if key not in seen:
@@ -298,8 +325,16 @@ def parallel_search(
             stacklevel=4,
         )
 
+    def save() -> None:
+        # Regions handed to a worker and not yet answered are still pending.
+        in_flight = [it for batches in sent.values() for b in batches for it in b]
+        assert checkpointer is not None
+        checkpointer.write(snapshot(out, [*in_flight, *queue], seen, budget.elapsed()), d)
+
     try:
         while True:
+            if checkpointer is not None and checkpointer.due():
+                save()
             if not stopping:
                 reason = budget.stop_reason(n_regions, len(queue), out.counters.solves)
                 if reason is not None:
@@ -339,9 +374,10 @@ def parallel_search(
                 except (EOFError, OSError):
                     lose(c)
                     continue
-                sent[c].popleft()
+                batch = sent[c].popleft()
                 if isinstance(reply, WorkerFailed):
                     error, stopping = reply.error, True
+                    queue.extendleft(reversed(batch))  # still pending (a checkpoint keeps it)
                 else:
                     n_regions += take(reply)
         if queue and out.complete:
@@ -352,15 +388,20 @@ def parallel_search(
                 c.send(None)
                 reply = c.recv()
                 while not isinstance(reply, WorkerDone):  # the answer to a batch sent before the search stopped
+                    batch = sent[c].popleft()
                     if isinstance(reply, BatchReply):
                         take(reply)
+                    else:
+                        queue.extendleft(reversed(batch))
                     reply = c.recv()
-            except (OSError, EOFError):
-                pass
+            except (OSError, EOFError, IndexError):
+                pass  # a worker gone: its unanswered batches stay in `sent`, pending for a checkpoint
         for p in procs:
             p.join(timeout=5)
             if p.is_alive():
                 p.terminate()
+        if checkpointer is not None:
+            save()
     if error is not None:
         raise error
     if budget.max_regions is not None:

@@ -25,14 +25,15 @@ from ..network import ReLUNetwork
 from ..tolerances import Tolerances
 from .budget import Budget
 from .certify import DecisionStats, domain_rows
+from .checkpoint import Checkpointer, SearchSnapshot
 from .domain import Domain
 from .exact import ExactNet, strictly_inside
-from .outcome import Counted, Outcome, PendingRegion, Unresolved
+from .outcome import Counted, Outcome, PendingRegion, RegionWork, Unresolved
 from .pattern import ActivationPattern
 from .processor import RegionProcessor
 from .result import RegionCollector
 
-__all__ = ["SearchOut", "start_point", "record", "enqueue_new", "search"]
+__all__ = ["SearchOut", "start_point", "record", "enqueue_new", "search", "begin", "snapshot"]
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ class SearchOut:
     message: str = "complete"
     method: str = "vertex"
     processes: int = 1
+    # The counted regions in the order they were counted (kept only when checkpointing).
+    journal: list[RegionWork] | None = None
 
 
 def start_point(
@@ -86,6 +89,8 @@ def record(out: SearchOut, outcome: Outcome) -> bool:
     """Store one outcome in the result; True if it was a counted region."""
     if isinstance(outcome, Counted):
         out.collector.add(outcome.work)
+        if out.journal is not None:
+            out.journal.append(outcome.work)
         return True
     if isinstance(outcome, Unresolved):
         # No decision: never guess, mark the result incomplete.
@@ -104,6 +109,43 @@ def enqueue_new(neighbors: Iterable[PendingRegion], seen: set[bytes], queue: Any
             queue.append(nb)
 
 
+def begin(
+    out: SearchOut,
+    start: tuple[NDArray[np.float64], ActivationPattern],
+    resume: SearchSnapshot | None,
+    checkpointer: Checkpointer | None,
+) -> tuple[deque[PendingRegion], set[bytes]]:
+    """The queue and the seen set a search starts from: the start region, or a resumed snapshot.
+
+    A resumed snapshot's regions go into the result in their original order
+    (so the graph is the same) and its counters are added to the search's.
+    """
+    if checkpointer is not None:
+        out.journal = []
+    if resume is None:
+        x0, p0 = start
+        return deque([PendingRegion(np.array(p0.signs), guess=x0)]), {p0.key}
+    for w in resume.works:
+        out.collector.add(w)
+    if out.journal is not None:
+        out.journal.extend(resume.works)
+    if resume.undecided:
+        out.undecided = list(resume.undecided)
+        out.complete = False
+        out.message = "a pattern stayed undecided before the checkpoint; the count is a lower bound"
+    out.counters.merge(resume.counters)
+    out.stats.merge(resume.stats)
+    if checkpointer is not None:
+        checkpointer.adopt(resume, out.collector.domain.dim if out.collector.domain is not None else 0)
+    return deque(resume.queue), set(resume.seen)
+
+
+def snapshot(out: SearchOut, queue: Iterable[PendingRegion], seen: set[bytes], seconds: float) -> SearchSnapshot:
+    """The search's state now (``queue`` includes any region handed out but not answered)."""
+    assert out.journal is not None
+    return SearchSnapshot(deque(queue), seen, out.journal, out.undecided, out.counters, out.stats, seconds)
+
+
 def search(
     net: ReLUNetwork,
     domain: Domain,
@@ -114,22 +156,33 @@ def search(
     budget: Budget,
     compute_bounded: bool,
     backend: Any = "highs",
+    resume: SearchSnapshot | None = None,
+    checkpointer: Checkpointer | None = None,
 ) -> SearchOut:
-    """Serial breadth-first search over the dual graph inside ``domain``."""
+    """Serial breadth-first search over the dual graph inside ``domain``.
+
+    With ``resume`` it goes on from a checkpoint's snapshot; with
+    ``checkpointer`` it writes its state every few seconds and once at the end.
+    """
     out = SearchOut(RegionCollector(net.hidden_widths, domain), method=method)
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     out.counters = proc.counters
     out.stats = proc.cert.stats
-    x0, p0 = start
-    seen: set[bytes] = {p0.key}
-    queue: deque[PendingRegion] = deque([PendingRegion(np.array(p0.signs), guess=x0)])
-    n_regions = 0
-    while queue:
-        reason = budget.stop_reason(n_regions, len(queue), out.counters.solves)
-        if reason is not None:
-            out.complete, out.message = False, reason
-            break
-        done = proc.process(queue.popleft())
-        n_regions += record(out, done.outcome)
-        enqueue_new(done.neighbors, seen, queue)
+    queue, seen = begin(out, start, resume, checkpointer)
+    n_regions = len(out.collector.regions)
+    try:
+        while queue:
+            reason = budget.stop_reason(n_regions, len(queue), out.counters.solves)
+            if reason is not None:
+                out.complete, out.message = False, reason
+                break
+            done = proc.process(queue.popleft())
+            n_regions += record(out, done.outcome)
+            enqueue_new(done.neighbors, seen, queue)
+            if checkpointer is not None and checkpointer.due():
+                checkpointer.write(snapshot(out, queue, seen, budget.elapsed()), domain.dim)
+    finally:
+        # Also on an exception (a second Ctrl-C, say): the last consistent state is kept.
+        if checkpointer is not None:
+            checkpointer.write(snapshot(out, queue, seen, budget.elapsed()), domain.dim)
     return out
