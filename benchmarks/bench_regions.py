@@ -4,6 +4,8 @@
     python benchmarks/bench_regions.py --quick    # the three smallest networks
     python benchmarks/bench_regions.py --repeat 1 # one run per cell
     python benchmarks/bench_regions.py --whole-space   # plus R^d: hybrid vs LP method
+    python benchmarks/bench_regions.py --dask     # plus Dask LocalCluster (1 and 2 workers) vs local processes
+    python benchmarks/bench_regions.py --vs-nnenum     # plus nnenum side by side (skipped when not installed)
 
 The suite: random networks (``ReLUNetwork.random``, He-normal weights, N(0, 1)
 biases, fixed seeds), input dimension 2-6, 2-3 hidden layers of 8-64 units,
@@ -21,6 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 
 from lpengine import ReLUNetwork
 from lpengine.regions import enumerate_regions
@@ -149,13 +152,90 @@ def run(quick: bool, repeat: int) -> None:
         )
 
 
+DASK_SUITE = [
+    # (n_in, widths, seed, box half-width): the long nets, where sharing the work pays
+    (3, [16, 16], 4, 2.0),
+    (4, [16, 16], 5, 1.5),
+    (5, [10, 10, 10], 12, 1.0),
+]
+
+
+def run_dask(quick: bool, repeat: int) -> None:
+    """Regions/s per worker on a Dask LocalCluster of 1 and 2 workers, against serial and local processes."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        print("Dask table skipped: pip install 'lpengine[distributed]'")
+        return
+    rows = DASK_SUITE[:1] if quick else DASK_SUITE
+    hdr = (
+        f"{'network':<16}{'regions':>9}{'serial reg/s':>14}{'2 procs':>9}"
+        f"{'dask 1w':>9}{'dask 2w':>9}{'2w/1w':>7}{'2w/2procs':>10}"
+    )
+    print("Dask LocalCluster (processes, 1 thread each) vs the local work sharing; speed-ups over serial")
+    print(hdr)
+    print("-" * len(hdr))
+    for n_in, widths, seed, half in rows:
+        net = ReLUNetwork.random(n_in, widths, seed=seed)
+        box = (-half, half)
+        s1, r1 = _best(lambda: enumerate_regions(net, box=box), repeat)
+        s2, _ = _best(lambda: enumerate_regions(net, box=box, n_jobs=2), repeat)
+        dask = []
+        for nw in (1, 2):
+            with (
+                LocalCluster(
+                    n_workers=nw, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+                ) as cl,
+                Client(cl) as c,
+            ):
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # the warm-up stops early on purpose
+                    enumerate_regions(net, box=box, client=c, max_regions=50)  # start the workers' processors
+                sd, rd = _best(lambda c=c: enumerate_regions(net, box=box, client=c), repeat)
+                assert rd.count == r1.count, (rd.count, r1.count)
+                dask.append(sd)
+        name = f"{n_in}->{widths}"
+        print(
+            f"{name:<16}{r1.count:>9,d}{r1.count / s1:>14,.0f}{s1 / s2:>8.2f}x{s1 / dask[0]:>8.2f}x"
+            f"{s1 / dask[1]:>8.2f}x{dask[0] / dask[1]:>6.2f}x{s2 / dask[1]:>9.2f}x"
+        )
+
+
+def run_vs_nnenum(quick: bool, repeat: int) -> None:
+    """lpengine against nnenum's region enumeration, one core each, when nnenum is importable."""
+    try:
+        import nnenum  # noqa: F401
+    except ImportError:
+        print(
+            "nnenum table skipped: nnenum is not installed (it is not on PyPI; install it from its "
+            "repository to compare)."
+        )
+        return
+    print("nnenum comparison: not wired up on this machine (nnenum found, but no adapter is written yet).")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--repeat", type=int, default=5, help="runs per cell, best taken (default 5)")
     ap.add_argument("--whole-space", action="store_true", help="also the R^d table (hybrid vs LP method)")
+    ap.add_argument("--dask", action="store_true", help="also the Dask table (LocalCluster of 1 and 2 workers)")
+    ap.add_argument("--vs-nnenum", action="store_true", help="also lpengine vs nnenum (needs nnenum)")
+    ap.add_argument("--only", choices=["dask", "nnenum"], default=None, help="run just that table")
     args = ap.parse_args()
+    if args.only == "dask":
+        run_dask(args.quick, args.repeat)
+        sys.exit(0)
+    if args.only == "nnenum":
+        run_vs_nnenum(args.quick, args.repeat)
+        sys.exit(0)
     run(args.quick, args.repeat)
+    if args.dask:
+        print()
+        run_dask(args.quick, args.repeat)
+    if args.vs_nnenum:
+        print()
+        run_vs_nnenum(args.quick, args.repeat)
     if args.whole_space:
         print()
         run_whole_space(args.quick, args.repeat)
