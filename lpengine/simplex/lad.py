@@ -221,6 +221,48 @@ def _loss_of_constant_rows(y: NDArray[np.float64], c: NDArray[np.float64] | None
     return t * pos + (t - 1) * neg
 
 
+def _merge_duplicates(
+    H: NDArray[np.float64], y: NDArray[np.float64], c: NDArray[np.float64] | None, rows: NDArray[np.int64]
+) -> tuple[NDArray[np.int64], NDArray[np.float64] | None]:
+    """Merge identical observations (same row of ``H``, same ``y``) into one with the summed weight.
+
+    The loss is unchanged, and the walk no longer meets the ties of duplicated rows (a basis row's
+    duplicates all cross at the same point, the most degenerate case).  Candidates come from a random
+    projection of ``(h_i, y_i)`` (one sort of ``n`` keys); equality is then checked exactly.  A group is
+    merged only when its weights sum exactly (unit or integer weights), so the problem stays the same.
+    Returns the kept row indices (first of each group) and the merged weights (``None``: nothing merged
+    and no weights).
+    """
+    if rows.size < 2:
+        return rows, None
+    rv = np.random.default_rng(0).standard_normal(H.shape[1] + 1)  # fixed seed: a deterministic hash
+    key = H[rows] @ rv[:-1] + y[rows] * rv[-1]
+    order = np.argsort(key, kind="stable")
+    ks = key[order]
+    same = ks[1:] == ks[:-1]
+    if not np.any(same):
+        return rows, None
+    cand = np.unique(np.r_[order[1:][same], order[:-1][same]])
+    block = np.column_stack([H[rows[cand]], y[rows[cand]]])
+    _, first, inverse = np.unique(block, axis=0, return_index=True, return_inverse=True)
+    w = np.ones(rows.size) if c is None else c[rows].copy()
+    keep = np.ones(rows.size, dtype=bool)
+    inverse = inverse.ravel()
+    for g in range(first.size):
+        members = cand[inverse == g]
+        if members.size < 2:
+            continue
+        mw = w[members]
+        if not np.all(mw == np.floor(mw)) or float(mw.sum()) >= 2.0**53:
+            continue  # non-integer weights: their float sum may round, so leave the rows apart
+        head = members.min()
+        w[head] = float(mw.sum())
+        keep[members[members != head]] = False
+    if keep.all():
+        return rows, None if c is None else w
+    return rows[keep], w[keep]
+
+
 def _trivial_certificate(reason: str) -> LADCertificate:
     return LADCertificate(
         certified=True,
@@ -371,9 +413,10 @@ def lad(
     constant = (
         _loss_of_constant_rows(ya[zero_rows], None if cw is None else cw[zero_rows], tau) if exact_objective else 0
     )
+    rows, merged_w = _merge_duplicates(H, ya, cw, rows)
     all_rows = rows.size == n
     Hr, yr = (H, ya) if all_rows else (H[rows], ya[rows])
-    cr = None if cw is None else (cw if all_rows else cw[rows])
+    cr = merged_w if merged_w is not None else (None if cw is None else (cw if all_rows else cw[rows]))
     order = np.r_[nf, np.arange(nf)] if fit_intercept else np.arange(nf)
     aliased = aliased_columns(Hr, order, tol=tol) if rows.size else list(range(P))
     kept = np.array([j for j in range(P) if j not in set(aliased)], dtype=np.int64)

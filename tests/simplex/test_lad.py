@@ -200,6 +200,21 @@ def test_duplicated_points_and_points_on_the_fit(method):
     assert_allclose(res.x, [1.0, 2.0, 1.0], atol=0)
 
 
+def test_repeated_rows_with_rank_deficiency_terminate_proved():
+    """scikit-learn's weight-equivalence check: np.repeat by integer weights, more columns than distinct rows.
+    Every residual is zero at the optimum and each basis row has duplicates (ties in every ratio test)."""
+    rng = np.random.RandomState(42)
+    X = rng.rand(15, 30)
+    y = rng.randint(0, 3, size=15).astype(float)
+    sw = rng.randint(0, 5, size=15)
+    with pytest.warns(RankDeficiencyWarning):
+        rep = lad(np.repeat(X, sw, axis=0), np.repeat(y, sw), exact_objective=True)
+    with pytest.warns(RankDeficiencyWarning):
+        wtd = lad(X, y, sample_weight=sw, exact_objective=True)
+    assert rep.success and wtd.success and rep.fun_exact == wtd.fun_exact
+    assert_allclose(rep.x, wtd.x, rtol=0, atol=0)
+
+
 def test_exactly_linear_data_is_degenerate_but_certified():
     x = np.arange(20.0)[:, None]
     res = lad(x, 2.0 * x[:, 0] + 1.0, exact_objective=True)
