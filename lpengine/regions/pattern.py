@@ -130,15 +130,16 @@ class ActivationPattern:
 def pattern_at(net: ReLUNetwork, x: NDArray[np.float64], *, tol: Tolerances | None = None) -> ActivationPattern:
     """The activation pattern of the region whose interior contains ``x``.
 
-    Dead-unit policy: a unit whose local gradient vanishes
-    (``|alpha| <= tol.zero_row``) is constant on the region; its sign is the
-    sign of its value, and a value within ``tol.activation`` of zero counts as
+    Dead-unit policy: a unit whose local gradient is zero (in floats) is
+    constant on the region; its sign is the sign of its value, and 0 counts as
     inactive (ReLU outputs 0 either way, so nothing downstream depends on it).
+    For the exact pattern of a point, see :meth:`lpengine.regions.exact.ExactNet.forward_signs`.
 
     Raises
     ------
     AmbiguousPointError
-        If ``x`` lies within ``tol.activation`` of the hyperplane of a live unit.
+        If ``x`` lies within distance ``tol.activation`` of the hyperplane of a live unit
+        (``|z| <= tol.activation |grad z|``).
     """
     t = resolve_tolerances(tol)
     x = np.asarray(x, dtype=np.float64)
@@ -150,12 +151,14 @@ def pattern_at(net: ReLUNetwork, x: NDArray[np.float64], *, tol: Tolerances | No
         W, b = net.weights[l], net.biases[l]
         z = W @ h + b
         Al, cl = W @ A, W @ c + b
-        dead = np.linalg.norm(Al, axis=1) <= t.zero_row
-        amb = (np.abs(z) <= t.activation) & ~dead
+        gn = np.linalg.norm(Al, axis=1)
+        dead = gn == 0
+        # A distance to the hyperplane (|z| / |grad z|), so scaling a unit changes nothing.
+        amb = (np.abs(z) <= t.activation * gn) & ~dead
         if np.any(amb):
             k = int(net.layer_offsets[l] + np.flatnonzero(amb)[0])
             raise AmbiguousPointError(f"point lies on the hyperplane of hidden unit {k} (|z| = {abs(z[amb][0]):.3g}).")
-        s = np.where(z > t.activation, 1, -1).astype(np.int8)
+        s = np.where(z > 0, 1, -1).astype(np.int8)
         signs.append(s)
         m = s > 0
         h = np.where(m, z, 0.0)
@@ -171,21 +174,29 @@ def pattern_toward(
     Every pre-activation is piecewise affine, so near ``p`` along ``u`` it equals
     ``z(p) + delta dz`` with ``dz`` its one-sided directional derivative, carried
     through the layers (a unit at ``z = 0`` passes ``dz`` on iff ``dz > 0``).  The
-    sign is that of ``z(p)``, or of ``dz`` when ``|z(p)| <= tol.activation``; a unit
-    with both within tolerance is zero along the ray and counts as inactive
-    (the dead-unit policy).  Used to cross a facet exactly when units vanish on it.
+    sign is that of ``z(p)``, or of ``dz`` when ``p`` is within ``tol.activation`` of the
+    unit's hyperplane (``|z(p)| <= tol.activation |grad z|``, a distance, so the test is
+    scale invariant); a unit with ``dz`` below ``tol.activation |grad z| |u|`` there is
+    zero along the ray and counts as inactive (the dead-unit policy).  Used to cross a facet exactly when units vanish on it.
     """
     t = resolve_tolerances(tol)
     h = np.asarray(p, dtype=np.float64)
     dh = np.asarray(direction, dtype=np.float64)
+    J = np.eye(h.shape[0])  # gradient of h on the far side
+    u_norm = float(np.linalg.norm(dh))
     out = []
     for l in range(net.n_hidden_layers):
         W, b = net.weights[l], net.biases[l]
-        z, dz = W @ h + b, W @ dh
-        on_plane = np.abs(z) <= t.activation
-        s = np.where(on_plane, np.where(dz > t.activation, 1, -1), np.where(z > 0, 1, -1)).astype(np.int8)
+        z, dz, Jz = W @ h + b, W @ dh, W @ J
+        # Distances, not raw values: |z| / |grad z| is the distance to the unit's hyperplane, so the
+        # test does not change when a unit's weights and bias are scaled.
+        gn = np.sqrt(np.einsum("ij,ij->i", Jz, Jz))
+        on_plane = np.abs(z) <= t.activation * gn
+        rising = dz > t.activation * gn * u_norm
+        s = np.where(on_plane, np.where(rising, 1, -1), np.where(z > 0, 1, -1)).astype(np.int8)
         out.append(s)
         act = s > 0
         h = np.where(act, np.maximum(z, 0.0), 0.0)
         dh = np.where(act, dz, 0.0)
+        J = Jz * act[:, None]
     return np.concatenate(out)

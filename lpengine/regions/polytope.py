@@ -76,12 +76,12 @@ def region_halfspaces(net: ReLUNetwork, signs: NDArray[np.int8], domain: Domain,
     aff = net._local_affine_map(signs > 0)
     A, c = aff.A, aff.c
     norms = np.sqrt(np.einsum("ij,ij->i", A, A))
-    dead = norms <= tol.zero_row
+    dead = norms == 0.0  # scale-free; the search decides dead units exactly (lpengine.regions.certify)
     canon = np.array(signs, dtype=np.int8)
     consistent = True
     any_dead = bool(dead.any())
     if any_dead:
-        want = np.where(c[dead] > tol.activation, 1, -1).astype(np.int8)
+        want = np.where(c[dead] > 0, 1, -1).astype(np.int8)
         consistent = bool(np.all(want == canon[dead]))
     live = np.flatnonzero(~dead) if any_dead else np.arange(A.shape[0])
     s = canon[live] / norms[live]

@@ -204,20 +204,8 @@ def test_tiny_shift_counts_like_a_comfortable_shift(seed: int, delta: float) -> 
         (0, -40),
         (2, -20),
         (2, 40),
-        pytest.param(
-            2,
-            -33,
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 13: a 4-bit quantized net scaled by 2^-33 loses regions"
-            ),
-        ),
-        pytest.param(
-            2,
-            -60,
-            marks=pytest.mark.xfail(
-                strict=True, reason="issue 13: a 4-bit quantized net scaled by 2^-60 loses regions"
-            ),
-        ),
+        (2, -33),
+        (2, -60),
     ],
 )
 def test_power_of_two_scaling_of_a_quantized_net_keeps_the_regions(seed: int, e: int) -> None:
