@@ -26,7 +26,7 @@ from ._validation import check_array, check_int, check_numpy_file, check_scalar
 from .exceptions import InvalidNetworkError
 from .tolerances import Tolerances, resolve_tolerances
 
-__all__ = ["ReLUNetwork", "LocalAffineMap", "NPZ_FORMAT_VERSION"]
+__all__ = ["ReLUNetwork", "LocalAffineMap", "NPZ_FORMAT_VERSION", "torch_layers"]
 
 #: Version of the ``.npz`` layout written by :meth:`ReLUNetwork.save`.
 NPZ_FORMAT_VERSION = 1
@@ -304,38 +304,38 @@ class ReLUNetwork:
 
     @classmethod
     def from_torch(cls, module: Any) -> ReLUNetwork:
-        """Convert a PyTorch ``nn.Sequential`` of ``Linear``/``ReLU`` modules.
+        """Convert a PyTorch ``nn.Sequential`` of ``Linear`` and ``ReLU`` modules (float64 copy).
 
-        Every ``Linear`` followed by a ``ReLU`` is a hidden layer; a final
-        ``Linear`` without ``ReLU`` is the output layer.  Requires the optional
-        ``torch`` extra.  ``Flatten``/``Identity``/``Dropout`` (eval-time identity) are skipped.
+        Every ``Linear`` followed by a ``ReLU`` is a hidden layer; a final ``Linear``
+        without ``ReLU`` is the output layer.  Nested ``nn.Sequential`` containers are
+        flattened; ``nn.Identity``, ``nn.Flatten()`` with its default dimensions
+        (a no-op on ``(batch, features)`` tensors) and ``nn.Dropout`` (the identity
+        in evaluation mode) are skipped.  Anything else raises
+        :class:`~lpengine.exceptions.InvalidNetworkError` naming the module's path.
+        Requires the optional ``torch`` extra.
+
+        Examples
+        --------
+        >>> from torch import nn  # doctest: +SKIP
+        >>> ReLUNetwork.from_torch(nn.Sequential(nn.Flatten(), nn.Sequential(nn.Linear(2, 3), nn.ReLU()),
+        ...                                      nn.Linear(3, 1)))  # doctest: +SKIP
+        ReLUNetwork(n_in=2, hidden_widths=[3], n_out=1)
         """
-        try:
-            import torch
-            from torch import nn
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "ReLUNetwork.from_torch needs PyTorch: pip install 'lpengine[torch]' (or torch==2.13.0)."
-            ) from exc
-        if not isinstance(module, nn.Sequential):
-            raise InvalidNetworkError(f"from_torch expects an nn.Sequential; got {type(module).__name__}.")
-        layers = [m for m in module if not isinstance(m, (nn.Flatten, nn.Identity, nn.Dropout))]
-        ws, bs, relu_after = [], [], []
-        for i, m in enumerate(layers):
-            if isinstance(m, nn.Linear):
-                with torch.no_grad():
-                    ws.append(m.weight.detach().cpu().double().numpy())
-                    b = m.bias
-                    bs.append(np.zeros(m.out_features) if b is None else b.detach().cpu().double().numpy())
-                relu_after.append(False)
-            elif isinstance(m, nn.ReLU):
+        torch, _ = _import_torch("ReLUNetwork.from_torch")
+        ws: list[NDArray[np.float64]] = []
+        bs: list[NDArray[np.float64]] = []
+        relu_after: list[bool] = []
+        for path, m in torch_layers(module):
+            if m is None:  # a ReLU
                 if not relu_after or relu_after[-1]:
-                    raise InvalidNetworkError(f"module {i} is a ReLU not directly after a Linear layer.")
+                    raise InvalidNetworkError(f"module {path} is a ReLU not directly after a Linear layer.")
                 relu_after[-1] = True
-            else:
-                raise InvalidNetworkError(
-                    f"module {i} is {type(m).__name__}; only Linear and ReLU (and Flatten/Identity/Dropout) are supported."
-                )
+                continue
+            with torch.no_grad():
+                ws.append(m.weight.detach().cpu().double().numpy())
+                b = m.bias
+                bs.append(np.zeros(m.out_features) if b is None else b.detach().cpu().double().numpy())
+            relu_after.append(False)
         if not ws:
             raise InvalidNetworkError("the nn.Sequential has no Linear layer.")
         if not all(relu_after[:-1]):
@@ -343,14 +343,19 @@ class ReLUNetwork:
             raise InvalidNetworkError(f"Linear layer {bad} is not followed by a ReLU but is not the last layer.")
         return cls(tuple(ws), tuple(bs), has_output_layer=not relu_after[-1])
 
-    def to_torch(self) -> Any:
-        """The equivalent PyTorch ``nn.Sequential`` (float64); needs the ``torch`` extra."""
-        import torch
-        from torch import nn
+    def to_torch(self, *, dtype: Any = None) -> Any:
+        """The equivalent PyTorch ``nn.Sequential`` of ``Linear``/``ReLU``; needs the ``torch`` extra.
 
+        Parameters
+        ----------
+        dtype : torch.dtype, optional
+            Parameter dtype; default ``torch.float64`` (exact copy of the weights).
+        """
+        torch, nn = _import_torch("ReLUNetwork.to_torch")
+        dtype = torch.float64 if dtype is None else dtype
         mods: list[Any] = []
         for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            lin = nn.Linear(w.shape[1], w.shape[0]).double()
+            lin = nn.Linear(w.shape[1], w.shape[0]).to(dtype)
             with torch.no_grad():
                 lin.weight.copy_(torch.from_numpy(np.array(w)))
                 lin.bias.copy_(torch.from_numpy(np.array(b)))
@@ -446,3 +451,60 @@ class ReLUNetwork:
         if self.has_output_layer:
             out_A, out_c = A, c
         return LocalAffineMap(np.concatenate(A_blocks, axis=0), np.concatenate(c_blocks), out_A, out_c)
+
+
+def _import_torch(what: str) -> tuple[Any, Any]:
+    try:
+        import torch
+        from torch import nn
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            f"{what} needs PyTorch: pip install 'lpengine[torch]' (CPU wheel: pip install torch==2.13.0)."
+        ) from exc
+    return torch, nn
+
+
+def torch_layers(module: Any) -> list[tuple[str, Any]]:
+    """The ``Linear`` and ``ReLU`` leaves of a (nested) ``nn.Sequential``, in order, with their paths.
+
+    Each item is ``(path, linear)`` for an ``nn.Linear`` and ``(path, None)`` for an
+    ``nn.ReLU``; ``path`` is the dotted index path (``"1.0"``: module 0 of the
+    nested module 1).  No-op modules are skipped: ``nn.Identity``, ``nn.Flatten``
+    with ``start_dim=1, end_dim=-1`` (the identity on ``(batch, features)``
+    tensors) and ``nn.Dropout`` (the identity in evaluation mode).
+
+    Raises
+    ------
+    InvalidNetworkError
+        ``module`` is not an ``nn.Sequential``, or contains another module (named by path and type).
+    """
+    _, nn = _import_torch("lpengine's PyTorch bridge")
+    if not isinstance(module, nn.Sequential):
+        raise InvalidNetworkError(f"expected an nn.Sequential; got {type(module).__name__}.")
+    out: list[tuple[str, Any]] = []
+
+    def walk(seq: Any, prefix: str) -> None:
+        for name, m in seq.named_children():
+            path = f"{prefix}{name}"
+            if isinstance(m, nn.Sequential):
+                walk(m, path + ".")
+            elif isinstance(m, nn.Linear):
+                out.append((path, m))
+            elif isinstance(m, nn.ReLU):
+                out.append((path, None))
+            elif isinstance(m, (nn.Identity, nn.Dropout)):
+                continue
+            elif isinstance(m, nn.Flatten):
+                if (m.start_dim, m.end_dim) != (1, -1):
+                    raise InvalidNetworkError(
+                        f"module {path} is nn.Flatten(start_dim={m.start_dim}, end_dim={m.end_dim}); only "
+                        "nn.Flatten(start_dim=1, end_dim=-1), a no-op on (batch, features) inputs, is supported."
+                    )
+            else:
+                raise InvalidNetworkError(
+                    f"module {path} is {type(m).__name__}; only Linear and ReLU (and the no-ops Identity, "
+                    "Flatten, Dropout, nested Sequential) are supported."
+                )
+
+    walk(module, "")
+    return out
