@@ -29,7 +29,7 @@ from .regions import count_regions, enumerate_regions
 from .regions.plot import plot_regions
 from .simplex import deep_relu_simplex, lad
 from .tolerances import DEFAULT_TOLERANCES, Tolerances
-from .training import TrainingResult, train_network
+from .training import train_network
 
 __all__ = [
     "__version__",
@@ -41,7 +41,6 @@ __all__ = [
     "deep_relu_simplex",
     "lad",
     "train_network",
-    "TrainingResult",
     "LADRegressor",
     "QuantileRegressor",
     "ReLURegressor",

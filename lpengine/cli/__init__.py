@@ -40,6 +40,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "lpengine.cli.mistakes",
     "lpengine.cli.solve",
     "lpengine.cli.lad",
+    "lpengine.cli.train",
 )
 
 

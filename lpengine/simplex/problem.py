@@ -19,7 +19,7 @@ Layout (every table and key is checked; a malformed file raises
     path = "net.npz"                # kind = "file" (relative to the problem file)
 
     [data]                          # task "train" / "lad"
-    kind = "uniform"                # "uniform" | "file"
+    kind = "uniform"                # "uniform" | "file" | "dataset" (scikit-learn's bundled data)
     n_samples = 500
     n_features = 4                  # "lad" only (for "train" it is n_in)
     x_low = -3.0
@@ -28,6 +28,9 @@ Layout (every table and key is checked; a malformed file raises
     y_high = 3.0
     seed = 1
     path = "data.csv"               # kind = "file": .csv / .npy (last column = y) or .npz (arrays X, y)
+    name = "diabetes"               # kind = "dataset": "diabetes" | "linnerud" (lpengine.datasets)
+    target = "Weight"               # kind = "dataset": linnerud's target
+    standardize = true              # kind = "dataset"
 
     [training]
     layer = 0                       # "train": index into the network's weights
@@ -37,6 +40,9 @@ Layout (every table and key is checked; a malformed file raises
     start_high = 20.0
     start_seed = 2
     start_values = [ ... ]          # start = "values"
+    layers = "all"                  # lpengine train: "all" or a list of layer indices
+    cycles = 10                     # lpengine train: most passes over the layers
+    order = "forward"               # lpengine train: "forward" | "backward" | "random"
 
     [solver]
     line_search = true
@@ -70,8 +76,10 @@ _TASKS = ("train", "lad", "argmin")
 _ALLOWED = {
     "problem": {"name", "task", "provenance", "description"},
     "network": {"kind", "n_in", "hidden", "init", "low", "high", "seed", "path"},
-    "data": {"kind", "n_samples", "n_features", "x_low", "x_high", "y_low", "y_high", "seed", "path"},
-    "training": {"layer", "quantile", "start", "start_low", "start_high", "start_seed", "start_values"},
+    "data": {"kind", "n_samples", "n_features", "x_low", "x_high", "y_low", "y_high", "seed", "path"}
+    | {"name", "target", "standardize"},  # kind = "dataset"
+    "training": {"layer", "quantile", "start", "start_low", "start_high", "start_seed", "start_values"}
+    | {"layers", "cycles", "order"},  # lpengine train (read by lpengine.training.problem)
     "solver": {
         "line_search",
         "max_pivots",
@@ -207,8 +215,17 @@ def _data(tbl: dict, base: str, n_in: int | None) -> tuple[NDArray[np.float64], 
     kind = _get(tbl, "kind", "data", str, "uniform")
     if kind == "file":
         return load_data_file(os.path.join(base, _get(tbl, "path", "data", str, required=True)))
+    if kind == "dataset":  # scikit-learn's bundled data (lpengine.datasets)
+        from ..datasets import load_dataset
+
+        d = load_dataset(
+            _get(tbl, "name", "data", str, required=True),
+            target=_get(tbl, "target", "data", str, None),
+            standardize=_get(tbl, "standardize", "data", bool, True),
+        )
+        return np.array(d.X), np.array(d.y)
     if kind != "uniform":
-        raise InvalidProblemError(f"data.kind must be 'uniform' or 'file'; got {kind!r}.")
+        raise InvalidProblemError(f"data.kind must be 'uniform', 'file' or 'dataset'; got {kind!r}.")
     n = _get(tbl, "n_samples", "data", int, required=True)
     if n < 1:
         raise InvalidProblemError(f"data.n_samples must be >= 1; got {n}.")

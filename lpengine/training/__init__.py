@@ -6,7 +6,18 @@
 from __future__ import annotations
 
 from .layerwise import l1_loss, train_network
+from .problem import TrainingProblem, load_training_problem, run_training_problem
 from .reduction import dead_units
 from .result import TrainingResult, TrainingState, TrainingStep
 
-__all__ = ["train_network", "l1_loss", "dead_units", "TrainingResult", "TrainingStep", "TrainingState"]
+__all__ = [
+    "train_network",
+    "l1_loss",
+    "dead_units",
+    "TrainingResult",
+    "TrainingStep",
+    "TrainingState",
+    "TrainingProblem",
+    "load_training_problem",
+    "run_training_problem",
+]
