@@ -100,6 +100,7 @@ class QuantileRegressor(RegressorMixin, BaseEstimator):
     certified_ : bool
         The optimum is certified (dual-weight condition and HiGHS).
     status_ : str
+        :func:`~lpengine.lad`'s status (``"optimal"`` when proved).
     n_iter_ : int
         Pivots of the walk.
     dropped_features_ : ndarray of int
@@ -151,7 +152,7 @@ class QuantileRegressor(RegressorMixin, BaseEstimator):
             # lad's convention: sum |r| for the median, the pinball loss for other quantiles
             loss = np.abs(r) if q == 0.5 else (1.0 - q) * np.maximum(r, 0.0) + q * np.maximum(-r, 0.0)
             self.objective_ = float(np.sum(loss if w is None else w * loss))
-            self.certified_, self.status_, self.n_iter_ = True, "local_minimum", 0
+            self.certified_, self.status_, self.n_iter_ = True, "optimal", 0
         else:
             res = lad(
                 X[:, keep],
