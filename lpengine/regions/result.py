@@ -76,15 +76,13 @@ class Region:
     exact_witness: RationalVector | None = None
 
     def __repr__(self) -> str:
-        return short_repr(
-            "Region",
-            [
-                ("pattern", str(self.pattern)),
-                ("margin", self.margin),
-                ("n_facets", self.n_facets),
-                ("bounded", self.bounded),
-            ],
-        )
+        fields: list[tuple[str, Any]] = [
+            ("pattern", str(self.pattern)),
+            ("margin", self.margin),
+            ("n_facets", self.n_facets),
+            ("bounded", self.bounded),
+        ]
+        return short_repr("Region", [*fields, ("thin", True)] if self.thin else fields)
 
     @property
     def vertices(self) -> NDArray[np.float64]:
@@ -231,14 +229,16 @@ class RegionEnumeration:
         """Notebook view: the count and its status, the work, and a few regions."""
         status = "complete" if self.complete else f"INCOMPLETE ({self.message}): the count is a lower bound"
         facts: list[tuple[str, Any]] = [
-            ("regions", self.count),
+            ("regions", self.count if self.complete else self.interval()),
             ("status", status),
             ("domain", self.domain),
             ("shared facets", len(self.edges)),
             ("work", f"{fmt_num(self.seconds, 3)} s, {self.lp_solves:,d} LPs, method {self.method}"),
         ]
         if self.thin_patterns:
-            facts.append(("thinner than the margin (not counted)", len(self.thin_patterns)))
+            facts.append(("thin regions (counted; inscribed radius below the margin)", len(self.thin_patterns)))
+        if self.undecided_patterns:
+            facts.append(("undecided patterns", len(self.undecided_patterns)))
         rows = [
             (str(r.pattern), r.margin, r.n_facets, "-" if r.rank is None else str(r.rank)) for r in self.regions[:8]
         ]

@@ -254,3 +254,17 @@ def test_polygons_do_not_change_when_units_are_rescaled(scale: float) -> None:
         p1 = region_polygon(scaled, r.pattern.signs, frame)
         assert p0.n_vertices == p1.n_vertices
         assert_allclose(p1.vertices, p0.vertices, rtol=0, atol=1e-12)
+
+
+def test_thin_slab_polygons_tile_the_box() -> None:
+    # x1 = 0.3, x1 = 0.3 + 5e-8 (a slab 5e-8 wide) and x2 = 0.8: 3 x 2 = 6 regions.  The slab's two pieces have
+    # areas 5e-8 * 1.8 and 5e-8 * 0.2 (up to the float64 rounding of 0.3 + 5e-8, relative 1e-8).
+    W = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    net = one_layer(W, [-0.3, -0.3 - 5e-8, -0.8])
+    res = enumerate_regions(net)
+    polys = region_polygons(res)
+    assert res.count == 6 and res.complete
+    assert_allclose(sum(p.area for p in polys), 4.0, rtol=1e-12)
+    slab = sorted(p.area for p, r in zip(polys, res.regions, strict=True) if str(r.pattern).startswith("+-"))
+    assert_allclose(slab, [5e-8 * 0.2, 5e-8 * 1.8], rtol=1e-7)
+    assert all(p.n_vertices == 4 for p in polys)
