@@ -32,7 +32,7 @@ How a subcommand is written
 One module per subcommand in :mod:`lpengine.cli` (``count.py``, ``solve.py``, ...), listed in
 :data:`lpengine.cli.COMMAND_MODULES`.  The module defines ``register`` and ``run``::
 
-    from .common import EXIT_OK, EXIT_INCOMPLETE, Outcome, Progress, add_command, add_progress_flag
+    from .common import EXIT_INCOMPLETE, EXIT_OK, CtrlC, Outcome, Progress, add_command, add_progress_flag
 
     def register(sub) -> None:
         p = add_command(sub, "name", help="one line for `lpengine --help`", description="...")
@@ -51,7 +51,9 @@ One module per subcommand in :mod:`lpengine.cli` (``count.py``, ``solve.py``, ..
 :func:`lpengine.cli.main` does the rest: ``--json`` prints the envelope around ``Outcome.result``,
 otherwise ``Outcome.text`` goes to stdout; an :class:`~lpengine.exceptions.LPEngineError` (or
 ``ValueError``/``OSError``) raised by ``run`` becomes one ``error:`` line on stderr (or the envelope's
-``error``) and exit 1; a closed stdout pipe ends the command quietly.  Rules: the library never imports
+``error``) and exit 1; :class:`UsageError` raised by ``run`` (flags that do not fit together) gives exit 2;
+a run that finished but whose check failed returns ``Outcome(..., EXIT_FAILURE, ..., error="what failed")``;
+a closed stdout pipe ends the command quietly.  Rules: the library never imports
 from :mod:`lpengine.cli`; ``run`` does the work with one library call and imports heavy modules inside
 ``run`` so that ``lpengine --help`` stays fast; the result is serialised by the result object's own
 ``to_dict()``, never assembled field by field here; logs go to stderr through :mod:`logging`
