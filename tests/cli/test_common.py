@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import os
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from lpengine import ReLUNetwork
-from lpengine.cli import main
+from lpengine.cli import build_parser, main
 from lpengine.cli.common import Progress, to_jsonable
 from tests.cli.envelope import envelope
 
@@ -52,7 +53,15 @@ CASES = {
     "mistakes": (["mistakes", "adversarial", "--steps", "5"], ["mistakes", "random", "--scale", "0"]),
     "solve": (["solve", "{toml}"], ["solve", "{dir}/missing.toml"]),
     "lad": (["lad", "{data}"], ["lad", "{dir}/missing.csv"]),
+    "train": (["train", str(PROBLEMS / "train_linnerud.toml")], ["train", "{dir}/missing.toml"]),
 }
+
+
+def test_every_registered_command_is_in_the_table_test():
+    # A new subcommand joins CASES (one success, one failure) so that it is checked against the table.
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(sub.choices) == set(CASES)
 
 
 def _fill(argv, files):
@@ -61,6 +70,8 @@ def _fill(argv, files):
 
 @pytest.mark.parametrize("command", sorted(CASES))
 def test_every_subcommand_follows_the_table_and_the_envelope(command, files, capsys):
+    if command == "train":
+        pytest.importorskip("sklearn")  # its problem file reads a scikit-learn dataset
     ok, bad = (_fill(a, files) for a in CASES[command])
     rc, out, err = run(capsys, ok)
     assert rc == 0 and out and not out.lstrip().startswith("{")
