@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> Outcome:
         rate = state.regions / state.seconds if state.seconds > 0 else 0.0
         progress.update(
             f"  regions {state.regions:>9,d}   frontier {state.queued:>8,d}   {rate:>8,.0f} regions/s   "
-            f"LPs {state.lp_solves:>9,d}   {state.seconds:7.1f} s"
+            f"LPs {state.lp_solves:>9,d}   {state.workers} proc   {state.seconds:7.1f} s"
         )
         return ctrl_c.pressed  # Ctrl-C or SIGTERM: stop and report the regions found so far
 

@@ -42,6 +42,8 @@ class Budget:
     ) -> None:
         self.max_regions, self.deadline, self.callback, self.t0 = max_regions, deadline, callback, t0
         self.last_report = float("-inf")
+        #: Processes doing region work now (set by the work sharing and the Dask driver).
+        self.workers = 1
 
     def elapsed(self) -> float:
         """Seconds since the search started."""
@@ -56,6 +58,6 @@ class Budget:
             return "stopped at time_limit"
         if self.callback is not None and now - self.last_report > _REPORT_EVERY:
             self.last_report = now
-            if self.callback(EnumerationProgress(n_regions, queued, lp_solves, now - self.t0)):
+            if self.callback(EnumerationProgress(n_regions, queued, lp_solves, now - self.t0, self.workers)):
                 return "stopped by callback"
         return None

@@ -151,6 +151,7 @@ def distributed_search(
                     workers_seen = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
                     next_look = now + _LOOK_EVERY
                 n_workers = workers_seen
+                budget.workers = 1 + n_workers
                 while len(flight) < _IN_FLIGHT * n_workers and len(queue) >= _MIN_BATCH:
                     size = max(_MIN_BATCH, min(_MAX_BATCH, len(queue) // (_IN_FLIGHT * n_workers)))
                     batch = [queue.popleft() for _ in range(min(size, len(queue)))]

@@ -335,6 +335,7 @@ def parallel_search(
         while True:
             if checkpointer is not None and checkpointer.due():
                 save()
+            budget.workers = 1 + len(sent)
             if not stopping:
                 reason = budget.stop_reason(n_regions, len(queue), out.counters.solves)
                 if reason is not None:

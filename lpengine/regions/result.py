@@ -130,6 +130,8 @@ class EnumerationProgress:
     queued: int
     lp_solves: int
     seconds: float
+    #: Processes doing region work (1 serially; the caller plus live workers when shared).
+    workers: int = 1
 
 
 @dataclass(frozen=True, eq=False)
