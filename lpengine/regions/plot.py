@@ -68,7 +68,9 @@ def region_polygons(
     """
     t = resolve_tolerances(tol)
     dom = _frame(enumeration, domain, box=box, polytope=polytope, whole_space=whole_space, window=window, tol=t)
-    return [region_polygon(r.affine, r.pattern.signs, dom, tol=t) for r in enumeration.regions]
+    return [
+        region_polygon(r.affine, r.pattern.signs, dom, facet_units=r.facet_units, tol=t) for r in enumeration.regions
+    ]
 
 
 def _frame(
@@ -134,7 +136,7 @@ def _auto_window(
     big = domain_polygon(domain, window=(-far, far), tol=tol)
     pts = []
     for r in enumeration.regions:
-        p = region_polygon(r.affine, r.pattern.signs, big, tol=tol)
+        p = region_polygon(r.affine, r.pattern.signs, big, facet_units=r.facet_units, tol=tol)
         inner = (p.edge_units != WINDOW_EDGE) & (np.roll(p.edge_units, 1) != WINDOW_EDGE)
         pts.append(p.vertices[inner])
     P = np.concatenate(pts)
@@ -273,7 +275,9 @@ def plot_regions(
         frame = _frame(enumeration, None, box=None, polytope=None, whole_space=False, window=window, tol=t)
     else:
         frame = _frame(enumeration, domain, box=box, polytope=polytope, whole_space=whole_space, window=window, tol=t)
-    polys = [region_polygon(r.affine, r.pattern.signs, frame, tol=t) for r in enumeration.regions]
+    polys = [
+        region_polygon(r.affine, r.pattern.signs, frame, facet_units=r.facet_units, tol=t) for r in enumeration.regions
+    ]
     regions = enumeration.regions
     if color_by in ("rank", "output") and regions[0].affine.out_A is None:
         raise ValueError(f"color_by={color_by!r} needs a network with an output layer; this one has none.")

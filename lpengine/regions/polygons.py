@@ -151,14 +151,25 @@ def clip_polygon(
     t = resolve_tolerances(tol)
     V = [np.asarray(v, dtype=np.float64) for v in polygon.vertices]
     L = [int(u) for u in polygon.edge_units]
-    for g, hh, lab in zip(np.asarray(G), np.asarray(h), labels, strict=True):
-        if len(V) < 3:
+    G = np.asarray(G, dtype=np.float64).reshape(-1, 2)
+    h = np.asarray(h, dtype=np.float64)
+    lab_arr = np.asarray(labels, dtype=np.intp)
+    # Rows left to apply.  A row that cuts nothing off the current polygon cuts nothing off any later one
+    # (each clip gives a subset of the polygon), so after every cut the rows that no longer cut are dropped
+    # in one vectorised test; only rows that really cut run the per-vertex loop.
+    rest = np.arange(h.shape[0])
+    while rest.size and len(V) >= 3:
+        P = np.array(V)
+        scale = np.maximum(max(1.0, float(np.abs(P).max())), np.abs(h[rest]))
+        D = P @ G[rest].T - h[rest]  # (n_vertices, n_rows): signed distances
+        cuts = D.max(axis=0) > t.activation * scale
+        rest = rest[cuts]
+        if rest.size == 0:
             break
-        scale = max(1.0, max(float(np.abs(v).max()) for v in V), abs(float(hh)))
-        eps = t.activation * scale
-        d = [float(g @ v - hh) for v in V]
-        if max(d) <= eps:
-            continue  # every vertex inside: the row cuts nothing
+        k, rest = int(rest[0]), rest[1:]
+        g, hh, lab = G[k], float(h[k]), int(lab_arr[k])
+        eps = t.activation * max(1.0, float(np.abs(P).max()), abs(hh))
+        d = (P @ g - hh).tolist()
         newV: list[NDArray[np.float64]] = []
         newL: list[int] = []
         n = len(V)
@@ -170,13 +181,13 @@ def clip_polygon(
                     if dp >= -eps:
                         # p on the line and q beyond it: from p the boundary runs along the new line.
                         newV.append(p)
-                        newL.append(int(lab))
+                        newL.append(lab)
                     else:
                         newV.append(p)
                         newL.append(L[i])
                         # Exit point on the segment p -> q; from there the boundary follows the new line.
                         newV.append(p + (dp / (dp - dq)) * (q - p))
-                        newL.append(int(lab))
+                        newL.append(lab)
                 else:
                     newV.append(p)
                     newL.append(L[i])
@@ -195,18 +206,14 @@ def clip_polygon(
 
 def _merge_close(V: list[NDArray[np.float64]], L: list[int], eps: float) -> tuple[list[NDArray[np.float64]], list[int]]:
     """Drop vertex ``i`` when it equals vertex ``i + 1`` (cyclically); the edge that leaves the pair is kept."""
-    changed = True
-    while changed and len(V) >= 2:
-        changed = False
-        n = len(V)
-        for i in range(n):
-            j = (i + 1) % n
-            if float(np.max(np.abs(V[i] - V[j]))) <= eps:
-                # Edge i has length ~0; vertex j (and the edge leaving it) describes the boundary.
-                del V[i]
-                del L[i]
-                changed = True
-                break
+    while len(V) >= 2:
+        P = np.array(V)
+        close = np.flatnonzero(np.abs(P - np.roll(P, -1, axis=0)).max(axis=1) <= eps)
+        if close.size == 0:
+            break
+        # Edge i has length ~0; vertex i + 1 (and the edge leaving it) describes the boundary.
+        del V[int(close[0])]
+        del L[int(close[0])]
     return V, L
 
 
@@ -265,6 +272,7 @@ def region_polygon(
     signs: NDArray[np.int8],
     domain: Polygon,
     *,
+    facet_units: Sequence[Sequence[int]] = (),
     tol: Tolerances | None = None,
 ) -> Polygon:
     """The exact polygon of one region: the domain polygon cut by the region's own halfplanes.
@@ -277,6 +285,9 @@ def region_polygon(
         The region's pattern.
     domain : Polygon
         From :func:`domain_polygon`.
+    facet_units : sequence of sequence of int, optional
+        The units known to form the region's facets (``Region.facet_units``):
+        applied first, which only saves work; the polygon is the same.
     tol : Tolerances, optional
         ``tol.activation`` decides "on a line" (see :func:`clip_polygon`).  Units
         whose gradient is exactly zero are constant on the region and give no line.
@@ -291,6 +302,12 @@ def region_polygon(
     if A.ndim != 2 or A.shape[1] != 2:
         raise InvalidDomainError(f"region polygons need a network with 2 inputs; the region's map has shape {A.shape}.")
     G, h, live = _region_rows(affine, signs, t)
+    if facet_units:
+        # The region's facets first: once they are applied the polygon is final, and clip_polygon drops
+        # every other row in one vectorised test.
+        first = np.isin(live, np.fromiter((u for units in facet_units for u in units), dtype=np.intp))
+        order = np.concatenate((np.flatnonzero(first), np.flatnonzero(~first)))
+        G, h, live = G[order], h[order], live[order]
     return clip_polygon(domain, G, h, live, tol=t)
 
 
