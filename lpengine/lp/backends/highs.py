@@ -26,6 +26,7 @@ prints the HiGHS banner to stdout before ``output_flag`` can be switched off
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from typing import Any
@@ -77,6 +78,8 @@ _BASIS_TO_LPE = {
     "kZero": BasisStatus.ZERO,
     "kNonbasic": BasisStatus.NONBASIC,
 }
+
+logger = logging.getLogger(__name__)
 
 
 def _import_highspy() -> Any:
@@ -376,7 +379,21 @@ class HighsWarmSolver:
 
     def _run(self) -> Any:
         try:
-            return self._h.run()
+            status = self._h.run()
+            if (
+                status == self._hs.HighsStatus.kError
+                and self._h.getModelStatus().name == "kNotset"
+                and self._options.get("threads", 0) != 0
+            ):
+                # HiGHS has one scheduler per process, sized by the first instance that runs; if
+                # another HiGHS user (cvxpy, a user's own highspy model) started it with more
+                # threads, asking for threads=1 makes run() refuse at once.  Accept the
+                # scheduler as it is (threads=0) for this instance and run again.
+                logger.debug("HiGHS scheduler already started with other threads; using it (threads=0)")
+                _set_option(self._h, self._hs, "threads", 0)
+                self._options["threads"] = 0
+                status = self._h.run()
+            return status
         except Exception as exc:
             raise SolverError(f"HiGHS run() raised {type(exc).__name__}: {exc}") from exc
 
