@@ -267,13 +267,13 @@ def facets_by_vertices(
         return FacetInfo(fac.astype(np.intp), tuple(fac[:, None]), centres, V, borderline)
     rows, groups, points = [], [], []
     taken = np.zeros(m, dtype=bool)
-    for j, (i, grp) in enumerate(zip(fac, _coincident_groups(G, h, fac, tol, same), strict=True)):
+    for k, (i, grp) in enumerate(zip(fac, _coincident_groups(G, h, fac, tol, same), strict=True)):
         if taken[i]:
             continue
         taken[grp] = True
         rows.append(int(i))
         groups.append(grp)
-        points.append(centres[j])
+        points.append(centres[k])
     return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points), V, borderline)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -150,7 +150,7 @@ class RegionProcessor:
         facet_units: list[tuple[int, ...]] = []
         neighbor_keys: list[bytes] = []
         neighbors: list[PendingRegion] = []
-        fin = [bool(v) for v in np.isfinite(facets.points).all(axis=1)]
+        fin = [bool(v) for v in cast("NDArray[np.bool_]", np.isfinite(facets.points).all(axis=1))]  # 2-D: an array
         for rep, grp, pt, pt_ok in zip(facets.rows.tolist(), facets.groups, facets.points, fin, strict=True):
             if grp.shape[0] == 1:
                 u = int(rows.unit[rep])

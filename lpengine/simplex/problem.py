@@ -60,7 +60,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -69,6 +69,10 @@ from .._validation import check_numpy_file, read_csv_table
 from ..bundled import find_problem_file
 from ..exceptions import InvalidProblemError
 from ..network import ReLUNetwork
+
+if TYPE_CHECKING:
+    from .drs import DRSResult
+    from .lad import LADResult
 
 __all__ = ["Problem", "load_problem", "solve_problem", "load_data_file"]
 
@@ -292,20 +296,28 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
     if not 0.0 < q < 1.0:
         raise InvalidProblemError(f"training.quantile must be in (0, 1); got {q}.")
     start = _get(tr, "start", "training", str, "network" if task != "lad" else "zeros")
+    # The tables each task needs were required above: a network for "train"/"argmin", data for "train"/"lad".
     if task == "train":
+        assert net is not None
         if not 0 <= layer < len(net.weights):
             raise InvalidProblemError(f"training.layer must be in [0, {len(net.weights) - 1}]; got {layer}.")
         D = net.weights[layer].size + net.biases[layer].size
     elif task == "argmin":
+        assert net is not None
         D = net.n_in
     else:
+        assert X is not None
         D = X.shape[1] + 1
     if start == "network":
         if task == "lad":
             raise InvalidProblemError(
                 "training.start = 'network' needs a network; use 'zeros', 'uniform' or 'values' for lad."
             )
-        theta0 = np.concatenate([net.weights[layer].ravel(), net.biases[layer]]) if task == "train" else np.zeros(D)
+        theta0 = (
+            np.concatenate([net.weights[layer].ravel(), net.biases[layer]])
+            if task == "train" and net is not None
+            else np.zeros(D)
+        )
     elif start == "zeros":
         theta0 = np.zeros(D)
     elif start == "uniform":
@@ -357,7 +369,7 @@ def load_problem(path: str | os.PathLike[str]) -> Problem:
     )
 
 
-def solve_problem(problem: Problem, **overrides: Any):
+def solve_problem(problem: Problem, **overrides: Any) -> DRSResult | LADResult:
     """Run the problem's task; keyword ``overrides`` replace solver options (e.g. ``max_pivots``, ``callback``)."""
     from .drs import deep_relu_simplex, minimize_output
     from .lad import lad
@@ -366,6 +378,7 @@ def solve_problem(problem: Problem, **overrides: Any):
     opts.update({k: v for k, v in overrides.items() if v is not None or k in ("callback",)})
     cb = opts.pop("callback", None)
     if problem.task == "train":
+        assert problem.network is not None  # load_problem requires [network] for this task
         return deep_relu_simplex(
             problem.network,
             problem.X,
@@ -377,6 +390,7 @@ def solve_problem(problem: Problem, **overrides: Any):
             **opts,
         )
     if problem.task == "argmin":
+        assert problem.network is not None  # load_problem requires [network] for this task
         return minimize_output(problem.network, problem.theta0, callback=cb, **opts)
     return lad(
         problem.X,
