@@ -66,9 +66,12 @@ CASES = {
     "near_polytope_face": st.fixed_dictionaries({"seed": seeds, "eps": log_uniform(-12, -6), "d": st.integers(2, 4)}),
 }
 
-#: Families whose default examples the fast path currently gets wrong (issue 13), and for the sweeps.
+#: Families whose default examples / 200-example sweeps the fast path currently gets wrong (issue 13).
+#: Measured on main at 10:10 UTC: every sweep passes except quantized_scaled (a 4-bit quantized net scaled by
+#: 2^-40 .. 1e-10); the quantized family's rare far-cell failure is pinned by
+#: test_regions_far_from_the_origin_in_whole_space.
 FAILS_DEFAULT: set[str] = set()
-FAILS_SWEEP = set(CASES)
+FAILS_SWEEP = {"quantized_scaled"}
 
 
 def _check(family: str, kw: dict) -> None:
