@@ -24,9 +24,11 @@ Two things live here:
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import scipy.sparse as sp
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_array, check_int, check_scalar
 from ..exceptions import InvalidNetworkError, InvalidProblemError
@@ -68,13 +70,16 @@ def _unique_rows(H: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[n
     return H[first], idx[rep]
 
 
-def _merge_samples(H: NDArray[np.float64], y: NDArray[np.float64], c: NDArray[np.float64]):
+def _merge_samples(
+    H: NDArray[np.float64], y: NDArray[np.float64], c: NDArray[np.float64]
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
     """Distinct feature rows (groups) and samples merged on equal (row, target)."""
     Hu, group = _unique_rows(H)
     key = np.stack([group.astype(np.float64), y], axis=1)
     _, sample = _unique_rows(key)
     m = int(sample.max()) + 1
-    cm = np.bincount(sample, weights=c, minlength=m)
+    # numpy's stubs type bincount as integer even with float weights; it returns float64 here
+    cm = cast("NDArray[np.float64]", np.bincount(sample, weights=c, minlength=m))
     gm = np.zeros(m, dtype=np.int64)
     ym = np.zeros(m)
     gm[sample] = group
@@ -92,7 +97,9 @@ def _check_rank(M: NDArray[np.float64], what: str) -> None:
         )
 
 
-def _check_data(X, y, n_in: int | None, sample_weight=None):
+def _check_data(
+    X: ArrayLike, y: ArrayLike, n_in: int | None, sample_weight: ArrayLike | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     X = check_array(X, "X", ndim=2, error=InvalidProblemError)
     if n_in is not None and X.shape[1] != n_in:
         raise InvalidProblemError(f"X has {X.shape[1]} features; expected n_in = {n_in} of the network.")
@@ -111,7 +118,13 @@ def _check_data(X, y, n_in: int | None, sample_weight=None):
 
 
 def build_layer_model(
-    net: ReLUNetwork, X, y, *, layer: int = 0, quantile: float = 0.5, sample_weight=None
+    net: ReLUNetwork,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    layer: int = 0,
+    quantile: float = 0.5,
+    sample_weight: ArrayLike | None = None,
 ) -> LayerwiseModel:
     """Model of the loss as a function of ``weights[layer], biases[layer]`` (others frozen).
 
@@ -169,7 +182,14 @@ def build_layer_model(
     )
 
 
-def build_lad_model(X, y, *, quantile: float = 0.5, fit_intercept: bool = True, sample_weight=None) -> LayerwiseModel:
+def build_lad_model(
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    quantile: float = 0.5,
+    fit_intercept: bool = True,
+    sample_weight: ArrayLike | None = None,
+) -> LayerwiseModel:
     """Model of ``sum_i c_i rho(x_i . beta (+ b) - y_i)``: LAD / quantile regression.
 
     The intercept, when fitted, is the last coefficient.
@@ -225,7 +245,9 @@ def build_argmin_model(net: ReLUNetwork) -> LayerwiseModel:
     )
 
 
-def cell_affine(model: LayerwiseModel, hidden_signs: NDArray[np.int8]):
+def cell_affine(
+    model: LayerwiseModel, hidden_signs: NDArray[np.int8]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Affine forms of every hidden kink and every group output on one hidden cell.
 
     Returns ``(Q, q0, U, o)``: hidden kink ``kappa`` (flat id) is ``Q[kappa] @ theta + q0[kappa]``,

@@ -31,6 +31,7 @@ Parameters are stored internally neuron by neuron (row ``k`` of ``Theta`` is
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,11 @@ class RhoLoss:
         pos = np.maximum(r, 0.0)
         neg = np.maximum(-r, 0.0)
         return float(self.w_plus * np.dot(c, pos) + self.w_minus * np.dot(c, neg))
+
+
+#: Per-layer activity masks as the methods accept them: bool arrays, or 0/1 float arrays (the engine's form,
+#: where masking is one multiplication; see ``_apply_mask``).
+Masks = Sequence[NDArray[np.bool_] | NDArray[np.float64]]
 
 
 def _apply_mask(z: NDArray[np.float64], m: NDArray) -> NDArray[np.float64]:
@@ -296,7 +302,7 @@ class LayerwiseModel:
     def forward(
         self,
         theta: NDArray[np.float64],
-        masks: list[NDArray[np.bool_]] | None = None,
+        masks: Masks | None = None,
         rows: NDArray[np.int64] | None = None,
     ) -> tuple[list[NDArray[np.float64]], NDArray[np.float64]]:
         """Pre-activations of the kink layers and the output per group.
@@ -321,7 +327,7 @@ class LayerwiseModel:
         return zs, out
 
     def jvp(
-        self, v: NDArray[np.float64], masks: list[NDArray[np.bool_]], rows: NDArray[np.int64] | None = None
+        self, v: NDArray[np.float64], masks: Masks, rows: NDArray[np.int64] | None = None
     ) -> tuple[list[NDArray[np.float64]], NDArray[np.float64]]:
         """Rates of the kink layers and the output along ``v`` under fixed masks."""
         zd = self.z0_dot(v, rows)
@@ -344,7 +350,7 @@ class LayerwiseModel:
         return [sign_rows[:, self.off[l] : self.off[l + 1]] > 0 for l in range(self.K)]
 
     def jvp_rows(
-        self, v: NDArray[np.float64], rows: NDArray[np.int64], rmasks: list[NDArray[np.bool_]]
+        self, v: NDArray[np.float64], rows: NDArray[np.int64], rmasks: Masks
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Rates ``(n, n_hidden)`` and output rates ``(n,)`` of groups ``rows`` under row masks."""
         zd = self.z0_dot(v, rows)
@@ -359,7 +365,7 @@ class LayerwiseModel:
                 out = a @ self.out_W[0]
         return np.concatenate(zds, axis=1), out
 
-    def out_sens_rows(self, rmasks: list[NDArray[np.bool_]]) -> NDArray[np.float64]:
+    def out_sens_rows(self, rmasks: Masks) -> NDArray[np.float64]:
         """``d out / d a`` per hidden column ``(n, n_hidden)`` under row masks."""
         n = rmasks[0].shape[0]
         assert self.out_W is not None  # rmasks[0] exists, so K > 0
@@ -371,9 +377,7 @@ class LayerwiseModel:
             S[l] = s
         return np.concatenate(S, axis=1)
 
-    def out_sens(
-        self, masks: list[NDArray[np.bool_]], rows: NDArray[np.int64] | None = None
-    ) -> list[NDArray[np.float64]]:
+    def out_sens(self, masks: Masks, rows: NDArray[np.int64] | None = None) -> list[NDArray[np.float64]]:
         """``d out / d a_l`` (pre-mask sensitivities of the output) per kink layer, shapes ``(G, n_l)``."""
         if self.K == 0:
             return []
@@ -389,7 +393,7 @@ class LayerwiseModel:
             S[l] = s
         return S
 
-    def zbar(self, gbar: NDArray[np.float64], masks: list[NDArray[np.bool_]]) -> NDArray[np.float64]:
+    def zbar(self, gbar: NDArray[np.float64], masks: Masks) -> NDArray[np.float64]:
         """Per-group adjoints ``gbar_g * d out_g / d Z_0`` under fixed masks, shape ``(G, n_0)``.
 
         Row ``g`` depends on group ``g`` only, so the gradient of any subset of
@@ -403,7 +407,7 @@ class LayerwiseModel:
             s = _apply_mask(s, masks[l]) @ self.hidden_W[l - 1]
         return _apply_mask(s, masks[0])
 
-    def zbar_pre(self, gbar: NDArray[np.float64], masks: list[NDArray[np.bool_]]) -> NDArray[np.float64]:
+    def zbar_pre(self, gbar: NDArray[np.float64], masks: Masks) -> NDArray[np.float64]:
         """:meth:`zbar` before the trained layer's mask: ``gbar_g * d out_g / d a_0``, shape ``(G, n_0)``.
 
         ``zbar = zbar_pre * masks[0]``; the entries of inactive units are what a unit's switch-on would
@@ -417,13 +421,11 @@ class LayerwiseModel:
             s = _apply_mask(s, masks[l]) @ self.hidden_W[l - 1]
         return s
 
-    def grad(self, gbar: NDArray[np.float64], masks: list[NDArray[np.bool_]]) -> NDArray[np.float64]:
+    def grad(self, gbar: NDArray[np.float64], masks: Masks) -> NDArray[np.float64]:
         """Gradient of ``sum_g gbar_g * out_g`` in ``theta`` under fixed masks."""
         return self.z0_grad(self.zbar(gbar, masks))
 
-    def grad_rows(
-        self, gbar_rows: NDArray[np.float64], masks: list[NDArray[np.bool_]], rows: NDArray[np.int64]
-    ) -> NDArray[np.float64]:
+    def grad_rows(self, gbar_rows: NDArray[np.float64], masks: Masks, rows: NDArray[np.int64]) -> NDArray[np.float64]:
         """Gradient of ``sum_j gbar_rows[j] * out_{rows[j]}`` in ``theta`` (distinct groups ``rows``)."""
         if self.K == 0:
             Zbar = gbar_rows[:, None]
@@ -449,7 +451,7 @@ class LayerwiseModel:
         return V @ self.W_in.T
 
     def sensitivities(
-        self, ids: NDArray[np.int64], masks: list[NDArray[np.bool_]]
+        self, ids: NDArray[np.int64], masks: Masks
     ) -> tuple[NDArray[np.float64], list[NDArray[np.float64] | None], tuple]:
         """Normals of kinks ``ids`` under ``masks``, plus pre-mask sensitivities.
 
@@ -481,7 +483,7 @@ class LayerwiseModel:
 
     # ------------------------------------------------------------------ loss
     def values(
-        self, theta: NDArray[np.float64], masks: list[NDArray[np.bool_]] | None = None
+        self, theta: NDArray[np.float64], masks: Masks | None = None
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
         """Flat kink values ``(M,)``, residuals ``(N,)`` and the loss at ``theta``."""
         zs, out = self.forward(theta, masks)

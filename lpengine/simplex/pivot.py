@@ -55,10 +55,11 @@ class Vertex:
     signs: NDArray[np.int8]
     B: NDArray[np.int64]
     masks: list = field(default_factory=list)
-    flat: NDArray[np.float64] | None = None
-    r: NDArray[np.float64] | None = None
+    # Filled by refresh() / the basis set-up; empty until then (typed as arrays: every reader runs after).
+    flat: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    r: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     loss: float = float("nan")
-    A: NDArray[np.float64] | None = None
+    A: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
     Ainv: NDArray[np.float64] | None = None
     pre: list = field(default_factory=list)
     dec: tuple = ()
