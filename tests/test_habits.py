@@ -24,6 +24,7 @@ import subprocess
 import sys
 import sysconfig
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -197,3 +198,29 @@ def test_wheel_installs_and_runs_outside_the_tree(tmp_path: Path) -> None:
     counted = json.loads(_run([lpengine_cli, "count", "--net", "regions_default", "--json"], cwd=work, env=env))
     assert counted["status"] == "ok"
     assert counted["result"]["regions"] == 34
+
+
+# --- the README --------------------------------------------------------------------------------------------
+
+
+def test_readme_tour_runs(tmp_path: Path) -> None:
+    """The README's tour runs as written, and its numbers agree with independent checks."""
+    import re
+
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless, and no window in CI
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"## A short tour\n.*?```python\n(.*?)```", text, re.S)
+    assert match, "README.md has no '## A short tour' section with a python block"
+    ns: dict[str, Any] = {}
+    exec(compile(match.group(1), "README.md (tour)", "exec"), ns)
+    from lpengine.regions.brute import brute_force_regions
+
+    res = ns["res"]
+    assert res.complete
+    # the count against brute force over all 2^16 sign vectors (independent code)
+    brute = brute_force_regions(ns["net"], box=(-1, 1))
+    assert res.count == brute.count
+    assert ns["walk"].certified
