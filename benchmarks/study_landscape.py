@@ -105,12 +105,13 @@ def run_drs(
 AUTHORS_500 = Path(__file__).resolve().parents[1] / "problems" / "first_layer_500.toml"
 
 
-def authors_500(seed: int, tmp: Path) -> Any:
+def authors_500(seed: int, tmp: Path, n_samples: int = 500) -> Any:
     """The shipped ``problems/first_layer_500.toml`` (seed 0: exactly as shipped; seed s: network seed s,
-    data seed s + 1, start seed s + 2), read with the ``lpengine solve`` loader."""
+    data seed s + 1, start seed s + 2), read with the ``lpengine solve`` loader; ``n_samples`` replaces
+    the file's N (the seed-0 file with another N is the issue-14 setting)."""
     from lpengine.simplex.problem import load_problem
 
-    if seed == 0:
+    if seed == 0 and n_samples == 500:
         return load_problem(AUTHORS_500)
     lines = []
     section = ""
@@ -124,8 +125,10 @@ def authors_500(seed: int, tmp: Path) -> Any:
             line = f"seed = {seed + 1}"
         elif section == "[training]" and key == "start_seed":
             line = f"start_seed = {seed + 2}"
+        elif section == "[data]" and key == "n_samples":
+            line = f"n_samples = {n_samples}"
         lines.append(line)
-    path = tmp / f"first_layer_500_seed{seed}.toml"
+    path = tmp / f"first_layer_{n_samples}_seed{seed}.toml"
     path.write_text("\n".join(lines) + "\n")
     return load_problem(path)
 
@@ -145,7 +148,7 @@ def grid(small: bool) -> list[dict[str, Any]]:
 def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     seeds = range(args.seeds)
     runs = []
-    for cfg in grid(args.small):
+    for cfg in [] if args.authors_only else grid(args.small):
         for seed in seeds:
             for start in ("own", "random"):
                 net, X, y = make_problem(cfg["n_in"], cfg["widths"], cfg["N"], seed)
@@ -174,8 +177,8 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     # without the line search, to convergence
     tmp = out / "problems"
     tmp.mkdir(exist_ok=True)
-    for seed in range(args.seeds_500):
-        prob500 = authors_500(seed, tmp)
+    for n_auth, seed in [(n, s) for n in args.authors_sizes for s in range(args.seeds_500)]:
+        prob500 = authors_500(seed, tmp, n_auth)
         for ls in (False, True):
             r = run_drs(
                 prob500.network,
@@ -190,7 +193,7 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             rec = {
                 "n_in": 4,
                 "widths": [5, 4, 2],
-                "N": 500,
+                "N": n_auth,
                 "layer": 0,
                 "seed": seed,
                 "start": "U(-20,20)",
@@ -202,7 +205,8 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             else:
                 rec.update(r)
                 log.info(
-                    "authors N=500 seed=%d line_search=%s: %d vertices, %s, L %.3f -> %.3f (%.1fs)",
+                    "authors N=%d seed=%d line_search=%s: %d vertices, %s, L %.3f -> %.3f (%.1fs)",
+                    n_auth,
                     seed,
                     ls,
                     len(r["losses"]),
@@ -237,7 +241,7 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
             for r in runs
         ],
     }
-    a500 = [r for r in runs if r.get("authors_500")]
+    a500 = [r for r in runs if r.get("authors_500") and r["N"] == 500]
     summary["authors_500"] = {
         ("line_search" if ls else "vertex_walk"): {
             "runs": sum(r["line_search"] == ls for r in a500),
@@ -254,11 +258,28 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     if not done:
         return summary
     summary.update(analyze_group(done, out, ""))
-    # the same analysis restricted to the authors' setting, vertex walk and line search separately
-    for tag, ls in (("authors_500_vertex_walk", False), ("authors_500_line_search", True)):
-        grp = [r for r in a500 if converged(r, ls)]
-        if grp:
-            summary[tag] = analyze_group(grp, out, tag + "_")
+    # the same analysis restricted to the authors' setting, per N, vertex walk and line search separately
+    for n_auth in args.authors_sizes:
+        grp_n = [r for r in runs if r.get("authors_500") and r["N"] == n_auth]
+        if n_auth != 500:
+            summary[f"authors_{n_auth}"] = {
+                ("line_search" if ls else "vertex_walk"): {
+                    "runs": sum(r["line_search"] == ls for r in grp_n),
+                    "converged_certified": sum(
+                        r["line_search"] == ls and r.get("status") == "local_minimum" and bool(r.get("certified"))
+                        for r in grp_n
+                    ),
+                    "vertices": [len(r["losses"]) for r in grp_n if r["line_search"] == ls and "losses" in r],
+                    "L0": [float(r["losses"][0]) for r in grp_n if r["line_search"] == ls and "losses" in r],
+                    "L_final": [float(r["losses"][-1]) for r in grp_n if r["line_search"] == ls and "losses" in r],
+                    "seconds": [float(r["seconds"]) for r in grp_n if r["line_search"] == ls and "losses" in r],
+                }
+                for ls in (False, True)
+            }
+        for tag, ls in ((f"authors_{n_auth}_vertex_walk", False), (f"authors_{n_auth}_line_search", True)):
+            grp = [r for r in grp_n if converged(r, ls)]
+            if grp:
+                summary[tag] = analyze_group(grp, out, tag + "_")
     return summary
 
 
@@ -573,12 +594,14 @@ def verdict(summary: dict[str, Any]) -> str:
     """Markdown: verdict table per claim, then the estimator, early-stopping, N = 500 and census tables."""
     lines = ["## Verdicts", "", "| claim | verdict | numbers |", "|---|---|---|"]
     groups = [("", summary)]
-    for tag, label in (
-        ("authors_500_vertex_walk", " — authors' N = 500, vertex walk"),
-        ("authors_500_line_search", " — authors' N = 500, with line search (per pivot)"),
-    ):
-        if tag in summary:
-            groups.append((label, summary[tag]))
+    sizes = sorted({int(k.split("_")[1]) for k in summary if k.startswith("authors_") and k.split("_")[1].isdigit()})
+    for n_auth in sizes:
+        for tag, label in (
+            (f"authors_{n_auth}_vertex_walk", f" — authors' setting N = {n_auth}, vertex walk"),
+            (f"authors_{n_auth}_line_search", f" — authors' setting N = {n_auth}, with line search (per pivot)"),
+        ):
+            if tag in summary:
+                groups.append((label, summary[tag]))
     for label, g in groups:
         if g.get("decay"):
             lines.append(_decay_row(g["decay"], label or " — all vertex walks"))
@@ -638,11 +661,14 @@ def verdict(summary: dict[str, Any]) -> str:
                 f"{e['median_vertices_saved_frac']:.0%} | {e['median_loss_given_up_rel']:.1%} | "
                 f"{e['max_loss_given_up_rel']:.1%} |"
             )
-    a5 = summary.get("authors_500")
-    if a5:
+    for n_auth in sizes:
+        a5 = summary.get(f"authors_{n_auth}")
+        if not a5 or not isinstance(a5, dict) or "vertex_walk" not in a5:
+            continue
         lines += [
             "",
-            "## Authors' setting (problems/first_layer_500.toml: 4→[5,4,2]→1, N = 500, D = 25, θ0 ~ U(-20, 20)^25)",
+            f"## Authors' setting (problems/first_layer_500.toml: 4→[5,4,2]→1, N = {n_auth}, D = 25, "
+            "θ0 ~ U(-20, 20)^25)",
             "",
             "| walk | runs | converged + certified | vertices | L0 | L final | seconds |",
             "|---|---|---|---|---|---|---|",
@@ -681,7 +707,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--seeds-500", type=int, default=None, help="seeds of the authors' N = 500 setting (default 1 small / 4 full)"
     )
-    ap.add_argument("--time-limit-500", type=float, default=300.0, help="seconds per N = 500 run")
+    ap.add_argument("--time-limit-500", type=float, default=300.0, help="seconds per authors'-setting run")
+    ap.add_argument(
+        "--authors-sizes", type=int, nargs="+", default=[500], help="N values of the authors' setting (default 500)"
+    )
+    ap.add_argument("--authors-only", action="store_true", help="skip the grid; run only the authors' setting")
     ap.add_argument("--census-time", type=float, default=120.0, help="seconds per census enumeration")
     ap.add_argument("--skip-census", action="store_true")
     ap.add_argument("--skip-runs", action="store_true", help="census only")

@@ -432,6 +432,7 @@ def _pair_meets(
         for k in others[:budget]:
             res = solve(cell_lp(problem, signs[i], tol, lo, hi, extra_signs=[signs[k]], value_cap=cap), tol=tol)
             n_lps += 1
+            _check_meet_status(res, i, k)
             if res.status is LPStatus.OPTIMAL and res.x is not None:
                 hits.append((k, np.asarray(res.x[:D])))
         return hits, n_lps
@@ -448,9 +449,23 @@ def _pair_meets(
             res = solver.solve()
             n_lps += 1
             solver.set_row_bounds(idx, row_lo[idx], np.full(idx.size, np.inf))
+            _check_meet_status(res, i, k)
             if res.status is LPStatus.OPTIMAL and res.x is not None:
                 hits.append((k, np.asarray(res.x[:D])))
     return hits, n_lps
+
+
+def _check_meet_status(res: Any, i: int, k: int) -> None:
+    """Only OPTIMAL (the cells meet) and INFEASIBLE (they do not) are answers; anything else is an error.
+
+    A failed LP (iteration limit, numerical trouble, inaccurate) must not be read as "the cells do not
+    meet": that would split one basin of minima in two silently.
+    """
+    if res.status not in (LPStatus.OPTIMAL, LPStatus.INFEASIBLE):
+        raise SolverError(
+            f"LP deciding whether the optimal faces of cells {i} and {k} meet ended with status "
+            f"{res.status.value}: {res.message}"
+        )
 
 
 class _UnionFind:

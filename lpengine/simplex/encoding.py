@@ -332,7 +332,10 @@ def region_lp(
     Ug = U[model.group]
     og = o[model.group] - model.y
     sig = hidden_signs.astype(np.float64)
-    # Drop constant kinks (zero normal): they do not depend on theta (dead paths).
+    # Drop constant kinks (zero normal): they do not depend on theta (dead paths).  The comparison with
+    # 0.0 is exact, not a tolerance: a normal is a sum of products of weights along paths through the
+    # masks, and it is exactly zero iff every path is masked off (0 * w == 0 exactly in IEEE arithmetic),
+    # while a live path gives a non-zero float unless weights cancel exactly (then the kink is constant).
     live = np.linalg.norm(Q, axis=1) > 0.0 if Q.shape[0] else np.zeros(0, bool)
     dead_bad = (~live) & (sig * q0 < 0.0)
     lo_h = np.where(sig > 0, -q0, -np.inf)

@@ -324,6 +324,7 @@ def _edge_rays(model: LayerwiseModel, st: Vertex) -> NDArray[np.float64]:
             pre_all = np.concatenate(st.pre, axis=1)  # (D, n_hidden)
             col = np.minimum(model.off[np.minimum(layer_B, K - 1)] + unit_B, pre_all.shape[1] - 1)
             Gam = np.where(pair, -sB[:, None] * pre_all[:, col].T, 0.0)
+            # Exact test: Gam is 0.0 by construction (np.where) off the same-sample downstream pairs.
             rows = np.flatnonzero((Gam != 0.0).any(axis=1))
             if rows.size:
                 sig = -sB[rows]
