@@ -279,3 +279,18 @@ def test_census_minima_are_the_components_of_brute_force() -> None:
     without_vertex = [check_against_brute_force(n, s) for n, s in [(3, 0), (4, 1), (5, 2), (6, 3), (4, 5), (5, 7)]]
     # minima containing no LP vertex exist (a vertex-only census would have missed them)
     assert sum(without_vertex) >= 1
+
+
+@pytest.mark.parametrize("status", ["iteration_limit", "time_limit", "inaccurate", "error", "unbounded"])
+def test_failed_face_meeting_lp_raises_instead_of_reading_as_disjoint(status):
+    """Only OPTIMAL (the faces meet) and INFEASIBLE (they do not) answer the question; a failed LP raises."""
+    from types import SimpleNamespace
+
+    from lpengine.analysis.census import _check_meet_status
+    from lpengine.exceptions import SolverError
+    from lpengine.lp import LPStatus
+
+    _check_meet_status(SimpleNamespace(status=LPStatus.OPTIMAL, message=""), 0, 1)
+    _check_meet_status(SimpleNamespace(status=LPStatus.INFEASIBLE, message=""), 0, 1)
+    with pytest.raises(SolverError, match=f"cells 3 and 7 meet ended with status {status}"):
+        _check_meet_status(SimpleNamespace(status=LPStatus(status), message="native code"), 3, 7)

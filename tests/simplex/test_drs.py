@@ -377,7 +377,10 @@ def test_degenerate_inputs_give_an_honest_certificate(seed):
                 d *= 1e-6 * max(1.0, float(np.max(np.abs(th)))) / np.linalg.norm(d)
                 assert model.loss_at(th + d) >= res.fun - 1e-9 * (1 + res.fun), name
         else:
-            assert c.reason.startswith(("undecided", "a descending edge", "HiGHS found", "borderline")), (name, c.reason)
+            assert c.reason.startswith(("undecided", "a descending edge", "HiGHS found", "borderline")), (
+                name,
+                c.reason,
+            )
             if c.reason.startswith("undecided"):
                 assert c.degenerate and c.log2_cells > 8 and c.sampled
 
