@@ -161,6 +161,7 @@ def main() -> None:
     ap.add_argument("--tenfold-sizes", type=int, nargs="*", default=[2000], help="sizes that also get 10x budgets")
     ap.add_argument("--json", type=str, default=None)
     ap.add_argument("--no-baselines", action="store_true")
+    ap.add_argument("--seed-offset", type=int, default=0, help="first start seed")
     ap.add_argument("--render", type=str, nargs="+", default=None, help="only print the tables of saved --json files")
     a = ap.parse_args()
     if a.render:
@@ -176,7 +177,7 @@ def main() -> None:
     for si, n in enumerate(a.sizes):
         X, y = make_data(n)
         n_seeds = a.seeds if a.max_seeds is None else min(a.seeds, a.max_seeds[si])
-        for s in range(n_seeds):
+        for s in range(a.seed_offset, a.seed_offset + n_seeds):
             theta0 = np.random.default_rng(s).uniform(-20, 20, 25)
             target = TARGET_S.get(n, float("inf"))
             res, cpu, prog = run_drs(net, X, y, theta0, cpu_limit=max(4 * target, 30.0))
@@ -206,7 +207,7 @@ def main() -> None:
                 f"cpu={cpu:.2f}s",
                 flush=True,
             )
-            if n in a.baseline_sizes and s < a.baseline_seeds and not a.no_baselines:
+            if n in a.baseline_sizes and s < a.seed_offset + a.baseline_seeds and not a.no_baselines:
                 for mult in (1, 10) if n in a.tenfold_sizes else (1,):
                     budget = mult * cpu
                     for name, fn in (("subgradient", subgradient), ("adam", adam)):

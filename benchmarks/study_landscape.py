@@ -665,6 +665,8 @@ def verdict(summary: dict[str, Any]) -> str:
         a5 = summary.get(f"authors_{n_auth}")
         if not a5 or not isinstance(a5, dict) or "vertex_walk" not in a5:
             continue
+        if not any(d.get("runs") for d in a5.values()):
+            continue
         lines += [
             "",
             f"## Authors' setting (problems/first_layer_500.toml: 4→[5,4,2]→1, N = {n_auth}, D = 25, "
