@@ -58,7 +58,7 @@ def check_vertices(net, X, y, res, layer=0, tol=1e-7):
         assert_allclose(model.loss_at(th), res.losses[k], rtol=1e-10, atol=1e-10)
         bases.append(set(B.tolist()))
     for k in range(len(bases) - 1):
-        if G.edges[k, k + 1]["kind"] in ("escape", "revive"):
+        if G.edges[k, k + 1]["kind"] == "escape":
             assert res.losses[k + 1] < res.losses[k]
             continue
         assert len(bases[k] & bases[k + 1]) == D - 1
@@ -83,7 +83,7 @@ def test_loss_never_increases_and_vertices_are_vertices(n_in, widths, n, seed, l
         return
     assert np.all(np.diff(res.losses) <= 1e-9 * (1.0 + res.losses[0]))
     assert res.start_loss >= res.losses[0] - 1e-9 * (1.0 + res.start_loss)
-    assert len(res.losses) == res.nit + 1 + res.stats["escapes"] + res.stats["revivals"]
+    assert len(res.losses) == res.nit + 1 + res.stats["escapes"]
     check_vertices(net, X, y, res)
     if res.status == "local_minimum":
         assert res.certificate.ray_test
@@ -377,12 +377,9 @@ def test_degenerate_inputs_give_an_honest_certificate(seed):
                 d *= 1e-6 * max(1.0, float(np.max(np.abs(th)))) / np.linalg.norm(d)
                 assert model.loss_at(th + d) >= res.fun - 1e-9 * (1 + res.fun), name
         else:
-            assert c.reason.startswith(("undecided", "a descending edge", "HiGHS found", "borderline")), (
-                name,
-                c.reason,
-            )
+            assert c.reason.startswith(("undecided", "a descending edge", "HiGHS found")), (name, c.reason)
             if c.reason.startswith("undecided"):
-                assert c.degenerate and c.log2_cells > 8 and c.sampled
+                assert c.degenerate and c.n_cells > 256 and c.sampled
 
 
 def test_degenerate_vertex_decided_by_highs_within_the_cap():
@@ -392,7 +389,7 @@ def test_degenerate_vertex_decided_by_highs_within_the_cap():
     y = np.full(30, 0.7)
     res = deep_relu_simplex(net, X, y, seed=1)
     c = res.certificate
-    assert c.degenerate and c.n_tight_hidden == 5 and c.log2_cells == 5.0
+    assert c.degenerate and c.n_tight_hidden == 5 and c.n_cells == 32
     assert res.certified and not c.sampled and c.n_cells_checked + c.n_cells_infeasible >= 1
     # Independently: every one of the 32 incident hidden cells (whole cell, no box) has LP optimum >= loss.
     model = build_layer_model(net, X, y)
