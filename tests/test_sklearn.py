@@ -15,7 +15,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from lpengine import LADRegressor, QuantileRegressor, ReLURegressor
+from lpengine import LADRegressor, QuantileRegressor, RankDeficiencyWarning, ReLURegressor, lad
 
 
 # Every check applies and passes (none is marked as an expected failure); the small network keeps them fast.
@@ -82,6 +82,21 @@ def test_weighted_quantile_without_features() -> None:
     reg = QuantileRegressor(quantile=0.5).fit(X, y, sample_weight=[1.0, 1.0, 1.0, 5.0])
     assert reg.intercept_ == 10.0  # weight 5 of 8 at y = 10: the weighted median
     assert_allclose(reg.objective_, 7.0 + 9.0 + 8.0, rtol=0, atol=1e-12)  # sum w |r| at the median
+    # No column is left to fit, so no walk runs; the loss is convex and the weighted median is its
+    # global minimiser, so the status is lad's name for a proved optimum, never the DRS's "local_minimum".
+    assert (reg.status_, reg.certified_, reg.n_iter_) == ("optimal", True, 0)
+
+
+def test_no_feature_fit_reports_the_status_lad_reports() -> None:
+    # Every column is aliased: lad itself decides the fit without a walk and names the result.
+    X = np.zeros((5, 2))
+    y = np.array([4.0, -1.0, 2.0, 7.0, 0.5])
+    reg = LADRegressor().fit(X, y)
+    with pytest.warns(RankDeficiencyWarning):
+        res = lad(X, y)
+    assert reg.status_ == res.status == "optimal" and reg.certified_ and res.certified
+    assert reg.intercept_ == 2.0 and np.all(reg.coef_ == 0.0)  # the median of y
+    assert_allclose(reg.objective_, 2.0 + 3.0 + 0.0 + 5.0 + 1.5, rtol=0, atol=1e-12)  # sum |r| at the median
 
 
 def test_relu_regressor_loss_is_the_forward_l1_of_its_network(diabetes) -> None:
