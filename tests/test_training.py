@@ -252,3 +252,16 @@ def test_bad_network_and_data() -> None:
         train_network(ReLUNetwork.random(2, [3], seed=0), np.ones((10, 3)), y)
     with pytest.raises(InvalidProblemError, match=r"y has shape \(9,\)"):
         train_network(ReLUNetwork.random(2, [3], seed=0), X, y[:9])
+
+
+def test_reprs_are_one_short_line() -> None:
+    X, y = _data(3)
+    net = ReLUNetwork.random(2, [3], seed=1)
+    res = train_network(net, X, y, cycles=1, seed=0)
+    r = repr(res)
+    start = np.abs(_forward(net.weights, net.biases, X)[:, 0] - y).sum()  # the independent forward pass
+    assert r.startswith(f"TrainingResult(status='{res.status}', fun=")
+    assert f"initial_loss={start:.4g}, n_steps=2, cycles=1, certified=" in r  # one cycle over two layers
+    assert "\n" not in r and len(r) < 160 and "array" not in r
+    s = repr(res.steps[1])
+    assert s.startswith("TrainingStep(layer=1, cycle=0, status=") and "\n" not in s and len(s) < 160

@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._display import short_repr
 from .._validation import check_array, check_int, check_scalar
 from ..exceptions import InvalidProblemError, IterationLimitWarning, RankDeficiencyWarning
 from ..tolerances import Tolerances, resolve_tolerances
@@ -125,6 +126,12 @@ class LADResult:
     def success(self) -> bool:
         """Whether the optimum was reached and proved."""
         return self.status == "optimal" and self.certified
+
+    def __repr__(self) -> str:
+        # One line of headline facts; the coefficients and the per-vertex losses stay on the object.
+        fields: list[tuple[str, Any]] = [("status", self.status), ("fun", self.fun), ("certified", self.certified)]
+        fields += [("quantile", self.quantile), ("n_coef", int(self.x.size)), ("nit", self.nit)]
+        return short_repr("LADResult", [*fields, ("method", self.method), ("seconds", self.seconds)])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (Python scalars and lists; the per-vertex ``losses`` are left out)."""

@@ -9,6 +9,7 @@ import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 
+from .._display import short_repr
 from ..network import ReLUNetwork
 
 __all__ = ["TrainingState", "TrainingStep", "TrainingResult"]
@@ -88,6 +89,12 @@ class TrainingStep:
     trajectory: nx.DiGraph | None
     weights: NDArray[np.float64]
     bias: NDArray[np.float64]
+
+    def __repr__(self) -> str:
+        # One line: the weights and the trajectory stay on the object.
+        fields: list[tuple[str, Any]] = [("layer", self.layer), ("cycle", self.cycle), ("status", self.status)]
+        fields += [("certified", self.certified), ("loss_before", self.loss_before), ("loss", self.loss)]
+        return short_repr("TrainingStep", [*fields, ("vertices", self.vertices), ("accepted", self.accepted)])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (without the trajectory)."""
@@ -179,6 +186,16 @@ class TrainingResult:
                 G.add_edge(last, base, kind="layer", step=0.0, layer=s.layer)
             last = base + s.trajectory.number_of_nodes() - 1
         return G
+
+    def __repr__(self) -> str:
+        # One line: the network, the steps and their trajectories stay on the object.
+        fields: list[tuple[str, Any]] = [
+            ("status", self.status),
+            ("fun", self.fun),
+            ("initial_loss", self.initial_loss),
+        ]
+        fields += [("n_steps", len(self.steps)), ("cycles", self.cycles), ("certified", self.certified)]
+        return short_repr("TrainingResult", [*fields, ("seconds", self.seconds)])
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready summary (no arrays of weights; save the network with ``network.save``)."""

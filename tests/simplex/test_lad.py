@@ -427,3 +427,14 @@ def test_large_n_equals_highs(q):
     res = lad(X, y, q)
     assert res.success and res.method == "glob"
     assert abs(res.fun - lp_optimum(with_intercept(X), y, q)) <= 1e-9 * res.fun
+
+
+def test_repr_is_one_short_line_of_headline_facts() -> None:
+    # y = x except one outlier: the LAD line is y = x (two points interpolated, loss |10 - 3| = 7 by hand).
+    res = lad(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0.0, 1.0, 2.0, 10.0]))
+    r = repr(res)
+    assert r.startswith("LADResult(status='optimal', fun=7, certified=True, quantile=0.5, n_coef=2, nit=")
+    assert f"method='{res.method}'" in r and "\n" not in r and len(r) < 160
+    rng = np.random.default_rng(0)
+    big = lad(rng.standard_normal((200, 40)), rng.standard_normal(200))
+    assert "n_coef=41" in repr(big) and len(repr(big)) < 160  # no arrays, however many coefficients
