@@ -71,6 +71,10 @@ def certificate_sentence(c: Any) -> str:
     """The certificate in words: the proof first, then what confirms it (or why there is no proof)."""
     if c is None:
         return "not certified: the run did not end at a vertex"
+    from ..simplex.lad_certificate import LADCertificate
+
+    if isinstance(c, LADCertificate):
+        return str(c)  # a LAD fit: its own wording (a global minimum; no hidden cells)
     cells = f"{c.n_cells_checked:,d} of {c.n_cells:,d} incident hidden cell(s)"
     if c.sampled:
         cells += f" (a seeded sample, seed {c.sample_seed})"

@@ -238,6 +238,23 @@ class LADCertificate:
     lp_confirmed = True
     max_lp_gap = float("nan")
 
+    def __str__(self) -> str:
+        # The certificate in words, as a command-line summary prints it.  LAD and quantile losses are
+        # convex: a vertex with no descending edge is a global minimum (no hidden cells, no LPs).
+        if not self.certified:
+            return f"not certified: {self.reason}"
+        if not self.basis:
+            return f"CERTIFIED global minimum. {self.reason}"
+        text = (
+            f"CERTIFIED global minimum (the loss is convex). Proof: the exact rational dual check, none of the "
+            f"{self.n_rays} edge rays descends (smallest slope {self.min_slope:.3g})"
+        )
+        if self.degenerate:
+            text += f"; degenerate vertex ({self.n_zero_residuals} zero residual(s) off the basis)"
+        if not self.full_design:
+            text += "; proved with the aliased columns held at zero, not for the full design"
+        return text + "."
+
     def to_dict(self) -> dict:
         """JSON-ready summary (exact numbers as strings)."""
         return {

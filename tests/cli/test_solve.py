@@ -77,3 +77,12 @@ def test_ctrl_c_stops_the_walk_and_reports_it(tmp_path) -> None:
     assert obj["status"] == "stopped" and obj["message"] == "interrupted (Ctrl-C)"
     assert obj["nit"] >= 1 and obj["certified"] is False
     assert read_graph(tmp_path / "t.graphml").number_of_nodes() == obj["n_vertices"]
+
+
+def test_cli_solve_lad_problem_speaks_of_a_global_minimum(capsys):
+    # LAD is convex: the summary says "global minimum" and nothing of the DRS's hidden cells or local minima.
+    assert main(["solve", str(PROBLEMS / "lad_10k.toml")]) == 0
+    out = capsys.readouterr().out
+    cert = next(line for line in out.splitlines() if line.startswith("certificate"))
+    assert "CERTIFIED global minimum (the loss is convex)" in cert
+    assert "local" not in out and "hidden" not in out and "HiGHS" not in out

@@ -438,3 +438,18 @@ def test_repr_is_one_short_line_of_headline_facts() -> None:
     rng = np.random.default_rng(0)
     big = lad(rng.standard_normal((200, 40)), rng.standard_normal(200))
     assert "n_coef=41" in repr(big) and len(repr(big)) < 160  # no arrays, however many coefficients
+
+
+def test_certificate_in_words_says_global_minimum() -> None:
+    import dataclasses
+
+    res = lad(np.array([[0.0], [1.0], [2.0], [3.0]]), np.array([0.0, 1.0, 2.0, 10.0]))
+    text = str(res.certificate)
+    # Two coefficients (slope, intercept): 2 * 2 edge rays at the vertex; convex loss, so "global", never "local".
+    assert text.startswith("CERTIFIED global minimum (the loss is convex). Proof: the exact rational dual check")
+    assert "none of the 4 edge rays descends" in text and "local" not in text and "hidden" not in text
+    refuted = dataclasses.replace(res.certificate, certified=False, dual_feasible=False, reason="not optimal: 1 edge")
+    assert str(refuted) == "not certified: not optimal: 1 edge"
+    with pytest.warns(RankDeficiencyWarning):
+        trivial = lad(np.zeros((3, 1)), np.array([1.0, 2.0, 3.0]), fit_intercept=False)
+    assert str(trivial.certificate).startswith("CERTIFIED global minimum. optimal: the loss does not depend")
