@@ -12,16 +12,14 @@ written back into the same parameter tensors (their dtype and device kept).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 from numpy.typing import NDArray
 
 from .exceptions import InvalidNetworkError, InvalidProblemError
 from .network import ReLUNetwork, torch_layers
-from .tolerances import Tolerances
-from .training import TrainingResult, TrainingState, train_network
+from .training import TrainingOptions, TrainingResult, train_network
 
 __all__ = ["fit_layerwise", "as_numpy"]
 
@@ -37,20 +35,7 @@ def as_numpy(a: Any, name: str) -> NDArray[np.float64]:
 
 
 def fit_layerwise(
-    model: Any,
-    X: Any,
-    y: Any,
-    *,
-    cycles: int = 10,
-    order: str = "forward",
-    layers: str | Sequence[int] = "all",
-    quantile: float = 0.5,
-    time_limit: float | None = None,
-    max_pivots: int | None = None,
-    callback: Callable[[TrainingState], bool | None] | None = None,
-    seed: int | None = None,
-    tol: Tolerances | None = None,
-    sample_weight: Any = None,
+    model: Any, X: Any, y: Any, *, sample_weight: Any = None, **options: Unpack[TrainingOptions]
 ) -> TrainingResult:
     """Train a PyTorch ``nn.Sequential`` in place for the L1 (or pinball) loss, one exact layer step at a time.
 
@@ -60,8 +45,12 @@ def fit_layerwise(
         ``Linear``/``ReLU`` layers ending in a ``Linear`` with one output.
     X : tensor or array_like, shape (n_samples, n_in)
     y : tensor or array_like, shape (n_samples,) or (n_samples, 1)
-    cycles, order, layers, quantile, time_limit, max_pivots, callback, seed, tol, sample_weight
-        As :func:`~lpengine.train_network` (``layers`` counts the ``Linear`` modules from 0).
+    sample_weight : tensor or array_like, shape (n_samples,), optional
+    **options
+        ``cycles``, ``order``, ``layers``, ``quantile``, ``time_limit``, ``max_pivots``,
+        ``callback``, ``seed``, ``tol``: as :func:`~lpengine.train_network`, with its
+        defaults (:class:`~lpengine.training.TrainingOptions`; ``layers`` counts the
+        ``Linear`` modules from 0).
 
     Returns
     -------
@@ -88,6 +77,7 @@ def fit_layerwise(
 
     net = ReLUNetwork.from_torch(model)
     linears = [m for _, m in torch_layers(model) if m is not None]
+    layers = options.get("layers", "all")
     trained = range(len(linears)) if isinstance(layers, str) else layers
     for l in trained:
         if 0 <= l < len(linears) and linears[l].bias is None:
@@ -99,16 +89,8 @@ def fit_layerwise(
         net,
         as_numpy(X, "X"),
         as_numpy(y, "y"),
-        cycles=cycles,
-        order=order,
-        layers=layers,
-        quantile=quantile,
-        time_limit=time_limit,
-        max_pivots=max_pivots,
-        callback=callback,
-        seed=seed,
-        tol=tol,
         sample_weight=None if sample_weight is None else as_numpy(sample_weight, "sample_weight"),
+        **options,
     )
     with torch.no_grad():
         for lin, W, b in zip(linears, res.network.weights, res.network.biases, strict=True):

@@ -86,3 +86,19 @@ def test_fit_layerwise_rejects_a_bias_free_trained_layer() -> None:
         fit_layerwise(model, X, y, cycles=1)
     hist = fit_layerwise(model, X, y, cycles=1, layers=[1], seed=0)
     assert model[0].bias is None and len(hist.steps) == 1
+
+
+def test_fit_layerwise_hands_its_options_to_train_network_unchanged() -> None:
+    from lpengine import train_network
+
+    X, y = _data(6, n=30)
+    net = ReLUNetwork.random(2, [3], seed=6)
+    # Defaults (all but the seed, which is None: unseeded): the same run as train_network's, step for step.
+    hist = fit_layerwise(net.to_torch(), X, y, seed=0)
+    ref = train_network(net, X, y, seed=0)
+    assert hist.losses.tolist() == ref.losses.tolist() and hist.cycles == ref.cycles
+    hist = fit_layerwise(net.to_torch(), X, y, cycles=2, order="backward", layers=[1], seed=3, max_pivots=2)
+    ref = train_network(net, X, y, cycles=2, order="backward", layers=[1], seed=3, max_pivots=2)
+    assert hist.losses.tolist() == ref.losses.tolist() and [s.layer for s in hist.steps] == [1, 1]
+    with pytest.raises(TypeError, match="cycle"):
+        fit_layerwise(net.to_torch(), X, y, cycle=2)  # a misspelt option is refused, never dropped

@@ -265,3 +265,13 @@ def test_reprs_are_one_short_line() -> None:
     assert "\n" not in r and len(r) < 160 and "array" not in r
     s = repr(res.steps[1])
     assert s.startswith("TrainingStep(layer=1, cycle=0, status=") and "\n" not in s and len(s) < 160
+
+
+def test_training_options_name_keywords_of_train_network() -> None:
+    import inspect
+
+    from lpengine.training import TrainingOptions
+
+    params = inspect.signature(train_network).parameters
+    assert set(TrainingOptions.__annotations__) <= {k for k, p in params.items() if p.kind is p.KEYWORD_ONLY}
+    assert {"cycles", "order", "layers", "seed", "tol"} <= set(TrainingOptions.__annotations__)

@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from .layerwise import l1_loss, train_network
+from .layerwise import TrainingOptions, l1_loss, train_network
 from .problem import TrainingProblem, load_training_problem, run_training_problem
 from .reduction import dead_units
 from .result import TrainingResult, TrainingState, TrainingStep
@@ -17,6 +17,7 @@ __all__ = [
     "TrainingResult",
     "TrainingStep",
     "TrainingState",
+    "TrainingOptions",
     "TrainingProblem",
     "load_training_problem",
     "run_training_problem",

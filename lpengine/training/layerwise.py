@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,7 +34,7 @@ from .result import TrainingResult, TrainingState, TrainingStep
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["train_network", "l1_loss"]
+__all__ = ["train_network", "l1_loss", "TrainingOptions"]
 
 _ORDERS = ("forward", "backward", "random")
 
@@ -112,6 +112,25 @@ def _check_inputs(
     if callback is not None and not callable(callback):
         raise InvalidOptionError(f"callback must be callable or None; got {type(callback).__name__}.")
     return X, y, sample_weight, layer_list
+
+
+class TrainingOptions(TypedDict, total=False):
+    """The keyword options of :func:`train_network` that wrappers pass through unchanged.
+
+    A wrapper (:func:`lpengine.torch.fit_layerwise`) takes ``**options:
+    Unpack[TrainingOptions]`` and hands them on, so the defaults and the checks
+    stay in :func:`train_network` alone.
+    """
+
+    cycles: int
+    order: str
+    layers: str | Sequence[int]
+    quantile: float
+    time_limit: float | None
+    max_pivots: int | None
+    callback: Callable[[TrainingState], bool | None] | None
+    seed: int | None
+    tol: Tolerances | None
 
 
 def train_network(
