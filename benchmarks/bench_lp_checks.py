@@ -11,7 +11,7 @@ one), and their ratio.
 
 Table 2 times whole region enumerations (``enumerate_regions``, three small
 nets) with the checks as shipped and with the checks replaced by no-ops in the
-HiGHS backend, alternating A/B runs in one process (best of ``--rounds``).
+LP layer (lpengine.lp.backends.base), alternating A/B runs in one process (best of ``--rounds``).
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import time
 
 import numpy as np
 
-import lpengine.lp.backends.highs as highs_backend
+import lpengine.lp.backends.base as lp_base
 from lpengine import ReLUNetwork
 from lpengine.lp import LinearProgram, LPStatus, open_solver
-from lpengine.lp.checks import ModelData, farkas_gap, review_optimal
+from lpengine.lp.checks import farkas_gap, review_optimal
 from lpengine.tolerances import Tolerances
 
 
@@ -76,8 +76,7 @@ def main() -> None:
             if res.status not in t_solve:
                 set_unit(s, i, base_sign[i])
                 continue
-            m = s._m  # the solver's own model copy (benchmark only)
-            model = ModelData(m.c, m.matrix(), m.rl, m.ru, m.cl, m.cu)
+            model = s._m.model_data()  # the solver's own model copy (benchmark only)
             t2 = time.perf_counter()
             if res.status is LPStatus.OPTIMAL:
                 review_optimal(model, res.x, model.A @ res.x, res.residual, res.row_duals, res.col_duals, tol)
@@ -110,7 +109,7 @@ def enumeration_ab(rounds: int) -> None:
         ),
         ("2-D [6, 6], R^2", ReLUNetwork.random(2, [6, 6], seed=3, n_out=None), {"whole_space": True}),
     ]
-    real = (highs_backend.review_optimal, highs_backend.certify_infeasible)
+    real = (lp_base.review_optimal, lp_base.certify_infeasible)
     stub = (lambda *a: None, lambda model, ray, tol, backend: (ray, None))
     print(f"\n{'enumeration':24s} {'regions':>7s} {'checks (s)':>11s} {'no checks (s)':>14s} {'ratio':>6s}")
     for name, net, kw in nets:
@@ -118,11 +117,11 @@ def enumeration_ab(rounds: int) -> None:
         count = 0
         for _ in range(rounds):
             for label, fns in (("real", real), ("stub", stub)):
-                highs_backend.review_optimal, highs_backend.certify_infeasible = fns
+                lp_base.review_optimal, lp_base.certify_infeasible = fns
                 t0 = time.perf_counter()
                 count = enumerate_regions(net, **kw).count
                 best[label] = min(best[label], time.perf_counter() - t0)
-        highs_backend.review_optimal, highs_backend.certify_infeasible = real
+        lp_base.review_optimal, lp_base.certify_infeasible = real
         print(f"{name:24s} {count:7d} {best['real']:11.3f} {best['stub']:14.3f} {best['real'] / best['stub']:6.2f}")
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lpengine.exceptions import InaccurateSolutionWarning
-from lpengine.lp import LinearProgram, LPStatus, available_backends, get_backend, solve
+from lpengine.lp import LinearProgram, LPStatus, available_backends, get_backend, open_solver, solve
 from lpengine.lp.checks import (
     ModelData,
     certify_infeasible,
@@ -140,3 +140,15 @@ def test_models_without_columns_are_decided_directly(backend: str) -> None:
     assert bad.status is LPStatus.INFEASIBLE
     assert_farkas_certificate(bad_lp, bad.farkas)
     assert solve(LinearProgram(c=np.zeros(0)), backend=backend).status is LPStatus.OPTIMAL
+
+
+@backend_param
+def test_failed_check_names_the_native_status_and_warns_at_the_callers_line(backend: str) -> None:
+    # The LP of test_optimal_with_wrong_signed_reduced_cost_becomes_inaccurate: its slack basis is refused.
+    lp = LinearProgram(c=[-0.3, 1.0], A=[[1.0, 1.0]], row_upper=[1.0], col_lower=0.0, col_upper=1.0)
+    with open_solver(lp, backend=backend, options={"dual_feasibility_tolerance": 0.5}) as s:
+        with pytest.warns(InaccurateSolutionWarning, match="reported an optimal solution but") as rec:
+            res = s.solve()
+    native = "HiGHS kOptimal" if backend == "highs" else "scipy linprog status 0"
+    assert res.message.startswith(f"inaccurate ({native}, the recomputed dual infeasibility is 0.3")
+    assert rec[0].filename == __file__  # attributed to whoever called solve(), not to the LP layer

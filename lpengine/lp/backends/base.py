@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
+from dataclasses import replace
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ...exceptions import InaccurateSolutionWarning
+from ...tolerances import Tolerances
+from ..checks import ModelData, certify_infeasible, review_optimal
 from ..problem import LinearProgram
 from ..result import LPBasis, LPCounters, LPResult, LPStatus
 
-__all__ = ["LPBackend", "WarmSolver", "no_column_result"]
+__all__ = ["LPBackend", "WarmSolver", "no_column_result", "check_answer"]
 
 #: Largest ``m * n`` for which :meth:`ModelMirror.matrix` keeps a dense copy of ``A``
 #: (200k entries, 1.6 MB): beyond it the checks use the sparse matrix.
@@ -184,6 +189,10 @@ class ModelMirror:
             viol = max(viol, float(np.max(self.rl - ax)), float(np.max(ax - self.ru)))
         return viol
 
+    def model_data(self) -> ModelData:
+        """The model as the post-solve checks of :mod:`lpengine.lp.checks` read it."""
+        return ModelData(self.c, self.matrix(), self.rl, self.ru, self.cl, self.cu)
+
     def to_lp(self) -> LinearProgram:
         return LinearProgram(
             c=self.c,
@@ -223,3 +232,56 @@ def no_column_result(mirror: ModelMirror) -> LPResult:
         col_duals=np.zeros(0),
         residual=0.0,
     )
+
+
+def check_answer(
+    mirror: ModelMirror,
+    answer: LPResult,
+    *,
+    ax: NDArray[np.float64] | None = None,
+    tol: Tolerances,
+    backend: Any,
+    source: str,
+    solver: str,
+) -> LPResult:
+    """Check a backend's OPTIMAL or INFEASIBLE answer against lpengine's own copy of the model.
+
+    Shared by every backend.  OPTIMAL with a point: :func:`~lpengine.lp.checks.review_optimal`
+    (primal and dual residuals).  INFEASIBLE: :func:`~lpengine.lp.checks.certify_infeasible`
+    (the answer's ``farkas`` ray if it proves it, else the ray LP solved by ``backend``;
+    the checked ray replaces it).  An answer that fails becomes ``INACCURATE`` with an
+    :class:`InaccurateSolutionWarning` attributed to the caller of the warm solver's
+    ``solve``; any other answer is returned unchanged.
+
+    Parameters
+    ----------
+    mirror : ModelMirror
+        The solver's model copy.
+    answer : LPResult
+        The backend's answer, its ``residual`` recomputed from ``mirror``.
+    ax : ndarray, optional
+        ``A @ x`` if already computed from ``mirror`` (never the solver's row values).
+    tol : Tolerances
+    backend : LPBackend
+        Solves the Farkas ray LP when needed.
+    source, solver : str
+        The native status in words for the message (``"HiGHS kOptimal"``) and the
+        solver's name for the warning (``"HiGHS"``).
+    """
+    x = answer.x
+    if answer.status is LPStatus.OPTIMAL and x is not None:
+        ax = mirror.matrix() @ x if ax is None else ax
+        farkas, what = answer.farkas, "an optimal solution"
+        verdict = review_optimal(mirror.model_data(), x, ax, answer.residual, answer.row_duals, answer.col_duals, tol)
+    elif answer.status is LPStatus.INFEASIBLE:
+        what = "infeasible"
+        farkas, verdict = certify_infeasible(mirror.model_data(), answer.farkas, tol, backend)
+    else:
+        return answer
+    if verdict is None:
+        return answer if farkas is answer.farkas else replace(answer, farkas=farkas)
+    # stacklevel 3: this function, the warm solver's solve(), then the caller to blame.
+    warnings.warn(
+        f"{solver} reported {what} but {verdict}; marked INACCURATE.", InaccurateSolutionWarning, stacklevel=3
+    )
+    return replace(answer, status=LPStatus.INACCURATE, message=f"inaccurate ({source}, {verdict})", farkas=farkas)

@@ -28,24 +28,17 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike
 
-from ...exceptions import (
-    BackendNotAvailable,
-    InaccurateSolutionWarning,
-    InvalidOptionError,
-    SolverError,
-)
+from ...exceptions import BackendNotAvailable, InvalidOptionError, SolverError
 from ...tolerances import Tolerances, resolve_tolerances
-from ..checks import ModelData, certify_infeasible, review_optimal
 from ..problem import LinearProgram
 from ..result import BasisStatus, LPBasis, LPCounters, LPResult, LPStatus
-from .base import ModelMirror, as_index, as_values, no_column_result
+from .base import ModelMirror, as_index, as_values, check_answer, no_column_result
 
 __all__ = ["HighsBackend", "HighsWarmSolver", "STATUS_MAP"]
 
@@ -318,7 +311,7 @@ class HighsWarmSolver:
         if run_status == self._hs.HighsStatus.kError and status is LPStatus.OPTIMAL:
             status = LPStatus.ERROR
         nit = int(h.getInfoValue("simplex_iteration_count")[1])
-        x = row_act = row_duals = col_duals = farkas = None
+        x = ax = row_act = row_duals = col_duals = farkas = None
         fun = float("nan")
         residual = float("nan")
         message = f"{status.value} (HiGHS {native}{retried})"
@@ -333,34 +326,13 @@ class HighsWarmSolver:
             if sol.dual_valid:
                 row_duals = np.array(sol.row_dual, dtype=np.float64)
                 col_duals = np.array(sol.col_dual, dtype=np.float64)
-            if status is LPStatus.OPTIMAL:
-                if x is None:
-                    status = LPStatus.ERROR
-                    message = f"error (HiGHS {native} without a primal solution)"
-                else:
-                    verdict = review_optimal(self._model(), x, ax, residual, row_duals, col_duals, self._tol)
-                    if verdict is not None:
-                        status = LPStatus.INACCURATE
-                        message = f"inaccurate (HiGHS {native}, {verdict})"
-                        warnings.warn(
-                            f"HiGHS reported an optimal solution but {verdict}; marked INACCURATE.",
-                            InaccurateSolutionWarning,
-                            stacklevel=2,
-                        )
+            if status is LPStatus.OPTIMAL and x is None:
+                status = LPStatus.ERROR
+                message = f"error (HiGHS {native} without a primal solution)"
         elif status is LPStatus.INFEASIBLE:
             _, has_ray, ray = h.getDualRay()
             farkas = np.array(ray, dtype=np.float64) if has_ray else None
-            farkas, verdict = certify_infeasible(self._model(), farkas, self._tol, HighsBackend())
-            if verdict is not None:
-                status = LPStatus.INACCURATE
-                message = f"inaccurate (HiGHS {native}, {verdict})"
-                warnings.warn(
-                    f"HiGHS reported infeasible but {verdict}; marked INACCURATE.",
-                    InaccurateSolutionWarning,
-                    stacklevel=2,
-                )
-        self.counters.record(status, nit, seconds)
-        return LPResult(
+        answer = LPResult(
             x=x,
             fun=fun,
             status=status,
@@ -372,10 +344,10 @@ class HighsWarmSolver:
             farkas=farkas,
             residual=residual,
         )
-
-    def _model(self) -> ModelData:
-        m = self._m
-        return ModelData(m.c, m.matrix(), m.rl, m.ru, m.cl, m.cu)
+        src = f"HiGHS {native}"
+        answer = check_answer(self._m, answer, ax=ax, tol=self._tol, backend=HighsBackend(), source=src, solver="HiGHS")
+        self.counters.record(answer.status, nit, seconds)
+        return answer
 
     def _run(self) -> Any:
         try:

@@ -12,19 +12,18 @@ oracle in tests and for A/B timing.
 from __future__ import annotations
 
 import time
-import warnings
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
-from ...exceptions import InaccurateSolutionWarning, InvalidOptionError
+from ...exceptions import InvalidOptionError
 from ...tolerances import Tolerances, resolve_tolerances
-from ..checks import ModelData, certify_infeasible, review_optimal
 from ..problem import LinearProgram
 from ..result import LPBasis, LPCounters, LPResult, LPStatus
-from .base import ModelMirror, as_index, as_values, no_column_result
+from .base import ModelMirror, as_index, as_values, check_answer, no_column_result
 
 __all__ = ["ScipyBackend", "ScipyWarmSolver", "STATUS_MAP"]
 
@@ -159,34 +158,11 @@ class ScipyWarmSolver:
         fun = float(m.c @ x + m.offset) if x is not None else float("nan")
         residual = m.residual(x) if x is not None else float("nan")
         message = f"{status.value} (scipy linprog status {res.status}: {res.message})"
-        row_duals = col_duals = farkas = None
+        row_duals = col_duals = None
         if status is LPStatus.OPTIMAL and x is not None:
             row_duals, col_duals = _duals(res, up, lo, eq, self.n_rows)
-            verdict = review_optimal(self._model(), x, m.matrix() @ x, residual, row_duals, col_duals, self._tol)
-            if verdict is not None:
-                status = LPStatus.INACCURATE
-                message = f"inaccurate (scipy linprog, {verdict})"
-                warnings.warn(
-                    f"linprog reported an optimal solution but {verdict}; marked INACCURATE.",
-                    InaccurateSolutionWarning,
-                    stacklevel=2,
-                )
-        elif status is LPStatus.INFEASIBLE:
-            # linprog returns no ray: the ray LP is solved (it is feasible and bounded, so no recursion).
-            farkas, verdict = certify_infeasible(self._model(), None, self._tol, ScipyBackend())
-            if verdict is not None:
-                status = LPStatus.INACCURATE
-                message = f"inaccurate (scipy linprog status {res.status}, {verdict})"
-                warnings.warn(
-                    f"linprog reported infeasible but {verdict}; marked INACCURATE.",
-                    InaccurateSolutionWarning,
-                    stacklevel=2,
-                )
-        if status is not LPStatus.OPTIMAL and status is not LPStatus.INACCURATE:
-            x, fun = None, float("nan")
         nit = int(getattr(res, "nit", 0) or 0)
-        self.counters.record(status, nit, seconds)
-        return LPResult(
+        answer = LPResult(
             x=x,
             fun=fun,
             status=status,
@@ -195,13 +171,16 @@ class ScipyWarmSolver:
             row_activity=(m.A @ x) if x is not None else None,
             row_duals=row_duals,
             col_duals=col_duals,
-            farkas=farkas,
             residual=residual,
         )
-
-    def _model(self) -> ModelData:
-        m = self._m
-        return ModelData(m.c, m.matrix(), m.rl, m.ru, m.cl, m.cu)
+        # linprog returns no Farkas ray: an infeasible answer gets one from the ray LP (feasible and
+        # bounded, so the check does not recurse).
+        src = f"scipy linprog status {res.status}"
+        answer = check_answer(m, answer, tol=self._tol, backend=ScipyBackend(), source=src, solver="linprog")
+        if answer.status is not LPStatus.OPTIMAL and answer.status is not LPStatus.INACCURATE:
+            answer = replace(answer, x=None, fun=float("nan"), row_activity=None)
+        self.counters.record(answer.status, nit, seconds)
+        return answer
 
     def close(self) -> None:
         """Nothing to release."""
