@@ -38,6 +38,7 @@ from ..network import ReLUNetwork
 from ..tolerances import Tolerances
 from .domain import Domain
 from .exact import ExactNet, StrictDecision, decide_strict, row_error_bounds, rows_to_float, same_hyperplane
+from .implied import RowErrors
 from .polytope import RegionRows, statuses_handled
 
 __all__ = ["Certifier", "CertifiedRows", "DecisionStats"]
@@ -47,6 +48,7 @@ logger = logging.getLogger(__name__)
 # A float row whose relative error bound exceeds this is replaced by the exact row rounded to float.
 # A speed/quality knob for the float geometry only: every count decision is certified separately.
 _ROW_RELATIVE_ERROR = 1e-8
+_UNIT_ROUNDOFF = 2.0**-53
 
 
 @dataclass
@@ -148,6 +150,28 @@ class CertifiedRows:
             slack = dom.c - dom.A @ x
             return bool(np.all(slack > u * (np.abs(dom.A) @ np.abs(x) + np.abs(dom.c))))
         return True
+
+    def row_errors(self) -> RowErrors:
+        """Bounds on the distance of the float rows ``rows.G, rows.h`` from positive multiples of the exact rows.
+
+        Unit row ``i`` is ``G_i = fl(-s_i A_k)`` with ``s_i = sigma_k / |A_k|`` a float, so
+        ``|G_i + s_i A_k_exact| <= |s_i| bound mag_k + u |G_i|`` (the composition's error, then
+        the product's rounding; doubled for the rounding of the bound itself); likewise ``h``.
+        Domain rows are exact up to the two roundings of their normalisation.
+        """
+        r = self.rows
+        live = r.unit[r.unit >= 0]
+        n_live = live.shape[0]
+        G, h = r.G, r.h
+        EG = 4.0 * _UNIT_ROUNDOFF * np.abs(G)
+        Eh = 4.0 * _UNIT_ROUNDOFF * np.abs(h)
+        if n_live:
+            d = G.shape[1]
+            norms = np.sqrt(np.einsum("ij,ij->i", r.A[live], r.A[live]))
+            s = 1.0 / norms
+            EG[:n_live] += 2.0 * self.bound * s[:, None] * self.mag[live, :d]
+            Eh[:n_live] += 2.0 * self.bound * s * self.mag[live, d]
+        return RowErrors(EG, Eh, self.exact_rows)
 
     def exact_rows(self) -> NDArray[Any]:
         """The region's rows exactly (live units oriented by the pattern, then the domain)."""

@@ -34,6 +34,7 @@ from ..lp import LinearProgram, LPCounters, LPStatus, open_solver
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances
 from .domain import Domain, make_domain
+from .implied import RowErrors, certified_redundant
 
 __all__ = [
     # Re-exported from .domain, where they moved (older imports keep working).
@@ -287,6 +288,7 @@ def facets_by_lp(
     known: tuple[NDArray[np.intp], NDArray[np.float64]] | None = None,
     backend: Any = "highs",
     same: SameHyperplane | None = None,
+    errors: RowErrors | None = None,
 ) -> FacetInfo:
     """Facets of ``{G x <= h}`` (bounded or not) by LP, from an interior ``center``.
 
@@ -297,6 +299,13 @@ def facets_by_lp(
     on unbounded regions).  Coincident rows are grouped into one facet.
     ``known = (rows, points)`` are rows already proved facets (with a point in
     each facet's relative interior); they need no LP.
+
+    ``errors`` (bounds on the rows' distance from the exact rows; give them in
+    unbounded domains): a row is then called "no facet" only with the LP's
+    dual certificate checked against them at every distance
+    (:func:`~.implied.certified_redundant`); otherwise it is borderline.  Far
+    from the origin the float rows cannot be trusted (nearly parallel rows
+    may cross 1e16 away), and this catches it.
     """
     m, d = G.shape
     if m == 0:
@@ -342,6 +351,10 @@ def facets_by_lp(
                     fpoint[k] = center + lam * (res.x - center)
                 elif viol > -tol.margin:
                     borderline.append(int(k))
+                elif errors is not None and not certified_redundant(
+                    G, h, errors, int(k), None if res.row_duals is None else -res.row_duals
+                ):
+                    borderline.append(int(k))
             else:
                 # No answer: never read as "not a facet"; the row's flip is searched exactly.
                 borderline.append(int(k))
@@ -380,5 +393,7 @@ def facets_by_lp(
                 rows.append(int(i))
                 groups.append(grp)
                 points.append(center + slack[i] / (slack[i] + viol) * (res.x - center))
+            elif errors is not None:
+                borderline.append(int(i))  # no far certificate with the twin left out: decided exactly
     bl = np.array(sorted(set(borderline) - set(rows)), dtype=np.intp)
     return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points).reshape(-1, d), None, bl)

@@ -23,6 +23,7 @@ from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
 from .certify import CertifiedRows, Certifier
 from .domain import Domain, is_bounded
+from .exact import StrictDecision
 from .outcome import Counted, NotCounted, PendingRegion, Processed, RegionWork
 from .pattern import pattern_toward
 from .polytope import FacetInfo, chebyshev_center, facets_by_lp, facets_by_vertices
@@ -102,7 +103,7 @@ class RegionProcessor:
         use_vertex = self.method == "vertex" and domain.dim >= 2
         same = cr.same_hyperplane
         if self.method == "hybrid":
-            facets, bounded, witness, margin = self._hybrid_facets(G, h, fpoint, fnormal, guess, same)
+            facets, bounded, witness, margin = self._hybrid_facets(cr, fpoint, fnormal, guess, same)
         else:
             witness, margin = initial_witness(G, h, fpoint, fnormal, guess, tol)
             if use_vertex and margin > tol.margin:
@@ -117,7 +118,8 @@ class RegionProcessor:
             if use_vertex:
                 facets = facets_by_vertices(G, h, witness, tol, same=same)
             if facets is None:
-                facets = facets_by_lp(G, h, witness, tol, self.counters, backend=self.backend, same=same)
+                errors = None if domain.bounded else cr.row_errors()
+                facets = facets_by_lp(G, h, witness, tol, self.counters, backend=self.backend, same=same, errors=errors)
         if facets.vertices is not None:
             # Certificate: the vertex centroid, with its exact distance to every row.
             cen = facets.vertices.sum(axis=0) / facets.vertices.shape[0]
@@ -139,6 +141,10 @@ class RegionProcessor:
             dec = self.cert.decide(cr, witness)
             if not dec.nonempty:
                 return Processed(NotCounted(signs))
+            if dec.method != "hint":
+                # The float witness is not inside the exact region: the float geometry (facets
+                # included) is not the region's; cross it like a thin one.
+                return self._borderline(cr, None, dec)
             assert dec.point is not None
             exact_witness = dec.point
         # Units identically zero on this region (dead with value 0) may come alive across a
@@ -198,7 +204,9 @@ class RegionProcessor:
         )
         return Processed(Counted(work), tuple(neighbors))
 
-    def _borderline(self, cr: CertifiedRows, hint: NDArray[np.float64] | None) -> Processed:
+    def _borderline(
+        self, cr: CertifiedRows, hint: NDArray[np.float64] | None, dec: StrictDecision | None = None
+    ) -> Processed:
         """A region the floats call thinner than ``tol.margin`` (or could not solve): decided exactly.
 
         Nonempty: counted and flagged ``thin``, with the exactly checked witness; its
@@ -207,7 +215,8 @@ class RegionProcessor:
         Empty: not counted (a checked Farkas certificate).
         """
         signs = cr.signs
-        dec = self.cert.decide(cr, hint)
+        if dec is None:
+            dec = self.cert.decide(cr, hint)
         if not dec.nonempty:
             return Processed(NotCounted(signs))
         assert dec.point is not None
@@ -257,8 +266,7 @@ class RegionProcessor:
 
     def _hybrid_facets(
         self,
-        G: NDArray[np.float64],
-        h: NDArray[np.float64],
+        cr: CertifiedRows,
         fpoint: NDArray[np.float64] | None,
         fnormal: NDArray[np.float64] | None,
         guess: NDArray[np.float64] | None,
@@ -275,6 +283,7 @@ class RegionProcessor:
         send the caller to the LP path.
         """
         tol = self.tol
+        G, h = cr.rows.G, cr.rows.h
         m = G.shape[0]
         if m == 0:  # the whole domain is one region: the LP path handles it
             return None, None, np.zeros(G.shape[1]), -np.inf
@@ -297,7 +306,9 @@ class RegionProcessor:
         if margin <= tol.margin:
             return None, None, witness, -np.inf
         known = (fB.rows[inner], fB.points[inner])
-        facets = facets_by_lp(G, h, witness, tol, self.counters, known=known, backend=self.backend, same=same)
+        facets = facets_by_lp(
+            G, h, witness, tol, self.counters, known=known, backend=self.backend, same=same, errors=cr.row_errors()
+        )
         borderline = np.union1d(facets.borderline, fB.borderline[fB.borderline < m]).astype(np.intp)
         facets = FacetInfo(facets.rows, facets.groups, facets.points, facets.vertices, borderline)
         return facets, None, witness, margin

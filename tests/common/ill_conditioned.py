@@ -34,6 +34,7 @@ __all__ = [
     "deep_thin",
     "quantized_scaled",
     "near_polytope_face",
+    "far_wedge",
     "FAMILIES",
 ]
 
@@ -210,6 +211,24 @@ def near_polytope_face(seed: int, eps: float, *, d: int = 2) -> tuple[ReLUNetwor
     return _net([W], [b]), domain_kw("polytope", d)
 
 
+def far_wedge(
+    seed: int, angle: float, gap: float, *, d: int = 2, layer: int = 0, domain: str = "whole_space"
+) -> tuple[ReLUNetwork, dict]:
+    """Two nearly parallel hyperplanes that cross about ``gap / angle`` from the origin, in a [4, 3] net.
+
+    Unit ``j`` of ``layer`` is unit ``i`` tilted by ``angle`` (times a random direction) and shifted by
+    ``gap``: near the origin the two bound a slab of width ``~gap`` (thin when ``gap`` is small), and
+    they cross ``~gap / angle`` away (up to 1e17), where the slab's cells end and two far cells begin.
+    """
+    rng = np.random.default_rng(seed)
+    ws, bs = _random(rng, d, [4, 3])
+    i, j = rng.choice(ws[layer].shape[0], 2, replace=False)
+    tilt = rng.standard_normal(ws[layer].shape[1])
+    ws[layer][j] = ws[layer][i] + angle * tilt / np.linalg.norm(tilt) * np.linalg.norm(ws[layer][i])
+    bs[layer][j] = bs[layer][i] + gap * np.linalg.norm(ws[layer][i])
+    return _net(ws, bs), domain_kw(domain, d)
+
+
 FAMILIES = {
     "near_duplicate": near_duplicate,
     "slab": slab,
@@ -222,4 +241,5 @@ FAMILIES = {
     "deep_thin": deep_thin,
     "quantized_scaled": quantized_scaled,
     "near_polytope_face": near_polytope_face,
+    "far_wedge": far_wedge,
 }

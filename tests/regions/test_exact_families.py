@@ -64,14 +64,21 @@ CASES = {
         }
     ),
     "near_polytope_face": st.fixed_dictionaries({"seed": seeds, "eps": log_uniform(-12, -6), "d": st.integers(2, 4)}),
+    # Far-away and unbounded thin cells in whole space (R^2, R^3): crossings up to ~1e17 from the origin.
+    "far_wedge": st.fixed_dictionaries(
+        {
+            "seed": seeds,
+            "angle": log_uniform(-17, -3),
+            "gap": log_uniform(-10, 0),
+            "d": st.integers(2, 3),
+            "layer": st.integers(0, 1),
+        }
+    ),
 }
 
-#: Families whose default examples / 200-example sweeps the fast path currently gets wrong (issue 13).
-#: Measured on main at 10:10 UTC: every sweep passes except quantized_scaled (a 4-bit quantized net scaled by
-#: 2^-40 .. 1e-10); the quantized family's rare far-cell failure is pinned by
-#: test_regions_far_from_the_origin_in_whole_space.
+#: Families whose default examples / 200-example sweeps the fast path currently gets wrong (issue 13): none.
 FAILS_DEFAULT: set[str] = set()
-FAILS_SWEEP = {"quantized_scaled"}
+FAILS_SWEEP: set[str] = set()
 
 
 def _check(family: str, kw: dict) -> None:
@@ -224,13 +231,14 @@ def test_power_of_two_scaling_of_a_quantized_net_keeps_the_regions(seed: int, e:
     assert ok0 and ok1 and got == base
 
 
-@pytest.mark.xfail(strict=True, reason="issue 13: R^2 regions that begin ~1e16 from the origin are missed")
 @pytest.mark.parametrize("method", ["auto", "lp"])
 def test_regions_far_from_the_origin_in_whole_space(method: str) -> None:
     # Found by benchmarks/sweep_exact_families.py: a 4-bit quantized [6, 6] net in R^2 has nearly parallel
     # lines whose cells separate only ~1e16 from the origin.  The exact oracle finds 63 regions, 5 of them with
-    # witnesses at |x| ~ 1.6e16 .. 1.7e17 and margins 0.016 .. 1 (not thin: far).  The fast path reports 58 as
-    # complete.
+    # witnesses at |x| ~ 1.6e16 .. 1.7e17 and margins 0.016 .. 1 (not thin: far).  The float composition gets
+    # the tiny slopes of those second-layer lines wrong (-7.3e-17 for an exact -1.16e-16), so the float facet
+    # LPs called the far facets redundant; they are now trusted only with a dual certificate checked at every
+    # distance (lpengine.regions.implied).
     from lpengine.regions.brute import brute_force_regions
     from tests.common.ill_conditioned import quantized
 
@@ -240,3 +248,38 @@ def test_regions_far_from_the_origin_in_whole_space(method: str) -> None:
     assert sum(np.max(np.abs(w)) > 1e15 for w in oracle.witnesses) == 5
     res = enumerate_regions(net, method=method, **dom)
     assert res.complete and {tuple(int(s) for s in r.pattern.signs) for r in res.regions} == set(oracle.patterns)
+
+
+@pytest.mark.parametrize("d", [2, 3])
+@pytest.mark.parametrize("far", [1e6, 1e12, 1e16, 1e17])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_generic_lines_crossing_far_away_give_zaslavskys_count(d: int, far: float, seed: int) -> None:
+    # One hidden layer in R^d: three random hyperplanes and a pair tilted by 1/far against each other, crossing
+    # ~far from the origin.  Still in general position, so Zaslavsky's count holds: sum_{i <= d} C(5, i)
+    # (16 in R^2, 26 in R^3), derived without the code.  The float facet LPs see the pair as parallel.
+    from math import comb
+
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((5, d))
+    b = rng.uniform(-1.0, 1.0, 5)
+    W[3, 0] = 0.0
+    W[4] = W[3]
+    W[4, 0] = abs(W[3, 1]) / far  # on a zero coordinate, so the tiny tilt is stored exactly
+    b[4] = b[3] + 0.5
+    net = ReLUNetwork((W,), (b,), has_output_layer=False)
+    res = enumerate_regions(net, whole_space=True)
+    assert res.complete
+    assert res.count == sum(comb(5, i) for i in range(d + 1))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        # Found by the far_wedge family on main before the fix (missed 18, 1 and 3 regions, complete=True).
+        {"seed": 1418102381, "angle": 2.7398812566950434e-14, "gap": 0.004843619165455828, "d": 3, "layer": 0},
+        {"seed": 276323619, "angle": 1.850712763046198e-12, "gap": 1.618877347607692e-06, "d": 2, "layer": 1},
+        {"seed": 1170534942, "angle": 3.681431161168546e-08, "gap": 0.00742966813877086, "d": 3, "layer": 1},
+    ],
+)
+def test_far_wedges_found_before_against_exact_oracle(kw: dict) -> None:
+    _check("far_wedge", kw)
