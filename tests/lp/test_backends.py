@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -21,6 +22,7 @@ from lpengine.lp import (
     open_solver,
     solve,
 )
+from lpengine.lp.backends.base import ModelMirror
 from tests.common.lp_checks import assert_farkas_certificate, assert_kkt, assert_primal_feasible
 
 BACKENDS = available_backends()
@@ -424,3 +426,38 @@ def test_highs_and_scipy_agree(lp: LinearProgram) -> None:
     assert rh.fun == pytest.approx(rs.fun, rel=1e-7, abs=1e-9)
     assert_kkt(lp, rh)
     assert_primal_feasible(lp, rs.x)
+
+
+def test_model_mirror_coefficient_edits_match_a_dense_reference() -> None:
+    # Edits of stored entries, of structural zeros, to zero, repeated edits of one entry, and reads of the
+    # dense check copy in between: after each read the mirror's A equals the dense matrix edited by hand.
+    rng = np.random.default_rng(7)
+    dense = np.where(rng.random((6, 5)) < 0.4, rng.standard_normal((6, 5)), 0.0)
+    mirror = ModelMirror(LinearProgram(c=np.zeros(5), A=dense, row_upper=np.ones(6)))
+    ref = dense.copy()
+    for step in range(60):
+        i, j = int(rng.integers(6)), int(rng.integers(5))
+        v = 0.0 if step % 7 == 0 else float(rng.integers(-3, 4))
+        mirror.set_coefficient(i, j, v)
+        ref[i, j] = v
+        if step % 5 == 0:
+            np.testing.assert_array_equal(mirror.matrix(), ref)  # the dense copy, edited in place
+        if step % 9 == 0:
+            np.testing.assert_array_equal(mirror.A.toarray(), ref)
+            assert not np.any(mirror.A.data == 0.0)  # zeros are not kept as stored entries
+    np.testing.assert_array_equal(mirror.to_lp().A.toarray(), ref)
+    mirror.add_rows([[1.0, 0.0, 0.0, 0.0, 2.0]], -1.0, 1.0)
+    mirror.set_coefficient(6, 2, 5.0)
+    mirror.delete_rows(np.array([0], dtype=np.int32))
+    np.testing.assert_array_equal(mirror.A.toarray(), np.vstack([ref[1:], [[1.0, 0.0, 5.0, 0.0, 2.0]]]))
+    with pytest.raises(IndexError, match=r"coefficient \(6, 0\) is outside the 6 x 5 matrix"):
+        mirror.set_coefficient(6, 0, 1.0)
+    with pytest.raises(ValueError, match="must be finite"):
+        mirror.set_coefficient(0, 0, np.nan)
+
+
+def test_model_mirror_never_writes_into_the_callers_matrix() -> None:
+    A = sp.csr_array(np.array([[1.0, 2.0], [0.0, 3.0]]))
+    mirror = ModelMirror(LinearProgram(c=np.zeros(2), A=A, row_upper=np.ones(2)))
+    mirror.set_coefficient(0, 0, 9.0)
+    assert mirror.A.toarray()[0, 0] == 9.0 and A.toarray()[0, 0] == 1.0

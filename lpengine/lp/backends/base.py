@@ -108,10 +108,47 @@ class ModelMirror:
 
         self.c = np.array(lp.c)
         self.offset = lp.offset
-        self.A = sp.csr_array(lp.A)
+        self._A = sp.csr_array(lp.A, copy=True)  # edited in place: never share the caller's arrays
         self.rl, self.ru = np.array(lp.row_lower), np.array(lp.row_upper)
         self.cl, self.cu = np.array(lp.col_lower), np.array(lp.col_upper)
         self._dense: NDArray[np.float64] | None = None
+        # Coefficient edits not yet written into ``_A``: (row, col) -> value, applied in one pass
+        # when ``A`` is next read (a CSR matrix cannot take one new entry without a rebuild).
+        self._pending: dict[tuple[int, int], float] = {}
+
+    @property
+    def A(self) -> Any:
+        """The constraint matrix (CSR), with every coefficient edit applied."""
+        if self._pending:
+            self._apply_pending()
+        return self._A
+
+    @A.setter
+    def A(self, value: Any) -> None:
+        self._pending.clear()
+        self._A = value
+        self._dense = None
+
+    def _apply_pending(self) -> None:
+        """Write the pending edits: in place where ``A`` stores the entry, one sparse sum for new entries."""
+        import scipy.sparse as sp
+
+        A = self._A
+        new: list[tuple[int, int, float]] = []
+        for (i, j), v in self._pending.items():
+            lo, hi = int(A.indptr[i]), int(A.indptr[i + 1])
+            at = lo + np.flatnonzero(A.indices[lo:hi] == j)
+            if at.size:
+                A.data[at] = 0.0  # duplicate entries (non-canonical input) sum: keep one
+                A.data[at[0]] = v
+            elif v != 0.0:
+                new.append((i, j, v))
+        self._pending.clear()
+        if new:
+            rows, cols, vals = (np.array(t) for t in zip(*new, strict=True))
+            A = sp.csr_array(A + sp.csr_array((vals, (rows, cols)), shape=A.shape))
+        A.eliminate_zeros()
+        self._A = A
 
     def matrix(self) -> Any:
         """``A`` for the post-solve checks: a cached dense copy when small, else the CSR matrix.
@@ -128,7 +165,7 @@ class ModelMirror:
 
     @property
     def shape(self) -> tuple[int, int]:
-        return (int(self.A.shape[0]), int(self.A.shape[1]))
+        return (int(self._A.shape[0]), int(self._A.shape[1]))
 
     def set_row_bounds(self, i: NDArray[np.int32], lo: NDArray[np.float64], hi: NDArray[np.float64]) -> None:
         self.rl[i], self.ru[i] = lo, hi
@@ -146,12 +183,16 @@ class ModelMirror:
         return self.c
 
     def set_coefficient(self, row: int, col: int, value: float) -> None:
-        import scipy.sparse as sp
-
-        A = sp.lil_array(self.A)
-        A[row, col] = value
-        self.A = sp.csr_array(A)
-        self._dense = None
+        """Set ``A[row, col] = value``: O(1) now, written into ``A`` when it is next read."""
+        m, n = self.shape
+        if not (0 <= row < m and 0 <= col < n):
+            raise IndexError(f"coefficient ({row}, {col}) is outside the {m} x {n} matrix.")
+        v = float(value)
+        if not np.isfinite(v):
+            raise ValueError(f"coefficient ({row}, {col}) must be finite; got {value!r}.")
+        self._pending[(int(row), int(col))] = v
+        if self._dense is not None:
+            self._dense[row, col] = v
 
     def add_rows(
         self, A: Any, lower: ArrayLike, upper: ArrayLike
@@ -166,7 +207,7 @@ class ModelMirror:
         k = rows.shape[0]
         lo = as_values(lower, k, "row lower bounds")
         hi = as_values(upper, k, "row upper bounds")
-        self.A = sp.vstack([self.A, rows], format="csr") if self.shape[0] else rows
+        self.A = sp.vstack([self.A, rows], format="csr") if self.shape[0] else rows.copy()
         self._dense = None
         self.rl = np.concatenate([self.rl, lo])
         self.ru = np.concatenate([self.ru, hi])
