@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..exceptions import InvalidNetworkError
-from .common import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, Outcome, add_command
+from .common import EXIT_FAILURE, EXIT_INCOMPLETE, EXIT_OK, Outcome, Progress, add_command, add_progress_flag
 
 __all__ = ["register", "run", "parse_widths"]
 
@@ -22,7 +22,12 @@ def register(sub: Any) -> None:
     )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--widths", type=parse_widths, metavar="a,b,c", help="hidden widths n_1..n_L (with --n0)")
-    src.add_argument("--net", type=Path, metavar="FILE.npz", help="network file: its architecture and exact counts")
+    src.add_argument(
+        "--net",
+        type=Path,
+        metavar="FILE.npz",
+        help="network file, or the name of a bundled network (regions_default): its architecture and exact counts",
+    )
     p.add_argument("--n0", type=int, default=None, metavar="N", help="input dimension (with --widths)")
     p.add_argument(
         "--ranks",
@@ -38,6 +43,7 @@ def register(sub: Any) -> None:
         metavar=("LO", "HI"),
         help="domain [LO, HI]^n0 for the exact count with --net (default -1 1)",
     )
+    add_progress_flag(p)
     p.set_defaults(func=run)
 
 
@@ -79,12 +85,22 @@ def run(args: argparse.Namespace) -> Outcome:
         if args.n0 is not None or args.ranks is not None:
             raise InvalidNetworkError("--n0 and --ranks come from the network file; do not combine them with --net.")
         from ..bounds.empirical import layer_histograms, matrix_ranks
+        from ..bundled import find_problem_file
         from ..network import ReLUNetwork
 
+        args.net = find_problem_file(args.net, suffixes=(".npz",))  # a bare name may be a bundled network
         net = ReLUNetwork.load(args.net)
         n0, widths, ranks = net.n_in, list(net.hidden_widths), list(matrix_ranks(net))
         box = tuple(args.box) if args.box is not None else None
+        # layer_histograms takes no callback: the progress is a line when the L enumerations start
+        # and the final figures when they end.
+        progress = Progress(args.progress)
+        progress.update(f"  exact counts of the {net.n_hidden_layers} prefix networks of {args.net.name} ...")
         emp = layer_histograms(net, box=box)
+        progress.close(
+            f"  exact counts per layer {[h.count for h in emp.layers]} ({emp.domain}): "
+            + ("all bounds hold" if emp.all_checks_pass else "a bound is VIOLATED")
+        )
     else:
         if args.n0 is None:
             raise InvalidNetworkError("--n0 N is required with --widths.")

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..network import ReLUNetwork
-from .common import EXIT_FAILURE, EXIT_OK, Outcome, add_command
+from .common import EXIT_FAILURE, EXIT_OK, Outcome, Progress, add_command, add_progress_flag
 from .count import add_domain_flags, domain_kwargs, network_info
 
 __all__ = ["register", "run", "format_pattern", "CrosscheckReport", "OracleCheck"]
@@ -38,7 +38,12 @@ def register(sub: Any) -> None:
         "over all 2^N sign vectors (one Chebyshev LP each), and for n_in = 1 an exact rational breakpoint scan. "
         "Exit code 0 iff all agree, 1 on a disagreement. Default domain: the box [-1, 1]^n_in.",
     )
-    p.add_argument("--net", required=True, type=Path, help="network file (.npz: W0, b0, ..., has_output_layer)")
+    p.add_argument(
+        "--net",
+        required=True,
+        type=Path,
+        help="network file (.npz: W0, b0, ..., has_output_layer), or the name of a bundled network (regions_default)",
+    )
     add_domain_flags(p)
     p.add_argument(
         "--max-units",
@@ -48,6 +53,7 @@ def register(sub: Any) -> None:
         help="allow brute force on networks with up to N hidden units (default 16; 2^N LPs at most)",
     )
     p.add_argument("--backend", choices=["highs", "scipy"], default="highs", help="LP backend of the brute force")
+    add_progress_flag(p)
     p.set_defaults(func=run)
 
 
@@ -137,11 +143,13 @@ def _compare(name: str, got: set[tuple[int, ...]], ref: set[tuple[int, ...]], wi
 
 def run(args: argparse.Namespace) -> Outcome:
     """Entry point of ``lpengine crosscheck``."""
+    from ..bundled import find_problem_file
     from ..exceptions import InvalidOptionError
     from ..regions.brute import DEFAULT_MAX_UNITS, brute_force_regions
     from ..regions.enumerate import enumerate_regions
     from ..regions.scan1d import scan_line
 
+    args.net = find_problem_file(args.net, suffixes=(".npz",))  # a bare name may be a bundled network
     net = ReLUNetwork.load(args.net)
     kw = domain_kwargs(args)
     interval: tuple[float, float] | None = None
@@ -159,12 +167,24 @@ def run(args: argparse.Namespace) -> Outcome:
             f"Add --max-units {net.n_hidden} to run it anyway."
         )
 
-    # Brute force first: it refuses too-large networks before any long enumeration starts.
+    progress = Progress(args.progress)
+    # Brute force first: it refuses too-large networks before any long enumeration starts.  It has no
+    # callback, so its progress is one line when it starts.
+    progress.update(
+        f"  brute force over the 2^{net.n_hidden} = {2**net.n_hidden:,d} sign vectors (pruned by prefix) ..."
+    )
     brute = brute_force_regions(net, backend=args.backend, max_units=max_units, **kw)
+
+    def callback(state: Any) -> bool:
+        return progress.update(
+            f"  enumerate_regions: regions {state.regions:>9,d}   frontier {state.queued:>8,d}   "
+            f"LPs {state.lp_solves:>9,d}   {state.seconds:7.1f} s   (brute force: {brute.count:,d} regions)"
+        )
+
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        enum = enumerate_regions(net, **kw)
+        enum = enumerate_regions(net, callback=callback, **kw)
     enum_seconds = time.perf_counter() - t0
     got = {tuple(int(s) for s in r.pattern.signs) for r in enum.regions}
     checks = [_compare("brute_force", got, set(brute.patterns), widths)]
@@ -183,6 +203,11 @@ def run(args: argparse.Namespace) -> Outcome:
         brute_force_seconds=brute.seconds,
         domain=brute.domain,
         network=network_info(net, args.net),
+    )
+    progress.close(
+        "  "
+        + ", ".join(f"{k} {v:,d}" for k, v in counts.items())
+        + f" regions: {'all agree' if report.agree else 'MISMATCH'}"
     )
     if report.agree:
         return Outcome(report.to_dict(), EXIT_OK, lambda: _text(args, net, report))

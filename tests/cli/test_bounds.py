@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from lpengine import ReLUNetwork
@@ -83,3 +85,20 @@ def test_usage_errors(capsys):
     assert "comma-separated integers" in capsys.readouterr().err
     assert main(["bounds", "--n0", "2"]) == 2
     assert "--widths" in capsys.readouterr().err
+
+
+def test_bundled_network_by_name_and_progress(capsys, monkeypatch, tmp_path):
+    bundled = Path(__file__).resolve().parents[2] / "problems" / "regions_default.npz"
+    rc, out, _ = _run(capsys, "bounds", "--net", str(bundled), "--json")
+    by_path = unwrap(out)["empirical"]
+    monkeypatch.chdir(tmp_path)  # the bare name now names no file here: the bundled network is used
+    rc, out, err = _run(capsys, "bounds", "--net", "regions_default", "--json", "--progress")
+    by_name = unwrap(out)["empirical"]
+    assert rc == 0 and by_name == by_path
+    counts = [h["exact_count"] for h in by_name["layers"]]
+    assert err.splitlines() == [
+        "  exact counts of the 2 prefix networks of regions_default.npz ...",
+        f"  exact counts per layer {counts} ({by_name['domain']}): all bounds hold",
+    ]
+    rc, out, err = _run(capsys, "bounds", "--net", "regions_default")
+    assert rc == 0 and err == "" and f"exact count ({by_name['domain']}): {counts[-1]}" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -72,3 +73,28 @@ def test_too_many_units_is_a_clear_error(net_files, capsys):
     assert "17 hidden units" in err and "--max-units 17" in err and "max_units=" not in err
     assert main(["crosscheck", "--net", net_files["wide"], "--max-units", "17", "--whole-space", "--json"]) == 0
     assert unwrap(capsys.readouterr().out)["counts"] == {"brute_force": 18, "enumerate_regions": 18, "scan1d": 18}
+
+
+def test_bundled_network_by_name_and_progress(capsys, monkeypatch, tmp_path):
+    # From a folder without the file, the bare name finds the bundled network: the same report as its path.
+    bundled = Path(__file__).resolve().parents[2] / "problems" / "regions_default.npz"
+    assert main(["crosscheck", "--net", str(bundled), "--json"]) == 0
+    by_path = unwrap(capsys.readouterr().out)
+    monkeypatch.chdir(tmp_path)
+    assert main(["crosscheck", "--net", "regions_default", "--json", "--progress"]) == 0
+    text = capsys.readouterr()
+    by_name = unwrap(text.out)
+    assert by_name["counts"] == by_path["counts"] and by_name["agree"] is True
+    assert by_name["network"]["file"].endswith("regions_default.npz") and by_name["network"]["file"] != str(bundled)
+    # --progress into a non-terminal: whole lines, no carriage return, the final figures last.
+    lines = text.err.splitlines()
+    assert "\r" not in text.err and lines[0].startswith("  brute force over the 2^16 = 65,536 sign vectors")
+    c = by_name["counts"]
+    assert (
+        lines[-1] == f"  enumerate_regions {c['enumerate_regions']}, brute_force {c['brute_force']} regions: all agree"
+    )
+    # Without --progress and without a terminal: nothing on stderr.
+    assert main(["crosscheck", "--net", "regions_default"]) == 0
+    assert capsys.readouterr().err == ""
+    assert main(["crosscheck", "--net", "no_such_net"]) == 1
+    assert "no_such_net" in capsys.readouterr().err
