@@ -58,6 +58,11 @@ class ModelData:
         return cls(lp.c, sp.csr_array(lp.A), lp.row_lower, lp.row_upper, lp.col_lower, lp.col_upper)
 
 
+def _absmax(a: NDArray[np.float64]) -> float:
+    """``max |a|`` (0 for an empty array); the method form, several times faster than ``np.max`` on tiny arrays."""
+    return float(np.abs(a).max()) if a.size else 0.0
+
+
 def _sign_violation(
     duals: NDArray[np.float64],
     vals: NDArray[np.float64],
@@ -110,16 +115,11 @@ def dual_violation(
         Wrongly signed duals smaller than ``tol.dual * scale`` are not
         inspected (they cannot exceed the threshold).
     """
-    scale = max(
-        1.0,
-        float(np.max(np.abs(model.c), initial=0.0)),
-        float(np.max(np.abs(row_duals), initial=0.0)),
-        float(np.max(np.abs(col_duals), initial=0.0)),
-    )
+    scale = max(1.0, _absmax(model.c), _absmax(row_duals), _absmax(col_duals))
     stat = model.c - col_duals
     if model.A.shape[0]:
         stat = stat - row_duals @ model.A
-    worst = float(np.max(np.abs(stat), initial=0.0))
+    worst = _absmax(stat)
     thr = tol.dual * scale
     worst = max(worst, _sign_violation(row_duals, ax, model.rl, model.ru, tol.feasibility, thr))
     worst = max(worst, _sign_violation(col_duals, x, model.cl, model.cu, tol.feasibility, thr))
@@ -233,7 +233,7 @@ def review_optimal(
     :func:`dual_violation` ``<= tol.dual``; missing duals fail.  ``ax`` is
     ``A @ x``, recomputed by the caller from its own copy of the model.
     """
-    if residual > tol.feasibility * max(1.0, float(np.max(np.abs(x), initial=0.0))):
+    if residual > tol.feasibility * max(1.0, _absmax(x)):
         return f"the recomputed primal residual is {residual:.3g} (> feasibility tolerance {tol.feasibility:g})"
     if row_duals is None or col_duals is None:
         return "no dual solution was returned to check"

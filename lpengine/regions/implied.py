@@ -67,25 +67,39 @@ def certified_redundant(
     G: NDArray[np.float64],
     h: NDArray[np.float64],
     errors: RowErrors,
-    k: int,
-    duals: NDArray[np.float64] | None,
-) -> bool:
-    """True if row ``k`` of ``{G x <= h}`` is proved strictly slack on the whole closed region, exact rows.
+    rows: list[int],
+    duals: list[NDArray[np.float64] | None],
+) -> NDArray[np.bool_]:
+    """For each row ``k`` in ``rows``: is it proved strictly slack on the whole closed region (exact rows)?
 
-    ``duals`` are nonnegative multipliers of the other rows from a float LP
-    ``max g_k . x`` over the region (``g_k ~ sum y_i g_i``); only their support
-    is used.  False means "not proved" (never "a facet").
+    ``duals[t]`` are nonnegative multipliers of the other rows from a float LP
+    ``max g_k . x`` over the region (``g_k ~ sum y_i g_i``), for ``k = rows[t]``;
+    only their support is used.  False means "not proved" (never "a facet").
+    The float certificates of all rows are checked in one batch.
     """
     m, d = G.shape
-    if duals is None or m <= 1:
-        return False
-    y_lp = np.where(np.arange(m) == k, -np.inf, duals)
-    B = np.argsort(-y_lp, kind="stable")[:d]
-    B = B[y_lp[B] > 0.0]
-    if B.size == d and _float_certificate(G, h, errors, k, B):
-        return True
-    # Fewer than d rows carry the duals, or the floats are not clear: the exact rows decide.
-    return B.size > 0 and errors.exact_rows is not None and _exact_certificate(errors.exact_rows(), k, B)
+    n = len(rows)
+    ok = np.zeros(n, dtype=bool)
+    supports: list[NDArray[np.intp]] = []
+    for k, y in zip(rows, duals, strict=True):
+        if y is None or m <= 1:
+            supports.append(np.zeros(0, dtype=np.intp))
+            continue
+        y_lp = y.copy()
+        y_lp[k] = -np.inf
+        B = np.argpartition(-y_lp, d - 1)[:d] if m > d else np.argsort(-y_lp)[:d]
+        supports.append(B[y_lp[B] > 0.0])
+    full = [t for t in range(n) if supports[t].size == d]
+    if full:
+        ks = np.array([rows[t] for t in full], dtype=np.intp)
+        Bs = np.array([supports[t] for t in full], dtype=np.intp)
+        ok[full] = _float_certificates(G, h, errors, ks, Bs)
+    for t in np.flatnonzero(~ok).tolist():
+        # Fewer than d rows carry the duals, or the floats are not clear: the exact rows decide.
+        B = supports[t]
+        if B.size and errors.exact_rows is not None:
+            ok[t] = _exact_certificate(errors.exact_rows(), rows[t], B)
+    return ok
 
 
 def _exact_certificate(P: NDArray[Any], k: int, B: NDArray[np.intp]) -> bool:
@@ -110,40 +124,50 @@ def _exact_certificate(P: NDArray[Any], k: int, B: NDArray[np.intp]) -> bool:
     return bool(gap > 0)
 
 
-def _float_certificate(
-    G: NDArray[np.float64], h: NDArray[np.float64], errors: RowErrors, k: int, B: NDArray[np.intp]
-) -> bool:
-    """The certificate on the square system ``G_B^T y = g_k``, decided in floats with a rigorous bound."""
-    d = G.shape[1]
-    M = G[B].T
-    EM = errors.EG[B].T
-    g, eg = G[k], errors.EG[k]
+def _float_certificates(
+    G: NDArray[np.float64], h: NDArray[np.float64], errors: RowErrors, ks: NDArray[np.intp], Bs: NDArray[np.intp]
+) -> NDArray[np.bool_]:
+    """The certificates on the square systems ``G_B^T y = g_k``, decided in floats with a rigorous bound.
+
+    ``ks`` has shape ``(n,)`` and ``Bs`` ``(n, d)``; batched over ``n``.
+    """
+    n, d = Bs.shape
+    M = G[Bs].transpose(0, 2, 1)  # M[t] = G[B_t]^T
+    EM = errors.EG[Bs].transpose(0, 2, 1)
+    g, eg = G[ks], errors.EG[ks]
     try:
         X = np.linalg.inv(M)
     except np.linalg.LinAlgError:
-        return False
-    if not np.all(np.isfinite(X)):
-        return False
+        # Some basis is singular: no unique multipliers there; the others one by one.
+        out = np.zeros(n, dtype=bool)
+        for t in range(n):
+            if np.linalg.matrix_rank(M[t]) == d:
+                out[t] = bool(_float_certificates(G, h, errors, ks[t : t + 1], Bs[t : t + 1])[0])
+        return out
     aX, aM = np.abs(X), np.abs(M)
     g1 = _gamma(d + 1)
     # theta >= || I - X M_exact ||_inf: the float product's error, then the data's.
     E = np.abs(np.eye(d) - X @ M) + g1 * (aX @ aM) + aX @ EM
-    theta = _SAFETY * float(E.sum(axis=1).max())
-    if not theta < 0.5:
-        return False
-    inv_norm = _SAFETY * float(aX.sum(axis=1).max()) / (1.0 - theta)  # >= || M_exact^{-1} ||_inf
-    y = X @ g
+    theta = _SAFETY * E.sum(axis=2).max(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv_norm = _SAFETY * aX.sum(axis=2).max(axis=1) / (1.0 - theta)  # >= || M_exact^{-1} ||_inf
+    y = np.einsum("nij,nj->ni", X, g)
     ay = np.abs(y)
-    r = np.abs(g - M @ y) + g1 * (np.abs(g) + aM @ ay) + eg + EM @ ay
-    dy = inv_norm * _SAFETY * float(r.max())  # >= | y_exact - y |_inf
-    if not float(y.min()) > dy:
-        return False
-    hB, ehB = h[B], errors.Eh[B]
-    gap = float(h[k] - y @ hB)
-    err = _SAFETY * (
-        g1 * (abs(float(h[k])) + float(ay @ np.abs(hB)))
-        + float(errors.Eh[k])
-        + float(ay @ ehB)
-        + dy * float(np.sum(np.abs(hB) + ehB))
+    r = (
+        np.abs(g - np.einsum("nij,nj->ni", M, y))
+        + g1 * (np.abs(g) + np.einsum("nij,nj->ni", aM, ay))
+        + eg
+        + np.einsum("nij,nj->ni", EM, ay)
     )
-    return gap > err
+    dy = inv_norm * _SAFETY * r.max(axis=1)  # >= | y_exact - y |_inf
+    hB, ehB = h[Bs], errors.Eh[Bs]
+    ahB = np.abs(hB)
+    gap = h[ks] - (y * hB).sum(axis=1)
+    err = _SAFETY * (
+        g1 * (np.abs(h[ks]) + (ay * ahB).sum(axis=1))
+        + errors.Eh[ks]
+        + (ay * ehB).sum(axis=1)
+        + dy * (ahB + ehB).sum(axis=1)
+    )
+    ok = (theta < 0.5) & (y.min(axis=1) > dy) & (gap > err)
+    return np.asarray(ok & np.isfinite(dy) & np.isfinite(err), dtype=bool)

@@ -312,6 +312,9 @@ def facets_by_lp(
         return FacetInfo(np.zeros(0, dtype=np.intp), (), np.zeros((0, d)), None)
     slack = h - G @ center
     borderline: list[int] = []
+    # Rows called "no facet" in an unbounded domain, with their LP duals: certified below, in one batch.
+    far: list[int] = []
+    far_duals: list[NDArray[np.float64] | None] = []
     is_facet = np.zeros(m, dtype=bool)
     decided = np.zeros(m, dtype=bool)
     fpoint = np.full((m, d), np.nan)
@@ -351,16 +354,19 @@ def facets_by_lp(
                     fpoint[k] = center + lam * (res.x - center)
                 elif viol > -tol.margin:
                     borderline.append(int(k))
-                elif errors is not None and not certified_redundant(
-                    G, h, errors, int(k), None if res.row_duals is None else -res.row_duals
-                ):
-                    borderline.append(int(k))
+                elif errors is not None:
+                    far.append(int(k))
+                    far_duals.append(None if res.row_duals is None else -res.row_duals)
             else:
                 # No answer: never read as "not a facet"; the row's flip is searched exactly.
                 borderline.append(int(k))
             decided[k] = True
         if counters is not None:
             counters.merge(s.counters)
+    if far:
+        assert errors is not None
+        proved = certified_redundant(G, h, errors, far, far_duals)
+        borderline.extend(k for k, p in zip(far, proved.tolist(), strict=True) if not p)
     rows, groups, points = [], [], []
     taken = np.zeros(m, dtype=bool)
     for i in np.flatnonzero(is_facet):
