@@ -175,3 +175,15 @@ def test_highs_and_scipy_backends_reach_the_same_decisions() -> None:
             b.n_regions,
         ), y
         assert a.certified  # HiGHS supplies Farkas rays; scipy's linprog does not, so only HiGHS certifies
+
+
+def test_names_still_import_from_the_consistency_module() -> None:
+    # The region LP and the weight-space cells live in their own modules; the old import path still works.
+    import lpengine.sequential as seq
+    from lpengine.sequential import cells, consistency, pattern_lp
+
+    assert {n: getattr(consistency, n) for n in consistency.__all__} == {
+        n: getattr(seq, n) for n in consistency.__all__
+    }
+    assert consistency.weight_space_cells is cells.weight_space_cells
+    assert consistency.check_pattern_consistency is pattern_lp.check_pattern_consistency
