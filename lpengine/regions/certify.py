@@ -357,7 +357,7 @@ def decide_region(
                 return StrictDecision(True, RationalVector.from_floats(x), None, "float lp point")
             slack = h - G @ x
             support = np.argsort(slack, kind="stable")[: 2 * (d + 1)]
-            sub = decide_strict(P[support])
+            sub = decide_strict(P[support], backend=backend)
             if not sub.nonempty:
                 assert sub.farkas is not None
                 y = [0] * m
@@ -366,7 +366,7 @@ def decide_region(
                 full = _padded_farkas(P, y)
                 if full is not None:
                     return full
-    return decide_strict(P)
+    return decide_strict(P, backend=backend)
 
 
 def _padded_farkas(P: NDArray[Any], y: list[int]) -> StrictDecision | None:

@@ -199,7 +199,7 @@ def _polytope(n_in: int, polytope: Any, tol: Tolerances, backend: Any) -> Domain
         P = np.empty((A.shape[0], n_in + 1), dtype=object)
         for i in range(A.shape[0]):
             P[i] = to_dyadic(np.append(-A[i], c[i]), name="polytope row").mantissas
-        dec = decide_strict(P, center)
+        dec = decide_strict(P, center, backend=backend)
         if not dec.nonempty:
             raise InvalidDomainError(
                 "polytope has an empty interior (proved exactly: a nonnegative combination of its rows "

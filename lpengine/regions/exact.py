@@ -14,10 +14,8 @@ division): :class:`ExactNet`.  On top of it:
   composition, so that signs the floats already prove need no integers;
 * :func:`decide_strict` - is ``{x : P_i . (x, 1) > 0 for all i}`` nonempty, answered
   with an exactly checked certificate: an interior point, or a Motzkin/Farkas
-  vector ``y >= 0, y != 0, y^T a = 0, y^T b <= 0``.  The LP is the exact simplex of
-  :mod:`lpengine.lp.exact` (python-flint rationals) on the dual of
-  ``max t s.t. a_i x + t <= b_i, t <= 1``; the certificate is then checked in
-  integers by code that shares nothing with the simplex.
+  vector ``y >= 0, y != 0, y^T a = 0, y^T b <= 0``.  It is
+  :func:`lpengine.lp.exact.decide_interior` on the integer rows (no LP code here).
 * :func:`same_hyperplane` - exact proportionality of two integer rows.
 
 Only borderline decisions come here; the float path settles the rest.
@@ -28,16 +26,23 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from fractions import Fraction
-from math import lcm
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..lp.exact import RationalVector, to_dyadic
+from ..lp.exact import IntegerRows, RationalVector, decide_interior, to_dyadic
 from ..network import ReLUNetwork
 
-__all__ = ["ExactNet", "StrictDecision", "decide_strict", "row_error_bounds", "same_hyperplane", "rows_to_float"]
+__all__ = [
+    "ExactNet",
+    "StrictDecision",
+    "decide_strict",
+    "integer_region_rows",
+    "row_error_bounds",
+    "same_hyperplane",
+    "rows_to_float",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -200,61 +205,28 @@ def strictly_inside(P: NDArray[Any], x: RationalVector) -> bool:
     return all(v > 0 for v in vals.tolist())
 
 
-def _is_farkas(P: NDArray[Any], y: list[int]) -> bool:
-    if any(v < 0 for v in y) or not any(y):
-        return False
-    comb = np.array(y, dtype=object).dot(P)
+def integer_region_rows(P: NDArray[Any]) -> IntegerRows:
+    """The region ``{x : P_i . (x, 1) > 0}`` as :class:`~lpengine.lp.exact.IntegerRows` ``g_i . x < h_i``."""
     d = P.shape[1] - 1
-    return all(v == 0 for v in comb[:d].tolist()) and comb[d] <= 0
+    rows = P.tolist()
+    G = tuple(tuple(-int(v) for v in row[:d]) for row in rows)
+    h = tuple(int(row[d]) for row in rows)
+    return IntegerRows(G, h, (1,) * len(rows), d)
 
 
-def decide_strict(P: NDArray[Any], hint: NDArray[np.float64] | None = None) -> StrictDecision:
+def decide_strict(
+    P: NDArray[Any], hint: NDArray[np.float64] | None = None, *, backend: Any | None = None
+) -> StrictDecision:
     """Decide exactly whether ``{x : P_i . (x, 1) > 0 for all i}`` (integer rows) is nonempty.
 
-    Steps: the float ``hint``, read as a rational and checked exactly; otherwise
-    the exact simplex on the dual of ``max t s.t. -a_i . x + t <= beta_i, t <= 1``
-    (``P_i = (a_i, beta_i)``): variables ``(y, z) >= 0``, ``sum y_i a_i = 0``,
-    ``sum y_i + z = 1``, minimise ``beta . y + z``.  Its optimum ``t*`` is ``> 0`` iff the
-    set is nonempty; the duals give the point, ``y`` the Farkas vector.  Either
-    certificate is checked in integers before it is returned.
-
-    Raises
-    ------
-    ArithmeticError
-        If the certificate fails its check (a bug, never a silent answer).
+    The decision is :func:`lpengine.lp.exact.decide_interior` on the same rows
+    (``g_i = -P_i[:d]``, ``h_i = P_i[d]``): the ``hint`` checked exactly, then (with a
+    ``backend``) a float basis verified in rationals, then the exact simplex;
+    its certificate is checked exactly there.  The Farkas vector comes back as
+    integers (a positive multiple of the rational one).
     """
-    import flint
-
-    m, d1 = P.shape
-    d = d1 - 1
-    if hint is not None and np.all(np.isfinite(hint)):
-        x = RationalVector.from_floats(hint)
-        if strictly_inside(P, x):
-            return StrictDecision(True, x, None, "hint")
-    if m == 0:
-        return StrictDecision(True, RationalVector((0,) * d, 1), None, "hint")
-    zero, one = flint.fmpq(0), flint.fmpq(1)
-    # Rows a_i . x + t <= b_i with a_i = -P_i[:d], b_i = P_i[d]; dual equality rows: one per x_j, one for t.
-    A = [[flint.fmpq(-int(P[i, j])) for i in range(m)] + [zero] for j in range(d)]
-    A.append([one] * m + [one])
-    b = [zero] * d + [one]
-    c = [flint.fmpq(int(P[i, d])) for i in range(m)] + [one]
-    from ..lp.exact import ExactStatus, solve_standard_form
-
-    sol = solve_standard_form(A, b, c)
-    if sol.status is not ExactStatus.OPTIMAL or sol.y is None or sol.duals is None:
-        raise ArithmeticError(f"decide_strict: the exact dual LP ended {sol.status.value}; it is feasible and bounded.")
-    t = Fraction(int(sol.objective.p), int(sol.objective.q))
-    if t > 0:
-        xs = [Fraction(int(v.p), int(v.q)) for v in sol.duals[:d]]
-        for cand in (xs, [-v for v in xs]):
-            pt = RationalVector.from_fractions(cand)
-            if strictly_inside(P, pt):
-                return StrictDecision(True, pt, None, "exact simplex")
-        raise ArithmeticError("decide_strict: the exact interior point failed its check (a bug).")
-    ys = [Fraction(int(v.p), int(v.q)) for v in sol.y[:m]]
-    den = lcm(1, *(f.denominator for f in ys))
-    yi = [int(f * den) for f in ys]
-    if not _is_farkas(P, yi):
-        raise ArithmeticError("decide_strict: the exact Farkas vector failed its check (a bug).")
-    return StrictDecision(False, None, tuple(yi), "exact simplex")
+    if hint is not None and not np.all(np.isfinite(hint)):
+        hint = None
+    cert = decide_interior(integer_region_rows(P), hint=hint, backend=backend)
+    farkas = None if cert.farkas is None else tuple(cert.farkas.num)
+    return StrictDecision(cert.nonempty, cert.point, farkas, cert.method)
