@@ -14,7 +14,10 @@
 
 Inputs are dyadic rationals (``integer / 2^bits``), so the exact integer
 labels of :class:`~lpengine.sequential.hypotheses.GridReLUClass` stay in int64.
-Every function takes a ``seed`` for ``numpy.random.default_rng``.
+Every function takes a ``seed`` for ``numpy.random.default_rng``.  Experiment
+(d) lives in :mod:`lpengine.sequential.refinement`, the inputs and the exact
+reference numbers (bounds, binomial bands) in :mod:`lpengine.sequential.reference`;
+their names are exported here too.
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-from .._validation import check_int, check_scalar
+from .._validation import check_int
 from ..exceptions import InvalidOptionError
 from .consistency import decide_consistency
 from .hypotheses import GridReLUClass
 from .protocol import ADVERSARIAL, ProtocolResult, distinct_rows, run_protocol
+from .reference import DEFAULT_CLASS, binomial_band, default_class, dyadic_points, floor_log2
+from .reference import POINT_BITS as POINT_BITS  # importable from here, as before the split
+from .refinement import RefinementResult, experiment_refinement
 
 __all__ = [
     "DEFAULT_CLASS",
@@ -48,59 +53,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-#: The class used when ``hclass`` is None: 9**4 = 6561 hypotheses f(t) = relu(w1 t + b1) - relu(w2 t + b2)
-#: with w, b in {-1, -3/4, ..., 1}.
-DEFAULT_CLASS: dict[str, int] = {"n_in": 1, "width": 2, "scale": 4}
-
-#: Inputs of the experiments are integers / 2**POINT_BITS in [0, 1).
-POINT_BITS = 10
-
-
-def _default_class(hclass: GridReLUClass | None) -> GridReLUClass:
-    if hclass is None:
-        return GridReLUClass(n_in=DEFAULT_CLASS["n_in"], width=DEFAULT_CLASS["width"], scale=DEFAULT_CLASS["scale"])
-    if not isinstance(hclass, GridReLUClass):
-        raise InvalidOptionError(
-            f"The 'hclass' parameter must be a GridReLUClass or None. Got {type(hclass).__name__} instead."
-        )
-    return hclass
-
-
-def floor_log2(n: int) -> int:
-    """``floor(log2 n)`` for a positive int, computed exactly."""
-    return int(n).bit_length() - 1
-
-
-def dyadic_points(n_points: int, n_in: int, *, seed: Any = None, bits: int = POINT_BITS) -> NDArray[np.float64]:
-    """``n_points`` seeded uniform points of the grid ``{0, 1, ..., 2^bits - 1} / 2^bits`` in ``[0, 1)^n_in``."""
-    n = check_int(n_points, "n_points", low=1, error=InvalidOptionError)
-    d = check_int(n_in, "n_in", low=1, error=InvalidOptionError)
-    rng = np.random.default_rng(seed)
-    return rng.integers(0, 2**bits, size=(n, d)).astype(np.float64) / 2**bits
-
-
-def binomial_band(n_steps: int, confidence: float = 0.99) -> tuple[int, int, float]:
-    """Exact central band of Binomial(n_steps, 1/2): ``(low, high, coverage)``.
-
-    ``low`` is the ``(1 - confidence)/2`` quantile and ``high`` the
-    ``(1 + confidence)/2`` quantile (``scipy.stats.binom.ppf``), so
-    ``P(low <= M <= high) = coverage >= confidence``; ``coverage`` is computed
-    exactly from the binomial CDF.
-
-    Examples
-    --------
-    >>> binomial_band(100, 0.95)[:2]
-    (40, 60)
-    """
-    from scipy.stats import binom
-
-    T = check_int(n_steps, "n_steps", low=1, error=InvalidOptionError)
-    c = check_scalar(confidence, "confidence", low=0.0, high=1.0, error=InvalidOptionError)
-    lo = int(binom.ppf((1.0 - c) / 2.0, T, 0.5))
-    hi = int(binom.ppf((1.0 + c) / 2.0, T, 0.5))
-    coverage = float(binom.cdf(hi, T, 0.5) - binom.cdf(lo - 1, T, 0.5))
-    return lo, hi, coverage
 
 
 # ------------------------------------------------------------------ (a)
@@ -189,7 +141,7 @@ def experiment_realizable(
     >>> max(r.mistakes_least_consistent) <= r.bound_least_consistent, max(r.mistakes_halving) <= r.bound_halving
     (True, True)
     """
-    H = _default_class(hclass)
+    H = default_class(hclass)
     T = check_int(n_steps, "n_steps", low=1, error=InvalidOptionError)
     rng = np.random.default_rng(seed)
     X = dyadic_points(T, H.n_in, seed=rng)
@@ -323,7 +275,7 @@ def experiment_random_labels(
     -------
     RandomLabelsResult
     """
-    H = _default_class(hclass)
+    H = default_class(hclass)
     T = check_int(n_steps, "n_steps", low=1, error=InvalidOptionError)
     prefix = check_int(continuous_prefix, "continuous_prefix", low=0, error=InvalidOptionError)
     lo, hi, coverage = binomial_band(T, confidence)
@@ -416,7 +368,7 @@ def experiment_adversarial(
     >>> experiment_adversarial(GridReLUClass(width=1), n_steps=30).mistakes_halving
     30
     """
-    H = _default_class(hclass)
+    H = default_class(hclass)
     T = check_int(n_steps, "n_steps", low=1, error=InvalidOptionError)
     X = dyadic_points(T, H.n_in, seed=np.random.default_rng(seed))
     B = H.labels(X)
@@ -429,135 +381,4 @@ def experiment_adversarial(
         mistakes_halving=rh.mistakes,
         first_unrealizable_step_least_consistent=rl.first_unrealizable_step,
         first_unrealizable_step_halving=rh.first_unrealizable_step,
-    )
-
-
-# ------------------------------------------------------------------ (d)
-@dataclass(frozen=True)
-class RefinementResult:
-    """Experiment (d): one scenario on ``[0, 1)`` observed on nested grids of ``2^k`` times.
-
-    Attributes
-    ----------
-    n_hypotheses : int
-    levels : tuple of int
-        The ``k`` values; level ``k`` observes the times ``j / 2^k``, ``j < 2^k``,
-        in increasing order (each grid contains the coarser ones).
-    n_points : tuple of int
-        ``2^k`` per level.
-    target : int
-        The target hypothesis of the realizable scenario.
-    mistakes_random_least_consistent, mistakes_random_halving : tuple of int
-        Mistakes on the unrelated (white-noise) scenario per level.
-    mistakes_target_least_consistent, mistakes_target_halving : tuple of int
-        Mistakes on the scenario given by ``target`` per level.
-    band_low, band_high : tuple of int
-        Exact Binomial(2^k, 1/2) bands at ``confidence`` per level.
-    confidence : float
-    """
-
-    n_hypotheses: int
-    levels: tuple[int, ...]
-    n_points: tuple[int, ...]
-    target: int
-    mistakes_random_least_consistent: tuple[int, ...]
-    mistakes_random_halving: tuple[int, ...]
-    mistakes_target_least_consistent: tuple[int, ...]
-    mistakes_target_halving: tuple[int, ...]
-    band_low: tuple[int, ...]
-    band_high: tuple[int, ...]
-    confidence: float
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready summary."""
-        return {
-            "experiment": "refinement",
-            "n_hypotheses": self.n_hypotheses,
-            "levels": list(self.levels),
-            "n_points": list(self.n_points),
-            "target": self.target,
-            "mistakes_random_least_consistent": list(self.mistakes_random_least_consistent),
-            "mistakes_random_halving": list(self.mistakes_random_halving),
-            "mistakes_target_least_consistent": list(self.mistakes_target_least_consistent),
-            "mistakes_target_halving": list(self.mistakes_target_halving),
-            "band_low": list(self.band_low),
-            "band_high": list(self.band_high),
-            "confidence": self.confidence,
-        }
-
-
-def experiment_refinement(
-    hclass: GridReLUClass | None = None,
-    *,
-    levels: Any = (3, 4, 5, 6, 7, 8, 9, 10),
-    confidence: float = 0.99,
-    seed: Any = 0,
-) -> RefinementResult:
-    """Experiment (d): refine the time grid on ``[0, 1)`` and count mistakes at each resolution.
-
-    Two scenarios ``v : [0, 1) -> {-1, +1}`` are fixed once, on the finest grid:
-    white noise (independent fair coins per time) and a target hypothesis of the
-    class (drawn, seeded, among those not constant on the finest grid).  Level
-    ``k`` observes the same scenario at the times ``j / 2^k`` in increasing order.
-
-    Parameters
-    ----------
-    hclass : GridReLUClass, optional
-        Must have ``n_in = 1`` (time is one-dimensional).
-    levels : sequence of int, default 3..10
-        Grid levels ``k`` (``0 <= k <= 20``).
-    confidence : float, default 0.99
-    seed : default 0
-
-    Returns
-    -------
-    RefinementResult
-
-    Raises
-    ------
-    InvalidOptionError
-        If ``hclass.n_in != 1`` or ``levels`` is empty or out of range.
-    """
-    H = _default_class(hclass)
-    if H.n_in != 1:
-        raise InvalidOptionError(f"experiment_refinement needs a class with n_in = 1 (time); got n_in = {H.n_in}.")
-    try:
-        lv = tuple(check_int(k, f"levels[{i}]", low=0, high=20, error=InvalidOptionError) for i, k in enumerate(levels))
-    except TypeError:
-        raise InvalidOptionError(f"The 'levels' parameter must be a sequence of ints. Got {levels!r}.") from None
-    if not lv:
-        raise InvalidOptionError("The 'levels' parameter is empty; expected at least one grid level.")
-    L = max(lv)
-    rng = np.random.default_rng(seed)
-    noise = rng.choice(np.array([-1, 1], dtype=np.int8), size=2**L)
-    t_fine = (np.arange(2**L, dtype=np.float64) / 2**L).reshape(-1, 1)
-    B_fine = H.labels(t_fine)
-    nonconstant = np.flatnonzero(np.any(B_fine != B_fine[:, :1], axis=1))
-    if nonconstant.size == 0:
-        raise InvalidOptionError("every hypothesis is constant on the finest grid; use a finer or richer class.")
-    target = int(rng.choice(nonconstant))
-    out: dict[str, list[int]] = {k: [] for k in ("rl", "rh", "tl", "th", "lo", "hi")}
-    for k in lv:
-        cols = np.arange(2**k) * 2 ** (L - k)
-        B = B_fine[:, cols]
-        out["rl"].append(run_protocol(B, noise[cols], predictor="least_consistent").mistakes)
-        out["rh"].append(run_protocol(B, noise[cols], predictor="halving").mistakes)
-        out["tl"].append(run_protocol(B, B[target], predictor="least_consistent").mistakes)
-        out["th"].append(run_protocol(B, B[target], predictor="halving").mistakes)
-        lo, hi, _ = binomial_band(2**k, confidence)
-        out["lo"].append(lo)
-        out["hi"].append(hi)
-        logger.info("refinement level %d: random %d/%d, target %d", k, out["rl"][-1], 2**k, out["tl"][-1])
-    return RefinementResult(
-        n_hypotheses=H.size,
-        levels=lv,
-        n_points=tuple(2**k for k in lv),
-        target=target,
-        mistakes_random_least_consistent=tuple(out["rl"]),
-        mistakes_random_halving=tuple(out["rh"]),
-        mistakes_target_least_consistent=tuple(out["tl"]),
-        mistakes_target_halving=tuple(out["th"]),
-        band_low=tuple(out["lo"]),
-        band_high=tuple(out["hi"]),
-        confidence=float(confidence),
     )

@@ -7,7 +7,7 @@ import importlib
 
 import pytest
 
-MODULES = ["hypotheses", "protocol", "pattern_lp", "cells", "consistency", "experiments"]
+MODULES = ["hypotheses", "protocol", "pattern_lp", "cells", "consistency", "reference", "refinement", "experiments"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -175,3 +175,14 @@ def test_refinement_target_counts_bounded_for_other_seeds() -> None:
 def test_bad_input(call, match: str) -> None:
     with pytest.raises(InvalidOptionError, match=match):
         call()
+
+
+def test_names_still_import_from_the_experiments_module() -> None:
+    # Experiment (d) and the reference numbers live in their own modules; the old import path still works.
+    import lpengine.sequential as seq
+    from lpengine.sequential import experiments, reference, refinement
+
+    public = {n: getattr(experiments, n) for n in experiments.__all__ if hasattr(seq, n)}
+    assert public == {n: getattr(seq, n) for n in public} and len(public) >= 9
+    assert experiments.experiment_refinement is refinement.experiment_refinement
+    assert (experiments.POINT_BITS, experiments.DEFAULT_CLASS) == (reference.POINT_BITS, reference.DEFAULT_CLASS)
