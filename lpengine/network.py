@@ -9,12 +9,16 @@ Fixing the *activation pattern* (which hidden units are active) makes every
 pre-activation an affine function of ``x``; :meth:`ReLUNetwork.local_affine_map`
 returns these functions by masked composition.  Indices in lpengine count
 weight matrices from 0: ``weights[0]`` maps the input to the first hidden layer.
+
+The file layout of :meth:`ReLUNetwork.save` / :meth:`ReLUNetwork.load` is
+:mod:`lpengine.network_npz`; the PyTorch conversions live in
+:mod:`lpengine.torch_bridge`.  ``NPZ_FORMAT_VERSION`` and ``torch_layers`` are
+importable from here as well.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,14 +26,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ._validation import check_array, check_int, check_numpy_file, check_scalar
+from ._validation import check_array, check_int, check_scalar
 from .exceptions import InvalidNetworkError
+from .network_npz import NPZ_FORMAT_VERSION, load_network, save_network
 from .tolerances import Tolerances, resolve_tolerances
+from .torch_bridge import network_from_torch, network_to_torch, torch_layers
 
 __all__ = ["ReLUNetwork", "LocalAffineMap", "NPZ_FORMAT_VERSION", "torch_layers"]
-
-#: Version of the ``.npz`` layout written by :meth:`ReLUNetwork.save`.
-NPZ_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -246,13 +249,7 @@ class ReLUNetwork:
         arrays ``has_output_layer`` (bool: whether the last pair is the affine
         output layer) and ``format_version`` (int, currently 1).
         """
-        arrays: dict[str, Any] = {}
-        for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            arrays[f"W{l}"] = w
-            arrays[f"b{l}"] = b
-        arrays["has_output_layer"] = np.array(self.has_output_layer)
-        arrays["format_version"] = np.array(NPZ_FORMAT_VERSION)
-        np.savez(path, **arrays)
+        save_network(self, path)
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ReLUNetwork:
@@ -261,46 +258,7 @@ class ReLUNetwork:
         A file without the ``has_output_layer`` marker is rejected: whether the
         last layer has a ReLU changes every result, so it is never guessed.
         """
-        check_numpy_file(path, what="network file", error=InvalidNetworkError)
-        try:
-            data = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise InvalidNetworkError(f"cannot read network file {os.fspath(path)!r}: {exc}") from exc
-        with data:
-            keys = set(data.files)
-            if "has_output_layer" not in keys:
-                raise InvalidNetworkError(
-                    f"network file {os.fspath(path)!r} has no 'has_output_layer' array; expected a 0-d bool "
-                    "saying whether the last (W, b) pair is an affine output layer."
-                )
-            marker = data["has_output_layer"]
-            if marker.shape != () or marker.dtype.kind not in "bi":
-                raise InvalidNetworkError(
-                    f"'has_output_layer' in {os.fspath(path)!r} must be a 0-d bool; got shape {marker.shape}, dtype {marker.dtype}."
-                )
-            n = 0
-            while f"W{n}" in keys:
-                n += 1
-            if n == 0:
-                raise InvalidNetworkError(f"network file {os.fspath(path)!r} has no array 'W0'.")
-            expected = {f"W{l}" for l in range(n)} | {f"b{l}" for l in range(n)}
-            missing = sorted(expected - keys)
-            if missing:
-                raise InvalidNetworkError(f"network file {os.fspath(path)!r} lacks arrays {missing}.")
-            extra = sorted(keys - expected - {"has_output_layer", "format_version"})
-            if extra:
-                raise InvalidNetworkError(
-                    f"network file {os.fspath(path)!r} has unexpected arrays {extra} "
-                    f"(layers must be numbered W0..W{n - 1} without gaps)."
-                )
-            ws = tuple(data[f"W{l}"] for l in range(n))
-            bs = tuple(data[f"b{l}"] for l in range(n))
-            try:
-                return cls(ws, bs, has_output_layer=bool(marker))
-            except InvalidNetworkError as exc:
-                # Say it in the file's own names: array W1, not weights[1].
-                msg = re.sub(r"biases\[(\d+)\]", r"b\1", re.sub(r"weights\[(\d+)\]", r"W\1", str(exc)))
-                raise InvalidNetworkError(f"network file {os.fspath(path)!r}: {msg}") from exc
+        return load_network(path, cls)
 
     @classmethod
     def from_torch(cls, module: Any) -> ReLUNetwork:
@@ -321,27 +279,7 @@ class ReLUNetwork:
         ...                                      nn.Linear(3, 1)))  # doctest: +SKIP
         ReLUNetwork(n_in=2, hidden_widths=[3], n_out=1)
         """
-        torch, _ = _import_torch("ReLUNetwork.from_torch")
-        ws: list[NDArray[np.float64]] = []
-        bs: list[NDArray[np.float64]] = []
-        relu_after: list[bool] = []
-        for path, m in torch_layers(module):
-            if m is None:  # a ReLU
-                if not relu_after or relu_after[-1]:
-                    raise InvalidNetworkError(f"module {path} is a ReLU not directly after a Linear layer.")
-                relu_after[-1] = True
-                continue
-            with torch.no_grad():
-                ws.append(m.weight.detach().cpu().double().numpy())
-                b = m.bias
-                bs.append(np.zeros(m.out_features) if b is None else b.detach().cpu().double().numpy())
-            relu_after.append(False)
-        if not ws:
-            raise InvalidNetworkError("the nn.Sequential has no Linear layer.")
-        if not all(relu_after[:-1]):
-            bad = relu_after.index(False)
-            raise InvalidNetworkError(f"Linear layer {bad} is not followed by a ReLU but is not the last layer.")
-        return cls(tuple(ws), tuple(bs), has_output_layer=not relu_after[-1])
+        return network_from_torch(module, cls)
 
     def to_torch(self, *, dtype: Any = None) -> Any:
         """The equivalent PyTorch ``nn.Sequential`` of ``Linear``/``ReLU``; needs the ``torch`` extra.
@@ -351,18 +289,7 @@ class ReLUNetwork:
         dtype : torch.dtype, optional
             Parameter dtype; default ``torch.float64`` (exact copy of the weights).
         """
-        torch, nn = _import_torch("ReLUNetwork.to_torch")
-        dtype = torch.float64 if dtype is None else dtype
-        mods: list[Any] = []
-        for l, (w, b) in enumerate(zip(self.weights, self.biases, strict=True)):
-            lin = nn.Linear(w.shape[1], w.shape[0]).to(dtype)
-            with torch.no_grad():
-                lin.weight.copy_(torch.from_numpy(np.array(w)))
-                lin.bias.copy_(torch.from_numpy(np.array(b)))
-            mods.append(lin)
-            if l < self.n_hidden_layers:
-                mods.append(nn.ReLU())
-        return nn.Sequential(*mods)
+        return network_to_torch(self, dtype=dtype)
 
     # -------------------------------------------------------------- evaluation
     def _check_X(self, X: Any) -> tuple[NDArray[np.float64], bool]:
@@ -451,60 +378,3 @@ class ReLUNetwork:
         if self.has_output_layer:
             out_A, out_c = A, c
         return LocalAffineMap(np.concatenate(A_blocks, axis=0), np.concatenate(c_blocks), out_A, out_c)
-
-
-def _import_torch(what: str) -> tuple[Any, Any]:
-    try:
-        import torch
-        from torch import nn
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise ImportError(
-            f"{what} needs PyTorch: pip install 'lpengine[torch]' (CPU wheel: pip install torch==2.13.0)."
-        ) from exc
-    return torch, nn
-
-
-def torch_layers(module: Any) -> list[tuple[str, Any]]:
-    """The ``Linear`` and ``ReLU`` leaves of a (nested) ``nn.Sequential``, in order, with their paths.
-
-    Each item is ``(path, linear)`` for an ``nn.Linear`` and ``(path, None)`` for an
-    ``nn.ReLU``; ``path`` is the dotted index path (``"1.0"``: module 0 of the
-    nested module 1).  No-op modules are skipped: ``nn.Identity``, ``nn.Flatten``
-    with ``start_dim=1, end_dim=-1`` (the identity on ``(batch, features)``
-    tensors) and ``nn.Dropout`` (the identity in evaluation mode).
-
-    Raises
-    ------
-    InvalidNetworkError
-        ``module`` is not an ``nn.Sequential``, or contains another module (named by path and type).
-    """
-    _, nn = _import_torch("lpengine's PyTorch bridge")
-    if not isinstance(module, nn.Sequential):
-        raise InvalidNetworkError(f"expected an nn.Sequential; got {type(module).__name__}.")
-    out: list[tuple[str, Any]] = []
-
-    def walk(seq: Any, prefix: str) -> None:
-        for name, m in seq.named_children():
-            path = f"{prefix}{name}"
-            if isinstance(m, nn.Sequential):
-                walk(m, path + ".")
-            elif isinstance(m, nn.Linear):
-                out.append((path, m))
-            elif isinstance(m, nn.ReLU):
-                out.append((path, None))
-            elif isinstance(m, (nn.Identity, nn.Dropout)):
-                continue
-            elif isinstance(m, nn.Flatten):
-                if (m.start_dim, m.end_dim) != (1, -1):
-                    raise InvalidNetworkError(
-                        f"module {path} is nn.Flatten(start_dim={m.start_dim}, end_dim={m.end_dim}); only "
-                        "nn.Flatten(start_dim=1, end_dim=-1), a no-op on (batch, features) inputs, is supported."
-                    )
-            else:
-                raise InvalidNetworkError(
-                    f"module {path} is {type(m).__name__}; only Linear and ReLU (and the no-ops Identity, "
-                    "Flatten, Dropout, nested Sequential) are supported."
-                )
-
-    walk(module, "")
-    return out

@@ -288,3 +288,12 @@ def test_torch_round_trip() -> None:
     np.testing.assert_allclose(y, net.forward(X), rtol=1e-12, atol=1e-12)
     no_out = ReLUNetwork.random(2, [3], n_out=None, seed=0)
     assert ReLUNetwork.from_torch(no_out.to_torch()) == no_out
+
+
+def test_file_layout_and_torch_bridge_names_still_import_from_network() -> None:
+    # The npz layout and the PyTorch bridge live in their own modules; the old import path still works.
+    from lpengine import network, network_npz, torch_bridge
+
+    assert network.NPZ_FORMAT_VERSION == network_npz.NPZ_FORMAT_VERSION == 1
+    assert network.torch_layers is torch_bridge.torch_layers
+    assert set(network.__all__) == {"ReLUNetwork", "LocalAffineMap", "NPZ_FORMAT_VERSION", "torch_layers"}
