@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import replace
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, Self, runtime_checkable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -15,7 +15,7 @@ from ..checks import ModelData, certify_infeasible, review_optimal
 from ..problem import LinearProgram
 from ..result import LPBasis, LPCounters, LPResult, LPStatus
 
-__all__ = ["LPBackend", "WarmSolver", "no_column_result", "check_answer"]
+__all__ = ["LPBackend", "WarmSolver", "no_column_result", "check_answer", "MirroredSolver", "OneShotSolve"]
 
 #: Largest ``m * n`` for which :meth:`ModelMirror.matrix` keeps a dense copy of ``A``
 #: (200k entries, 1.6 MB): beyond it the checks use the sparse matrix.
@@ -80,6 +80,49 @@ class LPBackend(Protocol):
     def solve(self, lp: LinearProgram, *, options: dict[str, Any] | None = None) -> LPResult: ...
 
     def open(self, lp: LinearProgram, *, options: dict[str, Any] | None = None) -> WarmSolver: ...
+
+
+class MirroredSolver:
+    """What every warm solver of lpengine shares: its :class:`ModelMirror` ``_m``, sizes, the context manager.
+
+    Subclasses set ``self._m`` in ``__init__`` and define :meth:`close`.
+    """
+
+    _m: ModelMirror
+
+    @property
+    def n_rows(self) -> int:
+        """Current number of rows."""
+        return self._m.shape[0]
+
+    @property
+    def n_cols(self) -> int:
+        """Number of columns."""
+        return self._m.shape[1]
+
+    def close(self) -> None:
+        """Release the solver (nothing to release by default)."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class OneShotSolve:
+    """A backend's one-off :meth:`solve`: open a warm solver on ``lp``, solve once, close it."""
+
+    def open(self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None) -> Any:
+        raise NotImplementedError  # pragma: no cover - every backend defines open()
+
+    def solve(
+        self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None
+    ) -> LPResult:
+        """Solve ``lp`` once."""
+        with self.open(lp, options=options, tol=tol) as s:
+            result: LPResult = s.solve()
+            return result
 
 
 def as_index(idx: ArrayLike) -> NDArray[np.int32]:

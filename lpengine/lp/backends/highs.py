@@ -38,7 +38,7 @@ from ...exceptions import BackendNotAvailable, InvalidOptionError, SolverError
 from ...tolerances import Tolerances, resolve_tolerances
 from ..problem import LinearProgram
 from ..result import BasisStatus, LPBasis, LPCounters, LPResult, LPStatus
-from .base import ModelMirror, as_index, as_values, check_answer, no_column_result
+from .base import MirroredSolver, ModelMirror, OneShotSolve, as_index, as_values, check_answer, no_column_result
 
 __all__ = ["HighsBackend", "HighsWarmSolver", "STATUS_MAP"]
 
@@ -115,7 +115,7 @@ def _set_option(h: Any, highspy: Any, name: str, value: Any) -> None:
         raise InvalidOptionError(f"HiGHS rejected option {name}={value!r} (unknown option or invalid value).")
 
 
-class HighsWarmSolver:
+class HighsWarmSolver(MirroredSolver):
     """A persistent HiGHS instance holding one LP that is edited in place.
 
     Obtain one from :meth:`HighsBackend.open`.  Every solve is recorded in
@@ -170,16 +170,6 @@ class HighsWarmSolver:
     def _check(self, status: Any, what: str) -> None:
         if status == self._hs.HighsStatus.kError:
             raise SolverError(f"HiGHS {what} returned kError")
-
-    @property
-    def n_rows(self) -> int:
-        """Current number of rows."""
-        return self._m.shape[0]
-
-    @property
-    def n_cols(self) -> int:
-        """Number of columns."""
-        return self._m.shape[1]
 
     def set_row_bounds(self, idx: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         """Change the bounds of rows ``idx`` (keeps the basis: a hot start)."""
@@ -375,14 +365,8 @@ class HighsWarmSolver:
             self._h.clear()
             self._closed = True
 
-    def __enter__(self) -> HighsWarmSolver:
-        return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class HighsBackend:
+class HighsBackend(OneShotSolve):
     """Solve LPs with HiGHS (dual simplex, presolve off, one thread by default)."""
 
     name = "highs"
@@ -400,10 +384,3 @@ class HighsBackend:
     ) -> HighsWarmSolver:
         """A persistent solver holding ``lp``, for hot re-solves after edits."""
         return HighsWarmSolver(lp, options=options, tol=tol)
-
-    def solve(
-        self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None
-    ) -> LPResult:
-        """Solve ``lp`` once."""
-        with self.open(lp, options=options, tol=tol) as s:
-            return s.solve()

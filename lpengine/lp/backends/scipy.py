@@ -23,7 +23,7 @@ from ...exceptions import InvalidOptionError
 from ...tolerances import Tolerances, resolve_tolerances
 from ..problem import LinearProgram
 from ..result import LPBasis, LPCounters, LPResult, LPStatus
-from .base import ModelMirror, as_index, as_values, check_answer, no_column_result
+from .base import MirroredSolver, ModelMirror, OneShotSolve, as_index, as_values, check_answer, no_column_result
 
 __all__ = ["ScipyBackend", "ScipyWarmSolver", "STATUS_MAP"]
 
@@ -62,7 +62,7 @@ def _duals(
     return y, col
 
 
-class ScipyWarmSolver:
+class ScipyWarmSolver(MirroredSolver):
     """Same interface as the HiGHS warm solver; every solve is a cold ``linprog`` call."""
 
     def __init__(self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None):
@@ -79,14 +79,6 @@ class ScipyWarmSolver:
                 )
             self._options[k] = v
         self.counters = LPCounters()
-
-    @property
-    def n_rows(self) -> int:
-        return self._m.shape[0]
-
-    @property
-    def n_cols(self) -> int:
-        return self._m.shape[1]
 
     def set_row_bounds(self, idx: ArrayLike, lower: ArrayLike, upper: ArrayLike) -> None:
         i = as_index(idx)
@@ -182,17 +174,8 @@ class ScipyWarmSolver:
         self.counters.record(answer.status, nit, seconds)
         return answer
 
-    def close(self) -> None:
-        """Nothing to release."""
 
-    def __enter__(self) -> ScipyWarmSolver:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-class ScipyBackend:
+class ScipyBackend(OneShotSolve):
     """``scipy.optimize.linprog(method="highs-ds")``: slow, cold, independent reference."""
 
     name = "scipy"
@@ -204,9 +187,3 @@ class ScipyBackend:
         self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None
     ) -> ScipyWarmSolver:
         return ScipyWarmSolver(lp, options=options, tol=tol)
-
-    def solve(
-        self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None
-    ) -> LPResult:
-        with self.open(lp, options=options, tol=tol) as s:
-            return s.solve()
