@@ -21,8 +21,12 @@ from ..exceptions import InvalidDomainError, SolverError
 from ..lp import LinearProgram, LPCounters, LPStatus, open_solver
 from ..lp.exact import to_dyadic
 from ..tolerances import Tolerances, resolve_tolerances
+from .implied import BOUND_SAFETY, RowErrors, gamma, inverse_bound
 
 __all__ = ["Domain", "make_domain", "is_bounded"]
+
+# Relative error of a normalised polytope row against a positive multiple of the exact row (a few roundings).
+_DOMAIN_ROW_ERROR = 4 * 2.0**-53
 
 logger = logging.getLogger(__name__)
 
@@ -192,13 +196,13 @@ def _polytope(n_in: int, polytope: Any, tol: Tolerances, backend: Any) -> Domain
         raise SolverError(
             f"the Chebyshev LP of the polytope domain ended with status {status.value}; its interior is undecided."
         )
+    P = np.empty((A.shape[0], n_in + 1), dtype=object)  # the rows exactly: P . (x, 1) > 0 inside
+    for i in range(A.shape[0]):
+        P[i] = to_dyadic(np.append(-A[i], c[i]), name="polytope row").mantissas
     if center is None or radius <= tol.margin:
         # Borderline or empty in floats: decide exactly (the rows read as the rationals they store).
         from .exact import decide_strict
 
-        P = np.empty((A.shape[0], n_in + 1), dtype=object)
-        for i in range(A.shape[0]):
-            P[i] = to_dyadic(np.append(-A[i], c[i]), name="polytope row").mantissas
         dec = decide_strict(P, center, backend=backend)
         if not dec.nonempty:
             raise InvalidDomainError(
@@ -207,35 +211,112 @@ def _polytope(n_in: int, polytope: Any, tol: Tolerances, backend: Any) -> Domain
             )
         assert dec.point is not None
         center, radius = dec.point.to_float(), max(radius, 0.0)
-    bounded = is_bounded(G, tol, backend=backend)
+    # G is (A / amax) / norm: two roundings per entry from a positive multiple of the exact row.
+    errors = RowErrors(_DOMAIN_ROW_ERROR * np.abs(G), _DOMAIN_ROW_ERROR * np.abs(h), lambda: P)
+    bounded = is_bounded(G, tol, backend=backend, errors=errors)
     if bounded is None:
         raise SolverError("the boundedness LP of the polytope domain gave no answer; the domain is undecided.")
     return Domain("polytope", G, h, bounded, center, radius, A=A, c=c)
 
 
 def is_bounded(
-    G: NDArray[np.float64], tol: Tolerances, counters: LPCounters | None = None, *, backend: Any = "highs"
+    G: NDArray[np.float64],
+    tol: Tolerances,
+    counters: LPCounters | None = None,
+    *,
+    backend: Any = "highs",
+    errors: RowErrors | None = None,
 ) -> bool | None:
     """``{x : G x <= h}`` (non-empty) is bounded iff its recession cone ``{G y <= 0}`` is {0}.
 
     The cone is {0} iff the rows of ``G`` positively span R^d, i.e. ``rank G = d``
-    and some ``lambda >= 1`` has ``G^T lambda = 0`` (one LP).  Returns ``None``
-    when the LP gives no answer (a status other than optimal or infeasible):
-    an unknown is never read as "unbounded".
+    and some ``lambda >= 1`` has ``G^T lambda = 0`` (one LP).
+
+    With ``errors`` (bounds on the rows' distance from the exact rows, and the
+    exact rows) the answer is about the exact rows: the float answer stands only
+    when a rigorous bound proves it (:func:`_float_bounded`, :func:`_float_unbounded`);
+    otherwise :func:`lpengine.lp.exact.decide_bounded` decides with a checked
+    certificate.  Without ``errors`` it is the float answer, and ``None`` when
+    the LP gives none (an unknown is never read as "unbounded").
     """
     m, d = G.shape
-    if m == 0 or np.linalg.matrix_rank(G) < d:
+    if m == 0:
+        return False
+    if errors is None and np.linalg.matrix_rank(G) < d:
         return False
     lp = LinearProgram(c=np.zeros(m), A=G.T, row_lower=np.zeros(d), row_upper=np.zeros(d), col_lower=np.ones(m))
     from .polytope import statuses_handled
 
     with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
-        status = s.solve().status
+        res = s.solve()
         if counters is not None:
             counters.merge(s.counters)
-    if status is LPStatus.OPTIMAL:
+    status = res.status
+    if errors is None:
+        if status is LPStatus.OPTIMAL:
+            return True
+        if status is LPStatus.INFEASIBLE:
+            return False
+        logger.warning("boundedness LP ended with status %s; boundedness left undecided", status.value)
+        return None
+    if status is LPStatus.OPTIMAL and res.x is not None and _float_bounded(G, errors, res.x):
         return True
-    if status is LPStatus.INFEASIBLE:
+    if status is LPStatus.INFEASIBLE and _float_unbounded(G, errors, tol, counters, backend):
         return False
-    logger.warning("boundedness LP ended with status %s; boundedness left undecided", status.value)
-    return None
+    if errors.exact_rows is None:
+        return None
+    from ..lp.exact import decide_bounded
+
+    P = errors.exact_rows()  # region P . (x, 1) > 0, i.e. -P[:, :d] x < P[:, d]
+    return decide_bounded(-P[:, :d], backend=backend).bounded
+
+
+def _float_bounded(G: NDArray[np.float64], errors: RowErrors, lam: NDArray[np.float64]) -> bool:
+    """Floats prove the exact rows bounded: ``lam >= 1`` with ``G^T lam ~ 0`` corrected on ``d`` rows.
+
+    With ``r = G_exact^T lam`` and ``M = G_exact[B]^T`` for ``d`` independent rows ``B``
+    (QR with column pivoting), ``lam' = lam - M^{-1} r`` on ``B`` solves ``G_exact^T lam' = 0``;
+    it is ``> 0`` (so the exact rows positively span R^d) if ``|M^{-1} r|_inf < min lam``.
+    The bound on ``|M^{-1}|`` and ``|r|`` is rigorous (see :mod:`.implied`).
+    """
+    from scipy.linalg import qr
+
+    m, d = G.shape
+    if m <= d or not np.all(np.isfinite(lam)):
+        return False
+    _, _, piv = qr(G.T, pivoting=True, mode="economic")
+    B = np.sort(piv[:d])
+    r = np.abs(G.T @ lam) + gamma(m) * (np.abs(G.T) @ np.abs(lam)) + errors.EG.T @ np.abs(lam)
+    bound = inverse_bound(G[B].T, errors.EG[B].T)
+    return bound is not None and bound * BOUND_SAFETY * float(r.max()) < float(lam.min())
+
+
+def _float_unbounded(
+    G: NDArray[np.float64], errors: RowErrors, tol: Tolerances, counters: LPCounters | None, backend: Any
+) -> bool:
+    """Floats prove the exact rows unbounded: ``u`` with ``G u <= -t`` and ``t`` above the rows' error at ``u``.
+
+    LP ``max t s.t. G u + t <= 0, -1 <= u <= 1, t <= 1``; then ``G_exact u < 0``, a recession
+    direction, when ``t`` exceeds ``EG |u| + gamma |G| |u|`` in every row.
+    """
+    m, d = G.shape
+    lp = LinearProgram(
+        c=np.concatenate([np.zeros(d), [-1.0]]),
+        A=np.hstack([G, np.ones((m, 1))]),
+        row_upper=np.zeros(m),
+        col_lower=np.concatenate([np.full(d, -1.0), [-np.inf]]),
+        col_upper=np.ones(d + 1),
+    )
+    from .polytope import statuses_handled
+
+    with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
+        res = s.solve()
+        if counters is not None:
+            counters.merge(s.counters)
+    if res.status is not LPStatus.OPTIMAL or res.x is None:
+        return False
+    u = res.x[:d]
+    au = np.abs(u)
+    slack = -(G @ u)
+    err = BOUND_SAFETY * (errors.EG @ au + gamma(d + 1) * (np.abs(G) @ au))
+    return bool(np.all(slack > err)) and bool(np.any(u != 0))

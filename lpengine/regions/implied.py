@@ -34,12 +34,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["RowErrors", "certified_redundant"]
+__all__ = ["RowErrors", "certified_redundant", "inverse_bound", "gamma", "BOUND_SAFETY"]
 
 _U = 2.0**-53
-# Relative slack on every bound below: covers the rounding of the bound computations themselves
-# (sums of nonnegative terms, relative error below 1e-14 for these sizes).
-_SAFETY = 1.01
+#: Relative slack on every error bound: covers the rounding of the bound computations themselves
+#: (sums of nonnegative terms, relative error below 1e-14 for these sizes).
+BOUND_SAFETY = 1.01
 
 
 class RowErrors:
@@ -59,8 +59,31 @@ class RowErrors:
         self.EG, self.Eh, self.exact_rows = EG, Eh, exact_rows
 
 
-def _gamma(n: int) -> float:
+def gamma(n: int) -> float:
+    """``gamma_n = n u / (1 - n u)``: a float dot product of length ``n`` errs by at most ``gamma_n |a| . |b|``."""
     return n * _U / (1.0 - n * _U)
+
+
+def inverse_bound(M: NDArray[np.float64], EM: NDArray[np.float64]) -> float | None:
+    """A rigorous upper bound on ``|M_exact^{-1}|_inf`` for every ``M_exact`` with ``|M_exact - M| <= EM``.
+
+    ``X ~ M^{-1}`` in floats; ``theta >= |I - X M_exact|_inf`` (the float product's
+    error, then the data's); then ``|M_exact^{-1}| <= |X| / (1 - theta)``.  ``None``
+    when ``M`` is singular in floats or ``theta >= 1/2``.
+    """
+    d = M.shape[0]
+    try:
+        X = np.linalg.inv(M)
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(X)):
+        return None
+    aX = np.abs(X)
+    E = np.abs(np.eye(d) - X @ M) + gamma(d + 1) * (aX @ np.abs(M)) + aX @ EM
+    theta = BOUND_SAFETY * float(E.sum(axis=1).max())
+    if not theta < 0.5:
+        return None
+    return BOUND_SAFETY * float(aX.sum(axis=1).max()) / (1.0 - theta)
 
 
 def certified_redundant(
@@ -145,12 +168,12 @@ def _float_certificates(
                 out[t] = bool(_float_certificates(G, h, errors, ks[t : t + 1], Bs[t : t + 1])[0])
         return out
     aX, aM = np.abs(X), np.abs(M)
-    g1 = _gamma(d + 1)
+    g1 = gamma(d + 1)
     # theta >= || I - X M_exact ||_inf: the float product's error, then the data's.
     E = np.abs(np.eye(d) - X @ M) + g1 * (aX @ aM) + aX @ EM
-    theta = _SAFETY * E.sum(axis=2).max(axis=1)
+    theta = BOUND_SAFETY * E.sum(axis=2).max(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
-        inv_norm = _SAFETY * aX.sum(axis=2).max(axis=1) / (1.0 - theta)  # >= || M_exact^{-1} ||_inf
+        inv_norm = BOUND_SAFETY * aX.sum(axis=2).max(axis=1) / (1.0 - theta)  # >= || M_exact^{-1} ||_inf
     y = np.einsum("nij,nj->ni", X, g)
     ay = np.abs(y)
     r = (
@@ -159,11 +182,11 @@ def _float_certificates(
         + eg
         + np.einsum("nij,nj->ni", EM, ay)
     )
-    dy = inv_norm * _SAFETY * r.max(axis=1)  # >= | y_exact - y |_inf
+    dy = inv_norm * BOUND_SAFETY * r.max(axis=1)  # >= | y_exact - y |_inf
     hB, ehB = h[Bs], errors.Eh[Bs]
     ahB = np.abs(hB)
     gap = h[ks] - (y * hB).sum(axis=1)
-    err = _SAFETY * (
+    err = BOUND_SAFETY * (
         g1 * (np.abs(h[ks]) + (ay * ahB).sum(axis=1))
         + errors.Eh[ks]
         + (ay * ehB).sum(axis=1)

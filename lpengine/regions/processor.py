@@ -190,7 +190,7 @@ class RegionProcessor:
             if u >= 0:
                 neighbors.append(PendingRegion(self.cert.canonical(_flipped(signs, u)), guess=witness))
         if self.compute_bounded and bounded is None:
-            bounded = is_bounded(G, tol, self.counters, backend=self.backend)
+            bounded = is_bounded(G, tol, self.counters, backend=self.backend, errors=cr.row_errors())
         work = RegionWork(
             rows.signs.copy(),
             witness,
@@ -229,7 +229,7 @@ class RegionProcessor:
         ]
         bounded: bool | None = True if self.domain.bounded else None
         if self.compute_bounded and bounded is None:
-            bounded = is_bounded(rows.G, self.tol, self.counters, backend=self.backend)
+            bounded = is_bounded(rows.G, self.tol, self.counters, backend=self.backend, errors=cr.row_errors())
         work = RegionWork(
             rows.signs.copy(),
             witness,

@@ -253,3 +253,41 @@ def test_interior_of_exact_rows_beyond_float64():
 def test_integer_rows_scale_each_row_positively():
     rows = integer_rows([[0.5, -0.25]], [0.125])
     assert rows.G == ((4, -2),) and rows.h == (1,) and rows.scale == (8,)
+
+
+# ------------------------------------------------------------------ decide_bounded (lp.exact.cone)
+def test_decide_bounded_on_shapes_with_known_answers() -> None:
+    from fractions import Fraction
+
+    from lpengine.lp.exact import decide_bounded
+
+    tri = decide_bounded([[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]])
+    assert tri.bounded and tri.multipliers == (1, 1, 1)
+    assert not decide_bounded([[1.0, 0.0], [-1.0, 0.0]]).bounded  # a strip (a line of directions)
+    quad = decide_bounded([[1.0, 0.0], [0.0, 1.0]])  # a quadrant: -(1, 1) recedes
+    assert not quad.bounded and quad.direction is not None
+    # x1 <= 0, x2 <= 0 and -x1 + e x2 <= 0: with e = 1e-300 the cone keeps u = (-e, -1); with -e it is {0}.
+    far = decide_bounded([[1.0, 0.0], [0.0, 1.0], [-1.0, 1e-300]])
+    assert not far.bounded
+    u = far.direction
+    assert u is not None and u[0] <= 0 and u[1] <= 0 and -u[0] + Fraction(1e-300) * u[1] <= 0
+    assert decide_bounded([[1.0, 0.0], [0.0, 1.0], [-1.0, -1e-300]]).bounded
+
+
+def test_decide_bounded_agrees_with_the_positive_spanning_lp_on_random_rows() -> None:
+    from scipy.optimize import linprog
+
+    from lpengine.lp.exact import decide_bounded
+
+    rng = np.random.default_rng(5)
+    for _ in range(60):
+        m, d = int(rng.integers(1, 8)), int(rng.integers(1, 4))
+        G = rng.standard_normal((m, d))
+        cert = decide_bounded(G)
+        # Well-conditioned Gaussian rows: the float LP (lam >= 1, G^T lam = 0) and the rank decide reliably.
+        lp = linprog(np.zeros(m), A_eq=G.T, b_eq=np.zeros(d), bounds=[(1, None)] * m, method="highs")
+        assert cert.bounded == (lp.status == 0 and np.linalg.matrix_rank(G) == d)
+        if cert.bounded:
+            assert cert.multipliers is not None and min(cert.multipliers) > 0
+        else:
+            assert cert.direction is not None and np.all(G @ np.array([float(v) for v in cert.direction]) <= 1e-12)

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lpengine import IncompleteCountError, IterationLimitWarning, ReLUNetwork
-from lpengine.regions import count_regions, enumerate_regions
+from lpengine.regions import Domain, count_regions, enumerate_regions
 from lpengine.regions.scan1d import count_regions_1d
 
 
@@ -240,3 +240,25 @@ def test_well_conditioned_nets_need_no_exact_arithmetic() -> None:
     res = enumerate_regions(ReLUNetwork.random(3, [8, 8], seed=5), box=(-1, 1))
     d = res.decisions
     assert d["float_certified"] == res.count and d["exact_witness"] == d["exact_lp"] == 0
+
+
+@pytest.mark.parametrize("eps", [1e-3, 1e-12, 1e-17, 1e-30])
+@pytest.mark.parametrize("method", ["auto", "lp"])
+def test_a_triangle_with_a_vertex_far_away_is_bounded(eps: float, method: str) -> None:
+    # Lines x2 = 0, x2 = 1 + eps x1 and x1 = 0 in R^2: three lines in general position, 7 regions, exactly one
+    # bounded (Zaslavsky: C(n - 1, d) = 1), the triangle whose third vertex is at x1 = -1/eps.  Floats see
+    # the first two lines as parallel for eps <= 1e-17; the exact decision does not.
+    W = np.array([[0.0, 1.0], [eps, -1.0], [-1.0, 0.0]])
+    net = ReLUNetwork((W,), (np.array([0.0, 1.0, 0.0]),), has_output_layer=False)
+    res = enumerate_regions(net, whole_space=True, method=method)
+    assert res.complete and res.count == 7
+    assert [tuple(r.pattern.signs) for r in res.regions if r.bounded] == [(1, 1, 1)]
+    assert all(r.bounded is False for r in res.regions if tuple(r.pattern.signs) != (1, 1, 1))
+
+
+@pytest.mark.parametrize("eps", [1e-3, 1e-17, 1e-30])
+def test_a_polytope_domain_bounded_only_far_away_is_bounded(eps: float) -> None:
+    # {x2 >= 0, x2 <= 1 + eps x1, x1 <= 0}: the same triangle as a domain.
+    A = np.array([[0.0, -1.0], [-eps, 1.0], [1.0, 0.0]])
+    assert Domain.polytope(A, np.array([0.0, 1.0, 0.0])).bounded
+    assert not Domain.polytope(A[:2], np.array([0.0, 1.0])).bounded  # without x1 <= 0: unbounded

@@ -8,6 +8,8 @@ and call in when a float value is within its error bound of a threshold.
   at rational points; exact proportionality of two rows.
 * :mod:`.interior` - does ``{x : G x < h}`` have interior?  Answered with a checked
   certificate: an interior point, or a Farkas/Motzkin vector.
+* :mod:`.cone` - is a polyhedron bounded?  Answered with checked multipliers
+  (Stiemke) or a recession direction.
 * :mod:`.lpcheck` - exact optimality check of an LP solution, and of the basic
   solution of a simplex basis (HiGHS's).
 * :mod:`.simplex` - a small exact simplex (Bland's rule), the fallback when a
@@ -23,6 +25,7 @@ rigorous floating-point error bound (:func:`float_sign_filter`); only rows
 within their bound are evaluated in integers.
 """
 
+from .cone import BoundednessCertificate, decide_bounded
 from .interior import (
     IntegerRows,
     InteriorCertificate,
@@ -59,6 +62,8 @@ __all__ = [
     "check_farkas",
     "decide_interior",
     "with_box",
+    "BoundednessCertificate",
+    "decide_bounded",
     "ExactLPCheck",
     "check_lp_optimum",
     "verify_basis",
