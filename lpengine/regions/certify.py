@@ -26,7 +26,8 @@ a row whose relative error bound is not small).  Decisions:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -41,7 +42,7 @@ from .exact import ExactNet, StrictDecision, decide_strict, row_error_bounds, ro
 from .implied import RowErrors
 from .polytope import RegionRows, statuses_handled
 
-__all__ = ["Certifier", "CertifiedRows", "DecisionStats"]
+__all__ = ["Certifier", "CertifiedRows", "DecisionStats", "ExactFacet", "exact_facet"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,10 +62,11 @@ class DecisionStats:
     proved_empty: int = 0
     exact_rows: int = 0
     seconds_exact: float = 0.0
+    exact_facets: int = 0
 
     def merge(self, other: DecisionStats) -> None:
-        for f in ("float_certified", "exact_witness", "exact_lp", "proved_empty", "exact_rows", "seconds_exact"):
-            setattr(self, f, getattr(self, f) + getattr(other, f))
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
     @property
     def exact_share(self) -> float:
@@ -298,6 +300,16 @@ class Certifier:
             s[r.dead] = want[r.dead]
         return s
 
+    def facet(self, cr: CertifiedRows, k: int) -> ExactFacet | None:
+        """Exactly: is row ``k`` of the region a facet?  (:func:`exact_facet`; counted in :attr:`stats`.)"""
+        import time
+
+        t0 = time.perf_counter()
+        out = exact_facet(cr.exact_rows(), k, self.backend)
+        self.stats.exact_facets += 1
+        self.stats.seconds_exact += time.perf_counter() - t0
+        return out
+
     def decide(self, cr: CertifiedRows, hint: NDArray[np.float64] | None) -> StrictDecision:
         """Decide exactly whether the region is nonempty (counted in :attr:`stats`)."""
         import time
@@ -375,3 +387,68 @@ def _padded_farkas(P: NDArray[Any], y: list[int]) -> StrictDecision | None:
     if all(v >= 0 for v in y) and any(y) and all(v == 0 for v in comb[:d].tolist()) and comb[d] <= 0:
         return StrictDecision(False, None, tuple(y), "farkas support")
     return None
+
+
+@dataclass(frozen=True)
+class ExactFacet:
+    """A facet of a region, decided exactly.
+
+    Attributes
+    ----------
+    rows : tuple of int
+        The rows (indices into the region's rows) whose hyperplane, with the same
+        orientation, carries the facet (one row unless rows coincide exactly).
+    point : RationalVector
+        A point in the facet's relative interior: on the hyperplane, strictly
+        inside every other row (checked exactly).
+    """
+
+    rows: tuple[int, ...]
+    point: RationalVector
+
+
+def exact_facet(P: NDArray[Any], k: int, backend: Any = "highs") -> ExactFacet | None:
+    """Exactly: is row ``k`` a facet of ``{x : P_i . (x, 1) > 0}``, i.e. does the region's closure meet
+    the hyperplane ``P_k . (x, 1) = 0`` in a ``(d-1)``-dimensional piece?
+
+    It is iff some point of the hyperplane is strictly inside every row not
+    coincident with it.  One variable ``x_p`` (``P_k[p] != 0``) is eliminated with the
+    hyperplane's equation, each other row multiplied by ``|P_k[p]|`` to stay an
+    integer row, and the strict system in ``d - 1`` variables is decided by
+    :func:`~.exact.decide_strict` (a checked certificate).  A row that vanishes
+    on the hyperplane is the same hyperplane: with the same orientation it joins
+    the facet's rows, with the opposite one the region is empty there.
+    """
+    m, d1 = P.shape
+    d = d1 - 1
+    rk = [int(v) for v in P[k].tolist()]
+    p = next((j for j in range(d) if rk[j] != 0), -1)
+    if p < 0:
+        return None  # a constant row has no hyperplane
+    sg = 1 if rk[p] > 0 else -1
+    group = [k]
+    Q: list[list[int]] = []
+    for i in range(m):
+        if i == k:
+            continue
+        ri = [int(v) for v in P[i].tolist()]
+        q = [sg * (ri[j] * rk[p] - ri[p] * rk[j]) for j in range(d1) if j != p]
+        if not any(q):
+            if same_hyperplane(P[i], P[k]) > 0:
+                group.append(i)
+                continue
+            return None  # the opposite halfspace on the same hyperplane: no facet here
+        Q.append(q)
+    if d == 1:
+        if any(q[0] <= 0 for q in Q):
+            return None
+        y: list[Fraction] = []
+    else:
+        dec = decide_strict(np.array(Q, dtype=object).reshape(len(Q), d), backend=backend)
+        if not dec.nonempty:
+            return None
+        assert dec.point is not None
+        y = [Fraction(v, dec.point.den) for v in dec.point.num]
+    x = y[:p] + [Fraction(0)] + y[p:]
+    x[p] = -(sum((Fraction(rk[j]) * x[j] for j in range(d) if j != p), Fraction(0)) + rk[d]) / rk[p]
+    return ExactFacet(tuple(sorted(group)), RationalVector.from_fractions(x))

@@ -184,11 +184,16 @@ class RegionProcessor:
             neighbor_keys.append(nb.tobytes())
             neighbors.append(PendingRegion(nb, pt if pt_ok else None, G[rep], witness))
         # Rows whose facet decision the floats could not make clearly: their one-flip patterns
-        # are searched too (each decided exactly), so no region behind them is lost.
-        for k in facets.borderline.tolist():
-            u = int(rows.unit[k])
-            if u >= 0:
-                neighbors.append(PendingRegion(self.cert.canonical(_flipped(signs, u)), guess=witness))
+        # are searched too (each decided exactly), so no region behind them is lost; the exact
+        # facets among them give edges.
+        border = [k for k in facets.borderline.tolist() if int(rows.unit[k]) >= 0]
+        for k in border:
+            neighbors.append(PendingRegion(self.cert.canonical(_flipped(signs, int(rows.unit[k]))), guess=witness))
+        if border:
+            more_units, more_keys, more = self._exact_edges(cr, border, witness)
+            facet_units += more_units
+            neighbor_keys += more_keys
+            neighbors += more
         if self.compute_bounded and bounded is None:
             bounded = is_bounded(G, tol, self.counters, backend=self.backend, errors=cr.row_errors())
         work = RegionWork(
@@ -211,8 +216,8 @@ class RegionProcessor:
 
         Nonempty: counted and flagged ``thin``, with the exactly checked witness; its
         facets are not trusted to floats, so every live unit's one-flip pattern is
-        searched (each decided exactly), and no edge is recorded for it.
-        Empty: not counted (a checked Farkas certificate).
+        searched (each decided exactly), and its edges are its exact facets
+        (:meth:`_exact_edges`).  Empty: not counted (a checked Farkas certificate).
         """
         signs = cr.signs
         if dec is None:
@@ -227,6 +232,8 @@ class RegionProcessor:
             PendingRegion(self.cert.canonical(_flipped(signs, int(u))), guess=witness)
             for u in rows.unit[rows.unit >= 0].tolist()
         ]
+        facet_units, neighbor_keys, more = self._exact_edges(cr, np.flatnonzero(rows.unit >= 0).tolist(), witness)
+        neighbors += more
         bounded: bool | None = True if self.domain.bounded else None
         if self.compute_bounded and bounded is None:
             bounded = is_bounded(rows.G, self.tol, self.counters, backend=self.backend, errors=cr.row_errors())
@@ -234,15 +241,53 @@ class RegionProcessor:
             rows.signs.copy(),
             witness,
             max(margin, 0.0),
-            [],
-            [],
-            0,
+            facet_units,
+            neighbor_keys,
+            len(facet_units),
             bounded,
             LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c),
             thin=True,
             exact_witness=dec.point,
         )
         return Processed(Counted(work), tuple(neighbors))
+
+    def _exact_edges(
+        self, cr: CertifiedRows, candidates: list[int], witness: NDArray[np.float64]
+    ) -> tuple[list[tuple[int, ...]], list[bytes], list[PendingRegion]]:
+        """The exact facets among ``candidates`` (row indices): their units, neighbour keys and neighbours.
+
+        Each row is decided by :meth:`Certifier.facet`; exactly coincident rows form one
+        facet (decided once); a facet on a domain face has no neighbour.  The neighbour
+        flips the facet's units, or, when several units share it or deeper units vanish
+        on it, is read off the one-sided limit across the facet's exact point.
+        """
+        rows = cr.rows
+        units_out: list[tuple[int, ...]] = []
+        keys: list[bytes] = []
+        out: list[PendingRegion] = []
+        done: set[int] = set()
+        vanishing = np.flatnonzero(rows.dead & (rows.c == 0.0)) if rows.dead.any() else np.zeros(0, dtype=np.intp)
+        for k in candidates:
+            if k in done:
+                continue
+            fac = self.cert.facet(cr, k)
+            if fac is None:
+                continue
+            done.update(fac.rows)
+            units = rows.unit[list(fac.rows)]
+            if np.any(units < 0):
+                continue
+            point = fac.point.to_float()
+            if units.shape[0] > 1 or (vanishing.size and int(vanishing.max()) > int(units[0])):
+                nb = pattern_toward(self.net, point, rows.G[k], tol=self.tol)
+            else:
+                nb = _flipped(cr.signs, int(units[0]))
+            nb = self.cert.canonical(nb)
+            flipped = tuple(np.flatnonzero(nb != cr.signs).tolist())
+            units_out.append(flipped)
+            keys.append(nb.tobytes())
+            out.append(PendingRegion(nb, point, rows.G[k], witness))
+        return units_out, keys, out
 
     def _chebyshev(self, G: NDArray[np.float64], h: NDArray[np.float64]) -> Ball:
         """The region's largest inscribed ball in floats (capped at radius 1 in unbounded domains).

@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ...exceptions import InaccurateSolutionWarning, InvalidProblemError
+from ...exceptions import InaccurateSolutionWarning, InvalidProblemError, SolverError
 from ..problem import LinearProgram
 from ..result import BasisStatus
 from .rational import RationalVector, affine_signs
@@ -344,11 +344,17 @@ def _via_basis(rows: IntegerRows, w: list[int], backend: Any) -> InteriorCertifi
         row_upper=hf,
         col_upper=np.concatenate([np.full(d, np.inf), [1.0]]),
     )
-    with get_backend(backend).open(lp) as solver, warnings.catch_warnings():
-        # Only the basis is used, and it is verified exactly below: an INACCURATE float answer is no error here.
-        warnings.simplefilter("ignore", InaccurateSolutionWarning)
-        solver.solve()
-        basis = solver.get_basis()
+    try:
+        with get_backend(backend).open(lp) as solver, warnings.catch_warnings():
+            # Only the basis is used, and it is verified exactly below: an INACCURATE float answer is no error here.
+            warnings.simplefilter("ignore", InaccurateSolutionWarning)
+            solver.solve()
+            basis = solver.get_basis()
+    except SolverError as exc:
+        # The rounded rows can be beyond what the float solver accepts (entries of 1e300, say):
+        # no basis to propose, and the exact simplex decides.
+        logger.debug("interior LP refused by the float solver (%s); the exact simplex decides", exc)
+        return None
     if basis is None:
         return None
     cert = _verify_chebyshev_basis(rows, w, basis.col_status.tolist(), basis.row_status.tolist())
