@@ -1,13 +1,23 @@
-"""First-layer L1 training (4->[5,4,2]->1, N = 500, theta0 ~ U(-20,20)^25): Deep ReLU Simplex vs gradient methods.
+"""First-layer L1 training at dataset scale: the Deep ReLU Simplex against its targets and against gradient methods.
 
-Run:  python benchmarks/bench_drs.py [--seeds 2 3 4] [--no-ls-limit 120]
+Setup: the authors' first-layer example (problems/first_layer_500.toml: random U(-1,1) net 4->[5,4,2]->1,
+x ~ U(-3,3)^4, y ~ U(-3,3), layer 1, D = 25, theta0 ~ U(-20,20)^25 with start seed s) with ``n_samples``
+raised to N.  Run:
 
-For each start seed: the Deep ReLU Simplex with and without the Barrodale-Roberts
-line search (vertices, time to a certified local minimum, vertices per second in
-wall and CPU time), then a full-batch numpy subgradient method and, when PyTorch is
-installed (optional, benchmark only), Adam, both from the same theta0 and given the
-wall time the line-search run needed (and 10x that), reporting their best loss.
-BLAS is pinned to one thread.
+    python benchmarks/bench_drs.py                               # the full tables (long)
+    python benchmarks/bench_drs.py --sizes 2000 --seeds 3        # a quick look
+    python benchmarks/bench_drs.py --json results.json           # also write every row
+
+Table 1, per N and start seed: status, whether the end point is certified and on which scope (all
+parameters, or the live units with collapsed units held at zero), collapsed units and their outcome,
+revivals, pivots, zero-length pivots, final loss, CPU seconds of the whole call (walk + certificate),
+and whether the per-run target (2 / 10 / 60 / 150 s at N = 2k / 10k / 50k / 100k) holds.  CPU time
+(``time.process_time``) is reported because the machine is shared: wall time measures the neighbours.
+
+Table 2, per N and seed: full-batch numpy subgradient descent and (PyTorch installed) Adam on the same
+L1 loss from the same theta0, each given the DRS's CPU time and 10x that: their best loss, the CPU time
+each needs to reach the DRS's final loss ("-" = never within its budget), and the CPU time the DRS
+walk needed to reach theirs (from its per-pivot progress callback).  BLAS and torch use one thread.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import argparse
+import json
 import pathlib
 import time
 
@@ -27,9 +38,16 @@ from lpengine.simplex import deep_relu_simplex
 from lpengine.simplex.problem import load_problem
 
 PROBLEM = pathlib.Path(__file__).resolve().parents[1] / "problems" / "first_layer_500.toml"
+TARGET_S = {2000: 2.0, 10000: 10.0, 50000: 60.0, 100000: 150.0}
 
 
-def l1_first_layer(net, X, y, W1, b1):
+def make_data(n):
+    """Data of the problem file's [data] table with n_samples = n (same generator and seed)."""
+    rng = np.random.default_rng(1)
+    return rng.uniform(-3, 3, (n, 4)), rng.uniform(-3, 3, n)
+
+
+def l1_loss(net, X, y, W1, b1):
     h = np.maximum(X @ W1.T + b1, 0.0)
     for W, b in zip(net.weights[1:-1], net.biases[1:-1], strict=True):
         h = np.maximum(h @ W.T + b, 0.0)
@@ -37,14 +55,15 @@ def l1_first_layer(net, X, y, W1, b1):
 
 
 def subgradient(net, X, y, theta0, seconds, eta0=0.05):
-    """Full-batch subgradient descent on the first layer, eta_k = eta0 / sqrt(k + 1); returns best loss and steps."""
+    """Full-batch normalised subgradient descent, eta_k = eta0 / sqrt(k + 1); returns the (cpu, best) history."""
     n1, n0 = net.weights[0].shape
     W1 = theta0[: n1 * n0].reshape(n1, n0).copy()
     b1 = theta0[n1 * n0 :].copy()
-    best = l1_first_layer(net, X, y, W1, b1)
+    best = l1_loss(net, X, y, W1, b1)
+    hist = [(0.0, best)]
     k = 0
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+    c0 = time.process_time()
+    while time.process_time() - c0 < seconds:
         z1 = X @ W1.T + b1
         hs, zs = [np.maximum(z1, 0.0)], [z1]
         for W, b in zip(net.weights[1:-1], net.biases[1:-1], strict=True):
@@ -56,20 +75,26 @@ def subgradient(net, X, y, theta0, seconds, eta0=0.05):
             g = (g * (zs[l] > 0)) @ net.weights[l]
         g = g * (zs[0] > 0)
         gW, gb = g.T @ X, g.sum(axis=0)
-        norm = np.sqrt((gW**2).sum() + (gb**2).sum()) + 1e-300
-        eta = eta0 / np.sqrt(k + 1)
-        W1 -= eta * gW / norm * np.sqrt(W1.size + b1.size)
-        b1 -= eta * gb / norm * np.sqrt(W1.size + b1.size)
+        norm = np.sqrt((gW**2).sum() + (gb**2).sum())
+        if norm == 0.0:
+            break
+        eta = eta0 / np.sqrt(k + 1) * np.sqrt(W1.size + b1.size) / norm
+        W1 -= eta * gW
+        b1 -= eta * gb
         k += 1
-        best = min(best, l1_first_layer(net, X, y, W1, b1))
-    return best, k
+        loss = l1_loss(net, X, y, W1, b1)
+        if loss < best:
+            best = loss
+            hist.append((time.process_time() - c0, best))
+    return hist
 
 
 def adam(net, X, y, theta0, seconds, lr=0.05):
+    """Adam (torch, float64, one thread) on the same loss; the (cpu, best) history, or None without torch."""
     try:
         import torch
     except ImportError:
-        return None, None
+        return None
     torch.set_num_threads(1)
     n1, n0 = net.weights[0].shape
     W1 = torch.tensor(theta0[: n1 * n0].reshape(n1, n0), dtype=torch.float64, requires_grad=True)
@@ -77,86 +102,157 @@ def adam(net, X, y, theta0, seconds, lr=0.05):
     Xt, yt = torch.tensor(X), torch.tensor(y)
     rest = [(torch.tensor(W), torch.tensor(b)) for W, b in zip(net.weights[1:], net.biases[1:], strict=True)]
     opt = torch.optim.Adam([W1, b1], lr=lr)
-    best, k = np.inf, 0
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
+    best = np.inf
+    hist = []
+    c0 = time.process_time()
+    while time.process_time() - c0 < seconds:
         h = torch.relu(Xt @ W1.T + b1)
         for W, b in rest[:-1]:
             h = torch.relu(h @ W.T + b)
         loss = (h @ rest[-1][0][0] + rest[-1][1][0] - yt).abs().sum()
+        v = float(loss.detach())
+        if v < best:
+            best = v
+            hist.append((time.process_time() - c0, best))
         opt.zero_grad()
         loss.backward()
         opt.step()
-        best = min(best, float(loss.detach()))
-        k += 1
-    return best, k
+    return hist
+
+
+def time_to_reach(hist, target):
+    """First CPU time in a (cpu, best) history at which the best loss is <= target (None: never)."""
+    for t, v in hist:
+        if v <= target * (1 + 1e-12):
+            return t
+    return None
+
+
+def run_drs(net, X, y, theta0, time_limit):
+    prog = []
+    c0 = time.process_time()
+
+    def cb(state):
+        prog.append((time.process_time() - c0, state.loss))
+
+    res = deep_relu_simplex(net, X, y, theta0=theta0, seed=0, time_limit=time_limit, callback=cb)
+    cpu = time.process_time() - c0
+    prog.insert(0, (0.0, float(res.losses[0])))
+    return res, cpu, prog
+
+
+def fmt_t(t):
+    return f"{t:8.2f}" if t is not None else f"{'-':>8}"
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4, 5, 6])
-    ap.add_argument("--no-ls-limit", type=float, default=120.0)
-    ap.add_argument("--no-baselines", action="store_true", help="skip the gradient baselines")
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 50000, 100000])
+    ap.add_argument("--seeds", type=int, default=10, help="start seeds 0..seeds-1 per size")
+    ap.add_argument(
+        "--max-seeds", type=int, nargs="+", default=None, help="per-size cap on the seeds (same order as --sizes)"
+    )
+    ap.add_argument("--baseline-sizes", type=int, nargs="*", default=[2000, 10000])
+    ap.add_argument("--baseline-seeds", type=int, default=3)
+    ap.add_argument("--tenfold-sizes", type=int, nargs="*", default=[2000], help="sizes that also get 10x budgets")
+    ap.add_argument("--json", type=str, default=None)
     a = ap.parse_args()
-    prob = load_problem(PROBLEM)
-    net, X, y = prob.network, prob.X, prob.y
-    rows, grows = [], []
-    for s in a.seeds:
-        theta0 = np.random.default_rng(s).uniform(-20, 20, 25)
-        L0 = l1_first_layer(net, X, y, theta0[:20].reshape(5, 4), theta0[20:])
-        for ls in (True, False):
-            c0, t0 = time.process_time(), time.perf_counter()
-            res = deep_relu_simplex(
-                net, X, y, theta0=theta0, seed=0, line_search=ls, time_limit=None if ls else a.no_ls_limit
+    net = load_problem(PROBLEM).network
+    rows, brows = [], []
+    for si, n in enumerate(a.sizes):
+        X, y = make_data(n)
+        n_seeds = a.seeds if a.max_seeds is None else min(a.seeds, a.max_seeds[si])
+        for s in range(n_seeds):
+            theta0 = np.random.default_rng(s).uniform(-20, 20, 25)
+            target = TARGET_S.get(n, float("inf"))
+            res, cpu, prog = run_drs(net, X, y, theta0, time_limit=max(4 * target, 30.0))
+            c = res.certificate
+            cu = [] if c is None else [(u.unit, u.outcome) for u in c.collapsed_units]
+            row = {
+                "N": n,
+                "seed": s,
+                "status": res.status,
+                "certified": res.certified,
+                "scope": c.scope if c is not None else "-",
+                "collapsed": cu,
+                "revivals": res.stats["revivals"],
+                "collapse_events": res.stats["collapse_events"],
+                "pivots": res.nit,
+                "zero_steps": res.stats["zero_steps"],
+                "start_loss": res.start_loss,
+                "loss": res.fun,
+                "cpu": cpu,
+                "walk_cpu": res.stats["cpu_seconds"],
+                "target": target,
+            }
+            rows.append(row)
+            print(
+                f"N={n} seed={s}: {res.status} certified={res.certified} ({row['scope']}) collapsed={cu} "
+                f"revivals={row['revivals']} pivots={res.nit} zero={row['zero_steps']} loss={res.fun:.3f} "
+                f"cpu={cpu:.2f}s",
+                flush=True,
             )
-            wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-            eng = res.stats["seconds"]
-            rows.append(
-                (
-                    s,
-                    ls,
-                    L0,
-                    res.losses[0],
-                    res.fun,
-                    res.nit,
-                    res.stats["kinks_crossed"],
-                    res.status,
-                    res.certified,
-                    wall,
-                    cpu,
-                    res.nit / eng,
-                )
-            )
-            print(f"seed {s} line_search={ls}: {res.status} {res.nit} pivots {wall:.2f}s", flush=True)
-            if ls:
-                t_ls, f_ls = wall, res.fun
-        for mult in () if a.no_baselines else (1, 10):
-            sg, k = subgradient(net, X, y, theta0, mult * t_ls)
-            ad, ka = adam(net, X, y, theta0, mult * t_ls)
-            grows.append((s, mult * t_ls, f_ls, sg, k, ad, ka))
-    print("\nFirst-layer L1 training, 4->[5,4,2]->1, N = 500, x, y ~ U(-3,3), theta0 ~ U(-20,20)^25 (D = 25)")
+            if n in a.baseline_sizes and s < a.baseline_seeds:
+                for mult in (1, 10) if n in a.tenfold_sizes else (1,):
+                    budget = mult * cpu
+                    for name, fn in (("subgradient", subgradient), ("adam", adam)):
+                        hist = fn(net, X, y, theta0, budget)
+                        if hist is None:
+                            continue
+                        best = hist[-1][1]
+                        brows.append(
+                            {
+                                "N": n,
+                                "seed": s,
+                                "method": name,
+                                "mult": mult,
+                                "budget": budget,
+                                "drs_loss": res.fun,
+                                "loss": best,
+                                "t_reach_drs": time_to_reach(hist, res.fun),
+                                "drs_t_reach": time_to_reach(prog, best),
+                            }
+                        )
+                        print(f"   {name} x{mult}: best {best:.3f} (DRS {res.fun:.3f})", flush=True)
+            if a.json:
+                pathlib.Path(a.json).write_text(json.dumps({"drs": rows, "baselines": brows}, indent=1))
+    print("\nTable 1. First-layer DRS, 4->[5,4,2]->1, x, y ~ U(-3,3), theta0 ~ U(-20,20)^25 (D = 25), one core")
     print(
-        f"{'seed':>4} {'LS':>5} | {'L(theta0)':>10} {'L(v0)':>9} {'final L':>9} | {'pivots':>7} {'crossed':>8} "
-        f"{'status':>13} {'cert':>5} | {'wall s':>7} {'cpu s':>7} {'piv/s':>8} {'piv/s':>7} {'passed/s':>9}"
+        f"{'N':>7} {'seed':>4} | {'status':>13} {'cert':>5} {'scope':>14} | {'collapsed (unit: outcome)':<34} "
+        f"{'reviv':>5} | {'pivots':>6} {'zero':>5} | {'L(theta0)':>10} {'final L':>10} | {'cpu s':>7} {'target':>7}"
     )
-    print(f"{'':>76}{'':>17}{'engine':>8} {'call':>7} {'engine':>9}")
-    for s, ls, L0, Lv, Lf, nit, kc, stt, cert, wall, cpu, vps in rows:
+    for r in rows:
+        cu = "; ".join(f"{u}: {o.replace('no descent found in ', 'none in ')}" for u, o in r["collapsed"]) or "-"
+        ok = "ok" if r["cpu"] <= r["target"] else "MISSED"
         print(
-            f"{s:>4} {str(ls):>5} | {L0:10.2f} {Lv:9.2f} {Lf:9.3f} | {nit:>7} {kc:>8} {stt:>13} {str(cert):>5} | "
-            f"{wall:7.2f} {cpu:7.2f} {vps:8.0f} {nit / cpu:7.0f} {vps * (nit + kc) / max(nit, 1):9.0f}"
+            f"{r['N']:>7} {r['seed']:>4} | {r['status']:>13} {str(r['certified']):>5} {r['scope']:>14} | "
+            f"{cu:<34} {r['revivals']:>5} | {r['pivots']:>6} {r['zero_steps']:>5} | {r['start_loss']:10.1f} "
+            f"{r['loss']:10.3f} | {r['cpu']:7.2f} {ok:>7}"
         )
-    print(
-        "piv/s: pivots (stops at logged vertices) per second of engine time / of the whole call (certificate\n"
-        "included); passed/s: pivots + line-search crossings (each a vertex with D tight kinks) per engine second."
-    )
-    print("\nGradient baselines from the same theta0, given the DRS line-search wall time (and 10x)")
-    print(
-        f"{'seed':>4} {'budget s':>8} | {'DRS final':>9} | {'subgrad best':>12} {'steps':>7} {'ratio':>6} | "
-        f"{'Adam best':>9} {'steps':>6} {'ratio':>6}"
-    )
-    for s, bud, f, sg, k, ad, ka in grows:
-        adam_s = f"{ad:9.3f} {ka:>6} {ad / f:6.3f}" if ad is not None else f"{'n/a (no torch)':>23}"
-        print(f"{s:>4} {bud:8.2f} | {f:9.3f} | {sg:12.3f} {k:>7} {sg / f:6.3f} | {adam_s}")
+    print("\nSummary per N")
+    print(f"{'N':>7} {'runs':>4} {'certified':>9} {'stalled':>7} {'median cpu':>10} {'max cpu':>8} {'target':>7}")
+    for n in sorted({r["N"] for r in rows}):
+        rs = [r for r in rows if r["N"] == n]
+        cpus = [r["cpu"] for r in rs]
+        print(
+            f"{n:>7} {len(rs):>4} {sum(r['certified'] for r in rs):>9} "
+            f"{sum(r['status'] == 'stalled' for r in rs):>7} {float(np.median(cpus)):10.2f} {max(cpus):8.2f} "
+            f"{TARGET_S.get(n, float('nan')):7.0f}"
+        )
+    if brows:
+        print("\nTable 2. Gradient baselines from the same theta0, CPU budget = mult x the DRS call's CPU time")
+        print(
+            f"{'N':>7} {'seed':>4} {'method':>11} {'mult':>4} {'budget s':>8} | {'DRS L':>10} {'method L':>10} "
+            f"{'ratio':>6} | {'t to DRS L':>10} {'DRS t to its L':>14}"
+        )
+        for b in brows:
+            print(
+                f"{b['N']:>7} {b['seed']:>4} {b['method']:>11} {b['mult']:>4} {b['budget']:8.2f} | "
+                f"{b['drs_loss']:10.3f} {b['loss']:10.3f} {b['loss'] / b['drs_loss']:6.3f} | "
+                f"{fmt_t(b['t_reach_drs']):>10} {fmt_t(b['drs_t_reach']):>14}"
+            )
+        print("t to DRS L: CPU s the method needed to reach the DRS's final loss ('-': not within its budget);")
+        print("DRS t to its L: CPU s the DRS walk needed to reach the method's best loss ('-': never, i.e. lower).")
 
 
 if __name__ == "__main__":

@@ -75,20 +75,26 @@ def certificate_sentence(c: Any) -> str:
 
     if isinstance(c, LADCertificate):
         return str(c)  # a LAD fit: its own wording (a global minimum; no hidden cells)
-    cells = f"{c.n_cells_checked:,d} of {c.n_cells:,d} incident hidden cell(s)"
+    # DRS certificates give the cell count as log2 (it can have 1000s of digits)
+    total = f"{2 ** int(c.log2_cells):,d}" if c.log2_cells <= 40 else f"2^{c.log2_cells:g}"
+    cells = f"{c.n_cells_checked:,d} of {total} incident hidden cell(s)"
     if c.sampled:
         cells += f" (a seeded sample, seed {c.sample_seed})"
     gap = f"largest loss - LP optimum {c.max_lp_gap:.3g}"
     if not c.certified:
         return f"not certified: {c.reason}"
+    scope = ""
+    if getattr(c, "collapsed_units", ()):
+        outcomes = "; ".join(f"unit {u.unit}: {u.outcome}" for u in c.collapsed_units)
+        scope = f" on the live units (collapsed units held at exact zero; {outcomes})"
     if not c.degenerate:
         return (
-            f"CERTIFIED local minimum. Proof: the complete ray test, none of the {c.n_rays} edge rays "
+            f"CERTIFIED local minimum{scope}. Proof: the complete ray test, none of the {c.n_rays} edge rays "
             f"descends (smallest normalised slope {c.min_slope:.3g}). Confirmation: HiGHS re-solved the cell "
             f"LPs of {cells} and found no lower loss ({gap})."
         )
     return (
-        f"CERTIFIED local minimum at a degenerate vertex. Proof: HiGHS solved the LPs of all {cells} and "
+        f"CERTIFIED local minimum{scope} at a degenerate vertex. Proof: HiGHS solved the LPs of all {cells} and "
         f"found no lower loss ({gap}); the ray test over all {c.n_rays} edge rays agrees."
     )
 

@@ -27,10 +27,11 @@ from numpy.typing import NDArray
 
 from ..lp import LinearProgram, LPStatus, solve
 from ..tolerances import Tolerances
-from .encoding import cell_affine, region_lp
+from .collapse import CollapsedUnit, loss_error_bound
+from .encoding import cell_affine, region_lp, update_cell_affine
 from .model import LayerwiseModel
 
-__all__ = ["DRSCertificate", "local_cell_lp", "check_cells", "check_vertex"]
+__all__ = ["DRSCertificate", "CellCheck", "local_cell_lp", "check_cells", "check_vertex", "one_sided_rates"]
 
 
 @dataclass(frozen=True)
@@ -40,32 +41,58 @@ class DRSCertificate:
     Attributes
     ----------
     ray_test : bool
-        No descending edge among all ``n_rays = 2D`` edge rays (exact one-sided slopes).
+        No descending edge among the ``n_rays`` priced edge rays (exact one-sided slopes): all ``2D``
+        rays, or the ``2(D - p c)`` rays of the live units when ``c`` units are collapsed.
+    n_rays : int
+        Rays in the test.
     min_slope : float
-        Most negative normalised ray slope ``L'(theta; e)/|e|``.
+        Most negative normalised slope ``L'(theta; e)/|e|`` among those rays.
+    slope_margin : float
+        Bound on the rounding error of the normalised slopes (same units as ``min_slope``).  The
+        ray test passes only if every slope is above ``-slope tolerance`` and, for a proof, the
+        smallest slope must not be within this bound of zero (else ``certified`` is False, with
+        the reason "borderline").
     degenerate : bool
-        More than ``D`` kinks at zero: the edge test alone is then not a proof.
+        More kinks at zero than the basis holds (collapsed units' kinks excluded): the ray test
+        alone is then not a proof and the cell LPs decide.
     n_tight_hidden : int
-        Hidden kinks at zero, ``k_h``; ``n_cells = 2**k_h`` hidden cells meet at the vertex.
+        Hidden kinks at zero, ``k_h`` (collapsed units' kinks excluded).
+    log2_cells : float
+        ``log2`` of the number of hidden cells meeting at the vertex (``k_h``; a float, so the
+        JSON never holds a huge integer).
     n_cells_checked, n_cells_infeasible : int
         Cell LPs solved by HiGHS, and those found empty.
     sampled : bool
         Whether the checked cells are a seeded random sample (``sample_seed``)
-        rather than all ``n_cells``.  The tracked cell is always included.
+        rather than all of them.  The tracked cell is always included.
     lp_confirmed : bool
-        Every checked cell LP has optimum ``>= loss - objective tolerance``.
+        No checked cell LP returned a point of strictly lower loss (beyond the rounding-error
+        bound of the loss evaluation), and every LP solved.
     max_lp_gap : float
-        ``max(loss - LP optimum)`` over the checked cells (``<= 0`` up to rounding when confirmed).
+        ``max(loss - LP optimum)`` over the checked cells: LP noise (HiGHS solves to ``1e-7``)
+        when ``lp_confirmed``.
     box_radius : float
         Radius of the box of the cell LPs.
     basis : tuple of int
         Kink ids of the final basis (see :mod:`lpengine.simplex.model` for the numbering).
     duals : ndarray, shape (D,)
-        ``lambda_i = -g_N . d_i``; for LAD/quantile the stopping rule is ``-c_i w_minus <= lambda_i <= c_i w_plus``.
+        ``lambda_i = -g_N . d_i`` from a fresh factorisation of the final basis; for
+        LAD/quantile the stopping rule is ``-c_i w_minus <= lambda_i <= c_i w_plus``.
     certified : bool
-        ``ray_test and lp_confirmed and (not degenerate or not sampled)``.
+        Local minimum proved on the scope: ray test passed outside the rounding margin at a
+        non-degenerate vertex (or all incident cells decided by HiGHS at a degenerate one), and
+        no LP found a lower loss.  Nothing sampled is ever called certified.
     reason : str
         Human-readable summary.
+    scope : str
+        ``"all parameters"``, or ``"live units"`` when some units are collapsed: then the proof
+        covers the slice where those units stay at zero, and ``collapsed_units`` says what the
+        bounded search for a descent that revives them found.
+    collapsed_units : tuple of CollapsedUnit
+    sample_seed : int or None
+    exact_rays : int
+        Rays whose slope lay within ``slope_margin`` of zero and was recomputed in exact rational
+        arithmetic (:mod:`lpengine.simplex.exact`).
     """
 
     ray_test: bool
@@ -73,7 +100,7 @@ class DRSCertificate:
     min_slope: float
     degenerate: bool
     n_tight_hidden: int
-    n_cells: int
+    log2_cells: float
     n_cells_checked: int
     n_cells_infeasible: int
     sampled: bool
@@ -85,41 +112,67 @@ class DRSCertificate:
     duals: NDArray[np.float64]
     certified: bool
     reason: str
+    scope: str = "all parameters"
+    collapsed_units: tuple[CollapsedUnit, ...] = ()
+    slope_margin: float = 0.0
+    exact_rays: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: every field as a Python scalar or list (``n_cells`` stays an exact int)."""
+        """JSON-ready dict (Python scalars; non-finite floats as ``None``; no unbounded integers)."""
+
+        def num(v: float) -> float | None:
+            return float(v) if math.isfinite(v) else None
+
         return {
             "certified": self.certified,
+            "scope": self.scope,
+            "reason": self.reason,
             "ray_test": self.ray_test,
             "n_rays": self.n_rays,
-            "min_slope": float(self.min_slope),
+            "min_slope": num(self.min_slope),
+            "slope_margin": num(self.slope_margin),
+            "exact_rays": self.exact_rays,
             "degenerate": self.degenerate,
             "n_tight_hidden": self.n_tight_hidden,
-            "n_cells": int(self.n_cells),
+            "log2_cells": num(self.log2_cells),
             "n_cells_checked": self.n_cells_checked,
             "n_cells_infeasible": self.n_cells_infeasible,
             "sampled": self.sampled,
             "sample_seed": self.sample_seed,
             "lp_confirmed": self.lp_confirmed,
-            "max_lp_gap": float(self.max_lp_gap),
-            "box_radius": float(self.box_radius),
+            "max_lp_gap": num(self.max_lp_gap),
+            "box_radius": num(self.box_radius),
             "basis": [int(b) for b in self.basis],
             "duals": [float(v) for v in self.duals],
-            "reason": self.reason,
+            "collapsed_units": [c.to_dict() for c in self.collapsed_units],
         }
 
 
 def local_cell_lp(
-    model: LayerwiseModel, hidden_signs: NDArray[np.int8], theta: NDArray[np.float64], radius: float
+    model: LayerwiseModel,
+    hidden_signs: NDArray[np.int8],
+    theta: NDArray[np.float64],
+    radius: float,
+    *,
+    fixed_cols: NDArray[np.int64] | None = None,
+    affine: tuple | None = None,
 ) -> LinearProgram | None:
-    """LP of one hidden cell restricted to the box around ``theta`` (``None``: the cell misses ``theta``)."""
+    """LP of one hidden cell restricted to the box around ``theta`` (``None``: the cell misses ``theta``).
+
+    ``fixed_cols``: internal parameter columns held at their value in ``theta`` (box of radius 0),
+    e.g. the blocks of collapsed units when certifying on the live units only.  ``affine``: the
+    cell's :func:`~lpengine.simplex.encoding.cell_affine` when the caller has it.
+    """
     D = model.D
-    Q, q0, U, o = cell_affine(model, hidden_signs)
-    lo_box, hi_box = theta - radius, theta + radius
+    Q, q0, U, o = cell_affine(model, hidden_signs) if affine is None else affine
+    rad = np.full(D, float(radius))
+    if fixed_cols is not None and len(fixed_cols):
+        rad[fixed_cols] = 0.0
+    lo_box, hi_box = theta - rad, theta + rad
     rows, rlo, rhi = [], [], []
     if Q.shape[0]:
         zH = Q @ theta + q0
-        reach = np.abs(Q).sum(axis=1) * radius
+        reach = np.abs(Q) @ rad
         sig = hidden_signs.astype(np.float64)
         if np.any(sig * zH < -reach):
             return None
@@ -132,7 +185,7 @@ def local_cell_lp(
     og = o[model.group] - model.y
     lw = model.loss
     r = Ug @ theta + og
-    near = np.abs(r) <= np.abs(Ug).sum(axis=1) * radius
+    near = np.abs(r) <= np.abs(Ug) @ rad
     if not lw.kinked:
         near[:] = False
     far = ~near
@@ -158,6 +211,38 @@ def local_cell_lp(
     )
 
 
+@dataclass(frozen=True)
+class CellCheck:
+    """What the HiGHS cell LPs at a vertex found (internal; summarised in :class:`DRSCertificate`).
+
+    Attributes
+    ----------
+    log2_cells : float
+        ``log2`` of the number of sign choices of the tight hidden kinks (``k_h``).
+    checked, infeasible : int
+        Cell LPs solved, and cells found empty (by HiGHS or by a constant-signed row).
+    sampled : bool
+        A seeded sample of the cells rather than all of them.
+    ok : bool
+        Every LP solved to optimality and none found a point of lower loss.
+    max_gap : float
+        ``max(loss - LP optimum)`` over the solved LPs (``nan`` if none): LP noise when ``ok``.
+    best_x : ndarray or None
+        A point of strictly lower loss (internal layout) when one was found.
+    failed : int
+        LPs that ended neither optimal nor infeasible (an ``ok`` check needs none).
+    """
+
+    log2_cells: float
+    checked: int
+    infeasible: int
+    sampled: bool
+    ok: bool
+    max_gap: float
+    best_x: NDArray[np.float64] | None
+    failed: int
+
+
 def check_cells(
     model: LayerwiseModel,
     theta: NDArray[np.float64],
@@ -171,18 +256,28 @@ def check_cells(
     tol: Tolerances,
     backend: str = "highs",
     sample_size: int | None = None,
-) -> dict:
+    fixed_cols: NDArray[np.int64] | None = None,
+) -> CellCheck:
     """Solve the box-restricted LPs of the hidden cells at ``theta``.
 
     All ``2**k`` cells when there are at most ``max_cells``, otherwise a seeded
     sample of ``sample_size`` (default ``max_cells``) cells.
+
+    A cell *voids* the vertex when its LP returns a point whose loss, evaluated
+    exactly as the walk evaluates losses, is below ``loss`` by more than the
+    rounding-error bound of the two evaluations
+    (:func:`~lpengine.simplex.collapse.loss_error_bound`): no objective
+    tolerance can hide a real gap.  An LP optimum below ``loss`` whose point
+    does not have a lower loss is LP noise (HiGHS solves to ``1e-7``); it is
+    reported in ``max_gap`` and does not void the vertex.  An LP that ends
+    neither optimal nor infeasible makes the check fail (``ok=False``).
     """
     if sample_size is None:
         sample_size = max_cells
     k = int(tight_hidden.size)
-    n_cells = 2**k
     hs = signs[: model.n_hidden_kinks].copy()
-    if n_cells <= max_cells:
+    if k < 63 and 2**k <= max_cells:
+        n_cells = 2**k
         choices = [np.array([(b >> j) & 1 for j in range(k)], dtype=bool) for b in range(n_cells)]
         sampled = False
     else:
@@ -190,18 +285,23 @@ def check_cells(
         # (signs of the tight kinks' one-sided rates), so every sample is a real cell.
         rng = np.random.default_rng(seed)
         U = rng.standard_normal((sample_size - 1, model.D))
-        rates = _one_sided_rates(model, theta, signs, tight_hidden, U)
+        if fixed_cols is not None and len(fixed_cols):
+            U[:, fixed_cols] = 0.0
+        rates = one_sided_rates(model, theta, signs, tight_hidden, U)
         choices = [hs[tight_hidden] > 0] + [row > 0 for row in rates]
         sampled = True
-    thr = tol.objective * (1.0 + abs(loss))
-    checked = infeasible = 0
+    err0 = loss_error_bound(model, theta)
+    checked = infeasible = failed = 0
     max_gap = -math.inf
-    best_x = None
-    ok = True
+    best_x, best_loss = None, loss
+    base = cell_affine(model, hs)
+    _, tight_groups, _ = model.decode(tight_hidden)
     for ch in choices:
         cell = hs.copy()
         cell[tight_hidden] = np.where(ch, 1, -1).astype(np.int8)
-        lp = local_cell_lp(model, cell, theta, radius)
+        flipped = np.unique(tight_groups[cell[tight_hidden] != hs[tight_hidden]])
+        aff = update_cell_affine(model, base, cell, flipped)
+        lp = local_cell_lp(model, cell, theta, radius, fixed_cols=fixed_cols, affine=aff)
         if lp is None:
             infeasible += 1
             continue
@@ -210,28 +310,30 @@ def check_cells(
         if res.status is LPStatus.INFEASIBLE:
             infeasible += 1
             continue
-        if res.status is not LPStatus.OPTIMAL:
-            ok = False
+        if res.status is not LPStatus.OPTIMAL or res.x is None:
+            failed += 1
             continue
-        gap = loss - res.fun
-        if gap > max_gap:
-            max_gap = gap
-            if gap > thr:
-                best_x = np.array(res.x[: model.D])
-        if gap > thr:
-            ok = False
-    return {
-        "n_cells": n_cells,
-        "checked": checked,
-        "infeasible": infeasible,
-        "sampled": sampled,
-        "ok": ok and checked > 0,
-        "max_gap": max_gap if checked else math.nan,
-        "best_x": best_x,
-    }
+        max_gap = max(max_gap, loss - float(res.fun))
+        if res.fun < best_loss:
+            x = np.array(res.x[: model.D])
+            if fixed_cols is not None and len(fixed_cols):
+                x[fixed_cols] = theta[fixed_cols]
+            true = model.loss_at(x)
+            if true < best_loss - err0 - loss_error_bound(model, x):
+                best_x, best_loss = x, true
+    return CellCheck(
+        log2_cells=float(k),
+        checked=checked,
+        infeasible=infeasible,
+        sampled=sampled,
+        ok=bool(best_x is None and failed == 0 and checked > 0),
+        max_gap=max_gap if checked > infeasible else math.nan,
+        best_x=best_x,
+        failed=failed,
+    )
 
 
-def _one_sided_rates(
+def one_sided_rates(
     model: LayerwiseModel,
     theta: NDArray[np.float64],
     signs: NDArray[np.int8],

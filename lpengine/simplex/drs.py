@@ -67,13 +67,16 @@ from .._validation import check_array, check_int, check_scalar
 from ..exceptions import InvalidOptionError, InvalidProblemError
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
-from .certificate import DRSCertificate, check_cells
+from .certificate import CellCheck, DRSCertificate, check_cells
+from .collapse import REVIVED, CollapsedUnit, search_revival, unit_columns, unit_kinks
 from .encoding import build_argmin_model, build_layer_model
-from .engine import EngineLog, EngineOptions
+from .engine import EdgeRecord, EngineLog, EngineOptions
 from .engine import run_engine as run_native_engine
+from .exact import exact_ray_slopes
 from .highs_engine import run_highs_engine
 from .model import LayerwiseModel
-from .pivot import tight_mask
+from .pivot import price_rays, tight_mask
+from .status import DRSStatus
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +97,8 @@ class DRSState:
     step: float
     elapsed: float
     n_vertices: int
+    pivots_per_second: float = 0.0
+    n_collapsed: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -115,9 +120,10 @@ class DRSResult:
         The visited vertices (public layout), the side table of ``trajectory``.
     nit : int
         Number of pivots (phase 2 steps); ``len(losses) == nit + 1`` unless phase 1 failed.
-    status : str
-        ``"local_minimum"``, ``"max_pivots"``, ``"time_limit"``, ``"unbounded"``,
-        ``"stopped"`` (callback) or ``"stalled"`` (degenerate pivots without progress).
+    status : DRSStatus
+        Why the walk ended (a :class:`enum.StrEnum`: compares equal to ``"local_minimum"``,
+        ``"max_pivots"``, ``"time_limit"``, ``"stopped"`` (callback), ``"interrupted"`` (Ctrl-C),
+        ``"unbounded"`` or ``"stalled"``).
     success : bool
         ``status == "local_minimum"``.
     certified : bool
@@ -159,7 +165,7 @@ class DRSResult:
     losses: NDArray[np.float64]
     thetas: NDArray[np.float64]
     nit: int
-    status: str
+    status: DRSStatus
     certified: bool
     certificate: DRSCertificate | None
     message: str
@@ -180,7 +186,7 @@ class DRSResult:
     @property
     def success(self) -> bool:
         """Whether the run stopped at a local minimum."""
-        return self.status == "local_minimum"
+        return self.status == DRSStatus.LOCAL_MINIMUM
 
     @property
     def region_changes(self) -> int:
@@ -192,7 +198,7 @@ class DRSResult:
         counters and the certificate.  The trajectory and the visited vertices are left out (export them)."""
         seconds = float(self.stats.get("seconds", 0.0))
         return {
-            "status": self.status,
+            "status": str(self.status),
             "success": self.success,
             "certified": self.certified,
             "message": self.message,
@@ -206,6 +212,8 @@ class DRSResult:
             "region_changes": self.region_changes,
             "kinks_crossed": int(self.stats.get("kinks_crossed", 0)),
             "escapes": int(self.stats.get("escapes", 0)),
+            "revivals": int(self.stats.get("revivals", 0)),
+            "collapse_events": int(self.stats.get("collapse_events", 0)),
             "seconds": seconds,
             "vertices_per_second": self.nit / seconds if seconds > 0 else None,
             "certificate": None if self.certificate is None else self.certificate.to_dict(),
@@ -292,35 +300,39 @@ def solve_model(
         state_factory=DRSState,
     )
     log, tz, zscale = run_engine(model, theta0_internal, opts, t)
-    cert, best = None, None
+    cert, best, kind = None, None, "escape"
     st = log.final
     if st is not None and st.B.size == model.D and log.pricing is not None:
-        cert, best = _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells)
-    # Escape from a degenerate vertex that passed the edge test but where HiGHS found a lower
-    # loss in an incident cell: restart the walk from that cell's LP optimum (logged as an
-    # "escape" edge, never silently).
-    escapes = 0
+        cert, best, kind = _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells)
+    # Restart from a point of strictly lower loss: an incident cell's LP optimum found by HiGHS at a
+    # vertex that passed the edge test ("escape"), or a collapsed unit switched back on ("revive").
+    # Logged as an edge of that kind, never silently.
+    escapes = revivals = 0
     while (
         best is not None
-        and log.status == "local_minimum"
-        and escapes < max_escapes
+        and log.status == DRSStatus.LOCAL_MINIMUM
+        and escapes + revivals < max_escapes
         and (max_pivots is None or log.nit < max_pivots)
         and (time_limit is None or log.seconds < time_limit)
     ):
-        escapes += 1
+        escapes += kind == "escape"
+        revivals += kind == "revive"
         opts.max_pivots = None if max_pivots is None else max_pivots - log.nit
         opts.time_limit = None if time_limit is None else time_limit - log.seconds
-        logger.info("escaping a degenerate vertex (loss %.12g, LP gap %.3g)", log.final.loss, cert.max_lp_gap)
+        logger.info("%s from the vertex of loss %.12g", kind, log.final.loss)
         log2, tz, zscale = run_engine(model, best, opts, t)
-        _merge(model, log, log2)
-        cert, best = None, None
+        _merge(model, log, log2, kind)
+        cert, best, kind = None, None, "escape"
         if log.final.B.size == model.D and log.pricing is not None:
-            cert, best = _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells)
+            cert, best, kind = _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells)
     log.escapes = escapes
+    log.revivals = revivals
     stats = {
         k: getattr(log, k)
         for k in (
             "escapes",
+            "revivals",
+            "collapse_events",
             "phase1_steps",
             "region_changes",
             "kinks_crossed",
@@ -344,11 +356,11 @@ def solve_model(
     return log, cert, stats
 
 
-def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
-    """Append the run ``log2`` (started from an escape point) to ``log``."""
+def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog, kind: str = "escape") -> None:
+    """Append the run ``log2`` (started from an escape or revival point) to ``log``."""
     if log2.losses:
         step = float(np.linalg.norm(log2.thetas[0] - log.thetas[-1]))
-        log.edges.append((step, 0.0, 0, bool(log2.regions[0] != log.regions[-1]), -1, -1, 0.0, "escape"))
+        log.edges.append(EdgeRecord(step, 0.0, 0, bool(log2.regions[0] != log.regions[-1]), -1, -1, 0.0, kind))
         log.region_changes += int(log2.regions[0] != log.regions[-1])
     for name in ("thetas", "losses", "regions", "n_tight", "bases", "edges"):
         getattr(log, name).extend(getattr(log2, name))
@@ -363,6 +375,7 @@ def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
         "verified",
         "lp_solves",
         "lp_iterations",
+        "collapse_events",
     ):
         setattr(log, name, getattr(log, name) + getattr(log2, name))
     for name in ("max_inverse_drift", "max_basis_drift", "max_verify_theta", "max_verify_loss"):
@@ -371,6 +384,7 @@ def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog) -> None:
     log.phase1_seconds += log2.phase1_seconds
     log.cpu_seconds += log2.cpu_seconds
     log.status, log.message, log.final, log.pricing = log2.status, log2.message, log2.final, log2.pricing
+    log.collapsed = list(log2.collapsed)
     log.unbounded_ray = log2.unbounded_ray
 
 
@@ -383,34 +397,65 @@ def _certify(
     seed,
     backend,
     degenerate_cap: int = 0,
-) -> tuple[DRSCertificate, NDArray[np.float64] | None]:
-    """Edge test plus HiGHS on the incident hidden cells.
+    revival_directions: int = 16,
+) -> tuple[DRSCertificate, NDArray[np.float64] | None, str]:
+    """Edge test, HiGHS on the incident hidden cells, and the revival search of collapsed units.
 
-    Non-degenerate vertex: the complete edge test is the proof; HiGHS confirms it on
-    all incident cells when there are at most ``max_cells``, else on a seeded sample
-    of ``max_cells``.  Degenerate vertex (more than ``D`` kinks at zero): the edge test
-    is necessary but not sufficient, so the answer is HiGHS's on *all* incident cells
-    when there are at most ``max(degenerate_cap, max_cells)``; beyond that cap the vertex
-    is reported undecided (``certified=False``) after a sampled check.
+    The basis inverse is refactorised from scratch and every ray repriced, so the duals and slopes
+    of the certificate come from the final basis, not from the walk's updated inverse.
+
+    Non-degenerate vertex: the complete edge test is the proof, unless the smallest slope lies
+    within the rounding margin of zero ("borderline": not certified).  HiGHS cross-checks it on all
+    incident cells when there are at most ``max_cells``, else on a seeded sample.  Degenerate vertex
+    (more kinks at zero than the basis, collapsed units' kinks excluded): the answer is HiGHS's on
+    *all* incident cells when there are at most ``max(degenerate_cap, max_cells)``, undecided beyond.
+    With collapsed units the proof covers the slice where they stay at zero (their columns are fixed
+    in the cell LPs) and :func:`~lpengine.simplex.collapse.search_revival` looks for a descent that
+    switches each back on.
+
+    Returns the certificate, a point of strictly lower loss to restart from (or None), and the kind
+    of that restart (``"escape"``: an incident cell LP; ``"revive"``: a collapsed unit switched on).
     """
-    st, pr = log.final, log.pricing
+    st = log.final
+    collapsed = list(log.collapsed)
+    frozen = unit_columns(model, collapsed)
+    ckinks = unit_kinks(model, collapsed)
+    # Fresh factorisation of the final basis; reprice every ray from it.
+    st.A, st.pre, st.dec = model.sensitivities(st.B, st.masks)
+    cond = float(np.linalg.cond(st.A))
+    st.Ainv = np.linalg.inv(st.A)
+    tight = tight_mask(model, st, tz)
+    tight[ckinks] = False
+    tight[st.B] = True
+    pr = price_rays(model, st, tz, t.pivot, tight=tight.copy(), collapsed=collapsed)
+    log.pricing = pr
+    live = pr.live if pr.live is not None else np.ones(pr.slopes.size, dtype=bool)
     ns = pr.slopes / pr.norms
     thr = -t.slope * pr.scale
-    ray_ok = bool(np.all(ns >= thr))
-    tight = tight_mask(model, st, tz)
+    min_live = float(np.min(ns[live])) if np.any(live) else math.inf
+    ray_ok = bool(min_live >= thr)
+    # Rounding margin of the normalised slopes: a linear solve with A loses about cond(A) * eps
+    # relative accuracy (Higham, ch. 7), on slopes of magnitude up to ``scale``.
+    margin = 8.0 * model.D * np.finfo(float).eps * cond * pr.scale
+    borderline = bool(ray_ok and min_live < margin)
     degenerate = bool(pr.extra_tight.size > 0)
+    n_exact = 0
+    if borderline and not degenerate:
+        # Exact rational recheck of the rays whose float slope is within the margin of zero.
+        rays_b = np.flatnonzero(live & (ns < margin)).tolist()
+        exact = exact_ray_slopes(model, st.theta, st.signs, st.B, rays_b)
+        if exact is not None:
+            n_exact = len(exact)
+            neg = [r for r, v in exact.items() if v < 0]
+            borderline = False
+            if neg:
+                ray_ok = False
+                min_live = float(min(exact[r] for r in neg) / pr.norms[neg[0]])
     tight_hidden = np.flatnonzero(tight[: model.n_hidden_kinks])
     radius = t.cell_radius * max(1.0, float(np.max(np.abs(st.theta))))
-    cells = {
-        "n_cells": 2 ** int(tight_hidden.size),
-        "checked": 0,
-        "infeasible": 0,
-        "sampled": False,
-        "ok": False,
-        "max_gap": math.nan,
-    }
     exhaustive = max(max_cells, degenerate_cap) if degenerate else max_cells
-    if ray_ok or log.status == "local_minimum":
+    cells = CellCheck(float(tight_hidden.size), 0, 0, False, False, math.nan, None, 0)
+    if ray_ok or log.status == DRSStatus.LOCAL_MINIMUM:
         cells = check_cells(
             model,
             st.theta,
@@ -423,43 +468,96 @@ def _certify(
             tol=t,
             backend=backend,
             sample_size=max_cells,
+            fixed_cols=frozen,
         )
-    certified = bool(ray_ok and cells["ok"] and (not degenerate or not cells["sampled"]))
+    certified = bool(ray_ok and not borderline and cells.ok and (not degenerate or not cells.sampled))
+    # Collapsed units: exact slopes of their own rays, then the bounded revival search.
+    units: list[CollapsedUnit] = []
+    restart, kind = (cells.best_x if ray_ok else None), "escape"
+    if collapsed:
+        full = tight_mask(model, st, tz)
+        pr_all = price_rays(model, st, tz, t.pivot, tight=full, collapsed=collapsed, price_pinned=True)
+        ns_all = pr_all.slopes / pr_all.norms
+        layer_B, _, unit_B = st.dec
+        for u in collapsed:
+            rows = np.flatnonzero(np.repeat((layer_B == 0) & (unit_B == u), 2))
+            ms = float(np.min(ns_all[rows])) if rows.size else math.nan
+            if restart is not None or not (ray_ok and cells.ok):
+                units.append(CollapsedUnit(u, "not searched (the live units are not at a local minimum)", 0, ms))
+                continue
+            found = search_revival(
+                model,
+                st.theta,
+                st.signs,
+                st.loss,
+                u,
+                collapsed,
+                np.setdiff1d(tight_hidden, ckinks),
+                ray_dirs=pr_all.rays[rows],
+                n_directions=revival_directions,
+                seed=seed,
+                radius=radius,
+                tol=t,
+                backend=backend,
+            )
+            if found.best_x is not None:
+                units.append(CollapsedUnit(u, REVIVED, found.cells, ms))
+                restart, kind = found.best_x, "revive"
+            else:
+                units.append(CollapsedUnit(u, f"no descent found in {found.cells} cells", found.cells, ms))
+    scope = "all parameters" if not collapsed else "live units"
+    n_rays = int(np.count_nonzero(live))
     if certified:
-        how = "all" if not cells["sampled"] else f"a seeded sample of {cells['checked']}"
+        how = "all" if not cells.sampled else f"a seeded sample of {cells.checked}"
         reason = (
-            f"no descending edge among {2 * model.D} rays; HiGHS confirmed {how} of "
-            f"{cells['n_cells']} incident hidden cell(s)"
+            f"no descending edge among the {n_rays} rays"
+            + (f" of the live units (units {collapsed} collapsed to exact zero)" if collapsed else "")
+            + (f" ({n_exact} slope(s) within the rounding margin rechecked in exact rationals)" if n_exact else "")
+            + f"; HiGHS confirmed {how} of 2^{tight_hidden.size} incident hidden cell(s)"
         )
     elif not ray_ok:
-        reason = f"a descending edge remains (normalised slope {float(np.min(ns)):.3g})"
-    elif not cells["ok"]:
-        reason = f"HiGHS found a lower loss in an incident cell (gap {cells['max_gap']:.3g})"
+        reason = f"a descending edge remains (normalised slope {min_live:.3g})"
+    elif borderline:
+        reason = (
+            f"borderline: the smallest ray slope {min_live:.3g} is within the rounding margin {margin:.3g} "
+            "of zero and the exact rational recheck does not apply (bent edge or degenerate vertex)"
+        )
+    elif not cells.ok:
+        reason = (
+            f"HiGHS found a point of lower loss in an incident cell (LP gap {cells.max_gap:.3g})"
+            if cells.best_x is not None
+            else f"{cells.failed} cell LP(s) failed to solve"
+        )
     else:
         reason = (
             f"undecided: degenerate vertex ({pr.extra_tight.size} extra kinks at zero) with "
-            f"{cells['n_cells']} incident hidden cells, more than the cap of {exhaustive} that HiGHS "
-            f"decides exhaustively; a seeded sample of {cells['checked']} passed"
+            f"2^{tight_hidden.size} incident hidden cells, more than the cap of {exhaustive} that HiGHS "
+            f"decides exhaustively; a seeded sample of {cells.checked} passed"
         )
-    return DRSCertificate(
+    cert = DRSCertificate(
         ray_test=ray_ok,
-        n_rays=2 * model.D,
-        min_slope=float(np.min(ns)),
+        n_rays=n_rays,
+        min_slope=min_live,
         degenerate=degenerate,
         n_tight_hidden=int(tight_hidden.size),
-        n_cells=int(cells["n_cells"]),
-        n_cells_checked=int(cells["checked"]),
-        n_cells_infeasible=int(cells["infeasible"]),
-        sampled=bool(cells["sampled"]),
-        sample_seed=seed if cells["sampled"] else None,
-        lp_confirmed=bool(cells["ok"]),
-        max_lp_gap=float(cells["max_gap"]),
+        log2_cells=float(tight_hidden.size),
+        n_cells_checked=int(cells.checked),
+        n_cells_infeasible=int(cells.infeasible),
+        sampled=bool(cells.sampled),
+        sample_seed=seed if cells.sampled else None,
+        lp_confirmed=bool(cells.ok),
+        max_lp_gap=float(cells.max_gap),
         box_radius=radius,
         basis=tuple(int(b) for b in st.B),
         duals=_frozen(pr.duals),
         certified=certified,
         reason=reason,
-    ), (cells.get("best_x") if ray_ok else None)
+        scope=scope,
+        collapsed_units=tuple(units),
+        slope_margin=float(margin),
+        exact_rays=n_exact,
+    )
+    return cert, restart, kind
 
 
 def build_trajectory(log: EngineLog, *, D: int, line_search: bool) -> nx.DiGraph:
@@ -474,18 +572,18 @@ def build_trajectory(log: EngineLog, *, D: int, line_search: bool) -> nx.DiGraph
             n_tight=int(nt),
             basis=",".join(str(int(b)) for b in sorted(B)),
         )
-    for k, (step, tt, kc, rc, lv, en, sl, kind) in enumerate(log.edges):
+    for k, e in enumerate(log.edges):
         G.add_edge(
             k,
             k + 1,
-            step=float(step),
-            t=float(tt),
-            kinks_crossed=int(kc),
-            region_changed=bool(rc),
-            leaving=int(lv),
-            entering=int(en),
-            slope=float(sl),
-            kind=str(kind),
+            step=float(e.step),
+            t=float(e.t),
+            kinks_crossed=int(e.kinks_crossed),
+            region_changed=bool(e.region_changed),
+            leaving=int(e.leaving),
+            entering=int(e.entering),
+            slope=float(e.slope),
+            kind=str(e.kind),
         )
     return G
 
@@ -514,7 +612,7 @@ def make_result(
         losses=_frozen(np.array(log.losses, dtype=np.float64)),
         thetas=_frozen(model.to_public(thetas)),
         nit=int(log.nit),
-        status=str(log.status),
+        status=DRSStatus(log.status),
         certified=bool(cert.certified) if cert is not None else False,
         certificate=cert,
         message=log.message,

@@ -33,12 +33,17 @@ from numpy.typing import NDArray
 from ..exceptions import InvalidProblemError, SolverError
 from ..tolerances import Tolerances
 from .certificate import check_vertex
+from .collapse import collapsed_units_of_basis, unit_columns, unit_kinks
 from .model import LayerwiseModel
 from .pivot import Step, Vertex, line_search, price_rays, tight_mask
+from .status import DRSStatus
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["EngineLog", "EngineOptions", "run_engine"]
+__all__ = ["EdgeRecord", "EngineLog", "EngineOptions", "run_engine"]
+
+# Seconds between two INFO progress lines of a long walk (pivots/s, loss, region changes).
+_PROGRESS_SECONDS = 5.0
 
 # Basis kinks are snapped back to zero by a Newton step once their drift exceeds this fraction of
 # the kink tolerance: a numerical-hygiene knob well inside ``tol.kink`` (it never decides anything).
@@ -63,6 +68,25 @@ class EngineOptions:
     state_factory: Callable | None = None
 
 
+@dataclass(frozen=True)
+class EdgeRecord:
+    """One logged move between consecutive vertices (an edge of the trajectory graph).
+
+    ``step``: distance travelled; ``t``: ray parameter; ``kinks_crossed``; ``region_changed``;
+    ``leaving`` / ``entering``: kink ids (-1 when not a pivot); ``slope``: normalised slope of the
+    ray taken; ``kind``: ``"pivot"``, ``"region"`` (HiGHS engine), ``"escape"`` or ``"revive"``.
+    """
+
+    step: float
+    t: float
+    kinks_crossed: int
+    region_changed: bool
+    leaving: int
+    entering: int
+    slope: float
+    kind: str
+
+
 @dataclass
 class EngineLog:
     """Everything the engine records (mutable while running)."""
@@ -72,7 +96,7 @@ class EngineLog:
     regions: list = field(default_factory=list)
     n_tight: list = field(default_factory=list)
     bases: list = field(default_factory=list)
-    edges: list = field(default_factory=list)  # (step, t, kinks_crossed, region_changed, leave, enter, slope)
+    edges: list = field(default_factory=list)  # EdgeRecord per move
     status: str = ""
     message: str = ""
     nit: int = 0
@@ -93,10 +117,13 @@ class EngineLog:
     final: Vertex | None = None
     pricing: object = None
     unbounded_ray: NDArray[np.float64] | None = None
+    collapsed: list = field(default_factory=list)  # trained-layer units pinned at exact zero (see collapse.py)
+    collapse_events: int = 0
     seconds: float = 0.0
     phase1_seconds: float = 0.0
     cpu_seconds: float = 0.0
     escapes: int = 0
+    revivals: int = 0
     lp_solves: int = 0
     lp_iterations: int = 0
 
@@ -144,6 +171,43 @@ class _Engine:
         self.st.refresh(model)
         self.log.start_loss = self.st.loss
         self.log.theta0 = theta.copy()
+        self.frozen_cols = np.zeros(0, np.int64)
+        self.collapsed_kinks = np.zeros(model.M, dtype=bool)
+
+    # ------------------------------------------------------------ collapse
+    def _check_collapse(self) -> None:
+        """Pin units that the basis forces to exact zero (an exact decision, see :mod:`.collapse`)."""
+        st, log = self.st, self.log
+        new = collapsed_units_of_basis(self.model, st.B, known=log.collapsed)
+        if not new:
+            return
+        log.collapsed = sorted(log.collapsed + new)
+        log.collapse_events += len(new)
+        self.frozen_cols = unit_columns(self.model, log.collapsed)
+        self.collapsed_kinks[:] = False
+        self.collapsed_kinks[unit_kinks(self.model, log.collapsed)] = True
+        logger.info(
+            "pivot %d: unit(s) %s collapsed (weights and bias exactly zero; every sample a kink); "
+            "the walk continues on the live units",
+            log.nit,
+            new,
+        )
+        self._zero_frozen()
+
+    def _zero_frozen(self) -> None:
+        """Set the collapsed blocks to exact zeros (the basis forces them there exactly)."""
+        st = self.st
+        if self.frozen_cols.size and np.any(st.theta[self.frozen_cols] != 0.0):
+            st.theta = st.theta.copy()
+            st.theta[self.frozen_cols] = 0.0
+            st.refresh(self.model)
+
+    def _tight(self) -> NDArray[np.bool_]:
+        """Kinks at zero, the collapsed units' kinks excluded (they are handled by the pinning)."""
+        t = tight_mask(self.model, self.st, self.tz)
+        if self.frozen_cols.size:
+            t &= ~self.collapsed_kinks
+        return t
 
     # ---------------------------------------------------------------- helpers
     def _elapsed(self) -> float:
@@ -217,7 +281,7 @@ class _Engine:
                     )
             if step.status == "unbounded":
                 self.log.unbounded_ray = v / np.linalg.norm(v)
-                self.log.status = "unbounded"
+                self.log.status = DRSStatus.UNBOUNDED
                 self.log.message = "phase 1: the loss decreases without bound along a ray"
                 return False
             self._apply(step, v)
@@ -227,6 +291,7 @@ class _Engine:
         self._rows()
         self._refactor(record=False)
         self._snap()
+        self._check_collapse()
         return True
 
     def _gradient(self) -> NDArray[np.float64]:
@@ -275,12 +340,14 @@ class _Engine:
         self.log.max_basis_drift = max(self.log.max_basis_drift, drift / self.zscale)
         if drift > _SNAP_FRACTION * self.tz:
             st.theta = st.theta - st.Ainv @ zB
+            st.theta[self.frozen_cols] = 0.0
             st.refresh(self.model)
             self.log.snaps += 1
             if float(np.max(np.abs(st.flat[st.B]))) > self.tol.drift * self.zscale:
                 self._rows()
                 self._refactor()
                 st.theta = st.theta - st.Ainv @ st.flat[st.B]
+                st.theta[self.frozen_cols] = 0.0
                 st.refresh(self.model)
 
     def _record_vertex(self) -> None:
@@ -289,9 +356,11 @@ class _Engine:
         log.losses.append(st.loss)
         log.regions.append(region_id(self.model, st.signs))
         # Kept for the pricing at this vertex (the next thing the loop does).
-        self._tight = tight_mask(self.model, st, self.tz)
-        log.n_tight.append(int(np.count_nonzero(self._tight)))
+        self._tight_now = self._tight()
+        log.n_tight.append(int(np.count_nonzero(self._tight_now)))
         log.bases.append(st.B.copy())
+        self._prev_signs = getattr(self, "_last_signs", st.signs)
+        self._last_signs = st.signs.copy()
         if self.opts.verify:
             dth, dl = check_vertex(
                 self.model, st.theta, st.signs, st.B, st.loss, tol=self.tol, backend=self.opts.backend
@@ -310,7 +379,7 @@ class _Engine:
 
     # ---------------------------------------------------------------- phase 2
     def run(self) -> EngineLog:
-        log, st, model, opts = self.log, self.st, self.model, self.opts
+        log, st = self.log, self.st
         ok = self.phase1()
         log.phase1_seconds = self._elapsed()
         if not ok:
@@ -319,23 +388,59 @@ class _Engine:
             log.cpu_seconds = time.process_time() - self.c_start
             return log
         self._record_vertex()
+        self._next_progress = _PROGRESS_SECONDS
+        try:
+            self._walk()
+        except KeyboardInterrupt:
+            # Ctrl-C ends the walk at the last recorded vertex, with a status that says so.  The state
+            # may be mid-pivot: restore the recorded vertex (theta, signs, basis) before returning.
+            log.status = DRSStatus.INTERRUPTED
+            log.message = f"interrupted (KeyboardInterrupt) after {log.nit} pivots"
+            self._restore_last_vertex()
+        log.final = self.st
+        log.seconds = self._elapsed()
+        log.cpu_seconds = time.process_time() - self.c_start
+        return log
+
+    def _restore_last_vertex(self) -> None:
+        log, model = self.log, self.model
+        signs = self._last_signs
+        if len(log.edges) == len(log.losses) - 2:
+            # Interrupted between recording a vertex and its edge: drop that vertex.
+            for name in ("thetas", "losses", "regions", "n_tight", "bases"):
+                getattr(log, name).pop()
+            signs = self._prev_signs
+        log.nit = len(log.edges)
+        st = Vertex(theta=log.thetas[-1].copy(), signs=signs.copy(), B=log.bases[-1].copy())
+        st.refresh(model)
+        st.A, st.pre, st.dec = model.sensitivities(st.B, st.masks)
+        st.Ainv = np.linalg.inv(st.A)
+        self.st = st
+        log.pricing = None
+
+    def _walk(self) -> None:
+        log, st, model, opts = self.log, self.st, self.model, self.opts
         zero_run = 0
         since_refactor = 0
         while True:
-            pr = price_rays(model, st, self.tz, self.tol.pivot, tight=self._tight)
+            pr = price_rays(model, st, self.tz, self.tol.pivot, tight=self._tight_now, collapsed=log.collapsed)
             log.pricing = pr
             ns = pr.slopes / pr.norms
             thr = -self.tol.slope * pr.scale
-            desc = np.flatnonzero(ns < thr)
+            desc = np.flatnonzero((ns < thr) & pr.live)
             if desc.size == 0:
-                log.status = "local_minimum"
-                log.message = "no descending edge among all 2D rays"
+                log.status = DRSStatus.LOCAL_MINIMUM
+                log.message = (
+                    "no descending edge among all 2D rays"
+                    if not log.collapsed
+                    else f"no descending edge among the live units' rays (collapsed units {log.collapsed})"
+                )
                 break
             if opts.max_pivots is not None and log.nit >= opts.max_pivots:
-                log.status, log.message = "max_pivots", f"stopped after {log.nit} pivots (max_pivots)"
+                log.status, log.message = DRSStatus.MAX_PIVOTS, f"stopped after {log.nit} pivots (max_pivots)"
                 break
             if opts.time_limit is not None and self._elapsed() >= opts.time_limit:
-                log.status, log.message = "time_limit", f"stopped after {self._elapsed():.3g} s (time_limit)"
+                log.status, log.message = DRSStatus.TIME_LIMIT, f"stopped after {self._elapsed():.3g} s (time_limit)"
                 break
             bland = zero_run >= opts.bland_after
             if bland:
@@ -349,7 +454,7 @@ class _Engine:
             self._stol = self.tol.slope * pr.scale * pr.norms[r]
             step = self._search(e, pos, sigma, bland)
             if step.status == "unbounded":
-                log.status = "unbounded"
+                log.status = DRSStatus.UNBOUNDED
                 log.message = "the loss decreases without bound along an edge ray"
                 log.unbounded_ray = e / np.linalg.norm(e)
                 break
@@ -368,12 +473,13 @@ class _Engine:
                 self._refactor(record=True)
                 since_refactor = 0
             self._snap()
+            self._check_collapse()
             log.nit += 1
             if step.t == 0.0:
                 zero_run += 1
                 log.zero_steps += 1
                 if zero_run > opts.max_zero_steps:
-                    log.status = "stalled"
+                    log.status = DRSStatus.STALLED
                     log.message = f"{zero_run} consecutive zero-length (degenerate) pivots"
                     break
             else:
@@ -385,7 +491,7 @@ class _Engine:
             log.kinks_crossed += int(step.crossed.size)
             dth = st.theta - old_theta
             log.edges.append(
-                (
+                EdgeRecord(
                     math.sqrt(float(dth @ dth)),
                     float(step.t),
                     int(step.crossed.size),
@@ -398,6 +504,17 @@ class _Engine:
             )
             if log.losses[-1] > log.losses[-2] + self.tol.objective * (1.0 + abs(log.losses[-2])):
                 raise SolverError(f"loss increased at pivot {log.nit}: {log.losses[-2]!r} -> {log.losses[-1]!r}")
+            now = self._elapsed()
+            if now >= self._next_progress:
+                self._next_progress = now + _PROGRESS_SECONDS
+                logger.info(
+                    "pivot %d: loss %.10g, %.0f pivots/s, %d region changes, collapsed units %s",
+                    log.nit,
+                    st.loss,
+                    log.nit / max(now - log.phase1_seconds, 1e-9),
+                    log.region_changes,
+                    log.collapsed,
+                )
             if opts.callback is not None:
                 state = opts.state_factory(
                     iteration=log.nit,
@@ -405,16 +522,14 @@ class _Engine:
                     region_changes=log.region_changes,
                     kinks_crossed=log.kinks_crossed,
                     step=float(step.t),
-                    elapsed=self._elapsed(),
+                    elapsed=now,
                     n_vertices=len(log.losses),
+                    pivots_per_second=log.nit / max(now - log.phase1_seconds, 1e-9),
+                    n_collapsed=len(log.collapsed),
                 )
                 if opts.callback(state):
-                    log.status, log.message = "stopped", f"stopped by the callback after {log.nit} pivots"
+                    log.status, log.message = DRSStatus.STOPPED, f"stopped by the callback after {log.nit} pivots"
                     break
-        log.final = st
-        log.seconds = self._elapsed()
-        log.cpu_seconds = time.process_time() - self.c_start
-        return log
 
 
 def run_engine(

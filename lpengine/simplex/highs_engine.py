@@ -42,11 +42,12 @@ from ..exceptions import SolverError
 from ..lp import LPStatus, open_solver
 from ..lp.result import BasisStatus, LPBasis
 from ..tolerances import Tolerances
-from .certificate import _one_sided_rates
+from .certificate import one_sided_rates
 from .encoding import region_lp
-from .engine import EngineLog, EngineOptions, region_id
+from .engine import EdgeRecord, EngineLog, EngineOptions, region_id
 from .model import LayerwiseModel
 from .pivot import Vertex, price_rays, tight_mask
+from .status import DRSStatus
 
 logger = logging.getLogger(__name__)
 
@@ -168,13 +169,13 @@ def run_highs_engine(
 
     x, loss = np.array(res.x[: model.D]), float(res.fun)
     st = record(x, loss, hidden)
-    log.status, log.message = "local_minimum", "no incident hidden cell found with a lower LP optimum"
+    log.status, log.message = DRSStatus.LOCAL_MINIMUM, "no incident hidden cell found with a lower LP optimum"
     while True:
         if opts.max_pivots is not None and log.nit >= opts.max_pivots:
-            log.status, log.message = "max_pivots", f"stopped after {log.nit} region moves (max_pivots)"
+            log.status, log.message = DRSStatus.MAX_PIVOTS, f"stopped after {log.nit} region moves (max_pivots)"
             break
         if opts.time_limit is not None and time.perf_counter() - t_start >= opts.time_limit:
-            log.status, log.message = "time_limit", "stopped at the time limit"
+            log.status, log.message = DRSStatus.TIME_LIMIT, "stopped at the time limit"
             break
         flat = model.values(x, model.fmasks(np.concatenate([hidden, np.ones(model.N, np.int8)])))[0]
         tight_h = np.flatnonzero(np.abs(flat[:nhk]) <= tz)
@@ -187,7 +188,7 @@ def run_highs_engine(
             ns = pr.slopes / pr.norms
             r = int(np.argmin(ns))
             if ns[r] < -tol.slope * pr.scale:
-                rates = _one_sided_rates(model, x, st.signs, tight_h, pr.rays[r][None, :])[0]
+                rates = one_sided_rates(model, x, st.signs, tight_h, pr.rays[r][None, :])[0]
                 big = np.abs(rates) > tol.pivot * max(1e-300, float(np.max(np.abs(rates))))
                 h2 = hidden.copy()
                 h2[tight_h[big]] = np.where(rates[big] > 0, 1, -1).astype(np.int8)
@@ -219,7 +220,7 @@ def run_highs_engine(
         log.region_changes += 1
         log.kinks_crossed += crossed
         log.edges.append(
-            (step, step, crossed, True, -1, -1, (float(r2.fun) - loss) / step if step > 0 else 0.0, "region")
+            EdgeRecord(step, step, crossed, True, -1, -1, (float(r2.fun) - loss) / step if step > 0 else 0.0, "region")
         )
         cells.basis = b2
         hidden, x, loss = h2, x2, float(r2.fun)
@@ -235,15 +236,15 @@ def run_highs_engine(
                 n_vertices=len(log.losses),
             )
             if opts.callback(state):
-                log.status, log.message = "stopped", f"stopped by the callback after {log.nit} region moves"
+                log.status, log.message = DRSStatus.STOPPED, f"stopped by the callback after {log.nit} region moves"
                 break
     st = _vertex_at(model, x, hidden, tz)
     if st is None:
         # The LP optimum is not a vertex of the kink arrangement (a flat optimal face): no edge test.
         st = Vertex(theta=x, signs=np.concatenate([hidden, np.ones(model.N, np.int8)]), B=np.zeros(0, np.int64))
         st.refresh(model)
-        if log.status == "local_minimum":
-            log.status = "stalled"
+        if log.status == DRSStatus.LOCAL_MINIMUM:
+            log.status = DRSStatus.STALLED
             log.message = "the final LP optimum is not a vertex (fewer than D independent tight kinks)"
     else:
         log.pricing = price_rays(model, st, tz, tol.pivot, tight=tight_mask(model, st, tz))

@@ -83,6 +83,7 @@ class Pricing:
     duals: NDArray[np.float64]  # (D,) lambda_i = -g_N . d_i
     extra_tight: NDArray[np.int64]  # kinks at zero that are not in the basis (degenerate vertex)
     scale: float  # slope scale for the descent tolerance
+    live: NDArray[np.bool_] | None = None  # (2D,) rays of live units (False: a collapsed unit's own ray)
 
 
 @dataclass
@@ -107,7 +108,13 @@ def tight_mask(model: LayerwiseModel, st: Vertex, tz: float) -> NDArray[np.bool_
 
 
 def price_rays(
-    model: LayerwiseModel, st: Vertex, tz: float, rate_tol: float = 0.0, tight: NDArray[np.bool_] | None = None
+    model: LayerwiseModel,
+    st: Vertex,
+    tz: float,
+    rate_tol: float = 0.0,
+    tight: NDArray[np.bool_] | None = None,
+    collapsed: list[int] | None = None,
+    price_pinned: bool = False,
 ) -> Pricing:
     """Exact one-sided slopes of the 2D edge rays at the vertex ``st``.
 
@@ -141,6 +148,12 @@ def price_rays(
     E = _edge_rays(model, st)
     R = 2 * D
     layer_B, grp_B, unit_B = st.dec
+    live = np.ones(R, dtype=bool)
+    if collapsed:
+        pin = (layer_B == 0) & np.isin(unit_B, collapsed)
+        live = ~np.repeat(pin, 2)
+        cols = np.concatenate([np.arange(u * model.p, (u + 1) * model.p) for u in collapsed])
+        E[np.flatnonzero(live)[:, None], cols[None, :]] = 0.0
     pr_r = np.arange(R)
     pr_c = np.repeat(grp_B, 2)
     C = grp_B
@@ -219,10 +232,12 @@ def price_rays(
     one = np.where(rt, lw.w_plus * np.maximum(rd1, 0.0) + lw.w_minus * np.maximum(-rd1, 0.0), wlin * rd1) * cs
     lin = wlin * lin_out[owner] * cs
     slopes = slopes + np.bincount(pr_r[owner], weights=one - lin, minlength=R) + shallow
+    if not price_pinned:
+        slopes[~live] = 0.0
     norms = np.sqrt(np.einsum("ij,ij->i", E, E))
     nslope = slopes / norms
     scale = max(1.0, math.sqrt(float(g_N @ g_N)), float(nslope.max()), -float(nslope.min()))
-    return Pricing(E, slopes, norms, duals, extra, scale)
+    return Pricing(E, slopes, norms, duals, extra, scale, live)
 
 
 def _shallow_pairs(

@@ -58,7 +58,7 @@ def check_vertices(net, X, y, res, layer=0, tol=1e-7):
         assert_allclose(model.loss_at(th), res.losses[k], rtol=1e-10, atol=1e-10)
         bases.append(set(B.tolist()))
     for k in range(len(bases) - 1):
-        if G.edges[k, k + 1]["kind"] == "escape":
+        if G.edges[k, k + 1]["kind"] in ("escape", "revive"):
             assert res.losses[k + 1] < res.losses[k]
             continue
         assert len(bases[k] & bases[k + 1]) == D - 1
@@ -83,7 +83,7 @@ def test_loss_never_increases_and_vertices_are_vertices(n_in, widths, n, seed, l
         return
     assert np.all(np.diff(res.losses) <= 1e-9 * (1.0 + res.losses[0]))
     assert res.start_loss >= res.losses[0] - 1e-9 * (1.0 + res.start_loss)
-    assert len(res.losses) == res.nit + 1 + res.stats["escapes"]
+    assert len(res.losses) == res.nit + 1 + res.stats["escapes"] + res.stats["revivals"]
     check_vertices(net, X, y, res)
     if res.status == "local_minimum":
         assert res.certificate.ray_test
