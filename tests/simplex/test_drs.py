@@ -377,9 +377,9 @@ def test_degenerate_inputs_give_an_honest_certificate(seed):
                 d *= 1e-6 * max(1.0, float(np.max(np.abs(th)))) / np.linalg.norm(d)
                 assert model.loss_at(th + d) >= res.fun - 1e-9 * (1 + res.fun), name
         else:
-            assert c.reason.startswith(("undecided", "a descending edge", "HiGHS found")), (name, c.reason)
+            assert c.reason.startswith(("undecided", "a descending edge", "HiGHS found", "borderline")), (name, c.reason)
             if c.reason.startswith("undecided"):
-                assert c.degenerate and c.n_cells > 256 and c.sampled
+                assert c.degenerate and c.log2_cells > 8 and c.sampled
 
 
 def test_degenerate_vertex_decided_by_highs_within_the_cap():
@@ -389,7 +389,7 @@ def test_degenerate_vertex_decided_by_highs_within_the_cap():
     y = np.full(30, 0.7)
     res = deep_relu_simplex(net, X, y, seed=1)
     c = res.certificate
-    assert c.degenerate and c.n_tight_hidden == 5 and c.n_cells == 32
+    assert c.degenerate and c.n_tight_hidden == 5 and c.log2_cells == 5.0
     assert res.certified and not c.sampled and c.n_cells_checked + c.n_cells_infeasible >= 1
     # Independently: every one of the 32 incident hidden cells (whole cell, no box) has LP optimum >= loss.
     model = build_layer_model(net, X, y)
