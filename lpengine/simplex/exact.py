@@ -20,10 +20,10 @@ target as the rational number it represents:
 
 This is a proof about the exact vertex defined by the basis and the tracked
 pattern (the float iterate is within rounding of it), provided no other kink
-is at zero there.  It is *not* attempted at a degenerate vertex or for a bent
-edge (a ray whose kink has another basis kink of the same sample downstream):
-:func:`exact_ray_slopes` then returns ``None`` and the certificate says
-"borderline".  Cost: ``O(D^3)`` fraction operations for the inverse plus
+is at zero there.  It is *not* attempted at a degenerate vertex (the
+certificate then says "borderline").  A bent edge (a ray whose kink has
+another basis kink of the same sample downstream) is solved with those
+downstream normals taken on the far side of the kink.  Cost: ``O(D^3)`` fraction operations for the inverse plus
 ``O(n_g P)`` per ray for the ``n_g`` contributing groups.
 """
 
@@ -55,8 +55,11 @@ class _ExactNet:
         self.W = [_fr(np.asarray(W)) for W in model.hidden_W]
         self.out = _fr(np.asarray(model.out_W[0]))
 
-    def d_a0(self, layer: int, g: int, unit: int, mask0_override: dict | None = None) -> list[Fraction]:
-        """``d z / d a_0`` of kink ``(layer, g, unit)`` (``layer == K``: the output), under group ``g``'s masks."""
+    def d_a0(self, layer: int, g: int, unit: int, flip: tuple[int, int, int, bool] | None = None) -> list[Fraction]:
+        """``d z / d a_0`` of kink ``(layer, g, unit)`` (``layer == K``: the output), under group ``g``'s masks.
+
+        ``flip = (layer, group, unit, on)`` overrides one mask (a bent edge's own kink on its new side).
+        """
         m = self.model
         K = m.K
         if layer == 0:
@@ -69,7 +72,9 @@ class _ExactNet:
         else:
             v = list(self.W[layer - 1][unit])
         for lm in range(layer - 1, 0, -1):
-            mk = self.masks[lm][g]
+            mk = [bool(x) for x in self.masks[lm][g]]
+            if flip is not None and flip[0] == lm and flip[1] == g:
+                mk[flip[2]] = flip[3]
             v = [vj if mk[j] else Fraction(0) for j, vj in enumerate(v)]
             W = self.W[lm - 1]
             v = [sum((v[j] * W[j][i] for j in range(len(v)) if v[j]), Fraction(0)) for i in range(len(W[0]))]
@@ -121,8 +126,9 @@ def exact_ray_slopes(
 ) -> dict[int, Fraction] | None:
     """Exact one-sided slopes ``L'(vertex; d)`` of the edge rays ``rays`` (row ``2i``: kink ``i``'s + side).
 
-    ``None`` when the exact recheck does not apply: argument-minimisation mode, a bent edge among
-    ``rays``, or a singular basis.  The caller must only use it at a non-degenerate vertex (no kink
+    ``None`` when the exact recheck does not apply: argument-minimisation mode or a singular basis.
+    Bent edges (a basis kink of the same sample downstream of the ray's kink) are solved with the
+    downstream normals on the far side of the kink.  The caller must only use it at a non-degenerate vertex (no kink
     at zero outside the basis).
     """
     m = model
@@ -132,33 +138,53 @@ def exact_ray_slopes(
     masks = m.masks(signs)
     net = _ExactNet(m, masks) if K else None
     layer_B, grp_B, unit_B = m.decode(B)
-    for r in rays:
-        i = r // 2
-        later = (grp_B == grp_B[i]) & (layer_B > layer_B[i])
-        if K and layer_B[i] < K and np.any(later):
-            return None  # bent edge
     H = m.H
-    # 1. Exact basis rows.
-    A: list[list[Fraction]] = []
-    for j in range(D):
+
+    def row_of(j: int, flip: tuple[int, int, int, bool] | None = None) -> list[Fraction]:
+        """Exact normal of basis kink ``j`` (with one mask overridden by ``flip``)."""
         l, g, u = int(layer_B[j]), int(grp_B[j]), int(unit_B[j])
         h = _fr(H[g])
         row = [Fraction(0)] * D
         if K == 0:
             row[:p] = h
-        else:
-            s = net.d_a0(l, g, u)
-            for u0 in range(m.n_units):
-                if s[u0] != 0 and (l == 0 or masks[0][g, u0]):
-                    for k in range(p):
-                        row[u0 * p + k] = s[u0] * h[k]
-        A.append(row)
-    # 2. Exact edges.
-    kinks = sorted({r // 2 for r in rays})
-    cols = _solve_columns(A, kinks)
+            return row
+        s = net.d_a0(l, g, u, flip)
+        for u0 in range(m.n_units):
+            on = bool(masks[0][g, u0])
+            if flip is not None and flip[0] == 0 and flip[1] == g and flip[2] == u0:
+                on = flip[3]
+            if s[u0] != 0 and (l == 0 or on):
+                for k in range(p):
+                    row[u0 * p + k] = s[u0] * h[k]
+        return row
+
+    # 1. Exact basis rows.
+    A = [row_of(j) for j in range(D)]
+
+    def bent_rows(i: int) -> list[int]:
+        """Basis kinks downstream of kink ``i`` in its sample: their normals bend across ``i``."""
+        if K == 0 or layer_B[i] >= K:
+            return []
+        return np.flatnonzero((grp_B == grp_B[i]) & (layer_B > layer_B[i])).tolist()
+
+    # 2. Exact edges: one solve for the straight edges; a bent edge solves the system with the
+    # downstream rows recomputed with kink i on its new side (reference notes §5.1, "bent kinks").
+    straight = sorted({r // 2 for r in rays if not bent_rows(r // 2)})
+    cols = _solve_columns(A, straight) if straight else []
     if cols is None:
         return None
-    col_of = dict(zip(kinks, cols, strict=True))
+    col_of = {(i, 0): c for i, c in zip(straight, cols, strict=True)}
+    for r in rays:
+        i, sigma = r // 2, (1 if r % 2 == 0 else -1)
+        down = bent_rows(i)
+        if not down:
+            continue
+        flip = (int(layer_B[i]), int(grp_B[i]), int(unit_B[i]), sigma > 0)
+        A2 = [row_of(j, flip) if j in down else A[j] for j in range(D)]
+        c2 = _solve_columns(A2, [i])
+        if c2 is None:
+            return None
+        col_of[(i, sigma)] = c2[0]
     lw = m.loss
     wp, wm = Fraction(float(lw.w_plus)), Fraction(float(lw.w_minus))
     rs = signs[nhk:]
@@ -166,7 +192,7 @@ def exact_ray_slopes(
     out: dict[int, Fraction] = {}
     for r in rays:
         i, sigma = r // 2, (1 if r % 2 == 0 else -1)
-        d = [sigma * v for v in col_of[i]]
+        d = [sigma * v for v in col_of[(i, sigma) if (i, sigma) in col_of else (i, 0)]]
         li, gi, ui = int(layer_B[i]), int(grp_B[i]), int(unit_B[i])
         blocks = [u for u in range(m.n_units) if any(d[u * p : (u + 1) * p])]
         # Groups that can move: an active unit (after the ray's own flip) in a non-zero block.
