@@ -96,6 +96,11 @@ def _solve_problem_file(path: Path, args: argparse.Namespace) -> tuple[Any, dict
         "nit": int(res.nit),
         "line_search": line_search,
     }
+    # Vertices = pivots + 1 + restarts (from a point of lower loss found by the certificate's LPs).
+    stats = getattr(res, "stats", None) or {}
+    for key in ("escapes", "revivals"):
+        if key in stats:
+            extra[key] = int(stats[key])
     if ctrl_c.pressed and res.status == "stopped":
         extra["message"] = CtrlC.message
     return traj, extra

@@ -75,14 +75,17 @@ def certificate_sentence(c: Any) -> str:
 
     if isinstance(c, LADCertificate):
         return str(c)  # a LAD fit: its own wording (a global minimum; no hidden cells)
-    # DRS certificates give the cell count as log2 (it can have 1000s of digits)
-    total = f"{2 ** int(c.log2_cells):,d}" if c.log2_cells <= 40 else f"2^{c.log2_cells:g}"
+    # DRS certificates give the cell count as log2 (it can have 1000s of digits); n_cells only when small.
+    n = c.n_cells
+    total = f"{n:,d}" if n is not None else f"2^{c.log2_cells:g}"
     cells = f"{c.n_cells_checked:,d} of {total} incident hidden cell(s)"
     if c.sampled:
         cells += f" (a seeded sample, seed {c.sample_seed})"
     gap = f"largest loss - LP optimum {c.max_lp_gap:.3g}"
     if not c.certified:
         return f"not certified: {c.reason}"
+    if getattr(c, "zero_loss", False):
+        return f"CERTIFIED global minimum. Proof: {c.reason}. Cross-check: HiGHS re-solved {cells} ({gap})."
     scope = ""
     if getattr(c, "collapsed_units", ()):
         outcomes = "; ".join(f"unit {u.unit}: {u.outcome}" for u in c.collapsed_units)

@@ -93,6 +93,10 @@ class DRSCertificate:
     exact_rays : int
         Rays whose slope lay within ``slope_margin`` of zero and was recomputed in exact rational
         arithmetic (:mod:`lpengine.simplex.exact`).
+    zero_loss : bool
+        The loss is exactly 0 at the vertex of the final basis (solved and evaluated in exact
+        rationals): the global minimum of an L1 / quantile loss, certified without the ray test or
+        any LP (which still run, as cross-checks).
     """
 
     ray_test: bool
@@ -116,6 +120,13 @@ class DRSCertificate:
     collapsed_units: tuple[CollapsedUnit, ...] = ()
     slope_margin: float = 0.0
     exact_rays: int = 0
+    zero_loss: bool = False
+
+    @property
+    def n_cells(self) -> int | None:
+        """Number of hidden cells meeting at the vertex, ``2**k_h``, when it is an exact float64-safe
+        integer (``k_h <= 53``); ``None`` beyond (use :attr:`log2_cells`)."""
+        return 2 ** int(self.log2_cells) if math.isfinite(self.log2_cells) and self.log2_cells <= 53 else None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dict (Python scalars; non-finite floats as ``None``; no unbounded integers)."""
@@ -132,9 +143,11 @@ class DRSCertificate:
             "min_slope": num(self.min_slope),
             "slope_margin": num(self.slope_margin),
             "exact_rays": self.exact_rays,
+            "zero_loss": self.zero_loss,
             "degenerate": self.degenerate,
             "n_tight_hidden": self.n_tight_hidden,
             "log2_cells": num(self.log2_cells),
+            "n_cells": self.n_cells,
             "n_cells_checked": self.n_cells_checked,
             "n_cells_infeasible": self.n_cells_infeasible,
             "sampled": self.sampled,

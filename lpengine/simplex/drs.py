@@ -68,11 +68,11 @@ from ..exceptions import InvalidOptionError, InvalidProblemError
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
 from .certificate import CellCheck, DRSCertificate, check_cells
-from .collapse import REVIVED, CollapsedUnit, search_revival, unit_columns, unit_kinks
+from .collapse import REVIVED, CollapsedUnit, loss_error_bound, search_revival, unit_columns, unit_kinks
 from .encoding import build_argmin_model, build_layer_model
 from .engine import EdgeRecord, EngineLog, EngineOptions
 from .engine import run_engine as run_native_engine
-from .exact import exact_ray_slopes
+from .exact import exact_ray_slopes, exact_vertex_loss_is_zero
 from .highs_engine import run_highs_engine
 from .model import LayerwiseModel
 from .pivot import price_rays, tight_mask
@@ -135,7 +135,9 @@ class DRSResult:
     trajectory : networkx.DiGraph
         Node ``k`` = ``k``-th vertex with attributes ``loss`` (float), ``iteration``
         (int), ``region`` (str: id of the hidden cell, ``"-"`` without hidden
-        units), ``n_tight`` (int: kinks at zero), ``basis`` (str: comma-separated
+        units), ``n_tight`` (int: kinks at zero, the kinks of collapsed units
+        excluded), ``n_collapsed`` (int: trained-layer units pinned at exact zero; each accounts for
+        ``p = n_in + 1`` basis kinks and all ``N`` of its kinks), ``basis`` (str: comma-separated
         kink ids).  Edge ``k -> k+1`` = pivot with ``step`` (float: distance
         travelled), ``t`` (float), ``kinks_crossed`` (int), ``region_changed``
         (bool), ``leaving``/``entering`` (int kink ids), ``slope`` (float:
@@ -220,7 +222,7 @@ class DRSResult:
         }
 
     def __repr__(self) -> str:
-        fields = [("status", self.status), ("fun", self.fun), ("nit", self.nit), ("n_vertices", int(self.losses.size))]
+        fields = [("status", str(self.status)), ("fun", self.fun), ("nit", self.nit), ("n_vertices", int(self.losses.size))]
         return short_repr("DRSResult", [*fields, ("certified", self.certified), ("layer", self.layer)])
 
     def _repr_html_(self) -> str:
@@ -362,7 +364,7 @@ def _merge(model: LayerwiseModel, log: EngineLog, log2: EngineLog, kind: str = "
         step = float(np.linalg.norm(log2.thetas[0] - log.thetas[-1]))
         log.edges.append(EdgeRecord(step, 0.0, 0, bool(log2.regions[0] != log.regions[-1]), -1, -1, 0.0, kind))
         log.region_changes += int(log2.regions[0] != log.regions[-1])
-    for name in ("thetas", "losses", "regions", "n_tight", "bases", "edges"):
+    for name in ("thetas", "losses", "regions", "n_tight", "n_collapsed", "bases", "edges"):
         getattr(log, name).extend(getattr(log2, name))
     for name in (
         "nit",
@@ -437,10 +439,12 @@ def _certify(
     # Rounding margin of the normalised slopes: a linear solve with A loses about cond(A) * eps
     # relative accuracy (Higham, ch. 7), on slopes of magnitude up to ``scale``.
     margin = 8.0 * model.D * np.finfo(float).eps * cond * pr.scale
-    borderline = bool(ray_ok and min_live < margin)
     degenerate = bool(pr.extra_tight.size > 0)
+    # At a degenerate vertex the ray test is not the proof (HiGHS on every incident cell is), so a
+    # slope within the rounding margin of zero does not matter there.
+    borderline = bool(ray_ok and not degenerate and min_live < margin)
     n_exact = 0
-    if borderline and not degenerate:
+    if borderline:
         # Exact rational recheck of the rays whose float slope is within the margin of zero.
         rays_b = np.flatnonzero(live & (ns < margin)).tolist()
         exact = exact_ray_slopes(model, st.theta, st.signs, st.B, rays_b)
@@ -450,8 +454,13 @@ def _certify(
             borderline = False
             if neg:
                 ray_ok = False
-                min_live = float(min(exact[r] for r in neg) / pr.norms[neg[0]])
-    tight_hidden = np.flatnonzero(tight[: model.n_hidden_kinks])
+                min_live = min(float(exact[r]) / float(pr.norms[r]) for r in neg)
+    # The cells meeting at the vertex, as far as the live units are concerned: the collapsed units' kinks
+    # (their basis kinks too) are left out, since with their blocks held at zero their signs change
+    # neither the cell nor its LP.
+    hidden_tight = tight[: model.n_hidden_kinks].copy()
+    hidden_tight[ckinks] = False
+    tight_hidden = np.flatnonzero(hidden_tight)
     radius = t.cell_radius * max(1.0, float(np.max(np.abs(st.theta))))
     exhaustive = max(max_cells, degenerate_cap) if degenerate else max_cells
     cells = CellCheck(float(tight_hidden.size), 0, 0, False, False, math.nan, None, 0)
@@ -471,9 +480,21 @@ def _certify(
             fixed_cols=frozen,
         )
     certified = bool(ray_ok and not borderline and cells.ok and (not degenerate or not cells.sampled))
+    # Loss 0 is the global minimum of an L1 / quantile loss: decided exactly at the vertex of the basis,
+    # whatever the ray test and the cells say (a cheap float filter first: every residual within the kink
+    # tolerance of zero).
+    zero_loss = bool(
+        model.mode == "layer"
+        and st.loss <= float(np.sum(model.c)) * tz + loss_error_bound(model, st.theta)
+        and exact_vertex_loss_is_zero(model, st.signs, st.B)
+    )
+    if zero_loss:
+        certified, borderline, restart_ok = True, False, False
+    else:
+        restart_ok = True
     # Collapsed units: exact slopes of their own rays, then the bounded revival search.
     units: list[CollapsedUnit] = []
-    restart, kind = (cells.best_x if ray_ok else None), "escape"
+    restart, kind = (cells.best_x if ray_ok and restart_ok else None), "escape"
     if collapsed:
         full = tight_mask(model, st, tz)
         pr_all = price_rays(model, st, tz, t.pivot, tight=full, collapsed=collapsed, price_pinned=True)
@@ -482,6 +503,9 @@ def _certify(
         for u in collapsed:
             rows = np.flatnonzero(np.repeat((layer_B == 0) & (unit_B == u), 2))
             ms = float(np.min(ns_all[rows])) if rows.size else math.nan
+            if zero_loss:
+                units.append(CollapsedUnit(u, "no descent exists (the loss is 0, the global minimum)", 0, ms))
+                continue
             if restart is not None or not (ray_ok and cells.ok):
                 units.append(CollapsedUnit(u, "not searched (the live units are not at a local minimum)", 0, ms))
                 continue
@@ -507,7 +531,13 @@ def _certify(
                 units.append(CollapsedUnit(u, f"no descent found in {found.cells} cells", found.cells, ms))
     scope = "all parameters" if not collapsed else "live units"
     n_rays = int(np.count_nonzero(live))
-    if certified:
+    if zero_loss:
+        scope = "all parameters"
+        reason = (
+            "global minimum: the loss is exactly 0 at the vertex of the final basis (solved and evaluated in "
+            "exact rationals), and an L1 / quantile loss is never negative"
+        )
+    elif certified:
         how = "all" if not cells.sampled else f"a seeded sample of {cells.checked}"
         reason = (
             f"no descending edge among the {n_rays} rays"
@@ -556,6 +586,7 @@ def _certify(
         collapsed_units=tuple(units),
         slope_margin=float(margin),
         exact_rays=n_exact,
+        zero_loss=zero_loss,
     )
     return cert, restart, kind
 
@@ -563,13 +594,15 @@ def _certify(
 def build_trajectory(log: EngineLog, *, D: int, line_search: bool) -> nx.DiGraph:
     """The vertex path as a DiGraph (attributes str/int/float/bool only)."""
     G = nx.DiGraph(D=int(D), status=str(log.status), line_search=bool(line_search))
-    for k, (loss, reg, nt, B) in enumerate(zip(log.losses, log.regions, log.n_tight, log.bases, strict=True)):
+    rows = zip(log.losses, log.regions, log.n_tight, log.n_collapsed, log.bases, strict=True)
+    for k, (loss, reg, nt, nc, B) in enumerate(rows):
         G.add_node(
             k,
             loss=float(loss),
             iteration=int(k),
             region=str(reg),
             n_tight=int(nt),
+            n_collapsed=int(nc),
             basis=",".join(str(int(b)) for b in sorted(B)),
         )
     for k, e in enumerate(log.edges):

@@ -94,7 +94,8 @@ class EngineLog:
     thetas: list = field(default_factory=list)
     losses: list = field(default_factory=list)
     regions: list = field(default_factory=list)
-    n_tight: list = field(default_factory=list)
+    n_tight: list = field(default_factory=list)  # kinks at zero per vertex, collapsed units' kinks excluded
+    n_collapsed: list = field(default_factory=list)  # units pinned at exact zero per vertex
     bases: list = field(default_factory=list)
     edges: list = field(default_factory=list)  # EdgeRecord per move
     status: str = ""
@@ -358,6 +359,7 @@ class _Engine:
         # Kept for the pricing at this vertex (the next thing the loop does).
         self._tight_now = self._tight()
         log.n_tight.append(int(np.count_nonzero(self._tight_now)))
+        log.n_collapsed.append(len(log.collapsed))
         log.bases.append(st.B.copy())
         self._prev_signs = getattr(self, "_last_signs", st.signs)
         self._last_signs = st.signs.copy()
@@ -407,7 +409,7 @@ class _Engine:
         signs = self._last_signs
         if len(log.edges) == len(log.losses) - 2:
             # Interrupted between recording a vertex and its edge: drop that vertex.
-            for name in ("thetas", "losses", "regions", "n_tight", "bases"):
+            for name in ("thetas", "losses", "regions", "n_tight", "n_collapsed", "bases"):
                 getattr(log, name).pop()
             signs = self._prev_signs
         log.nit = len(log.edges)

@@ -25,6 +25,13 @@ certificate then says "borderline").  A bent edge (a ray whose kink has
 another basis kink of the same sample downstream) is solved with those
 downstream normals taken on the far side of the kink.  Cost: ``O(D^3)`` fraction operations for the inverse plus
 ``O(n_g P)`` per ray for the ``n_g`` contributing groups.
+
+**Zero loss.**  :func:`exact_vertex_loss_is_zero` solves the basis equations
+``z_kappa(theta) = 0`` (rows *and* constant terms under the tracked pattern) in
+rationals for the exact vertex, then evaluates every residual there with true
+ReLUs, in rationals.  A loss of exactly 0 is the global minimum of an L1 or
+quantile loss (every term is ``>= 0``): a proof that needs neither the ray test
+nor any LP.
 """
 
 from __future__ import annotations
@@ -36,7 +43,7 @@ from numpy.typing import NDArray
 
 from .model import LayerwiseModel
 
-__all__ = ["exact_ray_slopes"]
+__all__ = ["exact_ray_slopes", "exact_vertex", "exact_vertex_loss_is_zero"]
 
 
 def _fr(a: NDArray[np.float64]) -> list:
@@ -53,7 +60,42 @@ class _ExactNet:
         self.model = model
         self.masks = masks
         self.W = [_fr(np.asarray(W)) for W in model.hidden_W]
+        self.b = [_fr(np.asarray(b)) for b in model.hidden_b]
+        assert model.out_W is not None and model.out_b is not None  # K > 0
         self.out = _fr(np.asarray(model.out_W[0]))
+        self.out_b = Fraction(float(model.out_b[0]))
+
+    def offset(self, layer: int, g: int, unit: int) -> Fraction:
+        """Constant term of kink ``(layer, g, unit)`` under group ``g``'s masks (``layer == K``: the
+        output without the target).  The trained layer's kinks ``h_g . theta_u`` have none."""
+        m = self.model
+        c = [Fraction(0)] * m.n_units
+        for lm in range(1, min(layer, m.K - 1) + 1):
+            a = [cj if self.masks[lm - 1][g, j] else Fraction(0) for j, cj in enumerate(c)]
+            W = self.W[lm - 1]
+            c = [
+                sum((W[i][j] * a[j] for j in range(len(a)) if a[j]), Fraction(0)) + self.b[lm - 1][i]
+                for i in range(len(W))
+            ]
+        if layer < m.K:
+            return c[unit]
+        a = [cj if self.masks[m.K - 1][g, j] else Fraction(0) for j, cj in enumerate(c)]
+        return sum((self.out[j] * a[j] for j in range(len(a)) if a[j]), Fraction(0)) + self.out_b
+
+    def output(self, h: list[Fraction], theta: list[Fraction]) -> Fraction:
+        """The network's output for feature row ``h`` at the trained layer's ``theta``, with true ReLUs."""
+        m = self.model
+        p = m.p
+        z = [sum((theta[u * p + k] * h[k] for k in range(p) if h[k]), Fraction(0)) for u in range(m.n_units)]
+        for lm in range(1, m.K):
+            a = [v if v > 0 else Fraction(0) for v in z]
+            W = self.W[lm - 1]
+            z = [
+                sum((W[i][j] * a[j] for j in range(len(a)) if a[j]), Fraction(0)) + self.b[lm - 1][i]
+                for i in range(len(W))
+            ]
+        a = [v if v > 0 else Fraction(0) for v in z]
+        return sum((self.out[j] * a[j] for j in range(len(a)) if a[j]), Fraction(0)) + self.out_b
 
     def d_a0(self, layer: int, g: int, unit: int, flip: tuple[int, int, int, bool] | None = None) -> list[Fraction]:
         """``d z / d a_0`` of kink ``(layer, g, unit)`` (``layer == K``: the output), under group ``g``'s masks.
@@ -117,6 +159,106 @@ def _solve_columns(A: list[list[Fraction]], cols: list[int]) -> list[list[Fracti
     return [[M[r][n + j] for r in range(n)] for j in range(len(cols))]
 
 
+def _kink_row(
+    m: LayerwiseModel,
+    net: _ExactNet | None,
+    masks: list[NDArray[np.bool_]],
+    l: int,
+    g: int,
+    u: int,
+    flip: tuple[int, int, int, bool] | None = None,
+) -> list[Fraction]:
+    """Exact normal (gradient in ``theta``) of kink ``(l, g, u)`` under the masks, one overridden by ``flip``."""
+    assert m.H is not None  # layer mode
+    p = m.p
+    h = _fr(m.H[g])
+    row = [Fraction(0)] * m.D
+    if net is None:  # K == 0: the trained layer is the output
+        row[:p] = h
+        return row
+    s = net.d_a0(l, g, u, flip)
+    for u0 in range(m.n_units):
+        on = bool(masks[0][g, u0])
+        if flip is not None and flip[0] == 0 and flip[1] == g and flip[2] == u0:
+            on = flip[3]
+        if s[u0] != 0 and (l == 0 or on):
+            for k in range(p):
+                row[u0 * p + k] = s[u0] * h[k]
+    return row
+
+
+def _solve(A: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
+    """``x`` with ``A x = rhs`` by fraction-exact Gauss–Jordan (``None`` if ``A`` is singular)."""
+    n = len(A)
+    M = [[*A[r], rhs[r]] for r in range(n)]
+    for c in range(n):
+        piv = next((r for r in range(c, n) if M[r][c] != 0), None)
+        if piv is None:
+            return None
+        M[c], M[piv] = M[piv], M[c]
+        inv = 1 / M[c][c]
+        M[c] = [v * inv for v in M[c]]
+        for r in range(n):
+            if r != c and M[r][c] != 0:
+                f = M[r][c]
+                M[r] = [a - f * b for a, b in zip(M[r], M[c], strict=True)]
+    return [M[r][n] for r in range(n)]
+
+
+def exact_vertex(model: LayerwiseModel, signs: NDArray[np.int8], B: NDArray[np.int64]) -> list[Fraction] | None:
+    """The exact vertex of the basis ``B``: ``theta`` (internal layout) with every basis kink at zero.
+
+    The basis kinks are affine in ``theta`` under the tracked pattern ``signs``; their rows and
+    constant terms are formed and the ``D x D`` system solved in exact rationals.  ``None`` in
+    argument-minimisation mode or when the exact basis matrix is singular.
+    """
+    m = model
+    if m.mode != "layer" or B.size != m.D:
+        return None
+    masks = m.masks(signs)
+    net = _ExactNet(m, masks) if m.K else None
+    layer_B, grp_B, unit_B = m.decode(B)
+    A, rhs = [], []
+    for j in range(m.D):
+        l, g, u = int(layer_B[j]), int(grp_B[j]), int(unit_B[j])
+        A.append(_kink_row(m, net, masks, l, g, u))
+        off = Fraction(0) if net is None or l == 0 else net.offset(l, g, u)
+        if l == m.K:  # residual of sample u: subtract its target
+            off -= Fraction(float(m.y[u]))
+        rhs.append(-off)
+    return _solve(A, rhs)
+
+
+def exact_vertex_loss_is_zero(model: LayerwiseModel, signs: NDArray[np.int8], B: NDArray[np.int64]) -> bool:
+    """Whether the loss is exactly 0 at the exact vertex of ``B`` (see the module docstring).
+
+    Every residual of a sample of positive weight is evaluated in rationals with true ReLUs at
+    :func:`exact_vertex`; the first non-zero one ends the check.  False when the vertex cannot be
+    formed exactly (argument minimisation, singular basis) or the loss is not an L1 / quantile loss
+    with positive weights on both sides.
+    """
+    m = model
+    lw = m.loss
+    if not (lw.w_plus > 0 and lw.w_minus > 0) or np.any(m.c < 0):
+        return False
+    theta = exact_vertex(m, signs, B)
+    if theta is None:
+        return False
+    assert m.H is not None  # layer mode (exact_vertex returned a point)
+    net = _ExactNet(m, m.masks(signs)) if m.K else None
+    p = m.p
+    for g in range(m.G):
+        h = _fr(m.H[g])
+        if net is None:
+            out = sum((theta[k] * h[k] for k in range(p) if h[k]), Fraction(0))
+        else:
+            out = net.output(h, theta)
+        for s in m.group_samples[m.group_ptr[g] : m.group_ptr[g + 1]].tolist():
+            if m.c[s] > 0 and out != Fraction(float(m.y[s])):
+                return False
+    return True
+
+
 def exact_ray_slopes(
     model: LayerwiseModel,
     theta: NDArray[np.float64],
@@ -142,21 +284,7 @@ def exact_ray_slopes(
 
     def row_of(j: int, flip: tuple[int, int, int, bool] | None = None) -> list[Fraction]:
         """Exact normal of basis kink ``j`` (with one mask overridden by ``flip``)."""
-        l, g, u = int(layer_B[j]), int(grp_B[j]), int(unit_B[j])
-        h = _fr(H[g])
-        row = [Fraction(0)] * D
-        if K == 0:
-            row[:p] = h
-            return row
-        s = net.d_a0(l, g, u, flip)
-        for u0 in range(m.n_units):
-            on = bool(masks[0][g, u0])
-            if flip is not None and flip[0] == 0 and flip[1] == g and flip[2] == u0:
-                on = flip[3]
-            if s[u0] != 0 and (l == 0 or on):
-                for k in range(p):
-                    row[u0 * p + k] = s[u0] * h[k]
-        return row
+        return _kink_row(m, net, masks, int(layer_B[j]), int(grp_B[j]), int(unit_B[j]), flip)
 
     # 1. Exact basis rows.
     A = [row_of(j) for j in range(D)]

@@ -164,6 +164,7 @@ def run_highs_engine(
         log.regions.append(region_id(model, np.concatenate([hid, np.ones(model.N, np.int8)])))
         flat = model.values(x, model.fmasks(np.concatenate([hid, np.ones(model.N, np.int8)])))[0]
         log.n_tight.append(int(np.count_nonzero((np.abs(flat) <= tz) & model.kink_mask)))
+        log.n_collapsed.append(0)
         log.bases.append(st.B.copy() if st is not None else np.zeros(0, np.int64))
         return st
 

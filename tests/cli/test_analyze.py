@@ -70,7 +70,9 @@ def test_analyze_shipped_problem(tmp_path, capsys) -> None:
     ref = solve_problem(load_problem(path))  # the same run, independently: the simplex is deterministic
     assert (out["problem"], out["task"], out["line_search"]) == ("default", "train", True)
     assert out["status"] == "local_minimum" and out["certified"] is True
-    assert out["n_vertices"] == out["nit"] + 1 == ref.nit + 1
+    # One vertex per pivot and per restart (escape/revival) of the walk, plus the first.
+    assert out["n_vertices"] == out["nit"] + 1 + out["escapes"] + out["revivals"] == len(ref.losses)
+    assert (out["nit"], out["escapes"], out["revivals"]) == (ref.nit, ref.stats["escapes"], ref.stats["revivals"])
     assert out["final_loss"] == pytest.approx(ref.fun, rel=1e-12)
     assert out["initial_loss"] == pytest.approx(float(ref.losses[0]), rel=1e-12)
     assert sorted(p.split("/")[-1] for p in out["plots"]) == ["log_gap.png", "losses.png", "radius.png", "steps.png"]
@@ -89,7 +91,7 @@ def test_analyze_problem_toml_overrides(tmp_path, capsys) -> None:
     out = unwrap(capsys.readouterr().out)
     assert (out["problem"], out["line_search"], out["status"]) == ("tiny", False, "local_minimum")
     assert out["final_loss"] <= out["initial_loss"]
-    assert out["n_vertices"] == out["nit"] + 1
+    assert out["n_vertices"] == out["nit"] + 1 + out["escapes"] + out["revivals"]
     assert main(["analyze", str(p), "--json", "--max-pivots", "1"]) == 0
     out = unwrap(capsys.readouterr().out)
     assert out["nit"] <= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -39,6 +40,28 @@ def assert_local_min_evidence(res):
         assert c.degenerate and c.sampled and "degenerate" in c.reason
 
 
+def basis_rank_in_some_incident_cell(model, flat, B, tz, tries=64):
+    """Largest rank of the basis normals over sign choices of the hidden kinks at zero.
+
+    A basis kink's normal depends on the side taken for the kinks at zero upstream of it in its sample
+    (the engine's tracked pattern is one of those sides, which the trajectory does not store).  The
+    vertex is a vertex when the ``D`` normals are independent in *some* incident cell: try both
+    all-active and all-inactive for the kinks at zero, then seeded random sides."""
+    nhk = model.n_hidden_kinks
+    tight = np.flatnonzero(np.abs(flat[:nhk]) <= tz)
+    base = np.where(flat >= 0, 1, -1).astype(np.int8)
+    rng = np.random.default_rng(0)
+    best = 0
+    for k in range(tries + 2):
+        signs = base.copy()
+        signs[tight] = 1 if k == 0 else -1 if k == 1 else rng.choice(np.array([-1, 1], np.int8), tight.size)
+        rows, _, _ = model.sensitivities(B, model.masks(signs))
+        best = max(best, int(np.linalg.matrix_rank(rows)))
+        if best == model.D:
+            break
+    return best
+
+
 def check_vertices(net, X, y, res, layer=0, tol=1e-7):
     """Recompute every logged vertex: D tight basis kinks with independent normals, exact loss."""
     model = build_layer_model(net, X, y, layer=layer)
@@ -52,9 +75,7 @@ def check_vertices(net, X, y, res, layer=0, tol=1e-7):
         assert B.size == D
         scale = max(1.0, float(np.max(np.abs(flat))))
         assert np.max(np.abs(flat[B])) <= tol * scale
-        signs = np.where(flat >= 0, 1, -1).astype(np.int8)
-        rows, _, _ = model.sensitivities(B, model.masks(signs))
-        assert np.linalg.matrix_rank(rows) == D
+        assert basis_rank_in_some_incident_cell(model, flat, B, tol * scale) == D
         assert_allclose(model.loss_at(th), res.losses[k], rtol=1e-10, atol=1e-10)
         bases.append(set(B.tolist()))
     for k in range(len(bases) - 1):
@@ -89,6 +110,15 @@ def test_loss_never_increases_and_vertices_are_vertices(n_in, widths, n, seed, l
         assert res.certificate.ray_test
 
 
+def cu_outcome_is_honest(cert, unit):
+    """A collapsed unit's outcome: no descent found in a stated number of cells (never "none exists",
+    unless the loss is exactly 0), after a search of at least one cell."""
+    (cu,) = [cu for cu in cert.collapsed_units if cu.unit == unit]
+    if cert.zero_loss:
+        return cu.outcome.startswith("no descent exists")
+    return cu.outcome == f"no descent found in {cu.cells_searched} cells" and cu.cells_searched >= 1
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_verify_mode_and_full_lp_certificate(seed):
     """Every vertex re-derived by HiGHS; the final one optimal on the full LP of every incident cell."""
@@ -109,14 +139,30 @@ def test_verify_mode_and_full_lp_certificate(seed):
     flat = model.signs_at(th)
     nhk = model.n_hidden_kinks
     scale = max(1.0, float(np.max(np.abs(flat))))
-    tight = np.flatnonzero(np.abs(flat[:nhk]) <= 1e-9 * scale)
+    tight = np.abs(flat[:nhk]) <= 1e-9 * scale
+    # A collapsed unit (block exactly zero) has all N of its kinks at zero: 2^N incident cells.  The
+    # certificate's proof covers the live units (the collapsed blocks held at zero, where the unit's kink
+    # signs change nothing), and each collapsed unit has its own outcome: check exactly that.
+    c = res.certificate
+    units = [cu.unit for cu in c.collapsed_units]
+    assert c.scope == ("live units" if units else "all parameters")
+    fixed = np.zeros(model.D, dtype=bool)
+    for u in units:
+        assert np.all(th[u * model.p : (u + 1) * model.p] == 0.0)
+        assert cu_outcome_is_honest(c, u)
+        fixed[u * model.p : (u + 1) * model.p] = True
+        tight[model.hidden_ids[:, u]] = False
+    tight = np.flatnonzero(tight)
+    assert tight.size == c.n_tight_hidden
     base = np.where(flat[:nhk] >= 0, 1, -1).astype(np.int8)
     n_feasible = 0
     for bits in itertools.product([-1, 1], repeat=tight.size):
         hs = base.copy()
         hs[tight] = bits
         lp, D = region_lp(model, hs)
-        out = solve(lp)
+        lo, hi = lp.col_lower.copy(), lp.col_upper.copy()
+        lo[:D][fixed], hi[:D][fixed] = 0.0, 0.0
+        out = solve(dataclasses.replace(lp, col_lower=lo, col_upper=hi))
         if out.status is LPStatus.INFEASIBLE:
             continue
         assert out.status is LPStatus.OPTIMAL
@@ -277,10 +323,19 @@ def test_trajectory_graph_attributes():
     X, y = data(30, 2, 13)
     res = deep_relu_simplex(net, X, y, seed=0)
     G = res.trajectory
-    assert G.number_of_nodes() == len(res.losses) and G.number_of_edges() == res.nit
+    # One edge per move: ``nit`` pivots, plus one restart edge (kind "escape" or "revive") per restart
+    # from a point of lower loss found by the certificate's LPs; every vertex but the last has one.
+    kinds = [d["kind"] for _, _, d in G.edges(data=True)]
+    assert G.number_of_nodes() == len(res.losses) and G.number_of_edges() == len(res.losses) - 1
+    assert kinds.count("pivot") == res.nit
+    assert kinds.count("escape") == res.stats["escapes"] and kinds.count("revive") == res.stats["revivals"]
+    assert res.stats["escapes"] + res.stats["revivals"] >= 1  # this instance restarts (the case under test)
     for k, d in G.nodes(data=True):
         assert type(d["loss"]) is float and type(d["iteration"]) is int and type(d["region"]) is str
-        assert type(d["n_tight"]) is int and d["n_tight"] >= 9 and d["loss"] == res.losses[k]
+        # Kinks at zero: the basis (D = 9), less the p = 3 basis kinks of each collapsed unit (pinned, not
+        # counted as tight), plus any extra ones.
+        assert type(d["n_tight"]) is int and type(d["n_collapsed"]) is int and d["loss"] == res.losses[k]
+        assert d["n_tight"] >= 9 - 3 * d["n_collapsed"]
     for u, v, d in G.edges(data=True):
         assert v == u + 1 and type(d["region_changed"]) is bool and type(d["kinks_crossed"]) is int
         assert_allclose(d["step"], np.linalg.norm(res.thetas[v] - res.thetas[u]), rtol=1e-9, atol=1e-12)
@@ -377,38 +432,68 @@ def test_degenerate_inputs_give_an_honest_certificate(seed):
                 d *= 1e-6 * max(1.0, float(np.max(np.abs(th)))) / np.linalg.norm(d)
                 assert model.loss_at(th + d) >= res.fun - 1e-9 * (1 + res.fun), name
         else:
-            assert c.reason.startswith(("undecided", "a descending edge", "HiGHS found", "borderline")), (name, c.reason)
+            assert c.reason.startswith(("undecided", "a descending edge", "HiGHS found", "borderline")), (
+                name,
+                c.reason,
+            )
             if c.reason.startswith("undecided"):
                 assert c.degenerate and c.log2_cells > 8 and c.sampled
 
 
+def _incident_full_cell_optima(model, th, tz):
+    """HiGHS optimum of the full LP (no box) of every hidden cell meeting at ``th`` (None: infeasible)."""
+    flat = model.signs_at(th)
+    hs = np.where(flat[: model.n_hidden_kinks] >= 0, 1, -1).astype(np.int8)
+    tight = np.flatnonzero(np.abs(flat[: model.n_hidden_kinks]) <= tz)
+    out = []
+    for bits in itertools.product((-1, 1), repeat=tight.size):
+        cell = hs.copy()
+        cell[tight] = bits
+        lp, _ = region_lp(model, cell)
+        res = solve(lp)
+        assert res.status in (LPStatus.OPTIMAL, LPStatus.INFEASIBLE)
+        out.append(float(res.fun) if res.status is LPStatus.OPTIMAL else None)
+    return tight.size, out
+
+
 def test_degenerate_vertex_decided_by_highs_within_the_cap():
-    """Constant targets (seed 1) end at a degenerate vertex with 2**5 incident cells: decided exhaustively."""
+    """Grid data (seed 1) ends at a degenerate vertex with 2**2 incident cells and loss 12.8: decided
+    exhaustively by HiGHS; with a cap below 4 cells the same vertex is honestly reported undecided."""
+    rng = np.random.default_rng(1)
+    net = uniform_net(2, [3], 1)
+    X = rng.integers(-2, 3, (30, 2)).astype(float)
+    y = rng.integers(-1, 2, 30).astype(float)
+    res = deep_relu_simplex(net, X, y, seed=1)
+    c = res.certificate
+    assert c.degenerate and c.n_tight_hidden == 2 and c.log2_cells == 2.0 and c.n_cells == 4
+    assert res.certified and not c.sampled and not c.zero_loss and c.n_cells_checked + c.n_cells_infeasible == 4
+    assert res.fun > 1.0
+    # Independently: every one of the 4 incident hidden cells (whole cell, no box) has LP optimum >= loss.
+    model = build_layer_model(net, X, y)
+    k, optima = _incident_full_cell_optima(model, model.from_public(res.theta), res.stats["kink_tolerance"])
+    assert k == 2 and any(v is not None for v in optima)
+    assert all(v >= res.fun - 1e-7 * (1 + res.fun) for v in optima if v is not None)
+    res2 = deep_relu_simplex(net, X, y, seed=1, certify_cells=1, certify_max_cells=2)
+    assert not res2.certified and res2.certificate.reason.startswith("undecided")
+    assert res2.certificate.sampled and res2.certificate.n_cells_checked <= 1
+    assert_allclose(res2.fun, res.fun, rtol=1e-12)
+
+
+def test_zero_loss_vertex_is_a_certified_global_minimum():
+    """Constant targets (seed 1): the walk fits them (float loss ~1e-13) at a degenerate vertex with 2**5
+    incident cells.  Loss 0 at the exact vertex is the global minimum of an L1 loss: certified by the exact
+    rational check whatever the cell cap."""
     net = uniform_net(2, [3], 1)
     X, _ = data(30, 2, 1)
     y = np.full(30, 0.7)
     res = deep_relu_simplex(net, X, y, seed=1)
     c = res.certificate
-    assert c.degenerate and c.n_tight_hidden == 5 and c.log2_cells == 5.0
-    assert res.certified and not c.sampled and c.n_cells_checked + c.n_cells_infeasible >= 1
-    # Independently: every one of the 32 incident hidden cells (whole cell, no box) has LP optimum >= loss.
+    assert c.degenerate and c.n_tight_hidden == 5 and c.n_cells == 32
+    assert res.certified and c.zero_loss and c.reason.startswith("global minimum") and c.scope == "all parameters"
+    assert 0.0 <= res.fun < 1e-12
+    assert_allclose(res.network(X)[:, 0], y, atol=1e-12)
     model = build_layer_model(net, X, y)
-    th = model.from_public(res.theta)
-    flat = model.signs_at(th)
-    hs = np.where(flat[: model.n_hidden_kinks] >= 0, 1, -1).astype(np.int8)
-    tight = np.flatnonzero(np.abs(flat[: model.n_hidden_kinks]) <= res.stats["kink_tolerance"])
-    assert tight.size == 5
-    n_opt = 0
-    for bits in itertools.product((-1, 1), repeat=tight.size):
-        cell = hs.copy()
-        cell[tight] = bits
-        lp, _ = region_lp(model, cell)
-        out = solve(lp)
-        if out.status is LPStatus.OPTIMAL:
-            n_opt += 1
-            assert out.fun >= res.fun - 1e-7 * (1 + res.fun)
-    assert n_opt >= 1
-    # With a cap below 32 cells (and a sample of 1) the same vertex is honestly reported undecided.
+    k, optima = _incident_full_cell_optima(model, model.from_public(res.theta), res.stats["kink_tolerance"])
+    assert k == 5 and all(v >= -1e-7 for v in optima if v is not None)
     res2 = deep_relu_simplex(net, X, y, seed=1, certify_cells=1, certify_max_cells=16)
-    assert not res2.certified and res2.certificate.reason.startswith("undecided")
-    assert_allclose(res2.fun, res.fun, rtol=1e-12)
+    assert res2.certified and res2.certificate.zero_loss and res2.certificate.sampled

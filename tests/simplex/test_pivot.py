@@ -141,34 +141,42 @@ def test_fast_pricing_equals_general_pricing(seed):
 
 
 def test_pair_pricing_at_degenerate_vertices_equals_general_pricing(monkeypatch):
-    """On the reference first-layer problem (start seed 3) the walk meets vertices where a whole unit is at
-    zero (hundreds of extra tight kinks); the pair-based pricing must equal the all-groups pricing there."""
-    import pathlib
-
+    """Walks on integer grid data (tied kinks: degenerate vertices with up to ~20 extra kinks at zero, and
+    units collapsing to exact zero) use the pair-based pricing; at every degenerate vertex it must equal the
+    all-groups pricing of the same rays.  (The reference first-layer problem used to meet vertices with a
+    whole unit at zero, hundreds of extra kinks; such units are pinned as collapsed now.)"""
     from lpengine.simplex import deep_relu_simplex, engine
-    from lpengine.simplex.problem import load_problem
 
-    p = load_problem(pathlib.Path(__file__).resolve().parents[2] / "problems" / "first_layer_500.toml")
-    seen = {"degenerate": 0, "max_extra": 0}
+    seen = {"degenerate": 0, "max_extra": 0, "collapsed": 0}
 
-    def checked(model, st, tz, rate_tol=0.0, tight=None):
-        pr = price_rays(model, st, tz, rate_tol, tight=tight)
+    def checked(model, st, tz, rate_tol=0.0, tight=None, collapsed=None, price_pinned=False):
+        tight = tight_mask(model, st, tz) if tight is None else tight
+        pr = price_rays(model, st, tz, rate_tol, tight=tight.copy(), collapsed=collapsed, price_pinned=price_pinned)
         if pr.extra_tight.size:
-            tight = tight_mask(model, st, tz)
             rho = model.c * np.where(st.signs[model.n_hidden_kinks :] > 0, 1.0, -1.0)
             gbar = np.bincount(model.group, weights=rho, minlength=model.G)
-            ref = _price_general(model, st, tight, pr.extra_tight, gbar, _edge_rays(model, st))
-            scale = np.abs(ref.slopes).max()
-            np.testing.assert_allclose(pr.slopes, ref.slopes, rtol=0, atol=1e-10 * scale)
+            # The same rays (a collapsed unit's block held at zero on the live rays), priced through every group.
+            rays = pr.rays if collapsed else _edge_rays(model, st)
+            ref_tight = tight.copy()
+            ref_tight[st.B] = True  # the engine leaves a collapsed unit's basis kinks out of its tight mask
+            ref = _price_general(model, st, ref_tight, pr.extra_tight, gbar, rays)
+            live = pr.live if pr.live is not None else np.ones(pr.slopes.size, dtype=bool)
+            scale = np.abs(ref.slopes[live]).max()
+            np.testing.assert_allclose(pr.slopes[live], ref.slopes[live], rtol=0, atol=1e-10 * scale)
             np.testing.assert_allclose(pr.duals, ref.duals, rtol=0, atol=1e-10 * np.abs(ref.duals).max())
             seen["degenerate"] += 1
             seen["max_extra"] = max(seen["max_extra"], int(pr.extra_tight.size))
+            seen["collapsed"] = max(seen["collapsed"], len(collapsed or []))
         return pr
 
     monkeypatch.setattr(engine, "price_rays", checked)
-    theta0 = np.random.default_rng(3).uniform(-20, 20, 25)
-    deep_relu_simplex(p.network, p.X, p.y, theta0=theta0, seed=0, max_pivots=25)
-    assert seen["degenerate"] >= 5 and seen["max_extra"] >= 400
+    for seed in (0, 2, 4):
+        rng = np.random.default_rng(seed)
+        net = uniform_net(2, [4, 3], seed)
+        X = rng.integers(-2, 3, (60, 2)).astype(float)
+        y = rng.integers(-1, 2, 60).astype(float)
+        deep_relu_simplex(net, X, y, seed=seed, max_pivots=60)
+    assert seen["degenerate"] >= 10 and seen["max_extra"] >= 10 and seen["collapsed"] >= 1
 
 
 @pytest.mark.parametrize("seed", range(3))
