@@ -222,7 +222,12 @@ class DRSResult:
         }
 
     def __repr__(self) -> str:
-        fields = [("status", str(self.status)), ("fun", self.fun), ("nit", self.nit), ("n_vertices", int(self.losses.size))]
+        fields = [
+            ("status", str(self.status)),
+            ("fun", self.fun),
+            ("nit", self.nit),
+            ("n_vertices", int(self.losses.size)),
+        ]
         return short_repr("DRSResult", [*fields, ("certified", self.certified), ("layer", self.layer)])
 
     def _repr_html_(self) -> str:
