@@ -771,7 +771,7 @@ def deep_relu_simplex(
     >>> net = ReLUNetwork.random(2, [3], seed=1)
     >>> X, y = rng.uniform(-1, 1, (30, 2)), rng.uniform(-1, 1, 30)
     >>> res = deep_relu_simplex(net, X, y, seed=0)
-    >>> res.status, res.certified, bool(np.all(np.diff(res.losses) <= 1e-9))
+    >>> str(res.status), res.certified, bool(np.all(np.diff(res.losses) <= 1e-9))
     ('local_minimum', True, True)
     """
     model = build_layer_model(net, X, y, layer=layer, quantile=quantile, sample_weight=sample_weight)
