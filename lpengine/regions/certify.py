@@ -201,6 +201,13 @@ class Certifier:
         # Error magnitudes with every unit active: an upper bound for every pattern.
         self.mag_all, self.bound_all = row_error_bounds(net, np.ones(sum(net.hidden_widths), dtype=np.int8))
         self.err_a_all = self.bound_all * self.mag_all.max(axis=1) * (1.0 / _ROW_RELATIVE_ERROR)
+        self.err_norm_all = self.err_a_all * np.sqrt(net.n_in)
+        # The fast path's unit indices (every unit live, then the domain rows) and dead mask, shared read-only.
+        n_units = sum(net.hidden_widths)
+        self._unit_fast = np.concatenate((np.arange(n_units), np.full(domain.G.shape[0], -1, dtype=np.intp)))
+        self._unit_fast.flags.writeable = False
+        self._no_dead = np.zeros(n_units, dtype=bool)
+        self._no_dead.flags.writeable = False
 
     def unit_rows(self, cr: CertifiedRows) -> NDArray[Any]:
         """Exact integer rows of every hidden unit under the region's pattern (cached on ``cr``)."""
@@ -214,22 +221,20 @@ class Certifier:
         net, tol, domain = self.net, self.tol, self.domain
         aff = net._local_affine_map(signs > 0)
         A, c = aff.A, aff.c
-        amax = np.abs(A).max(axis=1) if A.shape[1] else np.zeros(A.shape[0])
         # Fast path: the magnitudes with every unit active bound those of any pattern (masks only drop
-        # nonnegative terms), so if no gradient is small against them, no row needs more care.
-        if A.shape[1] and bool(np.all(amax > self.err_a_all)):
-            live = np.arange(A.shape[0])
-            norms = np.sqrt(np.einsum("ij,ij->i", A, A))
+        # nonnegative terms), so if no gradient is small against them, no row needs more care.  The test
+        # is on the norms (max_j |A_kj| >= |A_k| / sqrt(d)), which the rows need anyway.
+        norms = np.sqrt(np.einsum("ij,ij->i", A, A))
+        if A.shape[1] and bool(np.all(norms > self.err_norm_all)):
             canon = np.array(signs, dtype=np.int8)
             s = canon / norms
             G_units, h_units = -s[:, None] * A, s * c
             n_dom = domain.G.shape[0]
             G = np.concatenate((G_units, domain.G)) if n_dom else G_units
             h = np.concatenate((h_units, domain.h)) if n_dom else h_units
-            unit = np.concatenate((live, np.full(n_dom, -1, dtype=np.intp))) if n_dom else live
-            dead0 = np.zeros(A.shape[0], dtype=bool)
-            rows0 = RegionRows(G, h, unit, canon, dead0, True, A, c, aff.out_A, aff.out_c)
+            rows0 = RegionRows(G, h, self._unit_fast, canon, self._no_dead, True, A, c, aff.out_A, aff.out_c)
             return CertifiedRows(rows0, self.mag_all, self.bound_all, canon, self, None, fast=True)
+        amax = np.abs(A).max(axis=1) if A.shape[1] else np.zeros(A.shape[0])
         mag, bound = row_error_bounds(net, signs)
         err_a = bound * mag[:, :-1].max(axis=1)  # bound on each entry's error of alpha_k
         # Every path from the input masked: alpha is exactly 0; the constant's sign is sure when it
