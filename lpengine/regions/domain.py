@@ -244,6 +244,10 @@ def is_bounded(
         return False
     if errors is None and np.linalg.matrix_rank(G) < d:
         return False
+    if errors is not None and _float_unbounded(G, errors, tol, counters, backend):
+        # First, as the regions asked about are mostly unbounded (the hybrid method settles most
+        # bounded ones by its box): one LP then proves it.
+        return False
     lp = LinearProgram(c=np.zeros(m), A=G.T, row_lower=np.zeros(d), row_upper=np.zeros(d), col_lower=np.ones(m))
     from .polytope import statuses_handled
 
@@ -261,8 +265,6 @@ def is_bounded(
         return None
     if status is LPStatus.OPTIMAL and res.x is not None and _float_bounded(G, errors, res.x):
         return True
-    if status is LPStatus.INFEASIBLE and _float_unbounded(G, errors, tol, counters, backend):
-        return False
     if errors.exact_rows is None:
         return None
     from ..lp.exact import decide_bounded
