@@ -25,7 +25,7 @@ import numpy as np
 
 from ..exceptions import InvalidProblemError
 from .common import EXIT_INCOMPLETE, EXIT_OK, CtrlC, Outcome, Progress, add_command, add_progress_flag
-from .solve import drs_progress_line
+from .solve import drs_callback
 
 __all__ = ["register", "run"]
 
@@ -79,7 +79,7 @@ def _solve_problem_file(path: Path, args: argparse.Namespace) -> tuple[Any, dict
         overrides["line_search"] = False
     progress = Progress(args.progress)
     with CtrlC() as ctrl_c:
-        overrides["callback"] = lambda state: progress.update(drs_progress_line(state)) or ctrl_c.pressed
+        overrides["callback"] = drs_callback(progress, ctrl_c)
         res = solve_problem(problem, **overrides)
     progress.close(f"done  {res.status}: loss {res.fun:.12g} after {res.nit} pivots")
     thetas = getattr(res, "thetas", None)
@@ -101,8 +101,8 @@ def _solve_problem_file(path: Path, args: argparse.Namespace) -> tuple[Any, dict
     for key in ("escapes", "revivals"):
         if key in stats:
             extra[key] = int(stats[key])
-    if ctrl_c.pressed and res.status == "stopped":
-        extra["message"] = CtrlC.message
+    if ctrl_c.pressed and res.status == "interrupted":
+        extra["message"] = f"{ctrl_c.reason}: {res.message}"
     return traj, extra
 
 

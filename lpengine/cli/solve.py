@@ -12,6 +12,7 @@ import argparse
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from .common import (
@@ -25,7 +26,7 @@ from .common import (
     add_progress_flag,
 )
 
-__all__ = ["register", "run_solve", "certificate_sentence", "drs_progress_line"]
+__all__ = ["register", "run_solve", "certificate_sentence", "drs_progress_line", "drs_callback"]
 
 logger = logging.getLogger(__name__)
 
@@ -59,12 +60,34 @@ def register(subparsers: Any) -> None:
 
 
 def drs_progress_line(state: Any) -> str:
-    """One progress line from a ``DRSState`` (shared with ``lpengine analyze``)."""
-    rate = state.iteration / state.elapsed if state.elapsed > 0 else 0.0
+    """One progress line from a ``DRSState`` (shared with ``lpengine analyze``): phase 1, the walk, the certificate."""
+    phase = getattr(state, "phase", "walk")
+    if phase == "phase1":
+        return f"phase 1  basis kinks {state.basis_kinks:>5d}  loss {state.loss:.10g}  {state.elapsed:.1f} s"
+    if phase == "certify":
+        return (
+            f"certifying the end vertex  loss {state.loss:.10g}  cell LPs {state.lp_solves:>6d}  "
+            f"(after {state.iteration} pivots)  {state.elapsed:.1f} s"
+        )
+    rate = getattr(state, "pivots_per_second", 0.0) or (state.iteration / state.elapsed if state.elapsed > 0 else 0.0)
     return (
         f"pivot {state.iteration:>8d}  loss {state.loss:.10g}  region changes {state.region_changes:>7d}  "
         f"kinks crossed {state.kinks_crossed:>9d}  {rate:,.0f} pivots/s"
     )
+
+
+def drs_callback(progress: Progress, ctrl_c: CtrlC) -> Callable[[Any], bool]:
+    """The callback of a walk run from the command line: progress on every state, and a Ctrl-C (or SIGTERM)
+    request turned into the library's interrupt (``KeyboardInterrupt`` at a safe point), so the walk ends
+    at its last vertex with status ``"interrupted"`` (shared with ``lpengine analyze``)."""
+
+    def callback(state: Any) -> bool:
+        progress.update(drs_progress_line(state))
+        if ctrl_c.pressed:
+            raise KeyboardInterrupt
+        return False
+
+    return callback
 
 
 def certificate_sentence(c: Any) -> str:
@@ -120,19 +143,20 @@ def run_solve(args: argparse.Namespace) -> Outcome:
         over["engine"] = args.engine
     walk = prob.task != "lad"
     progress = Progress(args.progress if walk else False)
-    # Ctrl-C stops a walk at the current vertex and the partial trajectory is reported.  A LAD fit
-    # has no callback to poll the request, so there Ctrl-C keeps its usual meaning.
+    # Ctrl-C (or SIGTERM) stops a walk at the current vertex, status "interrupted", and the partial
+    # trajectory is reported.  A LAD fit has no callback to poll the request, so there Ctrl-C keeps its
+    # usual meaning.
     ctrl_c = CtrlC()
     if walk:
-        over["callback"] = lambda state: progress.update(drs_progress_line(state)) or ctrl_c.pressed
+        over["callback"] = drs_callback(progress, ctrl_c)
     t0 = time.perf_counter()
     with ctrl_c if walk else contextlib.nullcontext():
         res = solve_problem(prob, **over)
     wall = time.perf_counter() - t0
-    interrupted = ctrl_c.pressed and res.status == "stopped"
+    interrupted = ctrl_c.pressed and res.status == "interrupted"
     result: dict[str, Any] = {"problem": prob.name, "task": prob.task, **res.to_dict(), "wall_seconds": wall}
     if interrupted:
-        result["message"] = CtrlC.message
+        result["message"] = f"{ctrl_c.reason}: {res.message}"
     final = f"{res.status}: loss {res.fun:.12g} after {res.nit} pivots, {wall:.2f} s"
     progress.close(f"done  {final}")
     logger.info("%s (%s) %s; %s", prob.name, prob.task, final, certificate_sentence(res.certificate))
@@ -163,7 +187,8 @@ def _text(args: argparse.Namespace, out: dict[str, Any], res: Any, interrupted: 
                 f"first vertex  {out['first_vertex_loss']:.12g}  (vertex 0 of the trajectory, reached by phase 1)"
             )
     lines.append(f"final loss    {out['fun']:.12g}")
-    lines.append(f"status        {out['status']}{' (' + CtrlC.message + ')' if interrupted else ''}")
+    lines.append(f"status        {out['status']}")
+    lines.append(f"message       {out['message']}")
     lines.append(f"vertices      {out['n_vertices']}  (pivots {out['nit']}, kinks crossed {out['kinks_crossed']})")
     if "region_changes" in out:
         lines.append(f"region changes {out['region_changes']}")

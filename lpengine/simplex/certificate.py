@@ -19,6 +19,7 @@ vertex (exactly ``D`` kinks at zero); the LPs confirm it independently.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -270,6 +271,7 @@ def check_cells(
     backend: str = "highs",
     sample_size: int | None = None,
     fixed_cols: NDArray[np.int64] | None = None,
+    poll: Callable[[], None] | None = None,
 ) -> CellCheck:
     """Solve the box-restricted LPs of the hidden cells at ``theta``.
 
@@ -283,7 +285,8 @@ def check_cells(
     tolerance can hide a real gap.  An LP optimum below ``loss`` whose point
     does not have a lower loss is LP noise (HiGHS solves to ``1e-7``); it is
     reported in ``max_gap`` and does not void the vertex.  An LP that ends
-    neither optimal nor infeasible makes the check fail (``ok=False``).
+    neither optimal nor infeasible makes the check fail (``ok=False``).  ``poll`` is called before
+    every LP (the run's budget: it may raise to end the check).
     """
     if sample_size is None:
         sample_size = max_cells
@@ -318,6 +321,8 @@ def check_cells(
         if lp is None:
             infeasible += 1
             continue
+        if poll is not None:
+            poll()
         res = solve(lp, backend=backend, tol=tol)
         checked += 1
         if res.status is LPStatus.INFEASIBLE:

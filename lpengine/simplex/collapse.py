@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -206,6 +207,7 @@ def search_revival(
     tol: Tolerances,
     backend: str = "highs",
     max_walls: int = 32,
+    poll: Callable[[], None] | None = None,
 ) -> RevivalSearch:
     """Bounded search for a descent that switches the collapsed ``unit`` back on.
 
@@ -219,7 +221,8 @@ def search_revival(
     cell's LP on the box ``|theta' - theta|_inf <= radius`` (other collapsed units fixed at zero)
     is solved; the live units' tight kinks take the signs of their one-sided rates along the
     direction.  A point whose loss, evaluated exactly as the walk does, is below ``loss`` by more
-    than the rounding-error bound of both evaluations is a revival.
+    than the rounding-error bound of both evaluations is a revival.  ``poll`` is called before every LP
+    (the run's budget: it may raise to end the search).
     """
     from .certificate import local_cell_lp, one_sided_rates
 
@@ -259,6 +262,8 @@ def search_revival(
         lp = local_cell_lp(model, hs, theta, radius, fixed_cols=fixed)
         if lp is None:
             return
+        if poll is not None:
+            poll()
         res = solve(lp, backend=backend, tol=tol)
         if res.status is not LPStatus.OPTIMAL or res.x is None:
             return

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -76,6 +77,7 @@ from .exact import exact_ray_slopes, exact_vertex_loss_is_zero
 from .highs_engine import run_highs_engine
 from .model import LayerwiseModel
 from .pivot import price_rays, tight_mask
+from .progress import CertifyBudget, DRSState, Halt
 from .status import DRSStatus
 
 logger = logging.getLogger(__name__)
@@ -84,21 +86,6 @@ __all__ = ["DRSResult", "DRSState", "DRSCertificate", "deep_relu_simplex", "mini
 
 #: Default cap on the incident hidden cells that HiGHS checks exhaustively at a degenerate vertex.
 DEGENERATE_CELL_CAP = 256
-
-
-@dataclass(frozen=True)
-class DRSState:
-    """What a ``callback`` sees after every pivot (return True to stop)."""
-
-    iteration: int
-    loss: float
-    region_changes: int
-    kinks_crossed: int
-    step: float
-    elapsed: float
-    n_vertices: int
-    pivots_per_second: float = 0.0
-    n_collapsed: int = 0
 
 
 @dataclass(frozen=True, eq=False)
@@ -304,13 +291,42 @@ def solve_model(
         pricing=pricing,
         backend=backend,
         callback=callback,
-        state_factory=DRSState,
     )
+    t_start = time.perf_counter()
+
+    def certify(tz: float) -> tuple[DRSCertificate | None, NDArray[np.float64] | None, str]:
+        """Certify the end vertex, within the run's budget (a stop or Ctrl-C leaves it uncertified)."""
+        st = log.final
+        if st is None or st.B.size != model.D or log.pricing is None:
+            return None, None, "escape"
+        now = time.perf_counter() - t_start
+        state = DRSState(
+            iteration=log.nit,
+            loss=float(st.loss),
+            region_changes=log.region_changes,
+            kinks_crossed=log.kinks_crossed,
+            step=0.0,
+            elapsed=now,
+            n_vertices=len(log.losses),
+            pivots_per_second=log.nit / max(log.seconds - log.phase1_seconds, 1e-9),
+            n_collapsed=len(log.collapsed),
+            phase="certify",
+            basis_kinks=model.D,
+        )
+        poll = CertifyBudget(callback=callback, time_limit=time_limit, t_start=t_start, state=state)
+        try:
+            return _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells, poll=poll)
+        except (Halt, KeyboardInterrupt) as exc:
+            if isinstance(exc, Halt):
+                log.status, log.message = exc.status, exc.message
+            else:
+                log.status = DRSStatus.INTERRUPTED
+                log.message = f"interrupted (KeyboardInterrupt) while certifying the end vertex after {log.nit} pivots"
+            logger.info("%s", log.message)
+            return None, None, "escape"
+
     log, tz, zscale = run_engine(model, theta0_internal, opts, t)
-    cert, best, kind = None, None, "escape"
-    st = log.final
-    if st is not None and st.B.size == model.D and log.pricing is not None:
-        cert, best, kind = _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells)
+    cert, best, kind = certify(tz)
     # Restart from a point of strictly lower loss: an incident cell's LP optimum found by HiGHS at a
     # vertex that passed the edge test ("escape"), or a collapsed unit switched back on ("revive").
     # Logged as an edge of that kind, never silently.
@@ -329,9 +345,7 @@ def solve_model(
         logger.info("%s from the vertex of loss %.12g", kind, log.final.loss)
         log2, tz, zscale = run_engine(model, best, opts, t)
         _merge(model, log, log2, kind)
-        cert, best, kind = None, None, "escape"
-        if log.final.B.size == model.D and log.pricing is not None:
-            cert, best, kind = _certify(model, log, tz, t, certify_cells, seed, backend, certify_max_cells)
+        cert, best, kind = certify(tz)
     log.escapes = escapes
     log.revivals = revivals
     stats = {
@@ -405,6 +419,7 @@ def _certify(
     backend,
     degenerate_cap: int = 0,
     revival_directions: int = 16,
+    poll: Callable[[], None] | None = None,
 ) -> tuple[DRSCertificate, NDArray[np.float64] | None, str]:
     """Edge test, HiGHS on the incident hidden cells, and the revival search of collapsed units.
 
@@ -483,6 +498,7 @@ def _certify(
             backend=backend,
             sample_size=max_cells,
             fixed_cols=frozen,
+            poll=poll,
         )
     certified = bool(ray_ok and not borderline and cells.ok and (not degenerate or not cells.sampled))
     # Loss 0 is the global minimum of an L1 / quantile loss: decided exactly at the vertex of the basis,
@@ -528,6 +544,7 @@ def _certify(
                 radius=radius,
                 tol=t,
                 backend=backend,
+                poll=poll,
             )
             if found.best_x is not None:
                 units.append(CollapsedUnit(u, REVIVED, found.cells, ms))
@@ -707,14 +724,19 @@ def deep_relu_simplex(
         Seeds the start perturbation (start on a kink), null-space moves (dead
         neurons) and the sampled certificate cells.
     max_pivots, time_limit : optional
-        Budgets (status ``"max_pivots"`` / ``"time_limit"``).
+        Budgets (status ``"max_pivots"`` / ``"time_limit"``).  ``time_limit`` (wall seconds) covers the
+        whole run: phase 1, the walk and the certificate's LPs; a walk stopped in phase 1 has no vertex.
     line_search : bool, default True
         Barrodale–Roberts line search: keep crossing kinks while the slope along
         the edge stays negative.  False: stop at the first kink (plain simplex pivot).
     verify : bool, default False
         Check every visited vertex against HiGHS on its region LP (slow; for tests).
     callback : callable, optional
-        ``callback(DRSState) -> bool | None`` after every pivot; True stops (status ``"stopped"``).
+        ``callback(DRSState) -> bool | None``: in phase 1 (per basis kink), after every pivot, and before
+        every LP of the certificate (``DRSState.phase``: ``"phase1"``, ``"walk"``, ``"certify"``); True
+        stops (status ``"stopped"``).  ``KeyboardInterrupt`` (Ctrl-C, or raised by the callback) ends the
+        run cleanly at the last vertex with status ``"interrupted"`` and nothing certified.  A long run
+        also logs a progress line (pivots/s, loss, region changes) every 5 s at INFO.
     tol : Tolerances, optional
     pricing : {"steepest", "dantzig"}
         Ray choice: most negative slope per unit length (default) or per unit ``t``.

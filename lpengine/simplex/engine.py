@@ -24,7 +24,6 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,14 +35,12 @@ from .certificate import check_vertex
 from .collapse import collapsed_units_of_basis, unit_columns, unit_kinks
 from .model import LayerwiseModel
 from .pivot import Step, Vertex, line_search, price_rays, tight_mask
+from .progress import PROGRESS_SECONDS, DRSCallback, DRSState
 from .status import DRSStatus
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["EdgeRecord", "EngineLog", "EngineOptions", "run_engine"]
-
-# Seconds between two INFO progress lines of a long walk (pivots/s, loss, region changes).
-_PROGRESS_SECONDS = 5.0
 
 # Basis kinks are snapped back to zero by a Newton step once their drift exceeds this fraction of
 # the kink tolerance: a numerical-hygiene knob well inside ``tol.kink`` (it never decides anything).
@@ -64,8 +61,7 @@ class EngineOptions:
     bland_after: int = 20
     max_zero_steps: int = 2000
     backend: str = "highs"
-    callback: Callable | None = None
-    state_factory: Callable | None = None
+    callback: DRSCallback | None = None
 
 
 @dataclass(frozen=True)
@@ -170,6 +166,8 @@ class _Engine:
         signs = np.where(flat0 >= 0, 1, -1).astype(np.int8)
         self.st = Vertex(theta=theta, signs=signs, B=np.zeros(0, np.int64))
         self.st.refresh(model)
+        self._p1_point = (theta.copy(), signs.copy(), np.zeros(0, np.int64))
+        self._next_progress: float = PROGRESS_SECONDS
         self.log.start_loss = self.st.loss
         self.log.theta0 = theta.copy()
         self.frozen_cols = np.zeros(0, np.int64)
@@ -258,6 +256,8 @@ class _Engine:
         D = model.D
         self._stol = self.tol.slope
         while st.B.size < D:
+            if self._phase1_stop():
+                return False
             self._rows()
             g = self._gradient()
             if st.B.size:
@@ -294,6 +294,38 @@ class _Engine:
         self._snap()
         self._check_collapse()
         return True
+
+    def _phase1_stop(self) -> bool:
+        """Budget, progress and callback between two phase-1 steps; True ends the run before any vertex.
+
+        Also keeps the last consistent phase-1 point, which a Ctrl-C in the middle of a step returns to.
+        """
+        st, log, o = self.st, self.log, self.opts
+        self._p1_point = (st.theta.copy(), st.signs.copy(), st.B.copy())
+        now = self._elapsed()
+        where = f"in phase 1 ({st.B.size} of {self.model.D} basis kinks; no vertex reached)"
+        if o.time_limit is not None and now >= o.time_limit:
+            log.status, log.message = DRSStatus.TIME_LIMIT, f"stopped at the time limit {where}"
+            return True
+        if now >= self._next_progress:
+            self._next_progress = now + PROGRESS_SECONDS
+            logger.info("phase 1: %d of %d kinks in the basis, loss %.10g", st.B.size, self.model.D, st.loss)
+        if o.callback is not None:
+            state = DRSState(
+                iteration=0,
+                loss=float(st.loss),
+                region_changes=0,
+                kinks_crossed=log.kinks_crossed,
+                step=0.0,
+                elapsed=now,
+                n_vertices=0,
+                phase="phase1",
+                basis_kinks=int(st.B.size),
+            )
+            if o.callback(state):
+                log.status, log.message = DRSStatus.STOPPED, f"stopped by the callback {where}"
+                return True
+        return False
 
     def _gradient(self) -> NDArray[np.float64]:
         model, st = self.model, self.st
@@ -381,16 +413,25 @@ class _Engine:
 
     # ---------------------------------------------------------------- phase 2
     def run(self) -> EngineLog:
-        log, st = self.log, self.st
-        ok = self.phase1()
+        log = self.log
+        try:
+            ok = self.phase1()
+        except KeyboardInterrupt:
+            # Ctrl-C before the first vertex: back to the last consistent phase-1 point.
+            theta, signs, B = self._p1_point
+            self.st = Vertex(theta=theta, signs=signs, B=B)
+            self.st.refresh(self.model)
+            log.status = DRSStatus.INTERRUPTED
+            log.message = f"interrupted (KeyboardInterrupt) in phase 1 ({B.size} of {self.model.D} basis kinks)"
+            ok = False
         log.phase1_seconds = self._elapsed()
         if not ok:
-            log.final = st
+            log.final = self.st
             log.seconds = self._elapsed()
             log.cpu_seconds = time.process_time() - self.c_start
             return log
         self._record_vertex()
-        self._next_progress = _PROGRESS_SECONDS
+        self._next_progress = self._elapsed() + PROGRESS_SECONDS
         try:
             self._walk()
         except KeyboardInterrupt:
@@ -508,7 +549,7 @@ class _Engine:
                 raise SolverError(f"loss increased at pivot {log.nit}: {log.losses[-2]!r} -> {log.losses[-1]!r}")
             now = self._elapsed()
             if now >= self._next_progress:
-                self._next_progress = now + _PROGRESS_SECONDS
+                self._next_progress = now + PROGRESS_SECONDS
                 logger.info(
                     "pivot %d: loss %.10g, %.0f pivots/s, %d region changes, collapsed units %s",
                     log.nit,
@@ -518,7 +559,7 @@ class _Engine:
                     log.collapsed,
                 )
             if opts.callback is not None:
-                state = opts.state_factory(
+                state = DRSState(
                     iteration=log.nit,
                     loss=float(st.loss),
                     region_changes=log.region_changes,
@@ -528,6 +569,8 @@ class _Engine:
                     n_vertices=len(log.losses),
                     pivots_per_second=log.nit / max(now - log.phase1_seconds, 1e-9),
                     n_collapsed=len(log.collapsed),
+                    phase="walk",
+                    basis_kinks=int(st.B.size),
                 )
                 if opts.callback(state):
                     log.status, log.message = DRSStatus.STOPPED, f"stopped by the callback after {log.nit} pivots"

@@ -47,6 +47,7 @@ from .encoding import region_lp
 from .engine import EdgeRecord, EngineLog, EngineOptions, region_id
 from .model import LayerwiseModel
 from .pivot import Vertex, price_rays, tight_mask
+from .progress import DRSState
 from .status import DRSStatus
 
 logger = logging.getLogger(__name__)
@@ -157,7 +158,10 @@ def run_highs_engine(
     cells.basis = basis
     log.phase1_seconds = time.perf_counter() - t_start
 
+    last_hidden = [hidden]
+
     def record(x, loss, hid) -> Vertex | None:
+        last_hidden[0] = hid
         st = _vertex_at(model, x, hid, tz)
         log.thetas.append(np.array(x))
         log.losses.append(float(loss))
@@ -171,74 +175,87 @@ def run_highs_engine(
     x, loss = np.array(res.x[: model.D]), float(res.fun)
     st = record(x, loss, hidden)
     log.status, log.message = DRSStatus.LOCAL_MINIMUM, "no incident hidden cell found with a lower LP optimum"
-    while True:
-        if opts.max_pivots is not None and log.nit >= opts.max_pivots:
-            log.status, log.message = DRSStatus.MAX_PIVOTS, f"stopped after {log.nit} region moves (max_pivots)"
-            break
-        if opts.time_limit is not None and time.perf_counter() - t_start >= opts.time_limit:
-            log.status, log.message = DRSStatus.TIME_LIMIT, "stopped at the time limit"
-            break
-        flat = model.values(x, model.fmasks(np.concatenate([hidden, np.ones(model.N, np.int8)])))[0]
-        tight_h = np.flatnonzero(np.abs(flat[:nhk]) <= tz)
-        thr = tol.objective * (1.0 + abs(loss))
-        best = None
-        tried: set[bytes] = set()
-        # 1. The cell entered along the steepest descending edge ray, if any (one LP).
-        if st is not None and tight_h.size:
-            pr = price_rays(model, st, tz, tol.pivot, tight=tight_mask(model, st, tz))
-            ns = pr.slopes / pr.norms
-            r = int(np.argmin(ns))
-            if ns[r] < -tol.slope * pr.scale:
-                rates = one_sided_rates(model, x, st.signs, tight_h, pr.rays[r][None, :])[0]
-                big = np.abs(rates) > tol.pivot * max(1e-300, float(np.max(np.abs(rates))))
-                h2 = hidden.copy()
-                h2[tight_h[big]] = np.where(rates[big] > 0, 1, -1).astype(np.int8)
-                if np.any(h2 != hidden):
-                    tried.add(h2.tobytes())
-                    r2, b2 = cells.solve(h2)
-                    if r2.status is LPStatus.OPTIMAL and r2.fun < loss - thr:
-                        best = (r2, b2, h2)
-        # 2. Otherwise every cell across one tight hidden kink (k LPs).
-        if best is None:
-            for k in tight_h:
-                h2 = hidden.copy()
-                h2[k] = -h2[k]
-                if h2.tobytes() in tried:
-                    continue
-                r2, b2 = cells.solve(h2)
-                if r2.status is LPStatus.OPTIMAL and r2.fun < loss - thr and (best is None or r2.fun < best[0].fun):
-                    best = (r2, b2, h2)
-        if best is None:
-            break
-        r2, b2, h2 = best
-        x2 = np.array(r2.x[: model.D])
-        step = float(np.linalg.norm(x2 - x))
-        flat2 = model.values(x2, model.fmasks(np.concatenate([h2, np.ones(model.N, np.int8)])))[0]
-        crossed = int(np.count_nonzero(h2 != hidden)) + int(
-            np.count_nonzero((flat2[nhk:] > tz) & (flat[nhk:] < -tz) | (flat2[nhk:] < -tz) & (flat[nhk:] > tz))
-        )
-        log.nit += 1
-        log.region_changes += 1
-        log.kinks_crossed += crossed
-        log.edges.append(
-            EdgeRecord(step, step, crossed, True, -1, -1, (float(r2.fun) - loss) / step if step > 0 else 0.0, "region")
-        )
-        cells.basis = b2
-        hidden, x, loss = h2, x2, float(r2.fun)
-        st = record(x, loss, hidden)
-        if opts.callback is not None:
-            state = opts.state_factory(
-                iteration=log.nit,
-                loss=loss,
-                region_changes=log.region_changes,
-                kinks_crossed=log.kinks_crossed,
-                step=step,
-                elapsed=time.perf_counter() - t_start,
-                n_vertices=len(log.losses),
-            )
-            if opts.callback(state):
-                log.status, log.message = DRSStatus.STOPPED, f"stopped by the callback after {log.nit} region moves"
+    try:
+        while True:
+            if opts.max_pivots is not None and log.nit >= opts.max_pivots:
+                log.status, log.message = DRSStatus.MAX_PIVOTS, f"stopped after {log.nit} region moves (max_pivots)"
                 break
+            if opts.time_limit is not None and time.perf_counter() - t_start >= opts.time_limit:
+                log.status, log.message = DRSStatus.TIME_LIMIT, "stopped at the time limit"
+                break
+            flat = model.values(x, model.fmasks(np.concatenate([hidden, np.ones(model.N, np.int8)])))[0]
+            tight_h = np.flatnonzero(np.abs(flat[:nhk]) <= tz)
+            thr = tol.objective * (1.0 + abs(loss))
+            best = None
+            tried: set[bytes] = set()
+            # 1. The cell entered along the steepest descending edge ray, if any (one LP).
+            if st is not None and tight_h.size:
+                pr = price_rays(model, st, tz, tol.pivot, tight=tight_mask(model, st, tz))
+                ns = pr.slopes / pr.norms
+                r = int(np.argmin(ns))
+                if ns[r] < -tol.slope * pr.scale:
+                    rates = one_sided_rates(model, x, st.signs, tight_h, pr.rays[r][None, :])[0]
+                    big = np.abs(rates) > tol.pivot * max(1e-300, float(np.max(np.abs(rates))))
+                    h2 = hidden.copy()
+                    h2[tight_h[big]] = np.where(rates[big] > 0, 1, -1).astype(np.int8)
+                    if np.any(h2 != hidden):
+                        tried.add(h2.tobytes())
+                        r2, b2 = cells.solve(h2)
+                        if r2.status is LPStatus.OPTIMAL and r2.fun < loss - thr:
+                            best = (r2, b2, h2)
+            # 2. Otherwise every cell across one tight hidden kink (k LPs).
+            if best is None:
+                for k in tight_h:
+                    h2 = hidden.copy()
+                    h2[k] = -h2[k]
+                    if h2.tobytes() in tried:
+                        continue
+                    r2, b2 = cells.solve(h2)
+                    if r2.status is LPStatus.OPTIMAL and r2.fun < loss - thr and (best is None or r2.fun < best[0].fun):
+                        best = (r2, b2, h2)
+            if best is None:
+                break
+            r2, b2, h2 = best
+            x2 = np.array(r2.x[: model.D])
+            step = float(np.linalg.norm(x2 - x))
+            flat2 = model.values(x2, model.fmasks(np.concatenate([h2, np.ones(model.N, np.int8)])))[0]
+            crossed = int(np.count_nonzero(h2 != hidden)) + int(
+                np.count_nonzero((flat2[nhk:] > tz) & (flat[nhk:] < -tz) | (flat2[nhk:] < -tz) & (flat[nhk:] > tz))
+            )
+            log.nit += 1
+            log.region_changes += 1
+            log.kinks_crossed += crossed
+            log.edges.append(
+                EdgeRecord(
+                    step, step, crossed, True, -1, -1, (float(r2.fun) - loss) / step if step > 0 else 0.0, "region"
+                )
+            )
+            cells.basis = b2
+            hidden, x, loss = h2, x2, float(r2.fun)
+            st = record(x, loss, hidden)
+            if opts.callback is not None:
+                state = DRSState(
+                    iteration=log.nit,
+                    loss=loss,
+                    region_changes=log.region_changes,
+                    kinks_crossed=log.kinks_crossed,
+                    step=step,
+                    elapsed=time.perf_counter() - t_start,
+                    n_vertices=len(log.losses),
+                    pivots_per_second=log.nit / max(time.perf_counter() - t_start, 1e-9),
+                    phase="walk",
+                    basis_kinks=model.D,
+                )
+                if opts.callback(state):
+                    log.status, log.message = DRSStatus.STOPPED, f"stopped by the callback after {log.nit} region moves"
+                    break
+    except KeyboardInterrupt:
+        # Ctrl-C ends the walk at the last recorded cell optimum (an edge may be logged ahead of it).
+        del log.edges[len(log.losses) - 1 :]
+        log.nit = log.region_changes = len(log.edges)
+        x, loss, hidden = np.array(log.thetas[-1]), float(log.losses[-1]), last_hidden[0]
+        log.status = DRSStatus.INTERRUPTED
+        log.message = f"interrupted (KeyboardInterrupt) after {log.nit} region moves"
     st = _vertex_at(model, x, hidden, tz)
     if st is None:
         # The LP optimum is not a vertex of the kink arrangement (a flat optimal face): no edge test.

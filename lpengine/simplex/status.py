@@ -16,8 +16,8 @@ class DRSStatus(enum.StrEnum):
 
     ``LOCAL_MINIMUM``: no descending edge (see the certificate for what was proved);
     ``MAX_PIVOTS`` / ``TIME_LIMIT``: a budget ran out; ``STOPPED``: the callback asked to stop;
-    ``INTERRUPTED``: Ctrl-C (``KeyboardInterrupt``) during the walk, which ends cleanly at the
-    current vertex; ``UNBOUNDED``: the loss decreases without bound along a ray (impossible for
+    ``INTERRUPTED``: Ctrl-C (``KeyboardInterrupt``) in phase 1, the walk or the certificate, which ends
+    cleanly at the last vertex (budgets and the callback are polled in every phase too); ``UNBOUNDED``: the loss decreases without bound along a ray (impossible for
     L1 / quantile losses, possible for argument minimisation); ``STALLED``: a run of zero-length
     pivots exceeded its cap, or the HiGHS engine's last LP optimum is not a vertex.
     """

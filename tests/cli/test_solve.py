@@ -50,8 +50,9 @@ def test_cli_bad_problem_exit_code(tmp_path, capsys):
 
 
 def test_ctrl_c_stops_the_walk_and_reports_it(tmp_path) -> None:
-    # --verify makes every vertex a HiGHS check (a few pivots/s): Ctrl-C must end the walk at the
-    # current vertex with the partial trajectory reported, exit 1.
+    # --verify makes every vertex a HiGHS check (a few pivots/s), so the walk is mid-way when the first
+    # "pivot" progress line appears: SIGINT must end it at the last vertex, status "interrupted", with
+    # the partial trajectory reported and exit 3 (incomplete).
     import sys
 
     from tests.common.interrupt import interrupt_when_running
@@ -74,9 +75,13 @@ def test_ctrl_c_stops_the_walk_and_reports_it(tmp_path) -> None:
     )
     assert rc == 3
     obj = unwrap(out, "solve")
-    assert obj["status"] == "stopped" and obj["message"] == "interrupted (Ctrl-C)"
-    assert obj["nit"] >= 1 and obj["certified"] is False
-    assert read_graph(tmp_path / "t.graphml").number_of_nodes() == obj["n_vertices"]
+    assert obj["status"] == "interrupted" and obj["message"].startswith("interrupted (Ctrl-C): interrupted")
+    assert obj["nit"] >= 1 and obj["certified"] is False and obj["certificate"] is None
+    assert obj["n_vertices"] == obj["nit"] + 1 + obj["escapes"] + obj["revivals"]
+    G = read_graph(tmp_path / "t.graphml")
+    assert G.number_of_nodes() == obj["n_vertices"] and G.graph["status"] == "interrupted"
+    losses = [G.nodes[k]["loss"] for k in range(G.number_of_nodes())]
+    assert all(b <= a for a, b in zip(losses, losses[1:], strict=False)) and losses[-1] == obj["fun"]
 
 
 def test_cli_solve_lad_problem_speaks_of_a_global_minimum(capsys):

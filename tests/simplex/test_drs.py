@@ -307,6 +307,10 @@ def test_budgets_and_callback():
     seen = []
 
     def cb(state):
+        # The callback also sees phase 1 (iteration 0) and the certificate's LPs: count the walk's pivots.
+        if state.phase != "walk":
+            assert state.phase == "phase1" and state.iteration == 0 and state.basis_kinks < 20  # D = 5 * (3 + 1)
+            return False
         seen.append(state.iteration)
         return state.iteration >= 2
 

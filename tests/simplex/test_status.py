@@ -42,9 +42,15 @@ def test_budget_status_and_progress_states():
     states = []
     res = deep_relu_simplex(net, X, y, theta0=th0, seed=0, max_pivots=3, callback=states.append)
     assert res.status is DRSStatus.MAX_PIVOTS and res.nit == 3 and not res.success
-    assert [s.iteration for s in states] == [1, 2, 3]
-    assert all(s.pivots_per_second > 0 and 0 <= s.n_collapsed <= 5 for s in states)
-    assert [s.loss for s in states] == list(res.losses[1:])
+    # Phase 1 first (pivot count 0, the basis filling up), then one state per pivot; a walk stopped by its
+    # budget is not at a minimum, so no certificate LP (no "certify" state).
+    p1 = [s for s in states if s.phase == "phase1"]
+    walk = [s for s in states if s.phase == "walk"]
+    assert states == p1 + walk and [s.basis_kinks for s in p1] == list(range(len(p1))) and len(p1) <= 25
+    assert all(s.iteration == 0 for s in p1)
+    assert [s.iteration for s in walk] == [1, 2, 3]
+    assert all(s.pivots_per_second > 0 and 0 <= s.n_collapsed <= 5 and s.basis_kinks == 25 for s in walk)
+    assert [s.loss for s in walk] == list(res.losses[1:])
 
 
 def test_keyboard_interrupt_ends_cleanly_at_the_last_vertex():
