@@ -403,6 +403,6 @@ def check_vertex(
     res_ = B[B >= nhk] - nhk
     lp, D = region_lp(model, signs[:nhk], fix_hidden=hid, fix_residual=res_)
     out = solve(lp, backend=backend, tol=tol)
-    if out.status is not LPStatus.OPTIMAL:
+    if out.status is not LPStatus.OPTIMAL or out.x is None:
         return math.inf, math.inf
     return float(np.max(np.abs(out.x[:D] - theta))), abs(out.fun - loss)

@@ -45,6 +45,7 @@ from numpy.typing import NDArray
 from ..lp import LPStatus, solve
 from ..tolerances import Tolerances
 from .model import LayerwiseModel
+from .pivot import group_sums
 
 logger = logging.getLogger(__name__)
 
@@ -119,8 +120,9 @@ def collapsed_units_of_basis(model: LayerwiseModel, B: NDArray[np.int64], known:
     otherwise no unit can collapse and the list is empty.  Units in ``known`` are not re-tested
     (and not returned).
     """
-    if model.mode != "layer" or model.K == 0 or B.size == 0:
+    if model.H is None or model.K == 0 or B.size == 0:  # not layer mode, or no hidden trained layer
         return []
+    H = model.H
     layer, grp, unit = model.decode(B)
     first = layer == 0
     out = []
@@ -129,7 +131,7 @@ def collapsed_units_of_basis(model: LayerwiseModel, B: NDArray[np.int64], known:
         if known and int(u) in known:
             continue
         g = grp[first & (unit == u)]
-        if exact_full_row_rank(model.H[g]):
+        if exact_full_row_rank(H[g]):
             out.append(int(u))
     return out
 
@@ -162,11 +164,13 @@ def loss_error_bound(model: LayerwiseModel, theta: NDArray[np.float64]) -> float
     zs, _ = model.forward(theta, masks)
     depth_terms = model.p + 2 + sum(model.widths) if model.K else model.p + 2
     # Absolute-value pass: |H| |Theta|^T, then |W| through the (true) masks.
-    if model.mode == "layer":
+    if model.H is not None:  # layer mode
         a = np.abs(model.H) @ np.abs(theta.reshape(model.n_units, model.p).T)
     else:
+        assert model.W_in is not None and model.b_in is not None  # input mode
         a = (np.abs(model.W_in) @ np.abs(theta) + np.abs(model.b_in))[None, :]
     if model.K:
+        assert model.out_W is not None and model.out_b is not None  # K > 0
         for l in range(model.K):
             m = zs[l] > 0
             a = np.where(m, a, 0.0)
@@ -228,6 +232,8 @@ def search_revival(
 
     rng = np.random.default_rng(seed)
     p, D = model.p, model.D
+    H = model.H
+    assert H is not None  # collapsed units exist in layer mode only
     cols = np.arange(unit * p, (unit + 1) * p)
     ids = model.hidden_ids[:, unit]
     dirs = [np.asarray(r, dtype=np.float64) for r in ray_dirs]
@@ -239,10 +245,9 @@ def search_revival(
     nhk = model.n_hidden_kinks
     rs = signs[nhk:]
     rho = model.c * np.where(rs > 0, model.loss.w_plus, -model.loss.w_minus)
-    gbar = np.bincount(model.group, weights=rho, minlength=model.G)
-    S = model.zbar_pre(gbar, model.fmasks(signs))[:, unit]
+    S = model.zbar_pre(group_sums(model, rho), model.fmasks(signs))[:, unit]
     v = np.zeros(D)
-    v[cols] = -(S @ model.H)
+    v[cols] = -(S @ H)
     if np.any(v):
         dirs.append(v)
     fixed = unit_columns(model, [u for u in collapsed if u != unit])
@@ -278,7 +283,7 @@ def search_revival(
 
     base = signs[:nhk].copy()
     for v in dirs:
-        zu = model.H @ v[cols]
+        zu = H @ v[cols]
         hs = base.copy()
         hs[ids] = np.where(zu > 0, 1, -1).astype(np.int8)
         if live_tight_hidden.size:
@@ -291,8 +296,8 @@ def search_revival(
     # Cells across one wall of the best cell: the unit's kinks at zero at that cell's LP optimum
     # (the walls the optimum leans on), one flipped at a time, at most ``max_walls`` of them.
     if best_cell is not None and best_cell_x is not None:
-        zu = model.H @ best_cell_x[cols]
-        scale = float(np.abs(model.H).sum(axis=1).max()) * max(float(np.abs(best_cell_x[cols]).max()), radius)
+        zu = H @ best_cell_x[cols]
+        scale = float(np.abs(H).sum(axis=1).max()) * max(float(np.abs(best_cell_x[cols]).max()), radius)
         walls = np.flatnonzero(np.abs(zu) <= tol.kink * scale)
         for g in walls[:max_walls]:
             hs = best_cell.copy()

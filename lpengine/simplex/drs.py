@@ -77,7 +77,7 @@ from .exact import exact_ray_slopes, exact_vertex_loss_is_zero
 from .highs_engine import run_highs_engine
 from .model import LayerwiseModel
 from .pivot import price_rays, tight_mask
-from .progress import CertifyBudget, DRSState, Halt
+from .progress import CertifyBudget, DRSCallback, DRSState, Halt
 from .status import DRSStatus
 
 logger = logging.getLogger(__name__)
@@ -243,7 +243,13 @@ def _frozen(a: NDArray[np.float64]) -> NDArray[np.float64]:
     return a
 
 
-def _check_options(max_pivots, time_limit, pricing, certify_cells, certify_max_cells=DEGENERATE_CELL_CAP) -> None:
+def _check_options(
+    max_pivots: int | None,
+    time_limit: float | None,
+    pricing: str,
+    certify_cells: int,
+    certify_max_cells: int = DEGENERATE_CELL_CAP,
+) -> None:
     if max_pivots is not None:
         check_int(max_pivots, "max_pivots", low=0, error=InvalidOptionError)
     if time_limit is not None:
@@ -258,13 +264,13 @@ def solve_model(
     model: LayerwiseModel,
     theta0_internal: NDArray[np.float64],
     *,
-    seed,
-    max_pivots,
-    time_limit,
+    seed: int | None,
+    max_pivots: int | None,
+    time_limit: float | None,
     line_search: bool,
     verify: bool,
-    callback,
-    tol,
+    callback: DRSCallback | None,
+    tol: Tolerances | None,
     pricing: str = "steepest",
     certify_cells: int = 32,
     backend: str = "highs",
@@ -342,7 +348,7 @@ def solve_model(
         revivals += kind == "revive"
         opts.max_pivots = None if max_pivots is None else max_pivots - log.nit
         opts.time_limit = None if time_limit is None else time_limit - log.seconds
-        logger.info("%s from the vertex of loss %.12g", kind, log.final.loss)
+        logger.info("%s from the vertex of loss %.12g", kind, log.final.loss if log.final is not None else math.nan)
         log2, tz, zscale = run_engine(model, best, opts, t)
         _merge(model, log, log2, kind)
         cert, best, kind = certify(tz)
@@ -415,8 +421,8 @@ def _certify(
     tz: float,
     t: Tolerances,
     max_cells: int,
-    seed,
-    backend,
+    seed: int | None,
+    backend: str,
     degenerate_cap: int = 0,
     revival_directions: int = 16,
     poll: Callable[[], None] | None = None,
@@ -439,13 +445,13 @@ def _certify(
     of that restart (``"escape"``: an incident cell LP; ``"revive"``: a collapsed unit switched on).
     """
     st = log.final
+    assert st is not None  # called at a vertex
     collapsed = list(log.collapsed)
     frozen = unit_columns(model, collapsed)
     ckinks = unit_kinks(model, collapsed)
     # Fresh factorisation of the final basis; reprice every ray from it.
-    st.A, st.pre, st.dec = model.sensitivities(st.B, st.masks)
+    st.factor(model)
     cond = float(np.linalg.cond(st.A))
-    st.Ainv = np.linalg.inv(st.A)
     tight = tight_mask(model, st, tz)
     tight[ckinks] = False
     tight[st.B] = True
@@ -644,9 +650,17 @@ def build_trajectory(log: EngineLog, *, D: int, line_search: bool) -> nx.DiGraph
 
 
 def make_result(
-    model: LayerwiseModel, log: EngineLog, cert, stats, *, line_search: bool, network: ReLUNetwork | None, layer: int
+    model: LayerwiseModel,
+    log: EngineLog,
+    cert: DRSCertificate | None,
+    stats: dict[str, Any],
+    *,
+    line_search: bool,
+    network: ReLUNetwork | None,
+    layer: int,
 ) -> DRSResult:
     st = log.final
+    assert st is not None and log.theta0 is not None  # every engine run sets both
     thetas = np.array(log.thetas).reshape(-1, model.D)
     theta_pub = model.to_public(st.theta)
     net_out = None
@@ -674,7 +688,7 @@ def make_result(
         trajectory=build_trajectory(log, D=model.D, line_search=line_search),
         network=net_out,
         start_loss=float(log.start_loss),
-        theta0=_frozen(model.to_public(log.theta0)) if log.theta0 is not None else None,
+        theta0=_frozen(model.to_public(log.theta0)),
         perturbation=_frozen(model.to_public(pert)) if pert is not None else None,
         stats=stats,
         unbounded_ray=_frozen(model.to_public(log.unbounded_ray)) if log.unbounded_ray is not None else None,

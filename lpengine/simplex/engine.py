@@ -34,7 +34,7 @@ from ..tolerances import Tolerances
 from .certificate import check_vertex
 from .collapse import collapsed_units_of_basis, unit_columns, unit_kinks
 from .model import LayerwiseModel
-from .pivot import Step, Vertex, line_search, price_rays, tight_mask
+from .pivot import Pricing, Step, Vertex, group_sums, line_search, price_rays, tight_mask
 from .progress import PROGRESS_SECONDS, DRSCallback, DRSState
 from .status import DRSStatus
 
@@ -87,13 +87,13 @@ class EdgeRecord:
 class EngineLog:
     """Everything the engine records (mutable while running)."""
 
-    thetas: list = field(default_factory=list)
-    losses: list = field(default_factory=list)
-    regions: list = field(default_factory=list)
-    n_tight: list = field(default_factory=list)  # kinks at zero per vertex, collapsed units' kinks excluded
-    n_collapsed: list = field(default_factory=list)  # units pinned at exact zero per vertex
-    bases: list = field(default_factory=list)
-    edges: list = field(default_factory=list)  # EdgeRecord per move
+    thetas: list[NDArray[np.float64]] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    n_tight: list[int] = field(default_factory=list)  # kinks at zero per vertex, collapsed units' kinks excluded
+    n_collapsed: list[int] = field(default_factory=list)  # units pinned at exact zero per vertex
+    bases: list[NDArray[np.int64]] = field(default_factory=list)
+    edges: list[EdgeRecord] = field(default_factory=list)  # one per move
     status: str = ""
     message: str = ""
     nit: int = 0
@@ -112,9 +112,9 @@ class EngineLog:
     start_loss: float = float("nan")
     theta0: NDArray[np.float64] | None = None
     final: Vertex | None = None
-    pricing: object = None
+    pricing: Pricing | None = None
     unbounded_ray: NDArray[np.float64] | None = None
-    collapsed: list = field(default_factory=list)  # trained-layer units pinned at exact zero (see collapse.py)
+    collapsed: list[int] = field(default_factory=list)  # trained-layer units pinned at exact zero (see collapse.py)
     collapse_events: int = 0
     seconds: float = 0.0
     phase1_seconds: float = 0.0
@@ -213,8 +213,7 @@ class _Engine:
         return time.perf_counter() - self.t_start
 
     def _rows(self) -> None:
-        rows, pre, dec = self.model.sensitivities(self.st.B, self.st.masks)
-        self.st.A, self.st.pre, self.st.dec = rows, pre, dec
+        self.st.set_rows(self.model)
 
     def _apply(self, step: Step, e: NDArray[np.float64]) -> None:
         st = self.st
@@ -230,7 +229,7 @@ class _Engine:
             # No crossing: the masks of the search (leaving kink already on its new side) are current.
             st.refresh(self.model, step.masks)
 
-    def _search(self, e, leave, sigma, bland) -> Step:
+    def _search(self, e: NDArray[np.float64], leave: int | None, sigma: float, bland: bool) -> Step:
         o = self.opts
         step = line_search(
             self.model,
@@ -331,8 +330,7 @@ class _Engine:
         model, st = self.model, self.st
         rs = st.signs[model.n_hidden_kinks :]
         rho = model.c * np.where(rs > 0, model.loss.w_plus, -model.loss.w_minus)
-        gbar = np.bincount(model.group, weights=rho, minlength=model.G)
-        return model.grad(gbar, st.masks)
+        return model.grad(group_sums(model, rho), st.masks)
 
     # ---------------------------------------------------------------- numerics
     def _refactor(self, record: bool = True) -> None:
@@ -342,8 +340,8 @@ class _Engine:
             raise SolverError(
                 f"the basis matrix is singular (condition number {cond:.3g}); basis kinks {st.B.tolist()}."
             )
-        fresh = np.linalg.inv(st.A)
-        if record and st.Ainv is not None:
+        fresh = np.linalg.inv(st.A).astype(np.float64, copy=False)
+        if record and st.Ainv.size:
             dev = float(np.max(np.abs(st.Ainv - fresh)) / max(1e-300, float(np.max(np.abs(fresh)))))
             self.log.max_inverse_drift = max(self.log.max_inverse_drift, dev)
         st.Ainv = fresh
@@ -456,8 +454,7 @@ class _Engine:
         log.nit = len(log.edges)
         st = Vertex(theta=log.thetas[-1].copy(), signs=signs.copy(), B=log.bases[-1].copy())
         st.refresh(model)
-        st.A, st.pre, st.dec = model.sensitivities(st.B, st.masks)
-        st.Ainv = np.linalg.inv(st.A)
+        st.factor(model)
         self.st = st
         log.pricing = None
 

@@ -281,6 +281,7 @@ def exact_ray_slopes(
     net = _ExactNet(m, masks) if K else None
     layer_B, grp_B, unit_B = m.decode(B)
     H = m.H
+    assert H is not None  # layer mode
 
     def row_of(j: int, flip: tuple[int, int, int, bool] | None = None) -> list[Fraction]:
         """Exact normal of basis kink ``j`` (with one mask overridden by ``flip``)."""
@@ -331,14 +332,14 @@ def exact_ray_slopes(
         for g in cand.tolist():
             h = _fr(H[g])
             z0 = [sum((d[u * p + k] * h[k] for k in range(p) if d[u * p + k]), Fraction(0)) for u in range(m.n_units)]
-            if K:
+            if net is not None:  # K > 0
                 mk = [bool(v) for v in masks[0][g]]
-                flip = None
+                deep_flip: tuple[int, int, bool] | None = None
                 if li == 0 and g == gi:
                     mk[ui] = sigma > 0
                 elif 0 < li < K and g == gi:
-                    flip = (li, ui, sigma > 0)
-                rate = net.out_rate(g, z0, mk, flip)
+                    deep_flip = (li, ui, sigma > 0)
+                rate = net.out_rate(g, z0, mk, deep_flip)
             else:
                 rate = z0[0]
             lo, hi = int(m.group_ptr[g]), int(m.group_ptr[g + 1])

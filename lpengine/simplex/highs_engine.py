@@ -39,7 +39,7 @@ import scipy.linalg
 from numpy.typing import NDArray
 
 from ..exceptions import SolverError
-from ..lp import LPStatus, open_solver
+from ..lp import LinearProgram, LPResult, LPStatus, open_solver
 from ..lp.result import BasisStatus, LPBasis
 from ..tolerances import Tolerances
 from .certificate import one_sided_rates
@@ -81,7 +81,7 @@ def _start(
     return theta, np.where(flat >= 0, 1, -1).astype(np.int8), tz
 
 
-def _warm_basis(basis: LPBasis | None, lp) -> LPBasis | None:
+def _warm_basis(basis: LPBasis | None, lp: LinearProgram) -> LPBasis | None:
     """Adapt a basis of a neighbouring cell's LP (same shape) to ``lp``'s row bounds; ``None`` if shapes differ."""
     if basis is None or basis.row_status.size != lp.row_lower.size or basis.col_status.size != lp.c.size:
         return None
@@ -102,7 +102,7 @@ class _CellSolver:
         self.solves = 0
         self.iterations = 0
 
-    def solve(self, hidden_signs: NDArray[np.int8]):
+    def solve(self, hidden_signs: NDArray[np.int8]) -> tuple[LPResult, LPBasis | None]:
         lp, D = region_lp(self.model, hidden_signs)
         with open_solver(lp, backend=self.backend, tol=self.tol) as s:
             wb = _warm_basis(self.basis, lp)
@@ -135,8 +135,7 @@ def _vertex_at(model: LayerwiseModel, theta: NDArray[np.float64], hidden: NDArra
     if diag.size < model.D or diag[model.D - 1] <= model.D * np.finfo(float).eps * max(1.0, diag[0]):
         return None
     st.B = np.sort(tight[piv[: model.D]]).astype(np.int64)
-    st.A, st.pre, st.dec = model.sensitivities(st.B, st.masks)
-    st.Ainv = np.linalg.inv(st.A)
+    st.factor(model)
     return st
 
 
@@ -160,7 +159,7 @@ def run_highs_engine(
 
     last_hidden = [hidden]
 
-    def record(x, loss, hid) -> Vertex | None:
+    def record(x: NDArray[np.float64], loss: float, hid: NDArray[np.int8]) -> Vertex | None:
         last_hidden[0] = hid
         st = _vertex_at(model, x, hid, tz)
         log.thetas.append(np.array(x))
@@ -172,6 +171,7 @@ def run_highs_engine(
         log.bases.append(st.B.copy() if st is not None else np.zeros(0, np.int64))
         return st
 
+    assert res.x is not None  # OPTIMAL
     x, loss = np.array(res.x[: model.D]), float(res.fun)
     st = record(x, loss, hidden)
     log.status, log.message = DRSStatus.LOCAL_MINIMUM, "no incident hidden cell found with a lower LP optimum"
@@ -216,6 +216,7 @@ def run_highs_engine(
             if best is None:
                 break
             r2, b2, h2 = best
+            assert r2.x is not None  # OPTIMAL
             x2 = np.array(r2.x[: model.D])
             step = float(np.linalg.norm(x2 - x))
             flat2 = model.values(x2, model.fmasks(np.concatenate([h2, np.ones(model.N, np.int8)])))[0]

@@ -35,13 +35,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from .model import LayerwiseModel
+from .model import LayerwiseModel, Masks
 
-__all__ = ["Vertex", "Pricing", "Step", "price_rays", "line_search"]
+__all__ = ["Vertex", "Pricing", "Step", "price_rays", "line_search", "tight_mask", "group_sums"]
 
 #: Events examined per chunk of the line search.
 _CHUNK = 64
@@ -54,23 +55,39 @@ class Vertex:
     theta: NDArray[np.float64]
     signs: NDArray[np.int8]
     B: NDArray[np.int64]
-    masks: list = field(default_factory=list)
+    masks: Masks = field(default_factory=list)
     # Filled by refresh() / the basis set-up; empty until then (typed as arrays: every reader runs after).
     flat: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     r: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     loss: float = float("nan")
     A: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
-    Ainv: NDArray[np.float64] | None = None
-    pre: list = field(default_factory=list)
-    dec: tuple = ()
+    Ainv: NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    pre: list[NDArray[np.float64]] = field(default_factory=list)
+    dec: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]] = field(
+        default_factory=lambda: (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    )
 
-    def refresh(self, model: LayerwiseModel, masks: list | None = None) -> None:
+    def refresh(self, model: LayerwiseModel, masks: Masks | None = None) -> None:
         """Recompute kink values and loss exactly from ``theta`` and the tracked signs.
 
         ``masks``: the masks of the tracked signs when the caller already has them.
         """
         self.masks = model.fmasks(self.signs) if masks is None else masks
         self.flat, self.r, self.loss = model.values(self.theta, self.masks)
+
+    def set_rows(self, model: LayerwiseModel) -> None:
+        """The basis normals ``A``, their pre-mask sensitivities and decoded ids, under the tracked masks."""
+        rows, pre, dec = model.sensitivities(self.B, self.masks)
+        self.A = rows
+        # sensitivities fills every layer's entry (None is only its initial value).
+        self.pre = [p for p in pre if p is not None]
+        layer, grp, unit = dec
+        self.dec = (layer, grp, unit)
+
+    def factor(self, model: LayerwiseModel) -> None:
+        """:meth:`set_rows` and a fresh inverse ``A^{-1}``."""
+        self.set_rows(model)
+        self.Ainv = np.linalg.inv(self.A).astype(np.float64, copy=False)
 
 
 @dataclass
@@ -83,7 +100,7 @@ class Pricing:
     duals: NDArray[np.float64]  # (D,) lambda_i = -g_N . d_i
     extra_tight: NDArray[np.int64]  # kinks at zero that are not in the basis (degenerate vertex)
     scale: float  # slope scale for the descent tolerance
-    live: NDArray[np.bool_] | None = None  # (2D,) rays of live units (False: a collapsed unit's own ray)
+    live: NDArray[np.bool_]  # (2D,) rays of live units (False: a collapsed unit's own ray)
 
 
 @dataclass
@@ -95,7 +112,12 @@ class Step:
     enter: int = -1
     crossed: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     slope_end: float = 0.0
-    masks: list | None = None  # masks after the step when no kink was crossed (plain ratio test)
+    masks: Masks | None = None  # masks after the step when no kink was crossed (plain ratio test)
+
+
+def group_sums(model: LayerwiseModel, w: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Per-group sums of a per-sample vector (``np.bincount``'s float result, typed as such)."""
+    return np.asarray(np.bincount(model.group, weights=w, minlength=model.G), dtype=np.float64)
 
 
 def tight_mask(model: LayerwiseModel, st: Vertex, tz: float) -> NDArray[np.bool_]:
@@ -143,7 +165,7 @@ def price_rays(
     tight[st.B] = True
     rs = st.signs[nhk:]
     rho = model.c * np.where(rs > 0, lw.w_plus, -lw.w_minus)
-    gbar_all = rho if model.identity_groups else np.bincount(model.group, weights=rho, minlength=G)
+    gbar_all = rho if model.identity_groups else group_sums(model, rho)
     Ainv = st.Ainv
     E = _edge_rays(model, st)
     R = 2 * D
@@ -157,7 +179,7 @@ def price_rays(
     pr_r = np.arange(R)
     pr_c = np.repeat(grp_B, 2)
     C = grp_B
-    shallow = 0.0
+    shallow = np.zeros(R)
     # Adjoints before the trained layer's mask: S_pre[g, u] = gbar_g * d out_g / d a_{0,u}.
     S_pre = model.zbar_pre(gbar_all, st.masks)
     if extra.size:
@@ -171,13 +193,15 @@ def price_rays(
             parts_c.append(np.tile(deep, R))
         if np.any(first):
             e0, g0, u0 = extra[first], gx[first], ux[first]
-            if model.mode == "layer":
+            if model.H is not None:  # layer mode
+                H = model.H
                 rates = np.empty((R, u0.size))
                 units = np.flatnonzero(np.bincount(u0, minlength=model.n_units))
                 for u in units:
-                    j = np.flatnonzero(u0 == u) if units.size > 1 else slice(None)
-                    rates[:, j] = E[:, u * model.p : (u + 1) * model.p] @ model.H[g0[j]].T
+                    j = np.flatnonzero(u0 == u) if units.size > 1 else np.arange(u0.size)
+                    rates[:, j] = E[:, u * model.p : (u + 1) * model.p] @ H[g0[j]].T
             else:
+                assert model.W_in is not None  # input mode
                 rates = E @ model.W_in[u0].T
             # Significant rates only (|rate| above rate_tol times the largest); rays without any (typically
             # those that leave a unit pinned at zero by basis kinks of that unit unchanged) are dropped first.
@@ -188,7 +212,6 @@ def price_rays(
             mism = (np.abs(rates) > thr) & ((rates > 0) != (st.signs[e0] > 0)[None, :])
             deep_g = np.concatenate([gx[~first], grp_B[layer_B > 0]])
             corr, rr, jj = _shallow_pairs(model, st, deep_g, S_pre, grp_B[rsel // 2], g0, u0, rates, mism)
-            shallow = np.zeros(R)
             shallow[rsel] = corr
             if rr.size:
                 parts_r.append(rsel[rr])
@@ -214,10 +237,10 @@ def price_rays(
         zl = zd
         zo = zd
         for l in range(K):
-            cols = slice(model.off[l], model.off[l + 1])
+            lcols = slice(model.off[l], model.off[l + 1])
             sl = st.masks[l][pr_c] > 0
             al = np.where(sl, zl, 0.0)
-            ao = np.where(np.where(tl[:, cols], zo > 0, sl), zo, 0.0)
+            ao = np.where(np.where(tl[:, lcols], zo > 0, sl), zo, 0.0)
             WT = model.hidden_WT[l] if l + 1 < K else model.out_WT
             zl = al @ WT
             zo = ao @ WT
@@ -363,6 +386,7 @@ def _price_general(
             m = np.where(tl, zd > 0, sl)
             a = np.where(m, zd, 0.0).reshape(R * C.size, model.widths[l])
             W = model.hidden_W[l] if l + 1 < K else model.out_W
+            assert W is not None  # out_W exists when K > 0
             zd = (a @ W.T).reshape(R, C.size, W.shape[0])
     odot = zd[..., 0]
     samp, pos = model.samples_of(C)
@@ -376,7 +400,7 @@ def _price_general(
     norms = np.linalg.norm(E, axis=1)
     nslope = slopes / norms
     scale = max(1.0, float(np.linalg.norm(g_N)), float(np.max(np.abs(nslope))))
-    return Pricing(E, slopes, norms, duals, extra, scale)
+    return Pricing(E, slopes, norms, duals, extra, scale, np.ones(E.shape[0], dtype=bool))
 
 
 def line_search(
@@ -412,8 +436,8 @@ def line_search(
         signs[lid] = np.int8(sigma)
     if multi and K:
         Bp = st.B if leave is None else np.delete(st.B, leave)
-        masks = model.masks(signs)
-        zds, odot = model.jvp(e, masks)
+        bmasks = model.masks(signs)
+        zds, odot = model.jvp(e, bmasks)
         rdot = odot[model.group]
         zscale = max([float(np.max(np.abs(z))) for z in zds] + [float(np.max(np.abs(rdot)))])
         rho = model.c * np.where(signs[nhk:] > 0, lw.w_plus, -lw.w_minus)
@@ -435,7 +459,7 @@ def line_search(
             chunk or _CHUNK,
         )
     # Only the leaving kink changes sign: reuse the vertex's masks, copying the one layer it is in.
-    masks = list(st.masks)
+    masks: list[NDArray[np.bool_] | NDArray[np.float64]] = list(st.masks)
     if 0 <= lid < model.n_hidden_kinks:
         l, g, u = int(model.kink_layer[lid]), int(model.kink_group[lid]), int(model.kink_unit[lid])
         masks[l] = masks[l].copy()
@@ -477,7 +501,7 @@ def line_search(
     return _residual_line_search(model, fin, Tf, zd, slope, stol, bland, t_tol)
 
 
-def _hidden_line_search(*args) -> Step:
+def _hidden_line_search(*args: Any) -> Step:
     """:func:`_hidden_line_search_impl` with division warnings off (non-moving kinks give 0/0, x/0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return _hidden_line_search_impl(*args)
@@ -540,13 +564,19 @@ def _hidden_line_search_impl(
         np.maximum.at(maxlay, gb, lb)
     single = model.single_sample_groups
 
-    def hidden_times(Z, Zd, S, fr, t0):
+    def hidden_times(
+        Z: NDArray[np.float64],
+        Zd: NDArray[np.float64],
+        S: NDArray[np.float64],
+        fr: NDArray[np.bool_],
+        t0: NDArray[np.float64],
+    ) -> NDArray[np.float64]:
         T = np.maximum(-Z / Zd, 0.0)
         T += t0[:, None]
         T[(S * Zd >= -thr) | fr] = np.inf
         return T
 
-    def residual_times(idx, t0):
+    def residual_times(idx: NDArray[np.int64] | slice, t0: NDArray[np.float64] | float) -> NDArray[np.float64]:
         rdi = rd[idx]
         T = np.maximum(-r[idx] / rdi, 0.0)
         T += t0
@@ -592,7 +622,7 @@ def _hidden_line_search_impl(
             r[samp] += rd[samp] * dt[owner]
             S = Sh[act]
             S[ar, col] = -S[ar, col]
-            nzd, nod = model.jvp_rows(e, act, model.row_masks(S))
+            nzd, nod = model.jvp_rows(e, act, model.row_masks(S.astype(np.int8)))
             ev_t.append(tc)
             ev_id.append(hid_ids[act, col])
             ev_a.append(np.abs(Zdh[act, col]))
