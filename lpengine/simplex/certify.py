@@ -1,0 +1,233 @@
+"""Certifying the end vertex of a Deep ReLU Simplex walk: the ray test, the incident cells, collapsed units.
+
+:func:`certify_vertex` assembles the :class:`~lpengine.simplex.certificate.DRSCertificate` of the final
+vertex from independent pieces: the complete ``2D``-ray test from a fresh factorisation (slopes within the
+rounding margin rechecked in exact rationals, :mod:`lpengine.simplex.exact`), HiGHS on the incident hidden
+cells (:func:`~lpengine.simplex.certificate.check_cells`), the exact zero-loss proof, and the bounded
+revival search of collapsed units (:mod:`lpengine.simplex.collapse`).  It also returns a point of strictly
+lower loss when one was found, from which the walk restarts.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..tolerances import Tolerances
+from .certificate import CellCheck, DRSCertificate, check_cells
+from .collapse import REVIVED, CollapsedUnit, loss_error_bound, search_revival, unit_columns, unit_kinks
+from .drs_result import frozen_array
+from .engine import EngineLog
+from .exact import exact_ray_slopes, exact_vertex_loss_is_zero
+from .model import LayerwiseModel
+from .pivot import price_rays, tight_mask
+from .status import DRSStatus
+
+__all__ = ["certify_vertex"]
+
+
+def certify_vertex(
+    model: LayerwiseModel,
+    log: EngineLog,
+    tz: float,
+    t: Tolerances,
+    max_cells: int,
+    seed: int | None,
+    backend: str,
+    degenerate_cap: int = 0,
+    revival_directions: int = 16,
+    poll: Callable[[], None] | None = None,
+) -> tuple[DRSCertificate, NDArray[np.float64] | None, str]:
+    """Edge test, HiGHS on the incident hidden cells, and the revival search of collapsed units.
+
+    The basis inverse is refactorised from scratch and every ray repriced, so the duals and slopes
+    of the certificate come from the final basis, not from the walk's updated inverse.
+
+    Non-degenerate vertex: the complete edge test is the proof, unless the smallest slope lies
+    within the rounding margin of zero ("borderline": not certified).  HiGHS cross-checks it on all
+    incident cells when there are at most ``max_cells``, else on a seeded sample.  Degenerate vertex
+    (more kinks at zero than the basis, collapsed units' kinks excluded): the answer is HiGHS's on
+    *all* incident cells when there are at most ``max(degenerate_cap, max_cells)``, undecided beyond.
+    With collapsed units the proof covers the slice where they stay at zero (their columns are fixed
+    in the cell LPs) and :func:`~lpengine.simplex.collapse.search_revival` looks for a descent that
+    switches each back on.
+
+    Returns the certificate, a point of strictly lower loss to restart from (or None), and the kind
+    of that restart (``"escape"``: an incident cell LP; ``"revive"``: a collapsed unit switched on).
+    """
+    st = log.final
+    assert st is not None  # called at a vertex
+    collapsed = list(log.collapsed)
+    frozen = unit_columns(model, collapsed)
+    ckinks = unit_kinks(model, collapsed)
+    # Fresh factorisation of the final basis; reprice every ray from it.
+    st.factor(model)
+    cond = float(np.linalg.cond(st.A))
+    tight = tight_mask(model, st, tz)
+    tight[ckinks] = False
+    tight[st.B] = True
+    pr = price_rays(model, st, tz, t.pivot, tight=tight.copy(), collapsed=collapsed)
+    log.pricing = pr
+    live = pr.live if pr.live is not None else np.ones(pr.slopes.size, dtype=bool)
+    ns = pr.slopes / pr.norms
+    thr = -t.slope * pr.scale
+    min_live = float(np.min(ns[live])) if np.any(live) else math.inf
+    ray_ok = bool(min_live >= thr)
+    # Rounding margin of the normalised slopes: a linear solve with A loses about cond(A) * eps
+    # relative accuracy (Higham, ch. 7), on slopes of magnitude up to ``scale``.
+    margin = 8.0 * model.D * np.finfo(float).eps * cond * pr.scale
+    degenerate = bool(pr.extra_tight.size > 0)
+    # At a degenerate vertex the ray test is not the proof (HiGHS on every incident cell is), so a
+    # slope within the rounding margin of zero does not matter there.
+    borderline = bool(ray_ok and not degenerate and min_live < margin)
+    n_exact = 0
+    if borderline:
+        # Exact rational recheck of the rays whose float slope is within the margin of zero.
+        rays_b = np.flatnonzero(live & (ns < margin)).tolist()
+        exact = exact_ray_slopes(model, st.theta, st.signs, st.B, rays_b)
+        if exact is not None:
+            n_exact = len(exact)
+            neg = [r for r, v in exact.items() if v < 0]
+            borderline = False
+            if neg:
+                ray_ok = False
+                min_live = min(float(exact[r]) / float(pr.norms[r]) for r in neg)
+    # The cells meeting at the vertex, as far as the live units are concerned: the collapsed units' kinks
+    # (their basis kinks too) are left out, since with their blocks held at zero their signs change
+    # neither the cell nor its LP.
+    hidden_tight = tight[: model.n_hidden_kinks].copy()
+    hidden_tight[ckinks] = False
+    tight_hidden = np.flatnonzero(hidden_tight)
+    radius = t.cell_radius * max(1.0, float(np.max(np.abs(st.theta))))
+    exhaustive = max(max_cells, degenerate_cap) if degenerate else max_cells
+    cells = CellCheck(float(tight_hidden.size), 0, 0, False, False, math.nan, None, 0)
+    if ray_ok or log.status == DRSStatus.LOCAL_MINIMUM:
+        cells = check_cells(
+            model,
+            st.theta,
+            st.signs,
+            tight_hidden,
+            st.loss,
+            max_cells=exhaustive,
+            seed=seed,
+            radius=radius,
+            tol=t,
+            backend=backend,
+            sample_size=max_cells,
+            fixed_cols=frozen,
+            poll=poll,
+        )
+    certified = bool(ray_ok and not borderline and cells.ok and (not degenerate or not cells.sampled))
+    # Loss 0 is the global minimum of an L1 / quantile loss: decided exactly at the vertex of the basis,
+    # whatever the ray test and the cells say (a cheap float filter first: every residual within the kink
+    # tolerance of zero).
+    zero_loss = bool(
+        model.mode == "layer"
+        and st.loss <= float(np.sum(model.c)) * tz + loss_error_bound(model, st.theta)
+        and exact_vertex_loss_is_zero(model, st.signs, st.B)
+    )
+    if zero_loss:
+        certified, borderline, restart_ok = True, False, False
+    else:
+        restart_ok = True
+    # Collapsed units: exact slopes of their own rays, then the bounded revival search.
+    units: list[CollapsedUnit] = []
+    restart, kind = (cells.best_x if ray_ok and restart_ok else None), "escape"
+    if collapsed:
+        full = tight_mask(model, st, tz)
+        pr_all = price_rays(model, st, tz, t.pivot, tight=full, collapsed=collapsed, price_pinned=True)
+        ns_all = pr_all.slopes / pr_all.norms
+        layer_B, _, unit_B = st.dec
+        for u in collapsed:
+            rows = np.flatnonzero(np.repeat((layer_B == 0) & (unit_B == u), 2))
+            ms = float(np.min(ns_all[rows])) if rows.size else math.nan
+            if zero_loss:
+                units.append(CollapsedUnit(u, "no descent exists (the loss is 0, the global minimum)", 0, ms))
+                continue
+            if restart is not None or not (ray_ok and cells.ok):
+                units.append(CollapsedUnit(u, "not searched (the live units are not at a local minimum)", 0, ms))
+                continue
+            found = search_revival(
+                model,
+                st.theta,
+                st.signs,
+                st.loss,
+                u,
+                collapsed,
+                np.setdiff1d(tight_hidden, ckinks),
+                ray_dirs=pr_all.rays[rows],
+                n_directions=revival_directions,
+                seed=seed,
+                radius=radius,
+                tol=t,
+                backend=backend,
+                poll=poll,
+            )
+            if found.best_x is not None:
+                units.append(CollapsedUnit(u, REVIVED, found.cells, ms))
+                restart, kind = found.best_x, "revive"
+            else:
+                units.append(CollapsedUnit(u, f"no descent found in {found.cells} cells", found.cells, ms))
+    scope = "all parameters" if not collapsed else "live units"
+    n_rays = int(np.count_nonzero(live))
+    if zero_loss:
+        scope = "all parameters"
+        reason = (
+            "global minimum: the loss is exactly 0 at the vertex of the final basis (solved and evaluated in "
+            "exact rationals), and an L1 / quantile loss is never negative"
+        )
+    elif certified:
+        how = "all" if not cells.sampled else f"a seeded sample of {cells.checked}"
+        reason = (
+            f"no descending edge among the {n_rays} rays"
+            + (f" of the live units (units {collapsed} collapsed to exact zero)" if collapsed else "")
+            + (f" ({n_exact} slope(s) within the rounding margin rechecked in exact rationals)" if n_exact else "")
+            + f"; HiGHS confirmed {how} of 2^{tight_hidden.size} incident hidden cell(s)"
+        )
+    elif not ray_ok:
+        reason = f"a descending edge remains (normalised slope {min_live:.3g})"
+    elif borderline:
+        reason = (
+            f"borderline: the smallest ray slope {min_live:.3g} is within the rounding margin {margin:.3g} "
+            "of zero and the exact rational recheck does not apply (bent edge or degenerate vertex)"
+        )
+    elif not cells.ok:
+        reason = (
+            f"HiGHS found a point of lower loss in an incident cell (LP gap {cells.max_gap:.3g})"
+            if cells.best_x is not None
+            else f"{cells.failed} cell LP(s) failed to solve"
+        )
+    else:
+        reason = (
+            f"undecided: degenerate vertex ({pr.extra_tight.size} extra kinks at zero) with "
+            f"2^{tight_hidden.size} incident hidden cells, more than the cap of {exhaustive} that HiGHS "
+            f"decides exhaustively; a seeded sample of {cells.checked} passed"
+        )
+    cert = DRSCertificate(
+        ray_test=ray_ok,
+        n_rays=n_rays,
+        min_slope=min_live,
+        degenerate=degenerate,
+        n_tight_hidden=int(tight_hidden.size),
+        log2_cells=float(tight_hidden.size),
+        n_cells_checked=int(cells.checked),
+        n_cells_infeasible=int(cells.infeasible),
+        sampled=bool(cells.sampled),
+        sample_seed=seed if cells.sampled else None,
+        lp_confirmed=bool(cells.ok),
+        max_lp_gap=float(cells.max_gap),
+        box_radius=radius,
+        basis=tuple(int(b) for b in st.B),
+        duals=frozen_array(pr.duals),
+        certified=certified,
+        reason=reason,
+        scope=scope,
+        collapsed_units=tuple(units),
+        slope_margin=float(margin),
+        exact_rays=n_exact,
+        zero_loss=zero_loss,
+    )
+    return cert, restart, kind
