@@ -33,8 +33,9 @@ from ..exceptions import InvalidProblemError, SolverError
 from ..tolerances import Tolerances
 from .certificate import check_vertex
 from .collapse import collapsed_units_of_basis, unit_columns, unit_kinks
+from .linesearch import Step, line_search
 from .model import LayerwiseModel
-from .pivot import Pricing, Step, Vertex, group_sums, line_search, price_rays, tight_mask
+from .pivot import Pricing, Vertex, group_sums, price_rays, tight_mask
 from .progress import PROGRESS_SECONDS, DRSCallback, DRSState
 from .status import DRSStatus
 

@@ -8,7 +8,8 @@ import pytest
 from lpengine import ReLUNetwork
 from lpengine.simplex.encoding import build_layer_model
 from lpengine.simplex.engine import EngineOptions, _Engine
-from lpengine.simplex.pivot import _edge_rays, _price_general, line_search, price_rays, tight_mask
+from lpengine.simplex.linesearch import line_search
+from lpengine.simplex.pivot import _edge_rays, _price_general, price_rays, tight_mask
 from lpengine.tolerances import Tolerances
 
 
