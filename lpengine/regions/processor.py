@@ -26,6 +26,7 @@ from .domain import Domain, is_bounded
 from .exact import StrictDecision
 from .outcome import Counted, NotCounted, PendingRegion, Processed, RegionWork
 from .pattern import pattern_toward
+from .polar import facets_by_polar
 from .polytope import FacetInfo, chebyshev_center, facets_by_lp, facets_by_vertices
 
 __all__ = ["RegionProcessor", "Ball", "initial_witness", "center_by_chords"]
@@ -75,6 +76,7 @@ class RegionProcessor:
         self.backend = backend
         self.counters = LPCounters()
         self.cert = Certifier(net, domain, tol, backend)
+        self.polar_hulls = 0  # regions whose facets came from the polar hull
         if method == "hybrid":
             # The artificial box B = [-R, R]^d of the hybrid method (see _hybrid_facets).
             d = domain.dim
@@ -332,6 +334,14 @@ class RegionProcessor:
         m = G.shape[0]
         if m == 0:  # the whole domain is one region: the LP path handles it
             return None, None, np.zeros(G.shape[1]), -np.inf
+        # First the polar hull of the region itself: facets, vertices and boundedness, no LP.
+        witness, margin = initial_witness(G, h, fpoint, fnormal, guess, tol)
+        if margin > tol.margin:
+            pf = facets_by_polar(G, h, witness, tol, same=same)
+            if pf is not None:
+                self.polar_hulls += 1
+                return pf.facets, pf.bounded, witness, margin
+        # The region contains a line (or Qhull refused): its vertices inside the artificial box.
         GB = np.concatenate((G, self.box_G))
         hB = np.concatenate((h, self.box_h))
         witness, marginB = initial_witness(GB, hB, fpoint, fnormal, guess, tol)

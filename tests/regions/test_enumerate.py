@@ -489,8 +489,10 @@ def test_scipy_backend_runs_every_lp_and_agrees(monkeypatch, domain_kw, method) 
     monkeypatch.setattr(HighsBackend, "open", refuse)
     res = enumerate_regions(net, method=method, backend="scipy", **domain_kw)
     assert res.complete and res.count == ref.count
-    if method != "vertex":  # the vertex method needs no LP on this net
+    if method == "lp":  # the vertex and hybrid methods need no LP on this net (no thin region)
         assert opened["n"] > 0 and res.lp_solves > 0
+    else:
+        assert res.lp_solves == ref.lp_solves == 0
     assert {str(r.pattern) for r in res.regions} == {str(r.pattern) for r in ref.regions}
     assert set(map(frozenset, res.graph.edges)) == set(map(frozenset, ref.graph.edges))
     assert res.n_bounded == ref.n_bounded

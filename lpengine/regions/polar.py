@@ -1,0 +1,230 @@
+"""Facets of a region, bounded or not, from the convex hull of its polar (no LP).
+
+Mathematical object.  Let ``P = {x : G x <= h}`` have ``x0`` in its interior and
+write ``s = h - G x0 > 0``.  In coordinates centred at ``x0`` the rows read
+``p_i . y <= 1`` with ``p_i = g_i / s_i``, and the polar of ``P`` is
+``P° = conv({0} ∪ {p_i})``.  By the affine Farkas lemma, row ``i`` is implied by
+the others iff ``p_i`` lies in ``conv({0} ∪ {p_j : j != i})``, so
+
+* the **facets** of ``P`` are the rows whose ``p_i`` is a vertex of ``P°``;
+* a hull facet ``n . y = b`` of ``P°`` with ``b > 0`` is a **vertex** ``x0 + n / b``
+  of ``P``, and one through the origin (``b = 0``) an extreme **ray** ``n`` of
+  ``P``'s recession cone;
+* ``P`` is **bounded** iff the origin lies in the interior of ``P°`` (no hull
+  facet passes through it).
+
+One Qhull convex hull of ``m + 1`` points in R^d answers all three for bounded
+and unbounded regions alike, so a region of all of R^d costs no LP where the
+older artificial-box method needed one LP per candidate row of every cell that
+left the box.  Qhull refuses a flat point set: ``P`` then contains a line (its
+rows do not span R^d) and the caller falls back to LPs.
+
+Float decisions and what protects them.  A row the hull calls a non-facet while
+passing within ``tol.margin`` of a vertex of ``P`` (or almost parallel to an
+extreme ray) is reported ``borderline``: the search then also tries its one-flip
+pattern, decided exactly, so no region behind it is lost.  A false facet can only
+send the search to a pattern that is then decided exactly, like any other.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..tolerances import Tolerances
+from .polytope import FacetInfo, SameHyperplane, coincident_rows
+
+__all__ = ["PolarFacets", "facets_by_polar"]
+
+logger = logging.getLogger(__name__)
+
+_QHULL: tuple[Any, Any] | None = None
+
+
+def _qhull() -> tuple[Any, Any]:
+    """``(ConvexHull, QhullError)``, imported once (``scipy.spatial`` attribute access is slow)."""
+    global _QHULL
+    if _QHULL is None:
+        from scipy.spatial import ConvexHull, QhullError
+
+        _QHULL = (ConvexHull, QhullError)
+    return _QHULL
+
+
+@dataclass(frozen=True)
+class PolarFacets:
+    """What the polar hull says about one region.
+
+    ``facets`` - the facets (``vertices`` holds the region's vertices, possibly
+    none for an unbounded region); ``rays`` - the extreme rays of the recession
+    cone (unit vectors, shape ``(k, d)``, empty when bounded); ``bounded`` -
+    True, False, or None when the floats cannot tell (a vertex so far out that
+    it is numerically at infinity).
+    """
+
+    facets: FacetInfo
+    rays: NDArray[np.float64]
+    bounded: bool | None
+
+
+def facets_by_polar(
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    interior: NDArray[np.float64],
+    tol: Tolerances,
+    *,
+    same: SameHyperplane | None = None,
+) -> PolarFacets | None:
+    """Facets, vertices, extreme rays and boundedness of ``{G x <= h}`` (rows normalised, d >= 2).
+
+    Parameters
+    ----------
+    G : ndarray, shape (m, d)
+        Unit row normals.
+    h : ndarray, shape (m,)
+        Offsets.
+    interior : ndarray, shape (d,)
+        A point strictly inside every row (the caller checks its margin).
+    tol : Tolerances
+        ``activation`` (relative) separates a far vertex from a ray; ``margin``
+        marks non-facet rows too close to a vertex as borderline.
+    same : callable, optional
+        Exact test that rows ``i`` and ``j`` bound the same halfspace (coincident
+        rows form one facet).
+
+    Returns
+    -------
+    PolarFacets or None
+        ``None`` when Qhull refuses (the region contains a line, or the polar
+        is numerically flat): the caller uses LPs.
+
+    Notes
+    -----
+    Cost: one Qhull hull of ``m + 1`` points in R^d, plus ``O(m K d)`` numpy work
+    for ``K`` hull facets.  See the module docstring for the mathematics.
+    """
+    convex_hull, qhull_error = _qhull()
+    m, d = G.shape
+    if m < d:
+        return None  # fewer rows than dimensions: the region contains a line
+    s = h - G @ interior
+    if not bool(np.all(s > 0)):
+        return None
+    pts = np.concatenate((G / s[:, None], np.zeros((1, d))))
+    try:
+        hull = convex_hull(pts)
+    except (qhull_error, ValueError):
+        return None
+    simplices = hull.simplices
+    normal, offset = hull.equations[:, :d], hull.equations[:, d]  # n . y + offset <= 0 inside, |n| = 1
+    pscale = float(np.abs(pts).max())
+    # A hull facet at dual distance b = -offset is the vertex x0 + n / b.  Qhull computes b with a
+    # rounding error of a few d-term dot products of points of size pscale: a facet with b within
+    # that noise passes through the origin (a ray); one with b below tol.activation * pscale is a
+    # vertex so far out (beyond 1 / (tol.activation * pscale) = s_min / tol.activation) that the
+    # floats cannot tell it from a ray, and leaves boundedness to the caller's LP.
+    noise = 4.0 * (d + 1) * np.finfo(np.float64).eps * pscale
+    b = -offset
+    ray = ((simplices == m).any(axis=1)) | (b <= noise)
+    is_vertex = b > tol.activation * pscale
+    is_ray = ~is_vertex
+    V = interior + normal[is_vertex] / b[is_vertex][:, None]
+    rays = normal[is_ray]
+    hv = hull.vertices
+    if not is_ray.any():
+        bounded: bool | None = True
+    elif bool(ray.any()):
+        bounded = False
+    else:
+        bounded = None  # only far vertices: the floats cannot tell
+    fac = np.sort(hv[hv < m]).astype(np.intp)
+    if fac.size == 0:
+        return None
+    # Borderline: non-facet rows passing within tol.margin of a vertex, or (almost) parallel to a ray.
+    not_fac = np.ones(m, dtype=bool)
+    not_fac[fac] = False
+    vscale = max(1.0, float(np.abs(V).max())) if V.shape[0] else 1.0
+    near = np.zeros(m, dtype=bool)
+    if V.shape[0]:
+        near |= (h[:, None] - G @ V.T).min(axis=1) <= tol.margin * vscale
+    if rays.shape[0]:
+        # A non-facet row must not increase along any ray.  Rows orthogonal to the recession cone
+        # (deep units constant along it, common in the far field of R^d) are read as not cutting it,
+        # as the LP method's float optimum reads them.
+        near |= (G @ rays.T).max(axis=1) > tol.activation
+    borderline = np.flatnonzero(near & not_fac).astype(np.intp)
+    points = _facet_points(fac, simplices, is_vertex, normal, offset, interior, rays.shape[0] > 0)
+    groups = _groups(G, h, fac, tol, same)
+    if groups is None:
+        return PolarFacets(FacetInfo(fac, tuple(fac[:, None]), points, V, borderline), rays, bounded)
+    rows, grp_out, pts_out = [], [], []
+    taken = np.zeros(m, dtype=bool)
+    for k, (i, grp) in enumerate(zip(fac.tolist(), groups, strict=True)):
+        if taken[i]:
+            continue
+        taken[grp] = True
+        rows.append(i)
+        grp_out.append(grp)
+        pts_out.append(points[k])
+    facets = FacetInfo(np.array(rows, dtype=np.intp), tuple(grp_out), np.array(pts_out).reshape(-1, d), V, borderline)
+    return PolarFacets(facets, rays, bounded)
+
+
+def _facet_points(
+    fac: NDArray[np.intp],
+    simplices: NDArray[np.intp],
+    is_vertex: NDArray[np.bool_],
+    normal: NDArray[np.float64],
+    offset: NDArray[np.float64],
+    interior: NDArray[np.float64],
+    any_ray: bool,
+) -> NDArray[np.float64]:
+    """A point in the relative interior of each facet: its vertices' mean plus a positive multiple of its rays.
+
+    Facet ``F_i`` is ``conv(vertices on it) + cone(rays on it)``; the vertices and rays
+    on it are the hull facets (simplices) that contain ``p_i``.  Any positive
+    combination of all of them lies in its relative interior.  A facet with no
+    vertex (numerically) gets ``nan`` (the caller then finds an interior point
+    for the neighbour without it).
+    """
+    n_s, d = normal.shape
+    k = fac.shape[0]
+    # incidence[f, s]: simplex s contains the dual point of facet f.
+    pos = np.full(int(simplices.max()) + 1, -1, dtype=np.intp)
+    pos[fac] = np.arange(k)
+    inc = np.zeros((k, n_s), dtype=bool)
+    where = pos[simplices]  # (n_s, d)
+    srow, scol = np.nonzero(where >= 0)
+    inc[where[srow, scol], srow] = True
+    Vall = np.zeros((n_s, d))
+    Vall[is_vertex] = normal[is_vertex] / (-offset[is_vertex])[:, None]
+    incv = inc & is_vertex[None, :]
+    nv = incv.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pts = (incv.astype(np.float64) @ Vall) / nv[:, None]
+    if any_ray:
+        incr = inc & ~is_vertex[None, :]
+        nr = incr.sum(axis=1)
+        if nr.any():
+            # Step along the facet's rays by its vertices' typical distance from the interior point.
+            radius = np.sqrt(np.einsum("ij,ij->i", pts, pts))
+            step = np.where(nr > 0, radius / np.maximum(nr, 1), 0.0)
+            pts = pts + step[:, None] * (incr.astype(np.float64) @ normal)
+    pts[nv == 0] = np.nan
+    return pts + interior
+
+
+def _groups(
+    G: NDArray[np.float64], h: NDArray[np.float64], fac: NDArray[np.intp], tol: Tolerances, same: SameHyperplane | None
+) -> list[NDArray[np.intp]] | None:
+    """Rows coincident with each facet row, or ``None`` when no two rows are within ``tol.coincident``."""
+    Gh = np.concatenate((G, h[:, None]), axis=1)
+    diff = np.abs(Gh[fac][:, None, :] - Gh[None, :, :]).max(axis=2)
+    close = diff <= tol.coincident
+    if int(close.sum()) == fac.shape[0]:
+        return None  # every facet row matches itself only
+    return [coincident_rows(G, h, int(i), tol, same) for i in fac.tolist()]
