@@ -77,6 +77,7 @@ from .parallel import parallel_search
 from .pattern import ActivationPattern
 from .result import EnumerationProgress, Region, RegionEnumeration, layer_stats
 from .search import SearchOut, search, start_point
+from .search1d import search_1d
 
 __all__ = ["Region", "RegionEnumeration", "EnumerationProgress", "enumerate_regions", "count_regions"]
 
@@ -120,12 +121,15 @@ def enumerate_regions(
         The polytope ``{x : A x <= c}`` (bounded or not) with non-empty interior.
     whole_space : bool
         Enumerate the regions of all of R^n_in.
-    method : {"auto", "vertex", "hybrid", "lp"}
+    method : {"auto", "vertex", "hybrid", "lp", "scan"}
         ``"vertex"``: Qhull vertex-based facets (bounded domains, n_in >= 2);
-        ``"hybrid"`` (unbounded domains, n_in >= 2): vertices of the region cut
-        by a large artificial box, LPs only for regions that leave the box;
-        ``"lp"``: one LP per candidate facet; ``"auto"`` picks the first that
-        applies.
+        ``"hybrid"`` (unbounded domains, n_in >= 2): facets, vertices and
+        boundedness from the convex hull of the region's polar (no LP; LPs
+        only for regions containing a line);
+        ``"lp"``: one LP per candidate facet; ``"scan"`` (n_in = 1): the exact
+        walk along the line, no LP (:mod:`lpengine.regions.search1d`);
+        ``"auto"`` picks ``"scan"``, ``"vertex"`` or ``"hybrid"`` (``"lp"`` for a
+        checkpointed 1-D search).
     tol : Tolerances, optional
     max_regions : int, optional
         Stop after this many regions (``complete=False``).
@@ -185,8 +189,10 @@ def enumerate_regions(
     if not isinstance(net, ReLUNetwork):
         raise TypeError(f"net must be a ReLUNetwork; got {type(net).__name__}.")
     t = resolve_tolerances(tol)
-    if method not in ("auto", "vertex", "hybrid", "lp"):
-        raise ValueError(f"The 'method' parameter must be 'auto', 'vertex', 'hybrid' or 'lp'. Got {method!r} instead.")
+    if method not in ("auto", "vertex", "hybrid", "lp", "scan"):
+        raise ValueError(
+            f"The 'method' parameter must be 'auto', 'vertex', 'hybrid', 'lp' or 'scan'. Got {method!r} instead."
+        )
     if max_regions is not None:
         max_regions = check_int(max_regions, "max_regions", low=1)
     if time_limit is not None:
@@ -195,7 +201,15 @@ def enumerate_regions(
     get_backend(backend)  # fail early, with the list of available backends
     dom = make_domain(net.n_in, domain, box=box, polytope=polytope, whole_space=whole_space, tol=t, backend=backend)
     if method == "auto":
-        method = "lp" if net.n_in < 2 else "vertex" if dom.bounded else "hybrid"
+        if net.n_in < 2:
+            # The exact line walk has no frontier to checkpoint: a checkpointed 1-D search uses LPs.
+            method = "lp" if checkpoint is not None or resume is not None else "scan"
+        else:
+            method = "vertex" if dom.bounded else "hybrid"
+    elif method == "scan" and net.n_in != 1:
+        raise InvalidDomainError(f"method='scan' is for networks with one input; this one has n_in = {net.n_in}.")
+    elif method == "scan" and (checkpoint is not None or resume is not None):
+        raise ValueError("method='scan' takes no checkpoint or resume (it has no frontier to save); use method='lp'.")
     elif method == "vertex" and not dom.bounded:
         raise InvalidDomainError("method='vertex' needs a bounded domain; use method='hybrid', 'lp' or 'auto'.")
     elif method == "hybrid" and (dom.bounded or net.n_in < 2):
@@ -221,7 +235,9 @@ def enumerate_regions(
         "resume": snap,
         "checkpointer": ckpt,
     }
-    if client is not None:
+    if method == "scan":
+        out = search_1d(net, dom, t, start=start, budget=budget)
+    elif client is not None:
         from .distributed import distributed_search
 
         out = distributed_search(net, dom, t, client=client, **kw)

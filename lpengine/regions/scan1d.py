@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -32,7 +32,7 @@ from ..exceptions import InvalidDomainError
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
 
-__all__ = ["LineScanResult", "scan_line", "count_regions_1d"]
+__all__ = ["LineScanResult", "scan_line", "count_regions_1d", "LinePiece", "walk_line_regions"]
 
 logger = logging.getLogger(__name__)
 
@@ -288,3 +288,123 @@ def count_regions_1d(net: ReLUNetwork, lo: float, hi: float, *, exact: bool = Tr
             "(use scan_line to count the regions met by a line)."
         )
     return scan_line(net, [0.0], [1.0], lo, hi, exact=exact).count
+
+
+@dataclass(frozen=True)
+class LinePiece:
+    """One activation region of a one-input network, as an exact open interval.
+
+    ``lo`` / ``hi`` are the ends (``None`` = infinite; ``Fraction`` otherwise);
+    ``left`` / ``right`` are the patterns of the neighbouring regions (``None``
+    where the end is a domain end or infinite); ``signs`` is the region's pattern.
+    """
+
+    signs: np.ndarray
+    lo: Fraction | None
+    hi: Fraction | None
+    left: np.ndarray | None
+    right: np.ndarray | None
+
+
+class _ExactWalk:
+    """Exact region-to-region walk along the input line of a network with ``n_in = 1``.
+
+    Every pre-activation under a fixed pattern is ``2^e (a x + beta)`` with integers
+    ``a, beta`` (:class:`~lpengine.regions.exact.ExactNet`), so a region's interval
+    ends are exact rationals ``-beta / a`` and the pattern just past an end is
+    read by one-sided limits in integers.  No tolerance anywhere.
+    """
+
+    def __init__(self, net: ReLUNetwork, lo: Fraction | None, hi: Fraction | None) -> None:
+        from .exact import ExactNet  # the exact layer sits above this oracle module
+
+        self.exnet = ExactNet(net)
+        self.lo, self.hi = lo, hi
+
+    def limit_signs(self, u: Fraction, direction: int) -> np.ndarray:
+        """The pattern of ``u + direction * delta`` as ``delta -> 0+`` (a unit at 0 with slope 0 is inactive)."""
+        p, q = u.numerator, u.denominator
+        V: Any = np.array([p], dtype=object)  # value * q / 2^eV
+        S: Any = np.array([direction], dtype=object)  # slope / 2^eS
+        eV = eS = 0
+        out = []
+        for Wm, eW, bm, eb in self.exnet.layers:
+            e = min(eW + eV, eb)
+            Vz = Wm.dot(V) * (1 << (eW + eV - e)) + bm * (q << (eb - e))
+            Sz = Wm.dot(S)
+            s = np.array(
+                [1 if v > 0 or (v == 0 and sl > 0) else -1 for v, sl in zip(Vz.tolist(), Sz.tolist(), strict=True)],
+                dtype=np.int8,
+            )
+            out.append(s)
+            act = (s > 0).astype(object)
+            V, S, eV, eS = Vz * act, Sz * act, e, eW + eS
+        return np.concatenate(out)
+
+    def signs_at(self, x: Fraction) -> np.ndarray:
+        """The exact pattern at ``x`` (which must lie on no hyperplane; 0 counts inactive)."""
+        return self.limit_signs(x, 0)
+
+    def piece(self, signs: np.ndarray) -> LinePiece:
+        """The interval of ``signs`` (clipped to the domain) and the patterns across its ends."""
+        R = self.exnet.rows(signs)
+        lo, hi = self.lo, self.hi
+        for (a, beta), s in zip(R.tolist(), signs.tolist(), strict=True):
+            if a == 0:
+                continue  # a dead unit: constant on the line (its sign is consistent by construction)
+            root = Fraction(-beta, a)
+            if s * a > 0:  # s (a x + beta) > 0  <=>  x > root
+                if lo is None or root > lo:
+                    lo = root
+            elif hi is None or root < hi:
+                hi = root
+        if lo is not None and hi is not None and not lo < hi:
+            raise ArithmeticError(f"the exact walk reached an empty interval [{lo}, {hi}]; please report this.")
+        right = None if hi is None or (self.hi is not None and hi >= self.hi) else self.limit_signs(hi, 1)
+        left = None if lo is None or (self.lo is not None and lo <= self.lo) else self.limit_signs(lo, -1)
+        return LinePiece(signs, lo, hi, left, right)
+
+
+def walk_line_regions(net: ReLUNetwork, lo: float, hi: float, start: float) -> Iterator[LinePiece]:
+    """Every activation region of a one-input network on ``(lo, hi)``, exactly, as intervals.
+
+    Walks from the region containing ``start`` (a point on no hyperplane)
+    to the right end, then from it to the left end; each step crosses one
+    breakpoint exactly (the next region's end is checked to equal this one's).
+    The intervals tile the domain up to their ends, so the count is exact and
+    complete.  Cost: one integer composition of the network per region plus two
+    one-sided limits.
+
+    Parameters
+    ----------
+    net : ReLUNetwork
+        A network with ``n_in == 1``.
+    lo, hi : float
+        The domain; ``-inf`` / ``inf`` allowed.
+    start : float
+        A point of ``(lo, hi)`` on no hyperplane.
+
+    Yields
+    ------
+    LinePiece
+        The start region first, then the regions to its right in order, then
+        those to its left in order.
+    """
+    if net.n_in != 1:
+        raise InvalidDomainError(f"walk_line_regions needs n_in = 1; got {net.n_in}.")
+    flo = None if lo == -math.inf else Fraction(lo)
+    fhi = None if hi == math.inf else Fraction(hi)
+    walk = _ExactWalk(net, flo, fhi)
+    first = walk.piece(walk.signs_at(Fraction(start)))
+    yield first
+    for step in (1, -1):
+        cur = first
+        while True:
+            nxt_signs = cur.right if step > 0 else cur.left
+            if nxt_signs is None:
+                break
+            nxt = walk.piece(nxt_signs)
+            if (nxt.lo if step > 0 else nxt.hi) != (cur.hi if step > 0 else cur.lo):
+                raise ArithmeticError("the exact walk skipped part of the line; please report this.")
+            yield nxt
+            cur = nxt
