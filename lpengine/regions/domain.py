@@ -23,7 +23,7 @@ from ..lp.exact import to_dyadic
 from ..tolerances import Tolerances, resolve_tolerances
 from .implied import BOUND_SAFETY, RowErrors, gamma, inverse_bound
 
-__all__ = ["Domain", "make_domain", "is_bounded"]
+__all__ = ["Domain", "make_domain", "is_bounded", "proves_bounded"]
 
 # Relative error of a normalised polytope row against a positive multiple of the exact row (a few roundings).
 _DOMAIN_ROW_ERROR = 4 * 2.0**-53
@@ -271,6 +271,14 @@ def is_bounded(
 
     P = errors.exact_rows()  # region P . (x, 1) > 0, i.e. -P[:, :d] x < P[:, d]
     return decide_bounded(-P[:, :d], backend=backend).bounded
+
+
+def proves_bounded(G: NDArray[np.float64], errors: RowErrors, lam: NDArray[np.float64]) -> bool:
+    """Public form of :func:`_float_bounded`: do multipliers ``lam > 0`` (``G^T lam ~ 0``) prove the exact rows bounded?
+
+    Used by the polar-hull facets (:mod:`.polar`), which read ``lam`` off the hull without an LP.
+    """
+    return _float_bounded(G, errors, lam)
 
 
 def _float_bounded(G: NDArray[np.float64], errors: RowErrors, lam: NDArray[np.float64]) -> bool:

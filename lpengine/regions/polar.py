@@ -28,6 +28,7 @@ send the search to a pattern that is then decided exactly, like any other.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -36,9 +37,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..tolerances import Tolerances
+from .domain import proves_bounded
+from .implied import BOUND_SAFETY, RowErrors, certified_redundant, gamma
 from .polytope import FacetInfo, SameHyperplane, coincident_rows
 
-__all__ = ["PolarFacets", "facets_by_polar"]
+__all__ = ["PolarFacets", "PolarHull", "facets_by_polar", "certify_polar"]
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +72,45 @@ class PolarFacets:
     facets: FacetInfo
     rays: NDArray[np.float64]
     bounded: bool | None
+    hull: PolarHull
+
+
+@dataclass(frozen=True)
+class PolarHull:
+    """The polar hull itself, for certificates: dual points (the origin last), facets, offsets ``b >= 0``."""
+
+    points: NDArray[np.float64]
+    simplices: NDArray[np.intp]
+    normal: NDArray[np.float64]
+    b: NDArray[np.float64]
+    slack: NDArray[np.float64]
+    finite: NDArray[np.bool_]
+
+    def exits(self, dirs: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
+        """Where the rays ``t * dirs[j]`` (``t >= 0``) leave the hull: simplex, ``t``, barycentric weights.
+
+        Returns ``(simplex index, t, mu)`` with ``t dirs[j] = sum_i mu[j, i] points[simplices[s_j, i]]``
+        (``mu`` from a float solve: the certificates built on it are checked rigorously
+        by their consumers, never trusted).  ``t = inf`` where no facet faces the ray.
+        """
+        num = dirs @ self.normal.T  # (n, S)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # Facets through the origin (rays of P, b ~ 0) are no exit: their simplices hold the origin.
+            t = np.where((num > 0) & self.finite[None, :], self.b[None, :] / num, np.inf)
+        s = np.argmin(t, axis=1)
+        tj = t[np.arange(dirs.shape[0]), s]
+        A = self.points[self.simplices[s]].transpose(0, 2, 1)  # (n, d, d): columns are the simplex's points
+        rhs = np.where(np.isfinite(tj), tj, 0.0)[:, None] * dirs
+        mu = np.full(dirs.shape, np.nan)
+        ok = np.isfinite(tj)
+        if ok.any():
+            try:
+                mu[ok] = np.linalg.solve(A[ok], rhs[ok][:, :, None])[:, :, 0]
+            except np.linalg.LinAlgError:  # a singular simplex in the batch: one by one
+                for j in np.flatnonzero(ok).tolist():
+                    with contextlib.suppress(np.linalg.LinAlgError):
+                        mu[j] = np.linalg.solve(A[j], rhs[j])
+        return s, tj, mu
 
 
 def facets_by_polar(
@@ -159,8 +201,9 @@ def facets_by_polar(
     borderline = np.flatnonzero(near & not_fac).astype(np.intp)
     points = _facet_points(fac, simplices, is_vertex, normal, offset, interior, rays.shape[0] > 0)
     groups = _groups(G, h, fac, tol, same)
+    ph = PolarHull(pts, simplices, normal, b, s, is_vertex)
     if groups is None:
-        return PolarFacets(FacetInfo(fac, tuple(fac[:, None]), points, V, borderline), rays, bounded)
+        return PolarFacets(FacetInfo(fac, tuple(fac[:, None]), points, V, borderline), rays, bounded, ph)
     rows, grp_out, pts_out = [], [], []
     taken = np.zeros(m, dtype=bool)
     for k, (i, grp) in enumerate(zip(fac.tolist(), groups, strict=True)):
@@ -171,7 +214,7 @@ def facets_by_polar(
         grp_out.append(grp)
         pts_out.append(points[k])
     facets = FacetInfo(np.array(rows, dtype=np.intp), tuple(grp_out), np.array(pts_out).reshape(-1, d), V, borderline)
-    return PolarFacets(facets, rays, bounded)
+    return PolarFacets(facets, rays, bounded, ph)
 
 
 def _facet_points(
@@ -228,3 +271,67 @@ def _groups(
     if int(close.sum()) == fac.shape[0]:
         return None  # every facet row matches itself only
     return [coincident_rows(G, h, int(i), tol, same) for i in fac.tolist()]
+
+
+def certify_polar(
+    pf: PolarFacets, G: NDArray[np.float64], h: NDArray[np.float64], errors: RowErrors, *, want_bounded: bool = True
+) -> tuple[FacetInfo, bool | None]:
+    """The polar hull's float answers, proved for the exact rows where floats can, else handed on.
+
+    * Every row the hull calls no facet gets the certificate of
+      :func:`~.implied.certified_redundant` on the support the hull gives it: the
+      ray from the origin through ``p_k`` leaves the hull through a simplex whose
+      ``d`` rows combine (nonnegatively) to row ``k``.  Unproved rows become
+      borderline (their one-flip pattern is decided exactly).
+    * ``bounded``: True only with the multipliers ``lambda > 0``, ``G^T lambda = 0``
+      read off the hull (the ray through ``-p_j`` leaves through a simplex, for each
+      ``j``) and checked rigorously (:func:`~.domain.proves_bounded`); False only
+      with a recession direction (the mean of the hull's rays) strictly inside
+      every row by more than the rows' error.  Otherwise None: the caller decides.
+
+    Returns ``(facets, bounded)`` (``bounded`` None without ``want_bounded``).
+    """
+    facets = pf.facets
+    ph = pf.hull
+    m, d = G.shape
+    covered = np.zeros(m, dtype=bool)
+    for grp in facets.groups:
+        covered[grp] = True
+    covered[facets.borderline] = True
+    nf = np.flatnonzero(~covered)
+    if nf.size:
+        s_idx, t, mu = ph.exits(ph.points[nf])
+        duals: list[NDArray[np.float64] | None] = []
+        for j in range(nf.shape[0]):
+            if not (np.isfinite(t[j]) and np.all(np.isfinite(mu[j]))):
+                duals.append(None)
+                continue
+            y = np.zeros(m)
+            simplex = ph.simplices[s_idx[j]]
+            real = simplex < m  # the origin carries no row
+            y[simplex[real]] = np.maximum(mu[j][real], 0.0)
+            duals.append(y)
+        proved = certified_redundant(G, h, errors, nf.tolist(), duals)
+        if not proved.all():
+            borderline = np.union1d(facets.borderline, nf[~proved]).astype(np.intp)
+            facets = FacetInfo(facets.rows, facets.groups, facets.points, facets.vertices, borderline)
+    bounded: bool | None = None
+    if not want_bounded:
+        pass
+    elif pf.bounded is True:
+        s_idx, t, mu = ph.exits(-ph.points[:m])
+        if np.all(np.isfinite(t)) and np.all(np.isfinite(mu)):
+            # t_j p_j + sum_i mu_ji p_i = 0 for every j; with p = g / s, the sum over j gives G^T lam = 0.
+            lam = t / ph.slack
+            simp = ph.simplices[s_idx]
+            w = np.where(simp < m, np.maximum(mu, 0.0), 0.0) / ph.slack[np.minimum(simp, m - 1)]
+            np.add.at(lam, np.minimum(simp, m - 1).ravel(), np.where(simp < m, w, 0.0).ravel())
+            if np.all(lam > 0) and proves_bounded(G, errors, lam / lam.min()):
+                bounded = True
+    elif pf.bounded is False and pf.rays.shape[0]:
+        u = pf.rays.mean(axis=0)
+        au = np.abs(u)
+        err = BOUND_SAFETY * (errors.EG @ au + gamma(d + 1) * (np.abs(G) @ au))
+        if bool(np.all(-(G @ u) > err)):
+            bounded = False
+    return facets, bounded

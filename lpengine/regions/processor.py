@@ -26,7 +26,7 @@ from .domain import Domain, is_bounded
 from .exact import StrictDecision
 from .outcome import Counted, NotCounted, PendingRegion, Processed, RegionWork
 from .pattern import pattern_toward
-from .polar import facets_by_polar
+from .polar import certify_polar, facets_by_polar
 from .polytope import FacetInfo, chebyshev_center, facets_by_lp, facets_by_vertices
 
 __all__ = ["RegionProcessor", "Ball", "initial_witness", "center_by_chords"]
@@ -340,7 +340,8 @@ class RegionProcessor:
             pf = facets_by_polar(G, h, witness, tol, same=same)
             if pf is not None:
                 self.polar_hulls += 1
-                return pf.facets, pf.bounded, witness, margin
+                facets, bounded = certify_polar(pf, G, h, cr.row_errors(), want_bounded=self.compute_bounded)
+                return facets, bounded, witness, margin
         # The region contains a line (or Qhull refused): its vertices inside the artificial box.
         GB = np.concatenate((G, self.box_G))
         hB = np.concatenate((h, self.box_h))

@@ -55,7 +55,8 @@ def test_hybrid_equals_the_lp_method_on_deep_nets_in_whole_space(n_in, widths, s
     net = ReLUNetwork.random(n_in, widths, seed=seed, bias_std=0.3)
     hyb = enumerate_regions(net, whole_space=True)
     lp = enumerate_regions(net, whole_space=True, method="lp")
-    assert hyb.method == "hybrid" and hyb.lp_solves == 0
+    # Far fewer LPs than one per candidate row (the rest: exact decisions of borderline flips).
+    assert hyb.method == "hybrid" and hyb.lp_solves < lp.lp_solves / 4
 
     def edges(r):
         return {frozenset((str(r.regions[i].pattern), str(r.regions[j].pattern))) for i, j, _ in r.edges}
