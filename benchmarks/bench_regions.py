@@ -6,6 +6,8 @@
     python benchmarks/bench_regions.py --whole-space   # plus R^d: hybrid vs LP method
     python benchmarks/bench_regions.py --dask     # plus Dask LocalCluster (1 and 2 workers) vs local processes
     python benchmarks/bench_regions.py --vs-nnenum     # plus nnenum side by side (skipped when not installed)
+    python benchmarks/bench_regions.py --only deep     # deep nets in R^d and 1-D nets: before/after
+    python benchmarks/bench_regions.py --only deep --deep-max 0   # ... counting every region (long)
 
 The suite: random networks (``ReLUNetwork.random``, He-normal weights, N(0, 1)
 biases, fixed seeds), input dimension 2-6, 2-3 hidden layers of 8-64 units,
@@ -214,6 +216,63 @@ def run_vs_nnenum(quick: bool, repeat: int) -> None:
     print("nnenum comparison: not wired up on this machine (nnenum found, but no adapter is written yet).")
 
 
+DEEP_SUITE = [
+    # (n_in, widths, seed, domain kwargs): deep nets in R^d, and 1-D nets (the exact line walk)
+    (4, [10, 10, 10, 10], 0, {"whole_space": True}),
+    (4, [8, 8, 8], 5, {"whole_space": True}),
+    (3, [12, 12], 4, {"whole_space": True}),
+    (1, [20, 20], 0, {"box": (-3.0, 3.0)}),
+    (1, [30, 30, 30], 2, {"box": (-5.0, 5.0)}),
+]
+
+
+def _without_polar(fn):
+    """Run ``fn`` with the polar hull switched off: the previous hybrid method (artificial box, then LPs)."""
+    import lpengine.regions.processor as processor
+
+    real = processor.facets_by_polar
+    processor.facets_by_polar = lambda *a, **k: None
+    try:
+        return fn()
+    finally:
+        processor.facets_by_polar = real
+
+
+def run_deep(max_regions: int | None) -> None:
+    """Before/after side by side: deep nets in R^d (polar hull vs box + LPs) and 1-D (scan vs LP method)."""
+    hdr = (
+        f"{'network':<20}{'domain':>8}{'regions':>9}{'after reg/s':>12}{'LPs/reg':>9}"
+        f"{'before reg/s':>13}{'LPs/reg':>9}{'speed-up':>10}"
+    )
+    cap = "all regions" if max_regions is None else f"first {max_regions:,d} regions of each"
+    print(f"deep nets in R^d and 1-D nets, before/after interleaved in one run ({cap}; whole enumerate_regions call)")
+    print(hdr)
+    print("-" * len(hdr))
+    for n_in, widths, seed, dom in DEEP_SUITE:
+        net = ReLUNetwork.random(n_in, widths, seed=seed)
+        kw = dict(dom, max_regions=max_regions)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a capped run is incomplete on purpose
+            t = time.perf_counter()
+            after = enumerate_regions(net, **kw)
+            s_after = time.perf_counter() - t
+            t = time.perf_counter()
+            if n_in == 1:
+                before = enumerate_regions(net, method="lp", **kw)
+            else:
+                before = _without_polar(lambda: enumerate_regions(net, **kw))
+            s_before = time.perf_counter() - t
+        assert after.count == before.count, (after.count, before.count)
+        name = f"{n_in}->{widths}"
+        where = "R^d" if "whole_space" in dom else "box"
+        print(
+            f"{name:<20}{where:>8}{after.count:>9,d}{after.count / s_after:>12,.0f}"
+            f"{after.lp_solves / after.count:>9.2f}{before.count / s_before:>13,.0f}"
+            f"{before.lp_solves / before.count:>9.2f}{s_before / s_after:>9.1f}x",
+            flush=True,
+        )
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -221,10 +280,16 @@ if __name__ == "__main__":
     ap.add_argument("--whole-space", action="store_true", help="also the R^d table (hybrid vs LP method)")
     ap.add_argument("--dask", action="store_true", help="also the Dask table (LocalCluster of 1 and 2 workers)")
     ap.add_argument("--vs-nnenum", action="store_true", help="also lpengine vs nnenum (needs nnenum)")
-    ap.add_argument("--only", choices=["dask", "nnenum"], default=None, help="run just that table")
+    ap.add_argument("--only", choices=["dask", "nnenum", "deep"], default=None, help="run just that table")
+    ap.add_argument(
+        "--deep-max", type=int, default=3000, help="regions per net in the deep table (0 = all; default 3000)"
+    )
     args = ap.parse_args()
     if args.only == "dask":
         run_dask(args.quick, args.repeat)
+        sys.exit(0)
+    if args.only == "deep":
+        run_deep(args.deep_max or None)
         sys.exit(0)
     if args.only == "nnenum":
         run_vs_nnenum(args.quick, args.repeat)

@@ -41,8 +41,8 @@ from ..tolerances import Tolerances
 from .budget import Budget
 from .checkpoint import Checkpointer, SearchSnapshot
 from .domain import Domain
-from .outcome import Counted, PendingRegion
-from .parallel import BatchReply, PackedItems, WorkerFailed, pack_items, process_batch, unpack_item, unpack_works
+from .outcome import PendingRegion
+from .parallel import BatchReply, PackedItems, WorkerFailed, merge_reply, pack_items, process_batch
 from .pattern import ActivationPattern
 from .processor import RegionProcessor
 from .result import RegionCollector
@@ -116,20 +116,7 @@ def distributed_search(
     next_look = 0.0
 
     def take(reply: BatchReply) -> int:
-        for w in unpack_works(reply.works):
-            record(out, Counted(w))
-        for outcome in reply.others:
-            record(out, outcome)
-        out.counters.merge(reply.counters)
-        out.stats.merge(reply.stats)
-        packed = reply.fresh
-        if packed is not None:
-            for i in range(packed.signs.shape[0]):
-                key = packed.signs[i].tobytes()
-                if key not in seen:
-                    seen.add(key)
-                    queue.append(unpack_item(packed, i, d))
-        return int(reply.works["n"])
+        return merge_reply(out, reply, seen, queue, d)
 
     def save() -> None:
         assert checkpointer is not None

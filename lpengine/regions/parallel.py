@@ -41,7 +41,16 @@ from .processor import RegionProcessor
 from .result import RegionCollector
 from .search import SearchOut, begin, enqueue_new, record, snapshot
 
-__all__ = ["parallel_search", "worker_main", "process_batch", "PackedItems", "BatchReply", "WorkerFailed", "WorkerDone"]
+__all__ = [
+    "parallel_search",
+    "merge_reply",
+    "worker_main",
+    "process_batch",
+    "PackedItems",
+    "BatchReply",
+    "WorkerFailed",
+    "WorkerDone",
+]
 
 # Regions the master processes itself between two looks at the workers' replies.
 _MASTER_CHUNK = 4
@@ -242,6 +251,29 @@ def process_batch(proc: RegionProcessor, batch: PackedItems, reported: set[bytes
     return BatchReply(pack_works(works), others, proc.counters, packed_fresh, proc.cert.stats)
 
 
+def merge_reply(out: SearchOut, reply: BatchReply, seen: set[bytes], queue: deque[PendingRegion], d: int) -> int:
+    """Merge a worker's answer to one batch into the search (local processes and Dask alike).
+
+    Its regions and other outcomes go into ``out``, its counters are added, and its
+    new neighbours not in ``seen`` join ``queue`` (also when stopping: a checkpoint
+    keeps them pending).  Returns the number of regions the batch counted.
+    """
+    for w in unpack_works(reply.works):
+        record(out, Counted(w))
+    for outcome in reply.others:
+        record(out, outcome)
+    out.counters.merge(reply.counters)
+    out.stats.merge(reply.stats)
+    packed = reply.fresh
+    if packed is not None:
+        for i in range(packed.signs.shape[0]):
+            key = packed.signs[i].tobytes()
+            if key not in seen:
+                seen.add(key)
+                queue.append(unpack_item(packed, i, d))
+    return int(reply.works["n"])
+
+
 def parallel_search(
     net: ReLUNetwork,
     domain: Domain,
@@ -295,21 +327,7 @@ def parallel_search(
             sent[parent] = deque()
 
     def take(reply: BatchReply) -> int:
-        """Merge a worker's answer to one batch into the result; the number of regions in it."""
-        for w in unpack_works(reply.works):
-            record(out, Counted(w))
-        for outcome in reply.others:
-            record(out, outcome)
-        out.counters.merge(reply.counters)
-        out.stats.merge(reply.stats)
-        packed = reply.fresh
-        if packed is not None:  # also when stopping: a checkpoint keeps them pending
-            for i in range(packed.signs.shape[0]):
-                key = packed.signs[i].tobytes()
-                if key not in seen:
-                    seen.add(key)
-                    queue.append(unpack_item(packed, i, d))
-        return int(reply.works["n"])
+        return merge_reply(out, reply, seen, queue, d)
 
     def lose(c: Any) -> None:
         """A worker is gone: its unanswered batches go back to the front of the queue."""

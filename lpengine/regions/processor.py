@@ -340,6 +340,11 @@ class RegionProcessor:
             pf = facets_by_polar(G, h, witness, tol, same=same)
             if pf is not None:
                 self.polar_hulls += 1
+                V = pf.facets.vertices
+                if pf.bounded is True and V is not None and float(np.abs(V).max()) < self.box_h[0]:
+                    # Inside the artificial box: trusted as the box method trusts such regions
+                    # (floats within tol.margin, borderline rows searched exactly).
+                    return pf.facets, True, witness, margin
                 facets, bounded = certify_polar(pf, G, h, cr.row_errors(), want_bounded=self.compute_bounded)
                 return facets, bounded, witness, margin
         # The region contains a line (or Qhull refused): its vertices inside the artificial box.
