@@ -170,59 +170,18 @@ def local_cell_lp(
     *,
     fixed_cols: NDArray[np.int64] | None = None,
     affine: tuple | None = None,
-) -> LinearProgram | None:
-    """LP of one hidden cell restricted to the box around ``theta`` (``None``: the cell misses ``theta``).
+) -> LinearProgram:
+    """LP of one hidden cell restricted to the box around ``theta``: :func:`~lpengine.simplex.encoding.region_lp`
+    with ``prune=True`` (infeasible when the cell misses the box).
 
     ``fixed_cols``: internal parameter columns held at their value in ``theta`` (box of radius 0),
     e.g. the blocks of collapsed units when certifying on the live units only.  ``affine``: the
     cell's :func:`~lpengine.simplex.encoding.cell_affine` when the caller has it.
     """
-    D = model.D
-    Q, q0, U, o = cell_affine(model, hidden_signs) if affine is None else affine
-    rad = np.full(D, float(radius))
+    rad = np.full(model.D, float(radius))
     if fixed_cols is not None and len(fixed_cols):
         rad[fixed_cols] = 0.0
-    lo_box, hi_box = theta - rad, theta + rad
-    rows, rlo, rhi = [], [], []
-    if Q.shape[0]:
-        zH = Q @ theta + q0
-        reach = np.abs(Q) @ rad
-        sig = hidden_signs.astype(np.float64)
-        if np.any(sig * zH < -reach):
-            return None
-        keep = (sig * zH <= reach) & (reach > 0)
-        Qk = Q[keep]
-        rows.append(Qk)
-        rlo.append(np.where(sig[keep] > 0, -q0[keep], -np.inf))
-        rhi.append(np.where(sig[keep] > 0, np.inf, -q0[keep]))
-    Ug = U[model.group]
-    og = o[model.group] - model.y
-    lw = model.loss
-    r = Ug @ theta + og
-    near = np.abs(r) <= np.abs(Ug) @ rad
-    if not lw.kinked:
-        near[:] = False
-    far = ~near
-    wfar = model.c[far] * np.where(r[far] > 0, lw.w_plus, -lw.w_minus)
-    c_theta = wfar @ Ug[far]
-    offset = float(wfar @ og[far])
-    nn = int(near.sum())
-    c = np.concatenate([c_theta, model.c[near] * lw.w_plus, model.c[near] * lw.w_minus])
-    A_parts = [np.hstack([np.asarray(R), np.zeros((R.shape[0], 2 * nn))]) for R in rows]
-    if nn:
-        A_parts.append(np.hstack([-Ug[near], np.eye(nn), -np.eye(nn)]))
-        rlo.append(og[near])
-        rhi.append(og[near])
-    A = np.vstack(A_parts) if A_parts else np.zeros((0, D + 2 * nn))
-    return LinearProgram(
-        c=c,
-        A=A,
-        row_lower=np.concatenate(rlo) if rlo else np.zeros(0),
-        row_upper=np.concatenate(rhi) if rhi else np.zeros(0),
-        col_lower=np.concatenate([lo_box, np.zeros(2 * nn)]),
-        col_upper=np.concatenate([hi_box, np.full(2 * nn, np.inf)]),
-        offset=offset,
-    )
+    return region_lp(model, hidden_signs, box=(theta, rad), prune=True, affine=affine)[0]
 
 
 @dataclass(frozen=True)
@@ -318,9 +277,6 @@ def check_cells(
         flipped = np.unique(tight_groups[cell[tight_hidden] != hs[tight_hidden]])
         aff = update_cell_affine(model, base, cell, flipped)
         lp = local_cell_lp(model, cell, theta, radius, fixed_cols=fixed_cols, affine=aff)
-        if lp is None:
-            infeasible += 1
-            continue
         if poll is not None:
             poll()
         res = solve(lp, backend=backend, tol=tol)

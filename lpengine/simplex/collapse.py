@@ -265,8 +265,6 @@ def search_revival(
             return
         seen.add(key)
         lp = local_cell_lp(model, hs, theta, radius, fixed_cols=fixed)
-        if lp is None:
-            return
         if poll is not None:
             poll()
         res = solve(lp, backend=backend, tol=tol)

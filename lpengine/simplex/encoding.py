@@ -125,8 +125,14 @@ def build_layer_model(
     layer: int = 0,
     quantile: float = 0.5,
     sample_weight: ArrayLike | None = None,
+    loss: RhoLoss | None = None,
+    check_rank: bool = True,
 ) -> LayerwiseModel:
     """Model of the loss as a function of ``weights[layer], biases[layer]`` (others frozen).
+
+    ``loss`` overrides the loss of ``quantile`` with any ``rho(r) = w_plus r_+ + w_minus r_-``.
+    ``check_rank=False`` accepts rank-deficient features (no vertex need exist: the landscape
+    analysis of :mod:`lpengine.analysis` needs cells and their LPs, not vertices).
 
     Raises
     ------
@@ -146,12 +152,13 @@ def build_layer_model(
     n_layers = len(net.weights)
     layer = check_int(layer, "layer", low=0, high=n_layers - 1, error=InvalidProblemError)
     X, y, c = _check_data(X, y, net.n_in, sample_weight)
-    quantile = check_quantile(quantile)
+    rho = loss_for_quantile(check_quantile(quantile)) if loss is None else loss
     h = X
     for l in range(layer):
         h = np.maximum(h @ net.weights[l].T + net.biases[l], 0.0)
     H = np.hstack([h, np.ones((h.shape[0], 1))])
-    _check_rank(H, f"the input of layer {layer} with a column of ones (shape {H.shape})")
+    if check_rank:
+        _check_rank(H, f"the input of layer {layer} with a column of ones (shape {H.shape})")
     Hu, group, ym, cm = _merge_samples(H, y, c)
     W = net.weights[layer]
     n_units, p = W.shape[0], W.shape[1] + 1
@@ -176,7 +183,7 @@ def build_layer_model(
         group=group,
         y=ym,
         c=cm,
-        loss=loss_for_quantile(quantile),
+        loss=rho,
         n_units=n_units,
         public_perm=perm,
     )
@@ -305,9 +312,14 @@ def region_lp(
     *,
     fix_hidden: NDArray[np.int64] | None = None,
     fix_residual: NDArray[np.int64] | None = None,
-    box: tuple[NDArray[np.float64], float] | None = None,
+    box: tuple[NDArray[np.float64], float | NDArray[np.float64]] | None = None,
+    prune: bool = False,
+    affine: tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> tuple[LinearProgram, int]:
-    """The LP of the hidden cell with the given signs (see module docstring).
+    """The LP of the hidden cell with the given signs (see module docstring): the one cell-LP builder.
+
+    The Deep ReLU Simplex's certificates (through :func:`~lpengine.simplex.certificate.local_cell_lp`),
+    its HiGHS engine and the landscape census of :mod:`lpengine.analysis` all build their cell LPs here.
 
     Parameters
     ----------
@@ -318,26 +330,37 @@ def region_lp(
     fix_residual : ndarray of int, optional
         Samples whose residual is forced to zero (``t+ = t- = 0``).
     box : (center, radius), optional
-        Add ``|theta - center|_inf <= radius`` (internal layout).
+        Add ``|theta - center| <= radius`` (internal layout; ``radius`` a float or one per coordinate).
+    prune : bool
+        With a box: leave out what cannot change inside it.  The sign row of a kink that cannot
+        reach zero in the box is dropped (``|z(center)| > |q|.radius``), and a residual that keeps
+        its sign in the box becomes a linear term of the objective (its ``t`` columns and row are
+        dropped).  Exact on the box, and much smaller when the box is small.  A kink on the wrong
+        side of zero everywhere in the box makes the LP infeasible (the cell misses the box).
+    affine : tuple, optional
+        The cell's :func:`cell_affine`, when the caller has it.
 
     Returns
     -------
     lp : LinearProgram
-        Columns ``[theta (D), t+ (N), t- (N)]`` (no ``t`` columns for a linear loss).
+        Columns ``[theta (D), t+, t-]`` with one ``t+``/``t-`` pair per kept sample (every sample
+        unless pruned; none for a linear loss); rows: the kept samples' residual rows, then the
+        kept sign rows.
     n_theta : int
         ``D``.
     """
     D, N = model.D, model.N
-    Q, q0, U, o = cell_affine(model, hidden_signs)
+    Q, q0, U, o = cell_affine(model, hidden_signs) if affine is None else affine
     Ug = U[model.group]
     og = o[model.group] - model.y
     sig = hidden_signs.astype(np.float64)
+    lw = model.loss
     # Drop constant kinks (zero normal): they do not depend on theta (dead paths).  The comparison with
     # 0.0 is exact, not a tolerance: a normal is a sum of products of weights along paths through the
     # masks, and it is exactly zero iff every path is masked off (0 * w == 0 exactly in IEEE arithmetic),
     # while a live path gives a non-zero float unless weights cancel exactly (then the kink is constant).
     live = np.linalg.norm(Q, axis=1) > 0.0 if Q.shape[0] else np.zeros(0, bool)
-    dead_bad = (~live) & (sig * q0 < 0.0)
+    empty = bool(np.any((~live) & (sig * q0 < 0.0)))
     lo_h = np.where(sig > 0, -q0, -np.inf)
     hi_h = np.where(sig > 0, np.inf, -q0)
     if fix_hidden is not None and len(fix_hidden):
@@ -346,38 +369,60 @@ def region_lp(
         live[fix_hidden] = True
     col_lo = np.full(D, -np.inf)
     col_hi = np.full(D, np.inf)
+    near = np.full(N, lw.kinked)  # samples with t columns; the others are linear terms of the objective
+    r = np.zeros(N)
     if box is not None:
-        col_lo = box[0] - box[1]
-        col_hi = box[0] + box[1]
-    if model.loss.kinked:
-        c = np.concatenate([np.zeros(D), model.c * model.loss.w_plus, model.c * model.loss.w_minus])
-        I = sp.identity(N, format="csc")
-        top = sp.hstack([sp.csc_array(-Ug), I, -I], format="csc")
-        rows = [top]
-        rlo = [og]
-        rhi = [og]
-        if np.any(live):
-            rows.append(sp.hstack([sp.csc_array(Q[live]), sp.csc_array((int(live.sum()), 2 * N))], format="csc"))
-            rlo.append(lo_h[live])
-            rhi.append(hi_h[live])
-        A = sp.vstack(rows, format="csc")
-        cl = np.concatenate([col_lo, np.zeros(2 * N)])
-        cu = np.concatenate([col_hi, np.full(2 * N, np.inf)])
-        if fix_residual is not None and len(fix_residual):
-            cu[D + np.asarray(fix_residual)] = 0.0
-            cu[D + N + np.asarray(fix_residual)] = 0.0
-        lp = LinearProgram(
-            c=c, A=A, row_lower=np.concatenate(rlo), row_upper=np.concatenate(rhi), col_lower=cl, col_upper=cu
-        )
-    else:
-        c = model.loss.w_plus * (model.c @ Ug)
-        offset = float(model.loss.w_plus * (model.c @ og))
-        A = Q[live] if np.any(live) else np.zeros((0, D))
-        lp = LinearProgram(
-            c=c, A=A, row_lower=lo_h[live], row_upper=hi_h[live], col_lower=col_lo, col_upper=col_hi, offset=offset
-        )
-    if np.any(dead_bad):
-        # A constant kink with the wrong sign: the cell is empty.
+        center = np.asarray(box[0], dtype=np.float64)
+        rad = np.broadcast_to(np.asarray(box[1], dtype=np.float64), (D,))
+        col_lo, col_hi = center - rad, center + rad
+        if prune:
+            zH = Q @ center + q0
+            reach = np.abs(Q) @ rad
+            empty |= bool(np.any(sig * zH < -reach))
+            keep = (sig * zH <= reach) & (reach > 0)
+            if fix_hidden is not None and len(fix_hidden):
+                keep[fix_hidden] = True
+            live &= keep
+            r = Ug @ center + og
+            near &= np.abs(r) <= np.abs(Ug) @ rad
+            if fix_residual is not None and len(fix_residual):
+                near[fix_residual] = lw.kinked
+    far = ~near
+    # Far residuals keep their sign: rho(r) = w r with w = w_plus (r > 0) or -w_minus (r < 0).  A linear
+    # loss (w_plus = -w_minus) is linear everywhere.
+    w_far = model.c[far] * (np.where(r[far] > 0, lw.w_plus, -lw.w_minus) if lw.kinked else lw.w_plus)
+    c_theta = w_far @ Ug[far]
+    offset = float(w_far @ og[far])
+    nn = int(near.sum())
+    c = np.concatenate([c_theta, model.c[near] * lw.w_plus, model.c[near] * lw.w_minus])
+    rows = []
+    rlo, rhi = [], []
+    if nn:
+        I = sp.identity(nn, format="csc")
+        rows.append(sp.hstack([sp.csc_array(-Ug[near]), I, -I], format="csc"))
+        rlo.append(og[near])
+        rhi.append(og[near])
+    n_live = int(live.sum())
+    rows.append(sp.hstack([sp.csc_array(Q[live].reshape(n_live, D)), sp.csc_array((n_live, 2 * nn))], format="csc"))
+    rlo.append(lo_h[live])
+    rhi.append(hi_h[live])
+    cl = np.concatenate([col_lo, np.zeros(2 * nn)])
+    cu = np.concatenate([col_hi, np.full(2 * nn, np.inf)])
+    if nn and fix_residual is not None and len(fix_residual):
+        pos = (np.cumsum(near) - 1)[np.asarray(fix_residual)]
+        cu[D + pos] = 0.0
+        cu[D + nn + pos] = 0.0
+    lp = LinearProgram(
+        c=c,
+        A=sp.vstack(rows, format="csc"),
+        row_lower=np.concatenate(rlo),
+        row_upper=np.concatenate(rhi),
+        col_lower=cl,
+        col_upper=cu,
+        offset=offset,
+    )
+    if empty:
+        # A kink that cannot take its sign (a constant one, or one beyond reach of the box): the cell is empty.
         lp = _empty_lp(lp)
     return lp, D
 
