@@ -5,7 +5,10 @@
 * :mod:`~lpengine.analysis.density` — step lengths and visited vertices near the minimum;
 * :mod:`~lpengine.analysis.early_stop` — a stopping rule for the simplex driven by an estimator;
 * :mod:`~lpengine.analysis.census` — exact census of tiny landscapes (all hidden cells, their LPs,
-  every local minimum as a connected set, certified), on :class:`LayerwiseL1Problem`;
+  every local minimum as a connected set, certified), on :class:`LayerwiseL1Problem`, whose loss is
+  the Deep ReLU Simplex's one model (:class:`lpengine.simplex.model.LayerwiseModel`);
+* :mod:`~lpengine.analysis.certify` — the local-minimum certificate at any point (the simplex's
+  cell check); :mod:`~lpengine.analysis.basins` — which census minimum a run ended in;
 * :mod:`~lpengine.analysis.vertices` — all vertices of the kink arrangement in a box (exact, small D);
 * :mod:`~lpengine.analysis.plot` — matplotlib figures (imported lazily, every function takes ``ax=``).
 
@@ -15,18 +18,10 @@ simplex result or its trajectory graph.
 
 from __future__ import annotations
 
-from .census import (
-    BasinAssignment,
-    LandscapeCensus,
-    LocalMinimum,
-    MinimumCertificate,
-    VertexCount,
-    assign_basins,
-    certify_local_minimum,
-    count_vertices_in_box,
-    landscape_census,
-    solve_cell,
-)
+from .basins import BasinAssignment, assign_basins
+from .census import landscape_census, solve_cell
+from .census_result import CellSolution, LandscapeCensus, LocalMinimum
+from .certify import MinimumCertificate, certify_local_minimum
 from .decay import DecayFit, DecayProfile, GapDecayProfile, decay_profile, fit_decay, gap_decay_profile
 from .density import DensitySummary, RadiusCounts, density_summary, distances_to, step_lengths, visited_within
 from .early_stop import EarlyStopOutcome, EarlyStopping, evaluate_early_stop
@@ -43,6 +38,7 @@ from .estimators import (
 )
 from .lossnet import LayerwiseL1Problem
 from .trajectory import Trajectory
+from .vertices import VertexCount, count_vertices_in_box
 
 __all__ = [
     "DecayFit",
@@ -73,6 +69,7 @@ __all__ = [
     "evaluate_early_stop",
     "LandscapeCensus",
     "LocalMinimum",
+    "CellSolution",
     "MinimumCertificate",
     "BasinAssignment",
     "VertexCount",

@@ -1,16 +1,21 @@
-"""Hidden-cell helpers shared by the census and the vertex count: cell LPs, closure tests, optimal faces.
+"""Hidden-cell LPs, closure tests and optimal faces of the census, on the one model of the loss.
 
-A hidden cell ``C_H`` of :class:`~lpengine.analysis.lossnet.LayerwiseL1Problem` is
+A hidden cell ``C_H`` of :class:`~lpengine.simplex.model.LayerwiseModel` is
 ``{θ : σ_κ z^H_κ(θ) > 0 for every live hidden kink κ}`` with ``z^H`` the cell's
 affine pre-activation map; its closure relaxes ``>`` to ``>=``.  On the closure
-the loss equals the convex function ``g_H(θ) = Σ ρ(r^H_i(θ))`` and
-``min_{cl C_H} g_H`` is the LP of ``census.py``; its optimal set ``F_H`` (the
-*optimal face*) is a polyhedron.
+the loss equals the convex function ``g_H(θ) = Σ c_i ρ(r^H_i(θ))``, and
+``min_{cl C_H} g_H`` is the LP of :func:`lpengine.simplex.encoding.region_lp`
+(the one cell-LP builder: the Deep ReLU Simplex's certificates solve the same
+LP).  :func:`cell_program` adds what the census needs on top of it: a box, the
+sign rows of further cells (a common closure) and a cap on the objective (an
+optimal face ``F_H``).
 
 :func:`min_zero_point` returns a point of ``F_H`` (or of ``F_H ∩ F_H'``) at which
-exactly the kinks that vanish on the whole face vanish (the smallest possible zero
-set).  Why it matters (proof in the census docstring): ``F_H`` lies in the
-closure of another cell iff that point does.
+exactly the kinks that vanish on the whole face vanish (the smallest possible
+zero set).  Why it matters (proof in :mod:`lpengine.analysis.census`): ``F_H``
+lies in the closure of another cell iff that point does.
+
+Everything here is in the model's internal parameter layout.
 """
 
 from __future__ import annotations
@@ -20,12 +25,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..exceptions import InvalidOptionError, SolverError
-from ..lp import LinearProgram, LPStatus, open_solver
+from ..lp import LinearProgram, LPResult, LPStatus, open_solver, solve
+from ..simplex.encoding import cell_affine, region_lp
+from ..simplex.model import LayerwiseModel
 from ..tolerances import Tolerances
-from .lossnet import LayerwiseL1Problem
 
 __all__: list[str] = []
 
@@ -53,59 +60,68 @@ def objective_slack(value: float, tol: Tolerances) -> float:
     return tol.objective * max(1.0, abs(value))
 
 
-def sign_rows(
-    problem: LayerwiseL1Problem, signs: NDArray[np.int8], tol: Tolerances
-) -> tuple[NDArray[np.float64], NDArray[np.float64], Any]:
-    """Live sign rows ``G θ >= g`` (``G = σ A``, ``g = -σ c``) of a cell, and its affine map."""
-    aff = problem.hidden_network._local_affine_map(np.asarray(signs) > 0)
-    A, c = aff.A, aff.c
-    live = np.sqrt(np.einsum("ij,ij->i", A, A)) > tol.zero_row
-    s = np.asarray(signs, dtype=np.float64)[live]
-    return s[:, None] * A[live], -s * c[live], aff
+@dataclass(frozen=True)
+class SignRows:
+    """The live sign rows ``G θ >= g`` of one cell (``G = σ Q``, ``g = -σ q0``), and their kink ids.
+
+    A row is live when its normal is not exactly zero, the rule of
+    :func:`~lpengine.simplex.encoding.region_lp` (a zero normal is a kink whose
+    every path is masked off: constant on the cell).
+    """
+
+    G: NDArray[np.float64]
+    g: NDArray[np.float64]
+    ids: NDArray[np.int64]
+
+    @classmethod
+    def of(cls, model: LayerwiseModel, signs: NDArray[np.int8]) -> SignRows:
+        Q, q0, _, _ = cell_affine(model, signs)
+        live = np.flatnonzero(np.linalg.norm(Q, axis=1) > 0.0) if Q.shape[0] else np.zeros(0, np.int64)
+        s = signs[live].astype(np.float64)
+        return cls(s[:, None] * Q[live], -s * q0[live], live.astype(np.int64))
 
 
-def cell_lp(
-    problem: LayerwiseL1Problem,
+def cell_program(
+    model: LayerwiseModel,
     signs: NDArray[np.int8],
-    tol: Tolerances,
+    *,
     lo: NDArray[np.float64] | None = None,
     hi: NDArray[np.float64] | None = None,
     extra_signs: Sequence[NDArray[np.int8]] = (),
     value_cap: float | None = None,
 ) -> LinearProgram:
-    """LP(H): ``min Σ w₊t⁺ + w₋t⁻`` s.t. ``t⁺ - t⁻ = r^H(θ)``, the cell's sign rows, θ in the box.
+    """LP(H) of :func:`~lpengine.simplex.encoding.region_lp`, θ in ``[lo, hi]``, plus census rows.
 
-    ``extra_signs`` adds the sign rows of further cells (their common closure);
-    ``value_cap`` adds the row ``Σ w₊t⁺ + w₋t⁻ <= value_cap`` (the optimal face).
+    Columns ``[θ (D), t⁺ (N), t⁻ (N)]`` and rows ``[residual rows (N), live sign rows]`` as
+    ``region_lp`` builds them.  ``extra_signs`` appends the sign rows of further cells (their
+    common closure); ``value_cap`` appends the row ``objective <= value_cap`` (the optimal face).
     """
-    G, g_lo, aff = sign_rows(problem, signs, tol)
-    out_A, out_c = aff.out_A, aff.out_c
-    Gs, gs = [G], [g_lo]
+    lp, D = region_lp(model, signs)
+    n_res = model.N if model.loss.kinked else 0
+    blocks = [lp.A]
+    rlo, rhi = [lp.row_lower], [lp.row_upper]
     for other in extra_signs:
-        G2, g2, _ = sign_rows(problem, other, tol)
-        Gs.append(G2)
-        gs.append(g2)
-    G, g_lo = np.vstack(Gs), np.concatenate(gs)
-    N, D = problem.n_samples, problem.dim
-    eye = np.eye(N)
-    cost = np.concatenate([np.zeros(D), np.full(N, problem.w_plus), np.full(N, problem.w_minus)])
-    blocks = [np.hstack([out_A, -eye, eye]), np.hstack([G, np.zeros((G.shape[0], 2 * N))])]
-    rhs = problem.y - out_c
-    row_lower = [rhs, g_lo]
-    row_upper = [rhs, np.full(G.shape[0], np.inf)]
+        lp2, _ = region_lp(model, other)
+        blocks.append(lp2.A[n_res:])
+        rlo.append(lp2.row_lower[n_res:])
+        rhi.append(lp2.row_upper[n_res:])
     if value_cap is not None:
-        blocks.append(cost[None, :])
-        row_lower.append(np.array([-np.inf]))
-        row_upper.append(np.array([value_cap]))
-    col_lower = np.concatenate([np.full(D, -np.inf) if lo is None else lo, np.zeros(2 * N)])
-    col_upper = np.concatenate([np.full(D, np.inf) if hi is None else hi, np.full(2 * N, np.inf)])
+        blocks.append(sp.csc_array(lp.c[None, :]))
+        rlo.append(np.array([-np.inf]))
+        rhi.append(np.array([value_cap - lp.offset]))
+    col_lower, col_upper = lp.col_lower.copy(), lp.col_upper.copy()
+    if lo is not None:
+        col_lower[:D] = lo
+    if hi is not None:
+        col_upper[:D] = hi
     return LinearProgram(
-        c=cost,
-        A=np.vstack(blocks),
-        row_lower=np.concatenate(row_lower),
-        row_upper=np.concatenate(row_upper),
+        c=lp.c,
+        A=sp.vstack(blocks, format="csc"),
+        row_lower=np.concatenate(rlo),
+        row_upper=np.concatenate(rhi),
         col_lower=col_lower,
         col_upper=col_upper,
+        offset=lp.offset,
     )
 
 
@@ -118,6 +134,7 @@ class CellRows:
 
     @classmethod
     def from_region(cls, region: Any, tol: Tolerances) -> CellRows:
+        """From an enumerated region of the θ-space network (its certified affine map)."""
         A, c = region.affine.A, region.affine.c
         norms = np.sqrt(np.einsum("ij,ij->i", A, A))
         live = norms > tol.zero_row
@@ -133,30 +150,46 @@ class CellRows:
 
 
 def min_zero_point(
-    problem: LayerwiseL1Problem,
+    model: LayerwiseModel,
     signs: Sequence[NDArray[np.int8]],
     value: float,
     anchor: NDArray[np.float64],
     tol: Tolerances,
     lo: NDArray[np.float64] | None = None,
     hi: NDArray[np.float64] | None = None,
+    *,
+    exact_cap: bool = False,
 ) -> tuple[NDArray[np.float64], int]:
     """A point of the face ``Φ = ∩_H cl C_H ∩ {g <= value}`` with the smallest set of vanishing kinks.
 
     Parameters
     ----------
+    model : LayerwiseModel
     signs : sequence of sign vectors
         The cells ``H`` (one: an optimal face ``F_H``; two: ``F_H ∩ F_H'``).
     value : float
-        The common LP value (the cap gets ``objective_slack`` added).
+        The common LP value (the cap gets ``objective_slack`` added unless ``exact_cap``).
     anchor : ndarray, shape (D,)
         A point of Φ (e.g. the LP's optimal vertex).
+    tol : Tolerances
+    lo, hi : ndarray, optional
+        A box on θ.
+    exact_cap : bool
+        Cap the objective at ``value`` itself (one cell: ``value`` is that cell's LP optimum, reached
+        at the anchor).  With the slack the maximisers may sit up to the slack above the face, and a
+        point above the face is not a local-minimum point: the certificate (which has no objective
+        tolerance) would refute it.  Two cells need the slack (their values agree only within it).
 
     Returns
     -------
     point : ndarray, shape (D,)
     n_lps : int
         LPs solved.
+
+    Raises
+    ------
+    SolverError
+        If one of the LPs ends in a status other than optimal.
 
     Notes
     -----
@@ -168,13 +201,14 @@ def min_zero_point(
     and keeps every such row strictly positive: its zero set is exactly the
     set of rows vanishing on Φ.
     """
-    D = problem.dim
+    D = model.D
     blo = anchor - 1.0 if lo is None else np.maximum(lo, anchor - 1.0)
     bhi = anchor + 1.0 if hi is None else np.minimum(hi, anchor + 1.0)
-    lp = cell_lp(problem, signs[0], tol, blo, bhi, extra_signs=signs[1:], value_cap=value + objective_slack(value, tol))
-    rows = [sign_rows(problem, s, tol)[:2] for s in signs]
-    G = np.vstack([r[0] for r in rows])
-    g = np.concatenate([r[1] for r in rows])
+    cap = value if exact_cap else value + objective_slack(value, tol)
+    lp = cell_program(model, signs[0], lo=blo, hi=bhi, extra_signs=signs[1:], value_cap=cap)
+    rows = [SignRows.of(model, s) for s in signs]
+    G = np.vstack([r.G for r in rows])
+    g = np.concatenate([r.g for r in rows])
     norms = np.sqrt(np.einsum("ij,ij->i", G, G))
     thresh = tol.feasibility * (1.0 + float(np.max(np.abs(anchor))))
     positive = (G @ anchor - g) / norms > thresh
@@ -184,14 +218,13 @@ def min_zero_point(
     # One slack s_k in [0, 1] per row tight at the anchor, with G_k θ / ‖G_k‖ - s_k >= g_k / ‖G_k‖;
     # maximise the sum of the slacks of the rows not yet positive.  Each round either makes at
     # least one more row positive or proves (optimum 0) that the rest vanish on the whole face.
-    A0 = lp.A.toarray() if hasattr(lp.A, "toarray") else np.asarray(lp.A)
-    n0 = A0.shape[1]
+    n0 = lp.n_cols
     S = np.zeros((T.size, n0 + T.size))
     S[:, :D] = G[T] / norms[T][:, None]
     S[:, n0:] = -np.eye(T.size)
     ext = LinearProgram(
         c=np.zeros(n0 + T.size),
-        A=np.vstack([np.hstack([A0, np.zeros((A0.shape[0], T.size))]), S]),
+        A=sp.vstack([sp.hstack([lp.A, sp.csc_array((lp.A.shape[0], T.size))]), sp.csc_array(S)], format="csc"),
         row_lower=np.concatenate([lp.row_lower, g[T] / norms[T]]),
         row_upper=np.concatenate([lp.row_upper, np.full(T.size, np.inf)]),
         col_lower=np.concatenate([lp.col_lower, np.zeros(T.size)]),
@@ -218,3 +251,74 @@ def min_zero_point(
             points.append(q)
             positive |= now
     return np.mean(points, axis=0), n_lps
+
+
+@dataclass(frozen=True)
+class FaceMeeting:
+    """Cell ``cell``'s closure meets the optimal face of the cell asked about, at ``point``."""
+
+    cell: int
+    point: NDArray[np.float64]
+
+
+def check_meet_status(res: LPResult, i: int, k: int) -> None:
+    """Only OPTIMAL (the cells meet) and INFEASIBLE (they do not) are answers; anything else is an error.
+
+    A failed LP (iteration limit, numerical trouble, inaccurate) must not be read as "the cells do not
+    meet": that would split one basin of minima in two silently.
+    """
+    if res.status not in (LPStatus.OPTIMAL, LPStatus.INFEASIBLE):
+        raise SolverError(
+            f"LP deciding whether the optimal faces of cells {i} and {k} meet ended with status "
+            f"{res.status.value}: {res.message}"
+        )
+
+
+def faces_meeting(
+    model: LayerwiseModel,
+    i: int,
+    others: list[int],
+    signs: list[NDArray[np.int8]],
+    value: float,
+    tol: Tolerances,
+    lo: NDArray[np.float64] | None,
+    hi: NDArray[np.float64] | None,
+    budget: int,
+) -> tuple[list[FaceMeeting], int]:
+    """Cells ``k`` of ``others`` with ``F_i ∩ cl C_k ≠ ∅`` (= ``F_i ∩ F_k`` at equal values), and LPs solved.
+
+    With only trained-layer kinks (``model.K == 1``: every kink is the same linear function in every
+    cell) one warm solver on ``F_i`` suffices: the common closure is ``F_i`` with the kinks where the
+    patterns differ set to zero (row bounds).  Otherwise one LP per pair with both cells' sign rows.
+    """
+    cap = value + objective_slack(value, tol)
+    hits: list[FaceMeeting] = []
+    n_lps = 0
+    D = model.D
+    if model.K != 1:
+        for k in others[:budget]:
+            lp = cell_program(model, signs[i], lo=lo, hi=hi, extra_signs=[signs[k]], value_cap=cap)
+            res = solve(lp, tol=tol)
+            n_lps += 1
+            check_meet_status(res, i, k)
+            if res.status is LPStatus.OPTIMAL and res.x is not None:
+                hits.append(FaceMeeting(k, np.asarray(res.x[:D])))
+        return hits, n_lps
+    lp = cell_program(model, signs[i], lo=lo, hi=hi, value_cap=cap)
+    live = SignRows.of(model, signs[i]).ids
+    first_row = model.N if model.loss.kinked else 0
+    row_lo, row_hi = lp.row_lower, lp.row_upper
+    # A sign row is a one-sided bound on z = Q θ; the finite side is the value -q0 at which z = 0.
+    at_zero = np.where(np.isfinite(row_lo), row_lo, row_hi)
+    with open_solver(lp, tol=tol) as solver:
+        for k in others[:budget]:
+            diff = np.flatnonzero(signs[i][live] != signs[k][live])
+            idx = first_row + diff
+            solver.set_row_bounds(idx, at_zero[idx], at_zero[idx])
+            res = solver.solve()
+            n_lps += 1
+            solver.set_row_bounds(idx, row_lo[idx], row_hi[idx])
+            check_meet_status(res, i, k)
+            if res.status is LPStatus.OPTIMAL and res.x is not None:
+                hits.append(FaceMeeting(k, np.asarray(res.x[:D])))
+    return hits, n_lps

@@ -39,6 +39,7 @@ from numpy.typing import ArrayLike, NDArray
 from .._display import short_repr
 from .._validation import check_array, check_int
 from ..tolerances import Tolerances, resolve_tolerances
+from ._json import fields_dict
 
 __all__ = [
     "DecayFit",
@@ -123,6 +124,10 @@ class DecayFit:
     start: int
     stop: int
     status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (arrays as lists, ``inf``/``nan`` as ``None``)."""
+        return fields_dict(self)
 
     @property
     def rate(self) -> float:
@@ -285,6 +290,10 @@ class DecayProfile:
     starts: NDArray[np.int64]
     fits: tuple[DecayFit, ...]
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (arrays as lists, ``inf``/``nan`` as ``None``)."""
+        return fields_dict(self)
+
     def column(self, name: str) -> NDArray[np.float64]:
         """One field of every fit as an array, e.g. ``profile.column("q")``."""
         return np.array([getattr(f, name) for f in self.fits], dtype=np.float64)
@@ -354,6 +363,10 @@ class GapDecayProfile:
     starts: NDArray[np.int64]
     q: NDArray[np.float64]
     r2: NDArray[np.float64]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (arrays as lists, ``inf``/``nan`` as ``None``)."""
+        return fields_dict(self)
 
     def __repr__(self) -> str:
         fields: list[tuple[str, Any]] = [("reference", self.reference), ("window", self.window)]

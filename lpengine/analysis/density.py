@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from .._validation import check_array, check_int, check_scalar
+from ._json import fields_dict
 
 __all__ = [
     "RadiusCounts",
@@ -103,6 +105,10 @@ class RadiusCounts:
     radii: NDArray[np.float64]
     counts: NDArray[np.int64]
     n_vertices: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (arrays as lists, ``inf``/``nan`` as ``None``)."""
+        return fields_dict(self)
 
     @property
     def per_radius(self) -> NDArray[np.float64]:
@@ -199,6 +205,10 @@ class DensitySummary:
     spearman: float
     zero_steps: int
     fraction: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (arrays as lists, ``inf``/``nan`` as ``None``)."""
+        return fields_dict(self)
 
 
 def density_summary(thetas: ArrayLike, *, fraction: float = 0.1, ord: float = 2) -> DensitySummary:

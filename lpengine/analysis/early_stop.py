@@ -21,6 +21,7 @@ from numpy.typing import ArrayLike
 
 from .._validation import check_int, check_scalar
 from ..exceptions import InvalidOptionError
+from ._json import fields_dict
 from .decay import check_losses
 from .estimators import ESTIMATORS, LimitEstimate, estimate_limit
 
@@ -105,6 +106,10 @@ class EarlyStopOutcome:
     vertices_saved: int
     loss_given_up: float
     stopped: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (arrays as lists, ``inf``/``nan`` as ``None``)."""
+        return fields_dict(self)
 
 
 def evaluate_early_stop(losses: ArrayLike, rule: EarlyStopping) -> EarlyStopOutcome:

@@ -46,6 +46,7 @@ from .._display import short_repr
 from .._validation import check_int
 from ..exceptions import InvalidOptionError
 from ..tolerances import Tolerances, resolve_tolerances
+from ._json import fields_dict
 from .decay import STATUS_FLAT, STATUS_OK, _flat_scale, check_losses, fit_decay
 
 __all__ = [
@@ -96,6 +97,10 @@ class LimitEstimate:
     k: int
     current: float
     status: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (arrays as lists, ``inf``/``nan`` as ``None``)."""
+        return fields_dict(self)
 
     @property
     def remaining_gain(self) -> float:
@@ -346,6 +351,10 @@ class EstimatorTrace:
     estimates: NDArray[np.float64]
     uncertainties: NDArray[np.float64]
     statuses: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (arrays as lists, ``inf``/``nan`` as ``None``)."""
+        return fields_dict(self)
 
     def __repr__(self) -> str:
         last: list[tuple[str, Any]] = [("last_estimate", float(self.estimates[-1]))] if self.estimates.size else []

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from ._json import fields_dict
 from .decay import check_losses
 from .estimators import estimate_limit
 
@@ -55,6 +56,10 @@ class EstimatorEvaluation:
     median_relative: dict[str, NDArray[np.float64]]
     win_rate: dict[str, NDArray[np.float64]]
     coverage: dict[str, NDArray[np.float64]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict of the fields (arrays as lists, ``inf``/``nan`` as ``None``)."""
+        return fields_dict(self)
 
     def rows(self) -> list[dict[str, Any]]:
         """One JSON-ready row per grid point."""

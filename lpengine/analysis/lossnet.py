@@ -1,29 +1,37 @@
-"""The layer-wise L1 loss as a ReLU network whose input is the parameter vector θ.
+"""The layer-wise L1 problem of the analysis tools, and its loss as a ReLU network whose input is θ.
 
 Training one layer ℓ of a ReLU net ``f`` on data ``(x_i, y_i)`` with the other
 layers frozen gives the loss ``L(θ) = Σ_i ρ(f_θ(x_i) - y_i)``, with
-``ρ(r) = w₊ r_+ + w₋ r_-`` (``w₊ = w₋ = 1``: the L1 loss ``Σ|r_i|``).  The
-layer-ℓ pre-activations ``z_ik = h̃_iᵀθ_k`` are *linear* in θ and everything
-downstream is a fixed ReLU net, so ``L`` itself is a ReLU network with input θ
-(``deep_relu_simplex.md`` §2, "the rewrite"):
+``ρ(r) = w₊ r_+ + w₋ r_-`` (``w₊ = w₋ = 1``: the L1 loss ``Σ|r_i|``).
 
-* θ-layer 1: ``N·n_ℓ`` units, unit ``(i, k)`` (index ``i·n_ℓ + k``) has weight
-  row ``h̃_i`` in the block of neuron ``k`` and bias 0;
-* the frozen layers ℓ+1..L, one block-diagonal copy per sample;
-* predictions ``f_θ(x_i)`` (:meth:`LayerwiseL1Problem.hidden_network`, ``N``
-  outputs), or two more units ``relu(±(f_θ(x_i) - y_i))`` per sample and the
-  weighted sum as output (:meth:`LayerwiseL1Problem.loss_network`).
+There is one implementation of this loss in lpengine:
+:class:`~lpengine.simplex.model.LayerwiseModel`, the model the Deep ReLU Simplex
+walks on.  :class:`LayerwiseL1Problem` is the validated problem statement of the
+analysis tools (network, data, trained layer, loss weights); its
+:attr:`~LayerwiseL1Problem.model` is that model, and every loss value, cell LP
+and certificate of :mod:`lpengine.analysis` goes through it.
 
-The hidden units of :meth:`hidden_network` are the *hidden kinks*; its
-activation regions are the hidden cells ``C_H`` on which ``L`` is convex; the
-extra units of :meth:`loss_network` are the *residual kinks*; its activation
-regions are the affine regions of ``L``.
+The layer-ℓ pre-activations ``z_gk = h̃_gᵀθ_k`` are *linear* in θ and
+everything downstream is a fixed ReLU net, so ``L`` itself is a ReLU network
+with input θ (``deep_relu_simplex.md`` §2, "the rewrite"), which
+:func:`theta_network` writes out for the region enumeration:
 
-Parameter layout (the Deep ReLU Simplex convention): ``θ = [W_ℓ.ravel(), b_ℓ]``
-with ``W_ℓ`` of shape ``(n_ℓ, n_{ℓ-1})``, so ``D = n_ℓ (n_{ℓ-1} + 1)``.
+* θ-layer 1: ``G·n_ℓ`` units (``G`` distinct feature rows of the model), unit
+  ``g·n_ℓ + k`` has weight row ``h̃_g`` in the block of neuron ``k`` and bias 0;
+* the frozen layers ℓ+1..L, one block-diagonal copy per feature row;
+* the model's (merged) samples' predictions, or two more units
+  ``relu(±(f_θ(x_i) - y_i))`` per sample and the ``c``-weighted loss as output.
 
-The θ-space networks are dense (``N·Σ n_l`` units): meant for tiny problems
-(census, vertex counts, tests), never for training.
+The hidden units are the model's *hidden kinks* in the model's flat order
+(layer by layer, feature row by feature row), so an activation pattern of the
+θ-network is a cell's hidden sign vector of the model.
+
+Parameter layouts: the public one (``θ = [W_ℓ.ravel(), b_ℓ]``, ``D = n_ℓ (n_{ℓ-1} + 1)``,
+what every public function takes and returns) and the model's internal
+neuron-major one (``LayerwiseModel.to_public`` / ``from_public``).
+
+The θ-space networks are dense: meant for tiny problems (census, vertex counts,
+tests), never for training.
 """
 
 from __future__ import annotations
@@ -38,14 +46,62 @@ from numpy.typing import ArrayLike, NDArray
 from .._validation import check_array, check_int, check_scalar
 from ..exceptions import InvalidOptionError, InvalidProblemError
 from ..network import ReLUNetwork
+from ..simplex.encoding import build_layer_model
+from ..simplex.model import LayerwiseModel, RhoLoss
 
-__all__ = ["LayerwiseL1Problem"]
+__all__ = ["LayerwiseL1Problem", "theta_network"]
 
 
 def _frozen(a: NDArray[Any]) -> NDArray[Any]:
     a = np.array(a, copy=True)
     a.flags.writeable = False
     return a
+
+
+def theta_network(model: LayerwiseModel, *, residuals: bool = False, public: bool = False) -> ReLUNetwork:
+    """The loss of ``model`` written out as a ReLU network whose input is θ.
+
+    Parameters
+    ----------
+    model : LayerwiseModel
+        A model of a trained *hidden* layer (``model.K >= 1``, ``mode="layer"``).
+    residuals : bool
+        False: the outputs are the predictions of the model's ``N`` samples, the
+        hidden units its hidden kinks.  True: two more hidden units
+        ``relu(r_i)`` (units ``0..N-1`` of the last layer) and ``relu(-r_i)``
+        (``N..2N-1``) per sample and the scalar output
+        ``Σ c_i (w₊ relu(r_i) + w₋ relu(-r_i)) = L(θ)``.
+    public : bool
+        Input θ in the public layout ``[W.ravel(), b]`` (default: the model's
+        internal layout).
+
+    Returns
+    -------
+    ReLUNetwork
+    """
+    if model.K == 0 or model.H is None or model.out_W is None or model.out_b is None:
+        raise InvalidProblemError("theta_network needs the model of a trained hidden layer (an output layer above it).")
+    G, n0, p, D = model.G, model.n_units, model.p, model.D
+    W1 = np.zeros((G * n0, D))
+    for k in range(n0):
+        W1[k::n0, k * p : (k + 1) * p] = model.H
+    if public:
+        W1 = W1[:, model.public_perm]
+    ws: list[NDArray[np.float64]] = [W1]
+    bs: list[NDArray[np.float64]] = [np.zeros(G * n0)]
+    eye = np.eye(G)
+    for W, b in zip(model.hidden_W, model.hidden_b, strict=True):
+        ws.append(np.asarray(np.kron(eye, W), dtype=np.float64))
+        bs.append(np.tile(b, G))
+    W_out = np.asarray(np.kron(eye, model.out_W), dtype=np.float64)[model.group]
+    b_out = np.full(model.N, float(model.out_b[0]))
+    if not residuals:
+        return ReLUNetwork((*ws, W_out), (*bs, b_out), has_output_layer=True)
+    ws.append(np.vstack([W_out, -W_out]))
+    bs.append(np.concatenate([b_out - model.y, model.y - b_out]))
+    ws.append(np.concatenate([model.loss.w_plus * model.c, model.loss.w_minus * model.c])[None, :])
+    bs.append(np.zeros(1))
+    return ReLUNetwork(tuple(ws), tuple(bs), has_output_layer=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +120,14 @@ class LayerwiseL1Problem:
     w_plus, w_minus : float
         Loss weights: ``ρ(r) = w_plus·max(r, 0) + w_minus·max(-r, 0)`` with
         ``r = prediction - target``.  ``(1, 1)`` is the L1 loss.
+
+    Attributes
+    ----------
+    features : ndarray, shape (n_samples, fan_in)
+        Inputs of the trained layer (the frozen layers below applied to ``X``).
+    model : LayerwiseModel
+        The loss as the Deep ReLU Simplex models it (duplicate feature rows merged
+        into groups, equal samples merged with summed weight); built on first use.
 
     Raises
     ------
@@ -136,6 +200,13 @@ class LayerwiseL1Problem:
             w_minus=1.0 if tau == 0.5 else tau,
         )
 
+    @cached_property
+    def model(self) -> LayerwiseModel:
+        """The one model of the loss (:class:`~lpengine.simplex.model.LayerwiseModel`)."""
+        return build_layer_model(
+            self.net, self.X, self.y, layer=self.layer, loss=RhoLoss(self.w_plus, self.w_minus), check_rank=False
+        )
+
     # ---- sizes and parameter layout -------------------------------------------------------
     @property
     def n_samples(self) -> int:
@@ -162,12 +233,13 @@ class LayerwiseL1Problem:
         """The trained layer's current parameters ``[W.ravel(), b]``."""
         return np.concatenate([self.net.weights[self.layer].ravel(), self.net.biases[self.layer]])
 
-    def _check_theta(self, theta: ArrayLike) -> NDArray[np.float64]:
-        return check_array(theta, "theta", ndim=1, shape=(self.dim,), error=InvalidProblemError)
+    def check_theta(self, theta: ArrayLike, name: str = "theta") -> NDArray[np.float64]:
+        """``theta`` as a float vector of length :attr:`dim`, or :class:`InvalidProblemError`."""
+        return check_array(theta, name, ndim=1, shape=(self.dim,), error=InvalidProblemError)
 
     def network_with(self, theta: ArrayLike) -> ReLUNetwork:
         """The network with ``theta`` plugged into the trained layer."""
-        th = self._check_theta(theta)
+        th = self.check_theta(theta)
         n, m = self.width, self.fan_in
         ws = list(self.net.weights)
         bs = list(self.net.biases)
@@ -175,65 +247,30 @@ class LayerwiseL1Problem:
         bs[self.layer] = th[n * m :]
         return ReLUNetwork(tuple(ws), tuple(bs), has_output_layer=True)
 
-    # ---- loss evaluation (direct, batched over samples) -------------------------------------
+    # ---- loss evaluation -------------------------------------------------------------------
     def residuals(self, theta: ArrayLike) -> NDArray[np.float64]:
-        """``f_θ(x_i) - y_i`` for every sample, shape (n_samples,)."""
-        th = self._check_theta(theta)
-        n, m = self.width, self.fan_in
-        h = np.maximum(self.features @ th[: n * m].reshape(n, m).T + th[n * m :], 0.0)
-        net = self.net
-        for l in range(self.layer + 1, net.n_hidden_layers):
-            h = np.maximum(h @ net.weights[l].T + net.biases[l], 0.0)
-        out = h @ net.weights[-1].T + net.biases[-1]
-        return out[:, 0] - self.y
+        """``f_θ(x_i) - y_i`` for every sample (the network's own forward pass), shape (n_samples,)."""
+        return np.asarray(self.network_with(theta).forward(self.X)[:, 0] - self.y, dtype=np.float64)
 
     def loss(self, theta: ArrayLike) -> float:
-        """``L(θ) = Σ_i ρ(r_i(θ))``."""
-        r = self.residuals(theta)
-        return float(self.w_plus * np.sum(np.maximum(r, 0.0)) + self.w_minus * np.sum(np.maximum(-r, 0.0)))
+        """``L(θ) = Σ_i ρ(r_i(θ))``, evaluated by :attr:`model`."""
+        return self.model.loss_at(self.model.from_public(self.check_theta(theta)))
 
-    # ---- θ-space networks -------------------------------------------------------------------
-    def _theta_layers(self) -> tuple[list[NDArray[np.float64]], list[NDArray[np.float64]]]:
-        N, n, m = self.n_samples, self.width, self.fan_in
-        D = self.dim
-        W1 = np.zeros((N * n, D))
-        for k in range(n):
-            W1[k::n, k * m : (k + 1) * m] = self.features
-            W1[k::n, n * m + k] = 1.0
-        ws: list[NDArray[np.float64]] = [W1]
-        bs: list[NDArray[np.float64]] = [np.zeros(N * n)]
-        eye = np.eye(N)
-        for l in range(self.layer + 1, self.net.n_hidden_layers):
-            ws.append(np.asarray(np.kron(eye, self.net.weights[l]), dtype=np.float64))
-            bs.append(np.tile(self.net.biases[l], N))
-        return ws, bs
-
+    # ---- θ-space networks (public layout) ---------------------------------------------------
     @cached_property
     def hidden_network(self) -> ReLUNetwork:
-        """θ-space network: hidden units = hidden kinks, outputs = predictions ``f_θ(x_i)`` (N of them).
+        """θ-space network: hidden units = hidden kinks, outputs = the model's sample predictions.
 
-        Hidden unit order: layer by layer, sample-major within a layer
-        (unit ``i·n_l + j`` of θ-layer ``l`` is unit ``j`` of sample ``i``).
+        Hidden unit order: layer by layer, feature-row-major within a layer (unit
+        ``g·n_l + j`` of θ-layer ``l`` is unit ``j`` of the model's feature row ``g``).
+        Without duplicate rows in the data, rows and samples are the data's, in order.
         """
-        ws, bs = self._theta_layers()
-        ws.append(np.asarray(np.kron(np.eye(self.n_samples), self.net.weights[-1]), dtype=np.float64))
-        bs.append(np.tile(self.net.biases[-1], self.n_samples))
-        return ReLUNetwork(tuple(ws), tuple(bs), has_output_layer=True)
+        return theta_network(self.model, public=True)
 
     @cached_property
     def loss_network(self) -> ReLUNetwork:
         """θ-space network whose scalar output is ``L(θ)``: hidden kinks, then 2N residual units.
 
-        The last hidden layer holds ``relu(r_i)`` (units ``0..N-1``) and
-        ``relu(-r_i)`` (units ``N..2N-1``); the output is
-        ``w₊ Σ relu(r_i) + w₋ Σ relu(-r_i)``.
+        See :func:`theta_network` with ``residuals=True``.
         """
-        ws, bs = self._theta_layers()
-        N = self.n_samples
-        W_out = np.kron(np.eye(N), self.net.weights[-1])
-        b_out = np.tile(self.net.biases[-1], N) - self.y
-        ws.append(np.vstack([W_out, -W_out]))
-        bs.append(np.concatenate([b_out, -b_out]))
-        ws.append(np.concatenate([np.full(N, self.w_plus), np.full(N, self.w_minus)])[None, :])
-        bs.append(np.zeros(1))
-        return ReLUNetwork(tuple(ws), tuple(bs), has_output_layer=True)
+        return theta_network(self.model, residuals=True, public=True)

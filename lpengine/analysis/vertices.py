@@ -2,8 +2,9 @@
 
 The affine regions of ``L`` (hidden *and* residual kinks) meeting the box are
 enumerated with :func:`lpengine.regions.enumerate_regions` on
-:attr:`~lpengine.analysis.lossnet.LayerwiseL1Problem.loss_network`, and each
-region's vertices come from Qhull.  Used for the vertex-density claim (ii').
+:attr:`~lpengine.analysis.lossnet.LayerwiseL1Problem.loss_network` (the θ-space
+network of the problem's one model), and each region's vertices come from Qhull;
+the kinks vanishing at each vertex are counted by the model itself.  Used for the vertex-density claim (ii').
 """
 
 from __future__ import annotations
@@ -48,6 +49,18 @@ class VertexCount:
     complete: bool
     center: NDArray[np.float64]
     radius: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict."""
+        return {
+            "count": self.count,
+            "vertices": [[float(v) for v in row] for row in self.vertices],
+            "n_tight": [int(v) for v in self.n_tight],
+            "n_regions": self.n_regions,
+            "complete": self.complete,
+            "center": [float(v) for v in self.center],
+            "radius": float(self.radius),
+        }
 
 
 def count_vertices_in_box(
@@ -94,7 +107,7 @@ def count_vertices_in_box(
     from ..regions import enumerate_regions
 
     tol = resolve_tolerances(tol)
-    c0 = problem._check_theta(center)
+    c0 = problem.check_theta(center, "center")
     rad = check_scalar(radius, "radius", low=0.0)
     D = problem.dim
     lo, hi = c0 - rad, c0 + rad
@@ -133,9 +146,9 @@ def count_vertices_in_box(
             found.append(v)
     verts = np.array(found).reshape(-1, D)
     n_tight = np.zeros(verts.shape[0], dtype=np.int64)
-    n_hidden_kinks = problem.hidden_network.n_hidden
+    model = problem.model
     for i, v in enumerate(verts):
-        z = lnet.preactivations(v)[: n_hidden_kinks + problem.n_samples]
+        z, _, _ = model.values(model.from_public(v))  # every kink's value: hidden kinks, then residuals
         tight = np.abs(z) <= tol.feasibility * (1.0 + float(np.max(np.abs(v))))
         n_tight[i] = int(np.sum(tight))
         if n_tight[i] < D:

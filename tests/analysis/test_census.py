@@ -286,7 +286,7 @@ def test_failed_face_meeting_lp_raises_instead_of_reading_as_disjoint(status):
     """Only OPTIMAL (the faces meet) and INFEASIBLE (they do not) answer the question; a failed LP raises."""
     from types import SimpleNamespace
 
-    from lpengine.analysis.census import _check_meet_status
+    from lpengine.analysis._cells import check_meet_status as _check_meet_status
     from lpengine.exceptions import SolverError
     from lpengine.lp import LPStatus
 
