@@ -177,9 +177,13 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     # without the line search, to convergence
     tmp = out / "problems"
     tmp.mkdir(exist_ok=True)
-    for n_auth, seed in [(n, s) for n in args.authors_sizes for s in range(args.seeds_500)]:
+    first = args.seed_offset
+    for n_auth, seed in [(n, s) for n in args.authors_sizes for s in range(first, first + args.seeds_500)]:
         prob500 = authors_500(seed, tmp, n_auth)
-        for ls in (False, True):
+        walks = [ls for ls in (False, True) if ("line" if ls else "vertex") in args.walks]
+        if n_auth in args.line_search_only:
+            walks = [True]
+        for ls in walks:
             r = run_drs(
                 prob500.network,
                 prob500.X,
@@ -571,7 +575,7 @@ def _estimator_row(est: list[dict[str, Any]], label: str) -> str:
         v = "partly"
     best = min(ratios, key=lambda m: float(np.median(ratios[m]))) if far else None
     detail = (
-        "no run has >= 500 vertices to go"
+        "fewer than 4 runs with >= 500 vertices to go (see the estimator table)"
         if best is None
         else f"median error / naive error at {', '.join(str(r['to_go']) for r in far)} vertices to go: "
         + "; ".join(f"{m} {', '.join(f'{r:.2f}' for r in rs)}" for m, rs in ratios.items())
@@ -714,6 +718,21 @@ def main(argv: list[str] | None = None) -> int:
         "--authors-sizes", type=int, nargs="+", default=[500], help="N values of the authors' setting (default 500)"
     )
     ap.add_argument("--authors-only", action="store_true", help="skip the grid; run only the authors' setting")
+    ap.add_argument("--seed-offset", type=int, default=0, help="first seed of the authors' setting (default 0)")
+    ap.add_argument(
+        "--walks",
+        nargs="+",
+        choices=("vertex", "line"),
+        default=["vertex", "line"],
+        help="walks run on the authors' setting: the vertex walk, the line search, or both (default)",
+    )
+    ap.add_argument(
+        "--line-search-only",
+        type=int,
+        nargs="*",
+        default=[],
+        help="authors'-setting sizes N run with the line search only (vertex walks too slow there)",
+    )
     ap.add_argument("--census-time", type=float, default=120.0, help="seconds per census enumeration")
     ap.add_argument("--skip-census", action="store_true")
     ap.add_argument("--skip-runs", action="store_true", help="census only")
