@@ -155,3 +155,33 @@ def test_certificate_agrees_with_brute_lps_and_finite_differences(name: str, pro
         verdicts.append(cert.certified)
     # both outcomes occur, so neither branch is vacuous
     assert any(verdicts) and not all(verdicts)
+
+
+@pytest.mark.parametrize(("name", "prob"), _problems(), ids=[n for n, _ in _problems()])
+def test_pruned_box_lp_equals_the_full_cell_lp_on_the_box(name: str, prob: LayerwiseL1Problem) -> None:
+    """region_lp's pruned box LP (what the certificate solves) has the optimum of the full cell LP ∩ box."""
+    from lpengine.lp import LPStatus, solve
+    from lpengine.simplex.encoding import region_lp
+
+    model = prob.model
+    rng = np.random.default_rng(1)
+    n_feasible = n_empty = n_smaller = 0
+    for _ in range(12):
+        center = model.from_public(rng.normal(0, 1.5, prob.dim))
+        flat = model.signs_at(center)
+        cell = np.where(flat[: model.n_hidden_kinks] > 0, 1, -1).astype(np.int8)
+        if rng.random() < 0.5:  # sometimes a cell that misses the box
+            cell[rng.integers(cell.size)] *= -1
+        radius = rng.uniform(0.01, 0.5)
+        full, _ = region_lp(model, cell, box=(center, radius))
+        pruned, _ = region_lp(model, cell, box=(center, radius), prune=True)
+        a, b = solve(full), solve(pruned)
+        assert a.status is b.status and a.status in (LPStatus.OPTIMAL, LPStatus.INFEASIBLE)
+        if a.status is LPStatus.OPTIMAL:
+            n_feasible += 1
+            assert b.fun == pytest.approx(a.fun, rel=1e-8, abs=1e-8)
+            assert pruned.n_cols <= full.n_cols and pruned.n_rows <= full.n_rows
+            n_smaller += pruned.n_rows < full.n_rows
+        else:
+            n_empty += 1
+    assert n_feasible >= 3 and n_empty >= 1 and n_smaller >= 1
