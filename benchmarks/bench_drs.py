@@ -133,7 +133,8 @@ def run_drs(net, X, y, theta0, time_limit):
     c0 = time.process_time()
 
     def cb(state):
-        prog.append((time.process_time() - c0, state.loss))
+        if state.phase == "walk":  # the loss at each vertex (phase 1 and the certificate's LPs excluded)
+            prog.append((time.process_time() - c0, state.loss))
 
     res = deep_relu_simplex(net, X, y, theta0=theta0, seed=0, time_limit=time_limit, callback=cb)
     cpu = time.process_time() - c0
