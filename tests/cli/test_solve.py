@@ -26,7 +26,10 @@ def test_cli_solve_json_and_graph(tmp_path, capsys):
     d = unwrap(capsys.readouterr().out)
     assert d["status"] == "local_minimum" and d["certified"] is True
     G = read_graph(out)
-    assert G.number_of_nodes() == d["n_vertices"] and G.number_of_edges() == d["nit"]
+    # One edge per pivot and per restart (escape / revival): a path through all vertices.
+    assert G.number_of_nodes() == d["n_vertices"] and G.number_of_edges() == d["n_vertices"] - 1
+    assert d["n_vertices"] == d["nit"] + 1 + d["escapes"] + d["revivals"]
+    assert sum(kind == "pivot" for _, _, kind in G.edges(data="kind")) == d["nit"]
     assert_allclose(G.nodes[d["n_vertices"] - 1]["loss"], d["fun"])
 
 
