@@ -30,7 +30,10 @@ def register(sub: Any) -> None:
     p.add_argument("--net", required=True, type=Path, help="network file (.npz: W0, b0, ..., has_output_layer)")
     add_domain_flags(p)
     p.add_argument(
-        "--method", choices=["auto", "vertex", "hybrid", "lp"], default="auto", help="facet method (default auto)"
+        "--method",
+        choices=["auto", "vertex", "hybrid", "lp", "scan"],
+        default="auto",
+        help="facet method (default auto)",
     )
     p.add_argument("--max-regions", type=int, default=None, help="stop after this many regions (partial result)")
     p.add_argument("--time-limit", type=float, default=None, help="stop after this many seconds (partial result)")
@@ -77,6 +80,18 @@ def register(sub: Any) -> None:
         default=None,
         metavar="FILE.png",
         help="draw the exact region polygons (networks with 2 inputs; format from the suffix: .png, .svg, .pdf)",
+    )
+    p.add_argument(
+        "--no-keep-regions",
+        action="store_true",
+        help="keep only the count and statistics, not every region (no --graph/--regions/--plot)",
+    )
+    p.add_argument(
+        "--shards",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with --no-keep-regions: write the regions to DIR in .npz shards",
     )
     add_progress_flag(p)
     p.set_defaults(func=run)
@@ -147,6 +162,14 @@ def run(args: argparse.Namespace) -> Outcome:
     if args.plot is not None and net.n_in != 2:
         raise UsageError(f"--plot draws networks with 2 inputs; {args.net} has n_in = {net.n_in}.")
     kw = domain_kwargs(args)
+    if args.shards is not None and not args.no_keep_regions:
+        raise UsageError("--shards goes with --no-keep-regions.")
+    if args.no_keep_regions and (args.graph or args.regions or args.plot):
+        raise UsageError("--graph, --regions and --plot need the regions; drop --no-keep-regions.")
+    if args.no_keep_regions:
+        kw["keep_regions"] = False
+        if args.shards is not None:
+            kw["shards_dir"] = args.shards
     progress = Progress(args.progress)
 
     def callback(state: Any) -> bool:

@@ -95,12 +95,13 @@ def distributed_search(
     backend: Any = "highs",
     resume: SearchSnapshot | None = None,
     checkpointer: Checkpointer | None = None,
+    collector: RegionCollector | None = None,
 ) -> SearchOut:
     """Breadth-first search with the region work on the Dask cluster of ``client``."""
     from distributed import as_completed
 
     d = domain.dim
-    out = SearchOut(RegionCollector(net.hidden_widths, domain), method=method)
+    out = SearchOut(collector or RegionCollector(net.hidden_widths, domain), method=method)
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     out.counters = proc.counters
     out.stats = proc.cert.stats

@@ -78,6 +78,7 @@ from .pattern import ActivationPattern
 from .result import EnumerationProgress, Region, RegionEnumeration, layer_stats
 from .search import SearchOut, search, start_point
 from .search1d import search_1d
+from .stream import StreamingCollector
 
 __all__ = ["Region", "RegionEnumeration", "EnumerationProgress", "enumerate_regions", "count_regions"]
 
@@ -104,6 +105,8 @@ def enumerate_regions(
     checkpoint_every: float = 5.0,
     resume: str | os.PathLike[str] | None = None,
     client: Any = None,
+    keep_regions: bool = True,
+    shards_dir: str | os.PathLike[str] | None = None,
 ) -> RegionEnumeration:
     """Enumerate every full-dimensional activation region of ``net`` in a domain.
 
@@ -169,6 +172,14 @@ def enumerate_regions(
     client : distributed.Client, optional
         Run the region work on this Dask cluster (see
         :mod:`lpengine.regions.distributed`); ``n_jobs`` is then ignored.
+    keep_regions : bool
+        False: keep only the count and the statistics (``regions`` and
+        ``edges`` stay empty; ``n_bounded``, ``thin_patterns``, ``layer_stats``
+        equal those of a kept run), see :mod:`lpengine.regions.stream`.  Not
+        with ``checkpoint``/``resume`` (a checkpoint holds every region).
+    shards_dir : path, optional
+        With ``keep_regions=False``: also write the regions to this folder in
+        ``.npz`` shards.
 
     Returns
     -------
@@ -216,6 +227,10 @@ def enumerate_regions(
         raise InvalidDomainError("method='hybrid' is for unbounded domains with n_in >= 2; use 'vertex' or 'auto'.")
     if compute_bounded is None:
         compute_bounded = not dom.bounded
+    if shards_dir is not None and keep_regions:
+        raise ValueError("shards_dir= goes with keep_regions=False (kept regions are in the result).")
+    if not keep_regions and (checkpoint is not None or resume is not None):
+        raise ValueError("keep_regions=False takes no checkpoint or resume: a checkpoint holds every region.")
     t0 = time.perf_counter()
     budget = Budget(max_regions, None if time_limit is None else t0 + time_limit, callback, t0)
     start = start_point(net, dom, t, seed)
@@ -235,8 +250,10 @@ def enumerate_regions(
         "resume": snap,
         "checkpointer": ckpt,
     }
+    if not keep_regions:
+        kw["collector"] = StreamingCollector(net, dom, shards_dir=shards_dir, limit=max_regions)
     if method == "scan":
-        out = search_1d(net, dom, t, start=start, budget=budget)
+        out = search_1d(net, dom, t, start=start, budget=budget, collector=kw.get("collector"))
     elif client is not None:
         from .distributed import distributed_search
 
@@ -253,9 +270,17 @@ def _assemble(net: ReLUNetwork, domain: Domain, out: SearchOut, method: str, t0:
     # Every pattern is processed once (serial or shared), so the collected regions are distinct.
     regions, edges = out.collector.regions, out.collector.edges
     found = out.collector.index
-    thin = sorted(str(r.pattern) for r in regions if r.thin)
     undecided = sorted({str(ActivationPattern(s, widths)) for s in out.undecided if s.tobytes() not in found})
-    stats = layer_stats(net, regions)
+    streamed: dict[str, Any] = {}
+    if isinstance(out.collector, StreamingCollector):
+        col = out.collector
+        col.flush()
+        count, thin, stats = col.count, sorted(col.thin), col.layer_stats()
+        streamed = {"n_bounded": col.n_bounded, "min_margin": col.min_margin, "shards": col.n_shards}
+    else:
+        count = len(regions)
+        thin = sorted(str(r.pattern) for r in regions if r.thin)
+        stats = layer_stats(net, regions)
     decisions = {k: getattr(out.stats, k) for k in ("float_certified", "exact_witness", "exact_lp", "proved_empty")}
     decisions["exact_rows"] = out.stats.exact_rows
     decisions["seconds_exact"] = out.stats.seconds_exact
@@ -266,7 +291,7 @@ def _assemble(net: ReLUNetwork, domain: Domain, out: SearchOut, method: str, t0:
             stacklevel=3,
         )
     return RegionEnumeration(
-        len(regions),
+        count,
         out.complete,
         tuple(regions),
         tuple((i, j, u) for (i, j), u in edges.items()),
@@ -281,6 +306,7 @@ def _assemble(net: ReLUNetwork, domain: Domain, out: SearchOut, method: str, t0:
         out.processes,
         tuple(undecided),
         decisions,
+        streamed=streamed,
     )
 
 

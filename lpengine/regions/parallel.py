@@ -287,6 +287,7 @@ def parallel_search(
     backend: Any = "highs",
     resume: SearchSnapshot | None = None,
     checkpointer: Checkpointer | None = None,
+    collector: RegionCollector | None = None,
 ) -> SearchOut:
     """Breadth-first search with the region work shared among ``n_jobs`` processes.
 
@@ -303,7 +304,7 @@ def parallel_search(
     from multiprocessing.connection import wait
 
     d = domain.dim
-    out = SearchOut(RegionCollector(net.hidden_widths, domain), method=method)
+    out = SearchOut(collector or RegionCollector(net.hidden_widths, domain), method=method)
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     out.counters = proc.counters
     out.stats = proc.cert.stats

@@ -202,6 +202,8 @@ class RegionEnumeration:
     processes: int = 1
     undecided_patterns: tuple[str, ...] = ()
     decisions: dict[str, Any] = field(default_factory=dict)
+    #: With ``keep_regions=False``: ``n_bounded``, ``min_margin`` and ``shards`` (regions not kept); else empty.
+    streamed: dict[str, Any] = field(default_factory=dict)
 
     @property
     def count_lower(self) -> int:
@@ -270,6 +272,8 @@ class RegionEnumeration:
     @property
     def n_bounded(self) -> int | None:
         """Number of bounded regions (``None`` if boundedness was not computed)."""
+        if self.streamed:
+            return self.streamed["n_bounded"]
         if any(r.bounded is None for r in self.regions):
             return None
         return sum(bool(r.bounded) for r in self.regions)
@@ -293,7 +297,9 @@ class RegionEnumeration:
             "undecided_patterns": len(self.undecided_patterns),
             "decisions": dict(self.decisions),
             "layer_stats": list(self.layer_stats),
-            "min_margin": min((r.margin for r in self.regions), default=None),
+            "min_margin": self.streamed["min_margin"]
+            if self.streamed
+            else min((r.margin for r in self.regions), default=None),
             "message": self.message,
             "processes": self.processes,
         }

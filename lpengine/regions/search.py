@@ -158,13 +158,14 @@ def search(
     backend: Any = "highs",
     resume: SearchSnapshot | None = None,
     checkpointer: Checkpointer | None = None,
+    collector: RegionCollector | None = None,
 ) -> SearchOut:
     """Serial breadth-first search over the dual graph inside ``domain``.
 
     With ``resume`` it goes on from a checkpoint's snapshot; with
     ``checkpointer`` it writes its state every few seconds and once at the end.
     """
-    out = SearchOut(RegionCollector(net.hidden_widths, domain), method=method)
+    out = SearchOut(collector or RegionCollector(net.hidden_widths, domain), method=method)
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     out.counters = proc.counters
     out.stats = proc.cert.stats

@@ -162,3 +162,14 @@ def test_graph_export_loads_in_plain_networkx_with_coordinates(small_net, tmp_pa
         for key in ("witness", "centroid"):  # both points lie in the node's own region
             pre = net.preactivations(np.array([float(d[f"{key}_0"]), float(d[f"{key}_1"])]))
             assert "".join("+" if z > 0 else "-" for z in pre) == str(name).replace("|", "")
+
+
+def test_no_keep_regions_with_shards(small_net, tmp_path, capsys) -> None:
+    net, path = small_net
+    brute = brute_force_regions(net, box=(-1, 1))
+    shards = tmp_path / "shards"
+    assert main(["count", "--net", path, "--json", "--no-keep-regions", "--shards", str(shards)]) == 0
+    assert _json(capsys)["regions"] == brute.count
+    with np.load(shards / "regions-00000.npz", allow_pickle=False) as z:
+        assert {tuple(int(v) for v in row) for row in z["signs"]} == set(brute.patterns)
+    assert main(["count", "--net", path, "--shards", str(shards)]) == 2  # --shards alone is a usage error

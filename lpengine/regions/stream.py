@@ -1,0 +1,148 @@
+"""Counting without keeping the regions: :class:`StreamingCollector` (``keep_regions=False``).
+
+The search hands every counted region to its collector.  The default
+:class:`~.result.RegionCollector` keeps a :class:`~.result.Region` per region
+and the adjacency graph; this one keeps only what the summary needs, updated
+region by region: the count, the number of bounded and thin regions, the
+smallest margin and the per-layer statistics of
+:func:`~.result.layer_stats` (sums and masks, plus the set of distinct
+layer prefixes it counts).  With ``shards_dir`` it also writes the regions to
+disk in ``.npz`` shards of ``shard_size`` regions each (``regions-00000.npz``,
+...: ``signs`` int8 ``(n, N)``, ``witness`` ``(n, d)``, ``margin``, ``bounded``
+int8 (1, 0, or -1 when not computed) and ``thin`` bool), readable with
+``numpy.load(..., allow_pickle=False)``.
+
+What stays in memory: the patterns' keys (N bytes each, for the search's
+bookkeeping) and the layer prefixes; no witness, affine map or edge.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..network import ReLUNetwork
+from .domain import Domain
+from .outcome import RegionWork
+from .result import RegionCollector
+
+__all__ = ["StreamingCollector"]
+
+logger = logging.getLogger(__name__)
+
+
+class StreamingCollector(RegionCollector):
+    """A collector that keeps counts and statistics only (and optionally writes shards).
+
+    Parameters
+    ----------
+    net : ReLUNetwork
+    domain : Domain
+    shards_dir : path, optional
+        Write the regions there in ``.npz`` shards (created if missing).
+    shard_size : int
+        Regions per shard.
+    limit : int, optional
+        Ignore regions beyond this many (a ``max_regions`` budget that the work
+        sharing may overshoot: statistics cannot be taken back).
+    """
+
+    def __init__(
+        self,
+        net: ReLUNetwork,
+        domain: Domain,
+        *,
+        shards_dir: str | os.PathLike[str] | None = None,
+        shard_size: int = 10_000,
+        limit: int | None = None,
+    ) -> None:
+        super().__init__(net.hidden_widths, domain)
+        self.count = 0
+        self.n_bounded: int | None = 0
+        self.thin: list[str] = []
+        self.min_margin: float | None = None
+        self.limit = limit
+        self.offsets = net.layer_offsets
+        n = sum(net.hidden_widths)
+        self.active_sum = np.zeros(n, dtype=np.int64)
+        self.any_active = np.zeros(n, dtype=bool)
+        self.all_active = np.ones(n, dtype=bool)
+        self.prefixes: list[set[bytes]] = [set() for _ in net.hidden_widths]
+        self.shards_dir = None if shards_dir is None else Path(shards_dir)
+        if self.shards_dir is not None:
+            self.shards_dir.mkdir(parents=True, exist_ok=True)
+        self.shard_size = shard_size
+        self.buffer: list[RegionWork] = []
+        self.n_shards = 0
+
+    def add(self, w: RegionWork) -> None:
+        if self.limit is not None and self.count >= self.limit:
+            return
+        from .pattern import ActivationPattern
+
+        self.index[w.signs.tobytes()] = self.count
+        self.count += 1
+        if w.bounded is None:
+            self.n_bounded = None
+        elif self.n_bounded is not None:
+            self.n_bounded += int(bool(w.bounded))
+        if w.thin:
+            self.thin.append(str(ActivationPattern._trusted(w.signs, self.widths)))
+        self.min_margin = w.margin if self.min_margin is None else min(self.min_margin, w.margin)
+        act = w.signs > 0
+        self.active_sum += act
+        self.any_active |= act
+        self.all_active &= act
+        for l, pre in enumerate(self.prefixes):
+            pre.add(w.signs[: self.offsets[l + 1]].tobytes())
+        if self.shards_dir is not None:
+            self.buffer.append(w)
+            if len(self.buffer) >= self.shard_size:
+                self.flush()
+
+    def truncate(self, n: int) -> None:
+        """Nothing to drop: regions beyond ``limit`` were never taken in."""
+
+    def flush(self) -> None:
+        """Write the buffered regions as the next shard (atomically: a temporary file, then a rename)."""
+        if self.shards_dir is None or not self.buffer:
+            return
+        ws = self.buffer
+        path = self.shards_dir / f"regions-{self.n_shards:05d}.npz"
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(
+            tmp,
+            signs=np.stack([w.signs for w in ws]).astype(np.int8),
+            witness=np.stack([w.witness for w in ws]),
+            margin=np.array([w.margin for w in ws]),
+            bounded=np.array([-1 if w.bounded is None else int(bool(w.bounded)) for w in ws], dtype=np.int8),
+            thin=np.array([w.thin for w in ws], dtype=bool),
+        )
+        os.replace(tmp, path)
+        self.n_shards += 1
+        self.buffer = []
+
+    def layer_stats(self) -> tuple[dict[str, Any], ...]:
+        """The same statistics as :func:`~.result.layer_stats` over every region taken in."""
+        if not self.count:
+            return ()
+        out = []
+        for l, pre in enumerate(self.prefixes):
+            lo, hi = self.offsets[l], self.offsets[l + 1]
+            s: NDArray[np.int64] = self.active_sum[lo:hi]
+            out.append(
+                {
+                    "layer": l,
+                    "width": int(hi - lo),
+                    "prefix_regions": len(pre),
+                    "mean_active": float(s.sum() / self.count),
+                    "never_active": int(np.sum(~self.any_active[lo:hi])),
+                    "always_active": int(np.sum(self.all_active[lo:hi])),
+                }
+            )
+        return tuple(out)
