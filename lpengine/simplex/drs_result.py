@@ -48,7 +48,10 @@ class DRSResult:
         ``"max_pivots"``, ``"time_limit"``, ``"stopped"`` (callback), ``"interrupted"`` (Ctrl-C),
         ``"unbounded"`` or ``"stalled"``).
     success : bool
-        ``status == "local_minimum"``.
+        ``status == "local_minimum"`` *and* ``certified``: the walk found no descending edge and the
+        certificate proved it.  A walk that stops at a vertex its certificate could not prove (sampled
+        cells, a budget, a descent found after the escapes ran out) keeps ``status == "local_minimum"``
+        (why the walk ended) but is not a success.
     certified : bool
         Local minimum certified: no descending edge among all 2D rays, confirmed by
         HiGHS on the incident hidden cells (see ``certificate``).
@@ -110,8 +113,8 @@ class DRSResult:
 
     @property
     def success(self) -> bool:
-        """Whether the run stopped at a local minimum."""
-        return self.status == DRSStatus.LOCAL_MINIMUM
+        """Whether the run stopped at a local minimum that its certificate proved."""
+        return self.status == DRSStatus.LOCAL_MINIMUM and self.certified
 
     @property
     def region_changes(self) -> int:

@@ -36,6 +36,7 @@ def assert_local_min_evidence(res):
     """Certified, or an honestly reported degenerate vertex whose edge test and sampled cells passed."""
     c = res.certificate
     assert res.status == "local_minimum" and c.ray_test and c.lp_confirmed
+    assert res.success == res.certified
     if not res.certified:
         assert c.degenerate and c.sampled and "degenerate" in c.reason
 
@@ -479,6 +480,8 @@ def test_degenerate_vertex_decided_by_highs_within_the_cap():
     assert all(v >= res.fun - 1e-7 * (1 + res.fun) for v in optima if v is not None)
     res2 = deep_relu_simplex(net, X, y, seed=1, certify_cells=1, certify_max_cells=2)
     assert not res2.certified and res2.certificate.reason.startswith("undecided")
+    # the walk ended at a vertex (status) that its certificate could not prove: not a success
+    assert res2.status == "local_minimum" and not res2.success and res.success
     assert res2.certificate.sampled and res2.certificate.n_cells_checked <= 1
     assert_allclose(res2.fun, res.fun, rtol=1e-12)
 
