@@ -56,7 +56,8 @@ class Tolerances:
         loss values).
     pivot : float
         Smallest pivot element / slope magnitude treated as non-zero in the
-        Deep ReLU Simplex (descending-edge tests, ratio tests).
+        Deep ReLU Simplex (descending-edge tests, ratio tests); in the LAD vertex walk, the
+        smallest entering-row pivot relative to the largest on the edge.
     kink : float
         Deep ReLU Simplex: a kink value ``|z| <= kink * scale`` counts as zero
         (tight), where ``scale = max(1, max |z|)`` over all kinks at the start
@@ -94,6 +95,12 @@ class Tolerances:
         LAD / quantile regression: relative duality gap at which the interior-point
         warm start stops.  Affects speed only: the exact vertex and its proof come
         after it.
+    perfect_fit : float
+        LAD / quantile regression: the vertex walk stops and hands its vertex to the exact certificate
+        when every residual satisfies ``|r_i| <= perfect_fit * (|y_i| + |a_i| . |beta|)`` (an
+        interpolating fit, e.g. a constant or noiseless target).  Such a vertex is degenerate in every
+        row, and pricing its arbitrary zero-residual signs only pivots in place.  Affects speed only:
+        the certificate proves the loss exactly 0, or refutes the vertex and the walk goes on.
     cell_radius : float
         Deep ReLU Simplex certificate: the HiGHS cell LPs confirm the minimum
         on the box ``|theta - theta*|_inf <= cell_radius * max(1, |theta*|_inf)``
@@ -134,6 +141,7 @@ class Tolerances:
     rank: float = 1e-10
     crossover: float = 1e-6
     ipm_gap: float = 1e-9
+    perfect_fit: float = 1e-12
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

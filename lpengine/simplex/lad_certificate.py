@@ -413,6 +413,27 @@ def certify_vertex(
     new_signs[zero] = np.where(signs[zero] < 0, -1, 1)
     new_signs[basis] = 0
     corrections = int(np.count_nonzero((new_signs != signs) & ~is_basic & ~zero))
+    if bool(zero[~is_basic].all()):
+        # Every residual is exactly zero: the loss is 0, its lower bound, for the full design (aliased
+        # columns included); the dual u = 0 lies in [tau-1, tau] and satisfies A^T u = 0.
+        cmin = Fraction(float(cw[basis].min())) if p else Fraction(1)
+        cert = LADCertificate(
+            certified=True,
+            full_design=True,
+            dual_feasible=True,
+            basis=ids,
+            duals=np.zeros(p),
+            min_slope=float(cmin * min(t, 1 - t)),
+            degenerate=n_zero > 0,
+            n_zero_residuals=n_zero,
+            n_exact_residuals=len(undecided),
+            sign_corrections=corrections,
+            objective=Fraction(0),
+            beta=tuple(_to_fraction(b) for b in beta_q),
+            violations=(),
+            reason="optimal: every residual is exactly zero, so the loss is 0, its lower bound (exact rational residuals)",
+        )
+        return cert, new_signs
     nb = ~is_basic
     cb = [Fraction(float(cw[i])) for i in basis.tolist()]
     Aal = A_aliased if A_aliased is not None else np.zeros((n, 0))

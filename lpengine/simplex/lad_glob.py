@@ -103,6 +103,8 @@ def _walk_into(
         basis,
         signs,
         slope_tol=tol.slope,
+        fit_tol=tol.perfect_fit,
+        pivot_tol=tol.pivot,
         line_search=line_search,
         max_pivots=budget,
         deadline=deadline,

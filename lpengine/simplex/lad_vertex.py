@@ -167,12 +167,22 @@ def _line_search(
         k = min(m, 4 * k)
 
 
+def _interpolates(A: NDArray[np.float64], y: NDArray[np.float64], beta: NDArray[np.float64], fit_tol: float) -> bool:
+    """Whether every residual of ``beta`` is zero up to ``fit_tol`` relative rounding (a gate, not a proof)."""
+    r = np.abs(y - A @ beta)
+    if r.max(initial=0.0) > fit_tol * (np.abs(y).max(initial=0.0) + np.abs(A).max(initial=0.0) * np.abs(beta).sum()):
+        return False  # cheap rejection: one residual above the largest possible bound
+    return bool(np.all(r <= fit_tol * (np.abs(y) + np.abs(A) @ np.abs(beta))))
+
+
 def vertex_walk(
     prob: WalkProblem,
     basis: NDArray[np.int64],
     signs: NDArray[np.int8],
     *,
     slope_tol: float,
+    fit_tol: float = 0.0,
+    pivot_tol: float = 0.0,
     line_search: bool = True,
     max_pivots: int | None = None,
     deadline: float | None = None,
@@ -189,6 +199,13 @@ def vertex_walk(
         Start signs (valid for the start vertex; 0 on the basis).
     slope_tol : float
         An edge descends iff its slope is below ``-slope_tol * c_k``.
+    fit_tol : float
+        Stop (status ``"optimal"``, for the exact certificate to decide) at an interpolating vertex:
+        every ``|r_i| <= fit_tol * (|y_i| + |a_i| . |beta|)``, no linear term (see
+        ``Tolerances.perfect_fit``).  0 disables the test.
+    pivot_tol : float
+        A row enters only if its ``|u_i|`` along the edge exceeds ``pivot_tol * max |u|``
+        (``Tolerances.pivot``): smaller pivots are rounding noise and would make the basis singular.
     line_search : bool
         Multi-crossing (weighted-median) steps; False stops at the first breakpoint.
     max_pivots, deadline : optional budgets (``deadline`` in ``time.perf_counter`` seconds).
@@ -216,6 +233,9 @@ def vertex_walk(
         beta = Binv @ y[basis]
         res.beta = beta
         res.losses.append(prob.loss(beta))
+        if force is None and fit_tol > 0 and not prob.linear.any() and _interpolates(A, y, beta, fit_tol):
+            res.status = "optimal"
+            break
         d = _duals(prob, basis, signs, Binv)
         cb = c[basis]
         slope_up = d + cb * (1.0 - tau)
@@ -252,7 +272,9 @@ def vertex_walk(
         r = y - rdu[:, 0]
         u = rdu[:, 1]
         su_ = signs * u
-        cand = np.flatnonzero(su_ > 0)
+        # A row whose |u_i| is rounding noise (exactly 0 in rationals, e.g. integer data) cannot enter: the
+        # new basis would be singular.  Its sign, if wrong after the step, is corrected by the certificate.
+        cand = np.flatnonzero(su_ > pivot_tol * np.abs(u).max(initial=0.0))
         ts = np.maximum(r[cand] / u[cand], 0.0)
         jumps = c[cand] * np.abs(u[cand])
         bland = zero_run >= _BLAND_AFTER

@@ -15,7 +15,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 from scipy.optimize import linprog
 
 from lpengine.exceptions import InvalidProblemError, IterationLimitWarning, RankDeficiencyWarning
@@ -453,3 +453,42 @@ def test_certificate_in_words_says_global_minimum() -> None:
     with pytest.warns(RankDeficiencyWarning):
         trivial = lad(np.zeros((3, 1)), np.array([1.0, 2.0, 3.0]), fit_intercept=False)
     assert str(trivial.certificate).startswith("CERTIFIED global minimum. optimal: the loss does not depend")
+
+
+@pytest.mark.parametrize("quantile", [0.5, 0.9])
+def test_interpolating_fits_are_proved_at_once(quantile):
+    """A constant target, or one exactly in the column span: the optimum is a perfect fit (loss exactly 0,
+    the lower bound of the loss).  Every row is a kink there; the walk must stop and the exact certificate
+    prove it, instead of pivoting in place until its budget runs out (it used to take ~10^4 pivots)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((500, 40))
+    res = lad(X, np.ones(500), quantile=quantile)
+    assert res.status == "optimal" and res.certified and res.success
+    assert res.fun == 0.0 and res.intercept == 1.0 and np.all(res.coef == 0.0)
+    assert res.nit < 50
+    # integer design and coefficients: y is exactly in the span, the fit recovers b exactly
+    Xi = rng.integers(-5, 6, size=(300, 6)).astype(float)
+    b = np.array([1.0, -2.0, 0.0, 3.0, 0.5, -0.25])
+    res = lad(Xi, Xi @ b, quantile=quantile, fit_intercept=False, exact_objective=True)
+    assert res.certified and res.fun == 0.0 and res.fun_exact == 0
+    assert_array_equal(res.coef, b)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("quantile", [0.5, 0.9])
+def test_integer_designs_never_pivot_on_rounding_noise(seed, quantile):
+    """Small integer designs with integer targets: many exact zeros along edges (u_i = 0 in rationals, a
+    tiny float).  Pivoting on one made the basis singular (numpy LinAlgError deep in the walk).  The fit
+    is proved optimal and its loss equals the LP optimum found independently by scipy's linprog."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(-3, 4, size=(120, 5)).astype(float)
+    y = X @ rng.integers(-2, 3, size=5) + rng.integers(-1, 2, size=120) * (seed % 2)
+    res = lad(X, y.astype(float), quantile=quantile, fit_intercept=False)
+    assert res.certified and res.status == "optimal"
+    n, p = X.shape
+    t = quantile
+    c = np.concatenate([np.zeros(2 * p), np.full(n, t), np.full(n, 1 - t)])
+    A_eq = np.hstack([X, -X, np.eye(n), -np.eye(n)])
+    lp = linprog(c, A_eq=A_eq, b_eq=y, bounds=(0, None), method="highs")
+    factor = 2 if t == 0.5 else 1
+    assert_allclose(res.fun, factor * lp.fun, rtol=1e-9, atol=1e-9)
