@@ -122,8 +122,9 @@ class RegionProcessor:
             if facets is None:
                 errors = None if domain.bounded else cr.row_errors()
                 facets = facets_by_lp(G, h, witness, tol, self.counters, backend=self.backend, same=same, errors=errors)
-        if facets.vertices is not None:
-            # Certificate: the vertex centroid, with its exact distance to every row.
+        if facets.vertices is not None and facets.vertices.shape[0] > 0:
+            # Certificate: the vertex centroid, with its exact distance to every row (an unbounded region
+            # may have no vertex: nothing to average).
             cen = facets.vertices.sum(axis=0) / facets.vertices.shape[0]
             m_cen = float((h - G @ cen).min())
             if m_cen > margin:
