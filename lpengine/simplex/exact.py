@@ -9,7 +9,7 @@ target as the rational number it represents:
 
 1. the basis rows ``a_kappa = grad z_kappa`` under the tracked pattern, exactly
    (products of weights through the masks, times the feature row);
-2. the edge ``d = sigma A^{-1} e_i`` by fraction-exact Gauss–Jordan elimination
+2. the edge ``d = sigma A^{-1} e_i`` by an exact rational solve (FLINT)
    (``A d = sigma e_i``: kink ``i`` moves at rate ``sigma``, the other basis
    kinks stay at zero exactly);
 3. the one-sided directional derivative of the loss along ``d``: every sample
@@ -38,6 +38,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import flint
 import numpy as np
 from numpy.typing import NDArray
 
@@ -141,22 +142,25 @@ class _ExactNet:
         return sum((self.out[i] * a[i] for i in range(len(a)) if a[i]), Fraction(0))
 
 
+def _solve_exact(A: list[list[Fraction]], rhs: list[list[Fraction]]) -> list[list[Fraction]] | None:
+    """``X`` with ``A X = [rhs_0 ... rhs_k]``, one list per right-hand side, exactly (FLINT's rational
+    solve); ``None`` if ``A`` is singular."""
+    n, k = len(A), len(rhs)
+    Aq = flint.fmpq_mat(n, n, [flint.fmpq(v.numerator, v.denominator) for row in A for v in row])
+    Bq = flint.fmpq_mat(
+        n, k, [flint.fmpq(rhs[j][r].numerator, rhs[j][r].denominator) for r in range(n) for j in range(k)]
+    )
+    try:
+        X = Aq.solve(Bq)
+    except ZeroDivisionError:  # FLINT: singular matrix
+        return None
+    return [[Fraction(int(X[r, j].p), int(X[r, j].q)) for r in range(n)] for j in range(k)]
+
+
 def _solve_columns(A: list[list[Fraction]], cols: list[int]) -> list[list[Fraction]] | None:
-    """Columns ``cols`` of ``A^{-1}`` by fraction-exact Gauss–Jordan (``None`` if ``A`` is singular)."""
+    """Columns ``cols`` of ``A^{-1}``, exactly (``None`` if ``A`` is singular)."""
     n = len(A)
-    M = [list(A[r]) + [Fraction(int(r == c)) for c in cols] for r in range(n)]
-    for c in range(n):
-        piv = next((r for r in range(c, n) if M[r][c] != 0), None)
-        if piv is None:
-            return None
-        M[c], M[piv] = M[piv], M[c]
-        inv = 1 / M[c][c]
-        M[c] = [v * inv for v in M[c]]
-        for r in range(n):
-            if r != c and M[r][c] != 0:
-                f = M[r][c]
-                M[r] = [a - f * b for a, b in zip(M[r], M[c], strict=True)]
-    return [[M[r][n + j] for r in range(n)] for j in range(len(cols))]
+    return _solve_exact(A, [[Fraction(int(r == c)) for r in range(n)] for c in cols])
 
 
 def _kink_row(
@@ -188,21 +192,9 @@ def _kink_row(
 
 
 def _solve(A: list[list[Fraction]], rhs: list[Fraction]) -> list[Fraction] | None:
-    """``x`` with ``A x = rhs`` by fraction-exact Gauss–Jordan (``None`` if ``A`` is singular)."""
-    n = len(A)
-    M = [[*A[r], rhs[r]] for r in range(n)]
-    for c in range(n):
-        piv = next((r for r in range(c, n) if M[r][c] != 0), None)
-        if piv is None:
-            return None
-        M[c], M[piv] = M[piv], M[c]
-        inv = 1 / M[c][c]
-        M[c] = [v * inv for v in M[c]]
-        for r in range(n):
-            if r != c and M[r][c] != 0:
-                f = M[r][c]
-                M[r] = [a - f * b for a, b in zip(M[r], M[c], strict=True)]
-    return [M[r][n] for r in range(n)]
+    """``x`` with ``A x = rhs``, exactly (``None`` if ``A`` is singular)."""
+    x = _solve_exact(A, [rhs])
+    return None if x is None else x[0]
 
 
 def exact_vertex(model: LayerwiseModel, signs: NDArray[np.int8], B: NDArray[np.int64]) -> list[Fraction] | None:
