@@ -23,21 +23,9 @@ from lpengine.simplex.collapse import (
 from lpengine.simplex.encoding import build_layer_model
 from lpengine.simplex.problem import load_problem
 from lpengine.tolerances import DEFAULT_TOLERANCES
+from tests.simplex.nets import data, uniform_net
 
 PROBLEM = pathlib.Path(__file__).resolve().parents[2] / "problems" / "first_layer_500.toml"
-
-
-def uniform_net(n_in, widths, seed):
-    rng = np.random.default_rng(seed)
-    dims = [n_in, *widths, 1]
-    ws = tuple(np.round(rng.uniform(-1, 1, (b, a)), 3) for a, b in zip(dims[:-1], dims[1:], strict=True))
-    bs = tuple(np.round(rng.uniform(-1, 1, b), 3) for b in dims[1:])
-    return ReLUNetwork(ws, bs)
-
-
-def data(n, n_in, seed):
-    rng = np.random.default_rng(seed + 100)
-    return rng.uniform(-2, 2, (n, n_in)), rng.uniform(-2, 2, n)
 
 
 @pytest.mark.parametrize(

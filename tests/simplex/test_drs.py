@@ -17,19 +17,7 @@ from lpengine.lp import LPStatus, solve
 from lpengine.simplex import deep_relu_simplex, lad, minimize_output
 from lpengine.simplex.encoding import build_layer_model, region_lp
 from lpengine.simplex.pivot import Vertex, price_rays
-
-
-def uniform_net(n_in, widths, seed, scale=1.0):
-    rng = np.random.default_rng(seed)
-    dims = [n_in, *widths, 1]
-    ws = tuple(np.round(rng.uniform(-scale, scale, (b, a)), 3) for a, b in zip(dims[:-1], dims[1:], strict=True))
-    bs = tuple(np.round(rng.uniform(-scale, scale, b), 3) for b in dims[1:])
-    return ReLUNetwork(ws, bs)
-
-
-def data(n, n_in, seed):
-    rng = np.random.default_rng(seed + 100)
-    return rng.uniform(-2, 2, (n, n_in)), rng.uniform(-2, 2, n)
+from tests.simplex.nets import data, uniform_net
 
 
 def assert_local_min_evidence(res):

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
-from lpengine import ReLUNetwork
 from lpengine.cli import main
 from lpengine.exceptions import InvalidOptionError
 from lpengine.lp import LPStatus, solve
@@ -19,19 +18,7 @@ from lpengine.simplex import deep_relu_simplex
 from lpengine.simplex.certificate import local_cell_lp
 from lpengine.simplex.encoding import build_layer_model
 from lpengine.simplex.problem import load_problem
-
-
-def uniform_net(n_in, widths, seed):
-    rng = np.random.default_rng(seed)
-    dims = [n_in, *widths, 1]
-    ws = tuple(np.round(rng.uniform(-1, 1, (b, a)), 3) for a, b in zip(dims[:-1], dims[1:], strict=True))
-    bs = tuple(np.round(rng.uniform(-1, 1, b), 3) for b in dims[1:])
-    return ReLUNetwork(ws, bs)
-
-
-def data(n, n_in, seed):
-    rng = np.random.default_rng(seed + 100)
-    return rng.uniform(-2, 2, (n, n_in)), rng.uniform(-2, 2, n)
+from tests.simplex.nets import data, uniform_net
 
 
 def confirm_by_cell_lp(net, X, y, res):
