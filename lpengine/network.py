@@ -192,7 +192,7 @@ class ReLUNetwork:
             and all(np.array_equal(a, b) for a, b in zip(self.biases, other.biases, strict=True))
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # unhashable on purpose (mutable arrays); the stubs expect a method
 
     # ----------------------------------------------------------- construction
     @classmethod

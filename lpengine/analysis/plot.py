@@ -101,7 +101,7 @@ def plot_losses(
         kk = np.arange(f.start, f.stop)
         model = f.predict(kk)
         if log_gap:
-            gap = model - float(reference)  # type: ignore[arg-type]
+            gap = model - float(reference)  # type: ignore[arg-type]  # checked not None above when log_gap
             keep = gap > 0
             ax.semilogy(kk[keep], gap[keep], ls="--", lw=1.5, label=_fit_label(f))
         else:

@@ -336,7 +336,7 @@ def brute_force_regions(
             # Masked composition from the signs of layer l-1 (already fixed).
             if l == 0:
                 return net.weights[0], net.biases[0]
-            A_prev, c_prev = layer_maps[l - 1]  # type: ignore[misc]
+            A_prev, c_prev = layer_maps[l - 1]  # type: ignore[misc]  # filled before use: layer l-1 is fixed when layer l begins
             m = (signs[offsets[l - 1] : offsets[l]] > 0).astype(np.float64)
             W = net.weights[l]
             return W @ (m[:, None] * A_prev), W @ (m * c_prev) + net.biases[l]
@@ -349,12 +349,12 @@ def brute_force_regions(
                     ok, r, x = chebyshev()
                     if not ok:
                         return
-                found.append((tuple(int(s) for s in signs), r, x))  # type: ignore[arg-type]
+                found.append((tuple(int(s) for s in signs), r, x))  # type: ignore[arg-type]  # x is set here: by chebyshev(), or by the prefix solve when pruning
                 return
             l = net.unit_layer(k)
             if k == offsets[l]:
                 layer_maps[l] = layer_map(l)
-            A_l, c_l = layer_maps[l]  # type: ignore[misc]
+            A_l, c_l = layer_maps[l]  # type: ignore[misc]  # filled before use: layer l-1 is fixed when layer l begins
             j = k - offsets[l]
             alpha, beta = A_l[j], float(c_l[j])
             norm = float(np.linalg.norm(alpha))

@@ -122,7 +122,7 @@ def exact_pattern_search(
                 maps[0] = _first_layer(net)
             else:
                 mask = np.array([s > 0 for s in signs[offsets[l - 1] : offsets[l]]], dtype=bool)
-                maps[l] = _next_layer(net, l, maps[l - 1], mask)  # type: ignore[arg-type]
+                maps[l] = _next_layer(net, l, maps[l - 1], mask)  # type: ignore[arg-type]  # maps[l-1] was filled when layer l-1 began
         lm = maps[l]
         assert lm is not None
         row = [int(v) for v in lm.M[k - offsets[l]].tolist()]

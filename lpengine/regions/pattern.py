@@ -103,7 +103,7 @@ class ActivationPattern:
         return ActivationPattern(s, self.widths)
 
     def __str__(self) -> str:
-        raw = self._key.translate(_SIGN_CHARS).decode("ascii")  # type: ignore[attr-defined]
+        raw = self._key.translate(_SIGN_CHARS).decode("ascii")  # type: ignore[attr-defined]  # set in __post_init__ (a cache, not a field)
         if len(self.widths) == 1:
             return raw
         out, off = [], 0
@@ -116,12 +116,12 @@ class ActivationPattern:
         return f"ActivationPattern('{self}')"
 
     def __hash__(self) -> int:
-        return hash(self._key)  # type: ignore[attr-defined]
+        return hash(self._key)  # type: ignore[attr-defined]  # set in __post_init__ (a cache, not a field)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ActivationPattern):
             return NotImplemented
-        return self._key == other._key and self.widths == other.widths  # type: ignore[attr-defined]
+        return self._key == other._key and self.widths == other.widths  # type: ignore[attr-defined]  # set in __post_init__ (a cache, not a field)
 
     def __len__(self) -> int:
         return int(self.signs.shape[0])

@@ -106,14 +106,14 @@ def _check(model: _ExactModel, x: list[Any], y: list[Any]) -> tuple[bool, bool, 
         if not _bound_ok(x[j], model.cl[j], model.cu[j]):
             return False, False, None, f"column {j} violates its bounds exactly"
     for i in range(model.m):
-        if not _bound_ok(ax[i, 0], model.rl[i], model.ru[i]):  # type: ignore[index]
+        if not _bound_ok(ax[i, 0], model.rl[i], model.ru[i]):  # type: ignore[index]  # ax is None only when model.m == 0, and then this loop is empty
             return False, False, None, f"row {i} violates its bounds exactly"
     obj = sum((cj * xj for cj, xj in zip(model.c, x, strict=True)), model.offset)
     for i in range(model.m):
         yi = y[i]
-        if yi > 0 and not (model.rl[i] != -np.inf and ax[i, 0] == fmpq_of(model.rl[i])):  # type: ignore[index]
+        if yi > 0 and not (model.rl[i] != -np.inf and ax[i, 0] == fmpq_of(model.rl[i])):  # type: ignore[index]  # ax is None only when model.m == 0, and then this loop is empty
             return True, False, obj, f"row {i} has dual {yi} > 0 but is not at its lower bound"
-        if yi < 0 and not (model.ru[i] != np.inf and ax[i, 0] == fmpq_of(model.ru[i])):  # type: ignore[index]
+        if yi < 0 and not (model.ru[i] != np.inf and ax[i, 0] == fmpq_of(model.ru[i])):  # type: ignore[index]  # ax is None only when model.m == 0, and then this loop is empty
             return True, False, obj, f"row {i} has dual {yi} < 0 but is not at its upper bound"
     for j in range(model.n):
         zj = model.c[j] - sum((model.A[i, j] * y[i] for i in range(model.m)), flint.fmpq(0))
