@@ -354,7 +354,7 @@ def brute_force_regions(
             l = net.unit_layer(k)
             if k == offsets[l]:
                 layer_maps[l] = layer_map(l)
-            A_l, c_l = layer_maps[l]  # type: ignore[misc]  # filled before use: layer l-1 is fixed when layer l begins
+            A_l, c_l = layer_maps[l]  # type: ignore[misc]  # filled just above, when layer l began
             j = k - offsets[l]
             alpha, beta = A_l[j], float(c_l[j])
             norm = float(np.linalg.norm(alpha))
