@@ -8,6 +8,7 @@
     python benchmarks/bench_regions.py --vs-nnenum     # plus nnenum side by side (skipped when not installed)
     python benchmarks/bench_regions.py --only deep     # deep nets in R^d and 1-D nets: before/after
     python benchmarks/bench_regions.py --only deep --deep-max 0   # ... counting every region (long)
+    python benchmarks/bench_regions.py --only deep60k  # one full count, ~60,000 regions in R^4 (minutes)
 
 The suite: random networks (``ReLUNetwork.random``, He-normal weights, N(0, 1)
 biases, fixed seeds), input dimension 2-6, 2-3 hidden layers of 8-64 units,
@@ -273,6 +274,34 @@ def run_deep(max_regions: int | None) -> None:
         )
 
 
+# A deep net in R^4 with about 60,000 regions, rebuilt from its seed (nothing stored): 4 inputs,
+# 9+9+8+8 hidden units and the output unit, 35 hyperplane-defining units in all; a generic arrangement of
+# 35 hyperplanes in R^4 has sum_{i<=4} C(35, i) = 59,536 regions, which is how the widths were picked.
+DEEP60K = (4, [9, 9, 8, 8], 0)
+
+
+def run_deep60k(max_regions: int | None) -> None:
+    """One full count of the ~60,000-region deep net in R^4 (serial, default method, whole space)."""
+    n_in, widths, seed = DEEP60K
+    net = ReLUNetwork.random(n_in, widths, seed=seed)
+    print(f"{n_in}->{widths}->1 (ReLUNetwork.random, seed {seed}) over R^{n_in}, serial, default method")
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # a capped run is incomplete on purpose
+        res = enumerate_regions(net, whole_space=True, keep_regions=False, max_regions=max_regions)
+    s = time.perf_counter() - t
+    dec = res.decisions
+    print(f"regions            {res.count:,d}")
+    print(f"bounded regions    {res.n_bounded}")
+    print(f"complete           {res.complete}")
+    print(f"seconds            {s:,.1f}")
+    print(f"regions/s          {res.count / s:,.0f}")
+    print(f"LPs per region     {res.lp_solves / max(res.count, 1):.3f}  ({res.lp_solves:,d} LP solves)")
+    print(f"method             {res.method}")
+    print(f"decisions          {dec}")
+    print(f"undecided patterns {len(res.undecided_patterns)}")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
@@ -280,16 +309,22 @@ if __name__ == "__main__":
     ap.add_argument("--whole-space", action="store_true", help="also the R^d table (hybrid vs LP method)")
     ap.add_argument("--dask", action="store_true", help="also the Dask table (LocalCluster of 1 and 2 workers)")
     ap.add_argument("--vs-nnenum", action="store_true", help="also lpengine vs nnenum (needs nnenum)")
-    ap.add_argument("--only", choices=["dask", "nnenum", "deep"], default=None, help="run just that table")
+    ap.add_argument("--only", choices=["dask", "nnenum", "deep", "deep60k"], default=None, help="run just that table")
     ap.add_argument(
-        "--deep-max", type=int, default=3000, help="regions per net in the deep table (0 = all; default 3000)"
+        "--deep-max",
+        type=int,
+        default=None,
+        help="regions per net in the deep table (0 = all; default 3000 for deep, all for deep60k)",
     )
     args = ap.parse_args()
     if args.only == "dask":
         run_dask(args.quick, args.repeat)
         sys.exit(0)
     if args.only == "deep":
-        run_deep(args.deep_max or None)
+        run_deep(3000 if args.deep_max is None else args.deep_max or None)
+        sys.exit(0)
+    if args.only == "deep60k":
+        run_deep60k(args.deep_max or None)
         sys.exit(0)
     if args.only == "nnenum":
         run_vs_nnenum(args.quick, args.repeat)
