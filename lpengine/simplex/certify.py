@@ -20,7 +20,7 @@ from ..tolerances import Tolerances
 from .certificate import CellCheck, DRSCertificate, check_cells
 from .collapse import REVIVED, CollapsedUnit, loss_error_bound, search_revival, unit_columns, unit_kinks
 from .drs_result import frozen_array
-from .engine import EngineLog
+from .engine_log import EngineLog
 from .exact import exact_ray_slopes, exact_vertex_loss_is_zero
 from .model import LayerwiseModel
 from .pivot import price_rays, tight_mask

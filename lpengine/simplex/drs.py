@@ -69,8 +69,8 @@ from .certificate import DRSCertificate
 from .certify import certify_vertex
 from .drs_result import DRSResult, make_result
 from .encoding import build_argmin_model, build_layer_model
-from .engine import EdgeRecord, EngineLog, EngineOptions
 from .engine import run_engine as run_native_engine
+from .engine_log import EdgeRecord, EngineLog, EngineOptions
 from .highs_engine import run_highs_engine
 from .model import LayerwiseModel
 from .progress import CertifyBudget, DRSCallback, DRSState, Halt

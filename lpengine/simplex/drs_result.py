@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 from .._display import fmt_num, html_card, short_repr
 from ..network import ReLUNetwork
 from .certificate import DRSCertificate
-from .engine import EngineLog
+from .engine_log import EngineLog
 from .model import LayerwiseModel
 from .status import DRSStatus
 

@@ -44,7 +44,7 @@ from ..lp.result import BasisStatus, LPBasis
 from ..tolerances import Tolerances
 from .certificate import one_sided_rates
 from .encoding import region_lp
-from .engine import EdgeRecord, EngineLog, EngineOptions, region_id
+from .engine_log import EdgeRecord, EngineLog, EngineOptions, region_id
 from .model import LayerwiseModel
 from .pivot import Vertex, price_rays, tight_mask
 from .progress import DRSState
