@@ -169,10 +169,7 @@ def _line_search(
 
 def _interpolates(A: NDArray[np.float64], y: NDArray[np.float64], beta: NDArray[np.float64], fit_tol: float) -> bool:
     """Whether every residual of ``beta`` is zero up to ``fit_tol`` relative rounding (a gate, not a proof)."""
-    r = np.abs(y - A @ beta)
-    if r.max(initial=0.0) > fit_tol * (np.abs(y).max(initial=0.0) + np.abs(A).max(initial=0.0) * np.abs(beta).sum()):
-        return False  # cheap rejection: one residual above the largest possible bound
-    return bool(np.all(r <= fit_tol * (np.abs(y) + np.abs(A) @ np.abs(beta))))
+    return bool(np.all(np.abs(y - A @ beta) <= fit_tol * (np.abs(y) + np.abs(A) @ np.abs(beta))))
 
 
 def vertex_walk(
@@ -227,13 +224,23 @@ def vertex_walk(
     zero_run = 0
     if max_pivots is None:
         max_pivots = _PIVOTS_PER_ROW * (A.shape[0] + A.shape[1])
+    # Interpolation gate, O(p) per vertex: if every |r_i| <= fit_tol (|y_i| + |a_i| |beta|), then (as
+    # rho_tau(r) <= |r|) the loss is at most fit_tol (c.|y| + (c |A|).|beta|); only then test every row.
+    gate = fit_tol > 0 and not prob.linear.any()
+    c_y = float(c @ np.abs(y)) if gate else 0.0
+    c_A = c @ np.abs(A) if gate else np.zeros(A.shape[1])
     while True:
         B = A[basis]
         Binv = np.asarray(np.linalg.inv(B), dtype=np.float64)
         beta = Binv @ y[basis]
         res.beta = beta
         res.losses.append(prob.loss(beta))
-        if force is None and fit_tol > 0 and not prob.linear.any() and _interpolates(A, y, beta, fit_tol):
+        if (
+            gate
+            and force is None
+            and res.losses[-1] - prob.constant <= fit_tol * (c_y + float(c_A @ np.abs(beta)))
+            and _interpolates(A, y, beta, fit_tol)
+        ):
             res.status = "optimal"
             break
         d = _duals(prob, basis, signs, Binv)
