@@ -1,0 +1,173 @@
+"""Before/after A/B of region enumeration: this tree against an older revision, interleaved, CPU time.
+
+    python benchmarks/bench_regions_compare.py                 # against the default 'before exact' revision
+    python benchmarks/bench_regions_compare.py --rev 9284e07   # against any revision
+    python benchmarks/bench_regions_compare.py --rounds 7 --quick
+    python benchmarks/bench_regions_compare.py --domain box --rounds 11   # the box nets only
+
+What it answers (issue 13, "Done when"): does the exact path cost anything on
+well-conditioned nets, where floats decide every question?  The default "before"
+revision is ``9284e07``, the parent of ``7880dae`` ("regions: exact decisions"),
+the first commit in which the enumerator itself takes exact decisions (the
+exact brute-force oracle of ``42186e9`` came earlier but is not on the
+enumerator's path).  ``9284e07`` already has the split of ``enumerate.py``
+(``6d02f93``), so both sides run the same search loop apart from the exact
+decisions and what landed after them.
+
+How: the old revision is checked out into a temporary ``git worktree`` (removed
+at the end).  Each measurement is one fresh Python process with the tree to test
+first on ``PYTHONPATH``; it imports lpengine, warms up on a tiny net, then times
+one ``enumerate_regions`` call with ``time.process_time`` (the CPU time of that
+process alone) and prints the count.  Old and new alternate within every round
+(A B, then B A in the next), several rounds, and the median over rounds is
+compared.  This machine is shared with other engineers' jobs: wall time there
+measures their load as much as ours, while CPU time of a single-threaded child
+does not include time spent waiting for a core, and interleaving puts any
+remaining drift (cache, frequency) on both sides alike.  Counts must agree
+between old and new, or the benchmark stops.
+
+The nets are random (``ReLUNetwork.random``, fixed seeds), built here once and
+passed to both sides as arrays, so both count the very same weights.  Box rows
+run the vertex method on both sides.  R^d rows run each side's default: the old
+hybrid method (artificial box, then LPs) against today's polar hull, so an R^d
+ratio mixes the cost of the exact checks with the gain of the polar hull; the
+``--no-polar`` option switches the polar hull off on the new side to isolate the
+exact checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from lpengine import ReLUNetwork
+
+BEFORE_EXACT = "9284e07"
+ROOT = Path(__file__).resolve().parents[1]
+
+# (n_in, widths, seed, box half-width or None for R^d): well-conditioned, 10^3 to 10^4 regions
+NETS = [
+    (2, [32, 32], 3, 3.0),
+    (3, [16, 16], 4, 2.0),
+    (4, [16, 16], 5, 1.0),
+    (2, [64, 64], 6, 2.0),
+    (3, [12, 12], 4, None),
+    (4, [8, 8], 1, None),
+]
+
+# One child process: import the tree on PYTHONPATH, warm up, time one enumeration in CPU seconds.
+CHILD = r"""
+import json, sys, time, warnings
+import numpy as np
+from lpengine import ReLUNetwork
+from lpengine.regions import enumerate_regions
+path, half, no_polar = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+if no_polar:
+    import lpengine.regions.processor as processor
+    processor.facets_by_polar = lambda *a, **k: None
+data = np.load(path)
+n = len([k for k in data.files if k.startswith("W")])
+net = ReLUNetwork([data[f"W{i}"] for i in range(n)], [data[f"b{i}"] for i in range(n)])
+kw = {"whole_space": True} if half == "rd" else {"box": (-float(half), float(half))}
+small = ReLUNetwork.random(net.n_in, [4, 4], seed=0)
+enumerate_regions(small, **kw)  # warm-up: lazy imports (Qhull, HiGHS), first solver
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    t = time.process_time()
+    res = enumerate_regions(net, **kw)
+    cpu = time.process_time() - t
+print(json.dumps({"count": res.count, "cpu": cpu, "lp_solves": res.lp_solves}))
+"""
+
+
+def _run(tree: Path, npz: str, half: float | None, no_polar: bool) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    args = [sys.executable, "-c", CHILD, npz, "rd" if half is None else repr(half), "1" if no_polar else "0"]
+    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rev", default=BEFORE_EXACT, help=f"the 'before' revision (default {BEFORE_EXACT})")
+    ap.add_argument("--rounds", type=int, default=5, help="A/B rounds per net (default 5)")
+    ap.add_argument("--quick", action="store_true", help="one box and one R^d net")
+    ap.add_argument("--domain", choices=["box", "rd", "all"], default="all", help="which nets (default all)")
+    ap.add_argument("--no-polar", action="store_true", help="new side without the polar hull (R^d rows)")
+    args = ap.parse_args()
+    nets = [NETS[0], NETS[4]] if args.quick else NETS
+    if args.domain != "all":
+        nets = [n for n in nets if (n[3] is None) == (args.domain == "rd")]
+    rev = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", args.rev], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp) / "old"
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), rev], capture_output=True, check=True
+        )
+        try:
+            _table(nets, old, tmp, rev, args)
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
+
+
+def _table(nets: list, old: Path, tmp: str, rev: str, args: argparse.Namespace) -> None:
+    print(
+        f"old = {rev} (temporary worktree), new = {ROOT.name} working tree; {args.rounds} interleaved rounds, "
+        "CPU seconds of enumerate_regions in a fresh child (medians over rounds)"
+    )
+    hdr = (
+        f"{'network':<16}{'domain':>7}{'regions':>9}{'old s':>8}{'new s':>8}{'new/old':>9}"
+        f"{'min':>7}{'max':>7}{'old LPs':>9}{'new LPs':>9}"
+    )
+    print(hdr)
+    print("-" * len(hdr))
+    per_domain: dict[str, list[float]] = {}
+    for n_in, widths, seed, half in nets:
+        net = ReLUNetwork.random(n_in, widths, seed=seed)
+        npz = str(Path(tmp) / "net.npz")
+        arrays = {f"W{i}": w for i, w in enumerate(net.weights)} | {f"b{i}": b for i, b in enumerate(net.biases)}
+        np.savez(npz, **arrays)
+        t_old: list[float] = []
+        t_new: list[float] = []
+        res = {}
+        for r in range(args.rounds):
+            order = ["old", "new"] if r % 2 == 0 else ["new", "old"]
+            for side in order:
+                tree = old if side == "old" else ROOT
+                res[side] = _run(tree, npz, half, args.no_polar and side == "new")
+                (t_old if side == "old" else t_new).append(res[side]["cpu"])
+            if res["old"]["count"] != res["new"]["count"]:
+                raise SystemExit(
+                    f"counts differ on {n_in}->{widths}: old {res['old']['count']}, new {res['new']['count']}"
+                )
+        ratios = [b / a for a, b in zip(t_old, t_new, strict=True)]
+        mo, mn, mr = statistics.median(t_old), statistics.median(t_new), statistics.median(ratios)
+        where = "R^d" if half is None else "box"
+        per_domain.setdefault(where, []).append(mr)
+        name = f"{n_in}->{widths}"
+        print(
+            f"{name:<16}{where:>7}{res['new']['count']:>9,d}{mo:>8.2f}{mn:>8.2f}"
+            f"{mr:>8.3f}x{min(ratios):>7.3f}{max(ratios):>7.3f}"
+            f"{res['old']['lp_solves']:>9,d}{res['new']['lp_solves']:>9,d}",
+            flush=True,
+        )
+    for where, rs in per_domain.items():
+        print(f"geometric mean of new/old over the {where} nets: {statistics.geometric_mean(rs):.3f}x")
+    print(
+        "new/old: median over rounds of the paired ratio (< 1: the new tree is faster); min/max: the per-round "
+        "ratios (their spread is the machine's noise)"
+    )
+
+
+if __name__ == "__main__":
+    main()
