@@ -4,6 +4,7 @@
     python benchmarks/bench_regions_compare.py --rev 9284e07   # against any revision
     python benchmarks/bench_regions_compare.py --rounds 7 --quick
     python benchmarks/bench_regions_compare.py --domain box --rounds 11   # the box nets only
+    python benchmarks/bench_regions_compare.py --rev main --deep 3000      # a change on the deep R^4 net
 
 What it answers (issue 13, "Done when"): does the exact path cost anything on
 well-conditioned nets, where floats decide every question?  The default "before"
@@ -63,6 +64,9 @@ NETS = [
     (4, [8, 8], 1, None),
 ]
 
+# bench_regions.py's deep60k net (84,593 regions in R^4), for capped A/B runs of the R^d path
+DEEP = (4, [9, 9, 8, 8], 0, None)
+
 # One child process: import the tree on PYTHONPATH, warm up, time one enumeration in CPU seconds.
 CHILD = r"""
 import json, sys, time, warnings
@@ -70,6 +74,7 @@ import numpy as np
 from lpengine import ReLUNetwork
 from lpengine.regions import enumerate_regions
 path, half, no_polar = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
+cap = int(sys.argv[4]) or None
 if no_polar:
     import lpengine.regions.processor as processor
     processor.facets_by_polar = lambda *a, **k: None
@@ -82,15 +87,15 @@ enumerate_regions(small, **kw)  # warm-up: lazy imports (Qhull, HiGHS), first so
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     t = time.process_time()
-    res = enumerate_regions(net, **kw)
+    res = enumerate_regions(net, max_regions=cap, **kw)
     cpu = time.process_time() - t
 print(json.dumps({"count": res.count, "cpu": cpu, "lp_solves": res.lp_solves}))
 """
 
 
-def _run(tree: Path, npz: str, half: float | None, no_polar: bool) -> dict:
+def _run(tree: Path, npz: str, half: float | None, no_polar: bool, cap: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    args = [sys.executable, "-c", CHILD, npz, "rd" if half is None else repr(half), "1" if no_polar else "0"]
+    args = [sys.executable, "-c", CHILD, npz, "rd" if half is None else repr(half), "1" if no_polar else "0", str(cap)]
     out = subprocess.run(args, env=env, capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -101,10 +106,13 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="A/B rounds per net (default 5)")
     ap.add_argument("--quick", action="store_true", help="one box and one R^d net")
     ap.add_argument("--domain", choices=["box", "rd", "all"], default="all", help="which nets (default all)")
+    ap.add_argument("--deep", type=int, default=0, help="only the deep net 4->[9,9,8,8] in R^4, first DEEP regions")
     ap.add_argument("--no-polar", action="store_true", help="new side without the polar hull (R^d rows)")
     args = ap.parse_args()
     nets = [NETS[0], NETS[4]] if args.quick else NETS
-    if args.domain != "all":
+    if args.deep:
+        nets = [DEEP]
+    elif args.domain != "all":
         nets = [n for n in nets if (n[3] is None) == (args.domain == "rd")]
     rev = subprocess.run(
         ["git", "-C", str(ROOT), "rev-parse", "--short", args.rev], capture_output=True, text=True, check=True
@@ -144,7 +152,7 @@ def _table(nets: list, old: Path, tmp: str, rev: str, args: argparse.Namespace) 
             order = ["old", "new"] if r % 2 == 0 else ["new", "old"]
             for side in order:
                 tree = old if side == "old" else ROOT
-                res[side] = _run(tree, npz, half, args.no_polar and side == "new")
+                res[side] = _run(tree, npz, half, args.no_polar and side == "new", args.deep or 0)
                 (t_old if side == "old" else t_new).append(res[side]["cpu"])
             if res["old"]["count"] != res["new"]["count"]:
                 raise SystemExit(

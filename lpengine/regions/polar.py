@@ -154,56 +154,58 @@ def facets_by_polar(
     if m < d:
         return None  # fewer rows than dimensions: the region contains a line
     s = h - G @ interior
-    if not bool(np.all(s > 0)):
+    if not s.min() > 0:
         return None
-    pts = np.concatenate((G / s[:, None], np.zeros((1, d))))
+    pts = np.empty((m + 1, d))
+    np.divide(G, s[:, None], out=pts[:m])
+    pts[m] = 0.0
     try:
         hull = convex_hull(pts)
     except (qhull_error, ValueError):
         return None
     simplices = hull.simplices
-    normal, offset = hull.equations[:, :d], hull.equations[:, d]  # n . y + offset <= 0 inside, |n| = 1
+    eq = hull.equations
+    normal, b = eq[:, :d], -eq[:, d]  # n . y <= b inside, |n| = 1
     pscale = float(np.abs(pts).max())
-    # A hull facet at dual distance b = -offset is the vertex x0 + n / b.  Qhull computes b with a
+    # A hull facet at dual distance b is the vertex x0 + n / b.  Qhull computes b with a
     # rounding error of a few d-term dot products of points of size pscale: a facet with b within
     # that noise passes through the origin (a ray); one with b below tol.activation * pscale is a
     # vertex so far out (beyond 1 / (tol.activation * pscale) = s_min / tol.activation) that the
     # floats cannot tell it from a ray, and leaves boundedness to the caller's LP.
     noise = 4.0 * (d + 1) * np.finfo(np.float64).eps * pscale
-    b = -offset
-    ray = ((simplices == m).any(axis=1)) | (b <= noise)
+    # How many hull facets hold each dual point (the origin last): the hull's vertices are the nonzero ones.
+    incidence = np.bincount(simplices.ravel(), minlength=m + 1)
     is_vertex = b > tol.activation * pscale
-    is_ray = ~is_vertex
+    n_vertex = int(np.count_nonzero(is_vertex))
+    any_ray = n_vertex < b.shape[0]
     V = interior + normal[is_vertex] / b[is_vertex][:, None]
-    rays = normal[is_ray]
-    hv = hull.vertices
-    if not is_ray.any():
+    rays = normal[~is_vertex] if any_ray else np.empty((0, d))
+    if not any_ray:
         bounded: bool | None = True
-    elif bool(ray.any()):
-        bounded = False
+    elif incidence[m] > 0 or bool((b <= noise).any()):
+        bounded = False  # a hull facet through the origin: an extreme ray of the recession cone
     else:
         bounded = None  # only far vertices: the floats cannot tell
-    fac = np.sort(hv[hv < m]).astype(np.intp)
+    fac = np.flatnonzero(incidence[:m])
     if fac.size == 0:
         return None
     # Borderline: non-facet rows passing within tol.margin of a vertex, or (almost) parallel to a ray.
-    not_fac = np.ones(m, dtype=bool)
-    not_fac[fac] = False
-    vscale = max(1.0, float(np.abs(V).max())) if V.shape[0] else 1.0
     near = np.zeros(m, dtype=bool)
-    if V.shape[0]:
+    if n_vertex:
+        vscale = max(1.0, float(np.abs(V).max()))
         near |= (h[:, None] - G @ V.T).min(axis=1) <= tol.margin * vscale
-    if rays.shape[0]:
+    if any_ray:
         # A non-facet row must not increase along any ray.  Rows orthogonal to the recession cone
         # (deep units constant along it, common in the far field of R^d) are read as not cutting it,
         # as the LP method's float optimum reads them.
         near |= (G @ rays.T).max(axis=1) > tol.activation
-    borderline = np.flatnonzero(near & not_fac).astype(np.intp)
-    points = _facet_points(fac, simplices, is_vertex, normal, offset, interior, rays.shape[0] > 0)
+    near[fac] = False
+    borderline = np.flatnonzero(near)
+    points = _facet_points(fac, simplices, is_vertex, normal, b, interior, any_ray)
     groups = _groups(G, h, fac, tol, same)
     ph = PolarHull(pts, simplices, normal, b, s, is_vertex)
     if groups is None:
-        return PolarFacets(FacetInfo(fac, tuple(fac[:, None]), points, V, borderline), rays, bounded, ph)
+        return PolarFacets(FacetInfo(fac, tuple(fac.reshape(-1, 1)), points, V, borderline), rays, bounded, ph)
     rows, grp_out, pts_out = [], [], []
     taken = np.zeros(m, dtype=bool)
     for k, (i, grp) in enumerate(zip(fac.tolist(), groups, strict=True)):
@@ -222,7 +224,7 @@ def _facet_points(
     simplices: NDArray[np.intp],
     is_vertex: NDArray[np.bool_],
     normal: NDArray[np.float64],
-    offset: NDArray[np.float64],
+    b: NDArray[np.float64],
     interior: NDArray[np.float64],
     any_ray: bool,
 ) -> NDArray[np.float64]:
@@ -235,28 +237,23 @@ def _facet_points(
     for the neighbour without it).
     """
     n_s, d = normal.shape
-    k = fac.shape[0]
-    # incidence[f, s]: simplex s contains the dual point of facet f.
-    pos = np.full(int(simplices.max()) + 1, -1, dtype=np.intp)
-    pos[fac] = np.arange(k)
-    inc = np.zeros((k, n_s), dtype=bool)
-    where = pos[simplices]  # (n_s, d)
-    srow, scol = np.nonzero(where >= 0)
-    inc[where[srow, scol], srow] = True
-    Vall = np.zeros((n_s, d))
-    Vall[is_vertex] = normal[is_vertex] / (-offset[is_vertex])[:, None]
-    incv = inc & is_vertex[None, :]
+    # inc[f, s] = 1 where simplex s contains the dual point of facet row fac[f].
+    inc = np.zeros((int(simplices.max()) + 1, n_s))
+    inc[simplices, np.arange(n_s)[:, None]] = 1.0
+    inc = inc[fac]
+    Vall = np.where(is_vertex[:, None], normal / np.where(is_vertex, b, 1.0)[:, None], 0.0)
+    incv = inc * is_vertex
     nv = incv.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        pts = (incv.astype(np.float64) @ Vall) / nv[:, None]
+        pts = (incv @ Vall) / nv[:, None]
     if any_ray:
-        incr = inc & ~is_vertex[None, :]
+        incr = inc - incv
         nr = incr.sum(axis=1)
         if nr.any():
             # Step along the facet's rays by its vertices' typical distance from the interior point.
             radius = np.sqrt(np.einsum("ij,ij->i", pts, pts))
-            step = np.where(nr > 0, radius / np.maximum(nr, 1), 0.0)
-            pts = pts + step[:, None] * (incr.astype(np.float64) @ normal)
+            step = np.where(nr > 0, radius / np.maximum(nr, 1.0), 0.0)
+            pts = pts + step[:, None] * (incr @ normal)
     pts[nv == 0] = np.nan
     return pts + interior
 
@@ -265,6 +262,10 @@ def _groups(
     G: NDArray[np.float64], h: NDArray[np.float64], fac: NDArray[np.intp], tol: Tolerances, same: SameHyperplane | None
 ) -> list[NDArray[np.intp]] | None:
     """Rows coincident with each facet row, or ``None`` when no two rows are within ``tol.coincident``."""
+    # Rows within tol.coincident of each other have offsets within it too: no such offsets, no group.
+    hs = np.sort(h)
+    if hs.shape[0] < 2 or float((hs[1:] - hs[:-1]).min()) > tol.coincident:
+        return None
     Gh = np.concatenate((G, h[:, None]), axis=1)
     diff = np.abs(Gh[fac][:, None, :] - Gh[None, :, :]).max(axis=2)
     close = diff <= tol.coincident
