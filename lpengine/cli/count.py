@@ -42,8 +42,15 @@ def register(sub: Any) -> None:
         "--scheduler",
         default=None,
         metavar="ADDRESS",
-        help="run the region work on the Dask cluster at ADDRESS (e.g. tcp://host:8786; needs the "
-        "'distributed' extra); --jobs is then ignored",
+        help="run the search on the Dask cluster at ADDRESS (e.g. tcp://host:8786; needs the "
+        "'distributed' extra), owner-partitioned; --jobs is then ignored",
+    )
+    p.add_argument(
+        "--partitions",
+        type=int,
+        default=None,
+        metavar="W",
+        help="with --scheduler: split the patterns among W partitions (default: the cluster's worker threads)",
     )
     p.add_argument(
         "--checkpoint",
@@ -164,6 +171,10 @@ def run(args: argparse.Namespace) -> Outcome:
     kw = domain_kwargs(args)
     if args.shards is not None and not args.no_keep_regions:
         raise UsageError("--shards goes with --no-keep-regions.")
+    if args.partitions is not None and not args.scheduler:
+        raise UsageError("--partitions goes with --scheduler (the Dask search); use --jobs for local processes.")
+    if args.partitions is not None and args.partitions < 1:
+        raise UsageError(f"--partitions must be a positive integer. Got {args.partitions} instead.")
     if args.no_keep_regions and (args.graph or args.regions or args.plot):
         raise UsageError("--graph, --regions and --plot need the regions; drop --no-keep-regions.")
     if args.no_keep_regions:
@@ -195,6 +206,7 @@ def run(args: argparse.Namespace) -> Outcome:
                 checkpoint_every=args.checkpoint_every,
                 resume=args.resume,
                 client=client,
+                partitions=args.partitions,
                 **kw,
             )
     finally:

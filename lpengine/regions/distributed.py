@@ -1,36 +1,47 @@
-"""The region search on a Dask cluster (``enumerate_regions(..., client=...)``).
+"""The region search on a Dask cluster (``enumerate_regions(..., client=...)``): owner-partitioned rounds.
 
-The caller (the driver) keeps the breadth-first frontier and the set of
-patterns seen, exactly as the serial search does; the region work (rows,
-certificate, facets, neighbours) runs as Dask tasks, one batch of pending
-regions per task, on any number of workers.  Each task returns everything its
-batch produced (the regions packed as arrays, the neighbours as packed
-patterns), the driver merges it while the search runs, and every region is
-processed exactly once, so the count, the patterns and the adjacency graph
-equal the serial search's.  Witnesses, LP counts and the order of the regions
-may differ: the interior point of a region depends on the facet it was first
-reached through, which depends on the arrival order.
+Design (issue 15; :mod:`.partition` holds the per-partition work).  The
+patterns are split among ``W`` partitions (``partitions=``, by default the
+number of worker threads) by a stable hash of their packed bits.  Partition
+``p`` keeps its share of the seen set and of the frontier on a worker, in a
+Dask future; nothing about individual regions passes through this process
+(the **driver**) unless the regions are kept.  The search runs in
+level-synchronous rounds: per round, one task per partition takes its state
+future and the candidate batches the other partitions sent it, and returns
+its new state, a small report and one outbox per partition; ``W (W - 1)``
+tiny ``getitem`` tasks route the outboxes, so the candidates move from worker
+to worker and the driver only holds futures.  The driver gathers the
+reports (counts, LP counters, statistics), decides budgets and stops after
+the first round in which no partition has work and nothing was sent.  It
+keeps two rounds in flight, so the workers do not wait for its round trip.
 
-The network, domain and tolerances ride along with every task (a few KB, so
-no scattered data can be lost with a worker); each worker process builds one
-:class:`~.processor.RegionProcessor` per search from them and reuses it for
-every batch (its HiGHS instances stay warm).  Messages are small: a batch is two arrays
-(``int8`` patterns and float hints), a reply a few stacked arrays.
+Why futures and not actors: every round task is a pure function of its
+inputs, so a worker lost mid-run costs only time (Dask recomputes the lost
+futures from their lineage, as far back as needed); an actor's state would
+die with its worker and need a recovery protocol of its own.  The price is
+``W^2 + 2 W`` small tasks per round through the scheduler (see the guide's
+plan for 100 workers).
 
-A worker lost mid-run costs only time: Dask re-runs its unfinished tasks on
-the workers left (the tasks are pure functions of their batch).  With a
-``checkpoint`` the driver writes its state every few seconds, the batches in
-flight counting as pending, so even the loss of the driver costs at most one
-interval.  Scaling beyond tens of workers would move the seen set off the
-driver (owner = hash of the pattern, one shard per worker); see the README's
-distributed section for that plan.
+What equals the serial result: every pattern is processed once, by its
+owner, with the serial search's :class:`~.processor.RegionProcessor`, so the
+count, the patterns, boundedness, thin flags and the adjacency graph are the
+serial ones with any ``W``.  The witnesses, margins and ``lp_solves`` may
+differ (a region's interior point depends on the facet it was first reached
+through).  With ``keep_regions=False`` no process holds all regions: each
+partition keeps its seen share, the driver the summed statistics, and with
+``shards_dir`` each partition writes its regions to its own shards
+(``regions-pXXXX-NNNNN.npz``; the folder must be visible to every worker).
+With a ``checkpoint``, the driver gathers the partitions' states when a write
+is due (the regions are kept then anyway).
 """
 
 from __future__ import annotations
 
 import logging
-import time
+import operator
 import uuid
+from collections import deque
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -41,45 +52,78 @@ from ..tolerances import Tolerances
 from .budget import Budget
 from .checkpoint import Checkpointer, SearchSnapshot
 from .domain import Domain
-from .outcome import PendingRegion
-from .parallel import BatchReply, PackedItems, WorkerFailed, merge_reply, pack_items, process_batch
+from .outcome import Counted, PendingRegion
+from .parallel import unpack_works
+from .partition import (
+    Outbox,
+    PartitionState,
+    RoundReport,
+    SearchSetup,
+    finish_partition,
+    initial_states,
+    owners,
+    run_round,
+    unpack_candidates,
+    unpack_signs,
+)
 from .pattern import ActivationPattern
-from .processor import RegionProcessor
 from .result import RegionCollector
-from .search import SearchOut, begin, enqueue_new, record, snapshot
+from .search import SearchOut, begin, record, snapshot
+from .stream import StreamingCollector
 
-__all__ = ["distributed_search", "run_batch"]
+__all__ = ["distributed_search", "Traffic"]
 
 logger = logging.getLogger(__name__)
 
-# Batches in flight per worker (one running, one waiting, so a worker never idles on the round trip).
-_IN_FLIGHT = 2
-# Largest and smallest batch of pending regions per task.
-_MAX_BATCH = 64
-_MIN_BATCH = 4
-# Regions the driver processes itself between two looks at the finished tasks.
-_DRIVER_CHUNK = 4
-
-# Seconds between two questions to the scheduler about the number of workers.
-_LOOK_EVERY = 2.0
-
-# One RegionProcessor per worker process and search (keyed by the search's token); the newest only.
-_PROCESSORS: dict[str, tuple[RegionProcessor, set[bytes]]] = {}
+# Regions a partition processes per round: first, least and most (the cap adapts so that a round
+# takes about _ROUND_SECONDS: long enough to hide the scheduler's latency, short enough for budgets).
+_FIRST_CAP = 64
+_MIN_CAP = 16
+_MAX_CAP = 8192
+_ROUND_SECONDS = 0.5
+# Rounds in flight (without max_regions): the next round is queued before the last one's report is read.
+_DEPTH = 2
 
 
-def run_batch(token: str, setup: tuple[Any, ...], batch: PackedItems) -> BatchReply:
-    """A Dask task: process one batch on a worker (the worker's processor is built once per search)."""
-    entry = _PROCESSORS.get(token)
-    if entry is None:
-        _PROCESSORS.clear()
-        net, domain, tol, method, compute_bounded, backend = setup
-        entry = (RegionProcessor(net, domain, tol, method, compute_bounded, backend), set())
-        _PROCESSORS[token] = entry
-    proc, reported = entry
-    reply = process_batch(proc, batch, reported, proc.domain.dim)
-    if isinstance(reply, WorkerFailed):
-        raise reply.error
-    return reply
+@dataclass
+class Traffic:
+    """What the partitions sent each other (measured on the packed batches), summed over the rounds."""
+
+    rounds: int = 0
+    partitions: int = 1
+    candidates_sent: int = 0
+    candidates_local: int = 0
+    prefixes_sent: int = 0
+    bytes_sent: int = 0
+    messages: int = 0
+    tasks: int = 0
+    task_seconds: float = 0.0
+    task_cpu_seconds: float = 0.0
+
+    def per_region(self, n: int) -> dict[str, float]:
+        """The totals divided by ``n`` regions (JSON-ready)."""
+        n = max(n, 1)
+        return {
+            "candidates_sent": self.candidates_sent / n,
+            "candidates_local": self.candidates_local / n,
+            "bytes_sent": self.bytes_sent / n,
+            "messages": self.messages / n,
+            "tasks": self.tasks / n,
+        }
+
+
+@dataclass
+class _Round:
+    number: int
+    caps: list[int]
+    states: list[Any]
+    reports: list[Any]
+    inbox: list[list[Any]] = field(default_factory=list)  # inbox[p] = futures of the outboxes sent to p
+
+
+def _same(x: Any) -> Any:
+    """Identity task: data submitted this way is recomputable (its lineage holds it), unlike scattered data."""
+    return x
 
 
 def distributed_search(
@@ -96,83 +140,212 @@ def distributed_search(
     resume: SearchSnapshot | None = None,
     checkpointer: Checkpointer | None = None,
     collector: RegionCollector | None = None,
+    partitions: int | None = None,
+    traffic: Traffic | None = None,
 ) -> SearchOut:
-    """Breadth-first search with the region work on the Dask cluster of ``client``."""
-    from distributed import as_completed
+    """Owner-partitioned breadth-first search on the Dask cluster of ``client`` (see the module docstring).
 
+    ``partitions`` defaults to the number of worker threads; ``traffic``, if
+    given, receives the measured messages and bytes.
+    """
     d = domain.dim
     out = SearchOut(collector or RegionCollector(net.hidden_widths, domain), method=method)
-    proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
-    out.counters = proc.counters
-    out.stats = proc.cert.stats
+    stream = out.collector if isinstance(out.collector, StreamingCollector) else None
+    if partitions is None:
+        partitions = max(1, sum(client.nthreads().values()))
+    W = partitions
+    tr = traffic if traffic is not None else Traffic()
+    tr.partitions = W
+    token = uuid.uuid4().hex[:12]
+    shards = None if stream is None or stream.shards_dir is None else str(stream.shards_dir)
+    setup = SearchSetup(token, net, domain, tol, method, compute_bounded, backend, W, stream is None, shards)
     queue, seen = begin(out, start, resume, checkpointer)
-    n_regions = len(out.collector.regions)
-    token = uuid.uuid4().hex
-    # The inputs ride along with every task (a few KB): no scattered data that a lost worker could take
-    # with it; each worker builds its processor from them once per search (keyed by ``token``).
-    setup = (net, domain, tol, method, compute_bounded, backend)
-    pending = as_completed()
-    flight: dict[Any, list[PendingRegion]] = {}
-    workers_seen = 1
-    next_look = 0.0
+    states0 = initial_states(setup, list(queue), seen)
+    del queue, seen  # from here on the partitions hold them
+    prefix = f"lpe-{token}"
+    setup_f = client.submit(_same, setup, key=f"{prefix}-setup")
+    state_f = [client.submit(_same, s, key=f"{prefix}-init-{p}") for p, s in enumerate(states0)]
+    del states0
+    n_regions = len(out.collector.regions) if stream is None else 0
+    cap = _FIRST_CAP
+    last_queued = [0] * W
+    processes: set[str] = set()
+    inflight: deque[_Round] = deque()
+    last: _Round | None = None
+    next_round = 0
+    inbox: list[list[Any]] = [[] for _ in range(W)]
+    idle = False
+    stopping = False
 
-    def take(reply: BatchReply) -> int:
-        return merge_reply(out, reply, seen, queue, d)
+    def submit(caps: list[int]) -> None:
+        nonlocal next_round, inbox, state_f
+        r = next_round
+        next_round += 1
+        keys = [f"{prefix}-r{r}-p{p}" for p in range(W)]
+        res = client.map(run_round, [setup_f] * W, range(W), caps, state_f, inbox, key=keys)
+        states = client.map(operator.getitem, res, [0] * W, key=[f"{k}-state" for k in keys])
+        reports = client.map(operator.getitem, res, [1] * W, key=[f"{k}-report" for k in keys])
+        pairs = [(p, q) for p in range(W) for q in range(W) if p != q]
+        boxes = client.map(
+            operator.getitem,
+            [res[p] for p, _ in pairs],
+            [2 + q for _, q in pairs],
+            key=[f"{keys[p]}-to{q}" for p, q in pairs],
+        )
+        new_inbox: list[list[Any]] = [[] for _ in range(W)]
+        for (_, q), f in zip(pairs, boxes, strict=True):
+            new_inbox[q].append(f)
+        tr.tasks += len(res) + len(states) + len(reports) + len(boxes)
+        inflight.append(_Round(r, caps, states, reports, new_inbox))
+        state_f, inbox = states, new_inbox
+
+    def caps_for_next() -> list[int] | None:
+        if budget.max_regions is None:
+            return [cap] * W
+        pending = sum(sum(rd.caps) for rd in inflight)
+        remaining = budget.max_regions - n_regions - pending
+        if remaining <= 0:
+            return None
+        base, extra = divmod(min(remaining, cap * W), W)
+        order = sorted(range(W), key=lambda p: -last_queued[p])
+        caps = [base] * W
+        for p in order[:extra]:
+            caps[p] += 1
+        return caps
+
+    def merge(reports: list[RoundReport]) -> int:
+        counted = 0
+        for rep in reports:
+            if rep.processed:
+                processes.add(rep.process)
+            if rep.works is not None:
+                for w in unpack_works(rep.works):
+                    record(out, Counted(w))
+            for u in rep.undecided:
+                record(out, u)
+            out.counters.merge(rep.counters)
+            out.stats.merge(rep.stats)
+            if stream is not None:
+                stream.absorb(
+                    rep.counted,
+                    rep.n_bounded,
+                    [str(ActivationPattern(s, net.hidden_widths)) for s in rep.thin],
+                    rep.min_margin,
+                    rep.active_sum,
+                    rep.any_active,
+                    rep.all_active,
+                )
+            counted += rep.counted
+            tr.candidates_sent += rep.sent
+            tr.candidates_local += rep.kept_local
+            tr.prefixes_sent += rep.prefixes_sent
+            tr.bytes_sent += rep.sent_bytes
+            tr.messages += rep.messages
+            tr.task_seconds += rep.seconds
+            tr.task_cpu_seconds += rep.cpu_seconds
+        return counted
 
     def save() -> None:
         assert checkpointer is not None
-        in_flight = [it for batch in flight.values() for it in batch]
-        checkpointer.write(snapshot(out, [*in_flight, *queue], seen, budget.elapsed()), d)
+        if last is None:
+            return
+        checkpointer.write(_gather_snapshot(client, out, last, setup, budget), d)
 
-    stopping = False
+    budget.workers = len(client.nthreads())
     try:
-        while True:
+        first = caps_for_next()
+        if first is not None:
+            submit(first)
+        while inflight:
+            rd = inflight[0]
+            reports: list[RoundReport] = client.gather(rd.reports)
+            inflight.popleft()
+            last = rd
+            tr.rounds += 1
+            n_regions += merge(reports)
+            last_queued = [rep.queued for rep in reports]
+            idle = all(rep.queued == 0 and rep.sent == 0 and rep.prefixes_sent == 0 for rep in reports)
+            if stream is not None:
+                stream.prefix_sizes = [
+                    *(sum(rep.prefix_sizes[l] for rep in reports) for l in range(len(net.hidden_widths) - 1)),
+                    stream.count,
+                ]
+            done = sum(rep.processed for rep in reports)
+            secs = max((rep.seconds for rep in reports), default=0.0)
+            if done and secs > 0:
+                per = secs / max(1, max(rep.processed for rep in reports))
+                cap = int(min(_MAX_CAP, max(_MIN_CAP, _ROUND_SECONDS / max(per, 1e-6))))
+            if idle:
+                break
             if checkpointer is not None and checkpointer.due():
                 save()
+            budget.workers = len(client.nthreads())
             if not stopping:
-                reason = budget.stop_reason(n_regions, len(queue), out.counters.solves)
+                reason = budget.stop_reason(n_regions, sum(last_queued), out.counters.solves)
                 if reason is not None:
                     stopping, out.complete, out.message = True, False, reason
-            if not stopping:
-                now = time.perf_counter()
-                if now >= next_look:  # the cluster may grow or shrink; ask the scheduler now and then
-                    workers_seen = max(1, len(client.scheduler_info(n_workers=-1)["workers"]))
-                    next_look = now + _LOOK_EVERY
-                n_workers = workers_seen
-                budget.workers = 1 + n_workers
-                while len(flight) < _IN_FLIGHT * n_workers and len(queue) >= _MIN_BATCH:
-                    size = max(_MIN_BATCH, min(_MAX_BATCH, len(queue) // (_IN_FLIGHT * n_workers)))
-                    batch = [queue.popleft() for _ in range(min(size, len(queue)))]
-                    fut = client.submit(run_batch, token, setup, pack_items(batch, d), pure=False)
-                    flight[fut] = batch
-                    pending.add(fut)
-                # The driver works too, between two looks at the finished tasks (no busy waiting).
-                if queue:
-                    for _ in range(min(_DRIVER_CHUNK, len(queue))):
-                        done = proc.process(queue.popleft())
-                        n_regions += record(out, done.outcome)
-                        enqueue_new(done.neighbors, seen, queue)
-            if not flight:
-                if stopping or not queue:
+            depth = 1 if budget.max_regions is not None else _DEPTH
+            while not stopping and len(inflight) < depth:
+                caps = caps_for_next()
+                if caps is None:
                     break
-                continue
-            ready = pending.next_batch(block=not queue or stopping)
-            for fut in ready:
-                batch = flight.pop(fut)
-                try:
-                    reply = fut.result()
-                except BaseException:
-                    queue.extendleft(reversed(batch))  # still pending (a checkpoint keeps it)
-                    raise
-                n_regions += take(reply)
+                submit(caps)
+            logger.debug("round %d: %d regions, %d queued", rd.number, n_regions, sum(last_queued))
     finally:
-        for fut in list(flight):
-            fut.cancel()
+        for rd in inflight:
+            client.cancel(rd.states + rd.reports)
         if checkpointer is not None:
             save()
-    if queue and out.complete:
+    if idle:
+        out.complete = out.complete and not out.undecided
+        if stream is not None and shards is not None and last is not None:
+            fin = client.map(
+                finish_partition, [setup_f] * W, range(W), last.states, key=[f"{prefix}-fin-{p}" for p in range(W)]
+            )
+            stream.n_shards = int(sum(client.gather(fin)))
+    elif out.complete:
         out.complete, out.message = False, "stopped with regions still queued"
     if budget.max_regions is not None:
         out.collector.truncate(budget.max_regions)
-    out.processes = 1 + workers_seen
+    out.processes = max(1, len(processes))
+    n = stream.count if stream is not None else len(out.collector.regions)
+    logger.info(
+        "Dask search: %d partitions, %d rounds, %d regions; per region %.2f candidates and %.1f bytes sent, "
+        "%.2f kept local, %.3f messages",
+        W,
+        tr.rounds,
+        n,
+        tr.candidates_sent / max(n, 1),
+        tr.bytes_sent / max(n, 1),
+        tr.candidates_local / max(n, 1),
+        tr.messages / max(n, 1),
+    )
     return out
+
+
+def _gather_snapshot(client: Any, out: SearchOut, rd: _Round, setup: SearchSetup, budget: Budget) -> SearchSnapshot:
+    """The search state after round ``rd`` (gathered from the partitions): frontier, seen set, regions."""
+    n_units = sum(setup.net.hidden_widths)
+    d = setup.domain.dim
+    states: list[PartitionState] = client.gather(rd.states)
+    boxes: list[list[Outbox | None]] = [client.gather(fs) for fs in rd.inbox]
+    seen_packed: set[bytes] = set()
+    queue: list[PendingRegion] = []
+    for st in states:
+        seen_packed |= st.seen
+        queue += unpack_candidates(st.queue, n_units, d)
+    # Candidates in transit: pending unless their owner has already seen them (then they were handled).
+    for p, lst in enumerate(boxes):
+        for box in lst:
+            if box is None or box.candidates is None:
+                continue
+            b = box.candidates
+            assert bool(np.all(owners(b.keys, setup.partitions) == p))
+            for i, item in enumerate(unpack_candidates(b, n_units, d)):
+                kb = b.keys[i].tobytes()
+                if kb not in seen_packed:
+                    seen_packed.add(kb)
+                    queue.append(item)
+    keys = np.frombuffer(b"".join(sorted(seen_packed)), dtype=np.uint8).reshape(len(seen_packed), -1)
+    seen = {row.tobytes() for row in unpack_signs(keys, n_units)} if len(seen_packed) else set()
+    return snapshot(out, queue, seen, budget.elapsed())

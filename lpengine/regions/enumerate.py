@@ -105,6 +105,7 @@ def enumerate_regions(
     checkpoint_every: float = 5.0,
     resume: str | os.PathLike[str] | None = None,
     client: Any = None,
+    partitions: int | None = None,
     keep_regions: bool = True,
     shards_dir: str | os.PathLike[str] | None = None,
 ) -> RegionEnumeration:
@@ -170,8 +171,12 @@ def enumerate_regions(
         The result equals that of an uninterrupted run.  With ``checkpoint``
         unset, the run keeps checkpointing to the same file.
     client : distributed.Client, optional
-        Run the region work on this Dask cluster (see
+        Run the search on this Dask cluster, owner-partitioned (see
         :mod:`lpengine.regions.distributed`); ``n_jobs`` is then ignored.
+    partitions : int, optional
+        With ``client``: the number of partitions of the patterns (each keeps
+        its share of the seen set and of the frontier on a worker); default
+        the number of worker threads.
     keep_regions : bool
         False: keep only the count and the statistics (``regions`` and
         ``edges`` stay empty; ``n_bounded``, ``thin_patterns``, ``layer_stats``
@@ -227,6 +232,10 @@ def enumerate_regions(
         raise InvalidDomainError("method='hybrid' is for unbounded domains with n_in >= 2; use 'vertex' or 'auto'.")
     if compute_bounded is None:
         compute_bounded = not dom.bounded
+    if partitions is not None:
+        if client is None:
+            raise ValueError("partitions= goes with client= (the Dask search); use n_jobs= for local processes.")
+        partitions = check_int(partitions, "partitions", low=1)
     if shards_dir is not None and keep_regions:
         raise ValueError("shards_dir= goes with keep_regions=False (kept regions are in the result).")
     if not keep_regions and (checkpoint is not None or resume is not None):
@@ -257,7 +266,7 @@ def enumerate_regions(
     elif client is not None:
         from .distributed import distributed_search
 
-        out = distributed_search(net, dom, t, client=client, **kw)
+        out = distributed_search(net, dom, t, client=client, partitions=partitions, **kw)
     elif n_jobs > 1:
         out = parallel_search(net, dom, t, n_jobs=n_jobs, **kw)
     else:

@@ -79,6 +79,8 @@ class StreamingCollector(RegionCollector):
         self.shard_size = shard_size
         self.buffer: list[RegionWork] = []
         self.n_shards = 0
+        #: Distinct layer prefixes per layer, when counted elsewhere (the Dask partitions) instead of ``prefixes``.
+        self.prefix_sizes: list[int] | None = None
 
     def add(self, w: RegionWork) -> None:
         if self.limit is not None and self.count >= self.limit:
@@ -104,6 +106,36 @@ class StreamingCollector(RegionCollector):
             self.buffer.append(w)
             if len(self.buffer) >= self.shard_size:
                 self.flush()
+
+    def absorb(
+        self,
+        count: int,
+        n_bounded: int | None,
+        thin: list[str],
+        min_margin: float | None,
+        active_sum: NDArray[np.int64] | None,
+        any_active: NDArray[np.bool_] | None,
+        all_active: NDArray[np.bool_] | None,
+    ) -> None:
+        """Add the statistics of ``count`` regions counted elsewhere (a Dask partition's round).
+
+        The distinct layer prefixes cannot be summed; the caller sets
+        :attr:`prefix_sizes` from the partitions' own distinct counts.
+        """
+        if not count:
+            return
+        self.count += count
+        if n_bounded is None:
+            self.n_bounded = None
+        elif self.n_bounded is not None:
+            self.n_bounded += n_bounded
+        self.thin += thin
+        if min_margin is not None:
+            self.min_margin = min_margin if self.min_margin is None else min(self.min_margin, min_margin)
+        if active_sum is not None and any_active is not None and all_active is not None:
+            self.active_sum += active_sum
+            self.any_active |= any_active
+            self.all_active &= all_active
 
     def truncate(self, n: int) -> None:
         """Nothing to drop: regions beyond ``limit`` were never taken in."""
@@ -139,7 +171,7 @@ class StreamingCollector(RegionCollector):
                 {
                     "layer": l,
                     "width": int(hi - lo),
-                    "prefix_regions": len(pre),
+                    "prefix_regions": len(pre) if self.prefix_sizes is None else self.prefix_sizes[l],
                     "mean_active": float(s.sum() / self.count),
                     "never_active": int(np.sum(~self.any_active[lo:hi])),
                     "always_active": int(np.sum(self.all_active[lo:hi])),

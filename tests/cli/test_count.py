@@ -173,3 +173,11 @@ def test_no_keep_regions_with_shards(small_net, tmp_path, capsys) -> None:
     with np.load(shards / "regions-00000.npz", allow_pickle=False) as z:
         assert {tuple(int(v) for v in row) for row in z["signs"]} == set(brute.patterns)
     assert main(["count", "--net", path, "--shards", str(shards)]) == 2  # --shards alone is a usage error
+
+
+def test_partitions_goes_with_a_scheduler(small_net, capsys) -> None:
+    _, path = small_net
+    assert main(["count", "--net", path, "--partitions", "4"]) == 2
+    assert "--partitions goes with --scheduler" in capsys.readouterr().err
+    assert main(["count", "--net", path, "--scheduler", "tcp://127.0.0.1:1", "--partitions", "0"]) == 2
+    assert "--partitions must be a positive integer. Got 0" in capsys.readouterr().err

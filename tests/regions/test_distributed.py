@@ -1,18 +1,21 @@
-"""The region search on a real Dask cluster equals the serial search."""
+"""The owner-partitioned search on a real Dask cluster equals the serial search, with any number of partitions."""
 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
 import time
 import warnings
 
+import numpy as np
 import pytest
 
 from lpengine import ReLUNetwork
 from lpengine.regions import enumerate_regions
+from lpengine.regions.distributed import Traffic, distributed_search
 
 distributed = pytest.importorskip("distributed")
 
@@ -24,6 +27,24 @@ def _patterns(res):
 def _edges(res):
     pat = [str(r.pattern) for r in res.regions]
     return {frozenset((pat[i], pat[j])) for i, j, _ in res.edges}
+
+
+def _flags(res):
+    return sorted((str(r.pattern), r.bounded, r.thin) for r in res.regions)
+
+
+def _same_as_serial(dist, serial) -> None:
+    assert dist.complete and dist.count == serial.count
+    assert _patterns(dist) == _patterns(serial)
+    assert _edges(dist) == _edges(serial)
+    assert _flags(dist) == _flags(serial)
+    assert dist.thin_patterns == serial.thin_patterns and dist.layer_stats == serial.layer_stats
+
+
+def thin_slab_net() -> ReLUNetwork:
+    # x1 = 0, x1 = 5e-8, x1 = 0.8 and x2 = 0 cut [-1, 1]^2 into 4 x 2 = 8 regions, 2 of them in the thin slab.
+    W = np.array([[1.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    return ReLUNetwork((W,), (np.array([0.0, -5e-8, -0.8, 0.0]),), has_output_layer=False)
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +60,7 @@ def client():
 
 @pytest.mark.parametrize(
     "n_in, widths, seed, domain",
-    [(2, [12, 12], 0, {"box": (-1, 1)}), (3, [8, 8], 4, {"whole_space": True}), (1, [6, 6], 2, {"box": (-3, 3)})],
+    [(2, [10, 10], 0, {"box": (-1, 1)}), (3, [6, 6], 4, {"whole_space": True}), (1, [6, 6], 2, {"box": (-3, 3)})],
 )
 def test_local_cluster_equals_serial(client, n_in, widths, seed, domain):
     net = ReLUNetwork.random(n_in, widths, seed=seed)
@@ -49,25 +70,89 @@ def test_local_cluster_equals_serial(client, n_in, widths, seed, domain):
         domain = {**domain, "method": "lp"}
     serial = enumerate_regions(net, **domain)
     dist = enumerate_regions(net, client=client, **domain)
-    assert dist.complete and dist.count == serial.count
-    assert _patterns(dist) == _patterns(serial)
-    assert _edges(dist) == _edges(serial)
-    assert [r.bounded for r in sorted(dist.regions, key=lambda r: str(r.pattern))] == [
-        r.bounded for r in sorted(serial.regions, key=lambda r: str(r.pattern))
-    ]
-    assert dist.processes == 3  # the driver and two workers
+    _same_as_serial(dist, serial)
+    assert dist.processes == 2  # both worker processes did region work (the driver does none)
 
 
-def test_local_cluster_budget_and_resume(client, tmp_path):
+@pytest.mark.parametrize("partitions", [1, 5])
+def test_any_number_of_partitions_gives_the_serial_result(client, partitions):
+    net = ReLUNetwork.random(2, [8, 8], seed=5)
+    serial = enumerate_regions(net, whole_space=True)
+    _same_as_serial(enumerate_regions(net, whole_space=True, client=client, partitions=partitions), serial)
+
+
+def test_thin_regions_are_flagged_as_serially(client):
+    res = enumerate_regions(thin_slab_net(), box=(-1, 1), client=client, partitions=3)
+    assert res.complete and res.count == 8 and len(res.thin_patterns) == 2
+    _same_as_serial(res, enumerate_regions(thin_slab_net(), box=(-1, 1)))
+
+
+def test_streamed_search_holds_no_region_and_its_shards_hold_each_once(client, tmp_path):
+    net = ReLUNetwork.random(3, [8, 8], seed=4)
+    kept = enumerate_regions(net, whole_space=True)
+    res = enumerate_regions(net, whole_space=True, client=client, keep_regions=False, shards_dir=tmp_path)
+    assert res.complete and res.count == kept.count and res.regions == () and res.edges == ()
+    assert res.n_bounded == kept.n_bounded and res.layer_stats == kept.layer_stats
+    assert res.thin_patterns == kept.thin_patterns
+    files = sorted(tmp_path.glob("regions-p*.npz"))
+    assert len(files) == res.streamed["shards"] == 2  # one per partition (each holds fewer than 10,000)
+    rows = []
+    for f in files:
+        with np.load(f, allow_pickle=False) as z:
+            rows += [s.tobytes() for s in z["signs"]]
+    assert len(rows) == len(set(rows)) == kept.count
+    assert set(rows) == {r.pattern.signs.astype(np.int8).tobytes() for r in kept.regions}
+
+
+def test_budget_stops_at_max_regions_and_resume_completes(client, tmp_path):
     net = ReLUNetwork.random(3, [10, 10], seed=3)
     serial = enumerate_regions(net)
     path = tmp_path / "ck.npz"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         part = enumerate_regions(net, client=client, max_regions=50, checkpoint=path)
+        streamed = enumerate_regions(net, client=client, max_regions=45, keep_regions=False)
     assert not part.complete and part.count == 50
-    res = enumerate_regions(net, client=client, resume=path)
+    assert not streamed.complete and streamed.count == 45  # the per-round caps never overshoot
+    res = enumerate_regions(net, client=client, resume=path, partitions=3)
     assert res.complete and _patterns(res) == _patterns(serial) and _edges(res) == _edges(serial)
+
+
+def test_traffic_is_the_packed_candidates(client):
+    # Each candidate sent is ceil(N/8) bytes of bits plus 3 d float64 hints; kept regions send no prefixes.
+    from lpengine.regions.budget import Budget
+    from lpengine.regions.domain import make_domain
+    from lpengine.regions.search import start_point
+    from lpengine.tolerances import resolve_tolerances
+
+    net = ReLUNetwork.random(3, [9, 8], seed=1)
+    tol = resolve_tolerances(None)
+    dom = make_domain(3, None, box=(-1, 1), tol=tol)
+    tr = Traffic()
+    out = distributed_search(
+        net,
+        dom,
+        tol,
+        client=client,
+        method="vertex",
+        start=start_point(net, dom, tol, 0),
+        budget=Budget(None, None, None, time.perf_counter()),
+        compute_bounded=False,
+        partitions=4,
+        traffic=tr,
+    )
+    n = len(out.collector.regions)
+    assert n == enumerate_regions(net).count and tr.partitions == 4
+    assert tr.candidates_sent > 0 and tr.prefixes_sent == 0
+    assert tr.bytes_sent == tr.candidates_sent * (3 + 24 * 3)  # N = 17 units -> 3 bytes
+    assert tr.messages <= tr.rounds * 4 * 3  # at most one message per ordered pair of partitions per round
+    # W round tasks, 2 W getitems (state, report), W (W - 1) routed outboxes per submitted round.
+    assert tr.tasks % 24 == 0 and tr.tasks >= tr.rounds * 24
+
+
+def test_partitions_needs_a_client():
+    with pytest.raises(ValueError, match="partitions= goes with client="):
+        enumerate_regions(ReLUNetwork.random(2, [3], seed=0), partitions=2)
 
 
 @pytest.mark.slow
@@ -97,16 +182,14 @@ def test_dask_scheduler_and_worker_processes_from_the_command_line(tmp_path):
     try:
         with distributed.Client(address, timeout=60) as c:
             c.wait_for_workers(2, timeout=60)
-        out = subprocess.run(
-            [sys.executable, "-m", "lpengine", "count", "--net", str(net_file), "--scheduler", address, "--json"],
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        env = json.loads(out.stdout)
-        assert env["status"] == "ok", out.stderr
-        assert env["result"]["count_lower"] == env["result"]["count_upper"] == serial.count
-        assert env["result"]["processes"] == 3
+        base = [sys.executable, "-m", "lpengine", "count", "--net", str(net_file), "--scheduler", address, "--json"]
+        for extra in ([], ["--partitions", "5", "--no-keep-regions"]):
+            out = subprocess.run([*base, *extra], capture_output=True, text=True, timeout=600)
+            env = json.loads(out.stdout)
+            assert env["status"] == "ok", out.stderr
+            assert env["result"]["count_lower"] == env["result"]["count_upper"] == serial.count
+            assert env["result"]["processes"] == 2  # the two `dask worker` processes (the driver does none)
+            assert env["result"]["layer_stats"] == [dict(s) for s in serial.layer_stats]
     finally:
         for p in (*workers, sched):
             p.terminate()
@@ -125,14 +208,17 @@ def test_a_worker_lost_mid_run_costs_only_time():
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
-        pids = list(c.run(lambda: __import__("os").getpid()).values())
-        import threading
+        pids = list(c.run(os.getpid).values())
+        killed: list[int] = []
 
-        def kill_one() -> None:
-            time.sleep(1.0)
-            psutil.Process(pids[0]).kill()
+        def kill_once(state) -> None:
+            # Between two rounds, once a tenth of the regions are in: kill a worker process (its nanny
+            # starts a new one); the partitions' states it held are recomputed from their lineage.
+            if not killed and state.regions > serial.count // 10:
+                psutil.Process(pids[0]).kill()
+                killed.append(state.regions)
 
-        threading.Thread(target=kill_one, daemon=True).start()
-        res = enumerate_regions(net, client=c)
+        res = enumerate_regions(net, client=c, callback=kill_once)
+    assert killed and killed[0] < serial.count  # the kill happened mid-run
     assert res.complete and res.count == serial.count
     assert _patterns(res) == _patterns(serial) and _edges(res) == _edges(serial)
