@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import logging
 import operator
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -83,6 +84,8 @@ _MAX_CAP = 8192
 _ROUND_SECONDS = 0.5
 # Rounds in flight (without max_regions): the next round is queued before the last one's report is read.
 _DEPTH = 2
+# Seconds between two questions to the scheduler about the workers (they may come and go).
+_LOOK_EVERY = 2.0
 
 
 @dataclass
@@ -164,7 +167,11 @@ def distributed_search(
     del queue, seen  # from here on the partitions hold them
     prefix = f"lpe-{token}"
     setup_f = client.submit(_same, setup, key=f"{prefix}-setup")
-    state_f = [client.submit(_same, s, key=f"{prefix}-init-{p}") for p, s in enumerate(states0)]
+    homes = _homes(client, W)
+    state_f = [
+        client.submit(_same, s, key=f"{prefix}-init-{p}", workers=homes[p], allow_other_workers=True)
+        for p, s in enumerate(states0)
+    ]
     del states0
     n_regions = len(out.collector.regions) if stream is None else 0
     cap = _FIRST_CAP
@@ -182,7 +189,22 @@ def distributed_search(
         r = next_round
         next_round += 1
         keys = [f"{prefix}-r{r}-p{p}" for p in range(W)]
-        res = client.map(run_round, [setup_f] * W, range(W), caps, state_f, inbox, key=keys)
+        # Each partition has a home worker (a preference, so that a lost worker's partitions move on);
+        # without it the scheduler may keep every partition on one worker, by data locality.
+        res = [
+            client.submit(
+                run_round,
+                setup_f,
+                p,
+                caps[p],
+                state_f[p],
+                inbox[p],
+                key=keys[p],
+                workers=homes[p],
+                allow_other_workers=True,
+            )
+            for p in range(W)
+        ]
         states = client.map(operator.getitem, res, [0] * W, key=[f"{k}-state" for k in keys])
         reports = client.map(operator.getitem, res, [1] * W, key=[f"{k}-report" for k in keys])
         pairs = [(p, q) for p in range(W) for q in range(W) if p != q]
@@ -251,7 +273,8 @@ def distributed_search(
             return
         checkpointer.write(_gather_snapshot(client, out, last, setup, budget), d)
 
-    budget.workers = len(client.nthreads())
+    budget.workers = len({h[0] for h in homes if h})
+    next_look = time.perf_counter() + _LOOK_EVERY
     try:
         first = caps_for_next()
         if first is not None:
@@ -279,7 +302,10 @@ def distributed_search(
                 break
             if checkpointer is not None and checkpointer.due():
                 save()
-            budget.workers = len(client.nthreads())
+            if time.perf_counter() > next_look:  # the cluster may grow or shrink
+                homes = _homes(client, W)
+                budget.workers = len({h[0] for h in homes if h})
+                next_look = time.perf_counter() + _LOOK_EVERY
             if not stopping:
                 reason = budget.stop_reason(n_regions, sum(last_queued), out.counters.solves)
                 if reason is not None:
@@ -321,6 +347,17 @@ def distributed_search(
         tr.messages / max(n, 1),
     )
     return out
+
+
+def _homes(client: Any, partitions: int) -> list[list[str] | None]:
+    """A home worker per partition: the workers' threads dealt out round-robin (one-element lists)."""
+    slots = [addr for addr, n in sorted(client.nthreads().items()) for _ in range(max(1, int(n)))]
+    if not slots:
+        return [None] * partitions  # no worker yet: the tasks wait for one
+    # Deal the threads worker by worker (a, b, a, b for two workers of two threads each).
+    order = sorted(range(len(slots)), key=lambda i: (slots[: i + 1].count(slots[i]), i))
+    slots = [slots[i] for i in order]
+    return [[slots[p % len(slots)]] for p in range(partitions)]
 
 
 def _gather_snapshot(client: Any, out: SearchOut, rd: _Round, setup: SearchSetup, budget: Budget) -> SearchSnapshot:
