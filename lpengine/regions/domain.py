@@ -273,29 +273,38 @@ def is_bounded(
     return decide_bounded(-P[:, :d], backend=backend).bounded
 
 
-def proves_bounded(G: NDArray[np.float64], errors: RowErrors, lam: NDArray[np.float64]) -> bool:
+def proves_bounded(
+    G: NDArray[np.float64], errors: RowErrors, lam: NDArray[np.float64], basis: NDArray[np.intp] | None = None
+) -> bool:
     """Public form of :func:`_float_bounded`: do multipliers ``lam > 0`` (``G^T lam ~ 0``) prove the exact rows bounded?
 
     Used by the polar-hull facets (:mod:`.polar`), which read ``lam`` off the hull without an LP.
+    ``basis`` (``d`` rows believed independent) spares the pivoted QR that picks them.
     """
-    return _float_bounded(G, errors, lam)
+    return _float_bounded(G, errors, lam, basis)
 
 
-def _float_bounded(G: NDArray[np.float64], errors: RowErrors, lam: NDArray[np.float64]) -> bool:
+def _float_bounded(
+    G: NDArray[np.float64], errors: RowErrors, lam: NDArray[np.float64], basis: NDArray[np.intp] | None = None
+) -> bool:
     """Floats prove the exact rows bounded: ``lam >= 1`` with ``G^T lam ~ 0`` corrected on ``d`` rows.
 
     With ``r = G_exact^T lam`` and ``M = G_exact[B]^T`` for ``d`` independent rows ``B``
     (QR with column pivoting), ``lam' = lam - M^{-1} r`` on ``B`` solves ``G_exact^T lam' = 0``;
     it is ``> 0`` (so the exact rows positively span R^d) if ``|M^{-1} r|_inf < min lam``.
-    The bound on ``|M^{-1}|`` and ``|r|`` is rigorous (see :mod:`.implied`).
+    The bound on ``|M^{-1}|`` and ``|r|`` is rigorous (see :mod:`.implied`) for any choice of
+    ``B``; a poor one (nearly dependent rows) only makes the bound fail.  ``basis`` gives ``B``.
     """
-    from scipy.linalg import qr
-
     m, d = G.shape
     if m <= d or not np.all(np.isfinite(lam)):
         return False
-    _, _, piv = qr(G.T, pivoting=True, mode="economic")
-    B = np.sort(piv[:d])
+    if basis is None:
+        from scipy.linalg import qr
+
+        _, _, piv = qr(G.T, pivoting=True, mode="economic")
+        B = np.sort(piv[:d])
+    else:
+        B = basis
     r = np.abs(G.T @ lam) + gamma(m) * (np.abs(G.T) @ np.abs(lam)) + errors.EG.T @ np.abs(lam)
     bound = inverse_bound(G[B].T, errors.EG[B].T)
     return bound is not None and bound * BOUND_SAFETY * float(r.max()) < float(lam.min())

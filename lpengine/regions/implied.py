@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["RowErrors", "certified_redundant", "inverse_bound", "gamma", "BOUND_SAFETY"]
+__all__ = ["RowErrors", "certified_redundant", "certified_on_supports", "inverse_bound", "gamma", "BOUND_SAFETY"]
 
 _U = 2.0**-53
 #: Relative slack on every error bound: covers the rounding of the bound computations themselves
@@ -102,26 +102,42 @@ def certified_redundant(
     """
     m, d = G.shape
     n = len(rows)
-    ok = np.zeros(n, dtype=bool)
-    supports: list[NDArray[np.intp]] = []
-    for k, y in zip(rows, duals, strict=True):
+    supports = np.full((n, d), -1, dtype=np.intp)
+    for t, (k, y) in enumerate(zip(rows, duals, strict=True)):
         if y is None or m <= 1:
-            supports.append(np.zeros(0, dtype=np.intp))
             continue
         y_lp = y.copy()
         y_lp[k] = -np.inf
         B = np.argpartition(-y_lp, d - 1)[:d] if m > d else np.argsort(-y_lp)[:d]
-        supports.append(B[y_lp[B] > 0.0])
-    full = [t for t in range(n) if supports[t].size == d]
-    if full:
-        ks = np.array([rows[t] for t in full], dtype=np.intp)
-        Bs = np.array([supports[t] for t in full], dtype=np.intp)
-        ok[full] = _float_certificates(G, h, errors, ks, Bs)
+        B = B[y_lp[B] > 0.0]
+        supports[t, : B.size] = B
+    return certified_on_supports(G, h, errors, np.asarray(rows, dtype=np.intp), supports)
+
+
+def certified_on_supports(
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    errors: RowErrors,
+    rows: NDArray[np.intp],
+    supports: NDArray[np.intp],
+) -> NDArray[np.bool_]:
+    """:func:`certified_redundant` given each row's support ``B`` directly (the rows whose multipliers may be > 0).
+
+    ``supports`` has shape ``(n, d)``: row ``t`` lists the support of ``rows[t]``,
+    padded with ``-1`` when it has fewer than ``d`` rows.  Full supports are
+    decided in floats in one batch; the others, and full ones the floats leave
+    open, by the exact rows (when ``errors`` can give them).
+    """
+    n, d = supports.shape
+    ok = np.zeros(n, dtype=bool)
+    full = np.flatnonzero((supports >= 0).all(axis=1))
+    if full.size:
+        ok[full] = _float_certificates(G, h, errors, rows[full], supports[full])
     for t in np.flatnonzero(~ok).tolist():
-        # Fewer than d rows carry the duals, or the floats are not clear: the exact rows decide.
-        B = supports[t]
+        # Fewer than d rows carry the multipliers, or the floats are not clear: the exact rows decide.
+        B = supports[t][supports[t] >= 0]
         if B.size and errors.exact_rows is not None:
-            ok[t] = _exact_certificate(errors.exact_rows(), rows[t], B)
+            ok[t] = _exact_certificate(errors.exact_rows(), int(rows[t]), B)
     return ok
 
 

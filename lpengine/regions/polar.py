@@ -38,7 +38,7 @@ from numpy.typing import NDArray
 
 from ..tolerances import Tolerances
 from .domain import proves_bounded
-from .implied import BOUND_SAFETY, RowErrors, certified_redundant, gamma
+from .implied import BOUND_SAFETY, RowErrors, certified_on_supports, gamma
 from .polytope import FacetInfo, SameHyperplane, coincident_rows
 
 __all__ = ["PolarFacets", "PolarHull", "facets_by_polar", "certify_polar"]
@@ -280,13 +280,13 @@ def certify_polar(
     """The polar hull's float answers, proved for the exact rows where floats can, else handed on.
 
     * Every row the hull calls no facet gets the certificate of
-      :func:`~.implied.certified_redundant` on the support the hull gives it: the
+      :func:`~.implied.certified_on_supports` on the support the hull gives it: the
       ray from the origin through ``p_k`` leaves the hull through a simplex whose
       ``d`` rows combine (nonnegatively) to row ``k``.  Unproved rows become
       borderline (their one-flip pattern is decided exactly).
-    * ``bounded``: True only with the multipliers ``lambda > 0``, ``G^T lambda = 0``
-      read off the hull (the ray through ``-p_j`` leaves through a simplex, for each
-      ``j``) and checked rigorously (:func:`~.domain.proves_bounded`); False only
+    * ``bounded``: True only with multipliers ``lambda > 0``, ``G_S^T lambda = 0`` on
+      ``d + 1`` rows ``S`` read off the hull (:func:`_certify_bounded`) and checked
+      rigorously (:func:`~.domain.proves_bounded`); False only
       with a recession direction (the mean of the hull's rays) strictly inside
       every row by more than the rows' error.  Otherwise None: the caller decides.
 
@@ -301,18 +301,13 @@ def certify_polar(
     covered[facets.borderline] = True
     nf = np.flatnonzero(~covered)
     if nf.size:
+        # The support of row k: the real rows (not the origin) of the simplex where the ray through
+        # p_k leaves the hull, with positive weight.
         s_idx, t, mu = ph.exits(ph.points[nf])
-        duals: list[NDArray[np.float64] | None] = []
-        for j in range(nf.shape[0]):
-            if not (np.isfinite(t[j]) and np.all(np.isfinite(mu[j]))):
-                duals.append(None)
-                continue
-            y = np.zeros(m)
-            simplex = ph.simplices[s_idx[j]]
-            real = simplex < m  # the origin carries no row
-            y[simplex[real]] = np.maximum(mu[j][real], 0.0)
-            duals.append(y)
-        proved = certified_redundant(G, h, errors, nf.tolist(), duals)
+        simplex = ph.simplices[s_idx]
+        usable = np.isfinite(t) & np.isfinite(mu).all(axis=1)
+        keep = usable[:, None] & (simplex < m) & (mu > 0)  # (comparisons with nan are False, silently)
+        proved = certified_on_supports(G, h, errors, nf, np.where(keep, simplex, -1))
         if not proved.all():
             borderline = np.union1d(facets.borderline, nf[~proved]).astype(np.intp)
             facets = FacetInfo(facets.rows, facets.groups, facets.points, facets.vertices, borderline)
@@ -320,15 +315,7 @@ def certify_polar(
     if not want_bounded:
         pass
     elif pf.bounded is True:
-        s_idx, t, mu = ph.exits(-ph.points[:m])
-        if np.all(np.isfinite(t)) and np.all(np.isfinite(mu)):
-            # t_j p_j + sum_i mu_ji p_i = 0 for every j; with p = g / s, the sum over j gives G^T lam = 0.
-            lam = t / ph.slack
-            simp = ph.simplices[s_idx]
-            w = np.where(simp < m, np.maximum(mu, 0.0), 0.0) / ph.slack[np.minimum(simp, m - 1)]
-            np.add.at(lam, np.minimum(simp, m - 1).ravel(), np.where(simp < m, w, 0.0).ravel())
-            if np.all(lam > 0) and proves_bounded(G, errors, lam / lam.min()):
-                bounded = True
+        bounded = _certify_bounded(ph, G, errors, facets.rows[:_BOUNDED_TRIES])
     elif pf.bounded is False and pf.rays.shape[0]:
         u = pf.rays.mean(axis=0)
         au = np.abs(u)
@@ -336,3 +323,38 @@ def certify_polar(
         if bool(np.all(-(G @ u) > err)):
             bounded = False
     return facets, bounded
+
+
+# Facet rows tried, in turn, for the boundedness certificate of _certify_bounded (one almost always serves).
+_BOUNDED_TRIES = 3
+
+
+def _certify_bounded(
+    ph: PolarHull, G: NDArray[np.float64], errors: RowErrors, candidates: NDArray[np.intp]
+) -> bool | None:
+    """True if floats prove the exact rows bounded from ``d + 1`` rows the hull points at, else None.
+
+    For a row ``j`` the ray through ``-p_j`` leaves the hull through a simplex ``T``:
+    ``t (-p_j) = sum_T mu_i p_i``, so with ``p = g / s`` the multipliers ``t / s_j`` and
+    ``mu_i / s_i`` combine ``g_j`` and the rows of ``T`` to zero.  If they are positive
+    and :func:`~.domain.proves_bounded` confirms them for the exact rows, the exact rows
+    of ``S = {j} ∪ T`` positively span R^d: their recession cone ``{y : G_S y <= 0}``
+    is ``{0}``, and so is the region's, which lies inside it.
+    """
+    m = G.shape[0]
+    if candidates.size == 0:
+        return None
+    s_idx, t, mu = ph.exits(-ph.points[candidates])
+    for c, j in enumerate(candidates.tolist()):
+        simplex = ph.simplices[s_idx[c]]
+        if not (np.isfinite(t[c]) and bool((simplex < m).all()) and j not in simplex.tolist()):
+            continue
+        if not bool((mu[c] > 0).all()):
+            continue
+        S = np.concatenate(([j], simplex))
+        lam = np.concatenate(([t[c]], mu[c])) / ph.slack[S]
+        # The basis: T's rows (those of a nondegenerate simplex are independent), at positions 1..d of S.
+        basis = np.arange(1, S.shape[0], dtype=np.intp)
+        if proves_bounded(G[S], RowErrors(errors.EG[S], errors.Eh[S]), lam / lam.min(), basis=basis):
+            return True
+    return None
