@@ -38,6 +38,7 @@ from ..tolerances import Tolerances, resolve_tolerances
 from .lad_certificate import LADCertificate, exact_loss
 from .lad_design import aliased_columns, loss_of_constant_rows, merge_duplicates
 from .lad_glob import fit_quantile
+from .lad_residuals import vertex_residuals
 
 __all__ = ["LADResult", "lad", "aliased_columns"]
 
@@ -60,8 +61,11 @@ class LADResult:
         All coefficients, intercept last (scipy's name).
     fun : float
         Loss at ``x``: ``sum |r_i|`` for ``quantile=0.5``, else
-        ``sum c_i ((1-q) r_+ + q r_-)`` with ``r = prediction - target``; the
-        float nearest to ``fun_exact``.
+        ``sum c_i ((1-q) r_+ + q r_-)`` with ``r = prediction - target``, summed
+        from the exact vertex's residuals evaluated accurately (compensated
+        arithmetic, :mod:`lpengine.simplex.lad_residuals`), so it stays accurate
+        when every residual is at rounding level (a noiseless target); with
+        ``exact_objective=True``, the float nearest to ``fun_exact``.
     fun_exact : Fraction or None
         With ``exact_objective=True``: the same loss in exact rational arithmetic
         (data read as the rationals their floats represent, coefficients the
@@ -371,7 +375,12 @@ def lad(
     # Report on the historical scale: sum |r| at q = 0.5 (twice rho_0.5), rho_q otherwise.
     factor = 2 if tau == 0.5 else 1
     fun_exact = factor * (objective + constant) if objective is not None else None
-    r_all = ya - H @ xfull
+    # Residuals of the exact vertex, accurate even when all are at rounding level (a noiseless target),
+    # where the plain float y - H x would be rounding noise.
+    if kept.size and cert is not None and cert.beta:
+        r_all = vertex_residuals(np.ascontiguousarray(H[:, kept]), ya, list(cert.beta)).value
+    else:
+        r_all = ya - H @ xfull
     rho = np.maximum(tau * r_all, (tau - 1.0) * r_all)
     fun = factor * float(rho.sum() if cw is None else cw @ rho)
     if status in ("max_pivots", "time_limit"):

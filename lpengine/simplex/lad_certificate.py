@@ -39,13 +39,13 @@ import flint
 import numpy as np
 from numpy.typing import NDArray
 
+from .lad_residuals import in_safe_range, two_product, vertex_residuals
+
 __all__ = ["LADCertificate", "certify_vertex", "exact_column_sums", "exact_loss"]
 
 logger = logging.getLogger(__name__)
 
 _U = 2.0**-53  # unit roundoff of float64
-_SPLIT = 2.0**27 + 1.0  # Veltkamp splitting constant for float64
-_SAFE_EXP = 500  # TwoProduct is exact when every factor lies in [2^-500, 2^500] (or is 0)
 _MAX_ROWS = 2**26  # bincount sums of 27-bit halves stay exact below this many rows
 
 
@@ -77,24 +77,6 @@ def _exact_sum_1d(v: NDArray[np.float64], mask: NDArray[np.bool_] | None) -> Fra
     return Fraction(total) * Fraction(2) ** emin if emin < 0 else Fraction(total * 2**emin)
 
 
-def _two_product(a: NDArray[np.float64], b: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
-    """``a * b = p + e`` exactly (Dekker), valid without over/underflow."""
-    p = a * b
-    ca = _SPLIT * a
-    ah = ca - (ca - a)
-    al = a - ah
-    cb = _SPLIT * b
-    bh = cb - (cb - b)
-    bl = b - bh
-    e = ((ah * bh - p) + ah * bl + al * bh) + al * bl
-    return p, e
-
-
-def _in_safe_range(v: NDArray[np.float64]) -> bool:
-    av = np.abs(v[v != 0])
-    return av.size == 0 or (float(av.min()) >= 2.0**-_SAFE_EXP and float(av.max()) <= 2.0**_SAFE_EXP)
-
-
 def exact_column_sums(
     V: NDArray[np.float64], weights: NDArray[np.float64] | None, mask: NDArray[np.bool_] | None
 ) -> list[Fraction]:
@@ -109,7 +91,7 @@ def exact_column_sums(
     """
     n, k = V.shape
     out: list[Fraction] = []
-    if weights is not None and not (_in_safe_range(V) and _in_safe_range(weights)):
+    if weights is not None and not (in_safe_range(V) and in_safe_range(weights)):
         rows = np.flatnonzero(mask) if mask is not None else np.arange(n)
         for j in range(k):
             out.append(sum((Fraction(float(weights[i])) * Fraction(float(V[i, j])) for i in rows), Fraction(0)))
@@ -122,7 +104,7 @@ def exact_column_sums(
             if weights is None:
                 s = _exact_sum_1d(col, msk)
             else:
-                p, e = _two_product(weights[sl], col)
+                p, e = two_product(weights[sl], col)
                 s = _exact_sum_1d(p, msk) + _exact_sum_1d(e, msk)
             if start == 0:
                 out.append(s)
@@ -140,21 +122,12 @@ def exact_loss(
 ) -> Fraction:
     """Exact ``sum_i c_i rho_tau(y_i - a_i . beta)`` for rational ``beta`` (``O(n p)`` vectorised work).
 
-    Residual signs come from floats where they exceed the rounding-error bound
-    and from rationals elsewhere; the sum is then ``g_y - g . beta`` with the exact
+    Residual signs are exact (:func:`~lpengine.simplex.lad_residuals.vertex_residuals`); the sum is then ``g_y - g . beta`` with the exact
     sums ``g = sum c_i psi_i (a_i, y_i)``.
     """
     n, p = A.shape
     t = Fraction(tau)
-    bq = [_fmpq(b) for b in beta]
-    beta_f = np.array([float(b) for b in beta])
-    r = y - A @ beta_f
-    absA = np.abs(A)
-    bound = _residual_error_bound(absA, y, beta_f, p)
-    sign = np.where(r > bound, 1, np.where(r < -bound, -1, 0)).astype(np.int8)
-    for i in np.flatnonzero(sign == 0).tolist():
-        ri = _fmpq(float(y[i])) - sum((_fmpq(float(A[i, j])) * bq[j] for j in range(p)), flint.fmpq(0))
-        sign[i] = 1 if ri > 0 else (-1 if ri < 0 else 0)
+    sign = vertex_residuals(A, y, list(beta)).sign
     V = np.column_stack([A, y])
     s_pos = exact_column_sums(V, c, sign > 0)
     s_neg = exact_column_sums(V, c, sign < 0)
@@ -189,7 +162,8 @@ class LADCertificate:
     n_zero_residuals : int
         How many observations off the basis have an exactly zero residual.
     n_exact_residuals : int
-        Residual signs that floats could not decide, settled in rationals.
+        Residual signs that plain floats could not decide, settled by error-free
+        transformations or in rationals (:mod:`lpengine.simplex.lad_residuals`).
     sign_corrections : int
         Observations whose sign from the walk contradicted the exact residual
         (the certificate uses the exact sign).
@@ -316,15 +290,6 @@ def _float_duals(
     return out
 
 
-def _residual_error_bound(
-    absA: NDArray[np.float64], y: NDArray[np.float64], beta: NDArray[np.float64], p: int
-) -> NDArray[np.float64]:
-    # r = y - A beta in float64: |fl(r) - r_exact| <= gamma_{p+1} (|y| + |A| |beta|) plus the effect of
-    # rounding beta* to float (|beta - beta*| <= u |beta|), both bounded by the same expression;
-    # the factor 4 (p + 4) u over-covers both and the rounding of the bound itself.
-    return 4.0 * (p + 4) * _U * (np.abs(y) + absA @ np.abs(beta)) + np.finfo(float).tiny
-
-
 def certify_vertex(
     A: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -389,25 +354,12 @@ def certify_vertex(
         )
         return cert, signs.copy()
     beta_q = [bq[i, 0] for i in range(p)]
-    beta_f = np.array([float(_to_fraction(b)) for b in beta_q])
-    r = y - A @ beta_f
-    absA = np.abs(A)
-    bound = _residual_error_bound(absA, y, beta_f, p)
-    exact = np.zeros(n, dtype=np.int8)
-    exact[r > bound] = 1
-    exact[r < -bound] = -1
+    vr = vertex_residuals(A, y, [_to_fraction(b) for b in beta_q])
+    exact = vr.sign.copy()
     is_basic = np.zeros(n, dtype=bool)
     is_basic[basis] = True
-    undecided = np.flatnonzero((np.abs(r) <= bound) & ~is_basic)
-    n_zero = 0
-    for i in undecided.tolist():
-        ri = _fmpq(float(y[i])) - sum((_fmpq(float(A[i, j])) * beta_q[j] for j in range(p)), flint.fmpq(0))
-        if ri > 0:
-            exact[i] = 1
-        elif ri < 0:
-            exact[i] = -1
-        else:
-            n_zero += 1
+    n_zero = int(np.count_nonzero((exact == 0) & ~is_basic))
+    absA = np.abs(A)
     zero = (exact == 0) & ~is_basic
     new_signs = exact.copy()
     new_signs[zero] = np.where(signs[zero] < 0, -1, 1)
@@ -426,7 +378,7 @@ def certify_vertex(
             min_slope=float(cmin * min(t, 1 - t)),
             degenerate=n_zero > 0,
             n_zero_residuals=n_zero,
-            n_exact_residuals=len(undecided),
+            n_exact_residuals=vr.n_undecided_by_floats,
             sign_corrections=corrections,
             objective=Fraction(0),
             beta=tuple(_to_fraction(b) for b in beta_q),
@@ -485,12 +437,12 @@ def certify_vertex(
         min_slope=min_slope,
         degenerate=n_zero > 0,
         n_zero_residuals=n_zero,
-        n_exact_residuals=len(undecided),
+        n_exact_residuals=vr.n_undecided_by_floats,
         sign_corrections=corrections,
         objective=objective,
         beta=beta_fr,
         violations=violations,
         reason=reason,
     )
-    logger.debug("certificate: %s (%d residual signs decided exactly)", reason, len(undecided))
+    logger.debug("certificate: %s (%d residual signs decided beyond floats)", reason, vr.n_undecided_by_floats)
     return cert, new_signs

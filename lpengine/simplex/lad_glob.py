@@ -40,7 +40,8 @@ from numpy.typing import NDArray
 from ..tolerances import Tolerances
 from .lad_certificate import LADCertificate, certify_vertex
 from .lad_ipm import quantile_ipm
-from .lad_vertex import WalkProblem, WalkResult, crossover_basis, vertex_walk, walk_state
+from .lad_residuals import vertex_residuals
+from .lad_vertex import WalkProblem, WalkResult, crossover_basis, interpolates, vertex_walk, walk_state
 
 __all__ = ["FitOutcome", "fit_quantile"]
 
@@ -55,6 +56,8 @@ _SUBSAMPLE_GAP = 1e-5
 # Rounds of fix-ups per subsample size, and exact-certificate repairs, before giving up.
 _MAX_FIXUPS = 6
 _MAX_REPAIRS = 20
+# Restarts from scratch on a refined target (each one gains ~53 bits: one is the rule, a second is rare).
+_MAX_REFINEMENTS = 3
 
 
 @dataclass(eq=False)
@@ -73,6 +76,7 @@ class FitOutcome:
     fixups: int = 0
     band_size: int = 0
     repairs: int = 0
+    refinements: int = 0
     losses: list[float] = field(default_factory=list)
 
 
@@ -125,8 +129,8 @@ def _band(
     rng: np.random.Generator,
     tol: Tolerances,
     out: FitOutcome,
-) -> NDArray[np.int8]:
-    """Subsample fit and the band: fixed signs (0 in the band, -1 below it, +1 above it)."""
+) -> tuple[NDArray[np.int8], NDArray[np.float64]]:
+    """Subsample fit and the band: fixed signs (0 in the band, -1 below it, +1 above it), and the fit."""
     n, p = A.shape
     sub = np.sort(rng.choice(n, size=m, replace=False))
     As = A[sub]
@@ -148,7 +152,7 @@ def _band(
     fixed = np.zeros(n, dtype=np.int8)
     fixed[low] = -1
     fixed[high] = 1
-    return fixed
+    return fixed, fit.beta
 
 
 def _working(
@@ -162,34 +166,38 @@ def _working(
     return WalkProblem(A=A[band], y=y[band], c=c[band], tau=tau, linear=lin, constant=const), band
 
 
-def fit_quantile(
+def _power_of_two_scale(y: NDArray[np.float64]) -> int:
+    """``k`` with ``max |2^k y|`` in ``[0.5, 1)`` (0 for an all-zero ``y``): an exact rescaling."""
+    top = float(np.abs(y).max(initial=0.0))
+    return 0 if top == 0.0 or not math.isfinite(top) else -math.frexp(top)[1]
+
+
+def _find_vertex(
     A: NDArray[np.float64],
     y: NDArray[np.float64],
-    c: NDArray[np.float64] | None,
+    cw: NDArray[np.float64],
     tau: float,
+    out: FitOutcome,
     *,
     method: str,
     tol: Tolerances,
-    seed: int | None,
+    rng: np.random.Generator,
     line_search: bool,
     max_pivots: int | None,
     deadline: float | None,
     beta0: NDArray[np.float64] | None,
-    A_aliased: NDArray[np.float64] | None,
-    row_ids: NDArray[np.int64],
-) -> FitOutcome:
-    """Exact optimal vertex of ``min sum c_i rho_tau(y_i - a_i . beta)`` for a full-rank ``A``.
+) -> tuple[NDArray[np.int64], NDArray[np.int8], str]:
+    """A vertex optimal in floats (full-problem basis, signs and the walk's status); counters go to ``out``.
 
-    ``method`` is ``"glob"`` (preprocessing), ``"ipm"`` (interior point on all rows,
-    then crossover and walk) or ``"simplex"`` (walk from the crossover of ``beta0``).
+    The target is first scaled by a power of two (exact: the same vertices, the same optimal basis), so
+    that the interior point's relative gap and the walk's tolerances see data of order one whatever the
+    scale of ``y`` (a refinement target is of the order of rounding errors).
     """
     n, p = A.shape
-    cw = np.ones(n) if c is None else c
-    rng = np.random.default_rng(seed)
+    k = _power_of_two_scale(y)
+    y = np.ldexp(y, k)
+    n_losses = len(out.losses)
     fixed = np.zeros(n, dtype=np.int8)
-    out = FitOutcome(
-        basis=np.zeros(p, np.int64), signs=np.zeros(n, np.int8), status="", certificate=None, method=method
-    )
     m = int(math.ceil((n * p) ** (2.0 / 3.0)))
     use_glob = method == "glob" and m < n // 2
     if method == "glob" and not use_glob:
@@ -198,11 +206,18 @@ def fit_quantile(
     while True:  # subsample rounds
         if use_glob:
             out.glob_rounds += 1
-            fixed = _band(A, y, cw, tau, m, rng, tol, out)
+            fixed, beta_sub = _band(A, y, cw, tau, m, rng, tol, out)
+            if interpolates(A, y, beta_sub, tol.perfect_fit):
+                # The subsample's fit interpolates every row up to rounding (a noiseless target): residual
+                # signs are rounding noise, a band would be arbitrary and the float walk blind.  Hand the
+                # crossover vertex to the exact certificate (and its refinement) at once.
+                basis = _start_basis(WalkProblem(A=A, y=y, c=cw, tau=tau, linear=np.zeros(p)), beta_sub, tol)
+                signs = walk_state(WalkProblem(A=A, y=y, c=cw, tau=tau, linear=np.zeros(p)), basis)[1]
+                return basis, signs, "optimal"
         prob, band = _working(A, y, cw, tau, fixed)
         out.band_size = band.size
         if method == "simplex":
-            start = np.zeros(p) if beta0 is None else beta0
+            start = np.zeros(p) if beta0 is None else np.ldexp(beta0, k)
         else:
             fit = quantile_ipm(prob.A, prob.y, prob.c, tau, linear=prob.linear, gap_tol=tol.ipm_gap)
             out.ipm_iterations += fit.nit
@@ -231,6 +246,8 @@ def fit_quantile(
                 break
             if w.status != "optimal" or not use_glob:
                 break
+            if interpolates(A, y, w.beta, tol.perfect_fit):
+                break  # a fit up to rounding of every row: signs are noise, the exact certificate decides
             r = y - A @ w.beta
             bad = ((fixed < 0) & (r > 0)) | ((fixed > 0) & (r < 0))
             nbad = int(bad.sum())
@@ -268,46 +285,126 @@ def fit_quantile(
             continue
         break
     assert w is not None
-    # Full-problem basis and signs.
-    out.basis = band[w.basis]
+    out.losses[n_losses:] = [math.ldexp(v, -k) for v in out.losses[n_losses:]]
     signs = np.zeros(n, np.int8)
     signs[band] = w.signs
     signs[fixed != 0] = fixed[fixed != 0]
-    out.signs = signs
-    out.status = w.status
-    if w.status not in ("optimal",):
-        cert, _ = certify_vertex(A, y, c, tau, out.basis, signs, A_aliased=A_aliased, row_ids=row_ids)
-        out.certificate = cert
-        return out
-    # Exact certificate on the full problem; repair with exactly-found descending edges.
-    for _ in range(_MAX_REPAIRS):
+    return band[w.basis], signs, w.status
+
+
+def fit_quantile(
+    A: NDArray[np.float64],
+    y: NDArray[np.float64],
+    c: NDArray[np.float64] | None,
+    tau: float,
+    *,
+    method: str,
+    tol: Tolerances,
+    seed: int | None,
+    line_search: bool,
+    max_pivots: int | None,
+    deadline: float | None,
+    beta0: NDArray[np.float64] | None,
+    A_aliased: NDArray[np.float64] | None,
+    row_ids: NDArray[np.int64],
+) -> FitOutcome:
+    """Exact optimal vertex of ``min sum c_i rho_tau(y_i - a_i . beta)`` for a full-rank ``A``.
+
+    ``method`` is ``"glob"`` (preprocessing), ``"ipm"`` (interior point on all rows,
+    then crossover and walk) or ``"simplex"`` (walk from the crossover of ``beta0``).
+
+    Notes
+    -----
+    The walk prices in floats.  When the exact certificate refutes its vertex, the
+    next walk runs on the *refined* problem: the same design with the target
+    replaced by the exact residuals of the current vertex (accurate floats from
+    :func:`~lpengine.simplex.lad_residuals.vertex_residuals`).  Its vertices are
+    those of the original problem shifted by the current ``beta*``, with the same
+    bases, and its data are accurate relative to the residuals themselves, so
+    floats see what they could not see before (iterative refinement in the sense
+    of Gleixner, Steffy & Wolter, INFORMS J. Comput. 2016).  If the refuted vertex
+    interpolates the data up to rounding (a noiseless target: every residual at
+    rounding level, the float walk blind to all of them), the refined problem is
+    solved from scratch (subsample, interior point, walk); otherwise the walk goes
+    on locally from the current basis along the exactly descending edge.  Every
+    candidate is certified on the original data.
+    """
+    n, p = A.shape
+    cw = np.ones(n) if c is None else c
+    rng = np.random.default_rng(seed)
+    out = FitOutcome(
+        basis=np.zeros(p, np.int64), signs=np.zeros(n, np.int8), status="", certificate=None, method=method
+    )
+    out.basis, out.signs, out.status = _find_vertex(
+        A,
+        y,
+        cw,
+        tau,
+        out,
+        method=method,
+        rng=rng,
+        beta0=beta0,
+        tol=tol,
+        line_search=line_search,
+        max_pivots=max_pivots,
+        deadline=deadline,
+    )
+
+    def certify() -> tuple[LADCertificate, NDArray[np.int8]]:
         cert, exact_signs = certify_vertex(A, y, c, tau, out.basis, out.signs, A_aliased=A_aliased, row_ids=row_ids)
         out.certificate = cert
+        return cert, exact_signs
+
+    for _ in range(_MAX_REPAIRS):
+        cert, exact_signs = certify()
         if cert.certified:
             out.signs = exact_signs
             out.status = "optimal"
             return out
+        if out.status != "optimal" or not cert.beta:
+            return out  # a budget ran out (or a singular basis): report the vertex as it is
         out.repairs += 1
         logger.debug("exact certificate refuted the float optimum: %s", cert.reason)
-        # Walk on the full problem from this vertex, first along an exactly descending edge.
-        full = WalkProblem(A=A, y=y, c=cw, tau=tau, linear=np.zeros(p))
+        target = vertex_residuals(A, y, list(cert.beta)).value
+        beta_f = np.array([float(b) for b in cert.beta])
+        if out.refinements < _MAX_REFINEMENTS and interpolates(A, y, beta_f, tol.perfect_fit):
+            out.refinements += 1
+            logger.debug("refinement %d: the vertex interpolates the data up to rounding", out.refinements)
+            # method "simplex" walks on from the current vertex (beta0 = 0 is beta* on the refined problem)
+            out.basis, out.signs, out.status = _find_vertex(
+                A,
+                target,
+                cw,
+                tau,
+                out,
+                method=method,
+                rng=rng,
+                beta0=None,
+                tol=tol,
+                line_search=line_search,
+                max_pivots=max_pivots,
+                deadline=deadline,
+            )
+            continue
+        # Walk on the refined problem from this vertex, first along an exactly descending edge.
+        k = _power_of_two_scale(target)
+        refined = WalkProblem(A=A, y=np.ldexp(target, k), c=cw, tau=tau, linear=np.zeros(p))
+        n_losses = len(out.losses)
         force = cert.violations[0] if cert.violations else None
         w = _walk_into(
             out,
-            full,
+            refined,
             out.basis,
             exact_signs,
+            force=force,
             tol=tol,
             line_search=line_search,
             max_pivots=max_pivots,
             deadline=deadline,
-            force=force,
         )
-        out.basis, out.signs = w.basis, w.signs
-        if w.status not in ("optimal",):
-            out.status = w.status
-            cert, _ = certify_vertex(A, y, c, tau, out.basis, out.signs, A_aliased=A_aliased, row_ids=row_ids)
-            out.certificate = cert
-            return out
-    out.status = "not_certified"
+        out.losses[n_losses:] = [math.ldexp(v, -k) for v in out.losses[n_losses:]]
+        out.basis, out.signs, out.status = w.basis, w.signs, w.status
+    certify()
+    if out.status == "optimal":
+        out.status = "not_certified"
     return out

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["WalkProblem", "WalkResult", "crossover_basis", "vertex_walk", "walk_state"]
+__all__ = ["WalkProblem", "WalkResult", "crossover_basis", "interpolates", "vertex_walk", "walk_state"]
 
 logger = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ def _line_search(
         k = min(m, 4 * k)
 
 
-def _interpolates(A: NDArray[np.float64], y: NDArray[np.float64], beta: NDArray[np.float64], fit_tol: float) -> bool:
+def interpolates(A: NDArray[np.float64], y: NDArray[np.float64], beta: NDArray[np.float64], fit_tol: float) -> bool:
     """Whether every residual of ``beta`` is zero up to ``fit_tol`` relative rounding (a gate, not a proof)."""
     return bool(np.all(np.abs(y - A @ beta) <= fit_tol * (np.abs(y) + np.abs(A) @ np.abs(beta))))
 
@@ -198,8 +198,8 @@ def vertex_walk(
         An edge descends iff its slope is below ``-slope_tol * c_k``.
     fit_tol : float
         Stop (status ``"optimal"``, for the exact certificate to decide) at an interpolating vertex:
-        every ``|r_i| <= fit_tol * (|y_i| + |a_i| . |beta|)``, no linear term (see
-        ``Tolerances.perfect_fit``).  0 disables the test.
+        every ``|r_i| <= fit_tol * (|y_i| + |a_i| . |beta|)`` over the problem's rows (a linear term,
+        i.e. rows of fixed sign, is left out of the test; see ``Tolerances.perfect_fit``).  0 disables it.
     pivot_tol : float
         A row enters only if its ``|u_i|`` along the edge exceeds ``pivot_tol * max |u|``
         (``Tolerances.pivot``): smaller pivots are rounding noise and would make the basis singular.
@@ -225,8 +225,9 @@ def vertex_walk(
     if max_pivots is None:
         max_pivots = _PIVOTS_PER_ROW * (A.shape[0] + A.shape[1])
     # Interpolation gate, O(p) per vertex: if every |r_i| <= fit_tol (|y_i| + |a_i| |beta|), then (as
-    # rho_tau(r) <= |r|) the loss is at most fit_tol (c.|y| + (c |A|).|beta|); only then test every row.
-    gate = fit_tol > 0 and not prob.linear.any()
+    # rho_tau(r) <= |r|) the loss of the rows (without the linear and constant terms) is at most
+    # fit_tol (c.|y| + (c |A|).|beta|); only then test every row.
+    gate = fit_tol > 0
     c_y = float(c @ np.abs(y)) if gate else 0.0
     c_A = c @ np.abs(A) if gate else np.zeros(A.shape[1])
     while True:
@@ -238,8 +239,9 @@ def vertex_walk(
         if (
             gate
             and force is None
-            and res.losses[-1] - prob.constant <= fit_tol * (c_y + float(c_A @ np.abs(beta)))
-            and _interpolates(A, y, beta, fit_tol)
+            and res.losses[-1] - prob.constant - float(prob.linear @ beta)
+            <= fit_tol * (c_y + float(c_A @ np.abs(beta)))
+            and interpolates(A, y, beta, fit_tol)
         ):
             res.status = "optimal"
             break
