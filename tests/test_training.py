@@ -169,6 +169,22 @@ def test_orders_and_layer_subsets() -> None:
     assert sorted(s.layer for s in a.steps[:3]) == [0, 1, 2]
 
 
+def test_default_seed_makes_runs_reproducible() -> None:
+    """seed defaults to 0 (documented): a random layer order (24 permutations of 4 layers per cycle) and
+    the walks repeat exactly without a seed, and equal the run with seed=0."""
+    X, y = _data(5, n=25)
+    net = ReLUNetwork.random(2, [3, 3, 2], seed=9)
+    a = train_network(net, X, y, cycles=3, order="random")
+    b = train_network(net, X, y, cycles=3, order="random")
+    c = train_network(net, X, y, cycles=3, order="random", seed=0)
+    assert len(a.steps) >= 4
+    assert [s.layer for s in a.steps] == [s.layer for s in b.steps] == [s.layer for s in c.steps]
+    assert_allclose(a.losses, b.losses, rtol=0, atol=0)
+    assert_allclose(a.losses, c.losses, rtol=0, atol=0)
+    for w_a, w_c in zip(a.network.weights, c.network.weights, strict=True):
+        assert_allclose(w_a, w_c, rtol=0, atol=0)
+
+
 def test_quantile_loss_is_the_pinball_loss_of_the_returned_network() -> None:
     X, y = _data(4, n=30)
     net = ReLUNetwork.random(2, [3], seed=8)

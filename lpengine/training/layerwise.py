@@ -145,7 +145,7 @@ def train_network(
     time_limit: float | None = None,
     max_pivots: int | None = None,
     callback: Callable[[TrainingState], bool | None] | None = None,
-    seed: int | None = None,
+    seed: int | None = 0,
     tol: Tolerances | None = None,
     sample_weight: Any = None,
     engine: str = "native",
@@ -174,8 +174,11 @@ def train_network(
         Pivot budget of each layer step.
     callback : callable, optional
         ``callback(TrainingState) -> bool | None``, after every pivot and every step; True stops.
-    seed : int, optional
-        Seeds the random order and each step's walk (start perturbation, sampled certificates).
+    seed : int or None, default 0
+        Seeds the random layer order and each step's walk (the perturbation of a start on a kink,
+        moves at dead neurons, sampled certificate cells).  The default 0 makes runs reproducible:
+        the same inputs give the same network.  ``None`` draws fresh entropy from the operating
+        system (a different run each time).
     tol : Tolerances, optional
         ``tol.cycle`` decides convergence, ``tol.dependence`` held inputs.
     sample_weight : array_like, shape (n_samples,), optional
