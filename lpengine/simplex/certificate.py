@@ -28,11 +28,21 @@ from numpy.typing import NDArray
 
 from ..lp import LinearProgram, LPStatus, solve
 from ..tolerances import Tolerances
+from .cell_lp import box_prune, cell_affine, region_lp, restrict_model, update_cell_affine
+from .cell_solve import solve_box_cell
 from .collapse import CollapsedUnit, loss_error_bound
-from .encoding import cell_affine, region_lp, update_cell_affine
 from .model import LayerwiseModel
 
-__all__ = ["DRSCertificate", "CellCheck", "local_cell_lp", "check_cells", "check_vertex", "one_sided_rates"]
+__all__ = [
+    "DRSCertificate",
+    "CellCheck",
+    "GlobbedCells",
+    "local_cell_lp",
+    "box_radii",
+    "check_cells",
+    "check_vertex",
+    "one_sided_rates",
+]
 
 
 @dataclass(frozen=True)
@@ -170,18 +180,109 @@ def local_cell_lp(
     *,
     fixed_cols: NDArray[np.int64] | None = None,
     affine: tuple | None = None,
+    linear: tuple[NDArray[np.float64], float] | None = None,
 ) -> LinearProgram:
     """LP of one hidden cell restricted to the box around ``theta``: :func:`~lpengine.simplex.encoding.region_lp`
     with ``prune=True`` (infeasible when the cell misses the box).
 
     ``fixed_cols``: internal parameter columns held at their value in ``theta`` (box of radius 0),
     e.g. the blocks of collapsed units when certifying on the live units only.  ``affine``: the
-    cell's :func:`~lpengine.simplex.encoding.cell_affine` when the caller has it.
+    cell's :func:`~lpengine.simplex.encoding.cell_affine` when the caller has it.  ``linear``: the
+    objective term of globbed samples (:class:`GlobbedCells`).
     """
+    return region_lp(
+        model, hidden_signs, box=(theta, box_radii(model, radius, fixed_cols)), prune=True, affine=affine, linear=linear
+    )[0]
+
+
+def box_radii(model: LayerwiseModel, radius: float, fixed_cols: NDArray[np.int64] | None) -> NDArray[np.float64]:
+    """Per-coordinate radii of the certificate's box: ``radius``, 0 on the ``fixed_cols``."""
     rad = np.full(model.D, float(radius))
     if fixed_cols is not None and len(fixed_cols):
         rad[fixed_cols] = 0.0
-    return region_lp(model, hidden_signs, box=(theta, rad), prune=True, affine=affine)[0]
+    return rad
+
+
+@dataclass(frozen=True)
+class GlobbedCells:
+    """The incident cells' LPs at a vertex, with the samples that cannot change in the box globbed.
+
+    Only the hidden kinks at zero differ between the cells meeting at a vertex, and a group's
+    affine forms depend on its own signs only; so a group with no kink at zero, none of whose
+    kinks can reach zero in the box and whose residuals keep their signs there, is the same
+    linear term of the objective in every incident cell, and its rows are dropped by every
+    pruned cell LP.  Such groups are summed once into ``linear`` (Portnoy and Koenker's
+    "globbing", exact here: nothing globbed can change inside the box), and the cell LPs are built
+    on ``model``, the other groups only; the LPs are those of
+    :func:`~lpengine.simplex.encoding.region_lp` on the full model (up to the summation order of
+    the globbed term).
+
+    Attributes
+    ----------
+    model : LayerwiseModel
+        The kept groups (:func:`~lpengine.simplex.encoding.restrict_model`).
+    ids : ndarray of int, shape (G * n_hidden,)
+        Hidden kink id of the full model to its id in ``model`` (-1: globbed).
+    groups : ndarray of int, shape (G,)
+        Group of the full model to its group in ``model`` (-1: globbed).
+    affine : tuple
+        ``model``'s :func:`~lpengine.simplex.encoding.cell_affine` at the vertex's cell.
+    signs : ndarray of int8
+        ``model``'s hidden signs at the vertex's cell.
+    linear : (ndarray, float)
+        The globbed samples' objective term ``c . theta + offset``.
+    """
+
+    model: LayerwiseModel
+    ids: NDArray[np.int64]
+    groups: NDArray[np.int64]
+    affine: tuple
+    signs: NDArray[np.int8]
+    linear: tuple[NDArray[np.float64], float]
+
+    @classmethod
+    def build(
+        cls,
+        model: LayerwiseModel,
+        affine: tuple,
+        hidden_signs: NDArray[np.int8],
+        center: NDArray[np.float64],
+        rad: NDArray[np.float64],
+        tight_groups: NDArray[np.int64],
+    ) -> GlobbedCells | None:
+        """Glob the far groups of the cell ``hidden_signs`` (``affine``) around ``center``; None: nothing to glob."""
+        if model.mode != "layer" or model.K == 0:
+            return None
+        keep, near, empty, r = box_prune(model, affine, hidden_signs, center, rad)
+        if empty:
+            return None  # the cell misses the box: leave it to the full LP (which says infeasible)
+        mark = np.zeros(model.G, dtype=bool)
+        mark[model.kink_group[np.flatnonzero(keep)]] = True
+        mark[model.group[near]] = True
+        mark[tight_groups] = True
+        if mark.all():
+            return None
+        rel = np.flatnonzero(mark)
+        Q, q0, U, o = affine
+        far = ~mark[model.group]
+        lw = model.loss
+        w = model.c[far] * (np.where(r[far] > 0, lw.w_plus, -lw.w_minus) if lw.kinked else lw.w_plus)
+        gf = model.group[far]
+        linear = (w @ U[gf], float(w @ (o[gf] - model.y[far])))
+        sub = restrict_model(model, rel)
+        old = model.hidden_ids[rel].ravel()
+        new = sub.hidden_ids.ravel()
+        ids = np.full(model.n_hidden_kinks, -1, dtype=np.int64)
+        ids[old] = new
+        groups = np.full(model.G, -1, dtype=np.int64)
+        groups[rel] = np.arange(rel.size)
+        Qs = np.empty((sub.n_hidden_kinks, model.D))
+        q0s = np.empty(sub.n_hidden_kinks)
+        Qs[new] = Q[old]
+        q0s[new] = q0[old]
+        signs = np.empty(sub.n_hidden_kinks, dtype=np.int8)
+        signs[new] = hidden_signs[old]
+        return cls(sub, ids, groups, (Qs, q0s, U[rel], o[rel]), signs, linear)
 
 
 @dataclass(frozen=True)
@@ -231,6 +332,7 @@ def check_cells(
     sample_size: int | None = None,
     fixed_cols: NDArray[np.int64] | None = None,
     poll: Callable[[], None] | None = None,
+    at_zero: float = 0.0,
 ) -> CellCheck:
     """Solve the box-restricted LPs of the hidden cells at ``theta``.
 
@@ -245,7 +347,11 @@ def check_cells(
     does not have a lower loss is LP noise (HiGHS solves to ``1e-7``); it is
     reported in ``max_gap`` and does not void the vertex.  An LP that ends
     neither optimal nor infeasible makes the check fail (``ok=False``).  ``poll`` is called before
-    every LP (the run's budget: it may raise to end the check).
+    every cell (the run's budget: it may raise to end the check).
+
+    Far groups are globbed (:class:`GlobbedCells`) and each cell's pruned LP is solved by a growing
+    working set of rows (:func:`~lpengine.simplex.cell_solve.solve_box_cell`; rows and residuals
+    within ``at_zero`` of zero at ``theta`` start in it); both give the pruned LP's own answer.
     """
     if sample_size is None:
         sample_size = max_cells
@@ -271,15 +377,23 @@ def check_cells(
     best_x, best_loss = None, loss
     base = cell_affine(model, hs)
     _, tight_groups, _ = model.decode(tight_hidden)
+    rad = box_radii(model, radius, fixed_cols)
+    globbed = GlobbedCells.build(model, base, hs, theta, rad, tight_groups)
+    linear = None
+    cmodel, c_hs, c_base, c_tight, c_groups = model, hs, base, tight_hidden, tight_groups
+    if globbed is not None:
+        cmodel, c_hs, c_base, linear = globbed.model, globbed.signs, globbed.affine, globbed.linear
+        c_tight, c_groups = globbed.ids[tight_hidden], globbed.groups[tight_groups]
     for ch in choices:
-        cell = hs.copy()
-        cell[tight_hidden] = np.where(ch, 1, -1).astype(np.int8)
-        flipped = np.unique(tight_groups[cell[tight_hidden] != hs[tight_hidden]])
-        aff = update_cell_affine(model, base, cell, flipped)
-        lp = local_cell_lp(model, cell, theta, radius, fixed_cols=fixed_cols, affine=aff)
+        cell = c_hs.copy()
+        cell[c_tight] = np.where(ch, 1, -1).astype(np.int8)
+        flipped = np.unique(c_groups[cell[c_tight] != c_hs[c_tight]])
+        aff = update_cell_affine(cmodel, c_base, cell, flipped)
         if poll is not None:
             poll()
-        res = solve(lp, backend=backend, tol=tol)
+        res = solve_box_cell(
+            cmodel, cell, theta, rad, tol=tol, backend=backend, affine=aff, linear=linear, at_zero=at_zero
+        )
         checked += 1
         if res.status is LPStatus.INFEASIBLE:
             infeasible += 1

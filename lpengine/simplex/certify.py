@@ -119,6 +119,7 @@ def certify_vertex(
             sample_size=max_cells,
             fixed_cols=frozen,
             poll=poll,
+            at_zero=tz,
         )
     certified = bool(ray_ok and not borderline and cells.ok and (not degenerate or not cells.sampled))
     # Loss 0 is the global minimum of an L1 / quantile loss: decided exactly at the vertex of the basis,
@@ -165,6 +166,7 @@ def certify_vertex(
                 tol=t,
                 backend=backend,
                 poll=poll,
+                at_zero=tz,
             )
             if found.best_x is not None:
                 units.append(CollapsedUnit(u, REVIVED, found.cells, ms))

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..lp import LPStatus, solve
+from ..lp import LPStatus
 from ..tolerances import Tolerances
 from .model import LayerwiseModel
 from .pivot import group_sums
@@ -212,6 +212,7 @@ def search_revival(
     backend: str = "highs",
     max_walls: int = 32,
     poll: Callable[[], None] | None = None,
+    at_zero: float = 0.0,
 ) -> RevivalSearch:
     """Bounded search for a descent that switches the collapsed ``unit`` back on.
 
@@ -226,9 +227,13 @@ def search_revival(
     is solved; the live units' tight kinks take the signs of their one-sided rates along the
     direction.  A point whose loss, evaluated exactly as the walk does, is below ``loss`` by more
     than the rounding-error bound of both evaluations is a revival.  ``poll`` is called before every LP
-    (the run's budget: it may raise to end the search).
+    (the run's budget: it may raise to end the search).  Each cell's pruned LP is solved by a growing
+    working set of rows (:func:`~lpengine.simplex.cell_solve.solve_box_cell`): the unit's ``N`` kinks at
+    zero enter it only where the LP's point violates them; other rows and residuals within ``at_zero``
+    of zero start in it.
     """
-    from .certificate import local_cell_lp, one_sided_rates
+    from .cell_solve import solve_box_cell
+    from .certificate import box_radii, one_sided_rates
 
     rng = np.random.default_rng(seed)
     p, D = model.p, model.D
@@ -251,6 +256,7 @@ def search_revival(
     if np.any(v):
         dirs.append(v)
     fixed = unit_columns(model, [u for u in collapsed if u != unit])
+    rad = box_radii(model, radius, fixed)
     err0 = loss_error_bound(model, theta)
     seen: set[bytes] = set()
     best_x, best_loss = None, loss
@@ -264,10 +270,9 @@ def search_revival(
         if key in seen:
             return
         seen.add(key)
-        lp = local_cell_lp(model, hs, theta, radius, fixed_cols=fixed)
         if poll is not None:
             poll()
-        res = solve(lp, backend=backend, tol=tol)
+        res = solve_box_cell(model, hs, theta, rad, tol=tol, backend=backend, at_zero=at_zero, exclude=ids)
         if res.status is not LPStatus.OPTIMAL or res.x is None:
             return
         if res.fun < best_val:

@@ -42,8 +42,8 @@ from ..exceptions import SolverError
 from ..lp import LinearProgram, LPResult, LPStatus, open_solver
 from ..lp.result import BasisStatus, LPBasis
 from ..tolerances import Tolerances
+from .cell_lp import region_lp
 from .certificate import one_sided_rates
-from .encoding import region_lp
 from .engine_log import EdgeRecord, EngineLog, EngineOptions, region_id
 from .model import LayerwiseModel
 from .pivot import Vertex, price_rays, tight_mask

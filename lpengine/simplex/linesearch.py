@@ -78,12 +78,17 @@ def line_search(
     if leave is not None:
         lid = int(st.B[leave])
         signs[lid] = np.int8(sigma)
+    # Only the leaving kink changes sign: reuse the vertex's masks, copying the one layer it is in.
+    masks: list[NDArray[np.bool_] | NDArray[np.float64]] = list(st.masks)
+    if 0 <= lid < model.n_hidden_kinks:
+        l, g, u = int(model.kink_layer[lid]), int(model.kink_group[lid]), int(model.kink_unit[lid])
+        masks[l] = masks[l].copy()
+        masks[l][g, u] = 1.0 if sigma > 0 else 0.0
     if multi and K:
         Bp = st.B if leave is None else np.delete(st.B, leave)
-        bmasks = model.masks(signs)
-        zds, odot = model.jvp(e, bmasks)
-        rdot = odot[model.group]
-        zscale = max([float(np.max(np.abs(z))) for z in zds] + [float(np.max(np.abs(rdot)))])
+        zds, odot = model.jvp(e, masks)
+        rdot = odot if model.identity_groups else odot[model.group]
+        zscale = max([max(float(z.max()), -float(z.min())) for z in zds] + [max(float(rdot.max()), -float(rdot.min()))])
         rho = model.c * np.where(signs[nhk:] > 0, lw.w_plus, -lw.w_minus)
         return _hidden_line_search(
             model,
@@ -102,12 +107,6 @@ def line_search(
             t_tol,
             chunk or _CHUNK,
         )
-    # Only the leaving kink changes sign: reuse the vertex's masks, copying the one layer it is in.
-    masks: list[NDArray[np.bool_] | NDArray[np.float64]] = list(st.masks)
-    if 0 <= lid < model.n_hidden_kinks:
-        l, g, u = int(model.kink_layer[lid]), int(model.kink_group[lid]), int(model.kink_unit[lid])
-        masks[l] = masks[l].copy()
-        masks[l][g, u] = 1.0 if sigma > 0 else 0.0
     zds, odot = model.jvp(e, masks)
     rdot = odot if model.identity_groups else odot[model.group]
     zd = np.concatenate([z.ravel() for z in zds] + [rdot]) if K else rdot
@@ -184,15 +183,23 @@ def _hidden_line_search_impl(
     for a residual, ``gbar_g * (out'_new - out'_old)`` for a hidden kink of
     group ``g`` (``gbar_g`` its current loss weight).
     """
-    G, nhk = model.G, model.n_hidden_kinks
+    G, nhk, K = model.G, model.n_hidden_kinks, model.K
     lw = model.loss
     hid_ids = model.hidden_ids
+    off = model.off
     inBp = np.zeros(model.M, dtype=bool)
     inBp[Bp] = True
-    frozen_h = inBp[hid_ids]
-    Zh = st.flat[hid_ids]
-    Zdh = np.concatenate(zds, axis=1)
-    Sh = signs[hid_ids].astype(np.float64)
+    # Per-group rows (values, rates, signs, crossing times of the group's hidden kinks) are loaded
+    # lazily: only groups that cross a kink in this search (a few hundred of the G) are ever
+    # materialised; ``have`` marks them.  ``np.empty`` touches no memory until a row is written.
+    n_h = model.n_hidden
+    Zh = np.empty((G, n_h))
+    Zdh = np.empty((G, n_h))
+    Sh = np.empty((G, n_h))
+    Th = np.empty((G, n_h))
+    frozen_h = np.empty((G, n_h), dtype=bool)
+    have = np.zeros(G, dtype=bool)
+    blocks = [(slice(G * off[l], G * off[l + 1]), model.widths[l]) for l in range(K)]
     r = st.flat[nhk:].copy()
     rd = rdot.copy()
     sr = signs[nhk:].astype(np.float64)
@@ -227,9 +234,34 @@ def _hidden_line_search_impl(
         T[(sr[idx] * rdi >= -thr) | ~live_r[idx]] = np.inf
         return T
 
-    Th = hidden_times(Zh, Zdh, Sh, frozen_h, t_ref)
+    def load(gs: NDArray[np.int64]) -> None:
+        """Materialise the rows of groups ``gs`` (not yet loaded) from the vertex's state."""
+        ids = hid_ids[gs]
+        Zh[gs] = st.flat[ids]
+        Zdh[gs] = np.concatenate([z[gs] for z in zds], axis=1)
+        Sh[gs] = signs[ids]
+        frozen_h[gs] = inBp[ids]
+        Th[gs] = hidden_times(Zh[gs], Zdh[gs], Sh[gs], frozen_h[gs], t_ref[gs])
+        have[gs] = True
+
+    # Earliest hidden crossing of every group, layer block by layer block (contiguous arrays; the
+    # minimum over a group's kinks column by column: a reduction over a short row axis is slow).
+    th = np.full(G, np.inf)
+    for (fl, w), zd_l in zip(blocks, zds, strict=True):
+        Z_l = st.flat[fl].reshape(G, w)
+        T_l = -Z_l / zd_l
+        np.maximum(T_l, 0.0, out=T_l)
+        T_l[signs[fl].reshape(G, w) * zd_l >= -thr] = np.inf
+        for j in range(w):
+            np.minimum(th, T_l[:, j], out=th)
+    # Groups with a basis kink (frozen at zero along the ray): their exact rows, frozen kinks excluded.
+    if Bp.size:
+        _, gB, _ = model.decode(Bp[Bp < nhk])
+        gB = np.unique(gB)
+        if gB.size:
+            load(gB)
+            th[gB] = Th[gB].min(axis=1)
     Tr = residual_times(slice(None), 0.0)
-    th = Th.min(axis=1)
     crossed_all: list[NDArray[np.int64]] = []
     m = max(1, min(int(chunk), model.M))
     while True:
@@ -242,6 +274,9 @@ def _hidden_line_search_impl(
         ev_t, ev_id, ev_d, ev_f, ev_a = [], [], [], [], []
         act = np.flatnonzero(th <= H)
         while act.size:
+            fresh = act[~have[act]]
+            if fresh.size:
+                load(fresh)
             tc = th[act]
             ar = np.arange(act.size)
             col = Th[act].argmin(axis=1)
@@ -250,15 +285,15 @@ def _hidden_line_search_impl(
                 owner = ar
             else:
                 samp, owner = model.samples_of(act)
-            rr = Tr[samp] < tc[owner]
-            if rr.any():
-                s_ = samp[rr]
+            res_first = Tr[samp] < tc[owner]
+            if res_first.any():
+                s_ = samp[res_first]
                 ev_t.append(Tr[s_])
                 ev_id.append(nhk + s_)
                 ev_a.append(np.abs(rd[s_]))
                 ev_d.append(jump_c[s_] * ev_a[-1])
                 ev_f.append(np.zeros(s_.size, dtype=bool))
-                np.subtract.at(gbar, act[owner[rr]], sr[s_] * jump_c[s_])
+                np.subtract.at(gbar, act[owner[res_first]], sr[s_] * jump_c[s_])
                 sr[s_] = -sr[s_]
             dt = tc - t_ref[act]
             Z = Zh[act] + Zdh[act] * dt[:, None]
