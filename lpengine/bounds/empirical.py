@@ -20,6 +20,8 @@ are checked after every layer, not only for the final count.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -31,7 +33,7 @@ from ..tolerances import Tolerances
 from .hinz_vandegeer2019 import dominates, framework_histograms
 from .table import BoundsTable, all_bounds
 
-__all__ = ["LayerHistogram", "EmpiricalHistograms", "layer_histograms", "matrix_ranks"]
+__all__ = ["LayerHistogram", "EmpiricalHistograms", "HistogramProgress", "layer_histograms", "matrix_ranks"]
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +114,34 @@ class LayerHistogram:
 
 
 @dataclass(frozen=True)
+class HistogramProgress:
+    """State passed to :func:`layer_histograms`' ``callback``.
+
+    Attributes
+    ----------
+    layer : int
+        Depth ``l`` of the prefix network being counted (``1..n_layers``).
+    n_layers : int
+        Number of prefix networks (hidden layers), ``L``.
+    regions : int
+        Regions found so far by this layer's enumeration (its count once ``layer_done``).
+    seconds : float
+        Wall time since :func:`layer_histograms` started.
+    layer_done : bool
+        True once, when layer ``layer``'s enumeration has ended.
+    complete : bool
+        With ``layer_done``: whether that count is exact (the enumeration ran to its end).
+    """
+
+    layer: int
+    n_layers: int
+    regions: int
+    seconds: float
+    layer_done: bool = False
+    complete: bool = True
+
+
+@dataclass(frozen=True)
 class EmpiricalHistograms:
     """Result of :func:`layer_histograms`: one :class:`LayerHistogram` per prefix ``l = 1..L``."""
 
@@ -164,6 +194,7 @@ def layer_histograms(
     tol: Tolerances | None = None,
     n_jobs: int = 1,
     use_ranks: bool = True,
+    callback: Callable[[HistogramProgress], None] | None = None,
 ) -> EmpiricalHistograms:
     """Enumerate every prefix sub-network of ``net`` and histogram its regions (see module docstring).
 
@@ -180,6 +211,11 @@ def layer_histograms(
         Passed to the enumerator.
     use_ranks : bool, default True
         Add Serra et al.'s rank variant with the actual ``rank W^l``.
+    callback : callable, optional
+        ``callback(HistogramProgress)``: during each prefix network's enumeration
+        (about twice a second) and once when it ends.  Progress only: its return
+        value is ignored, every layer is counted (a command line shows a line per
+        layer with it).
 
     Returns
     -------
@@ -207,9 +243,21 @@ def layer_histograms(
     fw = {g: framework_histograms(n0, widths, gamma=g).histograms for g in FRAMEWORK_GAMMAS}
     layers = []
     domain_text = ""
+    t0 = time.perf_counter()
     for l in range(1, L + 1):
         sub = ReLUNetwork(net.weights[:l], net.biases[:l], has_output_layer=False)
-        res = enumerate_regions(sub, box=box, polytope=polytope, whole_space=whole_space, tol=tol, n_jobs=n_jobs)
+        tick = None
+        if callback is not None:
+            cb = callback
+
+            def tick(state: Any, l: int = l, cb: Callable[[HistogramProgress], None] = cb) -> None:
+                cb(HistogramProgress(l, L, int(state.regions), time.perf_counter() - t0))
+
+        res = enumerate_regions(
+            sub, box=box, polytope=polytope, whole_space=whole_space, tol=tol, n_jobs=n_jobs, callback=tick
+        )
+        if callback is not None:
+            callback(HistogramProgress(l, L, res.count, time.perf_counter() - t0, True, res.complete))
         domain_text = res.domain
         lo, hi = sub.layer_offsets[l - 1], sub.layer_offsets[l]
         dims, rank_bounds, actives = [], [], []

@@ -92,11 +92,26 @@ def run(args: argparse.Namespace) -> Outcome:
         net = ReLUNetwork.load(args.net)
         n0, widths, ranks = net.n_in, list(net.hidden_widths), list(matrix_ranks(net))
         box = tuple(args.box) if args.box is not None else None
-        # layer_histograms takes no callback: the progress is a line when the L enumerations start
-        # and the final figures when they end.
+        # Progress: a line when the L enumerations start, a live line during each, a permanent line
+        # when each layer's count ends, and the final figures.
         progress = Progress(args.progress)
-        progress.update(f"  exact counts of the {net.n_hidden_layers} prefix networks of {args.net.name} ...")
-        emp = layer_histograms(net, box=box)
+        n_layers = net.n_hidden_layers
+        progress.update(f"  exact counts of the {n_layers} prefix networks of {args.net.name} ...")
+
+        def callback(state: Any) -> None:
+            if state.layer_done:
+                how = "" if state.complete else " (incomplete)"
+                progress.close(
+                    f"  layer {state.layer}/{n_layers} done: {state.regions} regions{how}, {state.seconds:.1f} s"
+                )
+                return
+            rate = state.regions / state.seconds if state.seconds > 0 else 0.0
+            progress.update(
+                f"  layer {state.layer}/{n_layers}: {state.regions:,} regions so far, {rate:,.0f} regions/s, "
+                f"{state.seconds:.1f} s"
+            )
+
+        emp = layer_histograms(net, box=box, callback=callback)
         progress.close(
             f"  exact counts per layer {[h.count for h in emp.layers]} ({emp.domain}): "
             + ("all bounds hold" if emp.all_checks_pass else "a bound is VIOLATED")

@@ -54,6 +54,21 @@ def test_collapsed_dimensions_in_a_folding_network():
     assert h.layers[-1].ratios()["serra2018_upper"] == 1
 
 
+def test_progress_callback_reports_every_layer():
+    """One ``layer_done`` state per prefix network, in order, with that prefix's count (checked against a
+    separate enumeration of the prefix); live states only name the layer being counted."""
+    net = ReLUNetwork.random(2, [4, 3, 3], n_out=None, seed=5)
+    states = []
+    h = layer_histograms(net, box=(-2, 2), callback=states.append)
+    done = [s for s in states if s.layer_done]
+    assert [s.layer for s in done] == [1, 2, 3] and all(s.n_layers == 3 and s.complete for s in done)
+    for s in done:
+        sub = ReLUNetwork(net.weights[: s.layer], net.biases[: s.layer], has_output_layer=False)
+        assert s.regions == enumerate_regions(sub, box=(-2, 2)).count == h.layers[s.layer - 1].count
+    assert [s.seconds for s in states] == sorted(s.seconds for s in states)
+    assert all(1 <= s.layer <= 3 for s in states)
+
+
 def test_rejects_non_networks():
     with pytest.raises(TypeError, match="ReLUNetwork"):
         layer_histograms("net.npz")

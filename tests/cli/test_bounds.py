@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -96,9 +97,14 @@ def test_bundled_network_by_name_and_progress(capsys, monkeypatch, tmp_path):
     by_name = unwrap(out)["empirical"]
     assert rc == 0 and by_name == by_path
     counts = [h["exact_count"] for h in by_name["layers"]]
-    assert err.splitlines() == [
-        "  exact counts of the 2 prefix networks of regions_default.npz ...",
-        f"  exact counts per layer {counts} ({by_name['domain']}): all bounds hold",
-    ]
+    lines = err.splitlines()
+    # start line, one line per layer as its count ends (live lines are throttled to one per 5 s in a file),
+    # and the final figures
+    assert lines[0] == "  exact counts of the 2 prefix networks of regions_default.npz ..."
+    assert lines[-1] == f"  exact counts per layer {counts} ({by_name['domain']}): all bounds hold"
+    done = [ln for ln in lines if " done: " in ln]
+    assert len(done) == 2 and len(lines) <= 2 + len(done) + 2
+    for l, (line, c) in enumerate(zip(done, counts, strict=True), start=1):
+        assert re.fullmatch(rf"  layer {l}/2 done: {c} regions, \d+\.\d s", line), line
     rc, out, err = _run(capsys, "bounds", "--net", "regions_default")
     assert rc == 0 and err == "" and f"exact count ({by_name['domain']}): {counts[-1]}" in out
