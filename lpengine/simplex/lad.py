@@ -378,7 +378,7 @@ def lad(
     # Residuals of the exact vertex, accurate even when all are at rounding level (a noiseless target),
     # where the plain float y - H x would be rounding noise.
     if kept.size and cert is not None and cert.beta:
-        r_all = vertex_residuals(np.ascontiguousarray(H[:, kept]), ya, list(cert.beta)).value
+        r_all = vertex_residuals(H if kept.size == P else H[:, kept], ya, list(cert.beta)).value
     else:
         r_all = ya - H @ xfull
     rho = np.maximum(tau * r_all, (tau - 1.0) * r_all)

@@ -354,12 +354,12 @@ def certify_vertex(
         )
         return cert, signs.copy()
     beta_q = [bq[i, 0] for i in range(p)]
-    vr = vertex_residuals(A, y, [_to_fraction(b) for b in beta_q])
+    absA = np.abs(A)
+    vr = vertex_residuals(A, y, [_to_fraction(b) for b in beta_q], abs_A=absA)
     exact = vr.sign.copy()
     is_basic = np.zeros(n, dtype=bool)
     is_basic[basis] = True
     n_zero = int(np.count_nonzero((exact == 0) & ~is_basic))
-    absA = np.abs(A)
     zero = (exact == 0) & ~is_basic
     new_signs = exact.copy()
     new_signs[zero] = np.where(signs[zero] < 0, -1, 1)

@@ -28,8 +28,8 @@ The evaluation, in three tiers:
    sum of the others or all the others vanish (an exact zero).  Whatever is left
    is evaluated in rationals (python-flint).
 
-TwoProduct is exact only without underflow: when a factor lies outside
-``[2^-450, 2^450]`` the compensated tier is skipped and undecided rows go to
+TwoProduct is exact only without underflow (and TwoSum without overflow): when a factor lies outside
+``[2^-450, 2^450]``, or a target beyond ``2^450``, the compensated tier is skipped and undecided rows go to
 rationals directly.
 """
 
@@ -129,6 +129,10 @@ def in_safe_range(v: NDArray[np.float64]) -> bool:
     return av.size == 0 or (float(av.min()) >= 1.0 / _SAFE and float(av.max()) <= _SAFE)
 
 
+def _no_overflow(y: NDArray[np.float64]) -> bool:
+    return y.size == 0 or float(np.abs(y).max()) <= _SAFE
+
+
 def _compensated(
     A: NDArray[np.float64],
     y: NDArray[np.float64],
@@ -208,7 +212,13 @@ def _distil(T: NDArray[np.float64]) -> tuple[NDArray[np.int8], NDArray[np.float6
     return sign, value, done
 
 
-def vertex_residuals(A: NDArray[np.float64], y: NDArray[np.float64], beta: Sequence[Fraction]) -> VertexResiduals:
+def vertex_residuals(
+    A: NDArray[np.float64],
+    y: NDArray[np.float64],
+    beta: Sequence[Fraction],
+    *,
+    abs_A: NDArray[np.float64] | None = None,
+) -> VertexResiduals:
     """Exact signs and accurate float values of ``y - A beta`` for a rational ``beta``.
 
     Parameters
@@ -216,6 +226,8 @@ def vertex_residuals(A: NDArray[np.float64], y: NDArray[np.float64], beta: Seque
     A : ndarray, shape (n, p)
     y : ndarray, shape (n,)
     beta : sequence of Fraction, length p
+    abs_A : ndarray, shape (n, p), optional
+        ``np.abs(A)`` when the caller has it already.
 
     Returns
     -------
@@ -224,7 +236,7 @@ def vertex_residuals(A: NDArray[np.float64], y: NDArray[np.float64], beta: Seque
     n, p = A.shape
     hi, lo, eb = _split_beta(beta)
     value = y - A @ hi
-    absA = np.abs(A)
+    absA = np.abs(A) if abs_A is None else abs_A
     # Plain tier: rounding of the dot product and of beta (|beta - hi| <= u |beta|), generously covered.
     bound = 4.0 * (p + 4) * _U * (np.abs(y) + absA @ np.abs(hi)) + np.finfo(float).tiny
     sign = np.where(value > bound, 1, np.where(value < -bound, -1, 0)).astype(np.int8)
@@ -232,7 +244,7 @@ def vertex_residuals(A: NDArray[np.float64], y: NDArray[np.float64], beta: Seque
     near = np.flatnonzero(np.abs(value) <= _FAR * bound)
     undecided: list[NDArray[np.int64]] = []
     n_comp = 0
-    if near.size and in_safe_range(A) and in_safe_range(hi) and in_safe_range(lo):
+    if near.size and in_safe_range(A[near]) and in_safe_range(hi) and in_safe_range(lo) and _no_overflow(y[near]):
         n_comp = int(near.size)
         for start in range(0, near.size, _CHUNK):
             idx = near[start : start + _CHUNK]
