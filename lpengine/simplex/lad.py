@@ -378,7 +378,8 @@ def lad(
     # Residuals of the exact vertex, accurate even when all are at rounding level (a noiseless target),
     # where the plain float y - H x would be rounding noise.
     if kept.size and cert is not None and cert.beta:
-        r_all = vertex_residuals(H if kept.size == P else H[:, kept], ya, list(cert.beta)).value
+        basis_rows = np.array(cert.basis, dtype=np.int64)  # interpolated exactly: residual 0
+        r_all = vertex_residuals(H if kept.size == P else H[:, kept], ya, list(cert.beta), zero_rows=basis_rows).value
     else:
         r_all = ya - H @ xfull
     rho = np.maximum(tau * r_all, (tau - 1.0) * r_all)

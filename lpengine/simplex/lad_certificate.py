@@ -355,7 +355,7 @@ def certify_vertex(
         return cert, signs.copy()
     beta_q = [bq[i, 0] for i in range(p)]
     absA = np.abs(A)
-    vr = vertex_residuals(A, y, [_to_fraction(b) for b in beta_q], abs_A=absA)
+    vr = vertex_residuals(A, y, [_to_fraction(b) for b in beta_q], abs_A=absA, zero_rows=basis)
     exact = vr.sign.copy()
     is_basic = np.zeros(n, dtype=bool)
     is_basic[basis] = True

@@ -218,6 +218,7 @@ def vertex_residuals(
     beta: Sequence[Fraction],
     *,
     abs_A: NDArray[np.float64] | None = None,
+    zero_rows: NDArray[np.int64] | None = None,
 ) -> VertexResiduals:
     """Exact signs and accurate float values of ``y - A beta`` for a rational ``beta``.
 
@@ -228,6 +229,9 @@ def vertex_residuals(
     beta : sequence of Fraction, length p
     abs_A : ndarray, shape (n, p), optional
         ``np.abs(A)`` when the caller has it already.
+    zero_rows : ndarray of int, optional
+        Rows whose residual is exactly zero by construction (the basis a vertex
+        interpolates: ``A_h beta = y_h`` holds exactly); they are not evaluated.
 
     Returns
     -------
@@ -241,7 +245,12 @@ def vertex_residuals(
     bound = 4.0 * (p + 4) * _U * (np.abs(y) + absA @ np.abs(hi)) + np.finfo(float).tiny
     sign = np.where(value > bound, 1, np.where(value < -bound, -1, 0)).astype(np.int8)
     n_open = int(np.count_nonzero(sign == 0))
-    near = np.flatnonzero(np.abs(value) <= _FAR * bound)
+    close = np.abs(value) <= _FAR * bound
+    if zero_rows is not None and zero_rows.size:
+        close[zero_rows] = False
+        sign[zero_rows] = 0
+        value[zero_rows] = 0.0
+    near = np.flatnonzero(close)
     undecided: list[NDArray[np.int64]] = []
     n_comp = 0
     if near.size and in_safe_range(A[near]) and in_safe_range(hi) and in_safe_range(lo) and _no_overflow(y[near]):
@@ -266,8 +275,8 @@ def vertex_residuals(
             sign[sub[done]] = ds[done]
             value[sub[done]] = dv[done]
             undecided.append(sub[~done])
-    else:
-        undecided.append(np.flatnonzero(sign == 0))
+    elif near.size:
+        undecided.append(near[sign[near] == 0])
     rest = np.concatenate(undecided) if undecided else np.zeros(0, np.int64)
     if rest.size:
         bq = [flint.fmpq(b.numerator, b.denominator) for b in beta]
