@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from ..lp import LinearProgram, LPStatus, open_solver
 from ..lp.exact import RationalVector, to_dyadic
-from ..network import ReLUNetwork
+from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
 from .domain import Domain
 from .exact import ExactNet, StrictDecision, decide_strict, row_error_bounds, rows_to_float, same_hyperplane
@@ -208,6 +208,31 @@ class Certifier:
         self._unit_fast.flags.writeable = False
         self._no_dead = np.zeros(n_units, dtype=bool)
         self._no_dead.flags.writeable = False
+        # The layers as augmented matrices [W | b], for the masked composition in affine().
+        self._first = np.column_stack((net.weights[0], net.biases[0]))
+        self._later = list(zip(net.weights[1:], net.biases[1:], strict=True))
+        self._offsets = np.concatenate(([0], np.cumsum(net.hidden_widths))).tolist()
+
+    def affine(self, active: NDArray[np.bool_]) -> LocalAffineMap:
+        """The pattern's affine maps (as :meth:`ReLUNetwork.local_affine_map`), composed on ``[A | c]`` at once.
+
+        ``[A^{l+1} | c^{l+1}] = W^{l+1} diag(m^l) [A^l | c^l] + [0 | b^{l+1}]``: one product per
+        layer for the gradients and offsets together.  Each entry is the same dot product as in
+        the separate composition, so :func:`~.exact.row_error_bounds` covers it alike.
+        """
+        d = self.net.n_in
+        offs = self._offsets
+        Ac = self._first
+        blocks = [Ac]
+        for l, (W, b) in enumerate(self._later):
+            Ac = W @ (Ac * active[offs[l] : offs[l + 1], None])
+            Ac[:, d] += b
+            blocks.append(Ac)
+        L = len(offs) - 1
+        hidden = np.concatenate(blocks[:L]) if L > 1 else blocks[0]
+        if self.net.has_output_layer:
+            return LocalAffineMap(hidden[:, :d], hidden[:, d], blocks[L][:, :d], blocks[L][:, d])
+        return LocalAffineMap(hidden[:, :d], hidden[:, d], None, None)
 
     def unit_rows(self, cr: CertifiedRows) -> NDArray[Any]:
         """Exact integer rows of every hidden unit under the region's pattern (cached on ``cr``)."""
@@ -219,7 +244,7 @@ class Certifier:
     def rows(self, signs: NDArray[np.int8]) -> CertifiedRows:
         """The region's rows: float composition, exact rows only where the floats are not clear."""
         net, tol, domain = self.net, self.tol, self.domain
-        aff = net._local_affine_map(signs > 0)
+        aff = self.affine(signs > 0)
         A, c = aff.A, aff.c
         # Fast path: the magnitudes with every unit active bound those of any pattern (masks only drop
         # nonnegative terms), so if no gradient is small against them, no row needs more care.  The test
