@@ -48,6 +48,8 @@ def test_noiseless_signs_match_fractions(p, scale):
     assert max(rel) <= 1e-9  # accurate values, with the exact signs
     if scale == 1.0:
         assert vr.n_rational == p  # only the exactly-zero basis rows needed rationals
+        told = vertex_residuals(X, y, beta, zero_rows=np.arange(p))  # the caller knows they interpolate
+        assert told.n_rational == 0 and np.array_equal(told.sign, want)
     else:
         assert vr.n_compensated == 0  # outside TwoProduct's safe range: straight to rationals, still exact
 
