@@ -355,7 +355,8 @@ def certify_vertex(
         return cert, signs.copy()
     beta_q = [bq[i, 0] for i in range(p)]
     absA = np.abs(A)
-    vr = vertex_residuals(A, y, [_to_fraction(b) for b in beta_q], abs_A=absA, zero_rows=basis)
+    beta_fr = tuple(_to_fraction(b) for b in beta_q)
+    vr = vertex_residuals(A, y, beta_fr, abs_A=absA, zero_rows=basis)
     exact = vr.sign.copy()
     is_basic = np.zeros(n, dtype=bool)
     is_basic[basis] = True
@@ -381,7 +382,7 @@ def certify_vertex(
             n_exact_residuals=vr.n_undecided_by_floats,
             sign_corrections=corrections,
             objective=Fraction(0),
-            beta=tuple(_to_fraction(b) for b in beta_q),
+            beta=beta_fr,
             violations=(),
             reason="optimal: every residual is exactly zero, so the loss is 0, its lower bound (exact rational residuals)",
         )
@@ -409,7 +410,6 @@ def certify_vertex(
         (k, -1) for k in range(p) if slopes_dn[k] < 0
     )
     feasible = not violations
-    beta_fr = tuple(_to_fraction(b) for b in beta_q)
     full = True
     if has_aliased:
         Aal_h = Aal[basis]

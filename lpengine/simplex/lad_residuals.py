@@ -238,7 +238,7 @@ def vertex_residuals(
     VertexResiduals
     """
     n, p = A.shape
-    hi, lo, eb = _split_beta(beta)
+    hi = np.array([float(b) for b in beta])  # Fraction -> float rounds correctly
     value = y - A @ hi
     absA = np.abs(A) if abs_A is None else abs_A
     # Plain tier: rounding of the dot product and of beta (|beta - hi| <= u |beta|), generously covered.
@@ -251,6 +251,10 @@ def vertex_residuals(
         sign[zero_rows] = 0
         value[zero_rows] = 0.0
     near = np.flatnonzero(close)
+    if near.size:
+        hi, lo, eb = _split_beta(beta)
+    else:
+        lo = eb = np.zeros(p)
     undecided: list[NDArray[np.int64]] = []
     n_comp = 0
     if near.size and in_safe_range(A[near]) and in_safe_range(hi) and in_safe_range(lo) and _no_overflow(y[near]):
