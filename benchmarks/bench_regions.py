@@ -24,6 +24,7 @@ at best reach that ceiling.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import warnings
@@ -163,45 +164,107 @@ DASK_SUITE = [
 ]
 
 
+def _cpu_seconds(c) -> float:
+    """CPU seconds (user + system) used so far by the Dask workers of client ``c``, and by its scheduler
+    when that runs in another process (a LocalCluster's scheduler runs in this one: counted by the caller)."""
+    import os
+    import resource
+
+    def used() -> float:
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        return ru.ru_utime + ru.ru_stime
+
+    elsewhere = c.run_on_scheduler(os.getpid) != os.getpid()
+    return sum(c.run(used).values()) + (c.run_on_scheduler(used) if elsewhere else 0.0)
+
+
+class _TrafficLog:
+    """Catches the Traffic record that the Dask search logs at its end."""
+
+    def __init__(self) -> None:
+        import logging
+
+        self.last = None
+        outer = self
+
+        class Handler(logging.Handler):
+            def emit(self, record: logging.LogRecord) -> None:
+                if hasattr(record, "traffic"):
+                    outer.last = record.traffic
+
+        logger = logging.getLogger("lpengine.regions.distributed")
+        logger.setLevel(logging.INFO)
+        logger.addHandler(Handler())
+
+
 def run_dask(quick: bool, repeat: int) -> None:
-    """Regions/s per worker on a Dask LocalCluster of 1 and 2 workers, against serial and local processes."""
+    """Regions/s on a Dask LocalCluster of 1 and 2 workers (owner-partitioned search) against serial and
+    the local work sharing, interleaved; wall and CPU (driver + scheduler + workers) side by side, and the
+    measured traffic between partitions (bytes of the packed candidate batches)."""
     try:
         from distributed import Client, LocalCluster
     except ImportError:
         print("Dask table skipped: pip install 'lpengine[distributed]'")
         return
     rows = DASK_SUITE[:1] if quick else DASK_SUITE
+    log = _TrafficLog()
     hdr = (
-        f"{'network':<16}{'regions':>9}{'serial reg/s':>14}{'2 procs':>9}"
-        f"{'dask 1w':>9}{'dask 2w':>9}{'2w/1w':>7}{'2w/2procs':>10}"
+        f"{'network':<16}{'regions':>8}{'serial reg/s':>13}{'2 procs':>8}{'dask 1w':>8}{'dask 2w':>8}"
+        f"{'2w/1w':>7}{'CPU s: serial':>14}{'dask 1w':>8}{'dask 2w':>8}{'rounds':>7}{'B/reg':>7}{'msg/reg':>8}"
     )
-    print("Dask LocalCluster (processes, 1 thread each) vs the local work sharing; speed-ups over serial")
+    print("Owner-partitioned Dask search (LocalCluster, worker processes of 1 thread, W = worker threads)")
+    print("speed-ups = serial wall / wall; best of --repeat interleaved runs; CPU of the same best run")
+    print(f"load average before the table: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     print(hdr)
     print("-" * len(hdr))
-    for n_in, widths, seed, half in rows:
-        net = ReLUNetwork.random(n_in, widths, seed=seed)
-        box = (-half, half)
-        s1, r1 = _best(lambda: enumerate_regions(net, box=box), repeat)
-        s2, _ = _best(lambda: enumerate_regions(net, box=box, n_jobs=2), repeat)
-        dask = []
-        for nw in (1, 2):
-            with (
-                LocalCluster(
-                    n_workers=nw, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
-                ) as cl,
-                Client(cl) as c,
-            ):
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # the warm-up stops early on purpose
-                    enumerate_regions(net, box=box, client=c, max_regions=50)  # start the workers' processors
-                sd, rd = _best(lambda c=c: enumerate_regions(net, box=box, client=c), repeat)
-                assert rd.count == r1.count, (rd.count, r1.count)
-                dask.append(sd)
-        name = f"{n_in}->{widths}"
-        print(
-            f"{name:<16}{r1.count:>9,d}{r1.count / s1:>14,.0f}{s1 / s2:>8.2f}x{s1 / dask[0]:>8.2f}x"
-            f"{s1 / dask[1]:>8.2f}x{dask[0] / dask[1]:>6.2f}x{s2 / dask[1]:>9.2f}x"
-        )
+    with (
+        LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50) as k1,
+        Client(k1) as c1,
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50) as k2,
+        Client(k2) as c2,
+    ):
+        for n_in, widths, seed, half in rows:
+            net = ReLUNetwork.random(n_in, widths, seed=seed)
+            box = (-half, half)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the warm-up stops early on purpose
+                for c in (c1, c2):
+                    enumerate_regions(net, box=box, client=c, max_regions=50)  # import lpengine on the workers
+
+            def timed(fn, c=None):
+                def go():
+                    cpu0 = time.process_time() + (0.0 if c is None else _cpu_seconds(c))
+                    res = fn()
+                    cpu = time.process_time() + (0.0 if c is None else _cpu_seconds(c)) - cpu0
+                    return res, cpu, log.last
+
+                return go
+
+            cells = _interleaved(
+                [
+                    timed(lambda: enumerate_regions(net, box=box)),
+                    timed(lambda: enumerate_regions(net, box=box, n_jobs=2)),
+                    timed(lambda: enumerate_regions(net, box=box, client=c1), c1),
+                    timed(lambda: enumerate_regions(net, box=box, client=c2), c2),
+                ],
+                repeat,
+            )
+            (s1, (r1, cpu1, _)), (s2, _), (d1, (rd1, cpud1, _)), (d2, (rd2, cpud2, tr)) = cells
+            assert rd1.count == rd2.count == r1.count, (rd1.count, rd2.count, r1.count)
+            n = r1.count
+            name = f"{n_in}->{widths}"
+            print(
+                f"{name:<16}{n:>8,d}{n / s1:>13,.0f}{s1 / s2:>7.2f}x{s1 / d1:>7.2f}x{s1 / d2:>7.2f}x"
+                f"{d1 / d2:>6.2f}x{cpu1:>14.2f}{cpud1:>8.2f}{cpud2:>8.2f}{tr.rounds:>7d}"
+                f"{tr.bytes_sent / n:>7.0f}{tr.messages / n:>8.3f}"
+            )
+            print(
+                f"{'':<16}2 workers: {tr.candidates_sent / n:.2f} candidates/region sent to the other partition "
+                f"({tr.bytes_sent / max(tr.candidates_sent, 1):.0f} B each), {tr.candidates_local / n:.2f} kept "
+                f"local; {tr.tasks / n:.3f} tasks/region ({tr.tasks} in {tr.rounds} rounds); task CPU "
+                f"{tr.task_cpu_seconds:.2f} s of {tr.task_seconds:.2f} s, {tr.barrier_seconds:.2f} s waiting at "
+                f"the rounds' barrier"
+            )
 
 
 def run_vs_nnenum(quick: bool, repeat: int) -> None:

@@ -102,6 +102,9 @@ class Traffic:
     tasks: int = 0
     task_seconds: float = 0.0
     task_cpu_seconds: float = 0.0
+    #: Seconds partitions spent waiting at the rounds' barrier: sum over rounds and partitions of
+    #: (the round's longest task - this partition's task).
+    barrier_seconds: float = 0.0
 
     def per_region(self, n: int) -> dict[str, float]:
         """The totals divided by ``n`` regions (JSON-ready)."""
@@ -295,6 +298,7 @@ def distributed_search(
                 ]
             done = sum(rep.processed for rep in reports)
             secs = max((rep.seconds for rep in reports), default=0.0)
+            tr.barrier_seconds += sum(secs - rep.seconds for rep in reports)
             if done and secs > 0:
                 per = secs / max(1, max(rep.processed for rep in reports))
                 cap = int(min(_MAX_CAP, max(_MIN_CAP, _ROUND_SECONDS / max(per, 1e-6))))
@@ -345,6 +349,7 @@ def distributed_search(
         tr.bytes_sent / max(n, 1),
         tr.candidates_local / max(n, 1),
         tr.messages / max(n, 1),
+        extra={"traffic": tr},
     )
     return out
 

@@ -2,8 +2,8 @@
 
 The patterns are split among ``W`` partitions by a stable hash of their packed
 bits: the **owner** of a pattern is :func:`owners` of its ``np.packbits`` bytes
-modulo ``W`` (a 64-bit FNV-1a hash with a final mix, the same on every machine
-and in every process; Python's ``hash`` is salted per process and would not do).
+modulo ``W`` (a 64-bit BLAKE2b digest, the same on every machine and in every
+process; Python's ``hash`` is salted per process and would not do).
 Partition ``p`` keeps the patterns it owns that were ever queued (its share of
 the seen set) and the pending regions it owns (its share of the frontier).
 
@@ -34,6 +34,7 @@ prefixes too (same hash), and the driver sums the sizes of the owners' sets.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import socket
 import threading
@@ -60,6 +61,7 @@ __all__ = [
     "Outbox",
     "PartitionState",
     "RoundReport",
+    "owner_of",
     "owners",
     "pack_signs",
     "unpack_signs",
@@ -69,12 +71,6 @@ __all__ = [
     "run_round",
     "finish_partition",
 ]
-
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
-_MIX1 = np.uint64(0xFF51AFD7ED558CCD)
-_MIX2 = np.uint64(0xC4CEB9FE1A85EC53)
-_S33 = np.uint64(33)
 
 
 @dataclass(frozen=True)
@@ -170,20 +166,17 @@ class RoundReport:
     prefix_sizes: tuple[int, ...] = ()
 
 
+def owner_of(key: bytes, partitions: int) -> int:
+    """The owning partition of one packed pattern: its 64-bit BLAKE2b digest (little-endian) mod ``partitions``.
+
+    Stable across processes, machines and Python versions (unlike the salted ``hash``).
+    """
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little") % partitions
+
+
 def owners(keys: NDArray[np.uint8], partitions: int) -> NDArray[np.int64]:
-    """The owning partition of each packed pattern (row of ``keys``): a stable 64-bit hash mod ``partitions``."""
-    h = np.full(keys.shape[0], _FNV_OFFSET, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for j in range(keys.shape[1]):
-            h ^= keys[:, j].astype(np.uint64)
-            h *= _FNV_PRIME
-        # A final avalanche (murmur3's fmix64), so the low bits depend on every byte.
-        h ^= h >> _S33
-        h *= _MIX1
-        h ^= h >> _S33
-        h *= _MIX2
-        h ^= h >> _S33
-    return (h % np.uint64(partitions)).astype(np.int64)
+    """:func:`owner_of` of each row of ``keys`` (packed patterns)."""
+    return np.array([owner_of(k.tobytes(), partitions) for k in keys], dtype=np.int64)
 
 
 def pack_signs(signs: NDArray[np.int8]) -> NDArray[np.uint8]:
@@ -336,10 +329,9 @@ def run_round(
             continue
         nbs = done.neighbors
         keys = pack_signs(np.stack([nb_.signs for nb_ in nbs]))
-        own = owners(keys, W).tolist()
-        for nb_, k, o in zip(nbs, keys, own, strict=True):
+        for nb_, k in zip(nbs, keys, strict=True):
             kb = k.tobytes()
-            if o == p:
+            if owner_of(kb, W) == p:
                 if kb not in seen:
                     seen.add(kb)
                     todo.append(nb_)
