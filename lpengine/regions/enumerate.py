@@ -146,7 +146,9 @@ def enumerate_regions(
         Processes sharing the region work (see the module docstring); ``1``
         runs in this process.  The workers start once 16 regions are pending,
         so tiny searches stay serial (``RegionEnumeration.processes`` says how
-        many took part); worth it from a few hundred regions on.
+        many took part); worth it from a few hundred regions on.  The 1-D scan
+        (``method="scan"``) always runs in this process (a linear-time walk with
+        no frontier to share): ``n_jobs`` and ``client`` do not apply to it.
     compute_bounded : bool, optional
         Decide boundedness of each region by an LP (default: True for R^d and
         unbounded polytopes).
