@@ -48,7 +48,9 @@ Degenerate input, and the documented answers:
   nonzero gradient (weights of 1e-27, say) is a live unit with its exact sign.
 
 Parallelism (``n_jobs > 1``, any domain): work sharing, see
-:mod:`lpengine.regions.parallel`; the result equals the serial one.
+:mod:`lpengine.regions.parallel`; on a Dask cluster (``client=``): the
+owner-partitioned search of :mod:`lpengine.regions.distributed`.  Both
+give the serial count, patterns, flags and graph.
 
 Module map: :mod:`.result` (result types, graph schema), :mod:`.domain`
 (domains), :mod:`.polytope` (rows, Chebyshev LP, facets), :mod:`.processor`
