@@ -5,6 +5,7 @@
     python benchmarks/bench_regions_compare.py --rounds 7 --quick
     python benchmarks/bench_regions_compare.py --domain box --rounds 11   # the box nets only
     python benchmarks/bench_regions_compare.py --rev main --deep 3000      # a change on the deep R^4 net
+    python benchmarks/bench_regions_compare.py --rev main --trained 3000   # ... on the trained deep net
 
 What it answers (issue 13, "Done when"): does the exact path cost anything on
 well-conditioned nets, where floats decide every question?  The default "before"
@@ -67,6 +68,9 @@ NETS = [
 # bench_regions.py's deep60k net (84,593 regions in R^4), for capped A/B runs of the R^d path
 DEEP = (4, [9, 9, 8, 8], 0, None)
 
+# bench_regions.py's trained 4->[10,10,10,10]->1 net (seed marks it: built by trained_deep_net)
+TRAINED_NET = (4, [10, 10, 10, 10], -1, None)
+
 # One child process: import the tree on PYTHONPATH, warm up, time one enumeration in CPU seconds.
 CHILD = r"""
 import json, sys, time, warnings
@@ -93,6 +97,13 @@ print(json.dumps({"count": res.count, "cpu": cpu, "lp_solves": res.lp_solves}))
 """
 
 
+def _trained() -> ReLUNetwork:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_regions import TRAINED, trained_deep_net
+
+    return trained_deep_net(**TRAINED)
+
+
 def _run(tree: Path, npz: str, half: float | None, no_polar: bool, cap: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     args = [sys.executable, "-c", CHILD, npz, "rd" if half is None else repr(half), "1" if no_polar else "0", str(cap)]
@@ -107,10 +118,16 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="one box and one R^d net")
     ap.add_argument("--domain", choices=["box", "rd", "all"], default="all", help="which nets (default all)")
     ap.add_argument("--deep", type=int, default=0, help="only the deep net 4->[9,9,8,8] in R^4, first DEEP regions")
+    ap.add_argument(
+        "--trained", type=int, default=0, help="only bench_regions' trained 4->[10,10,10,10] net, first TRAINED regions"
+    )
     ap.add_argument("--no-polar", action="store_true", help="new side without the polar hull (R^d rows)")
     args = ap.parse_args()
     nets = [NETS[0], NETS[4]] if args.quick else NETS
-    if args.deep:
+    if args.trained:
+        nets = [TRAINED_NET]
+        args.deep = args.trained
+    elif args.deep:
         nets = [DEEP]
     elif args.domain != "all":
         nets = [n for n in nets if (n[3] is None) == (args.domain == "rd")]
@@ -141,7 +158,7 @@ def _table(nets: list, old: Path, tmp: str, rev: str, args: argparse.Namespace) 
     print("-" * len(hdr))
     per_domain: dict[str, list[float]] = {}
     for n_in, widths, seed, half in nets:
-        net = ReLUNetwork.random(n_in, widths, seed=seed)
+        net = _trained() if seed == -1 else ReLUNetwork.random(n_in, widths, seed=seed)
         npz = str(Path(tmp) / "net.npz")
         arrays = {f"W{i}": w for i, w in enumerate(net.weights)} | {f"b{i}": b for i, b in enumerate(net.biases)}
         np.savez(npz, **arrays)
@@ -162,7 +179,7 @@ def _table(nets: list, old: Path, tmp: str, rev: str, args: argparse.Namespace) 
         mo, mn, mr = statistics.median(t_old), statistics.median(t_new), statistics.median(ratios)
         where = "R^d" if half is None else "box"
         per_domain.setdefault(where, []).append(mr)
-        name = f"{n_in}->{widths}"
+        name = f"{n_in}->{widths}" + (" trained" if seed == -1 else "")
         print(
             f"{name:<16}{where:>7}{res['new']['count']:>9,d}{mo:>8.2f}{mn:>8.2f}"
             f"{mr:>8.3f}x{min(ratios):>7.3f}{max(ratios):>7.3f}"

@@ -286,9 +286,11 @@ def certify_polar(
       borderline (their one-flip pattern is decided exactly).
     * ``bounded``: True only with multipliers ``lambda > 0``, ``G_S^T lambda = 0`` on
       ``d + 1`` rows ``S`` read off the hull (:func:`_certify_bounded`) and checked
-      rigorously (:func:`~.domain.proves_bounded`); False only
-      with a recession direction (the mean of the hull's rays) strictly inside
-      every row by more than the rows' error.  Otherwise None: the caller decides.
+      rigorously (:func:`~.domain.proves_bounded`); False only with a recession
+      direction (the mean of the hull's rays) strictly inside every row by more
+      than the rows' error, or, when some rows are constant along it, an exact
+      direction near it checked in integers (:func:`lpengine.lp.exact.direction_near`).
+      Otherwise None: the caller decides.
 
     Returns ``(facets, bounded)`` (``bounded`` None without ``want_bounded``).
     """
@@ -320,8 +322,18 @@ def certify_polar(
         u = pf.rays.mean(axis=0)
         au = np.abs(u)
         err = BOUND_SAFETY * (errors.EG @ au + gamma(d + 1) * (np.abs(G) @ au))
-        if bool(np.all(-(G @ u) > err)):
+        strict = -(G @ u) > err
+        if bool(strict.all()):
             bounded = False
+        elif errors.exact_rows is not None:
+            # Rows constant along the recession cone (deep units no active first-layer unit feeds):
+            # floats cannot prove "<= 0" there.  Make them exactly 0 along a nearby exact direction and
+            # check every row in integers (P . (u, 0) >= 0 is G_exact u <= 0).
+            from ..lp.exact import direction_near
+
+            P = errors.exact_rows()
+            if direction_near(-P[:, :d], u, ~strict) is not None:
+                bounded = False
     return facets, bounded
 
 

@@ -274,6 +274,56 @@ def test_decide_bounded_on_shapes_with_known_answers() -> None:
     assert decide_bounded([[1.0, 0.0], [0.0, 1.0], [-1.0, -1e-300]]).bounded
 
 
+def test_direction_near_makes_constant_rows_exactly_zero() -> None:
+    from lpengine.lp.exact import direction_near
+
+    # A slab |x1| <= c in R^3 cut by x3 >= ...: recession cone {u : u1 = 0, u3 >= 0}.  Rows 0 and 1 are
+    # constant along the cone; a float guess off by 1e-17 in u1 fails them in exact arithmetic.
+    A = [[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0], [0.0, 0.0, -1.0]]
+    guess = [1e-17, 0.6, 0.8]
+    v = direction_near(A, guess, [True, True, False])
+    assert v is not None
+    assert v[0] == 0 and v[2] > 0 and max(abs(x) for x in v) == 1
+    # Checked by hand: every row times v is <= 0.
+    assert all(sum(Fraction(a) * x for a, x in zip(row, v, strict=True)) <= 0 for row in A)
+    # Without the hint the exact check refuses the guess (row 0 gives 1e-17 > 0): no answer, not a wrong one.
+    assert direction_near(A, guess, [False, False, False]) is None
+
+
+def test_direction_near_never_answers_for_a_bounded_polyhedron() -> None:
+    from lpengine.lp.exact import direction_near
+
+    tri = [[1.0, 0.0], [0.0, 1.0], [-1.0, -1.0]]  # a triangle: no recession direction exists
+    rng = np.random.default_rng(3)
+    for _ in range(50):
+        guess = rng.standard_normal(2)
+        zero = rng.random(3) < 0.4
+        assert direction_near(tri, guess, zero) is None
+
+
+def test_direction_near_agrees_with_decide_bounded_on_random_rows() -> None:
+    from lpengine.lp.exact import decide_bounded, direction_near
+
+    rng = np.random.default_rng(11)
+    found = 0
+    for _ in range(80):
+        m, d = int(rng.integers(2, 7)), int(rng.integers(2, 4))
+        # Small integer rows with repeats and zero columns: rows constant along the cone happen often.
+        G = rng.integers(-2, 3, size=(m, d)).astype(float)
+        guess = rng.standard_normal(d)
+        zero = np.abs(G @ guess) < 0.5
+        v = direction_near(G, guess, zero)
+        if v is None:
+            continue
+        found += 1
+        # A returned direction is a recession direction of the exact rows (checked with Fractions here) ...
+        assert any(v)
+        assert all(sum(Fraction(a) * x for a, x in zip(row, v, strict=True)) <= 0 for row in G.tolist())
+        # ... so the exact decision must call the polyhedron unbounded.
+        assert not decide_bounded(G).bounded
+    assert found >= 5  # the test exercises the positive answer, not only None
+
+
 def test_decide_bounded_agrees_with_the_positive_spanning_lp_on_random_rows() -> None:
     from scipy.optimize import linprog
 

@@ -25,7 +25,7 @@ rigorous floating-point error bound (:func:`float_sign_filter`); only rows
 within their bound are evaluated in integers.
 """
 
-from .cone import BoundednessCertificate, decide_bounded
+from .cone import BoundednessCertificate, decide_bounded, direction_near
 from .interior import (
     IntegerRows,
     InteriorCertificate,
@@ -64,6 +64,7 @@ __all__ = [
     "with_box",
     "BoundednessCertificate",
     "decide_bounded",
+    "direction_near",
     "ExactLPCheck",
     "check_lp_optimum",
     "verify_basis",

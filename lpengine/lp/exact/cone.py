@@ -27,7 +27,7 @@ import numpy as np
 
 from .interior import decide_interior
 
-__all__ = ["BoundednessCertificate", "decide_bounded"]
+__all__ = ["BoundednessCertificate", "decide_bounded", "direction_near"]
 
 
 @dataclass(frozen=True)
@@ -144,3 +144,67 @@ def decide_bounded(G: Any, *, backend: Any | None = "highs") -> BoundednessCerti
     if u1 is None:
         raise ArithmeticError("decide_bounded: the recession direction failed its check (a bug).")
     return BoundednessCertificate(False, None, u1)
+
+
+def direction_near(A: Any, guess: Any, zero: Any) -> tuple[Fraction, ...] | None:
+    """An exact recession direction of ``{x : A x <= b}`` near a float ``guess``, checked in integers; else None.
+
+    The rows flagged in ``zero`` are expected to be constant along the direction
+    (deep units that no active first-layer unit feeds, say): ``guess`` is moved
+    to a nearby vector ``v`` of the exact null space of those rows (an integer
+    basis from FLINT, coefficients from a float least-squares fit read as exact
+    rationals).  Then ``v != 0`` and ``A v <= 0`` are checked exactly for every
+    row, so a returned direction is a certificate of unboundedness whatever the
+    guess; ``None`` only means this guess did not give one.
+
+    Parameters
+    ----------
+    A : array_like of float (read exactly), or object array of int/Fraction; shape (m, d)
+    guess : array_like of float, shape (d,)
+    zero : array_like of bool, shape (m,)
+
+    Returns
+    -------
+    tuple of Fraction or None
+        ``v`` scaled to ``|v|_inf = 1``.
+
+    Examples
+    --------
+    >>> direction_near([[1.0, 0.0], [-1.0, 0.0], [0.0, -1.0]], [1e-17, 1.0], [True, True, False])
+    (Fraction(0, 1), Fraction(1, 1))
+    """
+    import flint
+
+    rows = _integer_rows(A)
+    u = np.asarray(guess, dtype=np.float64)
+    d = u.shape[0]
+    if not rows or not np.all(np.isfinite(u)):
+        return None
+    Z = [rows[i] for i in np.flatnonzero(np.asarray(zero, dtype=bool)).tolist()]
+    if Z:
+        K, k = flint.fmpz_mat(len(Z), d, [v for row in Z for v in row]).nullspace()
+        if k == 0:
+            return None
+        basis = [[int(K[i, j]) for i in range(d)] for j in range(k)]
+        tops = [max(abs(v) for v in b) for b in basis]
+        # Least squares in floats on the basis scaled to |b|_inf = 1; any coefficients stay in the null space.
+        Bn = np.array([[v / t for v in b] for b, t in zip(basis, tops, strict=True)], dtype=np.float64).T
+        coef = np.linalg.lstsq(Bn, u, rcond=None)[0]
+        if not np.all(np.isfinite(coef)):
+            return None
+        vec = [
+            sum(
+                (Fraction(float(c)) * Fraction(b[i], t) for c, b, t in zip(coef, basis, tops, strict=True)), Fraction(0)
+            )
+            for i in range(d)
+        ]
+    else:
+        vec = [Fraction(float(x)) for x in u]
+    if not any(vec):
+        return None
+    den = lcm(1, *(f.denominator for f in vec))
+    iv = [int(f * den) for f in vec]
+    if any(sum(a * x for a, x in zip(row, iv, strict=True)) > 0 for row in rows):
+        return None
+    top = max(abs(v) for v in vec)
+    return tuple(v / top for v in vec)
