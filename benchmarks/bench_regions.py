@@ -8,7 +8,8 @@
     python benchmarks/bench_regions.py --vs-nnenum     # plus nnenum side by side (skipped when not installed)
     python benchmarks/bench_regions.py --only deep     # deep nets in R^d and 1-D nets: before/after
     python benchmarks/bench_regions.py --only deep --deep-max 0   # ... counting every region (long)
-    python benchmarks/bench_regions.py --only deep60k  # one full count, 84,593 regions in R^4 (~5 min)
+    python benchmarks/bench_regions.py --only deep60k  # one full count, 84,593 regions in R^4
+    python benchmarks/bench_regions.py --only trained  # a briefly trained 4->[10,10,10,10]->1 net: 93,224 regions in R^4
 
 The suite: random networks (``ReLUNetwork.random``, He-normal weights, N(0, 1)
 biases, fixed seeds), input dimension 2-6, 2-3 hidden layers of 8-64 units,
@@ -350,20 +351,81 @@ def run_deep60k(max_regions: int | None) -> None:
     n_in, widths, seed = DEEP60K
     net = ReLUNetwork.random(n_in, widths, seed=seed)
     print(f"{n_in}->{widths}->1 (ReLUNetwork.random, seed {seed}) over R^{n_in}, serial, default method")
+    _count_deep(net, max_regions)
+
+
+# The trained-looking deep net of issue 15: 4->[10,10,10,10]->1, He-initialised from a seed, then a few hundred
+# full-batch Adam steps (numpy, no torch) on a smooth target over [-1, 1]^4.  Rebuilt by the benchmark, saved
+# nowhere; deterministic on one machine (a different BLAS may round the training differently and change the count).
+TRAINED = {"n_in": 4, "widths": [10, 10, 10, 10], "seed": 0, "steps": 300, "n_samples": 512, "lr": 0.01}
+
+
+def _target(n_in: int, seed: int, n_samples: int):
+    """The training data: uniform points in [-1, 1]^n_in and a smooth target (n_in >= 2)."""
+    import numpy as np
+
+    X = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n_samples, n_in))
+    return X, np.sin(np.pi * X[:, 0]) * np.cos(np.pi * X[:, 1]) + 0.5 * X[:, 2 % n_in] * X[:, 3 % n_in]
+
+
+def trained_deep_net(n_in: int, widths: list[int], seed: int, steps: int, n_samples: int, lr: float) -> ReLUNetwork:
+    """A ReLU net trained briefly by full-batch Adam (mean squared error) on a smooth seeded target."""
+    import numpy as np
+
+    X, y = _target(n_in, seed, n_samples)
+    init = ReLUNetwork.random(n_in, widths, seed=seed)
+    params = [np.array(a) for pair in zip(init.weights, init.biases, strict=True) for a in pair]
+    m1 = [np.zeros_like(p) for p in params]
+    m2 = [np.zeros_like(p) for p in params]
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    n_layers = len(params) // 2
+    for step in range(1, steps + 1):
+        hs, zs = [X], []
+        for l in range(n_layers):
+            z = hs[-1] @ params[2 * l].T + params[2 * l + 1]
+            zs.append(z)
+            hs.append(np.maximum(z, 0.0) if l < n_layers - 1 else z)
+        g = 2.0 * (hs[-1][:, 0] - y)[:, None] / n_samples  # d loss / d output
+        grads = [np.empty(0)] * len(params)
+        for l in reversed(range(n_layers)):
+            grads[2 * l] = g.T @ hs[l]
+            grads[2 * l + 1] = g.sum(axis=0)
+            if l:
+                g = (g @ params[2 * l]) * (zs[l - 1] > 0)
+        for i, (p, gr) in enumerate(zip(params, grads, strict=True)):
+            m1[i] = b1 * m1[i] + (1 - b1) * gr
+            m2[i] = b2 * m2[i] + (1 - b2) * gr * gr
+            p -= lr * (m1[i] / (1 - b1**step)) / (np.sqrt(m2[i] / (1 - b2**step)) + eps)
+    return ReLUNetwork(params[0::2], params[1::2])
+
+
+def run_trained(max_regions: int | None) -> None:
+    """One count of the trained 4->[10,10,10,10]->1 net over R^4 (serial, default method, whole space)."""
     t = time.perf_counter()
+    net = trained_deep_net(**TRAINED)
+    print(f"{TRAINED['n_in']}->{TRAINED['widths']}->1 trained ({TRAINED}) in {time.perf_counter() - t:.1f} s")
+    init = ReLUNetwork.random(TRAINED["n_in"], TRAINED["widths"], seed=TRAINED["seed"])
+    X, y = _target(TRAINED["n_in"], TRAINED["seed"], TRAINED["n_samples"])
+    mse = [float(((f.forward(X)[:, 0] - y) ** 2).mean()) for f in (init, net)]
+    print(f"training MSE {mse[0]:.4f} -> {mse[1]:.4f} (target variance {float(y.var()):.4f}); counted over R^4")
+    _count_deep(net, max_regions)
+
+
+def _count_deep(net: ReLUNetwork, max_regions: int | None) -> None:
+    """Count ``net`` over R^d serially and print regions, time (wall and CPU), regions/s and LPs per region."""
+    t, c = time.perf_counter(), time.process_time()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # a capped run is incomplete on purpose
         res = enumerate_regions(net, whole_space=True, keep_regions=False, max_regions=max_regions)
-    s = time.perf_counter() - t
-    dec = res.decisions
+    s, cpu = time.perf_counter() - t, time.process_time() - c
     print(f"regions            {res.count:,d}")
     print(f"bounded regions    {res.n_bounded}")
     print(f"complete           {res.complete}")
-    print(f"seconds            {s:,.1f}")
-    print(f"regions/s          {res.count / s:,.0f}")
+    print(f"seconds            {s:,.1f} wall, {cpu:,.1f} CPU")
+    print(f"regions/s          {res.count / s:,.0f} wall, {res.count / cpu:,.0f} per CPU second")
     print(f"LPs per region     {res.lp_solves / max(res.count, 1):.3f}  ({res.lp_solves:,d} LP solves)")
     print(f"method             {res.method}")
-    print(f"decisions          {dec}")
+    print(f"decisions          {res.decisions}")
     print(f"undecided patterns {len(res.undecided_patterns)}")
 
 
@@ -374,12 +436,14 @@ if __name__ == "__main__":
     ap.add_argument("--whole-space", action="store_true", help="also the R^d table (hybrid vs LP method)")
     ap.add_argument("--dask", action="store_true", help="also the Dask table (LocalCluster of 1 and 2 workers)")
     ap.add_argument("--vs-nnenum", action="store_true", help="also lpengine vs nnenum (needs nnenum)")
-    ap.add_argument("--only", choices=["dask", "nnenum", "deep", "deep60k"], default=None, help="run just that table")
+    ap.add_argument(
+        "--only", choices=["dask", "nnenum", "deep", "deep60k", "trained"], default=None, help="run just that table"
+    )
     ap.add_argument(
         "--deep-max",
         type=int,
         default=None,
-        help="regions per net in the deep table (0 = all; default 3000 for deep, all for deep60k)",
+        help="regions per net in the deep table (0 = all; default 3000 for deep, all for deep60k and trained)",
     )
     args = ap.parse_args()
     if args.only == "dask":
@@ -390,6 +454,9 @@ if __name__ == "__main__":
         sys.exit(0)
     if args.only == "deep60k":
         run_deep60k(args.deep_max or None)
+        sys.exit(0)
+    if args.only == "trained":
+        run_trained(args.deep_max or None)
         sys.exit(0)
     if args.only == "nnenum":
         run_vs_nnenum(args.quick, args.repeat)
