@@ -48,12 +48,24 @@ from .certify import Certifier, DecisionStats
 from .domain import Domain
 from .outcome import PendingRegion, RegionWork
 
-__all__ = ["FORMAT_NAME", "FORMAT_VERSION", "SearchSnapshot", "Checkpointer", "fingerprint", "load_checkpoint"]
+__all__ = [
+    "FORMAT_NAME",
+    "FORMAT_VERSION",
+    "STREAM_FORMAT_VERSION",
+    "SearchSnapshot",
+    "StreamSnapshot",
+    "Checkpointer",
+    "fingerprint",
+    "load_checkpoint",
+]
 
 logger = logging.getLogger(__name__)
 
 FORMAT_NAME = "lpengine-regions-checkpoint"
 FORMAT_VERSION = 1
+# The version of a checkpoint that holds streamed statistics instead of regions (keep_regions=False on
+# Dask): an older reader must refuse it rather than resume without the regions it does not see.
+STREAM_FORMAT_VERSION = 2
 
 # A write may take at most this share of the wall time: the interval grows to keep it so
 # (a search with 10^5 regions writes a few MB).
@@ -79,6 +91,24 @@ def fingerprint(net: ReLUNetwork, domain: Domain, tol: Tolerances, method: str, 
 
 
 @dataclass
+class StreamSnapshot:
+    """The statistics of a search that does not keep its regions (``keep_regions=False``).
+
+    ``prefixes[l]`` holds the distinct layer prefixes (layers ``1..l+1``, packed
+    with ``np.packbits``) for every hidden layer but the last.
+    """
+
+    count: int
+    n_bounded: int | None
+    thin: list[str]
+    min_margin: float | None
+    active_sum: NDArray[np.int64]
+    any_active: NDArray[np.bool_]
+    all_active: NDArray[np.bool_]
+    prefixes: list[NDArray[np.uint8]]
+
+
+@dataclass
 class SearchSnapshot:
     """The state of a breadth-first region search between two steps.
 
@@ -94,6 +124,8 @@ class SearchSnapshot:
     counters: LPCounters = field(default_factory=LPCounters)
     stats: DecisionStats = field(default_factory=DecisionStats)
     seconds: float = 0.0
+    #: Set when the regions are not kept: their statistics instead of ``works`` (which is then empty).
+    stream: StreamSnapshot | None = None
 
 
 class Checkpointer:
@@ -143,6 +175,21 @@ class Checkpointer:
             "stats": {f.name: getattr(snap.stats, f.name) for f in fields(snap.stats)},
             "seconds": snap.seconds,
         }
+        if snap.stream is not None:
+            st = snap.stream
+            header["version"] = STREAM_FORMAT_VERSION
+            header["stream"] = {
+                "count": st.count,
+                "n_bounded": st.n_bounded,
+                "thin": st.thin,
+                "min_margin": st.min_margin,
+                "n_prefix_layers": len(st.prefixes),
+            }
+            arrays["s_active_sum"] = st.active_sum
+            arrays["s_any_active"] = st.any_active
+            arrays["s_all_active"] = st.all_active
+            for l, pre in enumerate(st.prefixes):
+                arrays[f"s_prefix_{l}"] = pre
         arrays["header"] = np.array(json.dumps(header, sort_keys=True))
         tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
         with open(tmp, "wb") as fh:
@@ -194,10 +241,13 @@ def load_checkpoint(
         raise CheckpointError(f"{str(p)!r} is not an lpengine region checkpoint (no readable header).") from exc
     if header.get("format") != FORMAT_NAME:
         raise CheckpointError(f"{str(p)!r} is not an lpengine region checkpoint (format {header.get('format')!r}).")
-    if header.get("version") != FORMAT_VERSION:
+    if header.get("version") not in (FORMAT_VERSION, STREAM_FORMAT_VERSION) or (
+        (header.get("version") == STREAM_FORMAT_VERSION) != ("stream" in header)
+    ):
         raise CheckpointError(
             f"checkpoint {str(p)!r} has format version {header.get('version')!r}; "
-            f"this lpengine reads version {FORMAT_VERSION}."
+            f"this lpengine reads versions {FORMAT_VERSION} and {STREAM_FORMAT_VERSION} (the latter with statistics "
+            "instead of regions)."
         )
     fp = fingerprint(net, domain, tol, method, compute_bounded)
     if header.get("fingerprint") != fp:
@@ -213,7 +263,20 @@ def load_checkpoint(
     c = header["counters"]
     counters = LPCounters(int(c["solves"]), int(c["iterations"]), float(c["seconds"]), dict(c["by_status"]))
     stats = DecisionStats(**header["stats"])
-    return SearchSnapshot(queue, seen, works, undecided, counters, stats, float(header["seconds"]))
+    stream = None
+    if "stream" in header:
+        h = header["stream"]
+        stream = StreamSnapshot(
+            int(h["count"]),
+            None if h["n_bounded"] is None else int(h["n_bounded"]),
+            [str(t) for t in h["thin"]],
+            None if h["min_margin"] is None else float(h["min_margin"]),
+            data["s_active_sum"].astype(np.int64),
+            data["s_any_active"].astype(bool),
+            data["s_all_active"].astype(bool),
+            [data[f"s_prefix_{l}"].astype(np.uint8) for l in range(int(h["n_prefix_layers"]))],
+        )
+    return SearchSnapshot(queue, seen, works, undecided, counters, stats, float(header["seconds"]), stream)
 
 
 # -- encoding -------------------------------------------------------------------------------------

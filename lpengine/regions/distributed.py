@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances
 from .budget import Budget
-from .checkpoint import Checkpointer, SearchSnapshot
+from .checkpoint import Checkpointer, SearchSnapshot, StreamSnapshot
 from .domain import Domain
 from .outcome import Counted, PendingRegion
 from .parallel import unpack_works
@@ -166,7 +166,12 @@ def distributed_search(
     shards = None if stream is None or stream.shards_dir is None else str(stream.shards_dir)
     setup = SearchSetup(token, net, domain, tol, method, compute_bounded, backend, W, stream is None, shards)
     queue, seen = begin(out, start, resume, checkpointer)
-    states0 = initial_states(setup, list(queue), seen)
+    resumed_prefixes = None
+    if stream is not None and resume is not None and resume.stream is not None:
+        st = resume.stream
+        stream.absorb(st.count, st.n_bounded, st.thin, st.min_margin, st.active_sum, st.any_active, st.all_active)
+        resumed_prefixes = st.prefixes
+    states0 = initial_states(setup, list(queue), seen, resumed_prefixes)
     del queue, seen  # from here on the partitions hold them
     prefix = f"lpe-{token}"
     setup_f = client.submit(_same, setup, key=f"{prefix}-setup")
@@ -274,7 +279,7 @@ def distributed_search(
         assert checkpointer is not None
         if last is None:
             return
-        checkpointer.write(_gather_snapshot(client, out, last, setup, budget), d)
+        checkpointer.write(_gather_snapshot(client, out, last, setup, budget, stream), d)
 
     budget.workers = len({h[0] for h in homes if h})
     next_look = time.perf_counter() + _LOOK_EVERY
@@ -365,8 +370,13 @@ def _homes(client: Any, partitions: int) -> list[list[str] | None]:
     return [[slots[p % len(slots)]] for p in range(partitions)]
 
 
-def _gather_snapshot(client: Any, out: SearchOut, rd: _Round, setup: SearchSetup, budget: Budget) -> SearchSnapshot:
-    """The search state after round ``rd`` (gathered from the partitions): frontier, seen set, regions."""
+def _gather_snapshot(
+    client: Any, out: SearchOut, rd: _Round, setup: SearchSetup, budget: Budget, stream: StreamingCollector | None
+) -> SearchSnapshot:
+    """The search state after round ``rd`` (gathered from the partitions): frontier, seen set, regions.
+
+    Without kept regions, the streamed statistics and the distinct layer prefixes take their place.
+    """
     n_units = sum(setup.net.hidden_widths)
     d = setup.domain.dim
     states: list[PartitionState] = client.gather(rd.states)
@@ -390,4 +400,30 @@ def _gather_snapshot(client: Any, out: SearchOut, rd: _Round, setup: SearchSetup
                     queue.append(item)
     keys = np.frombuffer(b"".join(sorted(seen_packed)), dtype=np.uint8).reshape(len(seen_packed), -1)
     seen = {row.tobytes() for row in unpack_signs(keys, n_units)} if len(seen_packed) else set()
-    return snapshot(out, queue, seen, budget.elapsed())
+    snap = snapshot(out, queue, seen, budget.elapsed())
+    if stream is not None:
+        n_pre = len(setup.net.hidden_widths) - 1
+        pre: list[set[bytes]] = [set() for _ in range(n_pre)]
+        for st in states:
+            for l in range(n_pre):
+                pre[l] |= st.prefixes[l]
+        for lst in boxes:  # prefixes in transit
+            for box in lst:
+                for l, arr in enumerate(box.prefixes if box is not None else ()):
+                    pre[l].update(r.tobytes() for r in arr)
+        snap.stream = StreamSnapshot(
+            stream.count,
+            stream.n_bounded,
+            list(stream.thin),
+            stream.min_margin,
+            stream.active_sum.copy(),
+            stream.any_active.copy(),
+            stream.all_active.copy(),
+            [
+                np.frombuffer(b"".join(sorted(s)), dtype=np.uint8).reshape(len(s), -1)
+                if s
+                else np.zeros((0, 1), dtype=np.uint8)
+                for s in pre
+            ],
+        )
+    return snap

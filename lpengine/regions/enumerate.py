@@ -68,7 +68,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .._validation import check_int, check_scalar
-from ..exceptions import IncompleteCountError, InvalidDomainError, IterationLimitWarning
+from ..exceptions import CheckpointError, IncompleteCountError, InvalidDomainError, IterationLimitWarning
 from ..lp import get_backend
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances, resolve_tolerances
@@ -184,8 +184,9 @@ def enumerate_regions(
     keep_regions : bool
         False: keep only the count and the statistics (``regions`` and
         ``edges`` stay empty; ``n_bounded``, ``thin_patterns``, ``layer_stats``
-        equal those of a kept run), see :mod:`lpengine.regions.stream`.  Not
-        with ``checkpoint``/``resume`` (a checkpoint holds every region).
+        equal those of a kept run), see :mod:`lpengine.regions.stream`.  With
+        ``checkpoint``/``resume`` only on Dask (``client=``), whose checkpoint
+        holds the statistics instead of the regions.
     shards_dir : path, optional
         With ``keep_regions=False``: also write the regions to this folder in
         ``.npz`` shards.
@@ -243,13 +244,24 @@ def enumerate_regions(
     if shards_dir is not None and keep_regions:
         raise ValueError("shards_dir= goes with keep_regions=False (kept regions are in the result).")
     if not keep_regions and (checkpoint is not None or resume is not None):
-        raise ValueError("keep_regions=False takes no checkpoint or resume: a checkpoint holds every region.")
+        if client is None:
+            raise ValueError(
+                "keep_regions=False takes no checkpoint or resume without client=: serially and with n_jobs a "
+                "checkpoint holds every region (the Dask search checkpoints statistics instead)."
+            )
+        if shards_dir is not None:
+            raise ValueError("shards_dir= takes no checkpoint or resume (shards written before a stop are not in it).")
     t0 = time.perf_counter()
     budget = Budget(max_regions, None if time_limit is None else t0 + time_limit, callback, t0)
     start = start_point(net, dom, t, seed)
     snap = None
     if resume is not None:
         snap = load_checkpoint(resume, net, dom, t, method, compute_bounded, backend)
+        if (snap.stream is None) != keep_regions:
+            held = "statistics only (keep_regions=False)" if snap.stream is not None else "the regions"
+            raise CheckpointError(
+                f"checkpoint {str(resume)!r} holds {held}; resume it with keep_regions={snap.stream is None}."
+            )
         checkpoint = resume if checkpoint is None else checkpoint
     ckpt = None
     if checkpoint is not None:

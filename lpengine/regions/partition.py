@@ -228,9 +228,15 @@ def _concat(batches: list[CandidateBatch], nb: int, d: int) -> CandidateBatch:
 
 
 def initial_states(
-    setup: SearchSetup, queue: list[PendingRegion], seen: list[bytes] | set[bytes]
+    setup: SearchSetup,
+    queue: list[PendingRegion],
+    seen: list[bytes] | set[bytes],
+    prefixes: list[NDArray[np.uint8]] | None = None,
 ) -> list[PartitionState]:
-    """The partitions' states for a search starting from ``queue`` with ``seen`` (int8 pattern bytes) queued."""
+    """The partitions' states for a search starting from ``queue`` with ``seen`` (int8 pattern bytes) queued.
+
+    ``prefixes`` (streaming, on resume): the distinct packed layer prefixes found so far, per layer.
+    """
     W, d = setup.partitions, setup.domain.dim
     n_units = sum(setup.net.hidden_widths)
     nb = (n_units + 7) // 8
@@ -246,11 +252,15 @@ def initial_states(
         shares[o].add(k.tobytes())
     batch = pack_candidates(queue, d)
     qown = owners(batch.keys, W) if len(batch) else np.zeros(0, dtype=np.int64)
+    pre_shares: list[list[set[bytes]]] = [[set() for _ in range(n_pre)] for _ in range(W)]
+    for l, arr in enumerate((prefixes or [])[:n_pre]):
+        for k, o in zip(arr, owners(arr, W).tolist(), strict=True):
+            pre_shares[o][l].add(k.tobytes())
     out = []
     for p in range(W):
         sel = qown == p
         q = CandidateBatch(batch.keys[sel], batch.hints[sel]) if len(batch) else _concat([], nb, d)
-        out.append(PartitionState(shares[p], q, tuple(set() for _ in range(n_pre))))
+        out.append(PartitionState(shares[p], q, tuple(pre_shares[p])))
     return out
 
 

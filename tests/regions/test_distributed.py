@@ -118,6 +118,35 @@ def test_budget_stops_at_max_regions_and_resume_completes(client, tmp_path):
     assert res.complete and _patterns(res) == _patterns(serial) and _edges(res) == _edges(serial)
 
 
+def test_streamed_checkpoint_holds_statistics_and_resumes_exactly(client, tmp_path):
+    # keep_regions=False on Dask: the checkpoint holds the frontier, the seen set, the summed statistics and
+    # the distinct layer prefixes (no region); a resume with another number of partitions completes it.
+    net = ReLUNetwork.random(3, [8, 7, 6], seed=2)
+    kept = enumerate_regions(net, whole_space=True)
+    path = tmp_path / "ck.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        part = enumerate_regions(
+            net, whole_space=True, client=client, keep_regions=False, max_regions=60, checkpoint=path
+        )
+    assert not part.complete and part.count == 60
+    with np.load(path, allow_pickle=False) as z:
+        assert z["w_signs"].shape[0] == 0 and int(z["s_active_sum"].sum()) > 0  # statistics, no region
+    res = enumerate_regions(net, whole_space=True, client=client, keep_regions=False, resume=path, partitions=3)
+    assert res.complete and res.count == kept.count and res.n_bounded == kept.n_bounded
+    assert res.layer_stats == kept.layer_stats and res.thin_patterns == kept.thin_patterns
+    from lpengine.exceptions import CheckpointError
+
+    with pytest.raises(CheckpointError, match="statistics only"):
+        enumerate_regions(net, whole_space=True, client=client, resume=path)
+    with pytest.raises(ValueError, match="without client="):
+        enumerate_regions(net, whole_space=True, keep_regions=False, resume=path)
+    with pytest.raises(ValueError, match="shards_dir= takes no checkpoint"):
+        enumerate_regions(
+            net, whole_space=True, client=client, keep_regions=False, resume=path, shards_dir=tmp_path / "s"
+        )
+
+
 def test_traffic_is_the_packed_candidates(client):
     # Each candidate sent is ceil(N/8) bytes of bits plus 3 d float64 hints; kept regions send no prefixes.
     from lpengine.regions.budget import Budget

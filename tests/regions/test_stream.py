@@ -56,7 +56,7 @@ def test_streamed_on_a_dask_local_cluster() -> None:
 
 def test_streamed_refuses_checkpoints_and_stray_shards(tmp_path) -> None:
     net = ReLUNetwork.random(2, [3], seed=0)
-    with pytest.raises(ValueError, match="no checkpoint"):
+    with pytest.raises(ValueError, match="no checkpoint or resume without client="):
         enumerate_regions(net, keep_regions=False, checkpoint=tmp_path / "c.npz")
     with pytest.raises(ValueError, match="keep_regions=False"):
         enumerate_regions(net, shards_dir=tmp_path)
