@@ -37,10 +37,11 @@ from ..lp import LinearProgram, LPStatus, open_solver
 from ..lp.exact import RationalVector, to_dyadic
 from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
+from .cell_lp import statuses_handled
 from .domain import Domain
 from .exact import ExactNet, StrictDecision, decide_strict, row_error_bounds, rows_to_float, same_hyperplane
 from .implied import RowErrors
-from .polytope import RegionRows, statuses_handled
+from .polytope import RegionRows
 
 __all__ = ["Certifier", "CertifiedRows", "DecisionStats", "ExactFacet", "exact_facet"]
 

@@ -21,6 +21,7 @@ from ..exceptions import InvalidDomainError, SolverError
 from ..lp import LinearProgram, LPCounters, LPStatus, open_solver
 from ..lp.exact import to_dyadic
 from ..tolerances import Tolerances, resolve_tolerances
+from .cell_lp import chebyshev_center, statuses_handled
 from .implied import BOUND_SAFETY, RowErrors, gamma, inverse_bound
 
 __all__ = ["Domain", "make_domain", "is_bounded", "proves_bounded"]
@@ -185,7 +186,6 @@ def _polytope(n_in: int, polytope: Any, tol: Tolerances, backend: Any) -> Domain
     As, cs = A / amax[:, None], c / amax  # scaled first, so tiny or huge rows normalise without under/overflow
     norms = np.linalg.norm(As, axis=1)
     G, h = As / norms[:, None], cs / norms
-    from .polytope import chebyshev_center  # polytope.py imports this module for the Domain type
 
     center, radius, status = chebyshev_center(G, h, r_max=np.inf, tol=tol, backend=backend)
     if status is LPStatus.UNBOUNDED or status is LPStatus.INFEASIBLE_OR_UNBOUNDED and center is None:
@@ -249,8 +249,6 @@ def is_bounded(
         # bounded ones by its box): one LP then proves it.
         return False
     lp = LinearProgram(c=np.zeros(m), A=G.T, row_lower=np.zeros(d), row_upper=np.zeros(d), col_lower=np.ones(m))
-    from .polytope import statuses_handled
-
     with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
         res = s.solve()
         if counters is not None:
@@ -326,8 +324,6 @@ def _float_unbounded(
         col_lower=np.concatenate([np.full(d, -1.0), [-np.inf]]),
         col_upper=np.ones(d + 1),
     )
-    from .polytope import statuses_handled
-
     with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
         res = s.solve()
         if counters is not None:

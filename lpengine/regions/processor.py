@@ -21,13 +21,14 @@ from numpy.typing import NDArray
 from ..lp import LPCounters, LPStatus
 from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
+from .cell_lp import chebyshev_center
 from .certify import CertifiedRows, Certifier
 from .domain import Domain, is_bounded
 from .exact import StrictDecision
 from .outcome import Counted, NotCounted, PendingRegion, Processed, RegionWork
 from .pattern import pattern_toward
 from .polar import certify_polar, facets_by_polar
-from .polytope import FacetInfo, chebyshev_center, facets_by_lp, facets_by_vertices
+from .polytope import FacetInfo, facets_by_lp, facets_by_vertices
 
 __all__ = ["RegionProcessor", "Ball", "initial_witness", "center_by_chords"]
 
