@@ -7,6 +7,7 @@ raised to N.  Run:
     python benchmarks/bench_drs.py                               # the full tables (long)
     python benchmarks/bench_drs.py --sizes 2000 --seeds 3        # a quick look
     python benchmarks/bench_drs.py --json results.json           # also write every row
+    python benchmarks/bench_drs.py --report a.json b.json        # print the tables of saved runs
 
 Table 1, per N and start seed: status, whether the end point is certified and on which scope (all
 parameters, or the live units with collapsed units held at zero), collapsed units and their outcome,
@@ -149,21 +150,35 @@ def fmt_t(t):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[2000, 10000, 50000, 100000])
-    ap.add_argument("--seeds", type=int, default=10, help="start seeds 0..seeds-1 per size")
+    ap.add_argument("--seeds", type=int, default=10, help="start seeds first..first+seeds-1 per size")
+    ap.add_argument("--first-seed", type=int, default=0, help="first start seed")
     ap.add_argument(
         "--max-seeds", type=int, nargs="+", default=None, help="per-size cap on the seeds (same order as --sizes)"
     )
     ap.add_argument("--baseline-sizes", type=int, nargs="*", default=[2000, 10000])
     ap.add_argument("--baseline-seeds", type=int, default=3)
     ap.add_argument("--tenfold-sizes", type=int, nargs="*", default=[2000], help="sizes that also get 10x budgets")
+    ap.add_argument(
+        "--tenfold-seeds", type=int, default=None, help="seeds with 10x budgets (default: all baseline ones)"
+    )
     ap.add_argument("--json", type=str, default=None)
+    ap.add_argument("--report", type=str, nargs="+", default=None, help="print the tables of saved --json files")
     a = ap.parse_args()
+    if a.report:
+        rows, brows = [], []
+        for f in a.report:
+            saved = json.loads(pathlib.Path(f).read_text())
+            rows += saved["drs"]
+            brows += saved["baselines"]
+        print_tables(rows, brows)
+        return
     net = load_problem(PROBLEM).network
     rows, brows = [], []
+    n_tenfold = a.baseline_seeds if a.tenfold_seeds is None else a.tenfold_seeds
     for si, n in enumerate(a.sizes):
         X, y = make_data(n)
         n_seeds = a.seeds if a.max_seeds is None else min(a.seeds, a.max_seeds[si])
-        for s in range(n_seeds):
+        for s in range(a.first_seed, a.first_seed + n_seeds):
             theta0 = np.random.default_rng(s).uniform(-20, 20, 25)
             target = TARGET_S.get(n, float("inf"))
             res, cpu, prog = run_drs(net, X, y, theta0, time_limit=max(4 * target, 30.0))
@@ -194,7 +209,7 @@ def main() -> None:
                 flush=True,
             )
             if n in a.baseline_sizes and s < a.baseline_seeds:
-                for mult in (1, 10) if n in a.tenfold_sizes else (1,):
+                for mult in (1, 10) if n in a.tenfold_sizes and s < n_tenfold else (1,):
                     budget = mult * cpu
                     for name, fn in (("subgradient", subgradient), ("adam", adam)):
                         hist = fn(net, X, y, theta0, budget)
@@ -217,6 +232,13 @@ def main() -> None:
                         print(f"   {name} x{mult}: best {best:.3f} (DRS {res.fun:.3f})", flush=True)
             if a.json:
                 pathlib.Path(a.json).write_text(json.dumps({"drs": rows, "baselines": brows}, indent=1))
+    print_tables(rows, brows)
+
+
+def print_tables(rows: list[dict], brows: list[dict]) -> None:
+    """Table 1 (DRS runs), the per-N summary and Table 2 (baselines)."""
+    rows = sorted(rows, key=lambda r: (r["N"], r["seed"]))
+    brows = sorted(brows, key=lambda b: (b["N"], b["seed"], b["mult"], b["method"]))
     print("\nTable 1. First-layer DRS, 4->[5,4,2]->1, x, y ~ U(-3,3), theta0 ~ U(-20,20)^25 (D = 25), one core")
     print(
         f"{'N':>7} {'seed':>4} | {'status':>13} {'cert':>5} {'scope':>14} | {'collapsed (unit: outcome)':<34} "
