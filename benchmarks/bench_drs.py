@@ -139,7 +139,9 @@ def run_drs(net, X, y, theta0, time_limit):
 
     res = deep_relu_simplex(net, X, y, theta0=theta0, seed=0, time_limit=time_limit, callback=cb)
     cpu = time.process_time() - c0
-    prog.insert(0, (0.0, float(res.losses[0])))
+    # The walk's history starts at the first vertex (phase 1's time is not counted in "DRS t to its L");
+    # a run stopped in phase 1 (time limit) has no vertex: its history is the start point only.
+    prog.insert(0, (0.0, float(res.losses[0]) if res.losses.size else float(res.start_loss)))
     return res, cpu, prog
 
 
@@ -275,7 +277,10 @@ def print_tables(rows: list[dict], brows: list[dict]) -> None:
                 f"{fmt_t(b['t_reach_drs']):>10} {fmt_t(b['drs_t_reach']):>14}"
             )
         print("t to DRS L: CPU s the method needed to reach the DRS's final loss ('-': not within its budget);")
-        print("DRS t to its L: CPU s the DRS walk needed to reach the method's best loss ('-': never, i.e. lower).")
+        print(
+            "DRS t to its L: CPU s the DRS walk needed, from its first vertex (phase 1 not counted), to reach the "
+            "method's best loss ('-': never, i.e. lower)."
+        )
 
 
 if __name__ == "__main__":
