@@ -6,6 +6,7 @@
     python benchmarks/bench_regions_compare.py --domain box --rounds 11   # the box nets only
     python benchmarks/bench_regions_compare.py --rev main --deep 3000      # a change on the deep R^4 net
     python benchmarks/bench_regions_compare.py --rev main --trained 3000   # ... on the trained deep net
+    python benchmarks/bench_regions_compare.py --rev main --net 4:8,8,8:5 --deep 1000   # ... on any random net
 
 What it answers (issue 13, "Done when"): does the exact path cost anything on
 well-conditioned nets, where floats decide every question?  The default "before"
@@ -121,10 +122,14 @@ def main() -> None:
     ap.add_argument(
         "--trained", type=int, default=0, help="only bench_regions' trained 4->[10,10,10,10] net, first TRAINED regions"
     )
+    ap.add_argument("--net", default=None, help="only this random net in R^d, as N_IN:W1,W2,...:SEED (with --deep CAP)")
     ap.add_argument("--no-polar", action="store_true", help="new side without the polar hull (R^d rows)")
     args = ap.parse_args()
     nets = [NETS[0], NETS[4]] if args.quick else NETS
-    if args.trained:
+    if args.net:
+        n_in, widths, seed = args.net.split(":")
+        nets = [(int(n_in), [int(w) for w in widths.split(",")], int(seed), None)]
+    elif args.trained:
         nets = [TRAINED_NET]
         args.deep = args.trained
     elif args.deep:
