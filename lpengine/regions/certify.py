@@ -196,8 +196,8 @@ class Certifier:
 
     def __init__(self, net: ReLUNetwork, domain: Domain, tol: Tolerances, backend: Any) -> None:
         self.net, self.domain, self.tol, self.backend = net, domain, tol, backend
-        self.exact_net = ExactNet(net)
-        self.dom_rows = domain_rows(domain)
+        self._exact_net: ExactNet | None = None
+        self._dom_rows: NDArray[Any] | None = None
         self.stats = DecisionStats()
         # Error magnitudes with every unit active: an upper bound for every pattern.
         self.mag_all, self.bound_all = row_error_bounds(net, np.ones(sum(net.hidden_widths), dtype=np.int8))
@@ -213,6 +213,20 @@ class Certifier:
         self._first = np.column_stack((net.weights[0], net.biases[0]))
         self._later = list(zip(net.weights[1:], net.biases[1:], strict=True))
         self._offsets = np.concatenate(([0], np.cumsum(net.hidden_widths))).tolist()
+
+    @property
+    def exact_net(self) -> ExactNet:
+        """The network in exact integers, built at the first exact decision (none when floats decide all)."""
+        if self._exact_net is None:
+            self._exact_net = ExactNet(self.net)
+        return self._exact_net
+
+    @property
+    def dom_rows(self) -> NDArray[Any]:
+        """The domain's exact rows (:func:`domain_rows`), built at their first use."""
+        if self._dom_rows is None:
+            self._dom_rows = domain_rows(self.domain)
+        return self._dom_rows
 
     def affine(self, active: NDArray[np.bool_]) -> LocalAffineMap:
         """The pattern's affine maps (as :meth:`ReLUNetwork.local_affine_map`), composed on ``[A | c]`` at once.

@@ -24,7 +24,7 @@ from ..lp.exact import RationalVector
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances
 from .budget import Budget
-from .certify import DecisionStats, domain_rows
+from .certify import Certifier, DecisionStats
 from .checkpoint import Checkpointer, SearchSnapshot
 from .domain import Domain
 from .exact import ExactNet, strictly_inside
@@ -66,23 +66,44 @@ def start_point(
     interior).  The domain centre is tried first, then seeded perturbations.
     A unit that is exactly 0 at the point counts as off its hyperplane only if
     its gradient there is exactly zero (a dead unit, inactive).
+
+    Each candidate is first tried in floats: the pattern read by a float forward
+    pass is proved when every row of its region clears its rigorous error bound
+    at the point (:meth:`~.certify.CertifiedRows.witness_certain`, the test that
+    certifies the search's witnesses).  Only a candidate the floats cannot
+    settle is decided in integers, so the exact network is built only then.
     """
-    del tol  # every test here is exact
     rng = np.random.default_rng(seed)
-    exnet = ExactNet(net)
-    dom_rows = domain_rows(domain)
+    cert = Certifier(net, domain, tol, "highs")  # rows and float certificates only: no LP is opened
+    exnet: ExactNet | None = None
     d = domain.dim
     x = domain.center.copy()
     scale = domain.radius if np.isfinite(domain.radius) else 1.0
     for attempt in range(_START_ATTEMPTS):
+        signs = _float_signs(net, x)
+        cr = cert.rows(signs)
+        if cr.rows.consistent and cr.witness_certain(x):
+            return x, ActivationPattern(signs, net.hidden_widths)
         xr = RationalVector.from_floats(x)
-        if strictly_inside(dom_rows, xr):
+        if strictly_inside(cert.dom_rows, xr):
+            exnet = ExactNet(net) if exnet is None else exnet
             s, R = exnet.forward_signs(xr)
             on_plane = [k for k in np.flatnonzero(s == 0).tolist() if any(v != 0 for v in R[k, :d].tolist())]
             if not on_plane:
                 return x, ActivationPattern(np.where(s > 0, 1, -1).astype(np.int8), net.hidden_widths)
         x = domain.center + rng.uniform(-0.5, 0.5, size=d) * scale * min(1.0, 0.01 * (attempt + 1))
     raise InvalidDomainError("could not find a start point off every hyperplane inside the domain.")
+
+
+def _float_signs(net: ReLUNetwork, x: NDArray[np.float64]) -> NDArray[np.int8]:
+    """The hidden units' signs at ``x`` by a float forward pass (``+1`` iff the pre-activation is > 0)."""
+    a = x
+    out = []
+    for W, b in zip(net.weights[: net.n_hidden_layers], net.biases[: net.n_hidden_layers], strict=True):
+        z = W @ a + b
+        out.append(z)
+        a = np.maximum(z, 0.0)
+    return np.where(np.concatenate(out) > 0, 1, -1).astype(np.int8)
 
 
 def record(out: SearchOut, outcome: Outcome) -> bool:
