@@ -125,11 +125,14 @@ class CertifiedRows:
         """
         r = self.rows
         if self.fast and margin is not None:
-            d = x.shape[0]
-            x1 = float(np.abs(x).sum())
+            cert = self.certifier
+            x1 = sum(map(abs, x.tolist()))
+            # First with the bound on |h_k| that holds for every fast-path region (no array work);
+            # only when that is not enough, with this region's own largest |h_k|.
+            if margin > _ROW_RELATIVE_ERROR * (x1 + 1.0) + cert.eval_unit * (x1 + cert.sqrt_d * cert.h_bound):
+                return True
             hmax = float(np.abs(r.h).max()) if r.h.shape[0] else 0.0
-            need = _ROW_RELATIVE_ERROR * (x1 + 1.0) + (d + 3) * 2.0**-52 * (x1 + np.sqrt(d) * hmax)
-            if margin > need:
+            if margin > _ROW_RELATIVE_ERROR * (x1 + 1.0) + cert.eval_unit * (x1 + cert.sqrt_d * hmax):
                 return True
         ax = np.abs(x)
         if not r.dead.any():  # every unit has a row (the common case): no fancy indexing
@@ -203,6 +206,18 @@ class Certifier:
         self.mag_all, self.bound_all = row_error_bounds(net, np.ones(sum(net.hidden_widths), dtype=np.int8))
         self.err_a_all = self.bound_all * self.mag_all.max(axis=1) * (1.0 / _ROW_RELATIVE_ERROR)
         self.err_norm_all = self.err_a_all * np.sqrt(net.n_in)
+        # For witness_certain's fast test: (d + 3) u, sqrt(d), and a bound on |h_k| over every
+        # fast-path region.  A unit row's offset is h_k = c_k / |A_k| (rounded), with |c_k| <= mag_all[k, d]
+        # (masks only drop terms) and |A_k| > err_norm_all[k] on the fast path; the factor 2 covers the
+        # roundings of c_k, of the quotient and of this bound.  Domain rows have fixed offsets.
+        d = net.n_in
+        self.eval_unit = (d + 3) * 2.0**-52
+        self.sqrt_d = float(np.sqrt(d))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unit_h = 2.0 * self.mag_all[:, d] / self.err_norm_all
+        unit_h = np.where(np.isnan(unit_h), np.inf, unit_h)
+        dom_h = float(np.abs(domain.h).max()) if domain.h.shape[0] else 0.0
+        self.h_bound = max(float(unit_h.max()) if unit_h.size else 0.0, dom_h)
         # The fast path's unit indices (every unit live, then the domain rows) and dead mask, shared read-only.
         n_units = sum(net.hidden_widths)
         self._unit_fast = np.concatenate((np.arange(n_units), np.full(domain.G.shape[0], -1, dtype=np.intp)))

@@ -214,7 +214,7 @@ def facets_by_vertices(
         return None
     # Rows not kept but passing within tol.margin of a vertex: the floats cannot be sure.
     near = slack_v.min(axis=1) <= tol.margin * vscale
-    borderline = np.flatnonzero(near & ~keep).astype(np.intp)
+    borderline = np.flatnonzero(near > keep)  # near and not kept (booleans); flatnonzero gives intp
     centres = (on[fac].astype(np.float64) @ V) / n_on[fac, None]
     if all_simple:
         # At a simple vertex no two tight rows coincide, so every facet has one row.

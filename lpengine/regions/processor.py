@@ -105,6 +105,7 @@ class RegionProcessor:
         bounded: bool | None = True if domain.bounded else None
         use_vertex = self.method == "vertex" and domain.dim >= 2
         same = cr.same_hyperplane
+        slack_min: float | None = None  # fl(h - G witness).min() once known for the final witness
         if self.method == "hybrid":
             facets, bounded, witness, margin = self._hybrid_facets(cr, fpoint, fnormal, guess, same)
         else:
@@ -130,15 +131,20 @@ class RegionProcessor:
             m_cen = float((h - G @ cen).min())
             if m_cen > margin:
                 witness, margin = cen, m_cen
+                slack_min = m_cen
         if margin <= tol.margin:
             ball = self._chebyshev(G, h)
             if ball.radius <= tol.margin:
                 return self._borderline(cr, ball.center if ball.center is not None else witness)
             assert ball.center is not None
             witness, margin = ball.center, ball.radius
+            slack_min = None
         exact_witness = None
-        # The float distance to the nearest row, recomputed (an LP's radius carries its own tolerance).
-        slack_min = float((h - G @ witness).min()) if G.shape[0] else float("inf")
+        if slack_min is None:
+            # The float distance to the nearest row, computed as fl(h - G x) (the form witness_certain's
+            # error bound covers: an LP's radius carries its own tolerance, and initial_witness updates
+            # its slacks along the step).  The centroid's m_cen above is already of that form.
+            slack_min = float((h - G @ witness).min()) if G.shape[0] else float("inf")
         if cr.witness_certain(witness, slack_min):
             self.cert.stats.float_certified += 1
         else:
@@ -190,7 +196,7 @@ class RegionProcessor:
         # Rows whose facet decision the floats could not make clearly: their one-flip patterns
         # are searched too (each decided exactly), so no region behind them is lost; the exact
         # facets among them give edges.
-        border = [k for k in facets.borderline.tolist() if int(rows.unit[k]) >= 0]
+        border = [k for k in facets.borderline.tolist() if int(rows.unit[k]) >= 0] if facets.borderline.size else []
         for k in border:
             neighbors.append(PendingRegion(self.cert.canonical(_flipped(signs, int(rows.unit[k]))), guess=witness))
         if border:
