@@ -262,3 +262,54 @@ def test_a_polytope_domain_bounded_only_far_away_is_bounded(eps: float) -> None:
     A = np.array([[0.0, -1.0], [-eps, 1.0], [1.0, 0.0]])
     assert Domain.polytope(A, np.array([0.0, 1.0, 0.0])).bounded
     assert not Domain.polytope(A[:2], np.array([0.0, 1.0])).bounded  # without x1 <= 0: unbounded
+
+
+def _count_exact_nets(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the ExactNet constructions (the integer form of the network) from here on."""
+    import lpengine.regions.exact as exact
+
+    built: list[int] = []
+    init = exact.ExactNet.__init__
+
+    def counting(self, net):  # type: ignore[no-untyped-def]
+        built.append(1)
+        init(self, net)
+
+    monkeypatch.setattr(exact.ExactNet, "__init__", counting)
+    return built
+
+
+@pytest.mark.parametrize("n_in, widths, seed", [(2, [6, 6], 0), (3, [5, 4], 1), (4, [4, 4, 3], 2)])
+def test_floats_decide_a_generic_net_without_the_exact_network(
+    monkeypatch: pytest.MonkeyPatch, n_in: int, widths: list[int], seed: int
+) -> None:
+    # Generic weights in a box: every witness (the start point's included) clears its rigorous float
+    # error bound, so the integer form of the network is never built.
+    built = _count_exact_nets(monkeypatch)
+    res = enumerate_regions(ReLUNetwork.random(n_in, widths, seed=seed), box=(-1, 1))
+    assert res.complete and res.count > 1
+    assert res.decisions["float_certified"] == res.count
+    assert res.decisions["exact_rows"] == 0 and not built
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_a_start_centre_on_a_hyperplane_goes_to_integers(monkeypatch: pytest.MonkeyPatch, d: int) -> None:
+    # Units x1 = 0 (through the box centre) and x1 = 0.5: floats cannot settle the centre, the exact
+    # test rejects it (on a hyperplane), a perturbed point is taken; its pattern is then checked
+    # here independently by the exact forward pass at the returned point.
+    from lpengine.lp.exact import RationalVector
+    from lpengine.regions.domain import make_domain
+    from lpengine.regions.exact import ExactNet
+    from lpengine.regions.search import start_point
+    from lpengine.tolerances import Tolerances
+
+    net = parallel_units(d, [0.0, 0.5])
+    built = _count_exact_nets(monkeypatch)
+    tol = Tolerances()
+    x, pattern = start_point(net, make_domain(d, box=(-1, 1), tol=tol), tol, 0)
+    assert built  # the centre needed integers
+    assert x[0] != 0.0 and np.all(np.abs(x) < 1)
+    s, _ = ExactNet(net).forward_signs(RationalVector.from_floats(x))
+    assert np.all(s != 0)
+    assert np.array_equal(np.where(s > 0, 1, -1), np.asarray(pattern.signs))
+    assert enumerate_regions(net, box=(-1, 1)).count == 3
