@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..lp import LPStatus
+from ..lp import LPStatus, solve
 from ..tolerances import Tolerances
 from .model import LayerwiseModel
 from .pivot import group_sums
@@ -233,7 +233,7 @@ def search_revival(
     of zero start in it.
     """
     from .cell_solve import solve_box_cell
-    from .certificate import box_radii, one_sided_rates
+    from .certificate import box_radii, local_cell_lp, one_sided_rates
 
     rng = np.random.default_rng(seed)
     p, D = model.p, model.D
@@ -273,6 +273,12 @@ def search_revival(
         if poll is not None:
             poll()
         res = solve_box_cell(model, hs, theta, rad, tol=tol, backend=backend, at_zero=at_zero, exclude=ids)
+        if res.status is LPStatus.OPTIMAL and res.x is not None and res.fun < best_loss:
+            # A candidate revival: the walk restarts from this cell's point, so take it from the cell's full
+            # pruned LP (a basic optimum of the whole cell LP, as before the working set; the working set's
+            # optimum has the same value but may be another optimal point, and the walk from there another
+            # walk).  The working set screens the cells; the full LP is solved only here.
+            res = solve(local_cell_lp(model, hs, theta, radius, fixed_cols=fixed), backend=backend, tol=tol)
         if res.status is not LPStatus.OPTIMAL or res.x is None:
             return
         if res.fun < best_val:
