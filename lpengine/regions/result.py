@@ -55,10 +55,13 @@ class Region:
     domain : Domain or None
         The enumeration's domain (shared by all regions; gives :attr:`vertices`).
     thin : bool
-        The region's inscribed radius is below ``tol.margin``: it is counted (its
-        interior is proved nonempty exactly) but its facets were not computed in
-        floats; its neighbours were found by trying every one-flip pattern, and
-        it has no edges in the graph.
+        The floats could not settle this region: its inscribed radius in floats is
+        below ``tol.margin``, or its float LP gave no clean answer.  It was decided
+        exactly instead: it is counted because its interior was proved nonempty in
+        rational arithmetic (witness in ``exact_witness``), its neighbours come
+        from every one-flip pattern (each decided exactly), and its edges in the
+        graph are its facets decided exactly.  ``margin`` is then the float slack
+        of the witness, which may be far below ``tol.margin`` (or 0).
     exact_witness : RationalVector or None
         An interior point checked in exact rational arithmetic, when floats alone
         did not certify ``witness``.
@@ -165,8 +168,9 @@ class RegionEnumeration:
     domain : str
         Description of the domain.
     thin_patterns : tuple of str
-        Counted regions whose inscribed radius is below ``tol.margin`` (see
-        :attr:`Region.thin`).
+        Counted regions that the floats could not settle and exact arithmetic
+        decided (inscribed radius below ``tol.margin``, or no clean float LP
+        answer; see :attr:`Region.thin`).
     undecided_patterns : tuple of str
         Patterns met but neither counted nor proved empty (empty when ``complete``).
     decisions : dict
@@ -240,7 +244,7 @@ class RegionEnumeration:
             ("work", f"{fmt_num(self.seconds, 3)} s, {self.lp_solves:,d} LPs, method {self.method}"),
         ]
         if self.thin_patterns:
-            facts.append(("thin regions (counted; inscribed radius below the margin)", len(self.thin_patterns)))
+            facts.append(("thin regions (counted; decided exactly, floats could not)", len(self.thin_patterns)))
         if self.undecided_patterns:
             facts.append(("undecided patterns", len(self.undecided_patterns)))
         rows = [
