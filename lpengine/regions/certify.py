@@ -15,7 +15,7 @@ a row whose relative error bound is not small).  Decisions:
 * **counted, by floats**: every row is strictly positive at the float witness by
   more than its error bound (:meth:`CertifiedRows.witness_certain`);
 * **counted, exactly**: the witness checked in integers, else
-  :func:`decide_region` (float LP for a point or a Farkas support, then the exact
+  :func:`~.exact.decide_region` (float LP for a point or a Farkas support, then the exact
   simplex);
 * **empty**: only with an exactly checked Farkas vector (or a dead unit whose exact
   constant sign contradicts the pattern).
@@ -27,23 +27,29 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, fields
-from fractions import Fraction
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ..lp import LinearProgram, LPStatus, open_solver
-from ..lp.exact import RationalVector, to_dyadic
+from ..lp.exact import to_dyadic
 from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
-from .cell_lp import statuses_handled
 from .domain import Domain
-from .exact import ExactNet, StrictDecision, decide_strict, row_error_bounds, rows_to_float, same_hyperplane
+from .exact import (
+    ExactFacet,
+    ExactNet,
+    StrictDecision,
+    decide_region,
+    exact_facet,
+    row_error_bounds,
+    rows_to_float,
+    same_hyperplane,
+)
 from .implied import RowErrors
 from .polytope import RegionRows
 
-__all__ = ["Certifier", "CertifiedRows", "DecisionStats", "ExactFacet", "exact_facet"]
+__all__ = ["Certifier", "CertifiedRows", "DecisionStats"]
 
 logger = logging.getLogger(__name__)
 
@@ -361,7 +367,7 @@ class Certifier:
         return s
 
     def facet(self, cr: CertifiedRows, k: int) -> ExactFacet | None:
-        """Exactly: is row ``k`` of the region a facet?  (:func:`exact_facet`; counted in :attr:`stats`.)"""
+        """Exactly: is row ``k`` of the region a facet?  (:func:`~.exact.exact_facet`; counted in :attr:`stats`.)"""
         import time
 
         t0 = time.perf_counter()
@@ -389,126 +395,3 @@ class Certifier:
             self.stats.proved_empty += 1
         self.stats.seconds_exact += time.perf_counter() - t0
         return dec
-
-
-def decide_region(
-    P: NDArray[Any],
-    G: NDArray[np.float64],
-    h: NDArray[np.float64],
-    hint: NDArray[np.float64] | None,
-    tol: Tolerances,
-    backend: Any,
-) -> StrictDecision:
-    """Exact decision of ``{P . (x, 1) > 0}`` with float help: hint, float LP point, Farkas support.
-
-    The float LP ``max r s.t. G x + r <= h, r <= 1`` (``r`` free) on the normalised
-    float rows gives a point (checked exactly when ``r > 0``) or, at its optimum,
-    the rows that bind; the exact simplex on those few rows alone proves the
-    region empty when they already are (a subsystem without a solution has
-    none with more rows; its Farkas vector, padded with zeros, is checked on the
-    whole system).  Only when both fail does the exact simplex see every row.
-    """
-    from .exact import strictly_inside
-
-    m, d = G.shape
-    if hint is not None and np.all(np.isfinite(hint)) and strictly_inside(P, RationalVector.from_floats(hint)):
-        return StrictDecision(True, RationalVector.from_floats(hint), None, "hint")
-    if m > d + 2:
-        lp = LinearProgram(
-            c=np.concatenate([np.zeros(d), [-1.0]]),
-            A=np.hstack([G, np.ones((m, 1))]),
-            row_upper=h,
-            col_lower=np.full(d + 1, -np.inf),
-            col_upper=np.concatenate([np.full(d, np.inf), [1.0]]),
-        )
-        with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
-            res = s.solve()
-        if res.status is LPStatus.OPTIMAL and res.x is not None:
-            x, r = res.x[:d], float(res.x[d])
-            if r > 0 and strictly_inside(P, RationalVector.from_floats(x)):
-                return StrictDecision(True, RationalVector.from_floats(x), None, "float lp point")
-            slack = h - G @ x
-            support = np.argsort(slack, kind="stable")[: 2 * (d + 1)]
-            sub = decide_strict(P[support], backend=backend)
-            if not sub.nonempty:
-                assert sub.farkas is not None
-                y = [0] * m
-                for i, v in zip(support.tolist(), sub.farkas, strict=True):
-                    y[i] = v
-                full = _padded_farkas(P, y)
-                if full is not None:
-                    return full
-    return decide_strict(P, backend=backend)
-
-
-def _padded_farkas(P: NDArray[Any], y: list[int]) -> StrictDecision | None:
-    d = P.shape[1] - 1
-    comb = np.array(y, dtype=object).dot(P)
-    if all(v >= 0 for v in y) and any(y) and all(v == 0 for v in comb[:d].tolist()) and comb[d] <= 0:
-        return StrictDecision(False, None, tuple(y), "farkas support")
-    return None
-
-
-@dataclass(frozen=True)
-class ExactFacet:
-    """A facet of a region, decided exactly.
-
-    Attributes
-    ----------
-    rows : tuple of int
-        The rows (indices into the region's rows) whose hyperplane, with the same
-        orientation, carries the facet (one row unless rows coincide exactly).
-    point : RationalVector
-        A point in the facet's relative interior: on the hyperplane, strictly
-        inside every other row (checked exactly).
-    """
-
-    rows: tuple[int, ...]
-    point: RationalVector
-
-
-def exact_facet(P: NDArray[Any], k: int, backend: Any = "highs") -> ExactFacet | None:
-    """Exactly: is row ``k`` a facet of ``{x : P_i . (x, 1) > 0}``, i.e. does the region's closure meet
-    the hyperplane ``P_k . (x, 1) = 0`` in a ``(d-1)``-dimensional piece?
-
-    It is iff some point of the hyperplane is strictly inside every row not
-    coincident with it.  One variable ``x_p`` (``P_k[p] != 0``) is eliminated with the
-    hyperplane's equation, each other row multiplied by ``|P_k[p]|`` to stay an
-    integer row, and the strict system in ``d - 1`` variables is decided by
-    :func:`~.exact.decide_strict` (a checked certificate).  A row that vanishes
-    on the hyperplane is the same hyperplane: with the same orientation it joins
-    the facet's rows, with the opposite one the region is empty there.
-    """
-    m, d1 = P.shape
-    d = d1 - 1
-    rk = [int(v) for v in P[k].tolist()]
-    p = next((j for j in range(d) if rk[j] != 0), -1)
-    if p < 0:
-        return None  # a constant row has no hyperplane
-    sg = 1 if rk[p] > 0 else -1
-    group = [k]
-    Q: list[list[int]] = []
-    for i in range(m):
-        if i == k:
-            continue
-        ri = [int(v) for v in P[i].tolist()]
-        q = [sg * (ri[j] * rk[p] - ri[p] * rk[j]) for j in range(d1) if j != p]
-        if not any(q):
-            if same_hyperplane(P[i], P[k]) > 0:
-                group.append(i)
-                continue
-            return None  # the opposite halfspace on the same hyperplane: no facet here
-        Q.append(q)
-    if d == 1:
-        if any(q[0] <= 0 for q in Q):
-            return None
-        y: list[Fraction] = []
-    else:
-        dec = decide_strict(np.array(Q, dtype=object).reshape(len(Q), d), backend=backend)
-        if not dec.nonempty:
-            return None
-        assert dec.point is not None
-        y = [Fraction(v, dec.point.den) for v in dec.point.num]
-    x = y[:p] + [Fraction(0)] + y[p:]
-    x[p] = -(sum((Fraction(rk[j]) * x[j] for j in range(d) if j != p), Fraction(0)) + rk[d]) / rk[p]
-    return ExactFacet(tuple(sorted(group)), RationalVector.from_fractions(x))

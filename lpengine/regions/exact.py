@@ -17,6 +17,10 @@ division): :class:`ExactNet`.  On top of it:
   vector ``y >= 0, y != 0, y^T a = 0, y^T b <= 0``.  It is
   :func:`lpengine.lp.exact.decide_interior` on the integer rows (no LP code here).
 * :func:`same_hyperplane` - exact proportionality of two integer rows.
+* :func:`decide_region` - :func:`decide_strict` with float help first (a hint, a float
+  LP point, the Farkas support of the rows a float LP finds binding);
+* :func:`exact_facet` - is a row a facet of the region, with a point in its relative
+  interior (checked exactly).
 
 Only borderline decisions come here; the float path settles the rest.
 """
@@ -31,13 +35,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..lp import LinearProgram, LPStatus, open_solver
 from ..lp.exact import IntegerRows, RationalVector, decide_interior, to_dyadic
 from ..network import ReLUNetwork
+from ..tolerances import Tolerances
+from .cell_lp import statuses_handled
 
 __all__ = [
+    "ExactFacet",
     "ExactNet",
     "StrictDecision",
+    "decide_region",
     "decide_strict",
+    "exact_facet",
     "integer_region_rows",
     "row_error_bounds",
     "same_hyperplane",
@@ -230,3 +240,124 @@ def decide_strict(
     cert = decide_interior(integer_region_rows(P), hint=hint, backend=backend)
     farkas = None if cert.farkas is None else tuple(cert.farkas.num)
     return StrictDecision(cert.nonempty, cert.point, farkas, cert.method)
+
+
+def decide_region(
+    P: NDArray[Any],
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    hint: NDArray[np.float64] | None,
+    tol: Tolerances,
+    backend: Any,
+) -> StrictDecision:
+    """Exact decision of ``{P . (x, 1) > 0}`` with float help: hint, float LP point, Farkas support.
+
+    The float LP ``max r s.t. G x + r <= h, r <= 1`` (``r`` free) on the normalised
+    float rows gives a point (checked exactly when ``r > 0``) or, at its optimum,
+    the rows that bind; the exact simplex on those few rows alone proves the
+    region empty when they already are (a subsystem without a solution has
+    none with more rows; its Farkas vector, padded with zeros, is checked on the
+    whole system).  Only when both fail does the exact simplex see every row.
+    """
+    m, d = G.shape
+    if hint is not None and np.all(np.isfinite(hint)) and strictly_inside(P, RationalVector.from_floats(hint)):
+        return StrictDecision(True, RationalVector.from_floats(hint), None, "hint")
+    if m > d + 2:
+        lp = LinearProgram(
+            c=np.concatenate([np.zeros(d), [-1.0]]),
+            A=np.hstack([G, np.ones((m, 1))]),
+            row_upper=h,
+            col_lower=np.full(d + 1, -np.inf),
+            col_upper=np.concatenate([np.full(d, np.inf), [1.0]]),
+        )
+        with statuses_handled(), open_solver(lp, tol=tol, backend=backend) as s:
+            res = s.solve()
+        if res.status is LPStatus.OPTIMAL and res.x is not None:
+            x, r = res.x[:d], float(res.x[d])
+            if r > 0 and strictly_inside(P, RationalVector.from_floats(x)):
+                return StrictDecision(True, RationalVector.from_floats(x), None, "float lp point")
+            slack = h - G @ x
+            support = np.argsort(slack, kind="stable")[: 2 * (d + 1)]
+            sub = decide_strict(P[support], backend=backend)
+            if not sub.nonempty:
+                assert sub.farkas is not None
+                y = [0] * m
+                for i, v in zip(support.tolist(), sub.farkas, strict=True):
+                    y[i] = v
+                full = _padded_farkas(P, y)
+                if full is not None:
+                    return full
+    return decide_strict(P, backend=backend)
+
+
+def _padded_farkas(P: NDArray[Any], y: list[int]) -> StrictDecision | None:
+    d = P.shape[1] - 1
+    comb = np.array(y, dtype=object).dot(P)
+    if all(v >= 0 for v in y) and any(y) and all(v == 0 for v in comb[:d].tolist()) and comb[d] <= 0:
+        return StrictDecision(False, None, tuple(y), "farkas support")
+    return None
+
+
+@dataclass(frozen=True)
+class ExactFacet:
+    """A facet of a region, decided exactly.
+
+    Attributes
+    ----------
+    rows : tuple of int
+        The rows (indices into the region's rows) whose hyperplane, with the same
+        orientation, carries the facet (one row unless rows coincide exactly).
+    point : RationalVector
+        A point in the facet's relative interior: on the hyperplane, strictly
+        inside every other row (checked exactly).
+    """
+
+    rows: tuple[int, ...]
+    point: RationalVector
+
+
+def exact_facet(P: NDArray[Any], k: int, backend: Any = "highs") -> ExactFacet | None:
+    """Exactly: is row ``k`` a facet of ``{x : P_i . (x, 1) > 0}``, i.e. does the region's closure meet
+    the hyperplane ``P_k . (x, 1) = 0`` in a ``(d-1)``-dimensional piece?
+
+    It is iff some point of the hyperplane is strictly inside every row not
+    coincident with it.  One variable ``x_p`` (``P_k[p] != 0``) is eliminated with the
+    hyperplane's equation, each other row multiplied by ``|P_k[p]|`` to stay an
+    integer row, and the strict system in ``d - 1`` variables is decided by
+    :func:`~.exact.decide_strict` (a checked certificate).  A row that vanishes
+    on the hyperplane is the same hyperplane: with the same orientation it joins
+    the facet's rows, with the opposite one the region is empty there.
+    """
+    m, d1 = P.shape
+    d = d1 - 1
+    rk = [int(v) for v in P[k].tolist()]
+    p = next((j for j in range(d) if rk[j] != 0), -1)
+    if p < 0:
+        return None  # a constant row has no hyperplane
+    sg = 1 if rk[p] > 0 else -1
+    group = [k]
+    Q: list[list[int]] = []
+    for i in range(m):
+        if i == k:
+            continue
+        ri = [int(v) for v in P[i].tolist()]
+        q = [sg * (ri[j] * rk[p] - ri[p] * rk[j]) for j in range(d1) if j != p]
+        if not any(q):
+            if same_hyperplane(P[i], P[k]) > 0:
+                group.append(i)
+                continue
+            return None  # the opposite halfspace on the same hyperplane: no facet here
+        Q.append(q)
+    if d == 1:
+        if any(q[0] <= 0 for q in Q):
+            return None
+        y: list[Fraction] = []
+    else:
+        dec = decide_strict(np.array(Q, dtype=object).reshape(len(Q), d), backend=backend)
+        if not dec.nonempty:
+            return None
+        assert dec.point is not None
+        y = [Fraction(v, dec.point.den) for v in dec.point.num]
+    x = y[:p] + [Fraction(0)] + y[p:]
+    x[p] = -(sum((Fraction(rk[j]) * x[j] for j in range(d) if j != p), Fraction(0)) + rk[d]) / rk[p]
+    return ExactFacet(tuple(sorted(group)), RationalVector.from_fractions(x))
