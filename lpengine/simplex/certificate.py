@@ -104,6 +104,10 @@ class DRSCertificate:
     exact_rays : int
         Rays whose slope lay within ``slope_margin`` of zero and was recomputed in exact rational
         arithmetic (:mod:`lpengine.simplex.exact`).
+    settled_kinks : int
+        Kinks outside the basis within the kink tolerance of zero that exact rational evaluation at
+        the exact vertex showed non-zero and on their tracked side (so not at zero: the vertex may
+        be non-degenerate although the float tolerance made it look degenerate).
     zero_loss : bool
         The loss is exactly 0 at the vertex of the final basis (solved and evaluated in exact
         rationals): the global minimum of an L1 / quantile loss, certified without the ray test or
@@ -132,6 +136,7 @@ class DRSCertificate:
     slope_margin: float = 0.0
     exact_rays: int = 0
     zero_loss: bool = False
+    settled_kinks: int = 0
 
     @property
     def n_cells(self) -> int | None:
@@ -154,6 +159,7 @@ class DRSCertificate:
             "min_slope": num(self.min_slope),
             "slope_margin": num(self.slope_margin),
             "exact_rays": self.exact_rays,
+            "settled_kinks": self.settled_kinks,
             "zero_loss": self.zero_loss,
             "degenerate": self.degenerate,
             "n_tight_hidden": self.n_tight_hidden,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
@@ -21,9 +22,9 @@ from .certificate import CellCheck, DRSCertificate, check_cells
 from .collapse import REVIVED, CollapsedUnit, loss_error_bound, search_revival, unit_columns, unit_kinks
 from .drs_result import frozen_array
 from .engine_log import EngineLog
-from .exact import exact_ray_slopes, exact_vertex_loss_is_zero
+from .exact import exact_kink_values, exact_ray_slopes, exact_vertex_loss_is_zero
 from .model import LayerwiseModel
-from .pivot import price_rays, tight_mask
+from .pivot import Pricing, Vertex, price_rays, tight_mask
 from .status import DRSStatus
 
 __all__ = ["certify_vertex"]
@@ -69,32 +70,23 @@ def certify_vertex(
     tight = tight_mask(model, st, tz)
     tight[ckinks] = False
     tight[st.B] = True
-    pr = price_rays(model, st, tz, t.pivot, tight=tight.copy(), collapsed=collapsed)
+    # Kinks within the kink tolerance of zero but not at zero at the exact vertex are settled first.
+    # If the ray test then fails, the descending ray is one that moves a settled kink (within the
+    # tolerance of zero) towards zero: it crosses it after a distance of the order of the tolerance,
+    # below what the float walk resolves.  The tolerance's view of the vertex (those kinks at zero)
+    # is kept then, and the reason says so.
+    settled = tight.copy()
+    n_settled = settle_extra_kinks(model, st.signs, st.B, settled)
+    rt = _ray_test(model, st, tz, t, settled if n_settled else tight, collapsed, cond)
+    unresolved = 0
+    if n_settled and not rt.ray_ok:
+        unresolved, n_settled = n_settled, 0
+        rt = _ray_test(model, st, tz, t, tight, collapsed, cond)
+    elif n_settled:
+        tight = settled
+    pr, live, ray_ok, min_live, margin = rt.pricing, rt.live, rt.ray_ok, rt.min_live, rt.margin
+    degenerate, borderline, n_exact = rt.degenerate, rt.borderline, rt.n_exact
     log.pricing = pr
-    live = pr.live if pr.live is not None else np.ones(pr.slopes.size, dtype=bool)
-    ns = pr.slopes / pr.norms
-    thr = -t.slope * pr.scale
-    min_live = float(np.min(ns[live])) if np.any(live) else math.inf
-    ray_ok = bool(min_live >= thr)
-    # Rounding margin of the normalised slopes: a linear solve with A loses about cond(A) * eps
-    # relative accuracy (Higham, ch. 7), on slopes of magnitude up to ``scale``.
-    margin = 8.0 * model.D * np.finfo(float).eps * cond * pr.scale
-    degenerate = bool(pr.extra_tight.size > 0)
-    # At a degenerate vertex the ray test is not the proof (HiGHS on every incident cell is), so a
-    # slope within the rounding margin of zero does not matter there.
-    borderline = bool(ray_ok and not degenerate and min_live < margin)
-    n_exact = 0
-    if borderline:
-        # Exact rational recheck of the rays whose float slope is within the margin of zero.
-        rays_b = np.flatnonzero(live & (ns < margin)).tolist()
-        exact = exact_ray_slopes(model, st.theta, st.signs, st.B, rays_b)
-        if exact is not None:
-            n_exact = len(exact)
-            neg = [r for r, v in exact.items() if v < 0]
-            borderline = False
-            if neg:
-                ray_ok = False
-                min_live = min(float(exact[r]) / float(pr.norms[r]) for r in neg)
     # The cells meeting at the vertex, as far as the live units are concerned: the collapsed units' kinks
     # (their basis kinks too) are left out, since with their blocks held at zero their signs change
     # neither the cell nor its LP.
@@ -187,6 +179,11 @@ def certify_vertex(
             f"no descending edge among the {n_rays} rays"
             + (f" of the live units (units {collapsed} collapsed to exact zero)" if collapsed else "")
             + (f" ({n_exact} slope(s) within the rounding margin rechecked in exact rationals)" if n_exact else "")
+            + (
+                f"; {n_settled} kink(s) within the kink tolerance shown non-zero at the exact vertex"
+                if n_settled
+                else ""
+            )
             + f"; HiGHS confirmed {how} of 2^{tight_hidden.size} incident hidden cell(s)"
         )
     elif not ray_ok:
@@ -207,6 +204,13 @@ def certify_vertex(
             f"undecided: degenerate vertex ({pr.extra_tight.size} extra kinks at zero) with "
             f"2^{tight_hidden.size} incident hidden cells, more than the cap of {exhaustive} that HiGHS "
             f"decides exhaustively; a seeded sample of {cells.checked} passed"
+        )
+    if unresolved:
+        reason += (
+            f" [{unresolved} kink(s) counted at zero by the kink tolerance are non-zero at the exact vertex, and "
+            "with them off zero a ray that moves one of them towards zero descends (it reaches it after a distance "
+            "of the order of the tolerance, below the walk's float resolution); "
+            "decided with the tolerance's kinks at zero]"
         )
     cert = DRSCertificate(
         ray_test=ray_ok,
@@ -230,6 +234,100 @@ def certify_vertex(
         collapsed_units=tuple(units),
         slope_margin=float(margin),
         exact_rays=n_exact,
+        settled_kinks=n_settled,
         zero_loss=zero_loss,
     )
     return cert, restart, kind
+
+
+def settle_extra_kinks(
+    model: LayerwiseModel, signs: NDArray[np.int8], B: NDArray[np.int64], tight: NDArray[np.bool_]
+) -> int:
+    """Drop from ``tight`` (in place) the kinks outside the basis that are not at zero at the exact vertex.
+
+    The walk counts a kink as at zero when ``|z| <= tol.kink * scale``, a tolerance on raw values
+    (scaled by the start point's largest kink value); a kink of value ``-2e-8`` can be "tight" by
+    it although it is plainly non-zero.  Such a kink makes the vertex look degenerate, and the
+    certificate then needs every incident cell.  Here each extra kink is evaluated in exact
+    rationals at the exact vertex of the basis (:func:`~lpengine.simplex.exact.exact_kink_values`);
+    one that is non-zero *and* on its tracked side there is not at zero, whatever the tolerance,
+    and is dropped.  A kink on the untracked side stays (the tracked cell then does not contain
+    the vertex, and the cell LPs must see both sides), and so does every extra kink of the same
+    group downstream of it (its exact value under the tracked masks need not be the true one).
+    Kinks are processed in layer order.  Returns the number dropped.
+    """
+    if model.mode != "layer":
+        return 0
+    inB = np.zeros(tight.size, dtype=bool)
+    inB[B] = True
+    extra = np.flatnonzero(tight & ~inB)
+    if extra.size == 0:
+        return 0
+    lay, grp, _ = model.decode(extra)
+    order = np.lexsort((extra, lay))
+    extra, lay, grp = extra[order], lay[order], grp[order]
+    vals = exact_kink_values(model, signs, B, extra)
+    if vals is None:
+        return 0
+    kept: dict[int, int] = {}  # group -> shallowest layer of a kept extra kink
+    dropped = 0
+    for k, l, g, v in zip(extra.tolist(), lay.tolist(), grp.tolist(), vals, strict=True):
+        blocked = g in kept and kept[g] < l
+        if v != 0 and (v > 0) == (signs[k] > 0) and not blocked:
+            tight[k] = False
+            dropped += 1
+        else:
+            kept.setdefault(g, l)
+    return dropped
+
+
+@dataclass(frozen=True)
+class RayTest:
+    """The complete edge-ray test at a vertex for one choice of the kinks at zero (internal)."""
+
+    pricing: Pricing
+    live: NDArray[np.bool_]
+    ray_ok: bool
+    min_live: float
+    margin: float
+    degenerate: bool
+    borderline: bool
+    n_exact: int
+
+
+def _ray_test(
+    model: LayerwiseModel,
+    st: Vertex,
+    tz: float,
+    t: Tolerances,
+    tight: NDArray[np.bool_],
+    collapsed: list[int],
+    cond: float,
+) -> RayTest:
+    """Price every ray with the kinks ``tight`` at zero; recheck slopes within the rounding margin exactly."""
+    pr = price_rays(model, st, tz, t.pivot, tight=tight.copy(), collapsed=collapsed)
+    live = pr.live if pr.live is not None else np.ones(pr.slopes.size, dtype=bool)
+    ns = pr.slopes / pr.norms
+    thr = -t.slope * pr.scale
+    min_live = float(np.min(ns[live])) if np.any(live) else math.inf
+    ray_ok = bool(min_live >= thr)
+    # Rounding margin of the normalised slopes: a linear solve with A loses about cond(A) * eps
+    # relative accuracy (Higham, ch. 7), on slopes of magnitude up to ``scale``.
+    margin = 8.0 * model.D * np.finfo(float).eps * cond * pr.scale
+    degenerate = bool(pr.extra_tight.size > 0)
+    # At a degenerate vertex the ray test is not the proof (HiGHS on every incident cell is), so a
+    # slope within the rounding margin of zero does not matter there.
+    borderline = bool(ray_ok and not degenerate and min_live < margin)
+    n_exact = 0
+    if borderline:
+        # Exact rational recheck of the rays whose float slope is within the margin of zero.
+        rays_b = np.flatnonzero(live & (ns < margin)).tolist()
+        exact = exact_ray_slopes(model, st.theta, st.signs, st.B, rays_b)
+        if exact is not None:
+            n_exact = len(exact)
+            neg = [r for r, v in exact.items() if v < 0]
+            borderline = False
+            if neg:
+                ray_ok = False
+                min_live = min(float(exact[r]) / float(pr.norms[r]) for r in neg)
+    return RayTest(pr, live, ray_ok, min_live, float(margin), degenerate, borderline, n_exact)

@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 
 from .model import LayerwiseModel
 
-__all__ = ["exact_ray_slopes", "exact_vertex", "exact_vertex_loss_is_zero"]
+__all__ = ["exact_kink_values", "exact_ray_slopes", "exact_vertex", "exact_vertex_loss_is_zero"]
 
 
 def _fr(a: NDArray[np.float64]) -> list:
@@ -219,6 +219,37 @@ def exact_vertex(model: LayerwiseModel, signs: NDArray[np.int8], B: NDArray[np.i
             off -= Fraction(float(m.y[u]))
         rhs.append(-off)
     return _solve(A, rhs)
+
+
+def exact_kink_values(
+    model: LayerwiseModel, signs: NDArray[np.int8], B: NDArray[np.int64], ids: NDArray[np.int64]
+) -> list[Fraction] | None:
+    """Values of the kinks ``ids`` at the exact vertex of ``B``, under the tracked masks, in rationals.
+
+    A kink is affine in ``theta`` under its group's masks: its exact normal (:func:`_kink_row`)
+    times :func:`exact_vertex`, plus its exact constant term (minus the target for a residual).
+    The value is the true one (with true ReLUs) when every upstream kink of the same group is at
+    zero at the vertex or on its tracked side there: the masks then agree with the true ones, or
+    differ only on units whose pre-activation is 0, which changes nothing downstream.  ``None``
+    when the exact vertex cannot be formed (argument minimisation, singular basis).
+    """
+    m = model
+    theta = exact_vertex(m, signs, B)
+    if theta is None:
+        return None
+    masks = m.masks(signs)
+    net = _ExactNet(m, masks) if m.K else None
+    lay, grp, unit = m.decode(np.asarray(ids, dtype=np.int64))
+    out = []
+    for l, g, u in zip(lay.tolist(), grp.tolist(), unit.tolist(), strict=True):
+        row = _kink_row(m, net, masks, l, g, u)
+        v = sum((a * t for a, t in zip(row, theta, strict=True) if a), Fraction(0))
+        if net is not None and l > 0:
+            v += net.offset(l, g, u)
+        if l == m.K:  # residual of sample u
+            v -= Fraction(float(m.y[u]))
+        out.append(v)
+    return out
 
 
 def exact_vertex_loss_is_zero(model: LayerwiseModel, signs: NDArray[np.int8], B: NDArray[np.int64]) -> bool:

@@ -80,3 +80,35 @@ def test_no_exact_vertex_for_a_singular_basis_or_argument_minimisation():
     assert (w, b) == (1, 0)
     arg = build_argmin_model(ReLUNetwork.random(2, [3], seed=0))
     assert exact_vertex(arg, np.ones(arg.M, dtype=np.int8), np.arange(arg.D)) is None
+
+
+def _settle(ys, tracked_sign):
+    """Vertex of basis {r_0, r_1} of the line fit through x = 0, 1, 2; residual r_2 marked "tight"."""
+    from lpengine.simplex.certify import settle_extra_kinks
+
+    model = _line_fit([0.0, 1.0, 2.0], ys)
+    signs = np.ones(model.M, dtype=np.int8)
+    signs[2] = tracked_sign
+    tight = np.ones(model.M, dtype=bool)
+    dropped = settle_extra_kinks(model, signs, np.array([0, 1]), tight)
+    return dropped, tight
+
+
+def test_an_extra_kink_exactly_at_zero_stays_tight():
+    # 0.25 + 2 * (0.5 - 0.25) = 0.75 exactly: r_2 is 0 at the exact vertex, a genuine degeneracy.
+    for s in (1, -1):
+        dropped, tight = _settle([0.25, 0.5, 0.75], s)
+        assert dropped == 0 and tight.tolist() == [True, True, True]
+
+
+def test_an_extra_kink_nonzero_in_rationals_is_dropped_only_on_its_tracked_side():
+    ys = [0.1, 0.3, 0.5]
+    # Independent value of r_2 at the vertex: the line through (0, y0) and (1, y1) at x = 2, minus y2.
+    r2 = Fraction(ys[0]) + 2 * (Fraction(ys[1]) - Fraction(ys[0])) - Fraction(ys[2])
+    assert r2 != 0
+    side = 1 if r2 > 0 else -1
+    dropped, tight = _settle(ys, side)
+    assert dropped == 1 and tight.tolist() == [True, True, False]
+    # On the untracked side the tracked cell does not contain the vertex: the kink stays for the cells.
+    dropped, tight = _settle(ys, -side)
+    assert dropped == 0 and tight.tolist() == [True, True, True]
