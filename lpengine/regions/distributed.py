@@ -54,7 +54,7 @@ from .budget import Budget
 from .checkpoint import Checkpointer, SearchSnapshot, StreamSnapshot
 from .domain import Domain
 from .outcome import Counted, PendingRegion
-from .parallel import unpack_works
+from .packing import unpack_works
 from .partition import (
     Outbox,
     PartitionState,

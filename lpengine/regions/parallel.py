@@ -19,23 +19,27 @@ the stop message with :class:`WorkerDone`.
 
 from __future__ import annotations
 
+import logging
 import os
+import pickle
+import time
 import warnings
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from ..lp import LPCounters
-from ..network import LocalAffineMap, ReLUNetwork
+from ..network import ReLUNetwork
 from ..tolerances import Tolerances
 from .budget import Budget
 from .certify import DecisionStats
 from .checkpoint import Checkpointer, SearchSnapshot
 from .domain import Domain
 from .outcome import Counted, Outcome, PendingRegion, RegionWork
+from .packing import PackedItems, pack_items, pack_works, unpack_item, unpack_works
 from .pattern import ActivationPattern
 from .processor import RegionProcessor
 from .result import RegionCollector
@@ -46,11 +50,13 @@ __all__ = [
     "merge_reply",
     "worker_main",
     "process_batch",
-    "PackedItems",
     "BatchReply",
     "WorkerFailed",
     "WorkerDone",
+    "WorkSharingStats",
 ]
+
+logger = logging.getLogger(__name__)
 
 # Regions the master processes itself between two looks at the workers' replies.
 _MASTER_CHUNK = 4
@@ -65,13 +71,9 @@ _PARENT_POLL = 1.0
 # Largest batch of pending regions handed to a worker at once (a latency/overhead trade-off).
 _MAX_BATCH = 32
 
-
-@dataclass(frozen=True)
-class PackedItems:
-    """Pending regions as two arrays (one pickle each): signs, and [facet point | normal | guess] (nan = None)."""
-
-    signs: NDArray[np.int8]
-    hints: NDArray[np.float64]
+# Batches kept in flight per worker: while it works on one, the next ones wait in its pipe, so a
+# master busy with its own chunk (or descheduled on a loaded machine) does not leave it idle.
+_IN_FLIGHT = 3
 
 
 @dataclass(frozen=True)
@@ -99,84 +101,90 @@ class WorkerFailed:
 
 @dataclass(frozen=True)
 class WorkerDone:
-    """A worker's acknowledgement of the stop message."""
+    """A worker's acknowledgement of the stop message, with what it spent.
+
+    Attributes
+    ----------
+    cpu : float
+        The worker process's user + system CPU seconds, start-up included.
+    busy : float
+        CPU seconds of its thread spent on batches (unpickling, the regions, pickling the reply).
+    idle : float
+        Wall seconds spent waiting for a batch (``idle_first`` of them before the first one).
+    regions, batches : int
+        Pending regions processed, and in how many batches.
+    bytes_in, bytes_out : int
+        Pickled size of the messages received and sent.
+    """
+
+    cpu: float = 0.0
+    busy: float = 0.0
+    idle: float = 0.0
+    idle_first: float = 0.0
+    regions: int = 0
+    batches: int = 0
+    bytes_in: int = 0
+    bytes_out: int = 0
 
 
-def pack_items(items: list[PendingRegion], d: int) -> PackedItems:
-    """Pending regions as two stacked arrays (cheap to pickle)."""
-    S = np.stack([it.signs for it in items])
-    F = np.full((len(items), 3 * d), np.nan)
-    for i, it in enumerate(items):
-        pt, nrm, wit = it.facet_point, it.normal, it.guess
-        if pt is not None:
-            F[i, :d] = pt
-        if nrm is not None:
-            F[i, d : 2 * d] = nrm
-        if wit is not None:
-            F[i, 2 * d :] = wit
-    return PackedItems(S, F)
+@dataclass
+class WorkSharingStats:
+    """Where the time of one work-sharing search went.
 
+    :func:`parallel_search` logs it at INFO at the end, as the log record's
+    ``work_sharing`` attribute (``benchmarks/bench_parallel.py`` reads it
+    there).  CPU seconds are those of the master's thread, which does all of
+    its work; waiting is wall time.
 
-def unpack_item(packed: PackedItems, i: int, d: int) -> PendingRegion:
-    """The ``i``-th pending region of ``packed``."""
-    row = packed.hints[i]
-    pt, nrm, wit = row[:d], row[d : 2 * d], row[2 * d :]
-    return PendingRegion(
-        packed.signs[i].copy(),
-        None if np.isnan(pt[0]) else pt,
-        None if np.isnan(nrm[0]) else nrm,
-        None if np.isnan(wit[0]) else wit,
-    )
+    Attributes
+    ----------
+    own_s, own_n : float, int
+        CPU seconds the master spent processing regions itself, and how many.
+    merge_s : float
+        CPU seconds spent receiving, unpickling and merging the workers' replies
+        (their regions into the result, their new neighbours into the queue).
+    send_s : float
+        CPU seconds spent packing and sending batches.
+    wait_s : float
+        Wall seconds blocked waiting for a reply (nothing left to do meanwhile).
+    master_cpu : float
+        The master process's user + system CPU seconds during the search.
+    wall : float
+        Wall seconds of the search.
+    started : float
+        Wall seconds until the workers were started (``nan`` if they never were).
+    bytes_out, bytes_in : int
+        Pickled size of the messages sent to and received from the workers.
+    workers : list of WorkerDone
+        Each worker's own account (workers lost mid-run are missing).
+    """
 
+    own_s: float = 0.0
+    own_n: int = 0
+    merge_s: float = 0.0
+    send_s: float = 0.0
+    wait_s: float = 0.0
+    master_cpu: float = 0.0
+    wall: float = 0.0
+    started: float = float("nan")
+    bytes_out: int = 0
+    bytes_in: int = 0
+    workers: list[WorkerDone] = field(default_factory=list)
 
-def pack_works(works: list[RegionWork]) -> dict[str, Any]:
-    """The regions a worker found, as a few stacked arrays plus small lists (cheap to pickle)."""
-    if not works:
-        return {"n": 0}
-    has_out = works[0].affine.out_A is not None
-    return {
-        "n": len(works),
-        "signs": np.stack([w.signs for w in works]),
-        "witness": np.stack([w.witness for w in works]),
-        "margin": [w.margin for w in works],
-        "facet_units": [w.facet_units for w in works],
-        "neighbor_keys": [w.neighbor_keys for w in works],
-        "n_facets": [w.n_facets for w in works],
-        "bounded": [w.bounded for w in works],
-        "thin": [w.thin for w in works],
-        "exact_witness": [w.exact_witness for w in works],
-        "A": np.stack([w.affine.A for w in works]),
-        "c": np.stack([w.affine.c for w in works]),
-        "out_A": np.stack([w.affine.out_A for w in works if w.affine.out_A is not None]) if has_out else None,
-        "out_c": np.stack([w.affine.out_c for w in works if w.affine.out_c is not None]) if has_out else None,
-    }
-
-
-def unpack_works(pk: dict[str, Any]) -> list[RegionWork]:
-    """The regions packed by :func:`pack_works`."""
-    out = []
-    for i in range(pk["n"]):
-        aff = LocalAffineMap(
-            pk["A"][i],
-            pk["c"][i],
-            None if pk["out_A"] is None else pk["out_A"][i],
-            None if pk["out_c"] is None else pk["out_c"][i],
-        )
-        out.append(
-            RegionWork(
-                pk["signs"][i],
-                pk["witness"][i],
-                pk["margin"][i],
-                pk["facet_units"][i],
-                pk["neighbor_keys"][i],
-                pk["n_facets"][i],
-                pk["bounded"][i],
-                aff,
-                pk["thin"][i],
-                pk["exact_witness"][i],
+    def summary(self) -> str:
+        """One line: the master's split, then each worker's CPU, busy and idle seconds."""
+        parts = [
+            f"wall {self.wall:.2f} s, master CPU {self.master_cpu:.2f} s (own {self.own_n} regions "
+            f"{self.own_s:.2f} s, merge {self.merge_s:.2f} s, send {self.send_s:.2f} s), master waiting "
+            f"{self.wait_s:.2f} s, workers started at {self.started:.2f} s"
+        ]
+        for i, w in enumerate(self.workers):
+            parts.append(
+                f"worker {i}: CPU {w.cpu:.2f} s, busy {w.busy:.2f} s, idle {w.idle:.2f} s (first batch after "
+                f"{w.idle_first:.3f} s), {w.regions} regions in {w.batches} batches, "
+                f"{w.bytes_out / max(w.regions, 1):.0f} B/region back"
             )
-        )
-    return out
+        return "; ".join(parts)
 
 
 def worker_main(
@@ -205,21 +213,38 @@ def worker_main(
     d = domain.dim
     proc = RegionProcessor(net, domain, tol, method, compute_bounded, backend)
     reported: set[bytes] = set()
+    busy = idle = idle_first = 0.0
+    n_regions = n_batches = bytes_in = bytes_out = 0
     while True:
         # A parent that died (SIGKILL, SIGTERM without cleanup) never sends the stop message:
         # look for it between polls, so no worker is left behind at full CPU.
+        t0 = time.perf_counter()
         while not conn.poll(_PARENT_POLL):
             if os.getppid() != parent:
                 os._exit(0)
+        t1 = time.perf_counter()
+        idle += t1 - t0
+        if n_batches == 0:
+            idle_first = t1 - t0
         try:
-            msg = conn.recv()
+            raw = conn.recv_bytes()
         except (EOFError, OSError):
             os._exit(0)
+        bytes_in += len(raw)
+        c1 = time.thread_time()
+        msg = pickle.loads(raw)
         try:
             if msg is None:
-                conn.send(WorkerDone())
+                t = os.times()
+                done = WorkerDone(t.user + t.system, busy, idle, idle_first, n_regions, n_batches, bytes_in, bytes_out)
+                conn.send_bytes(pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL))
                 return
-            conn.send(process_batch(proc, msg, reported, d))
+            reply = pickle.dumps(process_batch(proc, msg, reported, d), protocol=pickle.HIGHEST_PROTOCOL)
+            n_regions += msg.signs.shape[0]
+            n_batches += 1
+            bytes_out += len(reply)
+            busy += time.thread_time() - c1
+            conn.send_bytes(reply)
         except (BrokenPipeError, EOFError, OSError):
             os._exit(0)  # the parent is gone: nobody wants the answer
 
@@ -327,6 +352,19 @@ def parallel_search(
             procs.append(p)
             sent[parent] = deque()
 
+    ws = WorkSharingStats()
+
+    def send(c: Any, msg: PackedItems | None) -> None:
+        raw = pickle.dumps(msg, protocol=pickle.HIGHEST_PROTOCOL)
+        ws.bytes_out += len(raw)
+        c.send_bytes(raw)
+
+    def recv(c: Any) -> BatchReply | WorkerFailed | WorkerDone:
+        raw = c.recv_bytes()
+        ws.bytes_in += len(raw)
+        reply: BatchReply | WorkerFailed | WorkerDone = pickle.loads(raw)
+        return reply
+
     def take(reply: BatchReply) -> int:
         return merge_reply(out, reply, seen, queue, d)
 
@@ -350,6 +388,8 @@ def parallel_search(
         assert checkpointer is not None
         checkpointer.write(snapshot(out, [*in_flight, *queue], seen, budget.elapsed()), d)
 
+    clock = time.thread_time  # the master's split in CPU seconds of its (only working) thread; wait: wall
+    cpu0 = os.times()
     try:
         while True:
             if checkpointer is not None and checkpointer.due():
@@ -362,23 +402,30 @@ def parallel_search(
                     out.complete, out.message = False, reason
             if not procs and not stopping and len(queue) >= _START_WORKERS_AT:
                 start_workers()  # lazily: a search that never has this much pending work stays serial
+                ws.started = time.perf_counter() - budget.t0
             if not stopping:
-                # Keep two batches in flight per worker (batches grow with the queue), then take a
-                # few regions for this process.
+                # Keep _IN_FLIGHT batches in flight per worker (batches grow with the queue), then
+                # take a few regions for this process.
+                t = clock()
                 for c in list(sent):
-                    while len(sent[c]) < 2 and len(queue) > _MASTER_CHUNK:
-                        size = max(1, min(_MAX_BATCH, (len(queue) - _MASTER_CHUNK) // (2 * n_jobs)))
+                    while len(sent[c]) < _IN_FLIGHT and len(queue) > _MASTER_CHUNK:
+                        size = max(1, min(_MAX_BATCH, (len(queue) - _MASTER_CHUNK) // (_IN_FLIGHT * n_jobs)))
                         batch = [queue.popleft() for _ in range(size)]
                         sent[c].append(batch)
                         try:
-                            c.send(pack_items(batch, d))
+                            send(c, pack_items(batch, d))
                         except OSError:
                             lose(c)
                             break
-                for _ in range(min(_MASTER_CHUNK, len(queue))):
+                t1 = clock()
+                ws.send_s += t1 - t
+                k = min(_MASTER_CHUNK, len(queue))
+                for _ in range(k):
                     done = proc.process(queue.popleft())
                     n_regions += record(out, done.outcome)
                     enqueue_new(done.neighbors, seen, queue)
+                ws.own_n += k
+                ws.own_s += clock() - t1
             busy = [c for c in sent if sent[c]]
             if not busy:
                 if stopping or not queue:
@@ -387,10 +434,13 @@ def parallel_search(
             if queue and not stopping:
                 ready = [c for c in busy if c.poll()]  # no selector set-up on the hot path
             else:
+                t = time.perf_counter()
                 ready = wait(busy, timeout=0.5)
+                ws.wait_s += time.perf_counter() - t
             for c in ready:
+                t = clock()
                 try:
-                    reply = c.recv()
+                    reply = recv(c)
                 except (EOFError, OSError):
                     lose(c)
                     continue
@@ -400,20 +450,22 @@ def parallel_search(
                     queue.extendleft(reversed(batch))  # still pending (a checkpoint keeps it)
                 else:
                     n_regions += take(reply)
+                ws.merge_s += clock() - t
         if queue and out.complete:
             out.complete, out.message = False, "stopped with regions still queued"
     finally:
         for c in sent:
             try:
-                c.send(None)
-                reply = c.recv()
+                send(c, None)
+                reply = recv(c)
                 while not isinstance(reply, WorkerDone):  # the answer to a batch sent before the search stopped
                     batch = sent[c].popleft()
                     if isinstance(reply, BatchReply):
                         take(reply)
                     else:
                         queue.extendleft(reversed(batch))
-                    reply = c.recv()
+                    reply = recv(c)
+                ws.workers.append(reply)
             except (OSError, EOFError, IndexError):
                 pass  # a worker gone: its unanswered batches stay in `sent`, pending for a checkpoint
         for p in procs:
@@ -422,6 +474,10 @@ def parallel_search(
                 p.terminate()
         if checkpointer is not None:
             save()
+        cpu1 = os.times()
+        ws.master_cpu = cpu1.user + cpu1.system - cpu0.user - cpu0.system
+        ws.wall = time.perf_counter() - budget.t0
+        logger.info("work sharing: %s", ws.summary(), extra={"work_sharing": ws})
     if error is not None:
         raise error
     if budget.max_regions is not None:

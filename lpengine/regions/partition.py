@@ -52,7 +52,7 @@ from ..tolerances import Tolerances
 from .certify import DecisionStats
 from .domain import Domain
 from .outcome import Counted, PendingRegion, RegionWork, Unresolved
-from .parallel import pack_works
+from .packing import pack_works
 from .processor import RegionProcessor
 
 __all__ = [
