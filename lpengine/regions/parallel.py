@@ -445,11 +445,12 @@ def parallel_search(
                     lose(c)
                     continue
                 batch = sent[c].popleft()
-                if isinstance(reply, WorkerFailed):
-                    error, stopping = reply.error, True
-                    queue.extendleft(reversed(batch))  # still pending (a checkpoint keeps it)
-                else:
+                if isinstance(reply, BatchReply):
                     n_regions += take(reply)
+                else:  # WorkerFailed (a worker says WorkerDone only to the stop message)
+                    error = reply.error if isinstance(reply, WorkerFailed) else RuntimeError(f"unexpected {reply!r}")
+                    stopping = True
+                    queue.extendleft(reversed(batch))  # still pending (a checkpoint keeps it)
                 ws.merge_s += clock() - t
         if queue and out.complete:
             out.complete, out.message = False, "stopped with regions still queued"
