@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from ..tolerances import Tolerances
 from .certificate import CellCheck, DRSCertificate, check_cells
 from .collapse import REVIVED, CollapsedUnit, loss_error_bound, search_revival, unit_columns, unit_kinks
+from .degenerate import SlopeCheck, decide_by_slopes
 from .drs_result import frozen_array
 from .engine_log import EngineLog
 from .exact import exact_kink_values, exact_ray_slopes, exact_vertex_loss_is_zero
@@ -113,7 +114,29 @@ def certify_vertex(
             poll=poll,
             at_zero=tz,
         )
-    certified = bool(ray_ok and not borderline and cells.ok and (not degenerate or not cells.sampled))
+    # Degenerate vertex with more incident cells than HiGHS decides one by one: decide local
+    # minimality from the directional derivative instead (lpengine.simplex.degenerate: one LP per
+    # choice of its concave terms, not one per cell); the sampled cells remain a cross-check.
+    slopes: SlopeCheck | None = None
+    if degenerate and cells.sampled and ray_ok:
+        slope_tight = tight.copy()
+        slope_tight[ckinks] = False
+        slopes = decide_by_slopes(
+            model,
+            st.theta,
+            st.signs,
+            slope_tight,
+            st.loss,
+            max_branches=exhaustive,
+            radius=radius,
+            tol=t,
+            backend=backend,
+            fixed_cols=frozen,
+            poll=poll,
+        )
+    decided = not degenerate or not cells.sampled or (slopes is not None and slopes.decided)
+    slopes_ok = slopes is None or slopes.ok
+    certified = bool(ray_ok and not borderline and cells.ok and slopes_ok and decided)
     # Loss 0 is the global minimum of an L1 / quantile loss: decided exactly at the vertex of the basis,
     # whatever the ray test and the cells say (a cheap float filter first: every residual within the kink
     # tolerance of zero).
@@ -128,7 +151,8 @@ def certify_vertex(
         restart_ok = True
     # Collapsed units: exact slopes of their own rays, then the bounded revival search.
     units: list[CollapsedUnit] = []
-    restart, kind = (cells.best_x if ray_ok and restart_ok else None), "escape"
+    lower = cells.best_x if cells.best_x is not None else (slopes.best_x if slopes is not None else None)
+    restart, kind = (lower if ray_ok and restart_ok else None), "escape"
     if collapsed:
         full = tight_mask(model, st, tz)
         pr_all = price_rays(model, st, tz, t.pivot, tight=full, collapsed=collapsed, price_pinned=True)
@@ -185,6 +209,7 @@ def certify_vertex(
                 else ""
             )
             + f"; HiGHS confirmed {how} of 2^{tight_hidden.size} incident hidden cell(s)"
+            + (f"; {_slope_summary(slopes)}" if slopes is not None else "")
         )
     elif not ray_ok:
         reason = f"a descending edge remains (normalised slope {min_live:.3g})"
@@ -199,11 +224,24 @@ def certify_vertex(
             if cells.best_x is not None
             else f"{cells.failed} cell LP(s) failed to solve"
         )
+    elif slopes is not None and slopes.best_x is not None:
+        reason = f"a direction of strictly lower loss: {_slope_summary(slopes)}"
+    elif slopes is not None and slopes.decided:
+        reason = f"{slopes.failed} LP(s) of the directional-derivative test failed to solve"
     else:
         reason = (
             f"undecided: degenerate vertex ({pr.extra_tight.size} extra kinks at zero) with "
             f"2^{tight_hidden.size} incident hidden cells, more than the cap of {exhaustive} that HiGHS "
             f"decides exhaustively; a seeded sample of {cells.checked} passed"
+            + (
+                (
+                    f"; the directional-derivative test needs 2^{slopes.log2_branches:.3g} LPs, more than that cap"
+                    if math.isfinite(slopes.log2_branches)
+                    else "; the directional-derivative test needs more LPs than that cap"
+                )
+                if slopes is not None
+                else ""
+            )
         )
     if unresolved:
         reason += (
@@ -331,3 +369,12 @@ def _ray_test(
                 ray_ok = False
                 min_live = min(float(exact[r]) / float(pr.norms[r]) for r in neg)
     return RayTest(pr, live, ray_ok, min_live, float(margin), degenerate, borderline, n_exact)
+
+
+def _slope_summary(slopes: SlopeCheck) -> str:
+    """One phrase on the directional-derivative test (:mod:`lpengine.simplex.degenerate`)."""
+    verdict = "no descent" if slopes.ok else "a descent"
+    return (
+        f"directional-derivative test: {verdict} in {slopes.lps} LP(s) ({slopes.n_concave} concave term(s), "
+        f"{slopes.n_enumerated} group(s) enumerated by cones; min L' over the unit box {slopes.min_value:.3g})"
+    )

@@ -24,8 +24,11 @@ referee, not the driver, and the two must agree:
   size, at a non-degenerate vertex, where the complete ``2D``-ray edge test
   is already a proof; at a *degenerate* vertex (more than ``D`` kinks at zero)
   the edge test is not a proof, so HiGHS decides on all incident cells up to
-  ``certify_max_cells`` (256) and the vertex is reported undecided
-  (``certified=False``) beyond.  A lower LP optimum in an incident cell
+  ``certify_max_cells`` (256); beyond, local minimality is decided from the
+  directional derivative (:mod:`lpengine.simplex.degenerate`: one LP per
+  choice of its concave terms instead of one per cell, at most
+  ``certify_max_cells`` LPs), and the vertex is reported undecided
+  (``certified=False``) only when that needs more.  A lower LP optimum in an incident cell
   restarts the walk from there (an ``"escape"`` edge);
 * **every vertex** with ``verify=True`` (used by the tests): the region LP of
   the tracked hidden cell with the ``D`` basis kinks fixed at zero must
@@ -321,8 +324,10 @@ def deep_relu_simplex(
         At a *degenerate* final vertex (more than ``D`` kinks at zero) the edge
         test cannot decide; the vertex is then decided by HiGHS on all
         ``2**k_h`` incident hidden cells when there are at most this many
-        (``certified`` True or False), and reported undecided
-        (``certified=False``, reason ``"undecided: ..."``) beyond.
+        (``certified`` True or False); beyond, by the directional-derivative
+        test of :mod:`lpengine.simplex.degenerate` when it needs at most this
+        many LPs, and reported undecided (``certified=False``, reason
+        ``"undecided: ..."``) otherwise.
     sample_weight : array_like, optional
         Non-negative sample weights ``c_i``.
     backend : str, default "highs"
