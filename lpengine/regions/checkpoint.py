@@ -200,7 +200,8 @@ class Checkpointer:
         self.writes += 1
         spent = time.perf_counter() - t0
         self.next_at = time.perf_counter() + max(self.every, spent / _MAX_WRITE_SHARE)
-        logger.info("checkpoint %s: %d regions, %d queued (%.3f s)", self.path, self._encoded, len(snap.queue), spent)
+        n = self._encoded if snap.stream is None else snap.stream.count
+        logger.info("checkpoint %s: %d regions, %d queued (%.3f s)", self.path, n, len(snap.queue), spent)
 
     def adopt(self, snap: SearchSnapshot, d: int) -> None:
         """Start from a resumed snapshot (its regions are already in the file)."""

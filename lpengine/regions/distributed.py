@@ -70,7 +70,7 @@ from .partition import (
 from .pattern import ActivationPattern
 from .result import RegionCollector
 from .search import SearchOut, begin, record, snapshot
-from .stream import StreamingCollector
+from .stream import StreamingCollector, n_collected
 
 __all__ = ["distributed_search", "Traffic"]
 
@@ -181,7 +181,7 @@ def distributed_search(
         for p, s in enumerate(states0)
     ]
     del states0
-    n_regions = len(out.collector.regions) if stream is None else 0
+    n_regions = n_collected(out.collector)  # a resumed streaming search starts from its checkpoint's count
     cap = _FIRST_CAP
     last_queued = [0] * W
     processes: set[str] = set()

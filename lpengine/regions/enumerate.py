@@ -184,9 +184,8 @@ def enumerate_regions(
     keep_regions : bool
         False: keep only the count and the statistics (``regions`` and
         ``edges`` stay empty; ``n_bounded``, ``thin_patterns``, ``layer_stats``
-        equal those of a kept run), see :mod:`lpengine.regions.stream`.  With
-        ``checkpoint``/``resume`` only on Dask (``client=``), whose checkpoint
-        holds the statistics instead of the regions.
+        equal those of a kept run), see :mod:`lpengine.regions.stream`.  Its
+        checkpoints hold the statistics instead of the regions.
     shards_dir : path, optional
         With ``keep_regions=False``: also write the regions to this folder in
         ``.npz`` shards.
@@ -243,14 +242,8 @@ def enumerate_regions(
         partitions = check_int(partitions, "partitions", low=1)
     if shards_dir is not None and keep_regions:
         raise ValueError("shards_dir= goes with keep_regions=False (kept regions are in the result).")
-    if not keep_regions and (checkpoint is not None or resume is not None):
-        if client is None:
-            raise ValueError(
-                "keep_regions=False takes no checkpoint or resume without client=: serially and with n_jobs a "
-                "checkpoint holds every region (the Dask search checkpoints statistics instead)."
-            )
-        if shards_dir is not None:
-            raise ValueError("shards_dir= takes no checkpoint or resume (shards written before a stop are not in it).")
+    if shards_dir is not None and (checkpoint is not None or resume is not None):
+        raise ValueError("shards_dir= takes no checkpoint or resume (shards written before a stop are not in it).")
     t0 = time.perf_counter()
     budget = Budget(max_regions, None if time_limit is None else t0 + time_limit, callback, t0)
     start = start_point(net, dom, t, seed)
@@ -277,6 +270,8 @@ def enumerate_regions(
     }
     if not keep_regions:
         kw["collector"] = StreamingCollector(net, dom, shards_dir=shards_dir, limit=max_regions)
+        if snap is not None and snap.stream is not None and client is None:
+            kw["collector"].restore(snap.stream)  # the Dask search hands the prefixes to its partitions instead
     if method == "scan":
         out = search_1d(net, dom, t, start=start, budget=budget, collector=kw.get("collector"))
     elif client is not None:

@@ -44,10 +44,12 @@ from .pattern import ActivationPattern
 from .processor import RegionProcessor
 from .result import RegionCollector
 from .search import SearchOut, begin, enqueue_new, record, snapshot
+from .stream import StreamingCollector, n_collected
 
 __all__ = [
     "parallel_search",
     "merge_reply",
+    "admit",
     "worker_main",
     "process_batch",
     "BatchReply",
@@ -283,8 +285,9 @@ def merge_reply(out: SearchOut, reply: BatchReply, seen: set[bytes], queue: dequ
     new neighbours not in ``seen`` join ``queue`` (also when stopping: a checkpoint
     keeps them pending).  Returns the number of regions the batch counted.
     """
+    n = 0
     for w in unpack_works(reply.works):
-        record(out, Counted(w))
+        n += admit(out, Counted(w), queue)
     for outcome in reply.others:
         record(out, outcome)
     out.counters.merge(reply.counters)
@@ -296,7 +299,24 @@ def merge_reply(out: SearchOut, reply: BatchReply, seen: set[bytes], queue: dequ
             if key not in seen:
                 seen.add(key)
                 queue.append(unpack_item(packed, i, d))
-    return int(reply.works["n"])
+    return n
+
+
+def admit(out: SearchOut, outcome: Outcome, queue: deque[PendingRegion]) -> int:
+    """Record one outcome; 1 if it was a region counted.
+
+    The work sharing may process a few regions past ``max_regions`` (batches in
+    flight when the budget ran out).  The regions a full streaming collector
+    cannot take in go back to the front of the queue, still pending: a
+    checkpoint keeps them and a resumed search counts them (their neighbours
+    are queued already).  A kept collector takes them all and is truncated at
+    the end, after the checkpoint has them.
+    """
+    if isinstance(outcome, Counted) and isinstance(out.collector, StreamingCollector) and out.collector.full:
+        w = outcome.work
+        queue.appendleft(PendingRegion(w.signs, guess=w.witness))
+        return 0
+    return int(record(out, outcome))
 
 
 def parallel_search(
@@ -337,7 +357,7 @@ def parallel_search(
     procs: list[Any] = []
     sent: dict[Any, deque[list[PendingRegion]]] = {}  # live worker connection -> its unanswered batches
     queue, seen = begin(out, start, resume, checkpointer)
-    n_regions = len(out.collector.regions)
+    n_regions = n_collected(out.collector)
     stopping = False
     error: BaseException | None = None
 
@@ -422,7 +442,7 @@ def parallel_search(
                 k = min(_MASTER_CHUNK, len(queue))
                 for _ in range(k):
                     done = proc.process(queue.popleft())
-                    n_regions += record(out, done.outcome)
+                    n_regions += admit(out, done.outcome, queue)
                     enqueue_new(done.neighbors, seen, queue)
                 ws.own_n += k
                 ws.own_s += clock() - t1

@@ -32,6 +32,7 @@ from .outcome import Counted, Outcome, PendingRegion, RegionWork, Unresolved
 from .pattern import ActivationPattern
 from .processor import RegionProcessor
 from .result import RegionCollector
+from .stream import StreamingCollector, n_collected
 
 __all__ = ["SearchOut", "start_point", "record", "enqueue_new", "search", "begin", "snapshot"]
 
@@ -141,8 +142,8 @@ def begin(
     A resumed snapshot's regions go into the result in their original order
     (so the graph is the same) and its counters are added to the search's.
     """
-    if checkpointer is not None:
-        out.journal = []
+    if checkpointer is not None and not isinstance(out.collector, StreamingCollector):
+        out.journal = []  # a streaming search checkpoints its collector's statistics instead
     if resume is None:
         x0, p0 = start
         return deque([PendingRegion(np.array(p0.signs), guess=x0)]), {p0.key}
@@ -162,7 +163,13 @@ def begin(
 
 
 def snapshot(out: SearchOut, queue: Iterable[PendingRegion], seen: set[bytes], seconds: float) -> SearchSnapshot:
-    """The search's state now (``queue`` includes any region handed out but not answered)."""
+    """The search's state now (``queue`` includes any region handed out but not answered).
+
+    A streaming search (``keep_regions=False``) holds its collector's statistics instead of the regions.
+    """
+    if isinstance(out.collector, StreamingCollector):
+        stream = out.collector.snapshot()
+        return SearchSnapshot(deque(queue), seen, [], out.undecided, out.counters, out.stats, seconds, stream)
     assert out.journal is not None
     return SearchSnapshot(deque(queue), seen, out.journal, out.undecided, out.counters, out.stats, seconds)
 
@@ -191,7 +198,7 @@ def search(
     out.counters = proc.counters
     out.stats = proc.cert.stats
     queue, seen = begin(out, start, resume, checkpointer)
-    n_regions = len(out.collector.regions)
+    n_regions = n_collected(out.collector)
     try:
         while queue:
             reason = budget.stop_reason(n_regions, len(queue), out.counters.solves)

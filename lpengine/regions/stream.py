@@ -5,8 +5,9 @@ The search hands every counted region to its collector.  The default
 and the adjacency graph; this one keeps only what the summary needs, updated
 region by region: the count, the number of bounded and thin regions, the
 smallest margin and the per-layer statistics of
-:func:`~.result.layer_stats` (sums and masks, plus the set of distinct
-layer prefixes it counts).  With ``shards_dir`` it also writes the regions to
+:func:`~.result.layer_stats` (sums and masks, plus the sets of distinct
+layer prefixes it counts, for every hidden layer but the last: the last
+layer's prefixes are the patterns themselves, as many as the regions).  With ``shards_dir`` it also writes the regions to
 disk in ``.npz`` shards of ``shard_size`` regions each (``regions-00000.npz``,
 ...: ``signs`` int8 ``(n, N)``, ``witness`` ``(n, d)``, ``margin``, ``bounded``
 int8 (1, 0, or -1 when not computed) and ``thin`` bool), readable with
@@ -14,6 +15,11 @@ int8 (1, 0, or -1 when not computed) and ``thin`` bool), readable with
 
 What stays in memory: the patterns' keys (N bytes each, for the search's
 bookkeeping) and the layer prefixes; no witness, affine map or edge.
+
+A checkpoint of such a search (:mod:`.checkpoint`, format version 2) holds
+:meth:`StreamingCollector.snapshot` instead of the regions, and a resumed
+search starts from :meth:`StreamingCollector.restore`; the serial search, the
+work sharing and the Dask search write and read the same format.
 """
 
 from __future__ import annotations
@@ -27,11 +33,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..network import ReLUNetwork
+from .checkpoint import StreamSnapshot
 from .domain import Domain
 from .outcome import RegionWork
 from .result import RegionCollector
 
-__all__ = ["StreamingCollector"]
+__all__ = ["StreamingCollector", "n_collected"]
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +79,8 @@ class StreamingCollector(RegionCollector):
         self.active_sum = np.zeros(n, dtype=np.int64)
         self.any_active = np.zeros(n, dtype=bool)
         self.all_active = np.ones(n, dtype=bool)
-        self.prefixes: list[set[bytes]] = [set() for _ in net.hidden_widths]
+        # Distinct layer prefixes (int8 bytes) of every hidden layer but the last.
+        self.prefixes: list[set[bytes]] = [set() for _ in net.hidden_widths[:-1]]
         self.shards_dir = None if shards_dir is None else Path(shards_dir)
         if self.shards_dir is not None:
             self.shards_dir.mkdir(parents=True, exist_ok=True)
@@ -81,9 +89,15 @@ class StreamingCollector(RegionCollector):
         self.n_shards = 0
         #: Distinct layer prefixes per layer, when counted elsewhere (the Dask partitions) instead of ``prefixes``.
         self.prefix_sizes: list[int] | None = None
+        self.n_units = n
+
+    @property
+    def full(self) -> bool:
+        """True once ``limit`` regions are in: further ones are ignored."""
+        return self.limit is not None and self.count >= self.limit
 
     def add(self, w: RegionWork) -> None:
-        if self.limit is not None and self.count >= self.limit:
+        if self.full:
             return
         from .pattern import ActivationPattern
 
@@ -137,6 +151,48 @@ class StreamingCollector(RegionCollector):
             self.any_active |= any_active
             self.all_active &= all_active
 
+    def snapshot(self) -> StreamSnapshot:
+        """The statistics taken in so far, for a checkpoint (layer prefixes packed as bits, 1 = active)."""
+        packed = []
+        for l, pre in enumerate(self.prefixes):
+            width = int(self.offsets[l + 1])
+            S = np.frombuffer(b"".join(sorted(pre)), dtype=np.int8).reshape(len(pre), width)
+            packed.append(np.packbits(S > 0, axis=1))
+        return StreamSnapshot(
+            self.count,
+            self.n_bounded,
+            list(self.thin),
+            self.min_margin,
+            self.active_sum.copy(),
+            self.any_active.copy(),
+            self.all_active.copy(),
+            packed,
+        )
+
+    def restore(self, snap: StreamSnapshot) -> None:
+        """Go on from a checkpoint's statistics (a resumed search, before any region is added).
+
+        Raises
+        ------
+        ValueError
+            If regions were added already, or ``snap`` has another number of units or layers.
+        """
+        if self.count:
+            raise ValueError("restore() starts a resumed search; this collector has taken in regions already.")
+        if snap.active_sum.shape != (self.n_units,) or len(snap.prefixes) != len(self.prefixes):
+            raise ValueError(
+                f"the checkpoint's statistics are for {snap.active_sum.shape[0]} units in {len(snap.prefixes) + 1} "
+                f"layers; this network has {self.n_units} units in {len(self.prefixes) + 1}."
+            )
+        self.absorb(
+            snap.count, snap.n_bounded, snap.thin, snap.min_margin, snap.active_sum, snap.any_active, snap.all_active
+        )
+        for l, (pre, arr) in enumerate(zip(self.prefixes, snap.prefixes, strict=True)):
+            width = int(self.offsets[l + 1])
+            if arr.shape[0]:
+                S = np.unpackbits(arr, axis=1, count=width).astype(np.int8) * 2 - 1
+                pre.update(row.tobytes() for row in S)
+
     def truncate(self, n: int) -> None:
         """Nothing to drop: regions beyond ``limit`` were never taken in."""
 
@@ -164,17 +220,26 @@ class StreamingCollector(RegionCollector):
         if not self.count:
             return ()
         out = []
-        for l, pre in enumerate(self.prefixes):
+        # The last layer's prefixes are the patterns: as many as the regions.
+        sizes = [len(pre) for pre in self.prefixes] + [self.count] if self.prefix_sizes is None else self.prefix_sizes
+        for l, size in enumerate(sizes):
             lo, hi = self.offsets[l], self.offsets[l + 1]
             s: NDArray[np.int64] = self.active_sum[lo:hi]
             out.append(
                 {
                     "layer": l,
                     "width": int(hi - lo),
-                    "prefix_regions": len(pre) if self.prefix_sizes is None else self.prefix_sizes[l],
+                    "prefix_regions": size,
                     "mean_active": float(s.sum() / self.count),
                     "never_active": int(np.sum(~self.any_active[lo:hi])),
                     "always_active": int(np.sum(self.all_active[lo:hi])),
                 }
             )
         return tuple(out)
+
+
+def n_collected(collector: RegionCollector) -> int:
+    """The number of regions ``collector`` holds or has counted (a resumed streaming search included)."""
+    if isinstance(collector, StreamingCollector):
+        return collector.count
+    return len(collector.regions)

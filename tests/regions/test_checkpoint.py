@@ -86,6 +86,68 @@ def test_work_sharing_resume_equals_uninterrupted(tmp_path, full, monkeypatch):
     assert _edges(res) == _edges(full)
 
 
+def _streamed_summary(res):
+    return (res.count, res.n_bounded, res.thin_patterns, res.layer_stats)
+
+
+@pytest.mark.parametrize("kw", [{}, {"whole_space": True}])
+def test_streamed_resume_equals_uninterrupted(tmp_path, kw, monkeypatch):
+    # keep_regions=False with a checkpoint, serially and with two processes: the checkpoint holds the
+    # statistics (no region), and a chain of stops and resumes, alternating serial and shared steps,
+    # ends with the count and statistics of an uninterrupted run, and of the kept run (whose statistics
+    # come from the regions themselves).
+    import lpengine.regions.parallel as par
+
+    monkeypatch.setattr(par, "_START_WORKERS_AT", 1)  # the workers take part at once
+    net = NET if not kw else ReLUNetwork.random(3, [7, 6], seed=4)
+    kept = enumerate_regions(net, **kw)
+    whole = enumerate_regions(net, keep_regions=False, **kw)
+    assert _streamed_summary(whole) == _streamed_summary(kept)
+    path = tmp_path / "ck.npz"
+    step = 23
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = enumerate_regions(net, keep_regions=False, max_regions=step, checkpoint=path, **kw)
+        assert res.count == step and not res.complete
+        with np.load(path, allow_pickle=False) as z:
+            assert z["w_signs"].shape[0] == 0 and int(z["s_active_sum"].sum()) > 0  # statistics, no region
+        k = 1
+        while not res.complete:
+            k += 1
+            res = enumerate_regions(net, keep_regions=False, max_regions=step * k, resume=path, n_jobs=1 + k % 2, **kw)
+            assert res.complete or res.count == step * k  # the budget counts the resumed regions too
+    assert k > 3
+    assert _streamed_summary(res) == _streamed_summary(kept)
+    assert res.regions == () and res.edges == ()
+
+
+def test_streamed_serial_resume_is_bit_for_bit(tmp_path):
+    # Serially even the smallest margin (a float of one witness) is that of the uninterrupted run.
+    whole = enumerate_regions(NET, keep_regions=False)
+    path = tmp_path / "ck.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        enumerate_regions(NET, keep_regions=False, max_regions=50, checkpoint=path)
+    res = enumerate_regions(NET, keep_regions=False, resume=path)
+    timing = ("seconds", "regions_per_second")
+    got, want = ({k: v for k, v in r.summary().items() if k not in timing} for r in (res, whole))
+    assert res.complete and got == want and got["min_margin"] is not None
+
+
+def test_kept_and_streamed_checkpoints_do_not_mix(tmp_path):
+    kept, streamed = tmp_path / "kept.npz", tmp_path / "streamed.npz"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        enumerate_regions(NET, max_regions=5, checkpoint=kept)
+        enumerate_regions(NET, max_regions=5, checkpoint=streamed, keep_regions=False)
+    with pytest.raises(CheckpointError, match="resume it with keep_regions=True"):
+        enumerate_regions(NET, resume=kept, keep_regions=False)
+    with pytest.raises(CheckpointError, match="resume it with keep_regions=False"):
+        enumerate_regions(NET, resume=streamed)
+    with pytest.raises(ValueError, match="shards_dir= takes no checkpoint"):
+        enumerate_regions(NET, resume=streamed, keep_regions=False, shards_dir=tmp_path / "s")
+
+
 def test_checkpoint_of_another_search_is_refused(tmp_path):
     path = tmp_path / "ck.npz"
     with warnings.catch_warnings():
@@ -142,11 +204,11 @@ def slow_net(tmp_path_factory):
     return path, enumerate_regions(net).count
 
 
-def _interrupt_and_resume(tmp_path: Path, slow_net, sig: int, jobs: str) -> None:
+def _interrupt_and_resume(tmp_path: Path, slow_net, sig: int, jobs: str, *extra: str) -> None:
     net_file, expected = slow_net
     ck = tmp_path / "ck.npz"
     proc = subprocess.Popen(
-        _count_cmd(net_file, "--checkpoint", str(ck), "--checkpoint-every", "0.2", "--jobs", jobs),
+        _count_cmd(net_file, "--checkpoint", str(ck), "--checkpoint-every", "0.2", "--jobs", jobs, *extra),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -158,7 +220,9 @@ def _interrupt_and_resume(tmp_path: Path, slow_net, sig: int, jobs: str) -> None
         pytest.skip("the count finished before it could be interrupted (machine too fast for this net)")
     os.kill(proc.pid, sig)
     proc.communicate(timeout=60)
-    resumed = subprocess.run(_count_cmd(net_file, "--resume", str(ck)), capture_output=True, text=True, timeout=300)
+    resumed = subprocess.run(
+        _count_cmd(net_file, "--resume", str(ck), *extra), capture_output=True, text=True, timeout=300
+    )
     env = json.loads(resumed.stdout)
     assert env["status"] == "ok", resumed.stderr
     assert env["result"]["count_lower"] == env["result"]["count_upper"] == expected
@@ -173,6 +237,12 @@ def test_killed_or_terminated_count_resumes_to_the_exact_count(tmp_path, slow_ne
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL])
 def test_interrupted_work_sharing_count_resumes_to_the_exact_count(tmp_path, slow_net, sig):
     _interrupt_and_resume(tmp_path, slow_net, sig, "2")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_killed_streamed_count_resumes_to_the_exact_count(tmp_path, slow_net, jobs):
+    _interrupt_and_resume(tmp_path, slow_net, signal.SIGKILL, jobs, "--no-keep-regions")
 
 
 def test_workers_exit_when_the_parent_is_killed(slow_net):

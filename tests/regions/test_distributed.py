@@ -139,8 +139,10 @@ def test_streamed_checkpoint_holds_statistics_and_resumes_exactly(client, tmp_pa
 
     with pytest.raises(CheckpointError, match="statistics only"):
         enumerate_regions(net, whole_space=True, client=client, resume=path)
-    with pytest.raises(ValueError, match="without client="):
-        enumerate_regions(net, whole_space=True, keep_regions=False, resume=path)
+    # The same file resumes serially too (one format for every mode), to the same statistics.
+    serial = enumerate_regions(net, whole_space=True, keep_regions=False, resume=path)
+    assert serial.complete and serial.count == kept.count and serial.layer_stats == kept.layer_stats
+    assert serial.n_bounded == kept.n_bounded and serial.thin_patterns == kept.thin_patterns
     with pytest.raises(ValueError, match="shards_dir= takes no checkpoint"):
         enumerate_regions(
             net, whole_space=True, client=client, keep_regions=False, resume=path, shards_dir=tmp_path / "s"

@@ -54,9 +54,9 @@ def test_streamed_on_a_dask_local_cluster() -> None:
         same_summary(enumerate_regions(net, whole_space=True, keep_regions=False, client=c), kept)
 
 
-def test_streamed_refuses_checkpoints_and_stray_shards(tmp_path) -> None:
+def test_streamed_refuses_stray_shards_and_shards_with_checkpoints(tmp_path) -> None:
     net = ReLUNetwork.random(2, [3], seed=0)
-    with pytest.raises(ValueError, match="no checkpoint or resume without client="):
-        enumerate_regions(net, keep_regions=False, checkpoint=tmp_path / "c.npz")
+    with pytest.raises(ValueError, match="shards_dir= takes no checkpoint or resume"):
+        enumerate_regions(net, keep_regions=False, checkpoint=tmp_path / "c.npz", shards_dir=tmp_path / "s")
     with pytest.raises(ValueError, match="keep_regions=False"):
         enumerate_regions(net, shards_dir=tmp_path)
