@@ -3,10 +3,17 @@
 No other module contains a bare tolerance literal: functions take a
 ``tol: Tolerances | None`` argument and fall back to :data:`DEFAULT_TOLERANCES`.
 
-Scale.  All tolerances are absolute and refer to quantities in the units of
-the problem (input coordinates, pre-activations, loss values).  Networks whose
-weights or inputs are far from unit scale should be rescaled, or given a
-``Tolerances`` with matching values.
+Scale.  Each attribute below says what it is compared with: a distance in
+input coordinates, a value relative to a scale, or (for a few LP and loss
+quantities) an absolute value.  Region counts do not depend on any of them: in
+:func:`~lpengine.regions.enumerate_regions` the tolerances only decide which
+questions the floats answer and which go to exact rational arithmetic, the
+tests of signs and coincidences are made on distances (rows normalised by their
+gradients) or exactly, and counts are the same when every pre-activation is
+scaled by any ``s`` in ``[1e-12, 1e12]`` (a metamorphic test checks this).
+Quantities that are genuinely absolute (a thin-region flag is a radius in input
+units, :meth:`~lpengine.ReLUNetwork.activation_pattern` compares raw
+pre-activations) say so where they are documented.
 """
 
 from __future__ import annotations
@@ -38,19 +45,32 @@ class Tolerances:
         Passed to HiGHS as ``primal_feasibility_tolerance`` and
         ``dual_feasibility_tolerance`` (the HiGHS defaults).
     activation : float
-        A pre-activation ``|z| <= activation`` is *ambiguous*: the point lies
-        on (or numerically on) a neuron's hyperplane, and no sign is assigned
-        silently.
+        A distance (input units) below which a point counts as lying on a
+        unit's hyperplane in floats: :func:`~lpengine.regions.pattern_at` raises
+        for ``|z| <= activation |grad z|`` rather than pick a side, and the region
+        search uses it to find the rows tight at a vertex (scaled by the
+        vertex's size) and to read facet LPs.  Never a count decision: a facet
+        or sign the floats cannot settle clearly is decided exactly.
+        :meth:`~lpengine.ReLUNetwork.activation_pattern` compares the raw
+        ``|z|`` with it (absolute; 0 = ambiguous).
     margin : float
-        A region counts as full-dimensional only if it contains a ball of
-        radius ``> margin`` (Chebyshev radius, in input units).  Regions
-        thinner than this are reported as degenerate, never counted.
+        Inscribed (Chebyshev) radius, in input units, below which the floats
+        do not trust a region's geometry.  Such a region is decided in exact
+        arithmetic and, when nonempty, counted and flagged ``thin``; rows passing
+        within ``margin`` of a vertex are likewise decided exactly.  The
+        float-only oracle ``brute_force_regions(exact=False)`` counts only
+        regions with a ball of radius ``> margin``.
     zero_row : float
-        A unit whose local gradient ``alpha`` has Euclidean norm below this is
-        *dead* (constant) in the region: its sign is fixed by its bias.
+        Float-only code (``brute_force_regions(exact=False)``, the analysis
+        helpers): a unit whose local gradient has Euclidean norm at most this is
+        *dead* (constant) there.  The region search does not use it: a unit is
+        dead iff its gradient is exactly zero, decided exactly, and its sign is
+        that of its exact constant value (0 counts as inactive).
     coincident : float
-        Two normalised halfspaces closer than this (in the max-norm of
-        ``(alpha, beta) / |alpha|``) are treated as the same hyperplane.
+        Two normalised rows ``(alpha, beta) / |alpha|`` closer than this (max-norm)
+        are *candidates* for one hyperplane; they are treated as one only if
+        their exact rows are proportional (checked in integers), and a crossing
+        finds every exactly coincident row itself.
     objective : float
         Relative tolerance when two objective values are compared (LP optima,
         loss values).

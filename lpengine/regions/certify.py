@@ -70,6 +70,7 @@ class DecisionStats:
     exact_rows: int = 0
     seconds_exact: float = 0.0
     exact_facets: int = 0
+    exact_crossings: int = 0
 
     def merge(self, other: DecisionStats) -> None:
         for f in fields(self):

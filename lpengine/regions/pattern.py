@@ -177,7 +177,11 @@ def pattern_toward(
     sign is that of ``z(p)``, or of ``dz`` when ``p`` is within ``tol.activation`` of the
     unit's hyperplane (``|z(p)| <= tol.activation |grad z|``, a distance, so the test is
     scale invariant); a unit with ``dz`` below ``tol.activation |grad z| |u|`` there is
-    zero along the ray and counts as inactive (the dead-unit policy).  Used to cross a facet exactly when units vanish on it.
+    zero along the ray and counts as inactive (the dead-unit policy).
+
+    A float helper: its tolerance tests are not rigorous.  The region search crosses
+    facets with :func:`lpengine.regions.crossing.cross_facet`, which decides the same
+    limit with a rigorous error bound and falls back to integers.
     """
     t = resolve_tolerances(tol)
     h = np.asarray(p, dtype=np.float64)

@@ -23,10 +23,10 @@ from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
 from .cell_lp import chebyshev_center
 from .certify import CertifiedRows, Certifier
+from .crossing import cross_facet, facet_rows
 from .domain import Domain, is_bounded
 from .exact import StrictDecision
 from .outcome import Counted, NotCounted, PendingRegion, Processed, RegionWork
-from .pattern import pattern_toward
 from .polar import certify_polar, facets_by_polar
 from .polytope import FacetInfo, facets_by_lp, facets_by_vertices
 
@@ -48,6 +48,10 @@ class Ball:
 
     center: NDArray[np.float64] | None
     radius: float
+
+
+_NONE = np.zeros(0, dtype=np.intp)
+_NONE.flags.writeable = False
 
 
 def _flipped(signs: NDArray[np.int8], u: int) -> NDArray[np.int8]:
@@ -92,7 +96,7 @@ class RegionProcessor:
 
     def process(self, item: PendingRegion) -> Processed:
         """Decide one pending region exactly and find its neighbours (none unless it is counted)."""
-        net, domain, tol = self.net, self.domain, self.tol
+        domain, tol = self.domain, self.tol
         signs, fpoint, fnormal, guess = item.signs, item.facet_point, item.normal, item.guess
         cr = self.cert.rows(signs)
         rows = cr.rows
@@ -159,10 +163,8 @@ class RegionProcessor:
             exact_witness = dec.point
         # Units identically zero on this region (dead with value 0) may come alive across a
         # facet with their hyperplane lying on it; such units must flip with the facet.
-        last_vanishing = -1
-        if rows.dead.any():
-            vanishing = np.flatnonzero(rows.dead & (rows.c == 0.0))
-            last_vanishing = int(vanishing.max()) if vanishing.size else -1
+        vanishing = np.flatnonzero(rows.dead & (rows.c == 0.0)) if rows.dead.any() else _NONE
+        last_vanishing = int(vanishing[-1]) if vanishing.size else -1
         facet_units: list[tuple[int, ...]] = []
         neighbor_keys: list[bytes] = []
         neighbors: list[PendingRegion] = []
@@ -172,24 +174,23 @@ class RegionProcessor:
                 u = int(rows.unit[rep])
                 if u < 0:
                     continue  # a domain face: no neighbour inside
-                flipped: tuple[int, ...] = (u,)
-            else:
-                units = rows.unit[grp]
-                if np.any(units < 0):
-                    continue  # a domain face with unit hyperplanes lying on it
-                flipped = tuple(sorted(units.tolist()))
-            nb = signs.copy()
-            if len(flipped) == 1:
-                nb[u] = -nb[u]
-            else:
-                nb[list(flipped)] *= -1
-            if (len(flipped) > 1 or last_vanishing > flipped[0]) and pt_ok:
-                # Degenerate crossing: several units share the facet (possibly in different
-                # layers, the deeper ones depending on the shallower), or deeper units vanish
-                # here and may come alive on the far side with their hyperplane on the facet.
-                # Flipping the group is then not enough; the one-sided limit decides exactly.
-                nb = pattern_toward(net, pt, G[rep], tol=tol)
-                flipped = tuple(np.flatnonzero(nb != signs).tolist())
+                if last_vanishing < u:
+                    nb = signs.copy()
+                    nb[u] = -nb[u]
+                    facet_units.append((u,))
+                    neighbor_keys.append(nb.tobytes())
+                    neighbors.append(PendingRegion(nb, pt if pt_ok else None, G[rep], witness))
+                    continue
+            # Degenerate crossing: several units share the facet (possibly in different layers,
+            # the deeper ones depending on the shallower), or deeper units vanish here and may
+            # come alive on the far side with their hyperplane on the facet.  Every row on the
+            # facet's hyperplane is found exactly, then the one-sided limit decides the far side.
+            grp = facet_rows(cr, rep, grp)
+            units = rows.unit[grp]
+            if np.any(units < 0):
+                continue  # a domain face with unit hyperplanes lying on it
+            nb = self._cross(cr, units, vanishing, G[rep])
+            flipped = tuple(np.flatnonzero(nb != signs).tolist())
             facet_units.append(flipped)
             neighbor_keys.append(nb.tobytes())
             neighbors.append(PendingRegion(nb, pt if pt_ok else None, G[rep], witness))
@@ -276,7 +277,7 @@ class RegionProcessor:
         keys: list[bytes] = []
         out: list[PendingRegion] = []
         done: set[int] = set()
-        vanishing = np.flatnonzero(rows.dead & (rows.c == 0.0)) if rows.dead.any() else np.zeros(0, dtype=np.intp)
+        vanishing = np.flatnonzero(rows.dead & (rows.c == 0.0)) if rows.dead.any() else _NONE
         for k in candidates:
             if k in done:
                 continue
@@ -288,8 +289,8 @@ class RegionProcessor:
             if np.any(units < 0):
                 continue
             point = fac.point.to_float()
-            if units.shape[0] > 1 or (vanishing.size and int(vanishing.max()) > int(units[0])):
-                nb = pattern_toward(self.net, point, rows.G[k], tol=self.tol)
+            if units.shape[0] > 1 or (vanishing.size and int(vanishing[-1]) > int(units[0])):
+                nb = self._cross(cr, units, vanishing, rows.G[k])
             else:
                 nb = _flipped(cr.signs, int(units[0]))
             nb = self.cert.canonical(nb)
@@ -298,6 +299,24 @@ class RegionProcessor:
             keys.append(nb.tobytes())
             out.append(PendingRegion(nb, point, rows.G[k], witness))
         return units_out, keys, out
+
+    def _cross(
+        self, cr: CertifiedRows, units: NDArray[np.intp], vanishing: NDArray[np.intp], normal: NDArray[np.float64]
+    ) -> NDArray[np.int8]:
+        """The pattern across a facet carrying ``units``, the region's ``vanishing`` units zero on it too.
+
+        Vanishing units no deeper than the facet's first layer depend on no unit that
+        changes: they stay identically zero (inactive) and are left out.  The rest
+        go to :func:`~.crossing.cross_facet`.
+        """
+        offs = self.net.layer_offsets
+        first = int(units.min())
+        after = offs[int(np.searchsorted(offs, first, side="right"))]
+        zero = np.union1d(units, vanishing[vanishing >= after]).astype(np.intp)
+        nb, exact = cross_facet(self.net, cr.signs, zero, normal, lambda: self.cert.exact_net)
+        if exact:
+            self.cert.stats.exact_crossings += 1
+        return nb
 
     def _chebyshev(self, G: NDArray[np.float64], h: NDArray[np.float64]) -> Ball:
         """The region's largest inscribed ball in floats (capped at radius 1 in unbounded domains).
