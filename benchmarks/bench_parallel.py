@@ -27,7 +27,7 @@ run per round does two independent serial enumerations at once (one in a forked 
 CPU seconds against the serial run's: above 1, two busy processes slow each other down on this machine
 (shared caches, a hypervisor), which no work sharing can avoid.
 
-The figures come from :class:`lpengine.regions.parallel.WorkSharingStats`, which the work sharing logs at
+The figures come from :class:`lpengine.regions.workstats.WorkSharingStats`, which the work sharing logs at
 INFO at the end of every search (the log record's ``work_sharing`` attribute).
 """
 
@@ -45,7 +45,7 @@ from typing import Any
 
 from lpengine import ReLUNetwork
 from lpengine.regions import enumerate_regions
-from lpengine.regions.parallel import WorkSharingStats
+from lpengine.regions.workstats import WorkSharingStats
 
 # (label, n_in, widths, seed, domain keywords, max_regions): the long nets of issue 15 (about 7-20 s serial
 # each on an idle core).  The deep R^4 net is capped (its full count has 84,593 regions).

@@ -12,9 +12,18 @@ the witnesses may differ.  A worker that dies mid-run (killed, out of memory)
 loses nothing: the batches it had not answered go back into the queue, a
 ``RuntimeWarning`` says so, and the search finishes with the processes left.
 
-Messages: the master sends :class:`PackedItems` (or ``None`` to stop); a
-worker answers each with a :class:`BatchReply` or :class:`WorkerFailed`, and
-the stop message with :class:`WorkerDone`.
+Scheduling: each worker has up to ``_IN_FLIGHT`` batches in its pipe (of up
+to ``_MAX_BATCH`` regions, smaller while the queue is short), and the master
+processes ``_MASTER_CHUNK`` regions itself between two looks at the replies.
+When the queue is short (the start and the end of a search), an idle worker
+still gets its share of it.  On two cores, ``n_jobs=2`` therefore keeps both
+busy: the master's time goes to its own regions, merging the replies and
+little else (:class:`~.workstats.WorkSharingStats` says how much of each).
+
+Messages (pickled, their size counted): the master sends
+:class:`~.packing.PackedItems` (or ``None`` to stop); a worker answers each
+with a :class:`BatchReply` or :class:`WorkerFailed`, and the stop message with
+:class:`WorkerDone`.
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ import pickle
 import time
 import warnings
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -45,6 +54,7 @@ from .processor import RegionProcessor
 from .result import RegionCollector
 from .search import SearchOut, begin, enqueue_new, record, snapshot
 from .stream import StreamingCollector, n_collected
+from .workstats import WorkerDone, WorkSharingStats
 
 __all__ = [
     "parallel_search",
@@ -55,7 +65,6 @@ __all__ = [
     "BatchReply",
     "WorkerFailed",
     "WorkerDone",
-    "WorkSharingStats",
 ]
 
 logger = logging.getLogger(__name__)
@@ -99,94 +108,6 @@ class WorkerFailed:
     """A worker's batch raised: the caller re-raises ``error``."""
 
     error: BaseException
-
-
-@dataclass(frozen=True)
-class WorkerDone:
-    """A worker's acknowledgement of the stop message, with what it spent.
-
-    Attributes
-    ----------
-    cpu : float
-        The worker process's user + system CPU seconds, start-up included.
-    busy : float
-        CPU seconds of its thread spent on batches (unpickling, the regions, pickling the reply).
-    idle : float
-        Wall seconds spent waiting for a batch (``idle_first`` of them before the first one).
-    regions, batches : int
-        Pending regions processed, and in how many batches.
-    bytes_in, bytes_out : int
-        Pickled size of the messages received and sent.
-    """
-
-    cpu: float = 0.0
-    busy: float = 0.0
-    idle: float = 0.0
-    idle_first: float = 0.0
-    regions: int = 0
-    batches: int = 0
-    bytes_in: int = 0
-    bytes_out: int = 0
-
-
-@dataclass
-class WorkSharingStats:
-    """Where the time of one work-sharing search went.
-
-    :func:`parallel_search` logs it at INFO at the end, as the log record's
-    ``work_sharing`` attribute (``benchmarks/bench_parallel.py`` reads it
-    there).  CPU seconds are those of the master's thread, which does all of
-    its work; waiting is wall time.
-
-    Attributes
-    ----------
-    own_s, own_n : float, int
-        CPU seconds the master spent processing regions itself, and how many.
-    merge_s : float
-        CPU seconds spent receiving, unpickling and merging the workers' replies
-        (their regions into the result, their new neighbours into the queue).
-    send_s : float
-        CPU seconds spent packing and sending batches.
-    wait_s : float
-        Wall seconds blocked waiting for a reply (nothing left to do meanwhile).
-    master_cpu : float
-        The master process's user + system CPU seconds during the search.
-    wall : float
-        Wall seconds of the search.
-    started : float
-        Wall seconds until the workers were started (``nan`` if they never were).
-    bytes_out, bytes_in : int
-        Pickled size of the messages sent to and received from the workers.
-    workers : list of WorkerDone
-        Each worker's own account (workers lost mid-run are missing).
-    """
-
-    own_s: float = 0.0
-    own_n: int = 0
-    merge_s: float = 0.0
-    send_s: float = 0.0
-    wait_s: float = 0.0
-    master_cpu: float = 0.0
-    wall: float = 0.0
-    started: float = float("nan")
-    bytes_out: int = 0
-    bytes_in: int = 0
-    workers: list[WorkerDone] = field(default_factory=list)
-
-    def summary(self) -> str:
-        """One line: the master's split, then each worker's CPU, busy and idle seconds."""
-        parts = [
-            f"wall {self.wall:.2f} s, master CPU {self.master_cpu:.2f} s (own {self.own_n} regions "
-            f"{self.own_s:.2f} s, merge {self.merge_s:.2f} s, send {self.send_s:.2f} s), master waiting "
-            f"{self.wait_s:.2f} s, workers started at {self.started:.2f} s"
-        ]
-        for i, w in enumerate(self.workers):
-            parts.append(
-                f"worker {i}: CPU {w.cpu:.2f} s, busy {w.busy:.2f} s, idle {w.idle:.2f} s (first batch after "
-                f"{w.idle_first:.3f} s), {w.regions} regions in {w.batches} batches, "
-                f"{w.bytes_out / max(w.regions, 1):.0f} B/region back"
-            )
-        return "; ".join(parts)
 
 
 def worker_main(
@@ -428,8 +349,16 @@ def parallel_search(
                 # take a few regions for this process.
                 t = clock()
                 for c in list(sent):
-                    while len(sent[c]) < _IN_FLIGHT and len(queue) > _MASTER_CHUNK:
-                        size = max(1, min(_MAX_BATCH, (len(queue) - _MASTER_CHUNK) // (_IN_FLIGHT * n_jobs)))
+                    while len(sent[c]) < _IN_FLIGHT:
+                        spare = len(queue) - _MASTER_CHUNK
+                        if spare > 0:
+                            size = max(1, min(_MAX_BATCH, spare // (_IN_FLIGHT * n_jobs)))
+                        elif not sent[c] and len(queue) >= n_jobs:
+                            # A short queue (the start or the end of the search) with this worker idle:
+                            # share it instead of keeping it all.
+                            size = len(queue) // n_jobs
+                        else:
+                            break
                         batch = [queue.popleft() for _ in range(size)]
                         sent[c].append(batch)
                         try:
