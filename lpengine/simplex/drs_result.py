@@ -34,7 +34,9 @@ class DRSResult:
         Final parameters of the trained layer, ``[W.ravel(), b]`` (for
         :func:`minimize_output`: the final input point).
     fun : float
-        Final loss (``sum |r_i|`` for L1, the pinball loss otherwise).
+        Loss of ``theta`` (``sum |r_i|`` for L1, the pinball loss otherwise), evaluated afresh at
+        ``theta`` with true ReLUs and a correctly rounded sum of the per-sample terms (not the walk's
+        running value under its tracked pattern); ``losses[-1]`` is the same number.
     x : ndarray
         Alias of ``theta`` (scipy's name).
     losses : ndarray, shape (n_vertices,)
@@ -225,6 +227,13 @@ def make_result(
 ) -> DRSResult:
     st = log.final
     assert st is not None and log.theta0 is not None  # every engine run sets both
+    # The reported loss is the loss of the reported parameters, evaluated afresh with true ReLUs
+    # (LayerwiseModel.accurate_loss), not the walk's value under its tracked pattern (equal up to
+    # rounding, or up to the kink tolerance where a tracked sign lags); the trajectory's last vertex
+    # carries the same number.
+    fun = model.accurate_loss(st.theta)
+    if log.losses:
+        log.losses[-1] = fun
     thetas = np.array(log.thetas).reshape(-1, model.D)
     theta_pub = model.to_public(st.theta)
     net_out = None
@@ -241,7 +250,7 @@ def make_result(
     pert = log.perturbation
     return DRSResult(
         theta=frozen_array(theta_pub),
-        fun=float(st.loss),
+        fun=fun,
         losses=frozen_array(np.array(log.losses, dtype=np.float64)),
         thetas=frozen_array(model.to_public(thetas)),
         nit=int(log.nit),

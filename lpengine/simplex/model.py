@@ -31,6 +31,7 @@ Parameters are stored internally neuron by neuron (row ``k`` of ``Theta`` is
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -495,6 +496,17 @@ class LayerwiseModel:
         """Exact loss at ``theta`` with true ReLUs (independent of any tracked pattern)."""
         _, out = self.forward(theta, None)
         return self.loss.value(out[self.group] - self.y, self.c)
+
+    def accurate_loss(self, theta: NDArray[np.float64]) -> float:
+        """The loss of ``theta`` itself, as reported: true ReLUs, and the per-sample terms summed with
+        ``math.fsum`` (correctly rounded), so the only error is the forward pass's rounding (bounded by
+        :func:`~lpengine.simplex.collapse.loss_error_bound`) and the value depends on ``theta`` alone,
+        not on a walk's tracked pattern or summation order."""
+        _, out = self.forward(theta, None)
+        r = out[self.group] - self.y
+        lw = self.loss
+        terms = self.c * (lw.w_plus * np.maximum(r, 0.0) + lw.w_minus * np.maximum(-r, 0.0))
+        return math.fsum(terms.tolist())
 
     def signs_at(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
         """Flat kink values at ``theta`` with true ReLUs."""

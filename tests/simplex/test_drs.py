@@ -498,3 +498,56 @@ def test_zero_loss_vertex_is_a_certified_global_minimum():
     assert k == 5 and all(v >= -1e-7 for v in optima if v is not None)
     res2 = deep_relu_simplex(net, X, y, seed=1, certify_cells=1, certify_max_cells=16)
     assert res2.certified and res2.certificate.zero_loss and res2.certificate.sampled
+
+
+def _exact_l1(net, X, y):
+    """``sum |f(x_i) - y_i|`` of a float network in exact rationals (true ReLUs), independent of lpengine."""
+    from fractions import Fraction
+
+    total = Fraction(0)
+    for x, t in zip(X, y, strict=True):
+        a = [Fraction(float(v)) for v in x]
+        for k, (W, b) in enumerate(zip(net.weights, net.biases, strict=True)):
+            z = [
+                sum((Fraction(float(w)) * v for w, v in zip(row, a, strict=True)), Fraction(float(bi)))
+                for row, bi in zip(W, b, strict=True)
+            ]
+            a = z if k == len(net.weights) - 1 else [max(v, Fraction(0)) for v in z]
+        total += abs(a[0] - Fraction(float(t)))
+    return total
+
+
+def test_reported_loss_is_the_loss_of_the_reported_parameters():
+    """``fun`` (and the trajectory's last loss) is the loss of ``theta`` evaluated afresh, within the
+    rounding bound of the exact rational loss of that float ``theta``, whatever the walk's state says."""
+    from lpengine.simplex.collapse import loss_error_bound
+    from lpengine.simplex.drs import solve_model
+    from lpengine.simplex.drs_result import make_result
+
+    net = uniform_net(3, [4, 2], 5)
+    X, y = data(40, 3, 5)
+    res = deep_relu_simplex(net, X, y, seed=0)
+    model = build_layer_model(net, X, y)
+    theta = model.from_public(np.asarray(res.theta))
+    exact = _exact_l1(res.network, X, y)
+    assert abs(res.fun - float(exact)) <= loss_error_bound(model, theta)
+    last = res.trajectory.number_of_nodes() - 1
+    assert res.losses[-1] == res.fun == res.trajectory.nodes[last]["loss"]
+    # A walk whose running loss lags its parameters (here by +1) still reports the loss of the parameters.
+    log, cert, stats = solve_model(
+        model,
+        model.from_public(np.concatenate([net.weights[0].ravel(), net.biases[0]])),
+        seed=0,
+        max_pivots=None,
+        time_limit=None,
+        line_search=True,
+        verify=False,
+        callback=None,
+        tol=None,
+    )
+    assert log.final is not None
+    log.final.loss += 1.0
+    log.losses[-1] += 1.0
+    res2 = make_result(model, log, cert, stats, line_search=True, network=net, layer=0)
+    assert abs(res2.fun - float(_exact_l1(res2.network, X, y))) <= loss_error_bound(model, log.final.theta)
+    assert res2.losses[-1] == res2.fun
