@@ -96,9 +96,12 @@ def certify_vertex(
     tight_hidden = np.flatnonzero(hidden_tight)
     radius = t.cell_radius * max(1.0, float(np.max(np.abs(st.theta))))
     exhaustive = max(max_cells, degenerate_cap) if degenerate else max_cells
-    cells = CellCheck(float(tight_hidden.size), 0, 0, False, False, math.nan, None, 0)
-    if ray_ok or log.status == DRSStatus.LOCAL_MINIMUM:
-        cells = check_cells(
+    unchecked = CellCheck(float(tight_hidden.size), 0, 0, False, False, math.nan, None, 0)
+
+    def run_cells() -> CellCheck:
+        if not (ray_ok or log.status == DRSStatus.LOCAL_MINIMUM):
+            return unchecked
+        return check_cells(
             model,
             st.theta,
             st.signs,
@@ -114,6 +117,70 @@ def certify_vertex(
             poll=poll,
             at_zero=tz,
         )
+
+    # Loss 0 is the global minimum of an L1 / quantile loss: decided exactly at the vertex of the basis,
+    # whatever the ray test and the cells say (a cheap float filter first: every residual within the kink
+    # tolerance of zero).
+    zero_loss = bool(
+        model.mode == "layer"
+        and st.loss <= float(np.sum(model.c)) * tz + loss_error_bound(model, st.theta)
+        and exact_vertex_loss_is_zero(model, st.signs, st.B)
+    )
+
+    def search_units(
+        live_ok: bool, restart: NDArray[np.float64] | None
+    ) -> tuple[list[CollapsedUnit], NDArray[np.float64] | None, bool]:
+        """Collapsed units: exact slopes of their own rays, then the bounded revival search."""
+        units: list[CollapsedUnit] = []
+        revived = False
+        full = tight_mask(model, st, tz)
+        pr_all = price_rays(model, st, tz, t.pivot, tight=full, collapsed=collapsed, price_pinned=True)
+        ns_all = pr_all.slopes / pr_all.norms
+        layer_B, _, unit_B = st.dec
+        for u in collapsed:
+            rows = np.flatnonzero(np.repeat((layer_B == 0) & (unit_B == u), 2))
+            ms = float(np.min(ns_all[rows])) if rows.size else math.nan
+            if zero_loss:
+                units.append(CollapsedUnit(u, "no descent exists (the loss is 0, the global minimum)", 0, ms))
+                continue
+            if restart is not None or not live_ok:
+                units.append(CollapsedUnit(u, "not searched (the live units are not at a local minimum)", 0, ms))
+                continue
+            found = search_revival(
+                model,
+                st.theta,
+                st.signs,
+                st.loss,
+                u,
+                collapsed,
+                np.setdiff1d(tight_hidden, ckinks),
+                ray_dirs=pr_all.rays[rows],
+                n_directions=revival_directions,
+                seed=seed,
+                radius=radius,
+                tol=t,
+                backend=backend,
+                poll=poll,
+                at_zero=tz,
+            )
+            if found.best_x is not None:
+                units.append(CollapsedUnit(u, REVIVED, found.cells, ms))
+                restart, revived = found.best_x, True
+            else:
+                units.append(CollapsedUnit(u, f"no descent found in {found.cells} cells", found.cells, ms))
+        return units, restart, revived
+
+    # With collapsed units at a non-degenerate vertex whose exact ray test passed, the live units are
+    # proved at a local minimum by the rays alone (the cells only cross-check), so the revival search
+    # runs first; when it switches a unit back on, the walk goes on from there and this certificate is
+    # superseded: the cell cross-check is skipped (the certificate says so, and is not certified).
+    units: list[CollapsedUnit] = []
+    revived = False
+    restart: NDArray[np.float64] | None = None
+    revive_first = bool(collapsed and ray_ok and not borderline and not degenerate and not zero_loss)
+    if revive_first:
+        units, restart, revived = search_units(True, None)
+    cells = unchecked if revived else run_cells()
     # Degenerate vertex with more incident cells than HiGHS decides one by one: decide local
     # minimality from the directional derivative instead (lpengine.simplex.degenerate: one LP per
     # choice of its concave terms, not one per cell); the sampled cells remain a cross-check.
@@ -137,58 +204,15 @@ def certify_vertex(
     decided = not degenerate or not cells.sampled or (slopes is not None and slopes.decided)
     slopes_ok = slopes is None or slopes.ok
     certified = bool(ray_ok and not borderline and cells.ok and slopes_ok and decided)
-    # Loss 0 is the global minimum of an L1 / quantile loss: decided exactly at the vertex of the basis,
-    # whatever the ray test and the cells say (a cheap float filter first: every residual within the kink
-    # tolerance of zero).
-    zero_loss = bool(
-        model.mode == "layer"
-        and st.loss <= float(np.sum(model.c)) * tz + loss_error_bound(model, st.theta)
-        and exact_vertex_loss_is_zero(model, st.signs, st.B)
-    )
+    restart_ok = not zero_loss
     if zero_loss:
-        certified, borderline, restart_ok = True, False, False
-    else:
-        restart_ok = True
-    # Collapsed units: exact slopes of their own rays, then the bounded revival search.
-    units: list[CollapsedUnit] = []
-    lower = cells.best_x if cells.best_x is not None else (slopes.best_x if slopes is not None else None)
-    restart, kind = (lower if ray_ok and restart_ok else None), "escape"
-    if collapsed:
-        full = tight_mask(model, st, tz)
-        pr_all = price_rays(model, st, tz, t.pivot, tight=full, collapsed=collapsed, price_pinned=True)
-        ns_all = pr_all.slopes / pr_all.norms
-        layer_B, _, unit_B = st.dec
-        for u in collapsed:
-            rows = np.flatnonzero(np.repeat((layer_B == 0) & (unit_B == u), 2))
-            ms = float(np.min(ns_all[rows])) if rows.size else math.nan
-            if zero_loss:
-                units.append(CollapsedUnit(u, "no descent exists (the loss is 0, the global minimum)", 0, ms))
-                continue
-            if restart is not None or not (ray_ok and cells.ok):
-                units.append(CollapsedUnit(u, "not searched (the live units are not at a local minimum)", 0, ms))
-                continue
-            found = search_revival(
-                model,
-                st.theta,
-                st.signs,
-                st.loss,
-                u,
-                collapsed,
-                np.setdiff1d(tight_hidden, ckinks),
-                ray_dirs=pr_all.rays[rows],
-                n_directions=revival_directions,
-                seed=seed,
-                radius=radius,
-                tol=t,
-                backend=backend,
-                poll=poll,
-                at_zero=tz,
-            )
-            if found.best_x is not None:
-                units.append(CollapsedUnit(u, REVIVED, found.cells, ms))
-                restart, kind = found.best_x, "revive"
-            else:
-                units.append(CollapsedUnit(u, f"no descent found in {found.cells} cells", found.cells, ms))
+        certified, borderline = True, False
+    if not revived:
+        lower = cells.best_x if cells.best_x is not None else (slopes.best_x if slopes is not None else None)
+        restart = lower if ray_ok and restart_ok else None
+        if collapsed and not revive_first:
+            units, restart, revived = search_units(ray_ok and cells.ok, restart)
+    kind = "revive" if revived else "escape"
     scope = "all parameters" if not collapsed else "live units"
     n_rays = int(np.count_nonzero(live))
     if zero_loss:
@@ -217,6 +241,11 @@ def certify_vertex(
         reason = (
             f"borderline: the smallest ray slope {min_live:.3g} is within the rounding margin {margin:.3g} "
             "of zero and the exact rational recheck does not apply (bent edge or degenerate vertex)"
+        )
+    elif revived and cells.checked == 0:
+        reason = (
+            "a descent switches a collapsed unit back on (revived): the walk goes on from there; the live units "
+            "passed the exact ray test, the incident cells were not cross-checked"
         )
     elif not cells.ok:
         reason = (

@@ -341,38 +341,71 @@ def exact_ray_slopes(
     wp, wm = Fraction(float(lw.w_plus)), Fraction(float(lw.w_minus))
     rs = signs[nhk:]
     in_basis = set(B.tolist())
+
+    def group_rate(g: int, d: list[Fraction], mk: list[bool], deep_flip: tuple[int, int, bool] | None) -> Fraction:
+        """Output rate of group ``g`` along ``d`` with trained-layer mask ``mk`` (one deeper mask overridden)."""
+        h = _fr(H[g])
+        z0 = [sum((d[u * p + k] * h[k] for k in range(p) if d[u * p + k]), Fraction(0)) for u in range(m.n_units)]
+        return net.out_rate(g, z0, mk, deep_flip) if net is not None else z0[0]
+
+    def weight(s: int) -> Fraction:
+        return Fraction(float(m.c[s])) * (wp if rs[s] > 0 else -wm)
+
+    # Every group but the ray's own is linear along the ray under its tracked masks (its basis kinks
+    # stay at zero exactly, so the one-sided rule changes nothing), and a basis residual's rate is
+    # exactly 0 there.  Their sum is therefore ``grad . d`` with one exact gradient for all rays:
+    # ``grad = sum_g coef_g (v_g (x) h_g)``, ``coef_g`` the group's loss weight and ``v_g`` its
+    # ``d out / d a_0`` times the trained-layer mask, which depends on the group's mask pattern only;
+    # so ``grad[u, :] = sum_patterns v[u] * (sum over the pattern's groups of coef_g h_g)``.
+    pattern_rows: dict[bytes, list[int]] = {}
+    mall = np.concatenate([mk for mk in masks], axis=1) if K else np.ones((m.G, 1), dtype=bool)
+    for g, key in enumerate(np.packbits(mall, axis=1)):
+        pattern_rows.setdefault(key.tobytes(), []).append(g)
+    grad = [Fraction(0)] * D
+    for gs in pattern_rows.values():
+        acc = [Fraction(0)] * p
+        for g in gs:
+            lo, hi = int(m.group_ptr[g]), int(m.group_ptr[g + 1])
+            coef = sum((weight(s) for s in m.group_samples[lo:hi].tolist()), Fraction(0))
+            if coef:
+                for k, hk in enumerate(_fr(H[g])):
+                    if hk:
+                        acc[k] += coef * hk
+        g0 = gs[0]
+        if net is not None:
+            v = net.d_a0(K, g0, 0)
+            v = [vu if masks[0][g0, u] else Fraction(0) for u, vu in enumerate(v)]
+        else:
+            v = [Fraction(1)]
+        for u, vu in enumerate(v):
+            if vu:
+                for k in range(p):
+                    grad[u * p + k] += vu * acc[k]
     out: dict[int, Fraction] = {}
     for r in rays:
         i, sigma = r // 2, (1 if r % 2 == 0 else -1)
         d = [sigma * v for v in col_of[(i, sigma) if (i, sigma) in col_of else (i, 0)]]
         li, gi, ui = int(layer_B[i]), int(grp_B[i]), int(unit_B[i])
-        blocks = [u for u in range(m.n_units) if any(d[u * p : (u + 1) * p])]
-        # Groups that can move: an active unit (after the ray's own flip) in a non-zero block.
-        m0 = masks[0] if K else np.ones((m.G, 1), dtype=bool)
-        cand = np.flatnonzero(m0[:, blocks].any(axis=1)) if blocks else np.zeros(0, np.int64)
-        cand = np.union1d(cand, [gi]).astype(np.int64)
-        total = Fraction(0)
-        for g in cand.tolist():
-            h = _fr(H[g])
-            z0 = [sum((d[u * p + k] * h[k] for k in range(p) if d[u * p + k]), Fraction(0)) for u in range(m.n_units)]
-            if net is not None:  # K > 0
-                mk = [bool(v) for v in masks[0][g]]
-                deep_flip: tuple[int, int, bool] | None = None
-                if li == 0 and g == gi:
-                    mk[ui] = sigma > 0
-                elif 0 < li < K and g == gi:
-                    deep_flip = (li, ui, sigma > 0)
-                rate = net.out_rate(g, z0, mk, deep_flip)
+        total = sum((a * b for a, b in zip(grad, d, strict=True) if a and b), Fraction(0))
+        # The ray's own group: its linear term out, its one-sided term in.
+        tracked = [bool(v) for v in masks[0][gi]] if net is not None else [True]
+        lin_rate = group_rate(gi, d, tracked, None)
+        mk = list(tracked)
+        deep_flip: tuple[int, int, bool] | None = None
+        if net is not None and li == 0:
+            mk[ui] = sigma > 0
+        elif net is not None and 0 < li < K:
+            deep_flip = (li, ui, sigma > 0)
+        rate = group_rate(gi, d, mk, deep_flip)
+        lo, hi = int(m.group_ptr[gi]), int(m.group_ptr[gi + 1])
+        for s in m.group_samples[lo:hi].tolist():
+            total -= weight(s) * lin_rate
+            cs = Fraction(float(m.c[s]))
+            if li == K and s == int(unit_B[i]):
+                total += cs * (wp if sigma > 0 else wm)
+            elif nhk + s in in_basis:
+                continue  # another basis residual: rate zero exactly
             else:
-                rate = z0[0]
-            lo, hi = int(m.group_ptr[g]), int(m.group_ptr[g + 1])
-            for s in m.group_samples[lo:hi].tolist():
-                cs = Fraction(float(m.c[s]))
-                if li == K and s == int(unit_B[i]):
-                    total += cs * (wp if sigma > 0 else wm)
-                elif nhk + s in in_basis:
-                    continue  # another basis residual: rate zero exactly
-                else:
-                    total += cs * (wp if rs[s] > 0 else -wm) * rate
+                total += weight(s) * rate
         out[r] = total
     return out
