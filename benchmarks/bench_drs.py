@@ -163,6 +163,12 @@ def main() -> None:
     ap.add_argument(
         "--tenfold-seeds", type=int, default=None, help="seeds with 10x budgets (default: all baseline ones)"
     )
+    ap.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="wall seconds per DRS call (default max(4 x target, 30)); raise it on a loaded machine",
+    )
     ap.add_argument("--json", type=str, default=None)
     ap.add_argument("--report", type=str, nargs="+", default=None, help="print the tables of saved --json files")
     a = ap.parse_args()
@@ -183,7 +189,8 @@ def main() -> None:
         for s in range(a.first_seed, a.first_seed + n_seeds):
             theta0 = np.random.default_rng(s).uniform(-20, 20, 25)
             target = TARGET_S.get(n, float("inf"))
-            res, cpu, prog = run_drs(net, X, y, theta0, time_limit=max(4 * target, 30.0))
+            limit = max(4 * target, 30.0) if a.time_limit is None else a.time_limit
+            res, cpu, prog = run_drs(net, X, y, theta0, time_limit=limit)
             c = res.certificate
             cu = [] if c is None else [(u.unit, u.outcome) for u in c.collapsed_units]
             row = {

@@ -85,6 +85,7 @@ def run_drs(
     from lpengine.simplex import deep_relu_simplex
 
     t = time.perf_counter()
+    c = time.process_time()
     try:
         res = deep_relu_simplex(
             net, X, y, layer=layer, theta0=theta0, seed=seed, line_search=line_search, time_limit=time_limit
@@ -98,8 +99,27 @@ def run_drs(
         "status": res.status,
         "certified": bool(res.certified),
         "seconds": time.perf_counter() - t,
+        "cpu_seconds": time.process_time() - c,
         "theta": np.asarray(res.theta),
     }
+
+
+_ARRAYS = ("losses", "thetas", "theta")
+
+
+def save_run(rec: dict[str, Any], path: Path) -> None:
+    """One run as ``.npz``: the arrays (losses, thetas, theta) and every other field as JSON in ``meta``."""
+    arrays = {k: np.asarray(rec[k]) for k in _ARRAYS if k in rec}
+    meta = {k: v for k, v in rec.items() if k not in _ARRAYS}
+    np.savez_compressed(path, meta=np.array(json.dumps(meta, default=float)), **arrays)
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    """Inverse of :func:`save_run`."""
+    with np.load(path) as f:
+        rec: dict[str, Any] = json.loads(str(f["meta"]))
+        rec.update({k: np.asarray(f[k]) for k in _ARRAYS if k in f.files})
+    return rec
 
 
 AUTHORS_500 = Path(__file__).resolve().parents[1] / "problems" / "first_layer_500.toml"
@@ -147,8 +167,13 @@ def grid(small: bool) -> list[dict[str, Any]]:
 
 def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     seeds = range(args.seeds)
-    runs = []
-    for cfg in [] if args.authors_only else grid(args.small):
+    runs: list[dict[str, Any]] = []
+    if args.load_runs:
+        # analyse saved runs (``--runs-dir`` of earlier invocations) instead of running anything
+        runs = [load_run(Path(p)) for p in args.load_runs]
+        args.authors_sizes = sorted({int(r["N"]) for r in runs if r.get("authors_500")})
+        log.info("loaded %d runs, authors' sizes %s", len(runs), args.authors_sizes)
+    for cfg in [] if (args.authors_only or args.load_runs) else grid(args.small):
         for seed in seeds:
             for start in ("own", "random"):
                 net, X, y = make_problem(cfg["n_in"], cfg["widths"], cfg["N"], seed)
@@ -178,7 +203,8 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
     tmp = out / "problems"
     tmp.mkdir(exist_ok=True)
     first = args.seed_offset
-    for n_auth, seed in [(n, s) for n in args.authors_sizes for s in range(first, first + args.seeds_500)]:
+    todo = [] if args.load_runs else [(n, s) for n in args.authors_sizes for s in range(first, first + args.seeds_500)]
+    for n_auth, seed in todo:
         prob500 = authors_500(seed, tmp, n_auth)
         walks = [ls for ls in (False, True) if ("line" if ls else "vertex") in args.walks]
         if n_auth in args.line_search_only:
@@ -221,6 +247,10 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 )
             rec["line_search"] = ls
             runs.append(rec)
+            if args.runs_dir:
+                rdir = Path(args.runs_dir)
+                rdir.mkdir(parents=True, exist_ok=True)
+                save_run(rec, rdir / f"authors_N{n_auth}_seed{seed}_{'line' if ls else 'vertex'}.npz")
 
     def converged(r: dict[str, Any], ls: bool) -> bool:
         return "losses" in r and r["status"] == "local_minimum" and len(r["losses"]) >= 30 and r["line_search"] == ls
@@ -259,9 +289,9 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         }
         for ls in (False, True)
     }
-    if not done:
+    if not done or args.runs_only:
         return summary
-    summary.update(analyze_group(done, out, ""))
+    summary.update(analyze_group(done, out, "", early_stopping=not args.skip_early_stopping))
     # the same analysis restricted to the authors' setting, per N, vertex walk and line search separately
     for n_auth in args.authors_sizes:
         grp_n = [r for r in runs if r.get("authors_500") and r["N"] == n_auth]
@@ -283,12 +313,15 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
         for tag, ls in ((f"authors_{n_auth}_vertex_walk", False), (f"authors_{n_auth}_line_search", True)):
             grp = [r for r in grp_n if converged(r, ls)]
             if grp:
-                summary[tag] = analyze_group(grp, out, tag + "_")
+                summary[tag] = analyze_group(grp, out, tag + "_", early_stopping=not args.skip_early_stopping)
     return summary
 
 
-def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[str, Any]:
-    """Decay, estimator errors, early stopping and density over converged runs; figures named ``prefix*``."""
+def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str, *, early_stopping: bool = True) -> dict[str, Any]:
+    """Decay, estimator errors, early stopping and density over converged runs; figures named ``prefix*``.
+
+    ``early_stopping=False`` skips the early-stopping replay: it refits the estimators every 5 vertices, a
+    nonlinear least-squares fit each, which takes tens of minutes on walks of ~10^5 vertices."""
     summary: dict[str, Any] = {"n_runs": len(done)}
     # ---- claim (i): decay shape ---------------------------------------------------------
     decay_rows = []
@@ -347,7 +380,7 @@ def analyze_group(done: list[dict[str, Any]], out: Path, prefix: str) -> dict[st
 
     # ---- early stopping --------------------------------------------------------------------
     es = []
-    for tol_rel in (1e-2, 1e-3):
+    for tol_rel in (1e-2, 1e-3) if early_stopping else ():
         for label, opts in (
             ("geometric_fit w=200", {"method": "geometric_fit", "window": 200}),
             ("aitken h=50", {"method": "aitken", "h": 50}),
@@ -704,6 +737,19 @@ def verdict(summary: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _commit() -> str | None:
+    """The checkout's short commit hash (``None`` outside a git checkout), recorded in ``summary.json``."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True
+        )
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default="study_landscape_out", help="output folder")
@@ -733,6 +779,28 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         help="authors'-setting sizes N run with the line search only (vertex walks too slow there)",
     )
+    ap.add_argument(
+        "--runs-dir",
+        default=None,
+        help="save every authors'-setting run (losses, vertices, status) to DIR/authors_N<N>_seed<s>_<walk>.npz "
+        "as soon as it ends",
+    )
+    ap.add_argument(
+        "--skip-early-stopping",
+        action="store_true",
+        help="skip the early-stopping replay (slow on walks of ~10^5 vertices); decay and density unaffected",
+    )
+    ap.add_argument(
+        "--runs-only",
+        action="store_true",
+        help="run (and save with --runs-dir) without the analysis; analyse later with --load-runs",
+    )
+    ap.add_argument(
+        "--load-runs",
+        nargs="+",
+        default=None,
+        help="analyse these saved runs (.npz of --runs-dir, e.g. from separate processes) instead of running",
+    )
     ap.add_argument("--census-time", type=float, default=120.0, help="seconds per census enumeration")
     ap.add_argument("--skip-census", action="store_true")
     ap.add_argument("--skip-runs", action="store_true", help="census only")
@@ -755,7 +823,13 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_census:
         summary["census"] = tiny_census(args, out)
     summary["seconds"] = time.perf_counter() - t0
-    summary["settings"] = {"small": args.small, "seeds": args.seeds, "time_limit": args.time_limit}
+    summary["settings"] = {
+        "small": args.small,
+        "seeds": args.seeds,
+        "time_limit": args.time_limit,
+        "commit": _commit(),
+        "loaded_runs": args.load_runs,
+    }
     (out / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True, default=float))
     (out / "verdict.md").write_text(verdict(summary))
     sys.stdout.write(verdict(summary))
