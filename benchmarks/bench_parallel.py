@@ -11,6 +11,8 @@ machine the wall times measure the contention; the CPU columns still say what th
 * ``serial CPU``: CPU seconds of the serial enumeration (user + system).
 * ``master CPU`` / ``worker CPU``: CPU seconds of the calling process (which processes regions itself) and of
   the worker process, in the ``n_jobs=2`` run.
+* ``merge``: the part of the master's CPU spent receiving and merging the worker's replies (unpickling, and
+  taking its regions into the result, which the serial run does too).
 * ``conserv.``: (master + worker CPU) / serial CPU, the work-conservation ratio.  Two processes can reach at
   most ``2 / conserv.`` times the serial speed, and only if neither ever waits for the other.
 * ``idle M/W``: wall seconds the master spent blocked waiting for a reply / the worker spent waiting for a batch
@@ -80,6 +82,7 @@ class _Round:
     serial_cpu: float
     wall: float
     master_cpu: float
+    master_merge: float
     worker_cpu: float
     wait: float
     idle: float
@@ -142,6 +145,7 @@ def one_round(net: ReLUNetwork, kw: dict[str, Any], cap: int | None, catch: _Cat
         sc,
         pw,
         ws.master_cpu,
+        ws.merge_s,
         wk.cpu,
         ws.wait_s,
         wk.idle,
@@ -169,7 +173,7 @@ def main() -> None:
     print(f"load average at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; medians of {args.repeat}")
     hdr = (
         f"{'network':<26}{'regions':>8}{'serial s':>9}{'2p s':>7}{'wall x':>7}{'serial CPU':>11}"
-        f"{'master CPU':>11}{'worker CPU':>11}{'conserv.':>9}{'CPU bound':>10}{'idle M/W s':>12}"
+        f"{'master CPU':>11}{'merge':>6}{'worker CPU':>11}{'conserv.':>9}{'CPU bound':>10}{'idle M/W s':>12}"
         f"{'reg/CPU-s ser/M/W':>19}{'B/reg':>7}{'load':>6}" + (f"{'pair CPU':>9}" if args.pair else "")
     )
     print(hdr)
@@ -186,7 +190,7 @@ def main() -> None:
         line = (
             f"{label:<26}{count:>8,d}{med(lambda r: r.serial_wall):>9.2f}{med(lambda r: r.wall):>7.2f}"
             f"{med(lambda r: r.serial_wall / r.wall):>7.2f}{med(lambda r: r.serial_cpu):>11.2f}"
-            f"{med(lambda r: r.master_cpu):>11.2f}{med(lambda r: r.worker_cpu):>11.2f}"
+            f"{med(lambda r: r.master_cpu):>11.2f}{med(lambda r: r.master_merge):>6.2f}{med(lambda r: r.worker_cpu):>11.2f}"
             f"{med(lambda r: (r.master_cpu + r.worker_cpu) / r.serial_cpu):>9.3f}"
             f"{med(lambda r: r.serial_cpu / max(r.master_cpu, r.worker_cpu)):>10.2f}"
             f"{med(lambda r: r.wait):>6.2f}/{med(lambda r: r.idle):<5.2f}{rates:>19}"

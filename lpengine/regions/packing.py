@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 from ..network import LocalAffineMap
 from .outcome import PendingRegion, RegionWork
 
-__all__ = ["PackedItems", "pack_items", "unpack_item", "pack_works", "unpack_works"]
+__all__ = ["PackedItems", "pack_items", "unpack_item", "unpack_items", "pack_works", "unpack_works"]
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,31 @@ def pack_items(items: list[PendingRegion], d: int) -> PackedItems:
 
 def unpack_item(packed: PackedItems, i: int, d: int) -> PendingRegion:
     """The ``i``-th pending region of ``packed``."""
-    row = packed.hints[i]
-    pt, nrm, wit = row[:d], row[d : 2 * d], row[2 * d :]
-    return PendingRegion(
-        packed.signs[i].copy(),
-        None if np.isnan(pt[0]) else pt,
-        None if np.isnan(nrm[0]) else nrm,
-        None if np.isnan(wit[0]) else wit,
-    )
+    return unpack_items(packed, d, [i])[0]
+
+
+def unpack_items(packed: PackedItems, d: int, rows: list[int] | None = None) -> list[PendingRegion]:
+    """The pending regions of ``packed`` (those in ``rows`` only, if given), in order.
+
+    The hints are views into ``packed.hints``; the signs are copies.  The
+    None/not-None tests run once per batch, not once per region (this runs in
+    the master for every new neighbour a worker reports).
+    """
+    S, H = packed.signs, packed.hints
+    if rows is not None:
+        S, H = S[rows], H[rows]
+    present = ~np.isnan(H[:, [0, d, 2 * d]]) if H.shape[0] else np.zeros((0, 3), dtype=bool)
+    out = []
+    for s, h, (p_ok, n_ok, g_ok) in zip(S, H, present.tolist(), strict=True):
+        out.append(
+            PendingRegion(
+                s.copy(),
+                h[:d] if p_ok else None,
+                h[d : 2 * d] if n_ok else None,
+                h[2 * d :] if g_ok else None,
+            )
+        )
+    return out
 
 
 def pack_works(works: list[RegionWork]) -> dict[str, Any]:
@@ -81,26 +98,27 @@ def pack_works(works: list[RegionWork]) -> dict[str, Any]:
 
 def unpack_works(pk: dict[str, Any]) -> list[RegionWork]:
     """The regions packed by :func:`pack_works`."""
-    out = []
-    for i in range(pk["n"]):
-        aff = LocalAffineMap(
-            pk["A"][i],
-            pk["c"][i],
-            None if pk["out_A"] is None else pk["out_A"][i],
-            None if pk["out_c"] is None else pk["out_c"][i],
+    n = pk["n"]
+    if not n:
+        return []
+    out_A = [None] * n if pk["out_A"] is None else list(pk["out_A"])
+    out_c = [None] * n if pk["out_c"] is None else list(pk["out_c"])
+    return [
+        RegionWork(s, x, m, fu, nk, nf, b, LocalAffineMap(A, c, oA, oc), th, ew)
+        for s, x, m, fu, nk, nf, b, th, ew, A, c, oA, oc in zip(
+            list(pk["signs"]),
+            list(pk["witness"]),
+            pk["margin"],
+            pk["facet_units"],
+            pk["neighbor_keys"],
+            pk["n_facets"],
+            pk["bounded"],
+            pk["thin"],
+            pk["exact_witness"],
+            list(pk["A"]),
+            list(pk["c"]),
+            out_A,
+            out_c,
+            strict=True,
         )
-        out.append(
-            RegionWork(
-                pk["signs"][i],
-                pk["witness"][i],
-                pk["margin"][i],
-                pk["facet_units"][i],
-                pk["neighbor_keys"][i],
-                pk["n_facets"][i],
-                pk["bounded"][i],
-                aff,
-                pk["thin"][i],
-                pk["exact_witness"][i],
-            )
-        )
-    return out
+    ]

@@ -48,7 +48,7 @@ from .certify import DecisionStats
 from .checkpoint import Checkpointer, SearchSnapshot
 from .domain import Domain
 from .outcome import Counted, Outcome, PendingRegion, RegionWork
-from .packing import PackedItems, pack_items, pack_works, unpack_item, unpack_works
+from .packing import PackedItems, pack_items, pack_works, unpack_items, unpack_works
 from .pattern import ActivationPattern
 from .processor import RegionProcessor
 from .result import RegionCollector
@@ -186,8 +186,8 @@ def process_batch(proc: RegionProcessor, batch: PackedItems, reported: set[bytes
     proc.counters = LPCounters()  # this batch's LPs and decisions
     proc.cert.stats = DecisionStats()
     try:
-        for i in range(batch.signs.shape[0]):
-            done = proc.process(unpack_item(batch, i, d))
+        for item in unpack_items(batch, d):
+            done = proc.process(item)
             if isinstance(done.outcome, Counted):
                 works.append(done.outcome.work)
             else:
@@ -215,11 +215,14 @@ def merge_reply(out: SearchOut, reply: BatchReply, seen: set[bytes], queue: dequ
     out.stats.merge(reply.stats)
     packed = reply.fresh
     if packed is not None:
-        for i in range(packed.signs.shape[0]):
-            key = packed.signs[i].tobytes()
+        new = []
+        for i, row in enumerate(packed.signs):
+            key = row.tobytes()
             if key not in seen:
                 seen.add(key)
-                queue.append(unpack_item(packed, i, d))
+                new.append(i)
+        if new:
+            queue.extend(unpack_items(packed, d, new))
     return n
 
 
