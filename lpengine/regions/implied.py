@@ -34,7 +34,15 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["RowErrors", "certified_redundant", "certified_on_supports", "inverse_bound", "gamma", "BOUND_SAFETY"]
+__all__ = [
+    "RowErrors",
+    "certified_redundant",
+    "certified_on_supports",
+    "float_certified",
+    "inverse_bound",
+    "gamma",
+    "BOUND_SAFETY",
+]
 
 _U = 2.0**-53
 #: Relative slack on every error bound: covers the rounding of the bound computations themselves
@@ -120,19 +128,26 @@ def certified_on_supports(
     errors: RowErrors,
     rows: NDArray[np.intp],
     supports: NDArray[np.intp],
+    *,
+    second: Callable[[NDArray[np.intp]], NDArray[np.bool_]] | None = None,
 ) -> NDArray[np.bool_]:
     """:func:`certified_redundant` given each row's support ``B`` directly (the rows whose multipliers may be > 0).
 
     ``supports`` has shape ``(n, d)``: row ``t`` lists the support of ``rows[t]``,
     padded with ``-1`` when it has fewer than ``d`` rows.  Full supports are
-    decided in floats in one batch; the others, and full ones the floats leave
-    open, by the exact rows (when ``errors`` can give them).
+    decided in floats in one batch; then ``second`` (if given) is asked about the
+    positions ``t`` still open (another float certificate, e.g.
+    :func:`float_certified` with a shifted support), and it returns which it proved;
+    the rest are decided by the exact rows on ``supports`` (when ``errors`` can give them).
     """
     n, d = supports.shape
     ok = np.zeros(n, dtype=bool)
     full = np.flatnonzero((supports >= 0).all(axis=1))
     if full.size:
-        ok[full] = _float_certificates(G, h, errors, rows[full], supports[full])
+        ok[full] = float_certified(G, h, errors, rows[full], supports[full])
+    if second is not None and not ok.all():
+        todo = np.flatnonzero(~ok)
+        ok[todo] = second(todo)
     for t in np.flatnonzero(~ok).tolist():
         # Fewer than d rows carry the multipliers, or the floats are not clear: the exact rows decide.
         B = supports[t][supports[t] >= 0]
@@ -141,39 +156,125 @@ def certified_on_supports(
     return ok
 
 
-def _exact_certificate(P: NDArray[Any], k: int, B: NDArray[np.intp]) -> bool:
-    """Exactly: ``a_k = sum_B y_i a_i`` with ``y >= 0`` and ``beta_k - sum_B y_i beta_i > 0`` (rows ``(a, beta)``)."""
-    import flint
+def float_certified(
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    errors: RowErrors,
+    rows: NDArray[np.intp],
+    supports: NDArray[np.intp],
+    *,
+    extra: NDArray[np.intp] | None = None,
+    weight: NDArray[np.float64] | None = None,
+) -> NDArray[np.bool_]:
+    """Float certificates (rigorous error bounds) that each row ``rows[t]`` is implied, on ``d`` support rows.
 
+    Without ``extra``: ``g_k = sum_B y_i g_i`` with ``y > 0`` and ``h_k - sum_B y_i h_i > 0``
+    on the square system of :func:`certified_redundant`.  With ``extra`` (rows ``E``, shape
+    ``(r,)``) and ``weight`` (``w >= 0``, shape ``(n, r)``): the certificate
+    ``g_k = sum_E w_e g_e + sum_B y_i g_i``, ``h_k - sum_E w_e h_e - sum_B y_i h_i > 0``, i.e. the
+    square system for the target ``g_k - sum_E w_e g_e`` (computed in floats, its rounding
+    and the rows' errors added to the target's error bound).  A support padded with ``-1``
+    gives False; False always means "not proved".
+    """
+    n, d = supports.shape
+    ok = (supports >= 0).all(axis=1)
+    if extra is not None:
+        assert weight is not None
+        ok &= np.isfinite(weight).all(axis=1) & (weight >= 0).all(axis=1)
+    sel = np.flatnonzero(ok)
+    out = np.zeros(n, dtype=bool)
+    if sel.size == 0:
+        return out
+    ks, Bs = rows[sel], supports[sel]
+    g, eg, hk, ehk = G[ks], errors.EG[ks], h[ks], errors.Eh[ks]
+    if extra is not None and extra.size:
+        assert weight is not None
+        w = weight[sel]
+        GE, hE = G[extra], h[extra]
+        # fl(g_k - W G_E) is a float sum of r + 1 terms (r products): it errs by at most
+        # gamma_{r+2} (|g_k| + W |G_E|); then the rows' own errors, weighted.
+        g_r = gamma(extra.shape[0] + 2)
+        eg = eg + w @ errors.EG[extra] + g_r * (np.abs(g) + w @ np.abs(GE))
+        ehk = ehk + w @ errors.Eh[extra] + g_r * (np.abs(hk) + w @ np.abs(hE))
+        g, hk = g - w @ GE, hk - w @ hE
+    out[sel] = _float_certificates(G, h, errors, Bs, g, eg, hk, ehk)
+    return out
+
+
+def _exact_certificate(P: NDArray[Any], k: int, B: NDArray[np.intp]) -> bool:
+    """Exactly: ``a_k = sum_B y_i a_i`` with ``y >= 0`` and ``beta_k - sum_B y_i beta_i > 0`` (rows ``(a, beta)``).
+
+    Fraction-free Gaussian elimination (Bareiss) in Python integers on the ``d`` equations
+    ``sum_i y_i a_ij = a_kj`` in the ``r = |B|`` unknowns, with row exchanges: a column with
+    no nonzero pivot means the support rows are dependent (no unique ``y``: not proved);
+    after ``r`` steps the remaining equations must vanish (``a_k`` in the span).  With
+    ``D`` the last pivot (a nonzero ``r x r`` minor), back substitution gives the integers
+    ``D y_i`` (Cramer's numerators: every division is exact), so the signs of ``y`` and of
+    the gap are read without a fraction.  Converting these 200-bit integers to a FLINT
+    matrix costs more than this whole elimination at ``d <= 8``.
+    """
     d = P.shape[1] - 1
     idx = B.tolist()
-    A = flint.fmpq_mat(d, len(idx), [int(P[i, j]) for j in range(d) for i in idx])
-    b = flint.fmpq_mat(d, 1, [int(P[k, j]) for j in range(d)])
-    At = A.transpose()
-    try:
-        y = (At * A).solve(At * b)
-    except ZeroDivisionError:
-        return False  # the support rows are dependent
-    if A * y != b:
+    r = len(idx)
+    sup = P[idx].tolist()
+    rk = P[k].tolist()
+    # Equation j: sum_i sup[i][j] y_i = rk[j], as the augmented row [sup[0][j], ..., sup[r-1][j], rk[j]].
+    M = [[row[j] for row in sup] + [rk[j]] for j in range(d)]
+    prev = 1
+    for c in range(r):
+        p = c
+        while p < d and M[p][c] == 0:
+            p += 1
+        if p == d:
+            return False  # the support rows are dependent
+        if p != c:
+            M[c], M[p] = M[p], M[c]
+        Mc = M[c]
+        pv = Mc[c]
+        for j in range(c + 1, d):
+            Mj = M[j]
+            mj = Mj[c]
+            # Bareiss step: every entry is a minor of the original matrix, so the division is exact.
+            M[j] = [0] * (c + 1) + [(pv * Mj[t] - mj * Mc[t]) // prev for t in range(c + 1, r + 1)]
+        prev = pv
+    if any(M[j][r] != 0 for j in range(r, d)):
+        return False  # a_k is not in the span of the support
+    D = prev
+    num = [0] * r  # num[i] = D y_i
+    for i in range(r - 1, -1, -1):
+        Mi = M[i]
+        acc = Mi[r] * D
+        for t in range(i + 1, r):
+            acc -= Mi[t] * num[t]
+        num[i] = acc // Mi[i]
+    if D < 0:
+        D = -D
+        num = [-v for v in num]
+    if any(v < 0 for v in num):
         return False
-    ys = [y[i, 0] for i in range(len(idx))]
-    if any(v < 0 for v in ys):
-        return False
-    gap = flint.fmpq(int(P[k, d])) - sum((v * int(P[i, d]) for v, i in zip(ys, idx, strict=True)), flint.fmpq(0))
-    return bool(gap > 0)
+    return rk[d] * D - sum(sup[i][d] * num[i] for i in range(r)) > 0
 
 
 def _float_certificates(
-    G: NDArray[np.float64], h: NDArray[np.float64], errors: RowErrors, ks: NDArray[np.intp], Bs: NDArray[np.intp]
+    G: NDArray[np.float64],
+    h: NDArray[np.float64],
+    errors: RowErrors,
+    Bs: NDArray[np.intp],
+    g: NDArray[np.float64],
+    eg: NDArray[np.float64],
+    hk: NDArray[np.float64],
+    ehk: NDArray[np.float64],
 ) -> NDArray[np.bool_]:
-    """The certificates on the square systems ``G_B^T y = g_k``, decided in floats with a rigorous bound.
+    """The certificates on the square systems ``G_B^T y = g``, decided in floats with a rigorous bound.
 
-    ``ks`` has shape ``(n,)`` and ``Bs`` ``(n, d)``; batched over ``n``.
+    ``Bs`` has shape ``(n, d)``; the targets ``g`` (``(n, d)``) and ``hk`` (``(n,)``) carry the
+    error bounds ``eg``, ``ehk`` (normally a row's own ``G[k]``, ``h[k]`` and errors).
+    Proved: ``y > 0`` with ``G_exact[B]^T y = g_exact`` and ``hk_exact - y . h_exact[B] > 0``.
+    Batched over ``n``.
     """
     n, d = Bs.shape
     M = G[Bs].transpose(0, 2, 1)  # M[t] = G[B_t]^T
     EM = errors.EG[Bs].transpose(0, 2, 1)
-    g, eg = G[ks], errors.EG[ks]
     try:
         X = np.linalg.inv(M)
     except np.linalg.LinAlgError:
@@ -181,7 +282,8 @@ def _float_certificates(
         out = np.zeros(n, dtype=bool)
         for t in range(n):
             if np.linalg.matrix_rank(M[t]) == d:
-                out[t] = bool(_float_certificates(G, h, errors, ks[t : t + 1], Bs[t : t + 1])[0])
+                one = slice(t, t + 1)
+                out[t] = bool(_float_certificates(G, h, errors, Bs[one], g[one], eg[one], hk[one], ehk[one])[0])
         return out
     aX, aM = np.abs(X), np.abs(M)
     g1 = gamma(d + 1)
@@ -201,12 +303,9 @@ def _float_certificates(
     dy = inv_norm * BOUND_SAFETY * r.max(axis=1)  # >= | y_exact - y |_inf
     hB, ehB = h[Bs], errors.Eh[Bs]
     ahB = np.abs(hB)
-    gap = h[ks] - (y * hB).sum(axis=1)
+    gap = hk - (y * hB).sum(axis=1)
     err = BOUND_SAFETY * (
-        g1 * (np.abs(h[ks]) + (ay * ahB).sum(axis=1))
-        + errors.Eh[ks]
-        + (ay * ehB).sum(axis=1)
-        + dy * (ahB + ehB).sum(axis=1)
+        g1 * (np.abs(hk) + (ay * ahB).sum(axis=1)) + ehk + (ay * ehB).sum(axis=1) + dy * (ahB + ehB).sum(axis=1)
     )
     ok = (theta < 0.5) & (y.min(axis=1) > dy) & (gap > err)
     return np.asarray(ok & np.isfinite(dy) & np.isfinite(err), dtype=bool)

@@ -38,24 +38,53 @@ from numpy.typing import NDArray
 
 from ..tolerances import Tolerances
 from .domain import proves_bounded
-from .implied import BOUND_SAFETY, RowErrors, certified_on_supports, gamma
+from .implied import BOUND_SAFETY, RowErrors, certified_on_supports, float_certified, gamma
 from .polytope import FacetInfo, SameHyperplane, coincident_rows
 
 __all__ = ["PolarFacets", "PolarHull", "facets_by_polar", "certify_polar"]
 
 logger = logging.getLogger(__name__)
 
-_QHULL: tuple[Any, Any] | None = None
+_QHULL: tuple[Any, Any, Any] | None = None
 
 
-def _qhull() -> tuple[Any, Any]:
-    """``(ConvexHull, QhullError)``, imported once (``scipy.spatial`` attribute access is slow)."""
+def _qhull() -> tuple[Any, Any, Any]:
+    """``(ConvexHull, QhullError, _Qhull or None)``, imported once (``scipy.spatial`` attribute access is slow).
+
+    ``_Qhull`` is SciPy's low-level Qhull wrapper, the one ``ConvexHull`` is built on; used
+    directly it skips the volume and area that ``ConvexHull`` computes and this module never
+    reads (about a third of the call).  ``None`` when a SciPy version lacks it: then
+    ``ConvexHull`` serves, with the same simplices and equations.
+    """
     global _QHULL
     if _QHULL is None:
         from scipy.spatial import ConvexHull, QhullError
 
-        _QHULL = (ConvexHull, QhullError)
+        try:
+            from scipy.spatial._qhull import _Qhull
+        except ImportError:  # pragma: no cover - every SciPy this package supports has it
+            _Qhull = None
+        _QHULL = (ConvexHull, QhullError, _Qhull)
     return _QHULL
+
+
+def _hull_facets(pts: NDArray[np.float64]) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """The triangulated convex hull of ``pts`` (full-dimensional): simplices and facet equations ``[n, -b]``.
+
+    Raises SciPy's ``QhullError`` (or ``ValueError``) as ``ConvexHull`` does when Qhull refuses.
+    """
+    convex_hull, _, low_level = _qhull()
+    if low_level is None:  # pragma: no cover
+        hull = convex_hull(pts)
+        return hull.simplices, hull.equations
+    # The options ConvexHull passes: mode "i", triangulated output "Qt".
+    qh = low_level(b"i", pts, b"", required_options=b"Qt")
+    try:
+        qh.triangulate()
+        simplices, _, equations, _, _ = qh.get_simplex_facet_array()
+    finally:
+        qh.close()
+    return simplices, equations
 
 
 @dataclass(frozen=True)
@@ -112,6 +141,47 @@ class PolarHull:
                         mu[j] = np.linalg.solve(A[j], rhs[j])
         return s, tj, mu
 
+    def shifted_supports(
+        self, ks: NDArray[np.intp], apex_rows: NDArray[np.intp]
+    ) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+        """Another support for rows ``ks`` whose ray from the origin left the hull through a lower face.
+
+        When ``g_k`` lies exactly in the cone of fewer than ``d`` rows (deep units whose
+        gradients are combinations of a few first-layer ones), the ray from the origin
+        through ``p_k`` leaves the hull through a lower-dimensional face, and no float bound
+        proves the multipliers that are exactly zero.  The ray from the apex
+        ``q = a c`` (``a = 1/2``, ``c`` the mean of the hull points ``p_e`` of ``apex_rows``,
+        a point inside the hull off such subspaces) through ``p_k`` leaves through a facet
+        ``T``, in general position in practice; if it does so beyond ``p_k`` (``t > 1``), then
+        ``p_k = (1 - 1/t) q + (1/t) e`` with ``e`` in ``conv(T)``, that is
+        ``g_k = sum_e w_e g_e + sum_T y_i g_i`` with ``w_e = (1 - 1/t) (a / |apex_rows|) s_k / s_e``.
+        Returns ``(w, T)``: ``w`` of shape ``(n, len(apex_rows))`` and ``T`` of shape ``(n, d)``
+        (``-1`` rows where no such exit was found), for :func:`~.implied.float_certified`,
+        which proves or rejects each rigorously.
+        """
+        n, d = ks.shape[0], self.points.shape[1]
+        m = self.points.shape[0] - 1
+        weight = np.zeros((n, apex_rows.shape[0]))
+        sup = np.full((n, d), -1, dtype=np.intp)
+        if apex_rows.size == 0 or n == 0:
+            return weight, sup
+        a = 0.5
+        q = (a / apex_rows.shape[0]) * self.points[apex_rows].sum(axis=0)
+        direction = self.points[ks] - q
+        num = direction @ self.normal.T
+        off = self.b - self.normal @ q
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = np.where((num > 0) & self.finite[None, :], off[None, :] / num, np.inf)
+        f = np.argmin(t, axis=1)
+        tf = t[np.arange(n), f]
+        T = self.simplices[f]
+        ok = np.isfinite(tf) & (tf > 1.0) & (T < m).all(axis=1)
+        if ok.any():
+            scale = (1.0 - 1.0 / tf[ok]) * (a / apex_rows.shape[0]) * self.slack[ks[ok]]
+            weight[ok] = scale[:, None] / self.slack[apex_rows][None, :]
+            sup[ok] = T[ok]
+        return weight, sup
+
 
 def facets_by_polar(
     G: NDArray[np.float64],
@@ -149,7 +219,7 @@ def facets_by_polar(
     Cost: one Qhull hull of ``m + 1`` points in R^d, plus ``O(m K d)`` numpy work
     for ``K`` hull facets.  See the module docstring for the mathematics.
     """
-    convex_hull, qhull_error = _qhull()
+    qhull_error = _qhull()[1]
     m, d = G.shape
     if m < d:
         return None  # fewer rows than dimensions: the region contains a line
@@ -160,11 +230,9 @@ def facets_by_polar(
     np.divide(G, s[:, None], out=pts[:m])
     pts[m] = 0.0
     try:
-        hull = convex_hull(pts)
+        simplices, eq = _hull_facets(pts)
     except (qhull_error, ValueError):
         return None
-    simplices = hull.simplices
-    eq = hull.equations
     normal, b = eq[:, :d], -eq[:, d]  # n . y <= b inside, |n| = 1
     pscale = float(np.abs(pts).max())
     # A hull facet at dual distance b is the vertex x0 + n / b.  Qhull computes b with a
@@ -309,7 +377,12 @@ def certify_polar(
         simplex = ph.simplices[s_idx]
         usable = np.isfinite(t) & np.isfinite(mu).all(axis=1)
         keep = usable[:, None] & (simplex < m) & (mu > 0)  # (comparisons with nan are False, silently)
-        proved = certified_on_supports(G, h, errors, nf, np.where(keep, simplex, -1))
+
+        def shifted(todo: NDArray[np.intp]) -> NDArray[np.bool_]:
+            weight, sup = ph.shifted_supports(nf[todo], facets.rows)
+            return float_certified(G, h, errors, nf[todo], sup, extra=facets.rows, weight=weight)
+
+        proved = certified_on_supports(G, h, errors, nf, np.where(keep, simplex, -1), second=shifted)
         if not proved.all():
             borderline = np.union1d(facets.borderline, nf[~proved]).astype(np.intp)
             facets = FacetInfo(facets.rows, facets.groups, facets.points, facets.vertices, borderline)
