@@ -264,7 +264,10 @@ def certify_vertex(
             f"decides exhaustively; a seeded sample of {cells.checked} passed"
             + (
                 (
-                    f"; the directional-derivative test needs 2^{slopes.log2_branches:.3g} LPs, more than that cap"
+                    f"; the directional-derivative test found no descent, but the lower bound 0 of "
+                    f"{slopes.unproved} of its {slopes.lps} LP(s) could not be proved in exact rationals"
+                    if slopes.unproved
+                    else f"; the directional-derivative test needs 2^{slopes.log2_branches:.3g} LPs, more than that cap"
                     if math.isfinite(slopes.log2_branches)
                     else "; the directional-derivative test needs more LPs than that cap"
                 )
@@ -404,6 +407,7 @@ def _slope_summary(slopes: SlopeCheck) -> str:
     """One phrase on the directional-derivative test (:mod:`lpengine.simplex.degenerate`)."""
     verdict = "no descent" if slopes.ok else "a descent"
     return (
-        f"directional-derivative test: {verdict} in {slopes.lps} LP(s) ({slopes.n_concave} concave term(s), "
+        f"directional-derivative test: {verdict} in {slopes.lps} LP(s) ({slopes.proved} with the lower bound 0 "
+        f"proved in exact rationals; {slopes.n_concave} concave term(s), "
         f"{slopes.n_enumerated} group(s) enumerated by cones; min L' over the unit box {slopes.min_value:.3g})"
     )

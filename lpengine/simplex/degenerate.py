@@ -37,13 +37,31 @@ The decision follows the same rule as the cell LPs of :func:`~lpengine.simplex.c
 an LP whose optimum is negative gives a direction ``e``; a step along it whose loss, evaluated with
 true ReLUs, is below ``L(theta*)`` by more than the rounding-error bound of the two evaluations
 (:func:`~lpengine.simplex.collapse.loss_error_bound`) refutes the vertex and is returned as a
-restart point; a negative optimum with no such step is LP noise.  Columns listed as fixed (the
-blocks of collapsed units) are held at zero in ``e``: the answer is then about the live units.
+restart point.  Columns listed as fixed (the blocks of collapsed units) are held at zero in ``e``:
+the answer is then about the live units.
+
+Exact lower bounds.  A pass needs every LP's optimum to be 0, and ``e = 0`` (all epigraph
+variables 0) is always feasible with value 0, so only the lower bound ``>= 0`` needs proof.  By
+weak duality it holds iff some row multipliers ``y`` (``y >= 0`` on the inequality rows ``s >= R e``
+and ``cone @ e >= 0``, free on the equalities ``u - v = A e``) make the reduced costs ``z = c - A^T y``
+vanish on every free ``e`` column and be ``>= 0`` on the epigraph columns ``u, v, s``: this is
+``0 in dp(0) + K*`` in the LP's variables, and exactly the statement "``x = 0`` is optimal, certified
+by ``y``", which :func:`~lpengine.lp.exact.check_lp_optimum` checks in rationals on the LP's float64
+data read exactly.  The multipliers are tried cheapest first: HiGHS's float duals as they are (they
+pass when the data are dyadic and the answer is clean), the duals of HiGHS's final basis re-solved in
+rationals (:func:`~lpengine.lp.exact.verify_basis`), and, for LPs of at most ``exact_max_entries``
+matrix entries, the exact simplex (:func:`~lpengine.lp.exact.solve_exact`).  A branch none of them
+proves, or whose exact optimum is negative, is *unproved*: the test is then undecided (a negative
+float optimum whose loss step shows no strict descent, formerly passed as LP noise, is undecided
+too unless its 0 lower bound is proved).  What is exact is the LP on its float64 rows; the rows
+themselves (the sensitivities ``n``, ``q`` and weights of the atoms) are float computations,
+exact only where the network, data and point are dyadic with few enough bits.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,12 +70,15 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..lp import LinearProgram, LPStatus, solve
+from ..lp import LinearProgram, LPBasis, LPResult, LPStatus, open_solver
+from ..lp.exact import ExactStatus, RationalVector, check_lp_optimum, solve_exact, verify_basis
 from ..tolerances import Tolerances
 from .collapse import loss_error_bound
 from .model import LayerwiseModel
 
-__all__ = ["SlopeTerms", "SlopeCheck", "slope_terms", "decide_by_slopes"]
+logger = logging.getLogger(__name__)
+
+__all__ = ["SlopeTerms", "SlopeCheck", "slope_terms", "branch_lp", "decide_by_slopes", "prove_zero_lower_bound"]
 
 
 @dataclass(frozen=True)
@@ -142,6 +163,13 @@ class SlopeCheck:
         A point of strictly lower loss (internal layout) when one was found.
     failed : int
         LPs that ended neither optimal nor infeasible.
+    proved : int
+        LPs whose lower bound 0 was proved in exact rationals (see the module docstring).
+    unproved : int
+        LPs solved optimal, not refuted by a loss step, whose lower bound 0 could not be proved
+        exactly (any such LP leaves the test undecided unless another LP refuted the vertex).
+    proofs : dict of str to int
+        How the proved LPs were proved: ``"float duals"``, ``"basis"``, ``"exact simplex"``.
     """
 
     decided: bool
@@ -153,6 +181,9 @@ class SlopeCheck:
     min_value: float
     best_x: NDArray[np.float64] | None
     failed: int
+    proved: int = 0
+    unproved: int = 0
+    proofs: dict[str, int] = field(default_factory=dict)
 
 
 def slope_terms(
@@ -241,7 +272,7 @@ def slope_terms(
     )
 
 
-def _branch_lp(
+def branch_lp(
     linear: NDArray[np.float64],
     abs_rows: NDArray[np.float64],
     abs_lo: NDArray[np.float64],
@@ -251,9 +282,30 @@ def _branch_lp(
     cone: NDArray[np.float64],
     fixed: NDArray[np.bool_],
 ) -> LinearProgram:
-    """``min linear.e + sum(hi u - lo v) + sum(gamma s)`` over ``|e|_inf <= 1`` (fixed columns 0) with
-    ``u - v = A e``, ``u, v >= 0``, ``s >= R e``, ``s >= 0`` and ``cone @ e >= 0``: the minimum of a
-    convex positively homogeneous function on a cone, normalised by the box."""
+    """The LP of one convex subproblem: ``min p(e)`` over a cone, normalised by the box.
+
+    ``min linear.e + sum(hi u - lo v) + sum(gamma s)`` over ``|e|_inf <= 1`` (fixed columns 0) with
+    ``u - v = A e``, ``u, v >= 0``, ``s >= R e``, ``s >= 0`` and ``cone @ e >= 0``.
+
+    Parameters
+    ----------
+    linear : ndarray, shape (D,)
+    abs_rows : ndarray, shape (j, D)
+        ``A``: rows ``n`` of the residual atoms ``hi (n.e)_+ - lo (n.e)_-``.
+    abs_lo, abs_hi : ndarray, shape (j,)
+    relu_rows : ndarray, shape (k, D)
+        ``R``: rows ``q`` of the convex atoms ``gamma max(q.e, 0)``.
+    relu_coef : ndarray, shape (k,)
+        ``gamma >= 0``.
+    cone : ndarray, shape (c, D)
+    fixed : ndarray of bool, shape (D,)
+        Columns held at zero.
+
+    Returns
+    -------
+    LinearProgram
+        Columns ``(e, u, v, s)``; rows ``(u - v - A e = 0, s - R e >= 0, cone @ e >= 0)``.
+    """
     D = linear.size
     j, k, c = abs_rows.shape[0], relu_rows.shape[0], cone.shape[0]
     n = D + 2 * j + k
@@ -285,13 +337,16 @@ def decide_by_slopes(
     backend: str = "highs",
     fixed_cols: NDArray[np.int64] | None = None,
     poll: Callable[[], None] | None = None,
+    exact_max_entries: int = 1 << 14,
 ) -> SlopeCheck:
     """Decide whether ``theta`` is a local minimum by one LP per convex subproblem of ``L'(theta; .)``.
 
     See the module docstring for the mathematics.  ``tight``: the kinks at zero (every other kink
     non-zero and on its tracked side); ``radius``: the largest step tried along a descending
     direction (halved until the loss is strictly lower, or below rounding); ``poll`` is called
-    before every LP (the run's budget: it may raise).
+    before every LP (the run's budget: it may raise); ``exact_max_entries``: the largest LP (rows
+    times columns) handed to the exact simplex when neither HiGHS's duals nor its basis prove the
+    LP's lower bound 0 exactly.
     """
     fixed = np.zeros(model.D, dtype=bool)
     if fixed_cols is not None and len(fixed_cols):
@@ -303,7 +358,8 @@ def decide_by_slopes(
     concave = np.flatnonzero(terms.relu_coef < 0)
     convex = np.flatnonzero(terms.relu_coef >= 0)
     err0 = loss_error_bound(model, theta)
-    lps = failed = 0
+    lps = failed = unproved = 0
+    proofs: dict[str, int] = {}
     min_value = math.inf
     best_x, best_loss = None, loss
     D = model.D
@@ -319,12 +375,14 @@ def decide_by_slopes(
             abs_lo = np.concatenate([terms.abs_lo] + [b.abs_lo for b in brs])
             abs_hi = np.concatenate([terms.abs_hi] + [b.abs_hi for b in brs])
             cone = np.vstack([np.zeros((0, D))] + [b.cone for b in brs])
-            lp = _branch_lp(
+            lp = branch_lp(
                 lin_b, abs_rows, abs_lo, abs_hi, terms.relu_rows[convex], terms.relu_coef[convex], cone, fixed
             )
             if poll is not None:
                 poll()
-            res = solve(lp, backend=backend, tol=tol)
+            with open_solver(lp, backend=backend, tol=tol) as solver:
+                res = solver.solve()
+                basis = solver.get_basis() if res.status is LPStatus.OPTIMAL else None
             lps += 1
             if res.status is not LPStatus.OPTIMAL or res.x is None:
                 failed += 1
@@ -337,9 +395,15 @@ def decide_by_slopes(
                 if x is not None:  # refuted: one point of strictly lower loss is enough
                     best_x, best_loss = x, val
                     break
+            how = prove_zero_lower_bound(lp, res, basis, max_entries=exact_max_entries)
+            if how is None:
+                unproved += 1
+                logger.debug("slope LP %d: lower bound 0 not proved exactly (float optimum %.3g)", lps, res.fun)
+            else:
+                proofs[how] = proofs.get(how, 0) + 1
         if best_x is not None:
             break
-    decided = failed == 0
+    decided = failed == 0 and (best_x is not None or unproved == 0)
     return SlopeCheck(
         decided=decided,
         ok=bool(decided and best_x is None),
@@ -350,7 +414,58 @@ def decide_by_slopes(
         min_value=min_value,
         best_x=best_x,
         failed=failed,
+        proved=sum(proofs.values()),
+        unproved=unproved,
+        proofs=proofs,
     )
+
+
+def prove_zero_lower_bound(
+    lp: LinearProgram, res: LPResult, basis: LPBasis | None, *, max_entries: int = 1 << 14
+) -> str | None:
+    """Prove ``min lp >= 0`` in exact rationals for a slope LP (:func:`branch_lp`), or say it could not.
+
+    Every route ends in the same exact check, :func:`~lpengine.lp.exact.check_lp_optimum` of
+    ``x = 0`` with multipliers ``y``: ``y >= 0`` on the inequality rows and reduced costs
+    ``c - A^T y`` zero on the free ``e`` columns, ``>= 0`` on the epigraph columns, i.e. the dual
+    certificate ``0 in dp(0) + K*`` of the bound 0 (see the module docstring).
+
+    Parameters
+    ----------
+    lp : LinearProgram
+        A slope LP; its float64 data are read as exact rationals.
+    res : LPResult
+        The float solve of ``lp``; its ``row_duals`` are tried first, as they are.
+    basis : LPBasis or None
+        The float solve's final basis; its multipliers are re-solved in rationals
+        (:func:`~lpengine.lp.exact.verify_basis`).
+    max_entries : int
+        When both fail and ``lp`` has at most this many matrix entries (rows times columns), the
+        exact simplex (:func:`~lpengine.lp.exact.solve_exact`) decides.
+
+    Returns
+    -------
+    str or None
+        ``"float duals"``, ``"basis"`` or ``"exact simplex"``: the route whose multipliers passed
+        the exact check; None when none did (the bound is unproved; the exact optimum may be
+        negative).
+    """
+    zero = RationalVector((0,) * lp.n_cols, 1)
+    if res.row_duals is not None and np.all(np.isfinite(res.row_duals)):
+        if check_lp_optimum(lp, zero, RationalVector.from_floats(res.row_duals)).optimal:
+            return "float duals"
+    if basis is not None:
+        found = verify_basis(lp, basis)
+        if found.optimal and found.row_duals is not None and found.objective == 0:
+            if check_lp_optimum(lp, zero, found.row_duals).optimal:
+                return "basis"
+    if lp.n_rows * lp.n_cols <= max_entries:
+        sol = solve_exact(lp)
+        chk = sol.check
+        if sol.status is ExactStatus.OPTIMAL and chk is not None and chk.objective == 0 and chk.row_duals is not None:
+            if check_lp_optimum(lp, zero, chk.row_duals).optimal:
+                return "exact simplex"
+    return None
 
 
 def _descend(

@@ -132,7 +132,8 @@ def test_too_many_branches_is_undecided_not_certified():
 def test_walk_on_integer_data_ends_degenerate_and_the_slope_test_decides_it():
     """Integer data make exact degeneracies (collinear grid points): the walk ends at a vertex with 8
     hidden kinks at zero, 4 of them beyond the basis.  With a cell cap of 64 the incident 2^8 cells are
-    too many; the directional-derivative test decides in 8 LPs, and agrees with HiGHS on all 256 cells."""
+    too many; the directional-derivative test decides in 8 LPs, each LP's lower bound 0 proved in exact
+    rationals, and agrees with HiGHS on all 256 cells."""
     from lpengine.simplex import deep_relu_simplex
 
     rng = np.random.default_rng(11)
@@ -143,6 +144,7 @@ def test_walk_on_integer_data_ends_degenerate_and_the_slope_test_decides_it():
     c = res.certificate
     assert c is not None and c.degenerate and c.n_tight_hidden == 8 and c.sampled
     assert res.certified and "directional-derivative test: no descent in 8 LP(s)" in c.reason
+    assert "(8 with the lower bound 0 proved in exact rationals;" in c.reason  # every LP, not trusted to floats
     ref = deep_relu_simplex(net, X, y, seed=0, certify_cells=2, certify_max_cells=256)
     assert ref.certificate is not None and not ref.certificate.sampled
     assert ref.certificate.n_cells_checked == 256 and ref.certified
