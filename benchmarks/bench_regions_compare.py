@@ -7,6 +7,7 @@
     python benchmarks/bench_regions_compare.py --rev main --deep 3000      # a change on the deep R^4 net
     python benchmarks/bench_regions_compare.py --rev main --trained 3000   # ... on the trained deep net
     python benchmarks/bench_regions_compare.py --rev main --net 4:8,8,8:5 --deep 1000   # ... on any random net
+    python benchmarks/bench_regions_compare.py --domain box --rounds 21 --same-process   # both in one child
 
 What it answers (issue 13, "Done when"): does the exact path cost anything on
 well-conditioned nets, where floats decide every question?  The default "before"
@@ -36,6 +37,13 @@ hybrid method (artificial box, then LPs) against today's polar hull, so an R^d
 ratio mixes the cost of the exact checks with the gain of the polar hull; the
 ``--no-polar`` option switches the polar hull off on the new side to isolate the
 exact checks.
+
+``--same-process`` copies both trees' ``lpengine`` packages into the temporary
+directory under the names ``lpe_old`` and ``lpe_new`` and runs one child per net
+that imports both and alternates the two enumerations round after round
+(``gc.collect()`` before each).  No process start-up between the sides, so many
+more rounds fit in the same time and both sides share one warm interpreter;
+use it when the host is busy and the fresh-child ratios spread too far.
 """
 
 from __future__ import annotations
@@ -98,11 +106,51 @@ print(json.dumps({"count": res.count, "cpu": cpu, "lp_solves": res.lp_solves}))
 """
 
 
+# --same-process: both trees' packages, copied under the names lpe_old / lpe_new, in one child; the two
+# enumerations alternate round by round (old first in even rounds), each timed in CPU seconds.
+CHILD_AB = r"""
+import gc, json, sys, time, warnings
+sys.path.insert(0, sys.argv[1])
+import numpy as np
+import lpe_old, lpe_new
+from lpe_old.regions import enumerate_regions as enum_old
+from lpe_new.regions import enumerate_regions as enum_new
+path, half, rounds, cap = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]) or None
+data = np.load(path)
+n = len([k for k in data.files if k.startswith("W")])
+W, b = [data[f"W{i}"] for i in range(n)], [data[f"b{i}"] for i in range(n)]
+sides = {"old": (lpe_old, enum_old), "new": (lpe_new, enum_new)}
+nets = {k: pkg.ReLUNetwork(W, b) for k, (pkg, _) in sides.items()}
+kw = {"whole_space": True} if half == "rd" else {"box": (-float(half), float(half))}
+for k, (pkg, enum) in sides.items():
+    enum(pkg.ReLUNetwork.random(nets[k].n_in, [4, 4], seed=0), **kw)  # warm-up
+out = {"old": [], "new": [], "count": {}, "lp_solves": {}}
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    for r in range(rounds):
+        for k in (("old", "new") if r % 2 == 0 else ("new", "old")):
+            gc.collect()
+            t = time.process_time()
+            res = sides[k][1](nets[k], max_regions=cap, **kw)
+            out[k].append(time.process_time() - t)
+            out["count"][k], out["lp_solves"][k] = res.count, res.lp_solves
+            del res
+print(json.dumps(out))
+"""
+
+
 def _trained() -> ReLUNetwork:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from bench_regions import TRAINED, trained_deep_net
 
     return trained_deep_net(**TRAINED)
+
+
+def _run_same_process(pkgs: Path, npz: str, half: float | None, rounds: int, cap: int) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(pkgs), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    args = [sys.executable, "-c", CHILD_AB, str(pkgs), npz, "rd" if half is None else repr(half), str(rounds), str(cap)]
+    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _run(tree: Path, npz: str, half: float | None, no_polar: bool, cap: int) -> dict:
@@ -124,6 +172,11 @@ def main() -> None:
     )
     ap.add_argument("--net", default=None, help="only this random net in R^d, as N_IN:W1,W2,...:SEED (with --deep CAP)")
     ap.add_argument("--no-polar", action="store_true", help="new side without the polar hull (R^d rows)")
+    ap.add_argument(
+        "--same-process",
+        action="store_true",
+        help="both trees in one child per net (packages copied as lpe_old/lpe_new), alternating every round",
+    )
     args = ap.parse_args()
     nets = [NETS[0], NETS[4]] if args.quick else NETS
     if args.net:
@@ -145,15 +198,21 @@ def main() -> None:
             ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(old), rev], capture_output=True, check=True
         )
         try:
+            if args.same_process:
+                import shutil
+
+                shutil.copytree(old / "lpengine", Path(tmp) / "pkgs" / "lpe_old")
+                shutil.copytree(ROOT / "lpengine", Path(tmp) / "pkgs" / "lpe_new")
             _table(nets, old, tmp, rev, args)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
 
 
 def _table(nets: list, old: Path, tmp: str, rev: str, args: argparse.Namespace) -> None:
+    where = "both in one child per net, alternating" if args.same_process else "in a fresh child each"
     print(
         f"old = {rev} (temporary worktree), new = {ROOT.name} working tree; {args.rounds} interleaved rounds, "
-        "CPU seconds of enumerate_regions in a fresh child (medians over rounds)"
+        f"CPU seconds of enumerate_regions, {where} (medians over rounds)"
     )
     hdr = (
         f"{'network':<16}{'domain':>7}{'regions':>9}{'old s':>8}{'new s':>8}{'new/old':>9}"
@@ -169,17 +228,21 @@ def _table(nets: list, old: Path, tmp: str, rev: str, args: argparse.Namespace) 
         np.savez(npz, **arrays)
         t_old: list[float] = []
         t_new: list[float] = []
-        res = {}
-        for r in range(args.rounds):
+        res: dict = {}
+        if args.same_process:
+            both = _run_same_process(Path(tmp) / "pkgs", npz, half, args.rounds, args.deep or 0)
+            t_old, t_new = both["old"], both["new"]
+            res = {k: {"count": both["count"][k], "lp_solves": both["lp_solves"][k]} for k in ("old", "new")}
+        for r in range(0 if args.same_process else args.rounds):
             order = ["old", "new"] if r % 2 == 0 else ["new", "old"]
             for side in order:
                 tree = old if side == "old" else ROOT
                 res[side] = _run(tree, npz, half, args.no_polar and side == "new", args.deep or 0)
                 (t_old if side == "old" else t_new).append(res[side]["cpu"])
             if res["old"]["count"] != res["new"]["count"]:
-                raise SystemExit(
-                    f"counts differ on {n_in}->{widths}: old {res['old']['count']}, new {res['new']['count']}"
-                )
+                break
+        if res["old"]["count"] != res["new"]["count"]:
+            raise SystemExit(f"counts differ on {n_in}->{widths}: old {res['old']['count']}, new {res['new']['count']}")
         ratios = [b / a for a, b in zip(t_old, t_new, strict=True)]
         mo, mn, mr = statistics.median(t_old), statistics.median(t_new), statistics.median(ratios)
         where = "R^d" if half is None else "box"

@@ -110,6 +110,8 @@ class CertifiedRows:
     ``mag`` give each unit row's float error at a point ``x``: ``bound * mag[k] . (|x|, 1)``
     in the units of ``(A, c)``.  ``exact`` (integer rows, oriented so that the
     region is ``P . (x, 1) > 0``; lazily computed) covers the same rows as ``rows.G``.
+    ``affine`` is the region's :class:`~lpengine.network.LocalAffineMap` when its arrays are
+    ``rows.A, rows.c`` unchanged (the fast path), so the result can keep it as is.
     """
 
     rows: RegionRows
@@ -120,6 +122,7 @@ class CertifiedRows:
     _exact_units: NDArray[Any] | None = None
     _P: NDArray[Any] | None = field(default=None, repr=False)
     fast: bool = False
+    affine: LocalAffineMap | None = field(default=None, repr=False)
 
     def witness_certain(self, x: NDArray[np.float64], margin: float | None = None) -> bool:
         """Floats prove that ``x`` is strictly inside every row (no integer arithmetic).
@@ -217,7 +220,7 @@ class Certifier:
         # fast-path region.  A unit row's offset is h_k = c_k / |A_k| (rounded), with |c_k| <= mag_all[k, d]
         # (masks only drop terms) and |A_k| > err_norm_all[k] on the fast path; the factor 2 covers the
         # roundings of c_k, of the quotient and of this bound.  Domain rows have fixed offsets.
-        d = net.n_in
+        d = self._d = net.n_in
         self.eval_unit = (d + 3) * 2.0**-52
         self.sqrt_d = float(np.sqrt(d))
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -257,7 +260,7 @@ class Certifier:
         layer for the gradients and offsets together.  Each entry is the same dot product as in
         the separate composition, so :func:`~.exact.row_error_bounds` covers it alike.
         """
-        d = self.net.n_in
+        d = self._d
         offs = self._offsets
         Ac = self._first
         blocks = [Ac]
@@ -287,7 +290,7 @@ class Certifier:
         # nonnegative terms), so if no gradient is small against them, no row needs more care.  The test
         # is on the norms (max_j |A_kj| >= |A_k| / sqrt(d)), which the rows need anyway.
         norms = np.sqrt(np.einsum("ij,ij->i", A, A))
-        if A.shape[1] and bool(np.all(norms > self.err_norm_all)):
+        if A.shape[1] and bool((norms > self.err_norm_all).all()):
             canon = np.array(signs, dtype=np.int8)
             s = canon / norms
             G_units, h_units = -s[:, None] * A, s * c
@@ -295,7 +298,7 @@ class Certifier:
             G = np.concatenate((G_units, domain.G)) if n_dom else G_units
             h = np.concatenate((h_units, domain.h)) if n_dom else h_units
             rows0 = RegionRows(G, h, self._unit_fast, canon, self._no_dead, True, A, c, aff.out_A, aff.out_c)
-            return CertifiedRows(rows0, self.mag_all, self.bound_all, canon, self, None, fast=True)
+            return CertifiedRows(rows0, self.mag_all, self.bound_all, canon, self, None, fast=True, affine=aff)
         amax = np.abs(A).max(axis=1) if A.shape[1] else np.zeros(A.shape[0])
         mag, bound = row_error_bounds(net, signs)
         err_a = bound * mag[:, :-1].max(axis=1)  # bound on each entry's error of alpha_k

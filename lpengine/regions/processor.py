@@ -11,7 +11,7 @@ same code.  Facets are found by one of three methods (see
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -82,6 +82,10 @@ class RegionProcessor:
         self.counters = LPCounters()
         self.cert = Certifier(net, domain, tol, backend)
         self.polar_hulls = 0  # regions whose facets came from the polar hull
+        # For each hidden unit, the index of the first unit of the next layer: vanishing units before it
+        # depend on no unit of this one, so they cannot change across its facet.
+        offs = net.layer_offsets
+        self._next_layer = [offs[l + 1] for l in range(len(offs) - 1) for _ in range(offs[l], offs[l + 1])]
         if method == "hybrid":
             # The artificial box B = [-R, R]^d of the hybrid method (see _hybrid_facets).
             d = domain.dim
@@ -168,18 +172,21 @@ class RegionProcessor:
         facet_units: list[tuple[int, ...]] = []
         neighbor_keys: list[bytes] = []
         neighbors: list[PendingRegion] = []
-        fin = [bool(v) for v in cast("NDArray[np.bool_]", np.isfinite(facets.points).all(axis=1))]  # 2-D: an array
-        for rep, grp, pt, pt_ok in zip(facets.rows.tolist(), facets.groups, facets.points, fin, strict=True):
+        points: Sequence[NDArray[np.float64] | None] = cast("Sequence[NDArray[np.float64]]", facets.points)
+        if not np.isfinite(facets.points).all():  # facet points unknown (nan rows): hand over none for those
+            ok = cast("list[bool]", np.isfinite(facets.points).all(axis=1).tolist())
+            points = [pt if k else None for pt, k in zip(facets.points, ok, strict=True)]
+        for rep, grp, pt in zip(facets.rows.tolist(), facets.groups, points, strict=True):
             if grp.shape[0] == 1:
                 u = int(rows.unit[rep])
                 if u < 0:
                     continue  # a domain face: no neighbour inside
-                if last_vanishing < u:
+                if last_vanishing < self._next_layer[u]:
                     nb = signs.copy()
                     nb[u] = -nb[u]
                     facet_units.append((u,))
                     neighbor_keys.append(nb.tobytes())
-                    neighbors.append(PendingRegion(nb, pt if pt_ok else None, G[rep], witness))
+                    neighbors.append(PendingRegion(nb, pt, G[rep], witness))
                     continue
             # Degenerate crossing: several units share the facet (possibly in different layers,
             # the deeper ones depending on the shallower), or deeper units vanish here and may
@@ -193,7 +200,7 @@ class RegionProcessor:
             flipped = tuple(np.flatnonzero(nb != signs).tolist())
             facet_units.append(flipped)
             neighbor_keys.append(nb.tobytes())
-            neighbors.append(PendingRegion(nb, pt if pt_ok else None, G[rep], witness))
+            neighbors.append(PendingRegion(nb, pt, G[rep], witness))
         # Rows whose facet decision the floats could not make clearly: their one-flip patterns
         # are searched too (each decided exactly), so no region behind them is lost; the exact
         # facets among them give edges.
@@ -215,7 +222,7 @@ class RegionProcessor:
             neighbor_keys,
             int(len(facets.rows)),
             bounded,
-            LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c),
+            cr.affine if cr.affine is not None else LocalAffineMap(rows.A, rows.c, rows.out_A, rows.out_c),
             exact_witness=exact_witness,
         )
         return Processed(Counted(work), tuple(neighbors))
@@ -289,7 +296,7 @@ class RegionProcessor:
             if np.any(units < 0):
                 continue
             point = fac.point.to_float()
-            if units.shape[0] > 1 or (vanishing.size and int(vanishing[-1]) > int(units[0])):
+            if units.shape[0] > 1 or (vanishing.size and int(vanishing[-1]) >= self._next_layer[int(units[0])]):
                 nb = self._cross(cr, units, vanishing, rows.G[k])
             else:
                 nb = _flipped(cr.signs, int(units[0]))
@@ -309,9 +316,7 @@ class RegionProcessor:
         changes: they stay identically zero (inactive) and are left out.  The rest
         go to :func:`~.crossing.cross_facet`.
         """
-        offs = self.net.layer_offsets
-        first = int(units.min())
-        after = offs[int(np.searchsorted(offs, first, side="right"))]
+        after = self._next_layer[int(units.min())]
         zero = np.union1d(units, vanishing[vanishing >= after]).astype(np.intp)
         nb, exact = cross_facet(self.net, cr.signs, zero, normal, lambda: self.cert.exact_net)
         if exact:
@@ -429,16 +434,22 @@ def initial_witness(
         slack = h - G @ fpoint
         rate = G @ fnormal
         hit = (rate > tol.pivot) & (slack > tol.activation)  # the facet itself (and coincident rows) excluded
-        step = float((slack[hit] / rate[hit]).min()) if hit.any() else 1.0
-        x = fpoint + (0.5 * step) * fnormal
-        slack -= (0.5 * step) * rate
+        # The ratios of the rows hit only (inf elsewhere): one masked division, no fancy indexing.
+        step = float(np.divide(slack, rate, out=np.full(slack.shape, np.inf), where=hit).min())
+        half = 0.5 * (step if step < np.inf else 1.0)
+        x = fpoint + half * fnormal
+        slack -= half * rate
+        margin = float(slack.min())
+        # The step's length |x - fpoint|_inf = half |fnormal|_inf, without forming x - fpoint.
+        reach = half * max(map(abs, fnormal.tolist())) if margin > 0 else 0.0
     elif guess is not None:
         x = guess
         slack = h - G @ x
+        margin = float(slack.min())
+        reach = 1.0
     else:
         return np.zeros(G.shape[1]), -np.inf
-    margin = float(slack.min())
-    if 0 < margin < _CENTRE_BELOW * float(np.abs(x - fpoint).max() if fpoint is not None else 1.0):
+    if 0 < margin < _CENTRE_BELOW * reach:
         # A poorly centred point (a row close by): axis-chord centring, cheap and safe.
         x, slack = center_by_chords(G, x, slack, tol)
         margin = float(slack.min())
