@@ -255,7 +255,7 @@ def certify_vertex(
         )
     elif slopes is not None and slopes.best_x is not None:
         reason = f"a direction of strictly lower loss: {_slope_summary(slopes)}"
-    elif slopes is not None and slopes.decided:
+    elif slopes is not None and slopes.failed:
         reason = f"{slopes.failed} LP(s) of the directional-derivative test failed to solve"
     else:
         reason = (
