@@ -51,7 +51,7 @@ from numpy.typing import NDArray
 from ..network import ReLUNetwork
 from ..tolerances import Tolerances
 from .budget import Budget
-from .checkpoint import Checkpointer, SearchSnapshot, StreamSnapshot
+from .checkpoint import Checkpointer, SearchSnapshot
 from .domain import Domain
 from .outcome import Counted, PendingRegion
 from .packing import unpack_works
@@ -411,19 +411,12 @@ def _gather_snapshot(
             for box in lst:
                 for l, arr in enumerate(box.prefixes if box is not None else ()):
                     pre[l].update(r.tobytes() for r in arr)
-        snap.stream = StreamSnapshot(
-            stream.count,
-            stream.n_bounded,
-            list(stream.thin),
-            stream.min_margin,
-            stream.active_sum.copy(),
-            stream.any_active.copy(),
-            stream.all_active.copy(),
-            [
+        snap.stream = stream.snapshot(
+            packed_prefixes=[
                 np.frombuffer(b"".join(sorted(s)), dtype=np.uint8).reshape(len(s), -1)
                 if s
                 else np.zeros((0, 1), dtype=np.uint8)
                 for s in pre
-            ],
+            ]
         )
     return snap

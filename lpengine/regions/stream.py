@@ -151,13 +151,18 @@ class StreamingCollector(RegionCollector):
             self.any_active |= any_active
             self.all_active &= all_active
 
-    def snapshot(self) -> StreamSnapshot:
-        """The statistics taken in so far, for a checkpoint (layer prefixes packed as bits, 1 = active)."""
-        packed = []
-        for l, pre in enumerate(self.prefixes):
-            width = int(self.offsets[l + 1])
-            S = np.frombuffer(b"".join(sorted(pre)), dtype=np.int8).reshape(len(pre), width)
-            packed.append(np.packbits(S > 0, axis=1))
+    def snapshot(self, packed_prefixes: list[NDArray[np.uint8]] | None = None) -> StreamSnapshot:
+        """The statistics taken in so far, for a checkpoint (layer prefixes packed as bits, 1 = active).
+
+        ``packed_prefixes`` replaces this collector's own prefixes, for a search whose prefixes
+        are held elsewhere (the Dask partitions), already packed, one array per layer.
+        """
+        if packed_prefixes is None:
+            packed_prefixes = []
+            for l, pre in enumerate(self.prefixes):
+                width = int(self.offsets[l + 1])
+                S = np.frombuffer(b"".join(sorted(pre)), dtype=np.int8).reshape(len(pre), width)
+                packed_prefixes.append(np.packbits(S > 0, axis=1))
         return StreamSnapshot(
             self.count,
             self.n_bounded,
@@ -166,7 +171,7 @@ class StreamingCollector(RegionCollector):
             self.active_sum.copy(),
             self.any_active.copy(),
             self.all_active.copy(),
-            packed,
+            packed_prefixes,
         )
 
     def restore(self, snap: StreamSnapshot) -> None:
