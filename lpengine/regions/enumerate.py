@@ -304,6 +304,8 @@ def _assemble(net: ReLUNetwork, domain: Domain, out: SearchOut, method: str, t0:
     decisions = {k: getattr(out.stats, k) for k in ("float_certified", "exact_witness", "exact_lp", "proved_empty")}
     decisions["exact_rows"] = out.stats.exact_rows
     decisions["seconds_exact"] = out.stats.seconds_exact
+    decisions["exact_facets"] = out.stats.exact_facets
+    decisions["exact_crossings"] = out.stats.exact_crossings
     if not out.complete:
         warnings.warn(
             f"region enumeration incomplete ({out.message}); the count is a lower bound.",

@@ -178,8 +178,9 @@ class RegionEnumeration:
         witness inside every row), ``exact_witness`` (the witness checked in
         rational arithmetic), ``exact_lp`` (decided by the exact LP),
         ``proved_empty`` (patterns met with a checked emptiness certificate),
-        ``exact_rows`` (regions whose rows were composed in integers) and
-        ``seconds_exact``.
+        ``exact_rows`` (regions whose rows were composed in integers),
+        ``seconds_exact``, ``exact_facets`` (facets decided exactly) and
+        ``exact_crossings`` (shared facets whose far side was decided in integers).
     layer_stats : tuple of dict
         Per hidden layer ``l``: ``prefix_regions`` (distinct patterns of layers
         ``1..l``, i.e. the region count of the network truncated after layer l),

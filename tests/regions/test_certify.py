@@ -240,6 +240,7 @@ def test_well_conditioned_nets_need_no_exact_arithmetic() -> None:
     res = enumerate_regions(ReLUNetwork.random(3, [8, 8], seed=5), box=(-1, 1))
     d = res.decisions
     assert d["float_certified"] == res.count and d["exact_witness"] == d["exact_lp"] == 0
+    assert d["exact_crossings"] == d["exact_facets"] == 0
 
 
 @pytest.mark.parametrize("eps", [1e-3, 1e-12, 1e-17, 1e-30])

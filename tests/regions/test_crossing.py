@@ -68,6 +68,7 @@ def test_cancelling_unit_behind_a_shared_facet_gets_its_exact_sign(method: str, 
     res = enumerate_regions(net, box=(-1.0, 1.0), method=method)
     assert res.complete
     assert {tuple(int(s) for s in r.pattern.signs) for r in res.regions} == want
+    assert res.decisions["exact_crossings"] >= 1  # the float derivative of v is 0: integers decide
 
 
 @pytest.mark.parametrize("domain", ["box", "polytope", "whole_space"])
