@@ -10,6 +10,7 @@ Every method works on all groups at once, or on the rows of a few groups.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 
 import numpy as np
@@ -30,7 +31,7 @@ def apply_mask(z: NDArray[np.float64], m: NDArray) -> NDArray[np.float64]:
     return np.where(m, z, 0.0)
 
 
-class BatchedPasses:
+class BatchedPasses(ABC):
     """Forward/reverse passes over the groups (mixed into :class:`~lpengine.simplex.model.LayerwiseModel`).
 
     The attributes it reads (``mode``, ``H``, ``W_in``, ``b_in``, the frozen layers and their
@@ -57,9 +58,9 @@ class BatchedPasses:
     widths: list[int]
     off: NDArray[np.int64]
 
+    @abstractmethod
     def decode(self, ids: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
         """``(layer, group, unit)`` of kink ids (defined by the model)."""
-        raise NotImplementedError
 
     # ---------------------------------------------------------------- layers
     def z0(self, theta: NDArray[np.float64], rows: NDArray[np.int64] | None = None) -> NDArray[np.float64]:
