@@ -40,17 +40,13 @@ from ..lp.exact import to_dyadic
 from ..network import ReLUNetwork
 from .certify import CertifiedRows
 from .exact import ExactNet, same_hyperplane
+from .implied import gamma
 
 __all__ = ["cross_facet", "exact_far_signs", "facet_rows"]
 
 _UNIT_ROUNDOFF = 2.0**-53
 # The largest absolute error of a float product that underflows (half the smallest subnormal, doubled).
 _UNDERFLOW = 2.0**-1074
-
-
-def _gamma(n: int) -> float:
-    """``gamma_n = n u / (1 - n u)``: a float dot product of length ``n`` errs by at most ``gamma_n |a| . |b|``."""
-    return n * _UNIT_ROUNDOFF / (1.0 - n * _UNIT_ROUNDOFF)
 
 
 def cross_facet(
@@ -105,7 +101,7 @@ def cross_facet(
         dz = W @ dh
         # |fl(W dh) - W dh_exact| <= |W| err + gamma_n |W| |dh| + n eta (eta: underflow); the factor
         # 1.01 and the second n eta cover the rounding and underflow of computing this bound itself.
-        err = 1.01 * (aW @ (err + _gamma(n) * np.abs(dh))) + 2.0 * n * _UNDERFLOW
+        err = 1.01 * (aW @ (err + gamma(n) * np.abs(dh))) + 2.0 * n * _UNDERFLOW
         paths = (aW > 0.0).astype(np.float64) @ paths
         zl = in_zero[lo:hi]
         if zl.any():
