@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 
 from ..lp.exact import to_dyadic
 from ..network import LocalAffineMap, ReLUNetwork
+from ..roundoff import UNIT_ROUNDOFF
 from ..tolerances import Tolerances
 from .domain import Domain
 from .exact import (
@@ -56,7 +57,6 @@ logger = logging.getLogger(__name__)
 # A float row whose relative error bound exceeds this is replaced by the exact row rounded to float.
 # A speed/quality knob for the float geometry only: every count decision is certified separately.
 _ROW_RELATIVE_ERROR = 1e-8
-_UNIT_ROUNDOFF = 2.0**-53
 
 
 @dataclass
@@ -179,8 +179,8 @@ class CertifiedRows:
         live = r.unit[r.unit >= 0]
         n_live = live.shape[0]
         G, h = r.G, r.h
-        EG = 4.0 * _UNIT_ROUNDOFF * np.abs(G)
-        Eh = 4.0 * _UNIT_ROUNDOFF * np.abs(h)
+        EG = 4.0 * UNIT_ROUNDOFF * np.abs(G)
+        Eh = 4.0 * UNIT_ROUNDOFF * np.abs(h)
         if n_live:
             d = G.shape[1]
             norms = np.sqrt(np.einsum("ij,ij->i", r.A[live], r.A[live]))

@@ -38,13 +38,12 @@ from numpy.typing import NDArray
 
 from ..lp.exact import to_dyadic
 from ..network import ReLUNetwork
+from ..roundoff import UNIT_ROUNDOFF, gamma
 from .certify import CertifiedRows
 from .exact import ExactNet, same_hyperplane
-from .implied import gamma
 
 __all__ = ["cross_facet", "exact_far_signs", "facet_rows"]
 
-_UNIT_ROUNDOFF = 2.0**-53
 # The largest absolute error of a float product that underflows (half the smallest subnormal, doubled).
 _UNDERFLOW = 2.0**-1074
 
@@ -167,8 +166,8 @@ def facet_rows(cr: CertifiedRows, rep: int, group: NDArray[np.intp]) -> NDArray[
     # 4 (eps_i + eps_j) bounds the gradient gap (rescaling included) and 4 (Eh_i + Eh_j) + 4 (eps_i + eps_j) |h|
     # the offset gap; doubled, plus the rounding of this very test.
     scale = np.abs(h) + abs(float(h[rep]))
-    near = (dG <= 8.0 * k + 8.0 * _UNIT_ROUNDOFF) & (
-        dh <= 8.0 * (err.Eh + err.Eh[rep]) + 8.0 * k * scale + 8.0 * _UNIT_ROUNDOFF * scale
+    near = (dG <= 8.0 * k + 8.0 * UNIT_ROUNDOFF) & (
+        dh <= 8.0 * (err.Eh + err.Eh[rep]) + 8.0 * k * scale + 8.0 * UNIT_ROUNDOFF * scale
     )
     extra = np.setdiff1d(np.flatnonzero(near), group)
     if extra.size == 0:

@@ -20,9 +20,10 @@ from .._validation import check_array
 from ..exceptions import InvalidDomainError, SolverError
 from ..lp import LinearProgram, LPCounters, LPStatus, open_solver
 from ..lp.exact import to_dyadic
+from ..roundoff import gamma
 from ..tolerances import Tolerances, resolve_tolerances
 from .cell_lp import chebyshev_center, statuses_handled
-from .implied import BOUND_SAFETY, RowErrors, gamma, inverse_bound
+from .implied import BOUND_SAFETY, RowErrors, inverse_bound
 
 __all__ = ["Domain", "make_domain", "is_bounded", "proves_bounded"]
 

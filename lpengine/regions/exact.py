@@ -38,6 +38,7 @@ from numpy.typing import NDArray
 from ..lp import LinearProgram, LPStatus, open_solver
 from ..lp.exact import IntegerRows, RationalVector, decide_interior, to_dyadic
 from ..network import ReLUNetwork
+from ..roundoff import UNIT_ROUNDOFF
 from ..tolerances import Tolerances
 from .cell_lp import statuses_handled
 
@@ -55,8 +56,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
-
-_UNIT_ROUNDOFF = 2.0**-53
 
 
 def _ints(a: Any) -> NDArray[Any]:
@@ -157,7 +156,7 @@ def row_error_bounds(net: ReLUNetwork, signs: NDArray[np.int8]) -> tuple[NDArray
             Mx = aW @ (Mx * act[:, None])
             Mc = aW @ (Mc * act) + np.abs(net.biases[l + 1])
             n += int(act.shape[0]) + 1
-    nu = (n + net.n_in + 1) * _UNIT_ROUNDOFF
+    nu = (n + net.n_in + 1) * UNIT_ROUNDOFF
     return np.concatenate(blocks, axis=0), 2.0 * nu / (1.0 - nu)
 
 

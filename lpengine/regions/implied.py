@@ -34,17 +34,17 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..roundoff import gamma
+
 __all__ = [
     "RowErrors",
     "certified_redundant",
     "certified_on_supports",
     "float_certified",
     "inverse_bound",
-    "gamma",
     "BOUND_SAFETY",
 ]
 
-_U = 2.0**-53
 #: Relative slack on every error bound: covers the rounding of the bound computations themselves
 #: (sums of nonnegative terms, relative error below 1e-14 for these sizes).
 BOUND_SAFETY = 1.01
@@ -65,11 +65,6 @@ class RowErrors:
         self, EG: NDArray[np.float64], Eh: NDArray[np.float64], exact_rows: Callable[[], NDArray[Any]] | None = None
     ) -> None:
         self.EG, self.Eh, self.exact_rows = EG, Eh, exact_rows
-
-
-def gamma(n: int) -> float:
-    """``gamma_n = n u / (1 - n u)``: a float dot product of length ``n`` errs by at most ``gamma_n |a| . |b|``."""
-    return n * _U / (1.0 - n * _U)
 
 
 def inverse_bound(M: NDArray[np.float64], EM: NDArray[np.float64]) -> float | None:

@@ -36,9 +36,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..roundoff import gamma
 from ..tolerances import Tolerances
 from .domain import proves_bounded
-from .implied import BOUND_SAFETY, RowErrors, certified_on_supports, float_certified, gamma
+from .implied import BOUND_SAFETY, RowErrors, certified_on_supports, float_certified
 from .polytope import FacetInfo, SameHyperplane, coincident_rows
 
 __all__ = ["PolarFacets", "PolarHull", "facets_by_polar", "certify_polar"]

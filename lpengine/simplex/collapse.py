@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..lp import LPStatus, solve
+from ..roundoff import gamma
 from ..tolerances import Tolerances
 from .model import LayerwiseModel
 from .pivot import group_sums
@@ -159,7 +160,6 @@ def loss_error_bound(model: LayerwiseModel, theta: NDArray[np.float64]) -> float
     ``N`` residuals adds ``gamma_N``.  The bound is used to decide whether a point found by an LP
     has a *strictly* lower loss, instead of an objective tolerance.
     """
-    u = np.finfo(float).eps / 2
     masks = None
     zs, _ = model.forward(theta, masks)
     depth_terms = model.p + 2 + sum(model.widths) if model.K else model.p + 2
@@ -181,9 +181,7 @@ def loss_error_bound(model: LayerwiseModel, theta: NDArray[np.float64]) -> float
     else:
         a = a[:, 0]
     mag = float(model.c @ (a[model.group] + np.abs(model.y)))
-    n = depth_terms + model.N
-    gamma = n * u / (1.0 - n * u)
-    return 2.0 * gamma * mag
+    return 2.0 * gamma(depth_terms + model.N) * mag
 
 
 @dataclass(frozen=True)

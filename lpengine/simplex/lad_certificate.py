@@ -39,13 +39,13 @@ import flint
 import numpy as np
 from numpy.typing import NDArray
 
+from ..roundoff import UNIT_ROUNDOFF
 from .lad_residuals import in_safe_range, two_product, vertex_residuals
 
 __all__ = ["LADCertificate", "certify_vertex", "exact_column_sums", "exact_loss"]
 
 logger = logging.getLogger(__name__)
 
-_U = 2.0**-53  # unit roundoff of float64
 _MAX_ROWS = 2**26  # bincount sums of 27-bit halves stay exact below this many rows
 
 
@@ -269,7 +269,7 @@ def _float_duals(
     w = cw * np.where(signs > 0, tau, tau - 1.0)
     w[basis] = 0.0
     g = A.T @ w
-    e_g = 2.0 * (n + 4) * _U * (absA.T @ np.abs(w)) + np.finfo(float).tiny
+    e_g = 2.0 * (n + 4) * UNIT_ROUNDOFF * (absA.T @ np.abs(w)) + np.finfo(float).tiny
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(e_g))):
         return None
     M = flint.arb_mat(p, p, [flint.arb(v) for v in A[basis].T.ravel().tolist()])

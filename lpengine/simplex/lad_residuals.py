@@ -44,11 +44,12 @@ import flint
 import numpy as np
 from numpy.typing import NDArray
 
+from ..roundoff import UNIT_ROUNDOFF, gamma
+
 __all__ = ["VertexResiduals", "in_safe_range", "two_product", "two_sum", "vertex_residuals"]
 
 logger = logging.getLogger(__name__)
 
-_U = 2.0**-53  # unit roundoff of float64
 _SPLIT = 2.0**27 + 1.0  # Veltkamp splitting constant
 # TwoProduct's error term of factors in [2^-450, 2^450] is >= 2^-1004 in magnitude when non-zero: no underflow.
 _SAFE = 2.0**450
@@ -157,8 +158,8 @@ def _compensated(
                 sig += e
                 absum += np.abs(t)
     res = s + sig
-    gamma = k * _U / (1.0 - k * _U)
-    bound = 4.0 * (_U * np.abs(res) + gamma * gamma * absum)
+    g = gamma(k)
+    bound = 4.0 * (UNIT_ROUNDOFF * np.abs(res) + g * g * absum)
     if eb.any():
         rem_bound = 2.0 * (np.abs(A) @ eb) + (p + 1) * np.finfo(float).smallest_subnormal
     else:
@@ -199,7 +200,7 @@ def _distil(T: NDArray[np.float64]) -> tuple[NDArray[np.int8], NDArray[np.float6
         for j in range(1, k):
             s, errs[:, j - 1] = two_sum(s, T[:, j])
         errs[:, k - 1] = 0.0
-        rest = np.abs(errs).sum(axis=1) * (1.0 + 4 * k * _U)
+        rest = np.abs(errs).sum(axis=1) * (1.0 + 4 * k * UNIT_ROUNDOFF)
         exact_zero = (s == 0) & (rest == 0)
         certain = np.abs(s) > rest
         hit = exact_zero | certain
@@ -242,7 +243,7 @@ def vertex_residuals(
     value = y - A @ hi
     absA = np.abs(A) if abs_A is None else abs_A
     # Plain tier: rounding of the dot product and of beta (|beta - hi| <= u |beta|), generously covered.
-    bound = 4.0 * (p + 4) * _U * (np.abs(y) + absA @ np.abs(hi)) + np.finfo(float).tiny
+    bound = 4.0 * (p + 4) * UNIT_ROUNDOFF * (np.abs(y) + absA @ np.abs(hi)) + np.finfo(float).tiny
     sign = np.where(value > bound, 1, np.where(value < -bound, -1, 0)).astype(np.int8)
     n_open = int(np.count_nonzero(sign == 0))
     close = np.abs(value) <= _FAR * bound

@@ -28,6 +28,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ...exceptions import InvalidProblemError
+from ...roundoff import UNIT_ROUNDOFF
 
 __all__ = [
     "DyadicArray",
@@ -40,7 +41,6 @@ __all__ = [
 ]
 
 #: Unit roundoff of float64 and the smallest subnormal (Higham, ch. 3).
-_UNIT_ROUNDOFF = 2.0**-53
 _TINY = 2.0**-1074
 
 
@@ -201,7 +201,7 @@ def float_sign_filter(
     with np.errstate(over="ignore", invalid="ignore"):
         vals = A @ x + c
         mag = np.abs(A) @ np.abs(x) + np.abs(c)
-        bound = 2.0 * n * _UNIT_ROUNDOFF * mag + 2.0 * n * _TINY
+        bound = 2.0 * n * UNIT_ROUNDOFF * mag + 2.0 * n * _TINY
         certain = np.isfinite(vals) & (np.abs(vals) > bound)
     return np.where(certain, np.sign(vals), 0).astype(np.int8), certain
 
