@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import warnings
 from dataclasses import replace
 from typing import Any, Protocol, Self, runtime_checkable
@@ -110,11 +111,12 @@ class MirroredSolver:
         self.close()
 
 
-class OneShotSolve:
+class OneShotSolve(abc.ABC):
     """A backend's one-off :meth:`solve`: open a warm solver on ``lp``, solve once, close it."""
 
+    @abc.abstractmethod
     def open(self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None) -> Any:
-        raise NotImplementedError  # pragma: no cover - every backend defines open()
+        """Open a warm solver on ``lp`` (each backend defines it)."""
 
     def solve(
         self, lp: LinearProgram, *, options: dict[str, Any] | None = None, tol: Tolerances | None = None
