@@ -4,6 +4,7 @@
     python benchmarks/bench_parallel.py --quick        # smaller versions of the same nets (under a minute)
     python benchmarks/bench_parallel.py --repeat 5     # more rounds (the medians settle)
     python benchmarks/bench_parallel.py --pair         # plus the contention control (two serial runs at once)
+    python benchmarks/bench_parallel.py --scan         # the 1-D exact scan instead: serial vs n_jobs=2 (chunks)
 
 Run it on an idle machine for the wall-time speed-up (``uptime`` first: a load average near 0).  On a loaded
 machine the wall times measure the contention; the CPU columns still say what the design costs:
@@ -28,6 +29,11 @@ spell hits both.  Counts and the sets of patterns are checked equal in every rou
 run per round does two independent serial enumerations at once (one in a forked process) and reports their
 CPU seconds against the serial run's: above 1, two busy processes slow each other down on this machine
 (shared caches, a hypervisor), which no work sharing can avoid.
+
+With ``--scan`` the rows are one-input nets counted by the exact line walk (``method="scan"``), serial against
+``n_jobs=2`` (the line cut into chunks, :mod:`lpengine.regions.scan_parallel`): wall seconds, CPU seconds of
+all processes (the forked worker's included, as a reaped child), the work conservation and the results
+checked equal region by region (patterns, witnesses, edges, in the same order).
 
 The figures come from :class:`lpengine.regions.workstats.WorkSharingStats`, which the work sharing logs at
 INFO at the end of every search (the log record's ``work_sharing`` attribute).
@@ -158,12 +164,64 @@ def one_round(net: ReLUNetwork, kw: dict[str, Any], cap: int | None, catch: _Cat
     )
 
 
+# One-input nets for --scan: the walk's cost per region grows with the width (an exact integer composition).
+SCAN_NETS = [
+    ("1->[20,20] box [-4,4]", [20, 20], 4, {"box": (-4, 4)}),
+    ("1->[64,64,64] box [-3,3]", [64, 64, 64], 0, {"box": (-3, 3)}),
+    ("1->[128,128] R", [128, 128], 0, {"whole_space": True}),
+]
+
+
+def _all_cpu() -> float:
+    """CPU seconds of this process and of its reaped children (the scan's forked worker)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def scan_table(repeat: int) -> None:
+    """Serial vs ``n_jobs=2`` exact 1-D scans, interleaved, medians (see the module docstring)."""
+    print(f"load average at the start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs; medians of {repeat}")
+    hdr = (
+        f"{'network':<26}{'regions':>8}{'chunks':>7}{'serial s':>9}{'2p s':>7}{'wall x':>7}"
+        f"{'serial CPU':>11}{'2p CPU':>8}{'conserv.':>9}{'ms/region':>10}{'load':>6}"
+    )
+    print(hdr)
+    print("-" * len(hdr))
+    for label, widths, seed, kw in SCAN_NETS:
+        net = ReLUNetwork.random(1, widths, seed=seed)
+        rows = []
+        for _ in range(repeat):
+            w0, c0 = time.perf_counter(), _all_cpu()
+            ser = enumerate_regions(net, **kw)
+            w1, c1 = time.perf_counter(), _all_cpu()
+            par = enumerate_regions(net, n_jobs=2, **kw)
+            w2, c2 = time.perf_counter(), _all_cpu()
+            same = [(str(r.pattern), r.witness.tolist()) for r in ser.regions] == [
+                (str(r.pattern), r.witness.tolist()) for r in par.regions
+            ]
+            if not same or sorted(ser.edges) != sorted(par.edges):
+                raise AssertionError(f"{label}: the parallel scan differs from the serial one")
+            rows.append((w1 - w0, w2 - w1, c1 - c0, c2 - c1, par.decisions["scan_chunks"], par.processes))
+        med = [statistics.median(r[i] for r in rows) for i in range(4)]
+        print(
+            f"{label:<26}{ser.count:>8,d}{rows[0][4]:>7d}{med[0]:>9.2f}{med[1]:>7.2f}"
+            f"{statistics.median(r[0] / r[1] for r in rows):>7.2f}{med[2]:>11.2f}{med[3]:>8.2f}"
+            f"{statistics.median(r[3] / r[2] for r in rows):>9.3f}{1e3 * med[2] / ser.count:>10.1f}"
+            f"{os.getloadavg()[0]:>6.1f}",
+            flush=True,
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller versions of the nets")
     ap.add_argument("--repeat", type=int, default=3, help="interleaved rounds per net (default 3; medians shown)")
     ap.add_argument("--pair", action="store_true", help="also run two serial enumerations at once (contention)")
+    ap.add_argument("--scan", action="store_true", help="the 1-D exact scan: serial vs n_jobs=2")
     args = ap.parse_args()
+    if args.scan:
+        scan_table(args.repeat)
+        return
     warnings.simplefilter("ignore")  # a capped run warns that it is incomplete, as it should
     catch = _Catch()
     log = logging.getLogger("lpengine.regions.parallel")

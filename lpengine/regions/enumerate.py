@@ -79,7 +79,7 @@ from .parallel import parallel_search
 from .pattern import ActivationPattern
 from .result import EnumerationProgress, Region, RegionEnumeration, layer_stats
 from .search import SearchOut, search, start_point
-from .search1d import search_1d
+from .search1d import ScanOut, search_1d
 from .stream import StreamingCollector
 
 __all__ = ["Region", "RegionEnumeration", "EnumerationProgress", "enumerate_regions", "count_regions"]
@@ -149,8 +149,10 @@ def enumerate_regions(
         runs in this process.  The workers start once 16 regions are pending,
         so tiny searches stay serial (``RegionEnumeration.processes`` says how
         many took part); worth it from a few hundred regions on.  The 1-D scan
-        (``method="scan"``) always runs in this process (a linear-time walk with
-        no frontier to share): ``n_jobs`` and ``client`` do not apply to it.
+        (``method="scan"``) cuts the line into chunks walked in parallel
+        (:mod:`lpengine.regions.scan_parallel`; the result equals the serial
+        scan's) once it has run for 0.2 s, except with ``max_regions``, which
+        keeps it serial (``res.decisions["scan_chunks"]`` is 1 then).
     compute_bounded : bool, optional
         Decide boundedness of each region by an LP (default: True for R^d and
         unbounded polytopes).
@@ -176,7 +178,8 @@ def enumerate_regions(
         unset, the run keeps checkpointing to the same file.
     client : distributed.Client, optional
         Run the search on this Dask cluster, owner-partitioned (see
-        :mod:`lpengine.regions.distributed`); ``n_jobs`` is then ignored.
+        :mod:`lpengine.regions.distributed`; the 1-D scan: its chunks as
+        tasks); ``n_jobs`` is then not used.
     partitions : int, optional
         With ``client``: the number of partitions of the patterns (each keeps
         its share of the seen set and of the frontier on a worker); default
@@ -272,8 +275,11 @@ def enumerate_regions(
         kw["collector"] = StreamingCollector(net, dom, shards_dir=shards_dir, limit=max_regions)
         if snap is not None and snap.stream is not None and client is None:
             kw["collector"].restore(snap.stream)  # the Dask search hands the prefixes to its partitions instead
+    out: SearchOut
     if method == "scan":
-        out = search_1d(net, dom, t, start=start, budget=budget, collector=kw.get("collector"))
+        out = search_1d(
+            net, dom, t, start=start, budget=budget, collector=kw.get("collector"), n_jobs=n_jobs, client=client
+        )
     elif client is not None:
         from .distributed import distributed_search
 
@@ -306,6 +312,8 @@ def _assemble(net: ReLUNetwork, domain: Domain, out: SearchOut, method: str, t0:
     decisions["seconds_exact"] = out.stats.seconds_exact
     decisions["exact_facets"] = out.stats.exact_facets
     decisions["exact_crossings"] = out.stats.exact_crossings
+    if isinstance(out, ScanOut):
+        decisions["scan_chunks"] = out.chunks
     if not out.complete:
         warnings.warn(
             f"region enumeration incomplete ({out.message}); the count is a lower bound.",

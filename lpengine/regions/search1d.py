@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,11 +36,19 @@ from .outcome import RegionWork
 from .pattern import ActivationPattern
 from .result import RegionCollector
 from .scan1d import LinePiece, walk_line_regions
+from .scan_parallel import ChunkResult, ScanRun, join_chunks, scan_chunks, serial_order
 from .search import SearchOut
 
-__all__ = ["search_1d", "domain_interval"]
+__all__ = ["search_1d", "domain_interval", "ScanOut"]
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ScanOut(SearchOut):
+    """A scan's result: the search's, plus the number of chunks the line was cut into (1: walked serially)."""
+
+    chunks: int = 1
 
 
 def domain_interval(domain: Domain) -> tuple[float, float]:
@@ -109,16 +119,46 @@ def search_1d(
     start: tuple[NDArray[np.float64], ActivationPattern],
     budget: Budget,
     collector: RegionCollector | None = None,
-) -> SearchOut:
+    n_jobs: int = 1,
+    client: Any = None,
+) -> ScanOut:
     """Count and collect the regions of a one-input network by the exact walk (see the module docstring).
 
     ``start`` is the search's start point (on no hyperplane, decided exactly);
-    the budget is honoured between regions.
+    the budget is honoured between regions.  With ``n_jobs > 1`` or a Dask
+    ``client`` the line is cut into chunks walked in parallel
+    (:mod:`~lpengine.regions.scan_parallel`); the result is the serial one, in
+    the serial order.  ``max_regions`` keeps the scan serial (it asks for the
+    walk's first regions in order); the log says so and ``out.chunks`` is 1.
     """
     lo, hi = domain_interval(domain)
-    out = SearchOut(collector if collector is not None else RegionCollector(net.hidden_widths, domain), method="scan")
+    out = ScanOut(collector if collector is not None else RegionCollector(net.hidden_widths, domain), method="scan")
+    x0 = float(start[0][0])
+    if (n_jobs > 1 or client is not None) and budget.max_regions is not None:
+        logger.info(
+            "1-D scan: max_regions = %d takes the walk's first regions in order, so the scan runs serially "
+            "(n_jobs / client not used)",
+            budget.max_regions,
+        )
+    elif n_jobs > 1 or client is not None:
+        run = scan_chunks(net, lo, hi, tol, budget=budget, n_jobs=n_jobs, client=client)
+        pieces = serial_order(join_chunks(run.results), x0) if run.complete else _finished_stretches(run)
+        for piece in pieces:
+            out.collector.add(_work(piece, net, tol))
+            out.stats.exact_witness += 1
+        if not run.complete:
+            out.complete, out.message = False, run.message
+        out.processes, out.chunks = len(run.processes), run.n_chunks
+        logger.info(
+            "1-D scan: %d regions, %d chunks, %d walked by %d process(es)",
+            len(pieces),
+            run.n_chunks,
+            len(run.results),
+            len(run.processes),
+        )
+        return out
     n = 0
-    for piece in walk_line_regions(net, lo, hi, float(start[0][0])):
+    for piece in walk_line_regions(net, lo, hi, x0):
         reason = budget.stop_reason(n, 1, 0)
         if reason is not None:
             out.complete, out.message = False, reason
@@ -126,4 +166,24 @@ def search_1d(
         out.collector.add(_work(piece, net, tol))
         out.stats.exact_witness += 1
         n += 1
+    return out
+
+
+def _finished_stretches(run: ScanRun) -> list[LinePiece]:
+    """The whole intervals of a stopped parallel scan's finished chunks (a lower bound on the count).
+
+    Consecutive finished chunks are joined; an interval cut by an unfinished
+    chunk is left out (its extent, hence its witness and boundedness, is unknown).
+    """
+    runs: list[list[ChunkResult]] = []  # consecutive finished chunks
+    for r in sorted(run.results, key=lambda r: r.index):
+        if runs and runs[-1][-1].index == r.index - 1:
+            runs[-1].append(r)
+        else:
+            runs.append([r])
+    out: list[LinePiece] = []
+    for seq in runs:
+        joined = join_chunks(seq)
+        lo_cut, hi_cut = seq[0].index != 0, seq[-1].index != run.n_chunks - 1
+        out += joined[int(lo_cut) : len(joined) - int(hi_cut)]
     return out

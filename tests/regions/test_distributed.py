@@ -65,8 +65,14 @@ def client():
 def test_local_cluster_equals_serial(client, n_in, widths, seed, domain):
     net = ReLUNetwork.random(n_in, widths, seed=seed)
     if n_in == 1:
-        # A 1-D net is counted by the exact line walk in the calling process; the LP method goes to Dask.
-        assert enumerate_regions(net, client=client, **domain).processes == 1
+        # A 1-D net is counted by the exact line walk, its chunks as Dask tasks: the serial walk's result,
+        # in the same order.  Then the LP method, owner-partitioned like any other.
+        scan, scan_serial = enumerate_regions(net, client=client, **domain), enumerate_regions(net, **domain)
+        assert scan.decisions["scan_chunks"] > 1 and scan.processes >= 1
+        assert [(str(r.pattern), r.witness.tolist()) for r in scan.regions] == [
+            (str(r.pattern), r.witness.tolist()) for r in scan_serial.regions
+        ]
+        assert sorted(scan.edges) == sorted(scan_serial.edges)
         domain = {**domain, "method": "lp"}
     serial = enumerate_regions(net, **domain)
     dist = enumerate_regions(net, client=client, **domain)
