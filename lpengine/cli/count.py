@@ -98,7 +98,8 @@ def register(sub: Any) -> None:
         type=Path,
         default=None,
         metavar="DIR",
-        help="with --no-keep-regions: write the regions to DIR in .npz shards",
+        help="with --no-keep-regions: write the regions to DIR in .npz shards (an empty folder; with --checkpoint, "
+        "--resume goes on in the same DIR and keeps every region in exactly one shard)",
     )
     add_progress_flag(p)
     p.set_defaults(func=run)

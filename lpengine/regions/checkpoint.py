@@ -21,6 +21,11 @@ puts it in place (atomic on POSIX), so a crash or a ``SIGKILL`` during a write
 leaves the previous checkpoint intact: an interrupted run loses at most one
 interval.  The affine maps of the counted regions are not stored; they are
 recomputed on resume by the same code that computed them (bit for bit).
+
+A search that streams its regions to shard files (``keep_regions=False``,
+``shards_dir``) stores, in its statistics, the names of the shards written
+before the checkpoint and the rows counted since (``s_buf_*`` arrays); see
+:mod:`.stream` for how a resume keeps the shards free of duplicates.
 """
 
 from __future__ import annotations
@@ -106,6 +111,11 @@ class StreamSnapshot:
     any_active: NDArray[np.bool_]
     all_active: NDArray[np.bool_]
     prefixes: list[NDArray[np.uint8]]
+    #: With ``shards_dir``: the shard files (names in the folder) holding regions counted before this
+    #: snapshot, and the rows counted but not yet in any of them (``signs``, ``witness``, ``margin``,
+    #: ``bounded``, ``thin``); ``None`` when the search writes no shards.
+    shard_files: list[str] | None = None
+    shard_buffer: dict[str, NDArray[Any]] | None = None
 
 
 @dataclass
@@ -184,12 +194,16 @@ class Checkpointer:
                 "thin": st.thin,
                 "min_margin": st.min_margin,
                 "n_prefix_layers": len(st.prefixes),
+                "shards": st.shard_files,
             }
             arrays["s_active_sum"] = st.active_sum
             arrays["s_any_active"] = st.any_active
             arrays["s_all_active"] = st.all_active
             for l, pre in enumerate(st.prefixes):
                 arrays[f"s_prefix_{l}"] = pre
+            if st.shard_files is not None and st.shard_buffer is not None:
+                for k, v in st.shard_buffer.items():
+                    arrays[f"s_buf_{k}"] = v
         arrays["header"] = np.array(json.dumps(header, sort_keys=True))
         tmp = self.path.with_name(self.path.name + f".tmp{os.getpid()}")
         with open(tmp, "wb") as fh:
@@ -277,6 +291,9 @@ def load_checkpoint(
             data["s_all_active"].astype(bool),
             [data[f"s_prefix_{l}"].astype(np.uint8) for l in range(int(h["n_prefix_layers"]))],
         )
+        if h.get("shards") is not None:
+            stream.shard_files = [str(f) for f in h["shards"]]
+            stream.shard_buffer = {k[len("s_buf_") :]: v for k, v in data.items() if k.startswith("s_buf_")}
     return SearchSnapshot(queue, seen, works, undecided, counters, stats, float(header["seconds"]), stream)
 
 

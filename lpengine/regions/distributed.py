@@ -32,7 +32,10 @@ partition keeps its seen share, the driver the summed statistics, and with
 ``shards_dir`` each partition writes its regions to its own shards
 (``regions-pXXXX-NNNNN.npz``; the folder must be visible to every worker).
 With a ``checkpoint``, the driver gathers the partitions' states when a write
-is due (the regions are kept then anyway).
+is due (the regions are kept then anyway); with shards too, the checkpoint
+names the shard files written up to its round and carries the rows still in
+the partitions' buffers, and a resumed partition numbers its shards after its
+committed ones (see :mod:`.stream`).
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ from .partition import (
     finish_partition,
     initial_states,
     owners,
+    pack_signs,
     run_round,
     unpack_candidates,
     unpack_signs,
@@ -70,7 +74,7 @@ from .partition import (
 from .pattern import ActivationPattern
 from .result import RegionCollector
 from .search import SearchOut, begin, record, snapshot
-from .stream import StreamingCollector, n_collected
+from .stream import SHARD_SIZE, StreamingCollector, n_collected, shard_index
 
 __all__ = ["distributed_search", "Traffic"]
 
@@ -164,14 +168,41 @@ def distributed_search(
     tr.partitions = W
     token = uuid.uuid4().hex[:12]
     shards = None if stream is None or stream.shards_dir is None else str(stream.shards_dir)
-    setup = SearchSetup(token, net, domain, tol, method, compute_bounded, backend, W, stream is None, shards)
+    setup = SearchSetup(
+        token,
+        net,
+        domain,
+        tol,
+        method,
+        compute_bounded,
+        backend,
+        W,
+        stream is None,
+        shards,
+        SHARD_SIZE if stream is None else stream.shard_size,
+    )
     queue, seen = begin(out, start, resume, checkpointer)
     resumed_prefixes = None
+    carried: list[str] = []  # shard files committed before a resume (any partitioning)
+    carry = None
     if stream is not None and resume is not None and resume.stream is not None:
         st = resume.stream
         stream.absorb(st.count, st.n_bounded, st.thin, st.min_margin, st.active_sum, st.any_active, st.all_active)
         resumed_prefixes = st.prefixes
+        if shards is not None and st.shard_files is not None:
+            carried, carry = list(st.shard_files), st.shard_buffer
     states0 = initial_states(setup, list(queue), seen, resumed_prefixes)
+    # Each partition numbers its new shards after its own committed ones (never reusing a committed name),
+    # and takes the rows the checkpoint carried that it owns (written with its next shard).
+    first_shard = [_first_free(carried, p) for p in range(W)]
+    for p, st0 in enumerate(states0):
+        st0.n_shards = first_shard[p]
+    if carry is not None and len(carry["margin"]):
+        own = owners(pack_signs(carry["signs"]), W)
+        for p, st0 in enumerate(states0):
+            sel = own == p
+            if np.any(sel):
+                st0.shard_buffer = ({k: v[sel] for k, v in carry.items()},)
     del queue, seen  # from here on the partitions hold them
     prefix = f"lpe-{token}"
     setup_f = client.submit(_same, setup, key=f"{prefix}-setup")
@@ -279,7 +310,7 @@ def distributed_search(
         assert checkpointer is not None
         if last is None:
             return
-        checkpointer.write(_gather_snapshot(client, out, last, setup, budget, stream), d)
+        checkpointer.write(_gather_snapshot(client, out, last, setup, budget, stream, carried, first_shard), d)
 
     budget.workers = len({h[0] for h in homes if h})
     next_look = time.perf_counter() + _LOOK_EVERY
@@ -337,7 +368,7 @@ def distributed_search(
             fin = client.map(
                 finish_partition, [setup_f] * W, range(W), last.states, key=[f"{prefix}-fin-{p}" for p in range(W)]
             )
-            stream.n_shards = int(sum(client.gather(fin)))
+            stream.n_shards = len(carried) + sum(n - f for n, f in zip(client.gather(fin), first_shard, strict=True))
     elif out.complete:
         out.complete, out.message = False, "stopped with regions still queued"
     if budget.max_regions is not None:
@@ -370,12 +401,27 @@ def _homes(client: Any, partitions: int) -> list[list[str] | None]:
     return [[slots[p % len(slots)]] for p in range(partitions)]
 
 
+def _first_free(files: list[str], partition: int) -> int:
+    """The first shard number of ``partition`` after its committed ``files`` (0 if it has none)."""
+    own = [i for i in (shard_index(f, partition) for f in files) if i is not None]
+    return max(own) + 1 if own else 0
+
+
 def _gather_snapshot(
-    client: Any, out: SearchOut, rd: _Round, setup: SearchSetup, budget: Budget, stream: StreamingCollector | None
+    client: Any,
+    out: SearchOut,
+    rd: _Round,
+    setup: SearchSetup,
+    budget: Budget,
+    stream: StreamingCollector | None,
+    carried: list[str],
+    first_shard: list[int],
 ) -> SearchSnapshot:
     """The search state after round ``rd`` (gathered from the partitions): frontier, seen set, regions.
 
-    Without kept regions, the streamed statistics and the distinct layer prefixes take their place.
+    Without kept regions, the streamed statistics and the distinct layer prefixes take their place; with
+    shards, the shard files written up to round ``rd`` (``carried`` ones from before a resume, and partition
+    ``p``'s numbers ``first_shard[p]`` up to its state's count) and the rows still in the partitions' buffers.
     """
     n_units = sum(setup.net.hidden_widths)
     d = setup.domain.dim
@@ -411,12 +457,21 @@ def _gather_snapshot(
             for box in lst:
                 for l, arr in enumerate(box.prefixes if box is not None else ()):
                     pre[l].update(r.tobytes() for r in arr)
+        files = None
+        if setup.shards_dir is not None:
+            files = carried + [
+                f"regions-p{p:04d}-{i:05d}.npz"
+                for p, st in enumerate(states)
+                for i in range(first_shard[p], st.n_shards)
+            ]
         snap.stream = stream.snapshot(
+            shard_files=files,
+            shard_buffer=[rows for st in states for rows in st.shard_buffer],
             packed_prefixes=[
                 np.frombuffer(b"".join(sorted(s)), dtype=np.uint8).reshape(len(s), -1)
                 if s
                 else np.zeros((0, 1), dtype=np.uint8)
                 for s in pre
-            ]
+            ],
         )
     return snap

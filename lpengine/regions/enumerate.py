@@ -80,7 +80,7 @@ from .pattern import ActivationPattern
 from .result import EnumerationProgress, Region, RegionEnumeration, layer_stats
 from .search import SearchOut, search, start_point
 from .search1d import ScanOut, search_1d
-from .stream import StreamingCollector
+from .stream import StreamingCollector, prepare_shards
 
 __all__ = ["Region", "RegionEnumeration", "EnumerationProgress", "enumerate_regions", "count_regions"]
 
@@ -191,7 +191,11 @@ def enumerate_regions(
         checkpoints hold the statistics instead of the regions.
     shards_dir : path, optional
         With ``keep_regions=False``: also write the regions to this folder in
-        ``.npz`` shards.
+        ``.npz`` shards.  A fresh search needs a folder without shards.  With
+        ``checkpoint``, each checkpoint names the shards holding the regions
+        counted before it; on ``resume`` (same folder) the shards written
+        after it are removed and written again, so the shards hold every
+        region once, as an uninterrupted run's (see :mod:`lpengine.regions.stream`).
 
     Returns
     -------
@@ -245,8 +249,6 @@ def enumerate_regions(
         partitions = check_int(partitions, "partitions", low=1)
     if shards_dir is not None and keep_regions:
         raise ValueError("shards_dir= goes with keep_regions=False (kept regions are in the result).")
-    if shards_dir is not None and (checkpoint is not None or resume is not None):
-        raise ValueError("shards_dir= takes no checkpoint or resume (shards written before a stop are not in it).")
     t0 = time.perf_counter()
     budget = Budget(max_regions, None if time_limit is None else t0 + time_limit, callback, t0)
     start = start_point(net, dom, t, seed)
@@ -259,6 +261,14 @@ def enumerate_regions(
                 f"checkpoint {str(resume)!r} holds {held}; resume it with keep_regions={snap.stream is None}."
             )
         checkpoint = resume if checkpoint is None else checkpoint
+        if shards_dir is None and snap.stream is not None and snap.stream.shard_files is not None:
+            raise CheckpointError(
+                f"checkpoint {str(resume)!r} was written with shards_dir ({len(snap.stream.shard_files)} shard "
+                "file(s) hold its regions); resume it with shards_dir= the folder holding them."
+            )
+    if shards_dir is not None:
+        # A fresh search needs a folder without shards; a resumed one keeps the checkpoint's shards only.
+        prepare_shards(shards_dir, None if snap is None else snap.stream)
     ckpt = None
     if checkpoint is not None:
         ckpt = Checkpointer(checkpoint, fingerprint(net, dom, t, method, compute_bounded), checkpoint_every)

@@ -144,7 +144,7 @@ def test_kept_and_streamed_checkpoints_do_not_mix(tmp_path):
         enumerate_regions(NET, resume=kept, keep_regions=False)
     with pytest.raises(CheckpointError, match="resume it with keep_regions=False"):
         enumerate_regions(NET, resume=streamed)
-    with pytest.raises(ValueError, match="shards_dir= takes no checkpoint"):
+    with pytest.raises(CheckpointError, match="written without shards_dir"):
         enumerate_regions(NET, resume=streamed, keep_regions=False, shards_dir=tmp_path / "s")
 
 
@@ -243,6 +243,45 @@ def test_interrupted_work_sharing_count_resumes_to_the_exact_count(tmp_path, slo
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_killed_streamed_count_resumes_to_the_exact_count(tmp_path, slow_net, jobs):
     _interrupt_and_resume(tmp_path, slow_net, signal.SIGKILL, jobs, "--no-keep-regions")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_killed_count_with_shards_resumes_to_every_region_once(tmp_path, slow_net, jobs):
+    # SIGKILL a streamed count writing small shards (50 regions each) with checkpoints every 0.2 s, resume
+    # it: the shards hold every pattern of the uninterrupted run exactly once.
+    net_file, expected = slow_net
+    want = {r.pattern.signs.astype(np.int8).tobytes() for r in enumerate_regions(ReLUNetwork.load(net_file)).regions}
+    ck, sh = tmp_path / "ck.npz", tmp_path / "shards"
+    args = ["count", "--net", str(net_file), "--json", "--no-keep-regions", "--shards", str(sh)]
+    code = (
+        "import sys; import lpengine.regions.stream as s; s.SHARD_SIZE = 50; "
+        "from lpengine.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, *args, "--checkpoint", str(ck), "--checkpoint-every", "0.2", "--jobs", jobs],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while not ck.exists() and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    time.sleep(0.5)
+    if proc.poll() is not None:
+        pytest.skip("the count finished before it could be interrupted (machine too fast for this net)")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    resumed = subprocess.run(
+        [sys.executable, "-c", code, *args, "--resume", str(ck)], capture_output=True, text=True, timeout=300
+    )
+    env = json.loads(resumed.stdout)
+    assert env["status"] == "ok", resumed.stderr
+    assert env["result"]["count_lower"] == env["result"]["count_upper"] == expected
+    rows = []
+    for f in sorted(sh.glob("regions-*.npz")):
+        with np.load(f, allow_pickle=False) as z:
+            rows += [r.tobytes() for r in z["signs"]]
+    assert len(rows) == expected and set(rows) == want
 
 
 def test_workers_exit_when_the_parent_is_killed(slow_net):

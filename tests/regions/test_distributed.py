@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from lpengine import ReLUNetwork
+from lpengine.exceptions import CheckpointError
 from lpengine.regions import enumerate_regions
 from lpengine.regions.distributed import Traffic, distributed_search
 
@@ -141,18 +142,53 @@ def test_streamed_checkpoint_holds_statistics_and_resumes_exactly(client, tmp_pa
     res = enumerate_regions(net, whole_space=True, client=client, keep_regions=False, resume=path, partitions=3)
     assert res.complete and res.count == kept.count and res.n_bounded == kept.n_bounded
     assert res.layer_stats == kept.layer_stats and res.thin_patterns == kept.thin_patterns
-    from lpengine.exceptions import CheckpointError
-
     with pytest.raises(CheckpointError, match="statistics only"):
         enumerate_regions(net, whole_space=True, client=client, resume=path)
     # The same file resumes serially too (one format for every mode), to the same statistics.
     serial = enumerate_regions(net, whole_space=True, keep_regions=False, resume=path)
     assert serial.complete and serial.count == kept.count and serial.layer_stats == kept.layer_stats
     assert serial.n_bounded == kept.n_bounded and serial.thin_patterns == kept.thin_patterns
-    with pytest.raises(ValueError, match="shards_dir= takes no checkpoint"):
+    with pytest.raises(CheckpointError, match="written without shards_dir"):
         enumerate_regions(
             net, whole_space=True, client=client, keep_regions=False, resume=path, shards_dir=tmp_path / "s"
         )
+
+
+def test_shards_of_an_interrupted_dask_run_resumed_on_more_partitions_hold_every_region_once(
+    client, tmp_path, monkeypatch
+):
+    # As tests/regions/test_stream.py's serial case: a run with 2 partitions stops with a checkpoint, a
+    # resume on 3 partitions writes more shards and "dies" (its checkpoint lost, its shards kept), and the
+    # final resume on 3 partitions leaves every pattern in exactly one shard row.
+    import lpengine.regions.stream as stream
+
+    monkeypatch.setattr(stream, "SHARD_SIZE", 37)  # the driver passes it to the partitions
+    net = ReLUNetwork.random(3, [10, 10], seed=3)
+    kept = enumerate_regions(net, whole_space=True)
+    want = {r.pattern.signs.astype(np.int8).tobytes() for r in kept.regions}
+    ck, old, sh = tmp_path / "ck.npz", tmp_path / "old.npz", tmp_path / "shards"
+    kw = {"whole_space": True, "client": client, "keep_regions": False, "shards_dir": sh}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert enumerate_regions(net, checkpoint=ck, max_regions=100, **kw).count == 100
+        shutil.copy(ck, old)
+        assert enumerate_regions(net, resume=ck, max_regions=230, partitions=3, **kw).count == 230
+    shutil.copy(old, ck)
+    res = enumerate_regions(net, resume=ck, partitions=3, **kw)
+    rows = []
+    for f in sorted(sh.glob("regions-*.npz")):
+        with np.load(f, allow_pickle=False) as z:
+            rows += [r.tobytes() for r in z["signs"]]
+    assert res.complete and res.count == kept.count == len(rows) and set(rows) == want
+    assert res.streamed["shards"] == len(list(sh.glob("regions-*.npz")))
+    # The same checkpoint resumes serially too, into the same folder, to the same rows.
+    shutil.copy(old, ck)
+    ser = enumerate_regions(net, whole_space=True, keep_regions=False, shards_dir=sh, resume=ck)
+    rows = []
+    for f in sorted(sh.glob("regions-*.npz")):
+        with np.load(f, allow_pickle=False) as z:
+            rows += [r.tobytes() for r in z["signs"]]
+    assert ser.complete and len(rows) == kept.count and set(rows) == want
 
 
 def test_traffic_is_the_packed_candidates(client):
