@@ -68,9 +68,11 @@ class Tolerances:
         that of its exact constant value (0 counts as inactive).
     coincident : float
         Two normalised rows ``(alpha, beta) / |alpha|`` closer than this (max-norm)
-        are *candidates* for one hyperplane; they are treated as one only if
-        their exact rows are proportional (checked in integers), and a crossing
-        finds every exactly coincident row itself.
+        are *candidates* for one hyperplane where no error bounds are known; they
+        are treated as one only if their exact rows are proportional (checked in
+        integers).  The region search does not use it: its candidates are the rows
+        within their rounding-error bounds of each other
+        (:func:`lpengine.regions.implied.coincidence_screen`), decided in integers.
     objective : float
         Relative tolerance when two objective values are compared (LP optima,
         loss values).

@@ -47,8 +47,8 @@ from .exact import (
     rows_to_float,
     same_hyperplane,
 )
-from .implied import RowErrors
-from .polytope import RegionRows
+from .implied import BOUND_SAFETY, RowErrors
+from .polytope import ExactCoincidence, RegionRows
 
 __all__ = ["Certifier", "CertifiedRows", "DecisionStats"]
 
@@ -123,6 +123,7 @@ class CertifiedRows:
     _P: NDArray[Any] | None = field(default=None, repr=False)
     fast: bool = False
     affine: LocalAffineMap | None = field(default=None, repr=False)
+    _same: ExactCoincidence | None = field(default=None, repr=False)
 
     def witness_certain(self, x: NDArray[np.float64], margin: float | None = None) -> bool:
         """Floats prove that ``x`` is strictly inside every row (no integer arithmetic).
@@ -198,10 +199,25 @@ class CertifiedRows:
             self._P = np.concatenate((P_units, self.certifier.dom_rows), axis=0)
         return self._P
 
-    def same_hyperplane(self, i: int, j: int) -> bool:
+    def exactly_same(self, i: int, j: int) -> bool:
         """Exactly: do rows ``i`` and ``j`` (indices into ``rows.G``) bound the same halfspace?"""
         P = self.exact_rows()
         return same_hyperplane(P[i], P[j]) > 0
+
+    @property
+    def same_hyperplane(self) -> ExactCoincidence:
+        """The region's coincidence test: ``same_hyperplane(i, j)`` is :meth:`exactly_same`, and its
+        :meth:`~.polytope.ExactCoincidence.groups` finds every row on a row's hyperplane (a float screen
+        with :meth:`row_errors`, then integers).
+
+        Every row here is within ``Certifier.row_rho`` of its exact row (see :class:`~.polytope.ExactCoincidence`):
+        the fast path's gradients clear ``1e8`` times their composition's error bound, a slow-path
+        row whose gradient does not (offsets included) is replaced by its exact row rounded, and
+        domain rows are exact up to their normalisation.
+        """
+        if self._same is None:
+            self._same = ExactCoincidence(self.exactly_same, self.row_errors, self.certifier.row_rho)
+        return self._same
 
 
 class Certifier:
@@ -215,6 +231,12 @@ class Certifier:
         # Error magnitudes with every unit active: an upper bound for every pattern.
         self.mag_all, self.bound_all = row_error_bounds(net, np.ones(sum(net.hidden_widths), dtype=np.int8))
         self.err_a_all = self.bound_all * self.mag_all.max(axis=1) * (1.0 / _ROW_RELATIVE_ERROR)
+        # Every row of every region is within row_rho of a positive multiple of its exact row
+        # (|G - l g| <= row_rho, |h - l c| <= row_rho (1 + |h|), elementwise; row_errors() per row):
+        # composition errors below 2 _ROW_RELATIVE_ERROR after the normalisation (fast path and kept
+        # slow-path rows), 2 bound |row| for rounded exact rows (bound <= bound_all), 4 u |row| for the
+        # normalisation's rounding; BOUND_SAFETY for the rounding of this sum.
+        self.row_rho = BOUND_SAFETY * (2.0 * _ROW_RELATIVE_ERROR + 2.0 * self.bound_all + 5.0 * UNIT_ROUNDOFF)
         self.err_norm_all = self.err_a_all * np.sqrt(net.n_in)
         # For witness_certain's fast test: (d + 3) u, sqrt(d), and a bound on |h_k| over every
         # fast-path region.  A unit row's offset is h_k = c_k / |A_k| (rounded), with |c_k| <= mag_all[k, d]
@@ -301,7 +323,10 @@ class Certifier:
             return CertifiedRows(rows0, self.mag_all, self.bound_all, canon, self, None, fast=True, affine=aff)
         amax = np.abs(A).max(axis=1) if A.shape[1] else np.zeros(A.shape[0])
         mag, bound = row_error_bounds(net, signs)
-        err_a = bound * mag[:, :-1].max(axis=1)  # bound on each entry's error of alpha_k
+        # A bound on each entry's error of (alpha_k, beta_k): the offset counts too, or a row composed through
+        # large cancelling offsets would keep a float offset far from the exact one (the float geometry,
+        # facet and coincidence screens included, relies on every row being within row_rho).
+        err_a = bound * mag.max(axis=1)
         # Every path from the input masked: alpha is exactly 0; the constant's sign is sure when it
         # clears its error bound (or no path from any bias is open either: it is exactly b).
         zero_path = mag[:, :-1].max(axis=1) == 0 if A.shape[1] else np.ones(A.shape[0], dtype=bool)

@@ -38,9 +38,10 @@ from numpy.typing import NDArray
 
 from ..lp.exact import to_dyadic
 from ..network import ReLUNetwork
-from ..roundoff import UNIT_ROUNDOFF, gamma
+from ..roundoff import gamma
 from .certify import CertifiedRows
 from .exact import ExactNet, same_hyperplane
+from .implied import coincidence_screen
 
 __all__ = ["cross_facet", "exact_far_signs", "facet_rows"]
 
@@ -152,23 +153,13 @@ def facet_rows(cr: CertifiedRows, rep: int, group: NDArray[np.intp]) -> NDArray[
     ``group`` holds rows already proved so (floats proposed them, integers
     confirmed).  A row the float search may have left out is one whose float row
     lies within the rows' error bounds (:meth:`~.certify.CertifiedRows.row_errors`) of
-    ``rep``'s: two exactly coincident rows differ by at most those in floats (up to
-    the positive rescaling each bound allows).  Only such rows are checked in
-    integers, so a complete group costs one screen in floats.
+    ``rep``'s (:func:`~.implied.coincidence_screen`): two exactly coincident rows differ
+    by at most those in floats (up to the positive rescaling each bound allows).  Only
+    such rows are checked in integers, so a complete group costs one screen in floats.
     """
     rows = cr.rows
     G, h = rows.G, rows.h
-    err = cr.row_errors()
-    eps = np.sqrt(np.einsum("ij,ij->i", err.EG, err.EG))
-    k = eps + eps[rep]
-    dG = np.sqrt(np.einsum("ij,ij->i", G - G[rep], G - G[rep]))
-    dh = np.abs(h - h[rep])
-    # 4 (eps_i + eps_j) bounds the gradient gap (rescaling included) and 4 (Eh_i + Eh_j) + 4 (eps_i + eps_j) |h|
-    # the offset gap; doubled, plus the rounding of this very test.
-    scale = np.abs(h) + abs(float(h[rep]))
-    near = (dG <= 8.0 * k + 8.0 * UNIT_ROUNDOFF) & (
-        dh <= 8.0 * (err.Eh + err.Eh[rep]) + 8.0 * k * scale + 8.0 * UNIT_ROUNDOFF * scale
-    )
+    near = coincidence_screen(G, h, cr.same_hyperplane.errors(), np.array([rep]), np.arange(G.shape[0]))[0]
     extra = np.setdiff1d(np.flatnonzero(near), group)
     if extra.size == 0:
         return group

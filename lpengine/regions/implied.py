@@ -34,12 +34,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..roundoff import gamma
+from ..roundoff import UNIT_ROUNDOFF, gamma
 
 __all__ = [
     "RowErrors",
     "certified_redundant",
     "certified_on_supports",
+    "coincidence_screen",
     "float_certified",
     "inverse_bound",
     "BOUND_SAFETY",
@@ -65,6 +66,39 @@ class RowErrors:
         self, EG: NDArray[np.float64], Eh: NDArray[np.float64], exact_rows: Callable[[], NDArray[Any]] | None = None
     ) -> None:
         self.EG, self.Eh, self.exact_rows = EG, Eh, exact_rows
+
+
+def coincidence_screen(
+    G: NDArray[np.float64], h: NDArray[np.float64], errors: RowErrors, reps: NDArray[np.intp], cols: NDArray[np.intp]
+) -> NDArray[np.bool_]:
+    """Which rows ``cols`` may lie exactly on the oriented hyperplane of each row in ``reps`` (False: certainly not).
+
+    Returns a boolean array of shape ``(len(reps), len(cols))``.  Let rows ``i`` and
+    ``j`` be exactly coincident with the same orientation: one exact row ``(g, c)``
+    with ``|G_i - l_i g| <= EG_i``, ``|h_i - l_i c| <= Eh_i`` (some ``l_i > 0``), and
+    likewise for ``j``.  The float rows are normalised (``|G_i|_2 = 1`` up to
+    ``(d + 4) u``), so with ``e_i = |EG_i|_2``,
+    ``|l_i - l_j| |g| <= k_ij = e_i + e_j + 2 (d + 4) u``, and
+
+    * ``|G_i - G_j|_2 <= e_i + e_j + k_ij``;
+    * ``|h_i - h_j| <= Eh_i + Eh_j + 2 k_ij (|h_i| + Eh_i)`` (as ``|c| <= (|h_i| + Eh_i) / l_i``
+      and ``l_i |g| >= 1/2`` while ``e_i + (d + 4) u <= 1/2``; a larger error screens nothing out).
+
+    Both bounds are doubled here, which covers the rounding of this very test many
+    times over; a screen that lets more through only costs exact checks.
+    """
+    d = G.shape[1]
+    e = np.sqrt(np.einsum("ij,ij->i", errors.EG, errors.EG))
+    ei, ej = e[reps][:, None], e[cols][None, :]
+    k = ei + ej + 2.0 * (d + 4) * UNIT_ROUNDOFF
+    dG = G[reps][:, None, :] - G[cols][None, :, :]
+    near_g = np.sqrt(np.einsum("ijk,ijk->ij", dG, dG)) <= 2.0 * (ei + ej + k)
+    Ehi, Ehj = errors.Eh[reps][:, None], errors.Eh[cols][None, :]
+    near_h = np.abs(h[reps][:, None] - h[cols][None, :]) <= 2.0 * (
+        Ehi + Ehj + 2.0 * k * (np.abs(h[reps])[:, None] + Ehi)
+    )
+    wild = ei + (d + 4) * UNIT_ROUNDOFF > 0.5  # no bound on l_i: nothing screened out
+    return np.asarray((near_g & near_h) | wild, dtype=bool)
 
 
 def inverse_bound(M: NDArray[np.float64], EM: NDArray[np.float64]) -> float | None:

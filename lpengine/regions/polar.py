@@ -40,7 +40,7 @@ from ..roundoff import gamma
 from ..tolerances import Tolerances
 from .domain import proves_bounded
 from .implied import BOUND_SAFETY, RowErrors, certified_on_supports, float_certified
-from .polytope import FacetInfo, SameHyperplane, coincident_rows
+from .polytope import ExactCoincidence, FacetInfo, SameHyperplane, coincident_rows
 
 __all__ = ["PolarFacets", "PolarHull", "facets_by_polar", "certify_polar"]
 
@@ -284,6 +284,7 @@ def facets_by_polar(
         rows.append(i)
         grp_out.append(grp)
         pts_out.append(points[k])
+    borderline = borderline[~taken[borderline]]  # a row on a facet's hyperplane (exactly) is that facet
     facets = FacetInfo(np.array(rows, dtype=np.intp), tuple(grp_out), np.array(pts_out).reshape(-1, d), V, borderline)
     return PolarFacets(facets, rays, bounded, ph)
 
@@ -330,7 +331,14 @@ def _facet_points(
 def _groups(
     G: NDArray[np.float64], h: NDArray[np.float64], fac: NDArray[np.intp], tol: Tolerances, same: SameHyperplane | None
 ) -> list[NDArray[np.intp]] | None:
-    """Rows coincident with each facet row, or ``None`` when no two rows are within ``tol.coincident``."""
+    """Rows coincident with each facet row, or ``None`` when every facet row is alone.
+
+    With an :class:`~.polytope.ExactCoincidence`, every exactly coincident row (its
+    screen with the rows' error bounds, then integers), however far apart the
+    floats put them; otherwise the candidates within ``tol.coincident``.
+    """
+    if isinstance(same, ExactCoincidence):
+        return same.groups(G, h, fac)
     # Rows within tol.coincident of each other have offsets within it too: no such offsets, no group.
     hs = np.sort(h)
     if hs.shape[0] < 2 or float((hs[1:] - hs[:-1]).min()) > tol.coincident:

@@ -20,6 +20,8 @@ Primitives:
 
 from __future__ import annotations
 
+import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,10 +31,11 @@ from numpy.typing import NDArray
 
 from ..lp import LinearProgram, LPCounters, LPStatus, open_solver
 from ..network import ReLUNetwork
+from ..roundoff import UNIT_ROUNDOFF
 from ..tolerances import Tolerances
 from .cell_lp import chebyshev_center, statuses_handled
 from .domain import Domain, make_domain
-from .implied import RowErrors, certified_redundant
+from .implied import RowErrors, certified_redundant, coincidence_screen
 
 __all__ = [
     # Re-exported from .domain, where they moved (older imports keep working).
@@ -44,6 +47,8 @@ __all__ = [
     "facets_by_vertices",
     "facets_by_lp",
     "FacetInfo",
+    "ExactCoincidence",
+    "coincident_rows",
 ]
 
 
@@ -117,14 +122,113 @@ class FacetInfo:
 SameHyperplane = Callable[[int, int], bool]
 
 
+class ExactCoincidence:
+    """Which of a region's rows bound one and the same halfspace: floats screen, integers decide.
+
+    Called as ``same(i, j)`` it is the exact test (integer proportionality of the
+    exact rows).  :meth:`groups` finds, for given rows, *every* row on the same
+    oriented hyperplane: a float screen with the rows' rounding-error bounds
+    proposes the candidates (two exactly coincident rows can differ in floats by
+    far more than ``tol.coincident``, e.g. a deep unit composed through a cancelling
+    chain), and the exact test decides each.
+
+    Parameters
+    ----------
+    same : callable
+        ``same(i, j) -> bool``, exact.
+    errors : callable
+        Returns the region's :class:`~.implied.RowErrors` (computed when first needed).
+    rho : float
+        A bound valid for every row of the region: ``|G - l g| <= rho`` and
+        ``|h - l c| <= rho (1 + |h|)`` elementwise for some ``l > 0`` (``(g, c)`` the
+        exact row).  It gives a screen that needs no per-row bound (the common case:
+        no two offsets close enough), before the per-row bounds of ``errors``.
+    """
+
+    __slots__ = ("same", "_errors", "_rows_errors", "rho")
+
+    def __init__(self, same: SameHyperplane, errors: Callable[[], RowErrors], rho: float) -> None:
+        self.same, self._errors, self.rho = same, errors, rho
+        self._rows_errors: RowErrors | None = None
+
+    def __call__(self, i: int, j: int) -> bool:
+        return self.same(i, j)
+
+    def errors(self) -> RowErrors:
+        """The region's row error bounds (computed once)."""
+        if self._rows_errors is None:
+            self._rows_errors = self._errors()
+        return self._rows_errors
+
+    def groups(
+        self, G: NDArray[np.float64], h: NDArray[np.float64], rows: NDArray[np.intp]
+    ) -> list[NDArray[np.intp]] | None:
+        """For each row in ``rows``, every row with exactly its oriented halfspace; ``None`` if each is alone.
+
+        First screen, on one number per row, ``q_i = h_i + p . G_i`` (``p`` a fixed unit vector
+        with generic entries, so that rows with equal offsets, like a box's faces, differ):
+        with ``e = sqrt(d) rho`` bounding every ``|EG_i|_2`` and ``Eh_i <= rho (1 + H)``
+        (``H >= max |h|``; ``|h_i| <= |q_i| + |G_i|_2``), two exactly coincident rows have
+        ``|G_i - G_j|_2 <= 2 e + k`` and ``|h_i - h_j| <= 2 rho (1 + H) + 2 k (H + rho (1 + H))``,
+        ``k = 2 e + 2 (d + 4) u`` (:func:`~.implied.coincidence_screen`), so ``|q_i - q_j|`` is at
+        most their sum; doubled here.  No two sorted ``q`` that close: no two rows coincide
+        (a sort, no pairwise array).  Otherwise the pairs passing go to the per-row screen,
+        then to the exact test.
+        """
+        m, d = G.shape
+        nr = rows.shape[0]
+        if nr == 0 or m < 2:
+            return None
+        q = G @ _probe(d)
+        q += h
+        qs = np.sort(q)
+        rho = self.rho
+        e = math.sqrt(d) * rho
+        k = 2.0 * e + 2.0 * (d + 4) * UNIT_ROUNDOFF
+        if e + (d + 4) * UNIT_ROUNDOFF > 0.5:
+            thr = math.inf
+        else:
+            H = max(-float(qs[0]), float(qs[-1])) + 1.0 + k
+            eh = rho * (1.0 + H)
+            thr = 2.0 * (2.0 * eh + 2.0 * k * (H + eh) + 2.0 * e + k)
+            if float((qs[1:] - qs[:-1]).min()) > thr:
+                return None  # no two rows within the bound
+        close = np.abs(q[rows][:, None] - q[None, :]) <= thr
+        if int(np.count_nonzero(close)) <= nr:
+            return None  # each row matches itself only
+        err = self.errors()
+        out: list[NDArray[np.intp]] = []
+        alone = True
+        for t, i in enumerate(rows.tolist()):
+            cand = np.flatnonzero(close[t])
+            if cand.shape[0] > 1:
+                cand = cand[coincidence_screen(G, h, err, rows[t : t + 1], cand)[0]]
+                cand = np.array([j for j in cand.tolist() if j == i or self.same(i, j)], dtype=np.intp)
+                alone = alone and cand.shape[0] == 1
+            out.append(cand)
+        return None if alone else out
+
+
+@functools.lru_cache(maxsize=16)
+def _probe(d: int) -> NDArray[np.float64]:
+    """A fixed unit vector in R^d with generic entries (square roots of 2, 3, 5, ...; read-only)."""
+    primes = [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37]
+    raw = np.sqrt(np.array([primes[i % 12] * (1 + i // 12) for i in range(d)], dtype=np.float64))
+    p = raw / np.linalg.norm(raw)
+    p.flags.writeable = False
+    return p
+
+
 def coincident_rows(
     G: NDArray[np.float64], h: NDArray[np.float64], i: int, tol: Tolerances, same: SameHyperplane | None = None
 ) -> NDArray[np.intp]:
     """Rows whose halfspace equals row ``i``'s.
 
-    Candidates are the rows within ``tol.coincident`` of row ``i`` in floats;
-    with ``same`` (an exact test, e.g. integer proportionality of the exact rows)
-    only those it confirms are kept, so near-coincident rows stay separate.
+    With an :class:`ExactCoincidence`, every exactly coincident row (its float
+    screen with the rows' error bounds, then the exact test).  With a plain exact
+    test ``same``, the candidates are the rows within ``tol.coincident`` of row
+    ``i`` in floats, each confirmed by ``same``: exact rows that floats put
+    further apart are missed.  Without ``same``, the float candidates themselves.
     """
     return _coincident_groups(G, h, np.array([i], dtype=np.intp), tol, same)[0]
 
@@ -137,6 +241,9 @@ def _coincident_groups(
     same: SameHyperplane | None = None,
 ) -> list[NDArray[np.intp]]:
     """For each row in ``rows``, every row with the same oriented halfspace (see :func:`coincident_rows`)."""
+    if isinstance(same, ExactCoincidence):
+        groups = same.groups(G, h, rows)
+        return list(rows[:, None]) if groups is None else groups
     diff = np.maximum(
         np.max(np.abs(G[rows][:, None, :] - G[None, :, :]), axis=2), np.abs(h[rows][:, None] - h[None, :])
     )
@@ -217,17 +324,23 @@ def facets_by_vertices(
     borderline = np.flatnonzero(near > keep)  # near and not kept (booleans); flatnonzero gives intp
     centres = (on[fac].astype(np.float64) @ V) / n_on[fac, None]
     if all_simple:
-        # At a simple vertex no two tight rows coincide, so every facet has one row.
-        return FacetInfo(fac.astype(np.intp), tuple(fac[:, None]), centres, V, borderline)
+        # No two rows tight at one simple vertex coincide in floats; an exactly coincident row that
+        # floats put more than tol.activation away is found by the exact screen only.
+        grouped = same.groups(G, h, fac) if isinstance(same, ExactCoincidence) else None
+        if grouped is None:
+            return FacetInfo(fac.astype(np.intp), tuple(fac[:, None]), centres, V, borderline)
+    else:
+        grouped = _coincident_groups(G, h, fac, tol, same)
     rows, groups, points = [], [], []
     taken = np.zeros(m, dtype=bool)
-    for k, (i, grp) in enumerate(zip(fac, _coincident_groups(G, h, fac, tol, same), strict=True)):
+    for k, (i, grp) in enumerate(zip(fac, grouped, strict=True)):
         if taken[i]:
             continue
         taken[grp] = True
         rows.append(int(i))
         groups.append(grp)
         points.append(centres[k])
+    borderline = borderline[~taken[borderline]]  # a row on a facet's hyperplane (exactly) is that facet
     return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points), V, borderline)
 
 
@@ -322,10 +435,12 @@ def facets_by_lp(
         borderline.extend(k for k, p in zip(far, proved.tolist(), strict=True) if not p)
     rows, groups, points = [], [], []
     taken = np.zeros(m, dtype=bool)
+    # Every row's coincident rows at once (one screen for the region).
+    twins = _coincident_groups(G, h, np.arange(m, dtype=np.intp), tol, same)
     for i in np.flatnonzero(is_facet):
         if taken[i]:
             continue
-        grp = coincident_rows(G, h, int(i), tol, same)
+        grp = twins[i]
         # A duplicate hyperplane hides its twin from the "other rows" LP; group them.
         taken[grp] = True
         rows.append(int(i))
@@ -333,8 +448,8 @@ def facets_by_lp(
         points.append(fpoint[i])
     # Rows that are redundant only because a coincident twin is present are facets too.
     for i in np.flatnonzero(~is_facet & ~taken):
-        grp = coincident_rows(G, h, int(i), tol, same)
-        if grp.size > 1:
+        grp = twins[i]
+        if grp.size > 1 and not taken[i]:
             others = np.setdiff1d(np.arange(m), grp)
             lp2 = LinearProgram(
                 c=-G[i], A=np.vstack([G[others], G[i][None]]), row_upper=np.concatenate([h[others], [h[i] + 1.0]])
@@ -354,5 +469,7 @@ def facets_by_lp(
                 points.append(center + slack[i] / (slack[i] + viol) * (res.x - center))
             elif errors is not None:
                 borderline.append(int(i))  # no far certificate with the twin left out: decided exactly
-    bl = np.array(sorted(set(borderline) - set(rows)), dtype=np.intp)
+    # A row on a facet's hyperplane (exactly) is decided: it is that facet.
+    on_facet = set(np.concatenate(groups).tolist()) if groups else set()
+    bl = np.array(sorted(set(borderline) - on_facet), dtype=np.intp)
     return FacetInfo(np.array(rows, dtype=np.intp), tuple(groups), np.array(points).reshape(-1, d), None, bl)
