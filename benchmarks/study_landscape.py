@@ -32,10 +32,17 @@ import argparse
 import json
 import logging
 import math
+import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
+
+# One BLAS thread (as in bench_drs.py), set before numpy loads: the walk limits BLAS itself
+# (lpengine.simplex.blas), the analysis and the census do not, and spinning BLAS threads of a niced
+# study on a loaded host cost many times their work.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
@@ -79,16 +86,31 @@ def run_drs(
     layer: int,
     theta0: Any,
     seed: int,
-    time_limit: float,
+    time_limit: float | None,
     line_search: bool = False,
+    cpu_limit: float | None = None,
 ) -> dict[str, Any] | None:
     from lpengine.simplex import deep_relu_simplex
 
     t = time.perf_counter()
     c = time.process_time()
+
+    def cpu_budget(state: Any) -> bool:
+        # A budget in CPU seconds: niced studies on a shared host get a share of a core that varies
+        # with everyone else's load, so a wall-clock limit measures the machine, not the walk.
+        return cpu_limit is not None and time.process_time() - c >= cpu_limit
+
     try:
         res = deep_relu_simplex(
-            net, X, y, layer=layer, theta0=theta0, seed=seed, line_search=line_search, time_limit=time_limit
+            net,
+            X,
+            y,
+            layer=layer,
+            theta0=theta0,
+            seed=seed,
+            line_search=line_search,
+            time_limit=time_limit,
+            callback=cpu_budget if cpu_limit is not None else None,
         )
     except (LPEngineError, ValueError, RuntimeError) as exc:
         log.warning("DRS failed (%s: %s)", type(exc).__name__, exc)
@@ -217,8 +239,9 @@ def study_runs(args: argparse.Namespace, out: Path) -> dict[str, Any]:
                 layer=prob500.layer,
                 theta0=prob500.theta0,
                 seed=0,
-                time_limit=args.time_limit_500,
+                time_limit=args.time_limit_500 if args.time_limit_500 > 0 else None,
                 line_search=ls,
+                cpu_limit=args.cpu_limit_500,
             )
             rec = {
                 "n_in": 4,
@@ -759,7 +782,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--seeds-500", type=int, default=None, help="seeds of the authors' N = 500 setting (default 1 small / 4 full)"
     )
-    ap.add_argument("--time-limit-500", type=float, default=300.0, help="seconds per authors'-setting run")
+    ap.add_argument(
+        "--time-limit-500", type=float, default=300.0, help="wall seconds per authors'-setting run (0: none)"
+    )
+    ap.add_argument(
+        "--cpu-limit-500",
+        type=float,
+        default=None,
+        help="CPU seconds per authors'-setting run (status 'stopped' when spent); use with --time-limit-500 0 "
+        "for niced runs on a loaded host, where wall time measures the load",
+    )
     ap.add_argument(
         "--authors-sizes", type=int, nargs="+", default=[500], help="N values of the authors' setting (default 500)"
     )

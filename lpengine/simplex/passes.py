@@ -263,13 +263,31 @@ class BatchedPasses(ABC):
         assert self.W_in is not None
         return self.W_in.T @ Zbar.sum(axis=0)
 
-    def z0_dot_pairs(self, V: NDArray[np.float64], rows: NDArray[np.int64]) -> NDArray[np.float64]:
-        """Rates of ``Z_0`` of group ``rows[j]`` along direction ``V[j]``, shape ``(R, n_0)``."""
-        if self.mode == "layer":
-            assert self.H is not None
-            return np.einsum("rup,rp->ru", V.reshape(V.shape[0], self.n_units, self.p), self.H[rows])
-        assert self.W_in is not None
-        return V @ self.W_in.T
+    def z0_dot_pairs(
+        self, V: NDArray[np.float64], rows: NDArray[np.int64], which: NDArray[np.int64] | None = None
+    ) -> NDArray[np.float64]:
+        """Rates of ``Z_0`` of group ``rows[j]`` along direction ``V[which[j]]`` (``V[j]`` without ``which``).
+
+        ``which`` must be sorted (pairs grouped by direction); shape of the result ``(len(rows), n_0)``.
+        """
+        if which is None:
+            if self.mode == "layer":
+                assert self.H is not None
+                return np.einsum("rup,rp->ru", V.reshape(V.shape[0], self.n_units, self.p), self.H[rows])
+            assert self.W_in is not None
+            return V @ self.W_in.T
+        if self.mode != "layer":
+            assert self.W_in is not None
+            return (V @ self.W_in.T)[which]
+        assert self.H is not None
+        # One small product per direction over its run of groups: no (pairs, D) copy of the directions.
+        out = np.empty((rows.size, self.n_units))
+        cuts = np.flatnonzero(np.diff(which)) + 1
+        starts = np.concatenate([[0], cuts])
+        ends = np.concatenate([cuts, [which.size]])
+        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
+            out[a:b] = np.einsum("up,rp->ru", V[which[a]].reshape(self.n_units, self.p), self.H[rows[a:b]])
+        return out
 
     def sensitivities(
         self, ids: NDArray[np.int64], masks: Masks

@@ -160,11 +160,15 @@ def price_rays(
         lx, gx, ux = model.decode(extra)
         C = np.concatenate([grp_B, gx])
         first = (lx == 0) & (lx < K)
-        deep = np.unique(gx[~first])
-        parts_r, parts_c = [], []
-        if deep.size:
-            parts_r.append(np.repeat(np.arange(R), deep.size))
-            parts_c.append(np.tile(deep, R))
+        deep = gx[~first]
+        # The (ray, group) pairs to push through the layers, marked in an R x G table: sorted by
+        # (ray, group) on read-out, as np.unique of the keys r * G + g would be, at O(R G) instead of
+        # hashing R * |groups| keys (thousands of deep kinks at zero on a degenerate face: every ray
+        # pairs with every one of their groups).
+        pairs = np.zeros((R, G), dtype=bool)
+        pairs[pr_r, pr_c] = True
+        pairs[:, deep] = True
+        marked = bool(deep.size)
         if np.any(first):
             e0, g0, u0 = extra[first], gx[first], ux[first]
             if model.H is not None:  # layer mode
@@ -188,13 +192,10 @@ def price_rays(
             corr, rr, jj = _shallow_pairs(model, st, deep_g, S_pre, grp_B[rsel // 2], g0, u0, rates, mism)
             shallow[rsel] = corr
             if rr.size:
-                parts_r.append(rsel[rr])
-                parts_c.append(g0[jj])
-        if parts_r:
-            key = np.unique(
-                np.concatenate([pr_r * G + pr_c] + [r_ * G + c_ for r_, c_ in zip(parts_r, parts_c, strict=True)])
-            )
-            pr_r, pr_c = key // G, key % G
+                pairs[rsel[rr], g0[jj]] = True
+                marked = True
+        if marked:
+            pr_r, pr_c = np.divmod(np.flatnonzero(pairs), G)
     mark_c = np.zeros(G, dtype=bool)
     mark_c[C] = True
     C = np.flatnonzero(mark_c)
@@ -205,7 +206,7 @@ def price_rays(
     g_N = g_all - model.z0_grad_rows(Zbar[C], C)
     duals = -(g_N @ Ainv)
     slopes = E @ g_all
-    zd = model.z0_dot_pairs(E if pr_r.size == R else E[pr_r], pr_c)  # (P, n_0)
+    zd = model.z0_dot_pairs(E, pr_c, pr_r if pr_r.size != R else None)  # (P, n_0)
     if K:
         tl = tight[model.hidden_ids[pr_c]]  # (P, n_hidden)
         zl = zd

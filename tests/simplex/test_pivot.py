@@ -226,3 +226,48 @@ def test_shallow_pair_pricing_equals_general_pricing_on_forced_degeneracy(seed, 
         lin = E @ model.grad(gbar, st.masks)
         n_checked += int(np.count_nonzero(np.abs(ref.slopes - lin) > 1e-8 * scale))
     assert n_checked > 0
+
+
+@pytest.mark.parametrize("layer", [0, 1])
+def test_pairs_rates_grouped_by_direction_equal_the_gathered_form(layer):
+    """z0_dot_pairs with pairs grouped by direction (the degenerate pricing's form) gives, bit for bit,
+    the rates of the form that gathers one direction row per pair."""
+    rng = np.random.default_rng(5)
+    net = uniform_net(3, [4, 3, 2], 1)
+    X, y = rng.uniform(-2, 2, (40, 3)), rng.uniform(-2, 2, 40)
+    model = build_layer_model(net, X, y, layer=layer)
+    V = rng.standard_normal((7, model.D))
+    which = np.sort(rng.integers(0, 7, 60))
+    rows = rng.integers(0, model.G, 60)
+    got = model.z0_dot_pairs(V, rows, which)
+    want = model.z0_dot_pairs(V[which], rows)
+    assert got.shape == (60, model.n_units)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_walk_runs_with_one_blas_thread():
+    """The engine limits BLAS to one thread while it walks and restores the setting afterwards."""
+    from threadpoolctl import threadpool_info
+
+    from lpengine.simplex import engine as engine_mod
+
+    def blas_threads():
+        return [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()
+    seen = []
+    real = engine_mod._Engine.run
+
+    def run(self):
+        seen.extend(blas_threads())
+        return real(self)
+
+    rng = np.random.default_rng(0)
+    X, y = rng.uniform(-1, 1, (30, 2)), rng.uniform(-1, 1, 30)
+    model = build_layer_model(uniform_net(2, [3], 0), X, y, layer=0)
+    theta0 = rng.uniform(-1, 1, model.D)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(engine_mod._Engine, "run", run)
+        engine_mod.run_engine(model, theta0, EngineOptions(seed=0), Tolerances())
+    assert seen and all(n == 1 for n in seen)
+    assert blas_threads() == before
