@@ -84,7 +84,7 @@ def test_no_exact_vertex_for_a_singular_basis_or_argument_minimisation():
 
 def _settle(ys, tracked_sign):
     """Vertex of basis {r_0, r_1} of the line fit through x = 0, 1, 2; residual r_2 marked "tight"."""
-    from lpengine.simplex.certify import settle_extra_kinks
+    from lpengine.simplex.edge_test import settle_extra_kinks
 
     model = _line_fit([0.0, 1.0, 2.0], ys)
     signs = np.ones(model.M, dtype=np.int8)
