@@ -23,7 +23,9 @@ Float decisions and what protects them.  A row the hull calls a non-facet while
 passing within ``tol.margin`` of a vertex of ``P`` (or almost parallel to an
 extreme ray) is reported ``borderline``: the search then also tries its one-flip
 pattern, decided exactly, so no region behind it is lost.  A false facet can only
-send the search to a pattern that is then decided exactly, like any other.
+send the search to a pattern that is then decided exactly, like any other.  Outside
+the artificial box the hull's answers are proved for the exact rows by
+:mod:`~lpengine.regions.polar_proofs`.
 """
 
 from __future__ import annotations
@@ -36,13 +38,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..roundoff import gamma
 from ..tolerances import Tolerances
-from .domain import proves_bounded
-from .implied import BOUND_SAFETY, RowErrors, certified_on_supports, float_certified
 from .polytope import ExactCoincidence, FacetInfo, SameHyperplane, coincident_rows
 
-__all__ = ["PolarFacets", "PolarHull", "facets_by_polar", "certify_polar"]
+__all__ = ["PolarFacets", "PolarHull", "facets_by_polar"]
 
 logger = logging.getLogger(__name__)
 
@@ -349,106 +348,3 @@ def _groups(
     if int(close.sum()) == fac.shape[0]:
         return None  # every facet row matches itself only
     return [coincident_rows(G, h, int(i), tol, same) for i in fac.tolist()]
-
-
-def certify_polar(
-    pf: PolarFacets, G: NDArray[np.float64], h: NDArray[np.float64], errors: RowErrors, *, want_bounded: bool = True
-) -> tuple[FacetInfo, bool | None]:
-    """The polar hull's float answers, proved for the exact rows where floats can, else handed on.
-
-    * Every row the hull calls no facet gets the certificate of
-      :func:`~.implied.certified_on_supports` on the support the hull gives it: the
-      ray from the origin through ``p_k`` leaves the hull through a simplex whose
-      ``d`` rows combine (nonnegatively) to row ``k``.  Unproved rows become
-      borderline (their one-flip pattern is decided exactly).
-    * ``bounded``: True only with multipliers ``lambda > 0``, ``G_S^T lambda = 0`` on
-      ``d + 1`` rows ``S`` read off the hull (:func:`_certify_bounded`) and checked
-      rigorously (:func:`~.domain.proves_bounded`); False only with a recession
-      direction (the mean of the hull's rays) strictly inside every row by more
-      than the rows' error, or, when some rows are constant along it, an exact
-      direction near it checked in integers (:func:`lpengine.lp.exact.direction_near`).
-      Otherwise None: the caller decides.
-
-    Returns ``(facets, bounded)`` (``bounded`` None without ``want_bounded``).
-    """
-    facets = pf.facets
-    ph = pf.hull
-    m, d = G.shape
-    covered = np.zeros(m, dtype=bool)
-    for grp in facets.groups:
-        covered[grp] = True
-    covered[facets.borderline] = True
-    nf = np.flatnonzero(~covered)
-    if nf.size:
-        # The support of row k: the real rows (not the origin) of the simplex where the ray through
-        # p_k leaves the hull, with positive weight.
-        s_idx, t, mu = ph.exits(ph.points[nf])
-        simplex = ph.simplices[s_idx]
-        usable = np.isfinite(t) & np.isfinite(mu).all(axis=1)
-        keep = usable[:, None] & (simplex < m) & (mu > 0)  # (comparisons with nan are False, silently)
-
-        def shifted(todo: NDArray[np.intp]) -> NDArray[np.bool_]:
-            weight, sup = ph.shifted_supports(nf[todo], facets.rows)
-            return float_certified(G, h, errors, nf[todo], sup, extra=facets.rows, weight=weight)
-
-        proved = certified_on_supports(G, h, errors, nf, np.where(keep, simplex, -1), second=shifted)
-        if not proved.all():
-            borderline = np.union1d(facets.borderline, nf[~proved]).astype(np.intp)
-            facets = FacetInfo(facets.rows, facets.groups, facets.points, facets.vertices, borderline)
-    bounded: bool | None = None
-    if not want_bounded:
-        pass
-    elif pf.bounded is True:
-        bounded = _certify_bounded(ph, G, errors, facets.rows[:_BOUNDED_TRIES])
-    elif pf.bounded is False and pf.rays.shape[0]:
-        u = pf.rays.mean(axis=0)
-        au = np.abs(u)
-        err = BOUND_SAFETY * (errors.EG @ au + gamma(d + 1) * (np.abs(G) @ au))
-        strict = -(G @ u) > err
-        if bool(strict.all()):
-            bounded = False
-        elif errors.exact_rows is not None:
-            # Rows constant along the recession cone (deep units no active first-layer unit feeds):
-            # floats cannot prove "<= 0" there.  Make them exactly 0 along a nearby exact direction and
-            # check every row in integers (P . (u, 0) >= 0 is G_exact u <= 0).
-            from ..lp.exact import direction_near
-
-            P = errors.exact_rows()
-            if direction_near(-P[:, :d], u, ~strict) is not None:
-                bounded = False
-    return facets, bounded
-
-
-# Facet rows tried, in turn, for the boundedness certificate of _certify_bounded (one almost always serves).
-_BOUNDED_TRIES = 3
-
-
-def _certify_bounded(
-    ph: PolarHull, G: NDArray[np.float64], errors: RowErrors, candidates: NDArray[np.intp]
-) -> bool | None:
-    """True if floats prove the exact rows bounded from ``d + 1`` rows the hull points at, else None.
-
-    For a row ``j`` the ray through ``-p_j`` leaves the hull through a simplex ``T``:
-    ``t (-p_j) = sum_T mu_i p_i``, so with ``p = g / s`` the multipliers ``t / s_j`` and
-    ``mu_i / s_i`` combine ``g_j`` and the rows of ``T`` to zero.  If they are positive
-    and :func:`~.domain.proves_bounded` confirms them for the exact rows, the exact rows
-    of ``S = {j} ∪ T`` positively span R^d: their recession cone ``{y : G_S y <= 0}``
-    is ``{0}``, and so is the region's, which lies inside it.
-    """
-    m = G.shape[0]
-    if candidates.size == 0:
-        return None
-    s_idx, t, mu = ph.exits(-ph.points[candidates])
-    for c, j in enumerate(candidates.tolist()):
-        simplex = ph.simplices[s_idx[c]]
-        if not (np.isfinite(t[c]) and bool((simplex < m).all()) and j not in simplex.tolist()):
-            continue
-        if not bool((mu[c] > 0).all()):
-            continue
-        S = np.concatenate(([j], simplex))
-        lam = np.concatenate(([t[c]], mu[c])) / ph.slack[S]
-        # The basis: T's rows (those of a nondegenerate simplex are independent), at positions 1..d of S.
-        basis = np.arange(1, S.shape[0], dtype=np.intp)
-        if proves_bounded(G[S], RowErrors(errors.EG[S], errors.Eh[S]), lam / lam.min(), basis=basis):
-            return True
-    return None

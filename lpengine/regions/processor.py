@@ -27,7 +27,8 @@ from .crossing import cross_facet, facet_rows
 from .domain import Domain, is_bounded
 from .exact import StrictDecision
 from .outcome import Counted, NotCounted, PendingRegion, Processed, RegionWork
-from .polar import certify_polar, facets_by_polar
+from .polar import PolarFacets, facets_by_polar
+from .polar_proofs import certify_polar_many
 from .polytope import FacetInfo, facets_by_lp, facets_by_vertices
 
 __all__ = ["RegionProcessor", "Ball", "initial_witness", "center_by_chords"]
@@ -48,6 +49,23 @@ class Ball:
 
     center: NDArray[np.float64] | None
     radius: float
+
+
+@dataclass(slots=True)
+class _Geometry:
+    """A region between :meth:`RegionProcessor._geometry` and :meth:`~RegionProcessor._finish`.
+
+    ``facets`` ``None`` with ``polar`` ``None`` means the LP path; ``polar`` set means the
+    polar hull's answers still wait for their certificates (``facets``, ``bounded`` then
+    come from :func:`~.polar_proofs.certify_polar_many`).
+    """
+
+    cr: CertifiedRows
+    facets: FacetInfo | None
+    bounded: bool | None
+    witness: NDArray[np.float64]
+    margin: float
+    polar: PolarFacets | None = None
 
 
 _NONE = np.zeros(0, dtype=np.intp)
@@ -100,26 +118,55 @@ class RegionProcessor:
 
     def process(self, item: PendingRegion) -> Processed:
         """Decide one pending region exactly and find its neighbours (none unless it is counted)."""
-        domain, tol = self.domain, self.tol
-        signs, fpoint, fnormal, guess = item.signs, item.facet_point, item.normal, item.guess
+        return self.process_batch((item,))[0]
+
+    def process_batch(self, items: Sequence[PendingRegion]) -> list[Processed]:
+        """:meth:`process` for several pending regions, in order; the same outcomes, cheaper per region.
+
+        Each region is processed on its own, except that the polar-hull certificates of
+        all the regions that need them (:func:`~.polar_proofs.certify_polar_many`) are asked for in
+        one call, so their numpy work is batched.  No region's outcome depends on another's.
+        """
+        staged = [self._geometry(item) for item in items]
+        waiting = [g for g in staged if isinstance(g, _Geometry) and g.polar is not None]
+        if waiting:
+            jobs = [(g.polar, g.cr.rows.G, g.cr.rows.h, g.cr.row_errors()) for g in waiting if g.polar is not None]
+            answers = certify_polar_many(jobs, want_bounded=self.compute_bounded)
+            for g, (facets, bounded) in zip(waiting, answers, strict=True):
+                g.facets, g.bounded, g.polar = facets, bounded, None
+        return [g if isinstance(g, Processed) else self._finish(item, g) for item, g in zip(items, staged, strict=True)]
+
+    def _geometry(self, item: PendingRegion) -> Processed | _Geometry:
+        """The region's rows, an interior point and its facets, as far as one region goes.
+
+        A pattern whose exact rows are inconsistent is answered at once; a polar-hull
+        region that needs certificates comes back with ``polar`` set (``facets`` unset).
+        """
+        signs = item.signs
         cr = self.cert.rows(signs)
-        rows = cr.rows
-        if not rows.consistent:
+        if not cr.rows.consistent:
             # A dead unit's exact constant sign contradicts the pattern: no region.
             self.cert.stats.proved_empty += 1
             return Processed(NotCounted(signs))
-        G, h = rows.G, rows.h
+        if self.method == "hybrid":
+            return self._hybrid_facets(cr, item.facet_point, item.normal, item.guess, cr.same_hyperplane)
+        rows = cr.rows
+        witness, margin = initial_witness(rows.G, rows.h, item.facet_point, item.normal, item.guess, self.tol)
         facets: FacetInfo | None = None
-        bounded: bool | None = True if domain.bounded else None
+        if self.method == "vertex" and self.domain.dim >= 2 and margin > self.tol.margin:
+            facets = facets_by_vertices(rows.G, rows.h, witness, self.tol, same=cr.same_hyperplane)
+        return _Geometry(cr, facets, True if self.domain.bounded else None, witness, margin)
+
+    def _finish(self, item: PendingRegion, geo: _Geometry) -> Processed:
+        """The rest of :meth:`process`: certificate of the witness, neighbours, the region's record."""
+        domain, tol = self.domain, self.tol
+        cr, facets, bounded, witness, margin = geo.cr, geo.facets, geo.bounded, geo.witness, geo.margin
+        signs = item.signs
+        rows = cr.rows
+        G, h = rows.G, rows.h
         use_vertex = self.method == "vertex" and domain.dim >= 2
         same = cr.same_hyperplane
         slack_min: float | None = None  # fl(h - G witness).min() once known for the final witness
-        if self.method == "hybrid":
-            facets, bounded, witness, margin = self._hybrid_facets(cr, fpoint, fnormal, guess, same)
-        else:
-            witness, margin = initial_witness(G, h, fpoint, fnormal, guess, tol)
-            if use_vertex and margin > tol.margin:
-                facets = facets_by_vertices(G, h, witness, tol, same=same)
         if facets is None:
             # LP path: Chebyshev centre (certificate and interior point), then facets.
             ball = self._chebyshev(G, h)
@@ -350,22 +397,22 @@ class RegionProcessor:
         fnormal: NDArray[np.float64] | None,
         guess: NDArray[np.float64] | None,
         same: Callable[[int, int], bool],
-    ) -> tuple[FacetInfo | None, bool | None, NDArray[np.float64], float]:
-        """Facets of a region of an unbounded domain from the vertices of ``P ∩ B`` (B the artificial box).
+    ) -> _Geometry:
+        """Facets of a region of an unbounded domain: its polar hull, else the vertices of ``P ∩ B`` (B the artificial box).
 
         A facet of ``P ∩ B`` on a region row is a facet of ``P``.  If no facet of
         ``P ∩ B`` lies on a face of ``B``, then ``P ⊂ B`` (a convex body leaving
         ``B`` meets its boundary in a (d-1)-dimensional set), so ``P`` is bounded
         and its facets are exactly those: no LP.  Otherwise the facets found are
-        kept and only the remaining rows go to :func:`facets_by_lp`.  Returns
-        ``(facets or None, bounded or None, witness, margin)``; ``None`` facets
-        send the caller to the LP path.
+        kept and only the remaining rows go to :func:`facets_by_lp`.  ``None`` facets
+        (and no ``polar``) send :meth:`_finish` to the LP path; a polar hull outside the
+        artificial box comes back as ``polar``, for :func:`~.polar_proofs.certify_polar_many`.
         """
         tol = self.tol
         G, h = cr.rows.G, cr.rows.h
         m = G.shape[0]
         if m == 0:  # the whole domain is one region: the LP path handles it
-            return None, None, np.zeros(G.shape[1]), -np.inf
+            return _Geometry(cr, None, None, np.zeros(G.shape[1]), -np.inf)
         # First the polar hull of the region itself: facets, vertices and boundedness, no LP.
         witness, margin = initial_witness(G, h, fpoint, fnormal, guess, tol)
         if margin > tol.margin:
@@ -376,35 +423,35 @@ class RegionProcessor:
                 if pf.bounded is True and V is not None and float(np.abs(V).max()) < self.box_h[0]:
                     # Inside the artificial box: trusted as the box method trusts such regions
                     # (floats within tol.margin, borderline rows searched exactly).
-                    return pf.facets, True, witness, margin
-                facets, bounded = certify_polar(pf, G, h, cr.row_errors(), want_bounded=self.compute_bounded)
-                return facets, bounded, witness, margin
+                    return _Geometry(cr, pf.facets, True, witness, margin)
+                return _Geometry(cr, None, None, witness, margin, pf)
         # The region contains a line (or Qhull refused): its vertices inside the artificial box.
         GB = np.concatenate((G, self.box_G))
         hB = np.concatenate((h, self.box_h))
         witness, marginB = initial_witness(GB, hB, fpoint, fnormal, guess, tol)
         if marginB <= tol.margin:
-            return None, None, witness, -np.inf
+            return _Geometry(cr, None, None, witness, -np.inf)
         m0 = G.shape[0]
         fB = facets_by_vertices(GB, hB, witness, tol, same=lambda i, j: i < m0 and j < m0 and same(i, j))
         if fB is None or fB.vertices is None:
-            return None, None, witness, -np.inf
+            return _Geometry(cr, None, None, witness, -np.inf)
         cen = fB.vertices.sum(axis=0) / fB.vertices.shape[0]
         m_w, m_c = float((h - G @ witness).min()), float((h - G @ cen).min())
         witness, margin = (cen, m_c) if m_c > m_w else (witness, m_w)
         inner = np.array([bool((grp < m).all()) for grp in fB.groups], dtype=bool)
         if inner.all():
             inner_borderline = fB.borderline[fB.borderline < m]
-            return FacetInfo(fB.rows, fB.groups, fB.points, fB.vertices, inner_borderline), True, witness, margin
+            inner_facets = FacetInfo(fB.rows, fB.groups, fB.points, fB.vertices, inner_borderline)
+            return _Geometry(cr, inner_facets, True, witness, margin)
         if margin <= tol.margin:
-            return None, None, witness, -np.inf
+            return _Geometry(cr, None, None, witness, -np.inf)
         known = (fB.rows[inner], fB.points[inner])
         facets = facets_by_lp(
             G, h, witness, tol, self.counters, known=known, backend=self.backend, same=same, errors=cr.row_errors()
         )
         borderline = np.union1d(facets.borderline, fB.borderline[fB.borderline < m]).astype(np.intp)
         facets = FacetInfo(facets.rows, facets.groups, facets.points, facets.vertices, borderline)
-        return facets, None, witness, margin
+        return _Geometry(cr, facets, None, witness, margin)
 
 
 # The interior point handed to Qhull is centred by axis chords only when its margin is

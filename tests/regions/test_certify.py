@@ -219,16 +219,18 @@ def test_count_regions_raises_instead_of_returning_a_lower_bound(monkeypatch) ->
     from lpengine.lp import LPStatus
     from lpengine.regions.outcome import Processed, Unresolved
 
-    original = proc_mod.RegionProcessor.process
+    original = proc_mod.RegionProcessor.process_batch
     calls = {"n": 0}
 
-    def flaky(self, item):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            return Processed(Unresolved(item.signs, LPStatus.ERROR))
-        return original(self, item)
+    def flaky(self, items):
+        out = original(self, items)
+        for i, item in enumerate(items):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                out[i] = Processed(Unresolved(item.signs, LPStatus.ERROR))
+        return out
 
-    monkeypatch.setattr(proc_mod.RegionProcessor, "process", flaky)
+    monkeypatch.setattr(proc_mod.RegionProcessor, "process_batch", flaky)
     net = ReLUNetwork.random(2, [6], seed=1)
     with pytest.warns(IterationLimitWarning), pytest.raises(IncompleteCountError, match="not exact") as info:
         count_regions(net, box=(-2, 2))
