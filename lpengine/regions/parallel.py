@@ -226,6 +226,13 @@ def merge_reply(out: SearchOut, reply: BatchReply, seen: set[bytes], queue: dequ
     return n
 
 
+def _room(max_regions: int | None, n_regions: int, sent: dict[Any, deque[list[PendingRegion]]]) -> int:
+    """How many more regions may be handed out (or processed here): the budget left after those in flight."""
+    if max_regions is None:
+        return 1 << 62
+    return max_regions - n_regions - sum(len(b) for batches in sent.values() for b in batches)
+
+
 def admit(out: SearchOut, outcome: Outcome, queue: deque[PendingRegion]) -> int:
     """Record one outcome; 1 if it was a region counted.
 
@@ -347,12 +354,16 @@ def parallel_search(
             if not procs and not stopping and len(queue) >= _START_WORKERS_AT:
                 start_workers()  # lazily: a search that never has this much pending work stays serial
                 ws.started = time.perf_counter() - budget.t0
+            room = 0
             if not stopping:
                 # Keep _IN_FLIGHT batches in flight per worker (batches grow with the queue), then
                 # take a few regions for this process.
                 t = clock()
+                # With max_regions, never hand out more regions than the budget has left (regions
+                # processed past it were wasted work: 81 of 3,000 on a capped deep net).
+                room = _room(budget.max_regions, n_regions, sent)
                 for c in list(sent):
-                    while len(sent[c]) < _IN_FLIGHT:
+                    while len(sent[c]) < _IN_FLIGHT and room > 0:
                         spare = len(queue) - _MASTER_CHUNK
                         if spare > 0:
                             size = max(1, min(_MAX_BATCH, spare // (_IN_FLIGHT * n_jobs)))
@@ -362,6 +373,8 @@ def parallel_search(
                             size = len(queue) // n_jobs
                         else:
                             break
+                        size = min(size, room)
+                        room -= size
                         batch = [queue.popleft() for _ in range(size)]
                         sent[c].append(batch)
                         try:
@@ -371,7 +384,7 @@ def parallel_search(
                             break
                 t1 = clock()
                 ws.send_s += t1 - t
-                k = min(_MASTER_CHUNK, len(queue))
+                k = min(_MASTER_CHUNK, len(queue), room)
                 for _ in range(k):
                     done = proc.process(queue.popleft())
                     n_regions += admit(out, done.outcome, queue)
@@ -383,7 +396,7 @@ def parallel_search(
                 if stopping or not queue:
                     break
                 continue
-            if queue and not stopping:
+            if queue and not stopping and room > 0:
                 ready = [c for c in busy if c.poll()]  # no selector set-up on the hot path
             else:
                 t = time.perf_counter()
