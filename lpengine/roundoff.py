@@ -22,7 +22,9 @@ UNIT_ROUNDOFF = 2.0**-53
 
 
 def gamma(n: int) -> float:
-    """``gamma_n = n u / (1 - n u)``: a float dot product of length ``n`` errs by at most ``gamma_n |a| . |b|``.
+    """The factor ``gamma_n = n u / (1 - n u)`` of Higham's rounding-error bounds.
+
+    A float dot product of length ``n`` errs by at most ``gamma_n`` times ``|a|^T |b|``.
 
     Parameters
     ----------
