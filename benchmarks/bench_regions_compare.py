@@ -8,6 +8,7 @@
     python benchmarks/bench_regions_compare.py --rev main --trained 3000   # ... on the trained deep net
     python benchmarks/bench_regions_compare.py --rev main --net 4:8,8,8:5 --deep 1000   # ... on any random net
     python benchmarks/bench_regions_compare.py --domain box --rounds 21 --same-process   # both in one child
+    python benchmarks/bench_regions_compare.py --rev main --domain box --instructions 400  # callgrind, no noise
 
 What it answers (issue 13, "Done when"): does the exact path cost anything on
 well-conditioned nets, where floats decide every question?  The default "before"
@@ -44,6 +45,13 @@ that imports both and alternates the two enumerations round after round
 (``gc.collect()`` before each).  No process start-up between the sides, so many
 more rounds fit in the same time and both sides share one warm interpreter;
 use it when the host is busy and the fresh-child ratios spread too far.
+
+``--instructions CAP`` counts instructions instead of seconds (valgrind's callgrind,
+Python included): each side's child runs twice under callgrind, capped at ``CAP // 4``
+and ``CAP`` regions, and the difference over the ``3 CAP / 4`` regions between is the
+cost per region, start-up and warm-up cancelled.  Instruction counts do not depend on
+the host's load (they do not see cache misses or frequency either), so a change of a
+per cent is visible on a machine too busy for any timing; it runs ~50x slower.
 """
 
 from __future__ import annotations
@@ -153,6 +161,43 @@ def _run_same_process(pkgs: Path, npz: str, half: float | None, rounds: int, cap
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _instructions(tree: Path, npz: str, half: float | None, cap: int) -> tuple[float, int]:
+    """Instructions per region between the caps ``cap // 4`` and ``cap`` (callgrind), and the regions counted."""
+    env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    counts = []
+    for c in (cap // 4, cap):
+        args = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", CHILD]
+        args += [npz, "rd" if half is None else repr(half), "0", str(c)]
+        out = subprocess.run(args, env=env, capture_output=True, text=True, check=True, cwd=tempfile.gettempdir())
+        total = [ln for ln in out.stderr.splitlines() if "Collected :" in ln]
+        counts.append((int(total[-1].split(":")[-1]), json.loads(out.stdout.strip().splitlines()[-1])["count"]))
+    (i0, n0), (i1, n1) = counts
+    return (i1 - i0) / max(n1 - n0, 1), n1
+
+
+def _instruction_table(nets: list, old: Path, tmp: str, rev: str, cap: int) -> None:
+    print(
+        f"old = {rev}, new = {ROOT.name} working tree; instructions per region (callgrind) over regions {cap // 4}-{cap}"
+    )
+    hdr = f"{'network':<16}{'domain':>7}{'regions':>9}{'old M':>9}{'new M':>9}{'new/old':>9}"
+    print(hdr)
+    print("-" * len(hdr))
+    for n_in, widths, seed, half in nets:
+        net = _trained() if seed == -1 else ReLUNetwork.random(n_in, widths, seed=seed)
+        npz = str(Path(tmp) / "net.npz")
+        np.savez(
+            npz, **{f"W{i}": w for i, w in enumerate(net.weights)}, **{f"b{i}": b for i, b in enumerate(net.biases)}
+        )
+        io, no = _instructions(old, npz, half, cap)
+        inew, nn = _instructions(ROOT, npz, half, cap)
+        if no != nn:
+            raise SystemExit(f"counts differ on {n_in}->{widths}: old {no}, new {nn}")
+        where = "R^d" if half is None else "box"
+        print(
+            f"{n_in}->{widths!s:<11}{where:>7}{nn:>9,d}{io / 1e6:>9.3f}{inew / 1e6:>9.3f}{inew / io:>8.3f}x", flush=True
+        )
+
+
 def _run(tree: Path, npz: str, half: float | None, no_polar: bool, cap: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     args = [sys.executable, "-c", CHILD, npz, "rd" if half is None else repr(half), "1" if no_polar else "0", str(cap)]
@@ -172,6 +217,13 @@ def main() -> None:
     )
     ap.add_argument("--net", default=None, help="only this random net in R^d, as N_IN:W1,W2,...:SEED (with --deep CAP)")
     ap.add_argument("--no-polar", action="store_true", help="new side without the polar hull (R^d rows)")
+    ap.add_argument(
+        "--instructions",
+        type=int,
+        default=0,
+        metavar="CAP",
+        help="instructions per region (callgrind) between CAP/4 and CAP regions, instead of CPU seconds",
+    )
     ap.add_argument(
         "--same-process",
         action="store_true",
@@ -203,7 +255,10 @@ def main() -> None:
 
                 shutil.copytree(old / "lpengine", Path(tmp) / "pkgs" / "lpe_old")
                 shutil.copytree(ROOT / "lpengine", Path(tmp) / "pkgs" / "lpe_new")
-            _table(nets, old, tmp, rev, args)
+            if args.instructions:
+                _instruction_table(nets, old, tmp, rev, args.instructions)
+            else:
+                _table(nets, old, tmp, rev, args)
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(old)], check=False)
 

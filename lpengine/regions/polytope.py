@@ -24,7 +24,7 @@ import functools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -258,17 +258,46 @@ def _coincident_groups(
     return out
 
 
-_QHULL: tuple[Any, Any] | None = None
+_QHULL: tuple[Any, Any, Any] | None = None
 
 
-def _qhull() -> tuple[Any, Any]:
-    """``(HalfspaceIntersection, QhullError)``, imported once (``scipy.spatial`` attribute access is slow)."""
+def _qhull() -> tuple[Any, Any, Any]:
+    """``(HalfspaceIntersection, QhullError, _Qhull or None)``, imported once (``scipy.spatial`` attribute access is slow).
+
+    ``_Qhull`` is SciPy's low-level Qhull wrapper, the one ``HalfspaceIntersection`` is built
+    on; used directly it skips what ``HalfspaceIntersection`` computes and this module never
+    reads (the dual points, the 2-D extremes, the bounds).  ``None`` when a SciPy version
+    lacks it: then ``HalfspaceIntersection`` serves, with the same vertices.
+    """
     global _QHULL
     if _QHULL is None:
         from scipy.spatial import HalfspaceIntersection, QhullError
 
-        _QHULL = (HalfspaceIntersection, QhullError)
+        try:
+            from scipy.spatial._qhull import _Qhull
+        except ImportError:  # pragma: no cover - every SciPy this package supports has it
+            _Qhull = None
+        _QHULL = (HalfspaceIntersection, QhullError, _Qhull)
     return _QHULL
+
+
+def _halfspace_vertices(halfspaces: NDArray[np.float64], interior: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The vertices of ``{x : halfspaces[:, :d] x + halfspaces[:, d] <= 0}`` from Qhull, as ``HalfspaceIntersection``.
+
+    Qhull computes the convex hull of the dual points ``g_i / s_i`` (``s_i`` the slack at
+    ``interior``); each hull facet ``n . y + c = 0`` is the vertex ``interior - n / c``.
+    Raises SciPy's ``QhullError`` (or ``ValueError``) as ``HalfspaceIntersection`` does.
+    """
+    halfspace_intersection, _, low_level = _qhull()
+    if low_level is None:  # pragma: no cover
+        return np.asarray(halfspace_intersection(halfspaces, interior).intersections)
+    # The call HalfspaceIntersection makes (mode "H", no options, not incremental).
+    qh = low_level(b"H", halfspaces, b"", None, False, False, interior)
+    try:
+        _, eq = qh.get_hull_facets()
+    finally:
+        qh.close()
+    return np.asarray(eq[:, :-1] / -eq[:, -1:] + interior, dtype=np.float64)
 
 
 def facets_by_vertices(
@@ -292,21 +321,24 @@ def facets_by_vertices(
     a vertex.  Returns ``None`` if Qhull fails (the caller falls back to
     :func:`facets_by_lp`).
     """
-    halfspace_intersection, qhull_error = _qhull()
+    qhull_error = _qhull()[1]
     m, d = G.shape
     try:
-        V = halfspace_intersection(np.concatenate((G, -h[:, None]), axis=1), interior).intersections
+        V = _halfspace_vertices(np.concatenate((G, -h[:, None]), axis=1), interior)
     except (qhull_error, ValueError):
         return None
-    if V.shape[0] < d + 1 or not np.isfinite(V).all():
+    if V.shape[0] < d + 1:
         return None
-    vscale = max(1.0, float(np.abs(V).max()))
+    vmax = float(np.abs(V).max())
+    if not vmax < math.inf:
+        return None  # a vertex at infinity (or nan): no bounded polytope in floats
+    vscale = max(1.0, vmax)
     slack_v = h[:, None] - G @ V.T  # (m, n_vertices)
     on = np.abs(slack_v) <= tol.activation * vscale
     n_on = on.sum(axis=1)
     simple = on.sum(axis=0) == d
     all_simple = bool(simple.all())
-    keep = n_on > 0 if all_simple else on[:, simple].any(axis=1)
+    keep = cast("NDArray[np.bool_]", n_on > 0 if all_simple else on[:, simple].any(axis=1))
     for j in () if all_simple else np.flatnonzero(~keep & (n_on >= d)):
         # Tight only at degenerate vertices: decide by the span of the vertices on the row.
         Vf = V[on[j]]
