@@ -225,16 +225,23 @@ def _rows_proved(
     errors = RowErrors(np.concatenate([job[3].EG for job in jobs]), np.concatenate([job[3].Eh for job in jobs]), exact)
 
     def shifted(todo: NDArray[np.intp]) -> NDArray[np.bool_]:
-        # The second certificate, region by region (its apex and extra rows are the region's own).
-        ok = np.zeros(todo.shape[0], dtype=bool)
+        # The second certificate: each region's shifted supports, then one call on the stacked rows; a row's
+        # extra rows are its own region's facet rows (weight 0 on every other region's).
         who = all_owner[todo]
-        for j in np.unique(who).tolist():
+        regions = np.unique(who).tolist()
+        extra = np.concatenate([jobs[j][0].facets.rows + starts[j] for j in regions])
+        weight = np.zeros((todo.shape[0], extra.shape[0]))
+        sup = np.full((todo.shape[0], G.shape[1]), -1, dtype=np.intp)
+        col = 0
+        for j in regions:
             pos = np.flatnonzero(who == j)
-            pf, Gj, hj, ej = jobs[j]
-            ks = all_rows[todo[pos]] - starts[j]
-            weight, sup = pf.hull.shifted_supports(ks, pf.facets.rows)
-            ok[pos] = float_certified(Gj, hj, ej, ks, sup, extra=pf.facets.rows, weight=weight)
-        return ok
+            pf = jobs[j][0]
+            r = pf.facets.rows.shape[0]
+            w, sj = pf.hull.shifted_supports(all_rows[todo[pos]] - starts[j], pf.facets.rows)
+            weight[pos, col : col + r] = w
+            sup[pos] = np.where(sj >= 0, sj + starts[j], -1)
+            col += r
+        return float_certified(G, h, errors, all_rows[todo], sup, extra=extra, weight=weight)
 
     proved = certified_on_supports(G, h, errors, all_rows, np.concatenate(supports), second=shifted)
     return [proved[all_owner == j] for j in range(len(jobs))]
