@@ -6,11 +6,16 @@ from lpengine import ReLUNetwork
 from lpengine.regions import enumerate_regions
 
 
-def test_a_small_1d_scan_stays_in_this_process():
-    # The scan starts its workers only after 0.2 s of walking (a fork would cost more than this whole
-    # scan): processes == 1 says so.  The LP method finds the same regions; it too stays serial here,
-    # because a line never has the 16 pending regions at which the workers start (at most two ends are
-    # pending at a time).  tests/regions/test_scan_parallel.py covers the scan with workers.
+def test_a_small_1d_scan_stays_in_this_process(monkeypatch):
+    # The scan starts its workers only after _START_AFTER seconds of walking (0.2 s: a fork would cost
+    # more than this whole scan): processes == 1 says so.  The threshold is raised here so that a loaded
+    # machine, where this scan can take longer than 0.2 s of wall time, does not start them (the test is
+    # about the mechanism, not the machine's speed).  The LP method finds the same regions; it too stays
+    # serial here, because a line never has the 16 pending regions at which the workers start (at most two
+    # ends are pending at a time).  tests/regions/test_scan_parallel.py covers the scan with workers.
+    import lpengine.regions.scan_parallel as sp
+
+    monkeypatch.setattr(sp, "_START_AFTER", 60.0)
     net = ReLUNetwork.random(1, [20, 20], seed=4)
     scan = enumerate_regions(net, box=(-4, 4), n_jobs=2)
     shared = enumerate_regions(net, box=(-4, 4), n_jobs=2, method="lp")
