@@ -41,7 +41,25 @@ from numpy.typing import NDArray
 from ..tolerances import Tolerances
 from .polytope import ExactCoincidence, FacetInfo, SameHyperplane, coincident_rows
 
-__all__ = ["PolarFacets", "PolarHull", "facets_by_polar"]
+__all__ = ["PolarFacets", "PolarHull", "facets_by_polar", "solve_simplices"]
+
+
+def solve_simplices(A: NDArray[np.float64], rhs: NDArray[np.float64], ok: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Solve ``A[j] mu[j] = rhs[j]`` for the rows ``ok`` in one batched call; NaN elsewhere.
+
+    A singular system in the batch sends the batch to one solve per row, and a singular row keeps NaN
+    (its exit is then decided by the caller's exact path).
+    """
+    mu = np.full(rhs.shape, np.nan)
+    if ok.any():
+        try:
+            mu[ok] = np.linalg.solve(A[ok], rhs[ok][:, :, None])[:, :, 0]
+        except np.linalg.LinAlgError:  # a singular simplex in the batch: one by one
+            for j in np.flatnonzero(ok).tolist():
+                with contextlib.suppress(np.linalg.LinAlgError):
+                    mu[j] = np.linalg.solve(A[j], rhs[j])
+    return mu
+
 
 logger = logging.getLogger(__name__)
 
@@ -130,16 +148,7 @@ class PolarHull:
         tj = t[np.arange(dirs.shape[0]), s]
         A = self.points[self.simplices[s]].transpose(0, 2, 1)  # (n, d, d): columns are the simplex's points
         rhs = np.where(np.isfinite(tj), tj, 0.0)[:, None] * dirs
-        mu = np.full(dirs.shape, np.nan)
-        ok = np.isfinite(tj)
-        if ok.any():
-            try:
-                mu[ok] = np.linalg.solve(A[ok], rhs[ok][:, :, None])[:, :, 0]
-            except np.linalg.LinAlgError:  # a singular simplex in the batch: one by one
-                for j in np.flatnonzero(ok).tolist():
-                    with contextlib.suppress(np.linalg.LinAlgError):
-                        mu[j] = np.linalg.solve(A[j], rhs[j])
-        return s, tj, mu
+        return s, tj, solve_simplices(A, rhs, np.isfinite(tj))
 
     def shifted_supports(
         self, ks: NDArray[np.intp], apex_rows: NDArray[np.intp]

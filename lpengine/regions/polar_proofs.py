@@ -28,7 +28,6 @@ row, so each region gets bit for bit the answers it would get alone).
 
 from __future__ import annotations
 
-import contextlib
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any, cast
@@ -39,7 +38,7 @@ from numpy.typing import NDArray
 from ..roundoff import gamma
 from .domain import proves_bounded
 from .implied import BOUND_SAFETY, RowErrors, certified_on_supports, float_certified
-from .polar import PolarFacets, PolarHull
+from .polar import PolarFacets, PolarHull, solve_simplices
 from .polytope import FacetInfo
 
 __all__ = ["certify_polar", "certify_polar_many", "PolarJob"]
@@ -151,14 +150,7 @@ def _exits_many(
         start += c
     ok = np.isfinite(tj)
     rhs = np.where(ok, tj, 0.0)[:, None] * D
-    mu = np.full((n, d), np.nan)
-    if ok.any():
-        try:
-            mu[ok] = np.linalg.solve(A[ok], rhs[ok][:, :, None])[:, :, 0]
-        except np.linalg.LinAlgError:  # a singular simplex in the batch: one by one
-            for j in np.flatnonzero(ok).tolist():
-                with contextlib.suppress(np.linalg.LinAlgError):
-                    mu[j] = np.linalg.solve(A[j], rhs[j])
+    mu = solve_simplices(A, rhs, ok)
     out = []
     start = 0
     for c in counts:
