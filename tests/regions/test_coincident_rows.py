@@ -25,10 +25,10 @@ from lpengine import DEFAULT_TOLERANCES, ReLUNetwork
 from lpengine.regions import enumerate_regions
 from lpengine.regions.brute import brute_force_regions
 from lpengine.regions.certify import Certifier
+from lpengine.regions.coincidence import ExactCoincidence
 from lpengine.regions.domain import make_domain
 from lpengine.regions.exact import ExactNet, same_hyperplane
 from lpengine.regions.implied import RowErrors, coincidence_screen
-from lpengine.regions.polytope import ExactCoincidence
 from tests.common.ill_conditioned import compare_with_oracle, domain_kw
 
 # (2^53 + 1) / 3, an integer below 2^52: 3 * M3 * 2^(k-53) = 2^k + 2^(k-53), halfway between 2^k and its successor.
