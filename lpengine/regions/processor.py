@@ -5,12 +5,12 @@
 plus the neighbouring patterns across its facets.  It holds no search state
 (only LP counters), so the serial search and every worker process run the
 same code.  Facets are found by one of three methods (see
-:mod:`lpengine.regions.enumerate`): ``"vertex"``, ``"hybrid"`` or ``"lp"``.
+:mod:`lpengine.regions.enumerate`): ``"vertex"``, ``"hybrid"`` or ``"lp"``;
+interior points (float witnesses) come from :mod:`lpengine.regions.witness`.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -18,10 +18,9 @@ from typing import Any, cast
 import numpy as np
 from numpy.typing import NDArray
 
-from ..lp import LPCounters, LPStatus
+from ..lp import LPCounters
 from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
-from .cell_lp import chebyshev_center
 from .certify import CertifiedRows, Certifier
 from .crossing import cross_facet, facet_rows
 from .domain import Domain, is_bounded
@@ -30,25 +29,19 @@ from .outcome import Counted, NotCounted, PendingRegion, Processed, RegionWork
 from .polar import PolarFacets, facets_by_polar
 from .polar_proofs import certify_polar_many
 from .polytope import FacetInfo, facets_by_lp, facets_by_vertices
+from .witness import Ball, center_by_chords, chebyshev_ball, initial_witness
 
-__all__ = ["RegionProcessor", "Ball", "initial_witness", "center_by_chords"]
-
-logger = logging.getLogger(__name__)
+__all__ = [
+    "RegionProcessor",
+    # Re-exported from .witness, where they moved (older imports keep working).
+    "Ball",
+    "initial_witness",
+    "center_by_chords",
+]
 
 # Half-width of the hybrid method's artificial box, in units of the largest distance of a first-layer
 # hyperplane from the origin (a speed knob: regions leaving the box get LPs; never a correctness one).
 _HYBRID_BOX = 10.0
-
-
-@dataclass(frozen=True)
-class Ball:
-    """An inscribed ball of a region in floats: its centre (the witness) and radius (the margin).
-
-    ``center`` is ``None`` (and ``radius = -inf``) when the LP gave none.
-    """
-
-    center: NDArray[np.float64] | None
-    radius: float
 
 
 @dataclass(slots=True)
@@ -371,24 +364,10 @@ class RegionProcessor:
         return nb
 
     def _chebyshev(self, G: NDArray[np.float64], h: NDArray[np.float64]) -> Ball:
-        """The region's largest inscribed ball in floats (capped at radius 1 in unbounded domains).
-
-        ``center`` is ``None`` and ``radius`` is ``-inf`` when the LP reports no optimum
-        (infeasible or any other status): the caller then decides exactly.
-        """
-        center, radius, status = chebyshev_center(
-            G,
-            h,
-            r_max=np.inf if self.domain.bounded else 1.0,
-            tol=self.tol,
-            counters=self.counters,
-            backend=self.backend,
+        """The region's largest inscribed ball in floats (:func:`~.witness.chebyshev_ball`)."""
+        return chebyshev_ball(
+            G, h, bounded=self.domain.bounded, tol=self.tol, counters=self.counters, backend=self.backend
         )
-        if center is None:
-            if status is not LPStatus.INFEASIBLE:
-                logger.debug("Chebyshev LP ended with status %s; deciding exactly", status.value)
-            return Ball(None, -np.inf)
-        return Ball(center, radius)
 
     def _hybrid_facets(
         self,
@@ -452,76 +431,3 @@ class RegionProcessor:
         borderline = np.union1d(facets.borderline, fB.borderline[fB.borderline < m]).astype(np.intp)
         facets = FacetInfo(facets.rows, facets.groups, facets.points, facets.vertices, borderline)
         return _Geometry(cr, facets, None, witness, margin)
-
-
-# The interior point handed to Qhull is centred by axis chords only when its margin is
-# below this fraction of the push from the facet (a numerical-quality knob, not a tolerance:
-# correctness never depends on it).
-_CENTRE_BELOW = 0.05
-
-
-def initial_witness(
-    G: NDArray[np.float64],
-    h: NDArray[np.float64],
-    fpoint: NDArray[np.float64] | None,
-    fnormal: NDArray[np.float64] | None,
-    guess: NDArray[np.float64] | None,
-    tol: Tolerances,
-) -> tuple[NDArray[np.float64], float]:
-    """An interior point: the shared facet's centre pushed halfway across this region.
-
-    ``fnormal`` points from the parent into this region.  Along it, the first
-    row (other than the facet's own, which is at zero slack and increasing)
-    to be hit bounds the step; the point halfway has positive margin.  Two
-    axis-chord centring passes improve the margin when it is poor.
-    """
-    if G.shape[0] == 0:
-        return (np.zeros(G.shape[1]) if guess is None else guess), np.inf
-    if fpoint is not None and fnormal is not None:
-        slack = h - G @ fpoint
-        rate = G @ fnormal
-        hit = (rate > tol.pivot) & (slack > tol.activation)  # the facet itself (and coincident rows) excluded
-        # The ratios of the rows hit only (inf elsewhere): one masked division, no fancy indexing.
-        step = float(np.divide(slack, rate, out=np.full(slack.shape, np.inf), where=hit).min())
-        half = 0.5 * (step if step < np.inf else 1.0)
-        x = fpoint + half * fnormal
-        slack -= half * rate
-        margin = float(slack.min())
-        # The step's length |x - fpoint|_inf = half |fnormal|_inf, without forming x - fpoint.
-        reach = half * max(map(abs, fnormal.tolist())) if margin > 0 else 0.0
-    elif guess is not None:
-        x = guess
-        slack = h - G @ x
-        margin = float(slack.min())
-        reach = 1.0
-    else:
-        return np.zeros(G.shape[1]), -np.inf
-    if 0 < margin < _CENTRE_BELOW * reach:
-        # A poorly centred point (a row close by): axis-chord centring, cheap and safe.
-        x, slack = center_by_chords(G, x, slack, tol)
-        margin = float(slack.min())
-    return x, margin
-
-
-def center_by_chords(
-    G: NDArray[np.float64], x: NDArray[np.float64], slack: NDArray[np.float64], tol: Tolerances, passes: int = 2
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Move the interior point ``x`` (row slacks ``slack > 0``) towards the middle by axis chords.
-
-    Each pass finds, for every coordinate axis at once, the chord of the
-    polytope through ``x`` along that axis and moves ``x`` to the mean of the
-    chord midpoints: a convex combination of points of the polytope, so ``x``
-    stays strictly inside.  Returns the new point and its slacks.
-    """
-    d = G.shape[1]
-    pos, neg = G > tol.pivot, G < -tol.pivot
-    Gs = np.where(pos | neg, G, 1.0)
-    for _ in range(passes):
-        ratio = slack[:, None] / Gs
-        tp = np.where(pos, ratio, np.inf).min(axis=0)
-        tm = np.where(neg, -ratio, np.inf).min(axis=0)
-        ok = (tp < np.inf) & (tm < np.inf)
-        delta = np.where(ok, (0.5 / d) * (np.where(ok, tp, 0.0) - np.where(ok, tm, 0.0)), 0.0)
-        x = x + delta
-        slack = slack - G @ delta
-    return x, slack
