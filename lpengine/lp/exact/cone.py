@@ -48,13 +48,30 @@ class BoundednessCertificate:
     direction: tuple[Fraction, ...] | None
 
 
+def _ratio(v: Any) -> tuple[int, int]:
+    """``v`` (a float read exactly, an int or a Fraction) as ``(numerator, denominator)`` in lowest terms, ``q > 0``."""
+    if type(v) is int:
+        return v, 1
+    if type(v) is float:
+        return v.as_integer_ratio()  # exact, in lowest terms (raises for inf and nan, as Fraction does)
+    f = v if isinstance(v, Fraction) else Fraction(v)
+    return f.numerator, f.denominator
+
+
 def _integer_rows(G: Any) -> list[list[int]]:
-    """Each row of ``G`` (floats read exactly, or ints/Fractions) scaled by a positive rational to integers."""
+    """Each row of ``G`` (floats read exactly, or ints/Fractions) scaled by a positive rational to integers.
+
+    The scale is the least common denominator of the row's entries (1 for an integer row), computed
+    in Python ints: ``n / q`` times ``D`` is ``n * (D // q)`` exactly.
+    """
     out = []
     for row in np.asarray(G, dtype=object).tolist():
-        fr = [Fraction(v) for v in row]
-        den = lcm(1, *(f.denominator for f in fr))
-        out.append([int(f * den) for f in fr])
+        if all(type(v) is int for v in row):
+            out.append(row)
+            continue
+        nq = [_ratio(v) for v in row]
+        den = lcm(1, *(q for _, q in nq))
+        out.append([n * (den // q) for n, q in nq])
     return out
 
 
@@ -192,19 +209,19 @@ def direction_near(A: Any, guess: Any, zero: Any) -> tuple[Fraction, ...] | None
         coef = np.linalg.lstsq(Bn, u, rcond=None)[0]
         if not np.all(np.isfinite(coef)):
             return None
-        vec = [
-            sum(
-                (Fraction(float(c)) * Fraction(b[i], t) for c, b, t in zip(coef, basis, tops, strict=True)), Fraction(0)
-            )
-            for i in range(d)
-        ]
+        # v = sum_j c_j b_j / t_j with c_j = n_j / q_j (the float read exactly), times D = lcm_j(q_j t_j) > 0:
+        # an integer vector w = D v.  Every decision below is unchanged by the positive scale D.
+        nq = [float(c).as_integer_ratio() for c in coef.tolist()]
+        D = lcm(1, *(q * t for (_, q), t in zip(nq, tops, strict=True)))
+        mult = [n * (D // (q * t)) for (n, q), t in zip(nq, tops, strict=True)]
+        w = [sum(c * b[i] for c, b in zip(mult, basis, strict=True)) for i in range(d)]
     else:
-        vec = [Fraction(float(x)) for x in u]
-    if not any(vec):
+        nq = [float(x).as_integer_ratio() for x in u.tolist()]
+        D = lcm(1, *(q for _, q in nq))
+        w = [n * (D // q) for n, q in nq]
+    if not any(w):
         return None
-    den = lcm(1, *(f.denominator for f in vec))
-    iv = [int(f * den) for f in vec]
-    if any(sum(a * x for a, x in zip(row, iv, strict=True)) > 0 for row in rows):
+    if any(sum(a * x for a, x in zip(row, w, strict=True)) > 0 for row in rows):
         return None
-    top = max(abs(v) for v in vec)
-    return tuple(v / top for v in vec)
+    top = max(abs(v) for v in w)
+    return tuple(Fraction(v, top) for v in w)  # v / |v|_inf, with v = w / D
