@@ -64,16 +64,34 @@ class ExactCoincidence:
         ``|h - l c| <= rho (1 + |h|)`` elementwise for some ``l > 0`` (``(g, c)`` the
         exact row).  It gives a screen that needs no per-row bound (the common case:
         no two offsets close enough), before the per-row bounds of ``errors``.
+    n_rows : int, optional
+        Only rows ``0 .. n_rows - 1`` are the region's (see :meth:`restricted`); a row
+        past them (one the caller appended, such as an artificial box's face)
+        coincides with no other row.
     """
 
-    __slots__ = ("same", "_errors", "_rows_errors", "rho")
+    __slots__ = ("same", "_errors", "_rows_errors", "rho", "n_rows")
 
-    def __init__(self, same: SameHyperplane, errors: Callable[[], RowErrors], rho: float) -> None:
-        self.same, self._errors, self.rho = same, errors, rho
+    def __init__(
+        self, same: SameHyperplane, errors: Callable[[], RowErrors], rho: float, n_rows: int | None = None
+    ) -> None:
+        self.same, self._errors, self.rho, self.n_rows = same, errors, rho, n_rows
         self._rows_errors: RowErrors | None = None
 
     def __call__(self, i: int, j: int) -> bool:
+        n = self.n_rows
+        if n is not None and (i >= n or j >= n):
+            return i == j
         return self.same(i, j)
+
+    def restricted(self, n_rows: int) -> ExactCoincidence:
+        """The same test for a matrix whose first ``n_rows`` rows are the region's and the rest extra rows.
+
+        The hybrid method appends an artificial box to a region's rows: a box face is
+        grouped with no row, and the region's rows keep the exact screen and test
+        (the error bounds, computed once, are shared with this object).
+        """
+        return ExactCoincidence(self.same, self.errors, self.rho, n_rows)
 
     def errors(self) -> RowErrors:
         """The region's row error bounds (computed once)."""
@@ -94,8 +112,19 @@ class ExactCoincidence:
         ``k = 2 e + 2 (d + 4) u`` (:func:`~.implied.coincidence_screen`), so ``|q_i - q_j|`` is at
         most their sum; doubled here.  No two sorted ``q`` that close: no two rows coincide
         (a sort, no pairwise array).  Otherwise the pairs passing go to the per-row screen,
-        then to the exact test.
+        then to the exact test.  With ``n_rows`` set, rows past it are each alone.
         """
+        n = self.n_rows
+        if n is not None and G.shape[0] > n:
+            inner = rows < n
+            grouped = self.groups(G[:n], h[:n], rows[inner])
+            if grouped is None:
+                return None
+            it = iter(grouped)
+            return [
+                next(it) if k else np.array([i], dtype=np.intp)
+                for i, k in zip(rows.tolist(), inner.tolist(), strict=True)
+            ]
         m, d = G.shape
         nr = rows.shape[0]
         if nr == 0 or m < 2:

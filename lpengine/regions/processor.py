@@ -11,7 +11,7 @@ interior points (float witnesses) come from :mod:`lpengine.regions.witness`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -22,6 +22,7 @@ from ..lp import LPCounters
 from ..network import LocalAffineMap, ReLUNetwork
 from ..tolerances import Tolerances
 from .certify import CertifiedRows, Certifier
+from .coincidence import ExactCoincidence
 from .crossing import cross_facet, facet_rows
 from .domain import Domain, is_bounded
 from .exact import StrictDecision
@@ -375,7 +376,7 @@ class RegionProcessor:
         fpoint: NDArray[np.float64] | None,
         fnormal: NDArray[np.float64] | None,
         guess: NDArray[np.float64] | None,
-        same: Callable[[int, int], bool],
+        same: ExactCoincidence,
     ) -> _Geometry:
         """Facets of a region of an unbounded domain: its polar hull, else the vertices of ``P ∩ B`` (B the artificial box).
 
@@ -410,8 +411,8 @@ class RegionProcessor:
         witness, marginB = initial_witness(GB, hB, fpoint, fnormal, guess, tol)
         if marginB <= tol.margin:
             return _Geometry(cr, None, None, witness, -np.inf)
-        m0 = G.shape[0]
-        fB = facets_by_vertices(GB, hB, witness, tol, same=lambda i, j: i < m0 and j < m0 and same(i, j))
+        # The region's rows keep the exact coincidence screen and test; a box face is grouped with no row.
+        fB = facets_by_vertices(GB, hB, witness, tol, same=same.restricted(m))
         if fB is None or fB.vertices is None:
             return _Geometry(cr, None, None, witness, -np.inf)
         cen = fB.vertices.sum(axis=0) / fB.vertices.shape[0]

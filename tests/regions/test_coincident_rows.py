@@ -203,3 +203,49 @@ def test_rows_stay_within_the_certifiers_bound(k: int) -> None:
         # And the floats keep the twin on u0's hyperplane within that bound.
         h = cr.rows.h
         assert abs(h[3] - h[0]) <= 4.0 * cert.row_rho * (1.0 + abs(h[0]))
+
+
+# Rectangles around u0's line x1 = 1/4: first-layer units x2 = 1/2, x2 = -1/2, x1 = -1, x1 = 1 (units 3..6; v is unit 7).
+_RECTANGLES = (np.array([[0.0, 1.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]]), np.array([-0.5, 0.5, 1.0, -1.0]))
+
+
+@pytest.mark.parametrize("k,lam", [(20, 1.0), (20, -1.0), (21, 2.0)])
+def test_hybrid_box_groups_the_twin_with_its_facet(monkeypatch, k: int, lam: float) -> None:
+    # The polar hull refused (as Qhull does for a numerically flat polar): the hybrid method takes each region's
+    # vertices inside its artificial box, and a bounded region's facets found there are final (no LP regroups
+    # them).  By hand: R- = (-1, 1/4) x (-1/2, 1/2) and R+ = (1/4, 1) x (-1/2, 1/2) share the segment x1 = 1/4,
+    # |x2| < 1/2, across which exactly u0 and its twin v = lam u0 change sign (u1, u2 active: offsets ~2^k), so
+    # the graph has the edge R- -- R+ with units 0 and 7.  With the float grouping (rows 2^(k-53) apart, beyond
+    # tol.coincident) u0 and v were two facets, each crossing to an empty pattern: the edge was lost (these three
+    # cases failed so; the count stayed right, R+ being reachable around).  A region containing a line never
+    # ends there: facets_by_lp regroups its facets exactly (test_twin_behind_a_facet, R^2 slabs).
+    import lpengine.regions.processor as proc_mod
+
+    net = twin_net(np.array([1.0, 0.0]), -0.25, k, lam, extra1=_RECTANGLES)
+    s = 1 if lam > 0 else -1
+    r_minus = (-1, 1, 1, -1, 1, 1, -1, -s)
+    r_plus = (1, 1, 1, -1, 1, 1, -1, s)
+    oracle = brute_force_regions(net, exact=True, whole_space=True)
+    assert {r_minus, r_plus} <= set(oracle.patterns)
+    monkeypatch.setattr(proc_mod, "facets_by_polar", lambda *a, **kw: None)
+    res = enumerate_regions(net, whole_space=True, method="hybrid")
+    assert res.complete
+    names = {tuple(int(x) for x in r.pattern.signs): str(r.pattern) for r in res.regions}
+    assert set(names) == set(oracle.patterns)
+    assert res.graph.has_edge(names[r_minus], names[r_plus])
+    assert res.graph.edges[names[r_minus], names[r_plus]]["units"] == "0,7"
+
+
+def test_restricted_coincidence_leaves_the_extra_rows_alone() -> None:
+    # Rows 0 and 2 are one row exactly; row 3, appended (a box face), equals row 0 in floats but is no region row.
+    G = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]])
+    h = np.array([0.5, 0.7, 0.5 + 5e-9, 0.5])
+    truth = {(0, 2), (2, 0)}
+    errs = RowErrors(np.full((3, 2), 1e-9), np.full(3, 1e-8))
+    coin = ExactCoincidence(lambda i, j: (i, j) in truth, lambda: errs, 1e-8).restricted(3)
+    groups = coin.groups(G, h, np.array([0, 1, 3]))
+    assert groups is not None
+    assert [g.tolist() for g in groups] == [[0, 2], [1], [3]]
+    assert coin(0, 2) and not coin(0, 3) and coin(3, 3)
+    # Only extra rows asked about: each alone.
+    assert coin.groups(G, h, np.array([3])) is None
