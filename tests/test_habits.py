@@ -1,4 +1,4 @@
-"""The project's habits, enforced by the default suite (CI runs only ``python -m pytest``).
+"""The project's habits, enforced by the default suite (CI runs only ``python -m pytest -n auto``).
 
 Each test runs one tool the way a contributor would run it by hand (see docs/development.md) and fails
 with that tool's own report:
@@ -224,3 +224,14 @@ def test_readme_tour_runs(tmp_path: Path) -> None:
     brute = brute_force_regions(ns["net"], box=(-1, 1))
     assert res.count == brute.count
     assert ns["walk"].certified
+
+
+def test_ci_runs_exactly_the_readme_test_command() -> None:
+    """``.ci/run`` runs the README's second command word for word (the one a newcomer types)."""
+    import re
+
+    blocks = re.findall(r"```bash\n(.*?)\n```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    assert len(blocks) >= 2, "README.md opens with two bash commands: install-and-run, install-and-test"
+    ci_lines = [ln for ln in (ROOT / ".ci" / "run").read_text(encoding="utf-8").splitlines() if ln.strip()]
+    assert ci_lines[-1] == blocks[1].strip()
+    assert blocks[1].startswith("pip install -e") and "pytest" in blocks[1]
