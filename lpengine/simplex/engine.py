@@ -6,7 +6,10 @@ normals of the kinks already at zero, until a new kink reaches zero (or, with
 the line search, until the slope along the direction turns non-negative), and
 add it to the basis; ``D`` such steps give a vertex.  Where the projected
 gradient vanishes the loss is constant along the null space, and a seeded
-random null-space direction is followed instead (dead neurons).
+random null-space direction is followed instead (dead neurons), taken from an
+orthonormal null-space basis (:func:`null_basis`) and oriented so that its
+computed slope is not positive: in floats such a "flat" move has a slope of
+rounding size, which a long move would turn into a loss increase.
 
 Phase 2 prices all ``2D`` edge rays (:func:`~lpengine.simplex.pivot.price_rays`),
 follows the steepest normalised descending ray with the line search or a plain
@@ -46,6 +49,22 @@ __all__ = ["EdgeRecord", "EngineLog", "EngineOptions", "run_engine"]
 # Basis kinks are snapped back to zero by a Newton step once their drift exceeds this fraction of
 # the kink tolerance: a numerical-hygiene knob well inside ``tol.kink`` (it never decides anything).
 _SNAP_FRACTION = 1e-3
+
+
+def null_basis(A: NDArray[np.float64], D: int) -> NDArray[np.float64]:
+    """Orthonormal basis ``(D, D - k)`` of the null space of the ``k`` basis normals ``A`` (full row rank).
+
+    The trailing columns of a complete QR of ``A^T``: a direction ``N (N^T u)`` is orthogonal to the
+    rows of ``A`` to rounding relative to its *own* norm.  The projection ``u - Q (Q^T u)`` is
+    orthogonal only relative to ``|u|``: when ``u`` lies mostly in the row space, the cancellation
+    leaves a row-space residue that is a large fraction of the short result, so a "flat" null move
+    has a slope of rounding size relative to ``|u|``, which a long move turns into a loss increase
+    (phase 1 ended 2e-12 above its start on ``uniform_net(1, [4, 3], 1)``, ``n = 6``, seed 1).
+    """
+    if A.shape[0] == 0:
+        return np.eye(D)
+    Q, _ = np.linalg.qr(A.T, mode="complete")
+    return np.ascontiguousarray(Q[:, A.shape[0] :])
 
 
 class _Engine:
@@ -175,17 +194,16 @@ class _Engine:
                 return False
             self._rows()
             g = self._gradient()
-            if st.B.size:
-                Q, _ = np.linalg.qr(st.A.T)
-                v = -(g - Q @ (Q.T @ g))
-            else:
-                Q = np.zeros((D, 0))
-                v = -g
+            N = null_basis(st.A, D)
+            v = -(N @ (N.T @ g))
             self._stol = self.tol.slope * max(1.0, float(np.linalg.norm(g)))
             null_move = float(np.linalg.norm(v)) <= self.tol.slope * max(1.0, float(np.linalg.norm(g)))
             if null_move:
-                u = self.rng.standard_normal(D)
-                v = u - Q @ (Q.T @ u)
+                v = N @ (N.T @ self.rng.standard_normal(D))
+                # Flat in exact arithmetic, so either orientation is a valid null move: take the one whose
+                # computed slope is not positive (the rounding slope times a long move must not raise the loss).
+                if float(g @ v) > 0.0:
+                    v = -v
             step = self._search(v, None, 0.0, False)
             if step.status == "unbounded" and null_move:
                 v = -v

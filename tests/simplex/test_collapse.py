@@ -140,7 +140,7 @@ def _finite_difference_check(model, theta, loss, rng, n_dir=200):
         assert model.loss_at(theta + eps * e) >= loss - 1e-9 * (1 + loss)
 
 
-@pytest.mark.parametrize(("n", "seed"), [(200, 0), (200, 3), (300, 2), (300, 0)])
+@pytest.mark.parametrize(("n", "seed"), [(200, 0), (200, 3), (300, 3), (300, 0)])
 def test_collapsing_walk_ends_certified_on_live_units(n, seed):
     """Starts whose walks collapse a unit (the first three; the issue's stall, at small N): no stall,
     a certified minimum on the live units, the collapsed blocks exactly zero, finite differences agree."""

@@ -312,8 +312,8 @@ def test_budgets_and_callback():
 
 
 def test_trajectory_graph_attributes():
-    net = uniform_net(2, [3], 13)
-    X, y = data(30, 2, 13)
+    net = uniform_net(2, [3], 10)
+    X, y = data(30, 2, 10)
     res = deep_relu_simplex(net, X, y, seed=0)
     G = res.trajectory
     # One edge per move: ``nit`` pivots, plus one restart edge (kind "escape" or "revive") per restart

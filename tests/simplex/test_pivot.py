@@ -120,7 +120,9 @@ def test_line_search_equals_one_event_at_a_time_reference(case, seed):
     assert checked >= 1 or (layer > 0 and n_tied >= 1)
 
 
-@pytest.mark.parametrize("seed", range(4))
+# Seeds whose phase 1 ends at a non-degenerate vertex in both layers (at seed 1 phase 1 ends, in layer 1,
+# at a vertex where a unit collapsed, whose kinks are all at zero).
+@pytest.mark.parametrize("seed", [0, 2, 3, 4])
 def test_fast_pricing_equals_general_pricing(seed):
     """The per-ray shortcut at a non-degenerate vertex equals pushing every ray through every critical group."""
     rng = np.random.default_rng(seed)
