@@ -277,7 +277,7 @@ def search_revival(
     are solved when no revival exists are the same, and ``cells`` counts solved LPs.  The
     certificate's revival search (:func:`~lpengine.simplex.certify.revival_search`) turns it on: at
     N = 100,000 (first-layer benchmark, seed 1) it found the revival in 1 cell instead of 8-15.  It
-    was off until phase 1's null moves were made non-ascending (:func:`~lpengine.simplex.engine.null_basis`):
+    was off until phase 1's null moves were made non-ascending (:func:`~lpengine.simplex.phase1.null_basis`):
     the walk from the other restart point met an escape whose phase 1 ended above the escape point.
     """
     from .cell_solve import solve_box_cell

@@ -6,8 +6,9 @@ import numpy as np
 
 from lpengine.roundoff import gamma
 from lpengine.simplex.encoding import build_layer_model
-from lpengine.simplex.engine import null_basis, run_engine
+from lpengine.simplex.engine import run_engine
 from lpengine.simplex.engine_log import EngineOptions
+from lpengine.simplex.phase1 import null_basis
 from lpengine.tolerances import Tolerances
 from tests.simplex.nets import data, uniform_net
 
