@@ -63,6 +63,18 @@ def solve_simplices(A: NDArray[np.float64], rhs: NDArray[np.float64], ok: NDArra
 
 logger = logging.getLogger(__name__)
 
+# Qhull's rounding of a hull facet's offset, per unit of (d + 1) * pscale (see facets_by_polar).
+_NOISE = 4.0 * float(np.finfo(np.float64).eps)
+
+_ARANGE = np.arange(256, dtype=np.intp)
+_ARANGE.flags.writeable = False
+
+
+def _arange(n: int) -> NDArray[np.intp]:
+    """``np.arange(n)`` (a read-only view of a cached one while ``n <= 256``)."""
+    return _ARANGE[:n] if n <= _ARANGE.shape[0] else np.arange(n, dtype=np.intp)
+
+
 _QHULL: tuple[Any, Any, Any] | None = None
 
 
@@ -244,41 +256,50 @@ def facets_by_polar(
         return None
     normal, b = eq[:, :d], -eq[:, d]  # n . y <= b inside, |n| = 1
     pscale = float(np.abs(pts).max())
-    # A hull facet at dual distance b is the vertex x0 + n / b.  Qhull computes b with a
-    # rounding error of a few d-term dot products of points of size pscale: a facet with b within
-    # that noise passes through the origin (a ray); one with b below tol.activation * pscale is a
-    # vertex so far out (beyond 1 / (tol.activation * pscale) = s_min / tol.activation) that the
-    # floats cannot tell it from a ray, and leaves boundedness to the caller's LP.
-    noise = 4.0 * (d + 1) * np.finfo(np.float64).eps * pscale
     # How many hull facets hold each dual point (the origin last): the hull's vertices are the nonzero ones.
     incidence = np.bincount(simplices.ravel(), minlength=m + 1)
     is_vertex = b > tol.activation * pscale
-    n_vertex = int(np.count_nonzero(is_vertex))
-    any_ray = n_vertex < b.shape[0]
-    V = interior + normal[is_vertex] / b[is_vertex][:, None]
+    any_ray = not bool(is_vertex.all())
+    any_vertex = not any_ray or bool(is_vertex.any())
+    # A hull facet at dual distance b is the vertex x0 + n / b (W holds the n / b).
+    W = normal[is_vertex] / b[is_vertex][:, None] if any_ray else normal / b[:, None]
+    V = interior + W
     rays = normal[~is_vertex] if any_ray else np.empty((0, d))
     if not any_ray:
         bounded: bool | None = True
-    elif incidence[m] > 0 or bool((b <= noise).any()):
+    elif incidence[m] > 0 or bool((b <= _NOISE * (d + 1) * pscale).any()):
+        # Qhull computes b with a rounding error of a few d-term dot products of points of size
+        # pscale: a facet with b within that noise passes through the origin (a ray); one with b below
+        # tol.activation * pscale is a vertex so far out (beyond 1 / (tol.activation * pscale) =
+        # s_min / tol.activation) that the floats cannot tell it from a ray, and leaves boundedness
+        # to the caller's LP.
         bounded = False  # a hull facet through the origin: an extreme ray of the recession cone
     else:
         bounded = None  # only far vertices: the floats cannot tell
-    fac = np.flatnonzero(incidence[:m])
+    fac = incidence[:m].nonzero()[0]
     if fac.size == 0:
         return None
     # Borderline: non-facet rows passing within tol.margin of a vertex, or (almost) parallel to a ray.
-    near = np.zeros(m, dtype=bool)
-    if n_vertex:
+    if any_vertex:
         vscale = max(1.0, float(np.abs(V).max()))
-        near |= (h[:, None] - G @ V.T).min(axis=1) <= tol.margin * vscale
+        near = (h[:, None] - G @ V.T).min(axis=1) <= tol.margin * vscale
+    else:
+        near = np.zeros(m, dtype=bool)
     if any_ray:
         # A non-facet row must not increase along any ray.  Rows orthogonal to the recession cone
         # (deep units constant along it, common in the far field of R^d) are read as not cutting it,
         # as the LP method's float optimum reads them.
         near |= (G @ rays.T).max(axis=1) > tol.activation
     near[fac] = False
-    borderline = np.flatnonzero(near)
-    points = _facet_points(fac, simplices, is_vertex, normal, b, interior, any_ray)
+    borderline = near.nonzero()[0]
+    if any_ray:
+        points = _facet_points(fac, simplices, is_vertex, normal, b, interior, any_ray)
+    else:
+        # Every hull facet is a vertex (the common case): each facet row's point is the mean of the
+        # vertices on it, as _facet_points computes it (the same products, fewer steps).
+        inc = np.zeros((m + 1, b.shape[0]))
+        inc[simplices, _arange(b.shape[0])[:, None]] = 1.0
+        points = (inc[fac] @ W) / incidence[fac][:, None] + interior
     groups = _groups(G, h, fac, tol, same)
     ph = PolarHull(pts, simplices, normal, b, s, is_vertex)
     if groups is None:
@@ -322,8 +343,8 @@ def _facet_points(
     Vall = np.where(is_vertex[:, None], normal / np.where(is_vertex, b, 1.0)[:, None], 0.0)
     incv = inc * is_vertex
     nv = incv.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pts = (incv @ Vall) / nv[:, None]
+    none = nv == 0  # a facet with no vertex: its point is nan (set below; 1 avoids dividing by 0 meanwhile)
+    pts = (incv @ Vall) / np.where(none, 1.0, nv)[:, None]
     if any_ray:
         incr = inc - incv
         nr = incr.sum(axis=1)
@@ -332,7 +353,7 @@ def _facet_points(
             radius = np.sqrt(np.einsum("ij,ij->i", pts, pts))
             step = np.where(nr > 0, radius / np.maximum(nr, 1.0), 0.0)
             pts = pts + step[:, None] * (incr @ normal)
-    pts[nv == 0] = np.nan
+    pts[none] = np.nan
     return pts + interior
 
 
