@@ -73,8 +73,8 @@ def certify_polar_many(jobs: Sequence[PolarJob], *, want_bounded: bool = True) -
     for pf, G, _, _ in jobs:
         m = G.shape[0]
         covered = np.zeros(m, dtype=bool)
-        for grp in pf.facets.groups:
-            covered[grp] = True
+        if pf.facets.groups:
+            covered[np.concatenate(pf.facets.groups)] = True
         covered[pf.facets.borderline] = True
         nf = np.flatnonzero(~covered)
         cand = pf.facets.rows[:_BOUNDED_TRIES] if want_bounded and pf.bounded is True else nf[:0]
@@ -96,7 +96,7 @@ def certify_polar_many(jobs: Sequence[PolarJob], *, want_bounded: bool = True) -
         if not want_bounded:
             pass
         elif pf.bounded is True:
-            s_idx, t, mu = exits[j]
+            s_idx, t, mu, _ = exits[j]
             k = nf.shape[0]
             bounded = _certify_bounded(pf.hull, G, errors, tries[j], (s_idx[k:], t[k:], mu[k:]))
         elif pf.bounded is False and pf.rays.shape[0]:
@@ -105,9 +105,10 @@ def certify_polar_many(jobs: Sequence[PolarJob], *, want_bounded: bool = True) -
     return out
 
 
-def _exits_many(
-    hulls: Sequence[PolarHull], dirs: Sequence[NDArray[np.float64]]
-) -> list[tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]]:
+_Exits = tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64], NDArray[np.intp]]
+
+
+def _exits_many(hulls: Sequence[PolarHull], dirs: Sequence[NDArray[np.float64]]) -> list[_Exits]:
     """:meth:`PolarHull.exits` of ``dirs[j]`` in ``hulls[j]`` for every ``j``, in one pass over padded arrays.
 
     Each ray's products with its own hull's facet normals are computed as ``exits``
@@ -116,17 +117,19 @@ def _exits_many(
     padded with ``finite = False`` never win).
     """
     if len(hulls) == 1:
-        return [hulls[0].exits(dirs[0])]
+        s1, t1, mu1 = hulls[0].exits(dirs[0])
+        return [(s1, t1, mu1, hulls[0].simplices[s1])]
     counts = [x.shape[0] for x in dirs]
     n = sum(counts)
     d = hulls[0].points.shape[1]
     if n == 0:
-        return [(np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros((0, d))) for _ in hulls]
+        return [
+            (np.zeros(0, dtype=np.intp), np.zeros(0), np.zeros((0, d)), np.zeros((0, d), dtype=np.intp)) for _ in hulls
+        ]
     width = max(ph.normal.shape[0] for ph in hulls)
     num = np.zeros((n, width))
     b = np.zeros((n, width))
     finite = np.zeros((n, width), dtype=bool)
-    simplices = np.zeros((n, width, d), dtype=np.intp)
     start = 0
     for ph, x, c in zip(hulls, dirs, counts, strict=True):
         if c:
@@ -134,7 +137,6 @@ def _exits_many(
             num[start : start + c, :S] = x @ ph.normal.T
             b[start : start + c, :S] = ph.b
             finite[start : start + c, :S] = ph.finite
-            simplices[start : start + c, :S] = ph.simplices
             start += c
     D = np.concatenate([x for x in dirs if x.shape[0]])
     t = np.full((n, width), np.inf)
@@ -142,19 +144,22 @@ def _exits_many(
     rows = np.arange(n)
     s = np.argmin(t, axis=1)
     tj = t[rows, s]
-    simp = simplices[rows, s]  # (n, d): local point indices of each exit simplex
     A = np.empty((n, d, d))  # columns: the exit simplex's points
+    simp = np.empty((n, d), dtype=np.intp)  # the exit simplices (local point indices)
     start = 0
     for ph, c in zip(hulls, counts, strict=True):
-        A[start : start + c] = ph.points[simp[start : start + c]].transpose(0, 2, 1)
-        start += c
+        if c:
+            sj = ph.simplices[s[start : start + c]]
+            simp[start : start + c] = sj
+            A[start : start + c] = ph.points[sj].transpose(0, 2, 1)
+            start += c
     ok = np.isfinite(tj)
     rhs = np.where(ok, tj, 0.0)[:, None] * D
     mu = solve_simplices(A, rhs, ok)
     out = []
     start = 0
     for c in counts:
-        out.append((s[start : start + c], tj[start : start + c], mu[start : start + c]))
+        out.append((s[start : start + c], tj[start : start + c], mu[start : start + c], simp[start : start + c]))
         start += c
     return out
 
@@ -184,26 +189,25 @@ class _StackedExactRows:
 def _rows_proved(
     jobs: Sequence[PolarJob],
     nfs: list[NDArray[np.intp]],
-    exits: list[tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]],
+    exits: list[_Exits],
 ) -> list[NDArray[np.bool_]]:
     """For each region, which of its rows ``nfs[j]`` are proved no facet (one stacked certificate call)."""
-    sizes = [G.shape[0] for _, G, _, _ in jobs]
+    sizes = np.array([G.shape[0] for _, G, _, _ in jobs], dtype=np.intp)
     starts = np.concatenate(([0], np.cumsum(sizes))).astype(np.intp)
-    rows, supports, owner = [], [], []
-    for j, ((pf, _, _, _), nf) in enumerate(zip(jobs, nfs, strict=True)):
-        k = nf.shape[0]
-        s_idx, t, mu = (a[:k] for a in exits[j])
-        simplex = pf.hull.simplices[s_idx]
-        usable = np.isfinite(t) & np.isfinite(mu).all(axis=1)
-        # The support of row k: the real rows (not the origin) of its exit simplex, with positive weight.
-        keep = usable[:, None] & (simplex < sizes[j]) & (mu > 0)  # (comparisons with nan are False, silently)
-        rows.append(nf + starts[j])
-        supports.append(np.where(keep, simplex + starts[j], -1))
-        owner.append(np.full(k, j, dtype=np.intp))
-    all_rows = np.concatenate(rows)
-    if all_rows.size == 0:
+    ks = [nf.shape[0] for nf in nfs]
+    if sum(ks) == 0:
         return [np.zeros(0, dtype=bool) for _ in jobs]
-    all_owner = np.concatenate(owner)
+    # Every region's rows to prove, stacked (a region's own rows are offset by its start in the stacked G).
+    all_owner = np.repeat(np.arange(len(jobs), dtype=np.intp), ks)
+    offset = starts[all_owner]
+    simplex = np.concatenate([e[3][:k] for e, k in zip(exits, ks, strict=True)])
+    t = np.concatenate([e[1][:k] for e, k in zip(exits, ks, strict=True)])
+    mu = np.concatenate([e[2][:k] for e, k in zip(exits, ks, strict=True)])
+    usable = np.isfinite(t) & np.isfinite(mu).all(axis=1)
+    # The support of row k: the real rows (not the origin) of its exit simplex, with positive weight.
+    keep = usable[:, None] & (simplex < sizes[all_owner][:, None]) & (mu > 0)  # (comparisons with nan are False)
+    supports = np.where(keep, simplex + offset[:, None], -1)
+    all_rows = np.concatenate(nfs) + offset
     G = np.concatenate([job[1] for job in jobs])
     h = np.concatenate([job[2] for job in jobs])
     getters = [job[3].exact_rows for job in jobs]
@@ -235,8 +239,8 @@ def _rows_proved(
             col += r
         return float_certified(G, h, errors, all_rows[todo], sup, extra=extra, weight=weight)
 
-    proved = certified_on_supports(G, h, errors, all_rows, np.concatenate(supports), second=shifted)
-    return [proved[all_owner == j] for j in range(len(jobs))]
+    proved = certified_on_supports(G, h, errors, all_rows, supports, second=shifted)
+    return np.split(proved, np.cumsum(ks)[:-1])
 
 
 def _certify_unbounded(pf: PolarFacets, G: NDArray[np.float64], errors: RowErrors) -> bool | None:
