@@ -186,8 +186,12 @@ def process_batch(proc: RegionProcessor, batch: PackedItems, reported: set[bytes
     proc.counters = LPCounters()  # this batch's LPs and decisions
     proc.cert.stats = DecisionStats()
     try:
-        for item in unpack_items(batch, d):
-            done = proc.process(item)
+        items = unpack_items(batch, d)
+        dones = []
+        for i in range(0, len(items), _MAX_BATCH):
+            # Batched as the serial search batches (the same outcomes; certificates stacked).
+            dones.extend(proc.process_batch(items[i : i + _MAX_BATCH]))
+        for done in dones:
             if isinstance(done.outcome, Counted):
                 works.append(done.outcome.work)
             else:
@@ -385,8 +389,11 @@ def parallel_search(
                 t1 = clock()
                 ws.send_s += t1 - t
                 k = min(_MASTER_CHUNK, len(queue), room)
+                # One batch (as the serial search does); the regions leave the queue once processed.
+                own = proc.process_batch([queue[i] for i in range(k)]) if k else []
                 for _ in range(k):
-                    done = proc.process(queue.popleft())
+                    queue.popleft()
+                for done in own:
                     n_regions += admit(out, done.outcome, queue)
                     enqueue_new(done.neighbors, seen, queue)
                 ws.own_n += k

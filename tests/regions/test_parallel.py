@@ -40,3 +40,32 @@ def test_a_budget_of_regions_is_not_overshot_by_the_workers(monkeypatch):
             res = enumerate_regions(net, max_regions=cap, n_jobs=2, keep_regions=keep)
         assert res.count == cap and res.processes == 2 and not res.complete
         assert res.decisions["float_certified"] == cap
+
+
+def _no_single_region_calls(monkeypatch):
+    """Make RegionProcessor.process (one region per call) fail: every path must use process_batch."""
+    from lpengine.regions.processor import RegionProcessor
+
+    def refuse(self, item):
+        raise AssertionError("RegionProcessor.process called; the batched process_batch is expected")
+
+    monkeypatch.setattr(RegionProcessor, "process", refuse)  # the forked workers inherit it
+
+
+def test_workers_and_master_process_batches_with_the_serial_result(monkeypatch):
+    # A deep net in all of R^3: many regions leave the artificial box, so their polar-hull certificates are
+    # stacked within a batch.  The shared search (batches in the workers and in the master) must give the
+    # serial result: the count, the patterns with facet units and boundedness, and the graph's facet units.
+    import lpengine.regions.parallel as par
+
+    monkeypatch.setattr(par, "_START_WORKERS_AT", 1)
+    net = ReLUNetwork.random(3, [6, 6, 6], seed=1)
+    a = enumerate_regions(net, whole_space=True)
+    _no_single_region_calls(monkeypatch)
+    b = enumerate_regions(net, whole_space=True, n_jobs=2)
+    assert a.complete and b.complete and b.processes == 2 and a.count == b.count
+    summary = {str(r.pattern): (r.n_facets, r.bounded, sorted(r.facet_units)) for r in a.regions}
+    assert summary == {str(r.pattern): (r.n_facets, r.bounded, sorted(r.facet_units)) for r in b.regions}
+    units_a = {frozenset((str(a.regions[i].pattern), str(a.regions[j].pattern))): u for i, j, u in a.edges}
+    units_b = {frozenset((str(b.regions[i].pattern), str(b.regions[j].pattern))): u for i, j, u in b.edges}
+    assert units_a == units_b

@@ -111,3 +111,34 @@ def test_rounds_are_pure_and_sum_to_the_serial_count():
         assert set(owners(np.frombuffer(b"".join(s), dtype=np.uint8).reshape(len(s), -1), W).tolist()) <= {p}
     found = {pack_signs(r.pattern.signs[None, :].astype(np.int8))[0].tobytes() for r in serial.regions}
     assert found <= set().union(*shards)
+
+
+def test_rounds_process_batches_and_sum_to_the_serial_count_in_all_of_rd(monkeypatch):
+    # A deep net in all of R^3 (polar-hull certificates stacked within a batch): the partitions' rounds use
+    # the batched RegionProcessor.process_batch only (process, one region per call, is made to fail), and
+    # together they count the serial search's regions, each once.
+    from lpengine.regions.processor import RegionProcessor
+
+    net = ReLUNetwork.random(3, [6, 6, 6], seed=1)
+    serial = enumerate_regions(net, whole_space=True)
+
+    def refuse(self, item):
+        raise AssertionError("RegionProcessor.process called; the batched process_batch is expected")
+
+    monkeypatch.setattr(RegionProcessor, "process", refuse)
+    tol = resolve_tolerances(None)
+    dom = make_domain(3, None, whole_space=True, tol=tol)
+    x0, p0 = start_point(net, dom, tol, 0)
+    W = 2
+    setup = SearchSetup(uuid.uuid4().hex, net, dom, tol, "hybrid", False, "highs", W, True)
+    states = initial_states(setup, [PendingRegion(np.array(p0.signs), guess=x0)], {p0.key})
+    inbox: list[list] = [[] for _ in range(W)]
+    counted = 0
+    for _ in range(500):
+        outs = [run_round(setup, p, 100, states[p], inbox[p]) for p in range(W)]
+        states = [o[0] for o in outs]
+        counted += sum(o[1].counted for o in outs)
+        inbox = [[outs[q][2 + p] for q in range(W) if q != p] for p in range(W)]
+        if all(o[1].queued == 0 and o[1].sent == 0 for o in outs):
+            break
+    assert counted == serial.count
