@@ -283,24 +283,27 @@ def test_work_sharing_reraises_errors(monkeypatch, where: str) -> None:
 
     import lpengine.regions.processor as proc_mod
 
-    original = proc_mod.RegionProcessor.process
+    original = proc_mod.RegionProcessor.process_batch
     caller = os.getpid()
     calls = {"n": 0}
 
-    def failing(self, item):
+    def failing(self, items):
+        # The workers and the caller process regions in batches (process_batch): fail the batch holding
+        # the process's 20th region (caller) or its first (worker).
         if (os.getpid() == caller) == (where == "caller"):
-            calls["n"] += 1
-            if calls["n"] == (20 if where == "caller" else 1):
+            before = calls["n"]
+            calls["n"] += len(items)
+            if before < (20 if where == "caller" else 1) <= calls["n"]:
                 raise RuntimeError(f"injected failure in the {where}")
-        return original(self, item)
+        return original(self, items)
 
-    monkeypatch.setattr(proc_mod.RegionProcessor, "process", failing)
+    monkeypatch.setattr(proc_mod.RegionProcessor, "process_batch", failing)
     with pytest.raises(RuntimeError, match=f"injected failure in the {where}"):
         enumerate_regions(ReLUNetwork.random(3, [16, 16], seed=4), box=(-2, 2), n_jobs=2)
 
 
 def test_work_sharing_survives_a_dead_worker(monkeypatch) -> None:
-    # The worker dies abruptly (as if killed) in the middle of its 5th region: the caller re-queues
+    # The worker dies abruptly (as if killed) in the batch of its 5th region: the caller re-queues
     # the batches it had not answered, warns, and still returns the exact, complete result.
     import os
 
@@ -308,18 +311,20 @@ def test_work_sharing_survives_a_dead_worker(monkeypatch) -> None:
 
     net = ReLUNetwork.random(3, [12, 12], seed=4)
     serial = enumerate_regions(net, box=(-2, 2))
-    original = proc_mod.RegionProcessor.process
+    original = proc_mod.RegionProcessor.process_batch
     caller = os.getpid()
     calls = {"n": 0}
 
-    def dying(self, item):
+    def dying(self, items):
+        # The worker processes batches (process_batch): it dies in the batch holding its 5th region.
         if os.getpid() != caller:
-            calls["n"] += 1
-            if calls["n"] == 5:
+            before = calls["n"]
+            calls["n"] += len(items)
+            if before < 5 <= calls["n"]:
                 os._exit(3)
-        return original(self, item)
+        return original(self, items)
 
-    monkeypatch.setattr(proc_mod.RegionProcessor, "process", dying)
+    monkeypatch.setattr(proc_mod.RegionProcessor, "process_batch", dying)
     with pytest.warns(RuntimeWarning, match="ended unexpectedly"):
         res = enumerate_regions(net, box=(-2, 2), n_jobs=2)
     assert res.complete and res.count == serial.count and res.processes == 2
