@@ -411,18 +411,26 @@ def parallel_search(
                 ws.wait_s += time.perf_counter() - t
             for c in ready:
                 t = clock()
-                try:
-                    reply = recv(c)
-                except (EOFError, OSError):
-                    lose(c)
-                    continue
-                batch = sent[c].popleft()
-                if isinstance(reply, BatchReply):
-                    n_regions += take(reply)
-                else:  # WorkerFailed (a worker says WorkerDone only to the stop message)
-                    error = reply.error if isinstance(reply, WorkerFailed) else RuntimeError(f"unexpected {reply!r}")
-                    stopping = True
-                    queue.extendleft(reversed(batch))  # still pending (a checkpoint keeps it)
+                # Every reply already there, not just one: a reply left unread keeps its batch counted in
+                # flight, so the worker would get no new batch and could run dry during the next own chunk.
+                while sent.get(c):
+                    try:
+                        reply = recv(c)
+                    except (EOFError, OSError):
+                        lose(c)
+                        break
+                    batch = sent[c].popleft()
+                    if isinstance(reply, BatchReply):
+                        n_regions += take(reply)
+                    else:  # WorkerFailed (a worker says WorkerDone only to the stop message)
+                        error = (
+                            reply.error if isinstance(reply, WorkerFailed) else RuntimeError(f"unexpected {reply!r}")
+                        )
+                        stopping = True
+                        queue.extendleft(reversed(batch))  # still pending (a checkpoint keeps it)
+                        break
+                    if not (sent[c] and c.poll()):
+                        break
                 ws.merge_s += clock() - t
         if queue and out.complete:
             out.complete, out.message = False, "stopped with regions still queued"
