@@ -14,7 +14,7 @@ loses nothing: the batches it had not answered go back into the queue, a
 
 Scheduling: each worker has up to ``_IN_FLIGHT`` batches in its pipe (of up
 to ``_MAX_BATCH`` regions, smaller while the queue is short), and the master
-processes up to ``_MASTER_CHUNK`` regions itself (one batch, as the serial search
+processes up to ``BATCH`` regions itself (one batch, as the serial search
 batches; never more than a worker still has in flight) between two looks at the replies.
 When the queue is short (the start and the end of a search), an idle worker
 still gets its share of it.  On two cores, ``n_jobs=2`` therefore keeps both
@@ -51,7 +51,7 @@ from .domain import Domain
 from .outcome import Counted, Outcome, PendingRegion, RegionWork
 from .packing import PackedItems, pack_items, pack_works, unpack_items, unpack_works
 from .pattern import ActivationPattern
-from .processor import RegionProcessor
+from .processor import BATCH, RegionProcessor
 from .result import RegionCollector
 from .search import SearchOut, begin, enqueue_new, record, snapshot
 from .stream import StreamingCollector, n_collected
@@ -70,11 +70,10 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-# Most regions the master processes itself (in one batch) between two looks at the workers' replies:
-# the serial search's batch (the serial count of the deep R^4 net capped at 10,000 regions took 1.13-1.37x
-# the CPU in batches of 4, loaded machine).  A chunk never exceeds the regions the least busy worker still
-# has in flight (nor goes below _MIN_CHUNK), so the master looks at the replies before that worker runs dry.
-_MASTER_CHUNK = 32
+# The master processes at most one processor batch (BATCH regions) itself between two looks at the workers'
+# replies (in batches of 4 the deep R^4 net capped at 10,000 regions took 1.13-1.37x the CPU, loaded
+# machine).  A chunk never exceeds the regions the least busy worker still has in flight (nor goes below
+# _MIN_CHUNK), so the master looks at the replies before that worker runs dry.
 _MIN_CHUNK = 4
 
 # The workers are started once this many regions are pending (small searches stay serial:
@@ -193,9 +192,9 @@ def process_batch(proc: RegionProcessor, batch: PackedItems, reported: set[bytes
     try:
         items = unpack_items(batch, d)
         dones = []
-        for i in range(0, len(items), _MAX_BATCH):
+        for i in range(0, len(items), BATCH):
             # Batched as the serial search batches (the same outcomes; certificates stacked).
-            dones.extend(proc.process_batch(items[i : i + _MAX_BATCH]))
+            dones.extend(proc.process_batch(items[i : i + BATCH]))
         for done in dones:
             if isinstance(done.outcome, Counted):
                 works.append(done.outcome.work)
@@ -245,9 +244,9 @@ def _room(max_regions: int | None, n_regions: int, sent: dict[Any, deque[list[Pe
 def _chunk(sent: dict[Any, deque[list[PendingRegion]]]) -> int:
     """How many regions the master takes for itself: no more than the least busy worker has in flight."""
     if not sent:
-        return _MASTER_CHUNK
+        return BATCH
     least = min(sum(len(b) for b in batches) for batches in sent.values())
-    return max(_MIN_CHUNK, min(_MASTER_CHUNK, least))
+    return max(_MIN_CHUNK, min(BATCH, least))
 
 
 def admit(out: SearchOut, outcome: Outcome, queue: deque[PendingRegion]) -> int:

@@ -53,7 +53,7 @@ from .certify import DecisionStats
 from .domain import Domain
 from .outcome import Counted, PendingRegion, RegionWork, Unresolved
 from .packing import pack_works
-from .processor import RegionProcessor
+from .processor import BATCH, RegionProcessor
 
 __all__ = [
     "SearchSetup",
@@ -266,10 +266,6 @@ def initial_states(
 
 # One processor per worker thread and search (HiGHS instances stay warm between rounds); newest search only.
 _PROCESSORS: dict[tuple[str, int], RegionProcessor] = {}
-# Pending regions processed in one call (RegionProcessor.process_batch batches their certificates), as in
-# the serial search: a speed knob only (the regions, their order and every decision are unchanged).
-_BATCH = 32
-
 _LOCK = threading.Lock()
 
 
@@ -335,7 +331,7 @@ def run_round(
     while todo and processed < cap:
         # The front of the queue in one batch, as the serial search batches (the same outcomes, in
         # order); the neighbours found join the back, so the order of processing is unchanged.
-        k = min(len(todo), _BATCH, cap - processed)
+        k = min(len(todo), BATCH, cap - processed)
         dones = proc.process_batch([todo.popleft() for _ in range(k)])
         processed += k
         for done in dones:

@@ -30,18 +30,13 @@ from .domain import Domain
 from .exact import ExactNet, strictly_inside
 from .outcome import Counted, Outcome, PendingRegion, RegionWork, Unresolved
 from .pattern import ActivationPattern
-from .processor import RegionProcessor
+from .processor import BATCH, RegionProcessor
 from .result import RegionCollector
 from .stream import StreamingCollector, n_collected
 
 __all__ = ["SearchOut", "start_point", "record", "enqueue_new", "search", "begin", "snapshot"]
 
 logger = logging.getLogger(__name__)
-
-# Pending regions processed per batch by the serial search: enough to amortise the per-call numpy work of the
-# batched certificates, few enough that budgets and the callback are checked often (a speed knob only: the
-# regions, their order and every decision are those of one region at a time).
-_BATCH = 32
 
 # Attempts at a start point off every hyperplane (the domain centre first, then seeded perturbations).
 _START_ATTEMPTS = 200
@@ -212,7 +207,7 @@ def search(
                 break
             # The next few pending regions in one batch (the processor batches their certificates),
             # never more than max_regions could still count; they leave the queue only once processed.
-            k = min(len(queue), _BATCH)
+            k = min(len(queue), BATCH)
             if budget.max_regions is not None:
                 k = min(k, budget.max_regions - n_regions)
             done = proc.process_batch([queue[i] for i in range(k)])
