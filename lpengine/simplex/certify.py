@@ -284,7 +284,6 @@ def revival_search(
             backend=v.backend,
             poll=v.poll,
             at_zero=tz,
-            screen=True,
         )
         if found.best_x is not None:
             units.append(CollapsedUnit(u, REVIVED, found.cells, ms))

@@ -250,7 +250,7 @@ def search_revival(
     max_walls: int = 32,
     poll: Callable[[], None] | None = None,
     at_zero: float = 0.0,
-    screen: bool = False,
+    screen: bool = True,
 ) -> RevivalSearch:
     """Bounded search for a descent that switches the collapsed ``unit`` back on.
 
@@ -270,15 +270,12 @@ def search_revival(
     zero enter it only where the LP's point violates them; other rows and residuals within ``at_zero``
     of zero start in it.
 
-    With ``screen`` the candidate cells are first ordered by :func:`cell_slopes`, the
+    With ``screen`` (the default) the candidate cells are first ordered by :func:`cell_slopes`, the
     one-sided rate of the loss at ``theta`` along each candidate's direction inside its cell
     (``O(N)`` each): the cells where the loss descends at ``theta`` are solved first, steepest
     first, then the others in their original order.  The screen only reorders: the cells whose LPs
-    are solved when no revival exists are the same, and ``cells`` counts solved LPs.  The
-    certificate's revival search (:func:`~lpengine.simplex.certify.revival_search`) turns it on: at
-    N = 100,000 (first-layer benchmark, seed 1) it found the revival in 1 cell instead of 8-15.  It
-    was off until phase 1's null moves were made non-ascending (:func:`~lpengine.simplex.phase1.null_basis`):
-    the walk from the other restart point met an escape whose phase 1 ended above the escape point.
+    are solved when no revival exists are the same, and ``cells`` counts solved LPs.  At
+    N = 100,000 (first-layer benchmark, seed 1) it finds the revival in 1 cell instead of 8-15.
     """
     from .cell_solve import solve_box_cell
     from .certificate import box_radii, local_cell_lp, one_sided_rates
